@@ -1,0 +1,33 @@
+# Options shared by every target of the project: warnings, sanitizers, the Asio/Beast
+# separate-compilation mode (their sources are compiled once, in sidecar::support).
+
+add_library(sidecar_options INTERFACE)
+target_compile_definitions(sidecar_options INTERFACE
+  BOOST_ASIO_SEPARATE_COMPILATION
+  BOOST_BEAST_SEPARATE_COMPILATION
+  BOOST_ASIO_NO_DEPRECATED)
+target_compile_options(sidecar_options INTERFACE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor)
+if(SIDECAR_WERROR)
+  target_compile_options(sidecar_options INTERFACE -Werror)
+endif()
+if(SIDECAR_SANITIZE)
+  target_compile_options(sidecar_options INTERFACE -fsanitize=${SIDECAR_SANITIZE} -fno-omit-frame-pointer
+                                                   -fno-sanitize-recover=all)
+  target_link_options(sidecar_options INTERFACE -fsanitize=${SIDECAR_SANITIZE})
+endif()
+target_link_libraries(sidecar_options INTERFACE Threads::Threads)
+
+# sidecar_target_options(<target>): the project's compile options on one target.
+function(sidecar_target_options target)
+  target_link_libraries(${target} PRIVATE sidecar_options)
+endfunction()
+
+# sidecar_library(<folder> SOURCES ... DEPS ...): the one library target of a source folder,
+# named sidecar_<folder> and aliased sidecar::<folder>.
+function(sidecar_library folder)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
+  add_library(sidecar_${folder} STATIC ${ARG_SOURCES})
+  add_library(sidecar::${folder} ALIAS sidecar_${folder})
+  target_include_directories(sidecar_${folder} PUBLIC ${PROJECT_SOURCE_DIR})
+  target_link_libraries(sidecar_${folder} PUBLIC sidecar_options ${ARG_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
+endfunction()

@@ -1,0 +1,95 @@
+// trace-sidecar: wires configuration, store, proxy and API together, and handles signals.
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+
+#include "api/server.hpp"
+#include "cache/media_cache.hpp"
+#include "conf/load.hpp"
+#include "proxy/server.hpp"
+#include "store/trace_store.hpp"
+#include "support/log.hpp"
+#include "support/metrics.hpp"
+
+namespace {
+
+using namespace sidecar;
+
+constexpr int exit_config_error = 2;
+
+/// Blocks SIGINT and SIGTERM in every thread (call before any thread starts) and waits for
+/// one of them on the main thread.
+class signal_waiter {
+ public:
+  signal_waiter() {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGINT);
+    sigaddset(&set_, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+    std::signal(SIGPIPE, SIG_IGN);
+  }
+  int wait() const {
+    int sig = 0;
+    sigwait(&set_, &sig);
+    return sig;
+  }
+
+ private:
+  sigset_t set_{};
+};
+
+int run(int argc, char** argv) {
+  const conf::cli_options options = conf::parse_command_line(argc, argv);
+  if (options.help) {
+    std::cout << conf::usage();
+    return 0;
+  }
+  if (options.version) {
+    std::cout << "trace-sidecar " << SIDECAR_VERSION << "\n";
+    return 0;
+  }
+  const std::shared_ptr<const conf::config> cfg = conf::load(options);
+  log::set_level(cfg->log_level);
+  const conf::data_dir_lock lock(cfg->store.path);
+
+  const signal_waiter signals;
+  metrics::registry registry;
+  store::trace_store store(cfg, registry);
+  std::unique_ptr<cache::media_cache> cache;
+  if (cfg->cache.enabled) cache = std::make_unique<cache::media_cache>(cfg, registry);
+
+  api::server api(cfg, store, registry, [&store] { return store.health(); });
+  proxy::server proxy(cfg, store, registry, cache.get());
+  const tcp::endpoint api_at = api.start();
+  const tcp::endpoint proxy_at = proxy.start({api_at});
+
+  if (!cfg->local_account_file.empty()) {
+    log::info("local account", {{"sid", cfg->accounts.front().sid},
+                                {"token_file", cfg->local_account_file.string()}});
+  }
+  const std::string proxy_text = (std::ostringstream() << proxy_at).str();
+  const std::string api_text = (std::ostringstream() << api_at).str();
+  log::info("listening", {{"proxy", proxy_text}, {"api", api_text}});
+
+  const int sig = signals.wait();
+  log::info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  proxy.stop(cfg->proxy.drain_timeout);  // in-flight exchanges finish, captures submitted
+  api.stop();
+  store.flush();
+  log::info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const sidecar::conf::config_error& e) {
+    std::fprintf(stderr, "trace-sidecar: %s\n", e.what());
+    return exit_config_error;
+  } catch (const std::exception& e) {
+    sidecar::log::error("fatal", {{"error", e.what()}});
+    return 1;
+  }
+}

@@ -1,0 +1,90 @@
+// What the proxy observed of one exchange, as raw as it was seen: the seam between the proxy
+// (which fills it on the request path) and the store (which turns it into a trace record on
+// its writer thread, off the request path).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "conf/config.hpp"
+
+namespace sidecar::store {
+
+/// Header fields in the order they were on the wire, names as written (case kept).
+using header_list = std::vector<std::pair<std::string, std::string>>;
+
+/// Why an exchange did not run to its end. Each has a fixed text for the record's `error`.
+enum class exchange_error : std::uint8_t {
+  none,
+  upstream_resolve_failed,    // "upstream name resolution failed"
+  upstream_connect_refused,   // "upstream connect refused"
+  upstream_connect_timeout,   // "upstream connect timeout"
+  upstream_unreachable,       // "upstream unreachable"
+  upstream_tls_failed,        // "upstream TLS handshake failed" (verification included)
+  upstream_closed,            // "upstream closed the connection without a response"
+  upstream_response_timeout,  // "upstream response timeout"
+  upstream_bad_response,      // "upstream sent a malformed response"
+  upstream_reset_mid_body,    // "upstream reset mid-body"
+  upstream_idle_timeout,      // "upstream stalled mid-body"
+  client_closed,              // "client closed the connection"
+  client_timeout,             // "client stalled mid-body"
+  shutdown,                   // "sidecar shutting down"
+};
+
+/// The record's `error` text of a kind ("" for none).
+[[nodiscard]] std::string_view describe(exchange_error e);
+
+/// One body as it passed through: its first bytes and its full size.
+struct captured_body {
+  std::string head;        // at most store.body_limit bytes; empty when not kept
+  std::uint64_t size = 0;  // every byte that passed (after de-chunking)
+};
+
+struct capture {
+  // Times. `completed_at` is the wall clock when the response was complete or the exchange
+  // ended (the record's date_created and its sid's time); `latency` is monotonic, from the
+  // request head arriving to the last byte of the upstream's response.
+  std::chrono::system_clock::time_point completed_at;
+  std::chrono::steady_clock::duration latency{};
+
+  // Where it came from and how it was routed.
+  std::string client_address;  // "203.0.113.9:51234"
+  conf::direction direction = conf::direction::webhook;
+  std::string route_account;  // the route's `account` (or forward_account); "" when none
+  bool forward_proxy = false;  // an absolute-form request sent under forward_hosts
+  bool capture_bodies = true;  // the route's capture_bodies
+
+  // The request as sent upstream (hop-by-hop headers removed, Host and X-Forwarded-* set).
+  std::string method;
+  std::string upstream_url;  // scheme://host[:port]/path?query
+  header_list request_headers;
+  captured_body request_body;
+
+  // The response as received from upstream; or the sidecar's own answer (502/504) when
+  // `sidecar_answered`; status_code 0 when no response was given at all.
+  int status_code = 0;
+  std::string reason;
+  header_list response_headers;
+  captured_body response_body;
+  bool sidecar_answered = false;
+  bool upgraded = false;  // 101 and tunnelled; the record holds the handshake only
+
+  exchange_error error = exchange_error::none;
+
+  /// Bytes this capture holds in memory, for the writer queue's bound.
+  [[nodiscard]] std::size_t memory_size() const;
+};
+
+/// Where the proxy hands captures. submit() never blocks and never throws: when the queue
+/// is full the capture is dropped and counted, and false is returned.
+class capture_sink {
+ public:
+  virtual ~capture_sink() = default;
+  virtual bool submit(capture&& c) noexcept = 0;
+};
+
+}  // namespace sidecar::store

@@ -1,0 +1,43 @@
+// Turns a capture into a trace record by the rules of contract section 4: attribution of the
+// account and the session, status, dates, redaction of credentials and secret fields, and
+// text-or-base64 bodies cut to body_limit.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <random>
+
+#include "conf/config.hpp"
+#include "store/capture.hpp"
+#include "store/trace_record.hpp"
+
+namespace sidecar::store {
+
+/// Why a capture produced no record.
+enum class skip_reason : std::uint8_t {
+  no_account,          // no AccountSid anywhere and no route account
+  unknown_account,     // an AccountSid that is not in the config
+  traces_not_enabled,  // the account exists but has traces = false
+};
+[[nodiscard]] std::string_view to_string(skip_reason r);
+
+struct build_result {
+  std::optional<trace_record> record;  // set, or
+  skip_reason skipped{};               // why not
+};
+
+/// Builds records for one configuration. Not thread-safe (it owns a random generator);
+/// the store's writer thread owns one.
+class record_builder {
+ public:
+  explicit record_builder(std::shared_ptr<const conf::config> cfg);
+
+  [[nodiscard]] build_result build(const capture& c);
+
+ private:
+  std::shared_ptr<const conf::config> cfg_;
+  std::mt19937_64 rng_;
+};
+
+}  // namespace sidecar::store

@@ -1,0 +1,66 @@
+// The Trace record of contract section 4, its sid, and its JSON encoding: the one definition
+// used by the producer (the store's writer, from a capture) and the reader (the API).
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <string_view>
+
+#include "conf/config.hpp"
+#include "store/capture.hpp"
+
+namespace sidecar::store {
+
+/// A recorded body: text (valid UTF-8) or base64, cut to body_limit bytes of the original.
+struct recorded_body {
+  std::string body;        // as it goes into the JSON "body"
+  bool base64 = false;     // "body_encoding": "base64"
+  bool truncated = false;  // "body_truncated": true, and then "body_size"
+  std::uint64_t size = 0;  // full size of the original body in bytes
+};
+
+struct recorded_request {
+  std::string path;    // path and query as sent upstream, credentials removed
+  std::string url;     // full upstream URL, credentials removed
+  std::string method;
+  header_list headers;  // lower-case names, repeats joined with ", ", secrets redacted
+  recorded_body body;
+};
+
+struct recorded_response {
+  std::string code;    // "200", or "" when there was no response
+  std::string phrase;  // "OK", or ""
+  header_list headers;
+  recorded_body body;
+};
+
+struct trace_record {
+  std::string sid;  // TR + 32 lower-case hex; the first 12 are created_ms
+  std::string account_sid;
+  std::string account_friendly_name;
+  std::string org_sid;
+  std::string org_name;
+  std::int64_t created_ms = 0;  // date_created, ms since the epoch (UTC)
+  std::string session_sid;      // "" when none
+  bool completed = false;       // "completed" or "failed"
+  conf::direction direction = conf::direction::webhook;
+  std::int64_t latency_ms = 0;
+  recorded_request request;
+  recorded_response response;
+  std::string error;  // "" when the exchange ran to its end
+};
+
+/// "TR" + 12 hex digits of `created_ms` + 20 random hex digits.
+[[nodiscard]] std::string make_trace_sid(std::int64_t created_ms, std::mt19937_64& rng);
+/// The creation time carried by a sid; nullopt when `sid` is not a well-formed trace sid.
+[[nodiscard]] std::optional<std::int64_t> sid_time_ms(std::string_view sid);
+
+/// "Wed, 30 Jun 2021 16:41:09 +0000" and, with millis, "Wed, 30 Jun 2021 16:41:09.456 +0000".
+[[nodiscard]] std::string rfc2822_date(std::int64_t epoch_ms, bool with_millis);
+
+/// The record as the API returns it (contract section 4, field order as in the example).
+[[nodiscard]] std::string to_json(const trace_record& r);
+void append_json(std::string& out, const trace_record& r);
+
+}  // namespace sidecar::store

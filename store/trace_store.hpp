@@ -1,0 +1,64 @@
+// The RocksDB trace store: a capture_sink whose writer thread builds records and writes them
+// in group-committed batches, and a trace_reader over covering indexes. Records expire after
+// store.retention (hidden at once at read time, removed by a compaction filter).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "conf/config.hpp"
+#include "store/capture.hpp"
+#include "store/trace_query.hpp"
+#include "store/trace_record.hpp"
+#include "support/metrics.hpp"
+
+namespace sidecar::store {
+
+/// The store's health, for GET /healthz.
+struct store_health {
+  bool ok = true;
+  std::string reason;  // why not ok ("disk full", "write error: ...")
+};
+
+class trace_store final : public capture_sink, public trace_reader {
+ public:
+  struct options {
+    /// Wall clock in ms since the epoch; tests inject one to move time.
+    std::function<std::int64_t()> now_ms;
+  };
+
+  /// Opens (or creates) the database under cfg->store.path and starts the writer thread.
+  /// Throws conf::config_error when the directory cannot be used or holds an unknown format
+  /// version.
+  trace_store(std::shared_ptr<const conf::config> cfg, metrics::registry& metrics,
+              options opts = {});
+  /// Flushes the queue and closes the database.
+  ~trace_store() override;
+
+  // capture_sink: never blocks; false when dropped (queue full), counted.
+  bool submit(capture&& c) noexcept override;
+  /// Queues a ready record (benchmarks, tests, tools); same queue and rules as submit().
+  bool submit(trace_record&& r) noexcept;
+  /// Waits until everything submitted before this call is written (or dropped).
+  void flush();
+
+  // trace_reader
+  [[nodiscard]] std::optional<stored_trace> get(std::string_view sid) override;
+  [[nodiscard]] list_result list(const list_query& q) override;
+
+  [[nodiscard]] store_health health() const;
+
+  /// Runs a full manual compaction (tests and tools: expired data is removed now).
+  void compact();
+  /// Bytes the database takes on disk.
+  [[nodiscard]] std::uint64_t disk_bytes() const;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace sidecar::store

@@ -1,0 +1,1168 @@
+// The RocksDB trace store: the writer (bounded queue -> group-committed WriteBatches), the
+// maintenance thread (quota, reclaim, recovery), and the readers (get, list). The key design
+// is in docs/store.md.
+#include "store/trace_store.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <variant>
+
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include "conf/load.hpp"
+#include "store/json.hpp"
+#include "store/record_builder.hpp"
+#include "store/rocks_support.hpp"
+#include "store/store_codec.hpp"
+#include "support/log.hpp"
+
+namespace sidecar::store {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+enum cf : std::size_t {
+  cf_default,
+  cf_meta,
+  cf_records,     // id_sid key -> record JSON without its response body
+  cf_bodies,      // id_sid key -> the recorded response body (absent when empty)
+  cf_by_account,  // id_sid key -> covering entry
+  cf_by_session,  // id_sid key (id = session) -> account + covering entry
+  cf_sids,        // sid bytes -> account
+  cf_counters,    // account + bucket -> count
+  cf_count
+};
+constexpr std::array<const char*, cf_count> cf_names{
+    "default", "meta", "records", "bodies", "by_account", "by_session", "sids", "counters"};
+
+constexpr std::string_view meta_format_key = "format_version";
+constexpr std::string_view meta_floor_key = "floor_ms";
+constexpr std::int64_t max_time_ms = (std::int64_t{1} << 48) - 1;
+
+std::int64_t system_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+rocksdb::Slice slice(std::string_view s) { return {s.data(), s.size()}; }
+std::string_view view(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
+
+std::int64_t floor_div(std::int64_t a, std::int64_t b) {
+  return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+
+/// At most one log line per interval for a recurring problem; counts what it held back.
+class log_limiter {
+ public:
+  explicit log_limiter(std::chrono::seconds interval) : interval_(interval) {}
+  /// True when a line may be written now; `held` is how many were held back since the last.
+  bool allow(std::uint64_t& held) {
+    std::lock_guard lock(mu_);
+    const auto now = std::chrono::steady_clock::now();
+    if (last_ && now - *last_ < interval_) {
+      ++held_;
+      return false;
+    }
+    last_ = now;
+    held = held_;
+    held_ = 0;
+    return true;
+  }
+
+ private:
+  std::mutex mu_;
+  std::chrono::seconds interval_;
+  std::optional<std::chrono::steady_clock::time_point> last_;
+  std::uint64_t held_ = 0;
+};
+
+/// The database and its column family handles; handles go before the database.
+struct database {
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;  // opened order: cf_names, then extras
+  database() = default;
+  database(const database&) = delete;
+  database& operator=(const database&) = delete;
+  ~database() {
+    if (!db) return;
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+    db->Close().PermitUncheckedError();
+  }
+  rocksdb::ColumnFamilyHandle* operator[](cf c) const { return handles[c]; }
+};
+
+/// A snapshot released when the last reader of it is gone.
+struct snapshot_holder {
+  rocksdb::DB* db;
+  const rocksdb::Snapshot* snap;
+  explicit snapshot_holder(rocksdb::DB* d) : db(d), snap(d->GetSnapshot()) {}
+  snapshot_holder(const snapshot_holder&) = delete;
+  snapshot_holder& operator=(const snapshot_holder&) = delete;
+  ~snapshot_holder() { db->ReleaseSnapshot(snap); }
+};
+
+struct queued {
+  std::variant<capture, trace_record> item;
+  std::size_t bytes = 0;
+};
+
+}  // namespace
+
+struct trace_store::impl {
+  impl(std::shared_ptr<const conf::config> c, metrics::registry& m, options o);
+  ~impl();
+
+  // -- open --
+  void open();
+
+  // -- writer --
+  bool enqueue(queued&& q) noexcept;
+  void writer_loop();
+  void process(std::deque<queued>& items, record_builder& builder);
+  bool append(rocksdb::WriteBatch& batch, trace_record& r,
+              std::unordered_map<std::string, std::uint64_t>& counts);
+  bool commit(rocksdb::WriteBatch& batch, std::unordered_map<std::string, std::uint64_t>& counts,
+              std::uint64_t records);
+  void set_health(bool ok, std::string reason);
+
+  // -- maintenance --
+  void maintenance_loop();
+  void maintain_once();
+  void enforce_quota();
+  void flush_memtables();
+  void compact_all();
+  std::uint64_t measure_disk_bytes() const;
+
+  // -- reads --
+  rocksdb::ReadOptions read_options(const snapshot_holder& s) const {
+    rocksdb::ReadOptions ro;
+    ro.snapshot = s.snap;
+    return ro;
+  }
+  std::vector<std::string> all_accounts(const rocksdb::ReadOptions& ro) const;
+  std::uint64_t count_keys(const rocksdb::ReadOptions& ro, std::string_view account,
+                           std::int64_t lo, std::int64_t hi) const;
+  std::uint64_t count_unfiltered(const rocksdb::ReadOptions& ro, std::string_view account,
+                                 std::int64_t lo, std::int64_t hi) const;
+  list_result list(const list_query& q);
+  std::optional<stored_trace> get(std::string_view sid);
+
+  std::shared_ptr<const conf::config> cfg_;
+  options opts_;
+  std::shared_ptr<rocks::expiry_clock> clock_;
+  fs::path db_path_;
+  std::int64_t reclaim_period_ms_ = 0;
+
+  // metrics
+  metrics::counter& written_;
+  metrics::counter& dropped_full_;
+  metrics::counter& dropped_error_;
+  metrics::counter& dropped_invalid_;
+  std::array<metrics::counter*, 3> skipped_{};
+  metrics::histogram& write_seconds_;
+  metrics::gauge& stall_;
+  metrics::gauge& queue_gauge_;
+  metrics::counter& quota_trims_;
+  std::shared_ptr<std::atomic<std::uint64_t>> disk_bytes_ =
+      std::make_shared<std::atomic<std::uint64_t>>(0);
+
+  std::shared_ptr<rocks::listener> listener_;
+  std::shared_ptr<rocksdb::Cache> cache_;
+  database db_;
+
+  // The queue. queued_bytes_ counts what the writer holds too, until it is written.
+  std::mutex mu_;
+  std::condition_variable work_cv_;
+  std::condition_variable done_cv_;
+  std::deque<queued> queue_;
+  std::size_t queued_bytes_ = 0;
+  std::uint64_t submitted_ = 0;  // accepted items
+  std::uint64_t processed_ = 0;  // written, skipped or dropped by the writer
+  bool stopping_ = false;
+
+  // Write failures: batches are dropped until retry_at_, then Resume() and try again.
+  bool failing_ = false;
+  std::chrono::steady_clock::time_point retry_at_{};
+  log_limiter write_log_{std::chrono::seconds(10)};
+  log_limiter invalid_log_{std::chrono::seconds(10)};
+
+  mutable std::mutex health_mu_;
+  store_health health_;
+
+  std::mutex maint_mu_;
+  std::condition_variable maint_cv_;
+  bool maint_stop_ = false;
+  std::chrono::steady_clock::time_point last_flush_{};
+  std::chrono::steady_clock::time_point last_reclaim_{};
+  std::uint64_t compactions_at_reclaim_ = 0;
+  std::mutex maint_run_mu_;  // one maintenance pass at a time
+
+  std::thread writer_;
+  std::thread maintainer_;
+};
+
+// ---------------------------------------------------------------------------------------
+// open
+
+trace_store::impl::impl(std::shared_ptr<const conf::config> c, metrics::registry& m, options o)
+    : cfg_(std::move(c)),
+      opts_(std::move(o)),
+      clock_(std::make_shared<rocks::expiry_clock>()),
+      written_(m.add_counter("sidecar_records_written_total", "Trace records written")),
+      dropped_full_(m.add_counter("sidecar_records_dropped_total", "Trace records lost",
+                                  {{"reason", "queue_full"}})),
+      dropped_error_(m.add_counter("sidecar_records_dropped_total", "Trace records lost",
+                                   {{"reason", "write_error"}})),
+      dropped_invalid_(m.add_counter("sidecar_records_dropped_total", "Trace records lost",
+                                     {{"reason", "invalid"}})),
+      write_seconds_(m.add_histogram("sidecar_store_write_seconds",
+                                     "Latency of one store batch write")),
+      stall_(m.add_gauge("sidecar_store_write_stall",
+                         "RocksDB write stall: 0 normal, 1 delayed, 2 stopped")),
+      queue_gauge_(m.add_gauge("sidecar_store_queue_bytes", "Bytes waiting for the store writer")),
+      quota_trims_(m.add_counter("sidecar_store_quota_trims_total",
+                                 "Times the disk quota removed the oldest records")) {
+  static constexpr std::array<const char*, 3> skip_names{"no_account", "unknown_account",
+                                                         "traces_not_enabled"};
+  for (std::size_t i = 0; i < skip_names.size(); ++i) {
+    skipped_[i] = &m.add_counter("sidecar_records_skipped_total",
+                                 "Exchanges not recorded, by reason", {{"reason", skip_names[i]}});
+  }
+  m.add_callback(
+      "sidecar_store_disk_bytes", "Bytes the trace store takes on disk",
+      [bytes = disk_bytes_] { return static_cast<double>(bytes->load()); });
+  clock_->now_ms = opts_.now_ms ? opts_.now_ms : system_now_ms;
+  clock_->retention_ms = cfg_->store.retention.count();
+  // Reclaim period P (docs/store.md): expired data is physically gone within 2P of expiry.
+  reclaim_period_ms_ =
+      std::clamp<std::int64_t>(clock_->retention_ms / 8, 60'000, 6 * 3'600'000);
+  listener_ = std::make_shared<rocks::listener>(stall_);
+  open();
+  disk_bytes_->store(measure_disk_bytes());
+  last_flush_ = last_reclaim_ = std::chrono::steady_clock::now();
+  writer_ = std::thread([this] { writer_loop(); });
+  maintainer_ = std::thread([this] { maintenance_loop(); });
+}
+
+void trace_store::impl::open() {
+  const fs::path dir = cfg_->store.path;
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) {
+    fs::create_directories(dir, ec);
+    if (ec) {
+      throw conf::config_error("[store] path: cannot create " + dir.string() + ": " +
+                               ec.message());
+    }
+    fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+  }
+  if (!fs::is_directory(dir, ec)) {
+    throw conf::config_error("[store] path: " + dir.string() + " is not a directory");
+  }
+  db_path_ = dir / "db";
+
+  rocksdb::DBOptions dbo;
+  dbo.create_if_missing = true;
+  dbo.create_missing_column_families = true;
+  dbo.max_background_jobs = 2;
+  dbo.bytes_per_sync = 1 << 20;
+  dbo.max_total_wal_size = 256ull << 20;  // small column families must not pin old WALs
+  dbo.keep_log_file_num = 3;
+  dbo.max_log_file_size = 8 << 20;
+  dbo.listeners.push_back(listener_);
+
+  cache_ = rocksdb::NewLRUCache(256 << 20);
+  auto table = [&](std::size_t block_size, bool bloom) {
+    rocksdb::BlockBasedTableOptions t;
+    t.block_cache = cache_;
+    t.block_size = block_size;
+    t.format_version = 5;
+    if (bloom) t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    return rocksdb::NewBlockBasedTableFactory(t);
+  };
+  const auto period_s = static_cast<std::uint64_t>(reclaim_period_ms_ / 1000);
+  auto cf_options = [&](rocks::key_kind kind, std::size_t block_size, bool bloom,
+                        std::size_t write_buffer) {
+    rocksdb::ColumnFamilyOptions o;
+    o.compaction_filter_factory = rocks::make_expiry_filter_factory(clock_, kind);
+    o.table_factory.reset(table(block_size, bloom));
+    o.compression = rocksdb::kLZ4Compression;
+    o.bottommost_compression = rocksdb::kLZ4Compression;
+    o.write_buffer_size = write_buffer;
+    o.max_write_buffer_number = 4;
+    o.level_compaction_dynamic_level_bytes = true;
+    o.periodic_compaction_seconds = period_s;
+    o.ttl = period_s;
+    return o;
+  };
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (std::size_t i = 0; i < cf_count; ++i) {
+    rocksdb::ColumnFamilyOptions o;
+    switch (static_cast<cf>(i)) {
+      case cf_default:
+      case cf_meta:
+        o = cf_options(rocks::key_kind::keep, 4096, false, 4 << 20);
+        break;
+      case cf_records:
+        o = cf_options(rocks::key_kind::id_inverted_sid, 16 << 10, false, 64 << 20);
+        break;
+      case cf_bodies:
+        o = cf_options(rocks::key_kind::id_inverted_sid, 64 << 10, false, 64 << 20);
+        break;
+      case cf_by_account:
+      case cf_by_session:
+        o = cf_options(rocks::key_kind::id_inverted_sid, 16 << 10, false, 32 << 20);
+        break;
+      case cf_sids:
+        o = cf_options(rocks::key_kind::sid, 4096, true, 16 << 20);
+        break;
+      case cf_counters:
+        o = cf_options(rocks::key_kind::counter, 4096, false, 4 << 20);
+        o.merge_operator = rocks::make_count_merge_operator();
+        break;
+      case cf_count:
+        break;
+    }
+    if (i == cf_records || i == cf_bodies) {
+      // Bodies of up to 100 KB go to blob files so that they never slow key scans; blob
+      // files are time-ordered, so expired ones are dropped whole by blob GC.
+      o.enable_blob_files = true;
+      o.min_blob_size = 4096;
+      o.blob_compression_type = rocksdb::kLZ4Compression;
+      o.enable_blob_garbage_collection = true;
+      o.blob_garbage_collection_age_cutoff = 0.5;
+    }
+    descriptors.emplace_back(cf_names[i], o);
+  }
+
+  std::vector<std::string> existing;
+  const bool exists = rocksdb::DB::ListColumnFamilies(dbo, db_path_.string(), &existing).ok();
+  if (exists) {
+    if (std::find(existing.begin(), existing.end(), "meta") == existing.end()) {
+      throw conf::config_error("[store] path: " + db_path_.string() +
+                               " holds a database that is not a trace-sidecar store");
+    }
+    for (const auto& name : existing) {
+      if (std::find(cf_names.begin(), cf_names.end(), name) == cf_names.end()) {
+        descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+      }
+    }
+  }
+
+  rocksdb::DB* raw = nullptr;
+  auto s = rocksdb::DB::Open(dbo, db_path_.string(), descriptors, &db_.handles, &raw);
+  if (!s.ok()) {
+    throw conf::config_error("[store] path: cannot open " + db_path_.string() + ": " +
+                             s.ToString());
+  }
+  db_.db.reset(raw);
+
+  std::string version;
+  s = db_.db->Get({}, db_[cf_meta], slice(meta_format_key), &version);
+  if (s.IsNotFound()) {
+    version = std::to_string(codec::format_version);
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    s = db_.db->Put(wo, db_[cf_meta], slice(meta_format_key), version);
+  }
+  if (!s.ok()) {
+    throw conf::config_error("[store] path: cannot read " + db_path_.string() + ": " +
+                             s.ToString());
+  }
+  if (version != std::to_string(codec::format_version)) {
+    throw conf::config_error("[store] path: " + db_path_.string() +
+                             " holds trace store format version " + version +
+                             "; this trace-sidecar reads version " +
+                             std::to_string(codec::format_version) +
+                             " (use a matching binary or another data directory)");
+  }
+  std::string floor;
+  if (db_.db->Get({}, db_[cf_meta], slice(meta_floor_key), &floor).ok()) {
+    clock_->floor_ms.store(std::strtoll(floor.c_str(), nullptr, 10));
+  }
+}
+
+trace_store::impl::~impl() {
+  {
+    std::lock_guard lock(maint_mu_);
+    maint_stop_ = true;
+  }
+  maint_cv_.notify_all();
+  if (maintainer_.joinable()) maintainer_.join();
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  work_cv_.notify_all();
+  if (writer_.joinable()) writer_.join();  // drains the queue first
+}
+
+void trace_store::impl::set_health(bool ok, std::string reason) {
+  std::lock_guard lock(health_mu_);
+  health_.ok = ok;
+  health_.reason = std::move(reason);
+}
+
+// ---------------------------------------------------------------------------------------
+// writer
+
+bool trace_store::impl::enqueue(queued&& q) noexcept {
+  try {
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_ || queued_bytes_ + q.bytes > cfg_->store.queue_bytes) {
+        dropped_full_.inc();
+        return false;
+      }
+      queue_.push_back(std::move(q));
+      queued_bytes_ += queue_.back().bytes;
+      ++submitted_;
+      queue_gauge_.set(static_cast<std::int64_t>(queued_bytes_));
+    }
+    work_cv_.notify_one();
+    return true;
+  } catch (...) {  // allocation failure: dropped like a full queue, never thrown at the proxy
+    dropped_full_.inc();
+    return false;
+  }
+}
+
+void trace_store::impl::writer_loop() {
+  record_builder builder(cfg_);
+  std::deque<queued> items;
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and everything is written
+      items.swap(queue_);
+    }
+    process(items, builder);
+  }
+}
+
+void trace_store::impl::process(std::deque<queued>& items, record_builder& builder) {
+  rocksdb::WriteBatch batch;
+  std::unordered_map<std::string, std::uint64_t> counts;
+  std::uint64_t records = 0, done = 0;
+  std::size_t bytes = 0;
+  auto finish = [&] {
+    if (records > 0) commit(batch, counts, records);
+    batch.Clear();
+    counts.clear();
+    records = 0;
+    {
+      std::lock_guard lock(mu_);
+      processed_ += done;
+      queued_bytes_ -= bytes;
+      queue_gauge_.set(static_cast<std::int64_t>(queued_bytes_));
+    }
+    done_cv_.notify_all();
+    done = 0;
+    bytes = 0;
+  };
+  for (auto& q : items) {
+    ++done;
+    bytes += q.bytes;
+    try {
+      if (auto* c = std::get_if<capture>(&q.item)) {
+        auto built = builder.build(*c);
+        if (!built.record) {
+          skipped_[static_cast<std::size_t>(built.skipped) % skipped_.size()]->inc();
+        } else if (append(batch, *built.record, counts)) {
+          ++records;
+        }
+      } else if (append(batch, std::get<trace_record>(q.item), counts)) {
+        ++records;
+      }
+    } catch (const std::exception& e) {
+      dropped_invalid_.inc();
+      std::uint64_t held = 0;
+      if (invalid_log_.allow(held)) {
+        log::error("store: record not built", {{"error", e.what()},
+                                               {"held_back", std::to_string(held)}});
+      }
+    }
+    if (batch.GetDataSize() >= opts_.max_batch_bytes) finish();
+  }
+  finish();
+  items.clear();
+}
+
+bool trace_store::impl::append(rocksdb::WriteBatch& batch, trace_record& r,
+                               std::unordered_map<std::string, std::uint64_t>& counts) {
+  const auto sid = codec::parse_sid(r.sid);
+  if (!sid || r.account_sid.empty()) {
+    dropped_invalid_.inc();
+    std::uint64_t held = 0;
+    if (invalid_log_.allow(held)) {
+      log::error("store: record without a valid sid or account",
+                 {{"held_back", std::to_string(held)}});
+    }
+    return false;
+  }
+  const std::int64_t created = codec::sid_ms(*sid);  // the key's time is the sid's
+  const std::string key = codec::id_sid_key(r.account_sid, *sid);
+  const auto value = codec::encode_record(r);
+  std::string entry;
+  codec::encode_covering(entry, r);
+  batch.Put(db_[cf_records], key, value.value).PermitUncheckedError();
+  if (!value.body.empty()) batch.Put(db_[cf_bodies], key, value.body).PermitUncheckedError();
+  batch.Put(db_[cf_by_account], key, entry).PermitUncheckedError();
+  if (!r.session_sid.empty()) {
+    entry.clear();
+    codec::encode_session_entry(entry, r);
+    batch.Put(db_[cf_by_session], codec::id_sid_key(r.session_sid, *sid), entry)
+        .PermitUncheckedError();
+  }
+  batch.Put(db_[cf_sids], rocksdb::Slice(reinterpret_cast<const char*>(sid->data()), 16),
+            r.account_sid)
+      .PermitUncheckedError();
+  ++counts[codec::counter_key(r.account_sid, floor_div(created, codec::bucket_ms))];
+  return true;
+}
+
+bool trace_store::impl::commit(rocksdb::WriteBatch& batch,
+                               std::unordered_map<std::string, std::uint64_t>& counts,
+                               std::uint64_t records) {
+  for (const auto& [key, n] : counts) {
+    batch.Merge(db_[cf_counters], key, rocks::encode_count(n)).PermitUncheckedError();
+  }
+  if (opts_.before_write) opts_.before_write();
+  const auto now = std::chrono::steady_clock::now();
+  if (failing_ && now < retry_at_) {
+    dropped_error_.inc(records);
+    return false;
+  }
+  if (failing_) db_.db->Resume().PermitUncheckedError();  // a hard error (disk full) stops writes
+  rocksdb::WriteOptions wo;
+  wo.sync = false;  // WAL on: a process crash loses only the queue (docs/store.md)
+  const auto s = db_.db->Write(wo, &batch);
+  const auto elapsed = std::chrono::steady_clock::now() - now;
+  write_seconds_.observe(std::chrono::duration<double>(elapsed).count());
+  if (s.ok()) {
+    written_.inc(records);
+    if (failing_) {
+      failing_ = false;
+      set_health(true, {});
+      log::info("store: writing again");
+    }
+    return true;
+  }
+  dropped_error_.inc(records);
+  failing_ = true;
+  retry_at_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  set_health(false, (s.IsNoSpace() ? "disk full: " : "write error: ") + s.ToString());
+  std::uint64_t held = 0;
+  if (write_log_.allow(held)) {
+    log::error("store: write failed, records dropped",
+               {{"error", s.ToString()}, {"records", std::to_string(records)},
+                {"failures_held_back", std::to_string(held)}});
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------------------------------
+// maintenance
+
+void trace_store::impl::maintenance_loop() {
+  std::unique_lock lock(maint_mu_);
+  while (!maint_stop_) {
+    maint_cv_.wait_for(lock, opts_.maintenance_interval);
+    if (maint_stop_) break;
+    lock.unlock();
+    try {
+      maintain_once();
+    } catch (const std::exception& e) {
+      log::error("store: maintenance failed", {{"error", e.what()}});
+    }
+    lock.lock();
+  }
+}
+
+void trace_store::impl::maintain_once() {
+  std::lock_guard run(maint_run_mu_);
+  disk_bytes_->store(measure_disk_bytes());
+  enforce_quota();
+  const auto now = std::chrono::steady_clock::now();
+  const auto period = std::chrono::milliseconds(reclaim_period_ms_);
+  // Data in memtables is not compacted: flush it so the filter reaches it (docs/store.md).
+  if (now - last_flush_ >= period / 2) {
+    flush_memtables();
+    last_flush_ = now;
+  }
+  // periodic_compaction_seconds rewrites old files, but RocksDB only looks at it when the
+  // database changes; when no compaction at all ran during a period, compact everything.
+  if (now - last_reclaim_ >= period) {
+    if (listener_->compactions() == compactions_at_reclaim_) compact_all();
+    compactions_at_reclaim_ = listener_->compactions();
+    last_reclaim_ = now;
+  }
+  bool failing = false;
+  {
+    std::lock_guard lock(health_mu_);
+    failing = !health_.ok;
+  }
+  if (failing) db_.db->Resume().PermitUncheckedError();
+}
+
+void trace_store::impl::flush_memtables() {
+  rocksdb::FlushOptions fo;
+  fo.allow_write_stall = true;
+  db_.db->Flush(fo, std::vector<rocksdb::ColumnFamilyHandle*>(db_.handles.begin(),
+                                                              db_.handles.begin() + cf_count))
+      .PermitUncheckedError();
+}
+
+void trace_store::impl::compact_all() {
+  flush_memtables();
+  rocksdb::CompactRangeOptions co;
+  co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  for (std::size_t i = 0; i < cf_count; ++i) {
+    db_.db->CompactRange(co, db_.handles[i], nullptr, nullptr).PermitUncheckedError();
+  }
+  disk_bytes_->store(measure_disk_bytes());
+}
+
+std::uint64_t trace_store::impl::measure_disk_bytes() const {
+  std::uint64_t total = 0;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(db_path_, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    std::error_code fec;
+    if (it->is_regular_file(fec)) {
+      const auto n = it->file_size(fec);
+      if (!fec) total += n;
+    }
+  }
+  return total;
+}
+
+void trace_store::impl::enforce_quota() {
+  if (!cfg_->store.max_bytes) return;
+  const std::uint64_t max = *cfg_->store.max_bytes;
+  const std::uint64_t disk = disk_bytes_->load();
+  if (disk <= max) return;
+  // Remove the oldest ~25% more than the excess, so that the next records do not trigger
+  // another trim at once. Records are counted per bucket, oldest first, across accounts;
+  // the new floor is the end of the bucket where enough records have been passed.
+  const double share =
+      std::min(1.0, (static_cast<double>(disk - max) + 0.25 * static_cast<double>(max)) /
+                        static_cast<double>(disk));
+  snapshot_holder snap(db_.db.get());
+  const auto ro = read_options(snap);
+  const std::int64_t cutoff = clock_->cutoff();
+  std::map<std::int64_t, std::uint64_t> per_bucket;
+  std::uint64_t total = 0;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_.db->NewIterator(ro, db_[cf_counters]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      std::string_view id;
+      std::int64_t bucket = 0;
+      if (!codec::split_counter_key(view(it->key()), id, bucket)) continue;
+      if ((bucket + 1) * codec::bucket_ms <= cutoff) continue;
+      const auto n = rocks::decode_count(view(it->value()));
+      per_bucket[bucket] += n;
+      total += n;
+    }
+  }
+  if (total == 0) return;
+  const auto need = static_cast<std::uint64_t>(share * static_cast<double>(total));
+  std::int64_t new_floor = cutoff;
+  std::uint64_t passed = 0;
+  for (const auto& [bucket, n] : per_bucket) {
+    passed += n;
+    new_floor = (bucket + 1) * codec::bucket_ms;
+    if (passed >= need) break;
+  }
+  new_floor = std::min(new_floor, clock_->now_ms() + 1);
+  if (new_floor <= clock_->floor_ms.load()) return;
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  const auto s =
+      db_.db->Put(wo, db_[cf_meta], slice(meta_floor_key), std::to_string(new_floor));
+  if (!s.ok()) return;
+  clock_->floor_ms.store(new_floor, std::memory_order_release);
+  quota_trims_.inc();
+  log::warn("store: disk quota exceeded, oldest records removed",
+            {{"disk_bytes", std::to_string(disk)},
+             {"max_bytes", std::to_string(max)},
+             {"removed_before_ms", std::to_string(new_floor)}});
+  compact_all();  // the filter drops everything under the new floor
+}
+
+// ---------------------------------------------------------------------------------------
+// reads
+
+namespace {
+
+/// A record's JSON from its two halves (records and bodies); false when it is gone.
+bool read_record(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* records,
+                 rocksdb::ColumnFamilyHandle* bodies, const rocksdb::ReadOptions& ro,
+                 std::string_view key, std::string& json) {
+  rocksdb::PinnableSlice value, body;
+  auto s = db->Get(ro, records, slice(key), &value);
+  if (!s.ok()) return false;  // gone since the page was planned (expired, trimmed)
+  s = db->Get(ro, bodies, slice(key), &body);
+  if (!s.ok() && !s.IsNotFound()) return false;
+  return codec::assemble_json(json, view(value), s.ok() ? view(body) : std::string_view{});
+}
+
+/// The page's record keys, read one at a time from the snapshot they were found in.
+class keyed_stream final : public record_stream {
+ public:
+  keyed_stream(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* records,
+               rocksdb::ColumnFamilyHandle* bodies, std::shared_ptr<snapshot_holder> snap,
+               std::vector<std::string> keys, std::chrono::steady_clock::time_point deadline)
+      : db_(db),
+        records_(records),
+        bodies_(bodies),
+        snap_(std::move(snap)),
+        keys_(std::move(keys)),
+        deadline_(deadline) {}
+
+  bool next(std::string& json) override;
+  [[nodiscard]] query_status status() const override { return status_; }
+
+ private:
+  rocksdb::DB* db_;
+  rocksdb::ColumnFamilyHandle* records_;
+  rocksdb::ColumnFamilyHandle* bodies_;
+  std::shared_ptr<snapshot_holder> snap_;
+  std::vector<std::string> keys_;
+  std::size_t at_ = 0;
+  std::chrono::steady_clock::time_point deadline_;
+  query_status status_ = query_status::ok;
+};
+
+/// Newest-first iteration of one index column family over several ids (k-way merge on the
+/// inverted sid that ends every key).
+class merged_scan {
+ public:
+  struct source {
+    std::unique_ptr<rocksdb::Iterator> it;
+    std::string upper;
+    rocksdb::Slice upper_slice;
+    std::size_t prefix_len = 0;
+  };
+
+  merged_scan(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cfh, rocksdb::ReadOptions ro,
+              const std::vector<std::string>& ids, std::int64_t lo, std::int64_t hi,
+              const std::optional<std::string>& after_inv) {
+    for (const auto& id : ids) {
+      auto s = std::make_unique<source>();
+      const std::string prefix = codec::id_prefix(id);
+      s->prefix_len = prefix.size();
+      // created >= lo: keys below prefix + inv(lo - 1); created < hi: from prefix + inv(hi - 1).
+      s->upper = prefix;
+      if (lo > 0) {
+        codec::append_inv_time(s->upper, lo - 1);
+      } else {
+        s->upper.append(17, '\xff');
+      }
+      s->upper_slice = slice(s->upper);
+      auto opts = ro;
+      opts.iterate_upper_bound = &s->upper_slice;
+      s->it.reset(db->NewIterator(opts, cfh));
+      std::string start = prefix;
+      if (hi <= max_time_ms) codec::append_inv_time(start, hi - 1);
+      if (after_inv) {
+        std::string after = prefix + *after_inv;
+        after.push_back('\0');  // strictly after the cursor's record
+        if (after > start) start = std::move(after);
+      }
+      s->it->Seek(start);
+      if (s->it->Valid()) {
+        sources_.push_back(std::move(s));
+        heap_.push_back(sources_.size() - 1);
+      } else {
+        status_ = s->it->status();
+      }
+    }
+    std::make_heap(heap_.begin(), heap_.end(), greater_);
+  }
+
+  [[nodiscard]] bool valid() const { return !heap_.empty(); }
+  [[nodiscard]] const source& top() const { return *sources_[heap_.front()]; }
+  [[nodiscard]] std::string_view key() const { return view(top().it->key()); }
+  [[nodiscard]] std::string_view inv() const { return key().substr(top().prefix_len); }
+  [[nodiscard]] std::string_view value() const { return view(top().it->value()); }
+  [[nodiscard]] std::size_t source_index() const { return heap_.front(); }
+  [[nodiscard]] const rocksdb::Status& status() const { return status_; }
+
+  void next() {
+    std::pop_heap(heap_.begin(), heap_.end(), greater_);
+    auto& s = *sources_[heap_.back()];
+    s.it->Next();
+    if (s.it->Valid()) {
+      std::push_heap(heap_.begin(), heap_.end(), greater_);
+    } else {
+      if (!s.it->status().ok()) status_ = s.it->status();
+      heap_.pop_back();
+    }
+  }
+
+ private:
+  struct inv_greater {
+    const std::vector<std::unique_ptr<source>>* sources;
+    bool operator()(std::size_t a, std::size_t b) const {
+      const auto& sa = *(*sources)[a];
+      const auto& sb = *(*sources)[b];
+      const auto ka = view(sa.it->key()).substr(sa.prefix_len);
+      const auto kb = view(sb.it->key()).substr(sb.prefix_len);
+      return ka > kb;  // min-heap on the inverted sid: newest first
+    }
+  };
+  std::vector<std::unique_ptr<source>> sources_;
+  std::vector<std::size_t> heap_;
+  inv_greater greater_{&sources_};
+  rocksdb::Status status_;
+};
+
+/// Walks a body column family alongside an index scan of one account (same keys, same
+/// order): mostly Next(), a Seek() only when far behind.
+class body_cursor {
+ public:
+  body_cursor(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cfh, const rocksdb::ReadOptions& ro)
+      : it_(db->NewIterator(ro, cfh)) {}
+  /// The body stored under `key`, or "" when it has none.
+  std::string_view at(std::string_view key) {
+    if (!positioned_) {
+      it_->Seek(slice(key));
+      positioned_ = true;
+    }
+    for (int steps = 0; it_->Valid() && view(it_->key()) < key; ++steps) {
+      if (steps == 8) {
+        it_->Seek(slice(key));
+        break;
+      }
+      it_->Next();
+    }
+    if (it_->Valid() && view(it_->key()) == key) return view(it_->value());
+    return {};
+  }
+
+ private:
+  std::unique_ptr<rocksdb::Iterator> it_;
+  bool positioned_ = false;
+};
+
+bool contains(std::string_view hay, std::string_view needle) {
+  if (needle.empty()) return true;
+  return ::memmem(hay.data(), hay.size(), needle.data(), needle.size()) != nullptr;
+}
+
+}  // namespace
+
+bool keyed_stream::next(std::string& json) {
+  json.clear();
+  if (status_ != query_status::ok) return false;
+  while (at_ < keys_.size()) {
+    if (std::chrono::steady_clock::now() > deadline_) {
+      status_ = query_status::timed_out;
+      return false;
+    }
+    const auto& key = keys_[at_++];
+    try {
+      rocksdb::ReadOptions ro;
+      ro.snapshot = snap_->snap;
+      if (read_record(db_, records_, bodies_, ro, key, json)) return true;
+    } catch (...) {
+      status_ = query_status::failed;
+      return false;
+    }
+  }
+  return false;
+}
+
+std::vector<std::string> trace_store::impl::all_accounts(const rocksdb::ReadOptions& ro) const {
+  std::vector<std::string> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_.db->NewIterator(ro, db_[cf_counters]));
+  for (it->SeekToFirst(); it->Valid();) {
+    std::string_view id;
+    std::int64_t bucket = 0;
+    if (!codec::split_counter_key(view(it->key()), id, bucket)) {
+      it->Next();
+      continue;
+    }
+    out.emplace_back(id);
+    std::string past = codec::id_prefix(id);
+    past.append(9, '\xff');
+    it->Seek(past);
+  }
+  return out;
+}
+
+std::uint64_t trace_store::impl::count_keys(const rocksdb::ReadOptions& ro,
+                                            std::string_view account, std::int64_t lo,
+                                            std::int64_t hi) const {
+  if (lo >= hi) return 0;
+  merged_scan scan(db_.db.get(), db_[cf_by_account], ro, {std::string(account)}, lo, hi, {});
+  std::uint64_t n = 0;
+  for (; scan.valid(); scan.next()) ++n;
+  return n;
+}
+
+std::uint64_t trace_store::impl::count_unfiltered(const rocksdb::ReadOptions& ro,
+                                                  std::string_view account, std::int64_t lo,
+                                                  std::int64_t hi) const {
+  // Whole buckets inside [lo, hi) from the counters; the partial buckets at either edge by
+  // counting their keys (at most one bucket's worth each).
+  const std::int64_t b = codec::bucket_ms;
+  const std::int64_t first_full = floor_div(lo + b - 1, b);  // first bucket starting >= lo
+  const std::int64_t end_full = hi > max_time_ms ? floor_div(max_time_ms, b) + 1
+                                                 : floor_div(hi, b);  // buckets ending <= hi
+  if (first_full >= end_full) return count_keys(ro, account, lo, hi);
+  std::uint64_t n = count_keys(ro, account, lo, first_full * b);
+  if (hi <= max_time_ms) n += count_keys(ro, account, end_full * b, hi);
+  const std::string start = codec::counter_key(account, first_full);
+  const std::string upper = codec::counter_key(account, end_full);
+  const rocksdb::Slice upper_slice = slice(upper);
+  auto opts = ro;
+  opts.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db_.db->NewIterator(opts, db_[cf_counters]));
+  for (it->Seek(start); it->Valid(); it->Next()) n += rocks::decode_count(view(it->value()));
+  return n;
+}
+
+list_result trace_store::impl::list(const list_query& q) {
+  list_result result;
+  try {
+    const auto& f = q.filter;
+    auto snap = std::make_shared<snapshot_holder>(db_.db.get());
+    auto ro = read_options(*snap);
+
+    const std::int64_t cutoff = clock_->cutoff();
+    const std::int64_t lo = std::max(cutoff, f.created_from_ms.value_or(cutoff));
+    const std::int64_t hi = f.created_before_ms.value_or(max_time_ms + 1);
+
+    std::vector<std::string> accounts;
+    if (f.account_sid) {
+      if (q.all_accounts ||
+          std::find(q.accounts.begin(), q.accounts.end(), *f.account_sid) != q.accounts.end()) {
+        accounts.push_back(*f.account_sid);
+      }
+    } else if (q.all_accounts) {
+      accounts = all_accounts(ro);
+    } else {
+      accounts = q.accounts;
+      std::sort(accounts.begin(), accounts.end());
+      accounts.erase(std::unique(accounts.begin(), accounts.end()), accounts.end());
+    }
+
+    std::optional<std::string> after_inv;
+    if (q.after_sid) {
+      if (auto sid = codec::parse_sid(*q.after_sid); sid && codec::sid_ms(*sid) >= cutoff) {
+        std::string account;
+        const auto s = db_.db->Get(
+            ro, db_[cf_sids], rocksdb::Slice(reinterpret_cast<const char*>(sid->data()), 16),
+            &account);
+        if (s.ok()) {
+          after_inv.emplace();
+          for (auto v : *sid) after_inv->push_back(static_cast<char>(~v));
+        }
+      }
+    }
+
+    const std::uint64_t skip = after_inv ? 0 : q.page * q.page_size;
+    const std::uint64_t want = q.page_size;
+    std::vector<std::string> keys;
+    std::uint64_t total = 0;
+    std::size_t checked = 0;
+    auto timed_out = [&] {
+      return (++checked & 1023) == 0 && std::chrono::steady_clock::now() > q.deadline;
+    };
+    auto fail = [&](query_status st) {
+      result.status = st;
+      result.total = 0;
+      return std::move(result);
+    };
+
+    const bool body_filter = f.response_body_contains && !f.response_body_contains->empty();
+    const bool path_filter = f.request_path_prefix && !f.request_path_prefix->empty();
+    auto covering_match = [&](const codec::covering& c) {
+      if (f.completed && c.completed != *f.completed) return false;
+      if (f.direction && c.api != (*f.direction == conf::direction::api)) return false;
+      if (f.min_latency_ms && c.latency_ms < *f.min_latency_ms) return false;
+      if (f.response_code_prefix && !c.code.starts_with(*f.response_code_prefix)) return false;
+      if (f.org_sid && c.org_sid != *f.org_sid) return false;
+      if (path_filter && !c.path_or_url_starts_with(*f.request_path_prefix)) return false;
+      return true;
+    };
+    const bool unfiltered = !f.completed && !f.direction && !f.min_latency_ms &&
+                            !f.response_code_prefix && !f.org_sid && !path_filter &&
+                            !body_filter && !f.session_sid;
+
+    if (accounts.empty() || lo >= hi) {
+      // nothing to list
+    } else if (unfiltered) {
+      for (const auto& a : accounts) total += count_unfiltered(ro, a, lo, hi);
+      merged_scan scan(db_.db.get(), db_[cf_by_account], ro, accounts, lo, hi, after_inv);
+      for (std::uint64_t pos = 0; scan.valid() && keys.size() < want; scan.next(), ++pos) {
+        if (timed_out()) return fail(query_status::timed_out);
+        if (pos >= skip) keys.emplace_back(scan.key());
+      }
+      if (!scan.status().ok()) return fail(query_status::failed);
+    } else if (f.session_sid) {
+      std::unordered_set<std::string_view> allowed(accounts.begin(), accounts.end());
+      merged_scan scan(db_.db.get(), db_[cf_by_session], ro, {*f.session_sid}, lo, hi, {});
+      std::unordered_map<std::string, std::unique_ptr<body_cursor>> bodies;
+      std::uint64_t pos = 0;
+      for (; scan.valid(); scan.next()) {
+        if (timed_out()) return fail(query_status::timed_out);
+        std::string_view account;
+        codec::covering c;
+        if (!codec::decode_session_entry(scan.value(), account, c)) continue;
+        if (!allowed.contains(account) || !covering_match(c)) continue;
+        std::string key = codec::id_prefix(account);
+        key.append(scan.inv());
+        if (body_filter) {
+          auto& bc = bodies[std::string(account)];
+          if (!bc) bc = std::make_unique<body_cursor>(db_.db.get(), db_[cf_bodies], ro);
+          if (!contains(bc->at(key), *f.response_body_contains)) continue;
+        }
+        ++total;
+        const bool after_cursor = !after_inv || scan.inv() > std::string_view(*after_inv);
+        if (after_cursor && keys.size() < want) {
+          if (pos >= skip) keys.push_back(std::move(key));
+          ++pos;
+        }
+      }
+      if (!scan.status().ok()) return fail(query_status::failed);
+    } else {
+      merged_scan scan(db_.db.get(), db_[cf_by_account], ro, accounts, lo, hi, {});
+      std::vector<std::unique_ptr<body_cursor>> bodies(accounts.size());
+      std::uint64_t pos = 0;
+      for (; scan.valid(); scan.next()) {
+        if (timed_out()) return fail(query_status::timed_out);
+        codec::covering c;
+        if (!codec::decode_covering(scan.value(), c) || !covering_match(c)) continue;
+        if (body_filter) {
+          auto& bc = bodies[scan.source_index()];
+          if (!bc) bc = std::make_unique<body_cursor>(db_.db.get(), db_[cf_bodies], ro);
+          if (!contains(bc->at(scan.key()), *f.response_body_contains)) continue;
+        }
+        ++total;
+        const bool after_cursor = !after_inv || scan.inv() > std::string_view(*after_inv);
+        if (after_cursor && keys.size() < want) {
+          if (pos >= skip) keys.emplace_back(scan.key());
+          ++pos;
+        }
+      }
+      if (!scan.status().ok()) return fail(query_status::failed);
+    }
+    result.status = query_status::ok;
+    result.total = total;
+    result.records = std::make_unique<keyed_stream>(db_.db.get(), db_[cf_records], db_[cf_bodies],
+                                                    std::move(snap), std::move(keys), q.deadline);
+    return result;
+  } catch (const std::exception& e) {
+    log::error("store: list failed", {{"error", e.what()}});
+    result.status = query_status::failed;
+    result.total = 0;
+    result.records.reset();
+    return result;
+  }
+}
+
+std::optional<stored_trace> trace_store::impl::get(std::string_view sid_text) {
+  try {
+    const auto sid = codec::parse_sid(sid_text);
+    if (!sid || codec::sid_ms(*sid) < clock_->cutoff()) return std::nullopt;
+    snapshot_holder snap(db_.db.get());
+    const auto ro = read_options(snap);
+    stored_trace out;
+    const auto s = db_.db->Get(
+        ro, db_[cf_sids], rocksdb::Slice(reinterpret_cast<const char*>(sid->data()), 16),
+        &out.account_sid);
+    if (!s.ok()) return std::nullopt;
+    if (!read_record(db_.db.get(), db_[cf_records], db_[cf_bodies], ro,
+                     codec::id_sid_key(out.account_sid, *sid), out.json)) {
+      return std::nullopt;
+    }
+    return out;
+  } catch (const std::exception& e) {
+    log::error("store: get failed", {{"error", e.what()}});
+    return std::nullopt;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// the public face
+
+trace_store::trace_store(std::shared_ptr<const conf::config> cfg, metrics::registry& metrics,
+                         options opts)
+    : impl_(std::make_unique<impl>(std::move(cfg), metrics, std::move(opts))) {}
+
+trace_store::~trace_store() = default;
+
+bool trace_store::submit(capture&& c) noexcept {
+  std::size_t bytes = 0;
+  try {
+    bytes = c.memory_size();
+  } catch (...) {
+    bytes = sizeof(capture);
+  }
+  return impl_->enqueue(queued{std::move(c), bytes});
+}
+
+bool trace_store::submit(trace_record&& r) noexcept {
+  const std::size_t bytes = codec::memory_size(r);
+  return impl_->enqueue(queued{std::move(r), bytes});
+}
+
+void trace_store::flush() {
+  std::unique_lock lock(impl_->mu_);
+  const std::uint64_t target = impl_->submitted_;
+  impl_->done_cv_.wait(lock, [&] { return impl_->processed_ >= target; });
+}
+
+std::optional<stored_trace> trace_store::get(std::string_view sid) { return impl_->get(sid); }
+
+list_result trace_store::list(const list_query& q) { return impl_->list(q); }
+
+store_health trace_store::health() const {
+  std::lock_guard lock(impl_->health_mu_);
+  return impl_->health_;
+}
+
+void trace_store::compact() {
+  std::lock_guard run(impl_->maint_run_mu_);
+  impl_->compact_all();
+}
+
+void trace_store::maintain() { impl_->maintain_once(); }
+
+std::uint64_t trace_store::disk_bytes() const { return impl_->measure_disk_bytes(); }
+
+trace_store::stats trace_store::get_stats() const {
+  stats s;
+  s.written = impl_->written_.value();
+  s.dropped_queue_full = impl_->dropped_full_.value();
+  s.dropped_write_error = impl_->dropped_error_.value();
+  s.dropped_invalid = impl_->dropped_invalid_.value();
+  for (auto* c : impl_->skipped_) s.skipped += c->value();
+  s.quota_trims = impl_->quota_trims_.value();
+  std::lock_guard lock(impl_->mu_);
+  s.queue_bytes = impl_->queued_bytes_;
+  return s;
+}
+
+}  // namespace sidecar::store

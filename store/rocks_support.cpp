@@ -78,6 +78,27 @@ class expiry_filter_factory final : public rocksdb::CompactionFilterFactory {
   key_kind kind_;
 };
 
+class hint_prefix final : public rocksdb::SliceTransform {
+ public:
+  explicit hint_prefix(key_kind kind) : kind_(kind) {}
+  const char* Name() const override { return "sidecar.hint_prefix"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    return {key.data(), prefix_length(key)};
+  }
+  bool InDomain(const rocksdb::Slice& key) const override { return prefix_length(key) > 0; }
+
+ private:
+  [[nodiscard]] std::size_t prefix_length(const rocksdb::Slice& key) const {
+    const std::string_view k(key.data(), key.size());
+    if (kind_ == key_kind::sid) return k.size() >= 4 ? 4 : 0;
+    std::size_t pos = 0;
+    std::uint64_t n = 0;
+    if (!codec::read_varint(k, pos, n) || n > k.size() - pos) return 0;
+    return pos + n;
+  }
+  key_kind kind_;
+};
+
 class count_merge final : public rocksdb::AssociativeMergeOperator {
  public:
   bool Merge(const rocksdb::Slice&, const rocksdb::Slice* existing, const rocksdb::Slice& value,
@@ -94,6 +115,10 @@ class count_merge final : public rocksdb::AssociativeMergeOperator {
 std::shared_ptr<rocksdb::CompactionFilterFactory> make_expiry_filter_factory(
     std::shared_ptr<const expiry_clock> clock, key_kind kind) {
   return std::make_shared<expiry_filter_factory>(std::move(clock), kind);
+}
+
+std::shared_ptr<const rocksdb::SliceTransform> make_insert_hint_prefix(key_kind kind) {
+  return std::make_shared<hint_prefix>(kind);
 }
 
 std::shared_ptr<rocksdb::MergeOperator> make_count_merge_operator() {

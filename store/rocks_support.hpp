@@ -17,6 +17,7 @@
 #include <rocksdb/compaction_filter.h>
 #include <rocksdb/listener.h>
 #include <rocksdb/merge_operator.h>
+#include <rocksdb/slice_transform.h>
 
 #include "support/metrics.hpp"
 
@@ -47,6 +48,12 @@ enum class key_kind : std::uint8_t {
 /// One factory per column family; every filter it makes takes the cutoff once, at its start.
 [[nodiscard]] std::shared_ptr<rocksdb::CompactionFilterFactory> make_expiry_filter_factory(
     std::shared_ptr<const expiry_clock> clock, key_kind kind);
+
+/// The id part (varint length + id) of an id-keyed key, or the first 4 bytes of a sid key:
+/// the memtable keeps an insert hint per prefix, and each new key of an id lands next to the
+/// previous one (newest first), so inserts skip the skiplist search.
+[[nodiscard]] std::shared_ptr<const rocksdb::SliceTransform> make_insert_hint_prefix(
+    key_kind kind);
 
 /// Adds little-endian uint64 counts.
 [[nodiscard]] std::shared_ptr<rocksdb::MergeOperator> make_count_merge_operator();

@@ -134,7 +134,8 @@ struct trace_store::impl {
   void open();
 
   // -- writer --
-  bool enqueue(queued&& q) noexcept;
+  template <class Item>
+  bool enqueue(Item& item, std::size_t bytes) noexcept;
   void writer_loop();
   void process(std::deque<queued>& items, record_builder& builder);
   bool append(rocksdb::WriteBatch& batch, trace_record& r,
@@ -287,6 +288,9 @@ void trace_store::impl::open() {
   dbo.keep_log_file_num = 3;
   dbo.max_log_file_size = 8 << 20;
   dbo.listeners.push_back(listener_);
+  // One writer thread: concurrent memtable inserts buy nothing, and they would disable the
+  // per-prefix insert hints.
+  dbo.allow_concurrent_memtable_write = false;
 
   cache_ = rocksdb::NewLRUCache(256 << 20);
   auto table = [&](std::size_t block_size, bool bloom) {
@@ -310,6 +314,9 @@ void trace_store::impl::open() {
     o.level_compaction_dynamic_level_bytes = true;
     o.periodic_compaction_seconds = period_s;
     o.ttl = period_s;
+    if (kind != rocks::key_kind::keep) {
+      o.memtable_insert_with_hint_prefix_extractor = rocks::make_insert_hint_prefix(kind);
+    }
     return o;
   };
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
@@ -324,7 +331,10 @@ void trace_store::impl::open() {
         o = cf_options(rocks::key_kind::id_inverted_sid, 16 << 10, false, 64 << 20);
         break;
       case cf_bodies:
+        // Uncompressed: the ResponseBody filter searches the cached blocks directly.
         o = cf_options(rocks::key_kind::id_inverted_sid, 64 << 10, false, 64 << 20);
+        o.compression = rocksdb::kNoCompression;
+        o.bottommost_compression = rocksdb::kNoCompression;
         break;
       case cf_by_account:
       case cf_by_session:
@@ -423,16 +433,18 @@ void trace_store::impl::set_health(bool ok, std::string reason) {
 // ---------------------------------------------------------------------------------------
 // writer
 
-bool trace_store::impl::enqueue(queued&& q) noexcept {
+// The item is moved only once accepted: a refused one is left to the caller.
+template <class Item>
+bool trace_store::impl::enqueue(Item& item, std::size_t bytes) noexcept {
   try {
     {
       std::lock_guard lock(mu_);
-      if (stopping_ || queued_bytes_ + q.bytes > cfg_->store.queue_bytes) {
+      if (stopping_ || queued_bytes_ + bytes > cfg_->store.queue_bytes) {
         dropped_full_.inc();
         return false;
       }
-      queue_.push_back(std::move(q));
-      queued_bytes_ += queue_.back().bytes;
+      queue_.push_back(queued{std::move(item), bytes});
+      queued_bytes_ += bytes;
       ++submitted_;
       queue_gauge_.set(static_cast<std::int64_t>(queued_bytes_));
     }
@@ -459,7 +471,7 @@ void trace_store::impl::writer_loop() {
 }
 
 void trace_store::impl::process(std::deque<queued>& items, record_builder& builder) {
-  rocksdb::WriteBatch batch;
+  rocksdb::WriteBatch batch(opts_.max_batch_bytes + (1u << 20));  // no regrowth while filling
   std::unordered_map<std::string, std::uint64_t> counts;
   std::uint64_t records = 0, done = 0;
   std::size_t bytes = 0;
@@ -1020,6 +1032,26 @@ list_result trace_store::impl::list(const list_query& q) {
         if (pos >= skip) keys.emplace_back(scan.key());
       }
       if (!scan.status().ok()) return fail(query_status::failed);
+    } else if (body_filter && !f.session_sid && !f.completed && !f.direction &&
+               !f.min_latency_ms && !f.response_code_prefix && !f.org_sid && !path_filter) {
+      // ResponseBody alone: scan the bodies themselves, nothing else (a record without a
+      // body has no entry there and cannot contain a non-empty string).
+      auto scan_ro = ro;
+      scan_ro.readahead_size = 4u << 20;
+      merged_scan scan(db_.db.get(), db_[cf_bodies], scan_ro, accounts, lo, hi, {});
+      const std::string& needle = *f.response_body_contains;
+      std::uint64_t pos = 0;
+      for (; scan.valid(); scan.next()) {
+        if (timed_out()) return fail(query_status::timed_out);
+        if (!contains(scan.value(), needle)) continue;
+        ++total;
+        const bool after_cursor = !after_inv || scan.inv() > std::string_view(*after_inv);
+        if (after_cursor && keys.size() < want) {
+          if (pos >= skip) keys.emplace_back(scan.key());
+          ++pos;
+        }
+      }
+      if (!scan.status().ok()) return fail(query_status::failed);
     } else if (f.session_sid) {
       std::unordered_set<std::string_view> allowed(accounts.begin(), accounts.end());
       merged_scan scan(db_.db.get(), db_[cf_by_session], ro, {*f.session_sid}, lo, hi, {});
@@ -1120,12 +1152,12 @@ bool trace_store::submit(capture&& c) noexcept {
   } catch (...) {
     bytes = sizeof(capture);
   }
-  return impl_->enqueue(queued{std::move(c), bytes});
+  return impl_->enqueue(c, bytes);
 }
 
 bool trace_store::submit(trace_record&& r) noexcept {
   const std::size_t bytes = codec::memory_size(r);
-  return impl_->enqueue(queued{std::move(r), bytes});
+  return impl_->enqueue(r, bytes);
 }
 
 void trace_store::flush() {

@@ -64,6 +64,7 @@ class trace_store final : public capture_sink, public trace_reader {
   // capture_sink: never blocks; false when dropped (queue full), counted.
   bool submit(capture&& c) noexcept override;
   /// Queues a ready record (benchmarks, tests, tools); same queue and rules as submit().
+  /// A refused record is left as it was (a tool may retry it).
   bool submit(trace_record&& r) noexcept;
   /// Waits until everything submitted before this call is written (or dropped).
   void flush();

@@ -2,6 +2,7 @@
 #include "store/rocks_support.hpp"
 
 #include <algorithm>
+#include <deque>
 
 #include "store/store_codec.hpp"
 
@@ -45,6 +46,13 @@ class expiry_filter final : public rocksdb::CompactionFilter {
         if (!codec::split_counter_key(key, id, bucket)) return false;
         // Only a bucket wholly before the cutoff goes; reads count the edge bucket by scanning.
         return (bucket + 1) * codec::bucket_ms <= cutoff_;
+      }
+      case key_kind::chunk: {
+        std::string_view id;
+        std::int64_t chunk = 0;
+        std::uint32_t part = 0;
+        if (!codec::split_chunk_key(key, id, chunk, part)) return false;
+        return (chunk + 1) * codec::chunk_ms <= cutoff_;
       }
       case key_kind::keep:
         return false;
@@ -99,6 +107,26 @@ class hint_prefix final : public rocksdb::SliceTransform {
   key_kind kind_;
 };
 
+class append_merge final : public rocksdb::MergeOperator {
+ public:
+  bool FullMergeV2(const MergeOperationInput& in, MergeOperationOutput* out) const override {
+    std::size_t n = in.existing_value ? in.existing_value->size() : 0;
+    for (const auto& op : in.operand_list) n += op.size();
+    out->new_value.clear();
+    out->new_value.reserve(n);
+    if (in.existing_value) out->new_value.append(in.existing_value->data(), in.existing_value->size());
+    for (const auto& op : in.operand_list) out->new_value.append(op.data(), op.size());
+    return true;
+  }
+  bool PartialMergeMulti(const rocksdb::Slice&, const std::deque<rocksdb::Slice>& operands,
+                         std::string* new_value, rocksdb::Logger*) const override {
+    new_value->clear();
+    for (const auto& op : operands) new_value->append(op.data(), op.size());
+    return true;
+  }
+  const char* Name() const override { return "sidecar.append"; }
+};
+
 class count_merge final : public rocksdb::AssociativeMergeOperator {
  public:
   bool Merge(const rocksdb::Slice&, const rocksdb::Slice* existing, const rocksdb::Slice& value,
@@ -119,6 +147,10 @@ std::shared_ptr<rocksdb::CompactionFilterFactory> make_expiry_filter_factory(
 
 std::shared_ptr<const rocksdb::SliceTransform> make_insert_hint_prefix(key_kind kind) {
   return std::make_shared<hint_prefix>(kind);
+}
+
+std::shared_ptr<rocksdb::MergeOperator> make_append_merge_operator() {
+  return std::make_shared<append_merge>();
 }
 
 std::shared_ptr<rocksdb::MergeOperator> make_count_merge_operator() {

@@ -42,6 +42,7 @@ enum class key_kind : std::uint8_t {
   id_inverted_sid,  // varint(len) id + ~sid (records, bodies, by_account, by_session)
   sid,              // sid bytes (sids)
   counter,          // varint(len) id + be64 bucket (counters): dropped once the whole bucket expired
+  chunk,            // varint(len) id + inv(chunk start) + be16 part (body_chunks): likewise
   keep,             // meta: never expires
 };
 
@@ -54,6 +55,9 @@ enum class key_kind : std::uint8_t {
 /// previous one (newest first), so inserts skip the skiplist search.
 [[nodiscard]] std::shared_ptr<const rocksdb::SliceTransform> make_insert_hint_prefix(
     key_kind kind);
+
+/// Concatenates body chunk entries (each new record's body is a merge operand of its chunk).
+[[nodiscard]] std::shared_ptr<rocksdb::MergeOperator> make_append_merge_operator();
 
 /// Adds little-endian uint64 counts.
 [[nodiscard]] std::shared_ptr<rocksdb::MergeOperator> make_count_merge_operator();

@@ -112,6 +112,60 @@ std::string counter_key(std::string_view id, std::int64_t bucket) {
   return k;
 }
 
+std::string chunk_key(std::string_view id, std::int64_t chunk, std::uint32_t part) {
+  std::string k = id_prefix(id);
+  append_inv_time(k, chunk * chunk_ms);
+  k.push_back(static_cast<char>(part >> 8));
+  k.push_back(static_cast<char>(part));
+  return k;
+}
+
+bool split_chunk_key(std::string_view key, std::string_view& id, std::int64_t& chunk,
+                     std::uint32_t& part) {
+  std::size_t pos = 0;
+  if (!read_id(key, pos, id) || key.size() - pos != 8) return false;
+  chunk = inv_ms(key.substr(pos)) / chunk_ms;
+  part = static_cast<std::uint32_t>(static_cast<std::uint8_t>(key[pos + 6])) << 8 |
+         static_cast<std::uint8_t>(key[pos + 7]);
+  return true;
+}
+
+void append_chunk_entry(std::string& out, std::string_view inv, std::string_view body) {
+  out.append(inv);
+  append_varint(out, body.size());
+  out.append(body);
+}
+
+bool next_chunk_entry(std::string_view chunk, std::size_t& pos, std::string_view& inv,
+                      std::string_view& body) {
+  if (chunk.size() - pos < 17) return false;
+  inv = chunk.substr(pos, 16);
+  pos += 16;
+  return read_id(chunk, pos, body);
+}
+
+std::optional<std::string_view> find_in_chunk(std::string_view chunk, std::string_view inv) {
+  std::size_t pos = 0;
+  std::string_view at, body;
+  while (next_chunk_entry(chunk, pos, at, body)) {
+    if (at == inv) return body;
+  }
+  return std::nullopt;
+}
+
+void encode_sid_value(std::string& out, std::string_view account, std::uint32_t part) {
+  append_id(out, account);
+  append_varint(out, part);
+}
+
+bool decode_sid_value(std::string_view in, std::string_view& account, std::uint32_t& part) {
+  std::size_t pos = 0;
+  std::uint64_t p = 0;
+  if (!read_id(in, pos, account) || !read_varint(in, pos, p)) return false;
+  part = static_cast<std::uint32_t>(p);
+  return true;
+}
+
 bool split_id_key(std::string_view key, std::string_view& id, std::string_view& inv) {
   std::size_t pos = 0;
   if (!read_id(key, pos, id) || key.size() - pos != 16) return false;
@@ -151,7 +205,7 @@ bool covering::path_or_url_starts_with(std::string_view p) const {
   return p.starts_with(url_head) && path.starts_with(p.substr(url_head.size()));
 }
 
-void encode_covering(std::string& out, const trace_record& r) {
+void encode_covering(std::string& out, const trace_record& r, std::uint32_t body_part) {
   const auto& path = r.request.path;
   const auto& url = r.request.url;
   const bool url_has_path = !path.empty() && url.size() >= path.size() && url.ends_with(path);
@@ -166,11 +220,12 @@ void encode_covering(std::string& out, const trace_record& r) {
   append_id(out, path);
   append_id(out, url_has_path ? std::string_view(url).substr(0, url.size() - path.size())
                               : std::string_view(url));
+  append_varint(out, body_part);
 }
 
-void encode_session_entry(std::string& out, const trace_record& r) {
+void encode_session_entry(std::string& out, const trace_record& r, std::uint32_t body_part) {
   append_id(out, r.account_sid);
-  encode_covering(out, r);
+  encode_covering(out, r, body_part);
 }
 
 bool decode_covering(std::string_view in, covering& c) {
@@ -183,8 +238,13 @@ bool decode_covering(std::string_view in, covering& c) {
   std::uint64_t latency = 0;
   if (!read_varint(in, pos, latency)) return false;
   c.latency_ms = static_cast<std::int64_t>(latency);
-  return read_id(in, pos, c.code) && read_id(in, pos, c.org_sid) && read_id(in, pos, c.path) &&
-         read_id(in, pos, c.url_head);
+  std::uint64_t part = 0;
+  if (!read_id(in, pos, c.code) || !read_id(in, pos, c.org_sid) || !read_id(in, pos, c.path) ||
+      !read_id(in, pos, c.url_head) || !read_varint(in, pos, part)) {
+    return false;
+  }
+  c.body_part = static_cast<std::uint32_t>(part);
+  return true;
 }
 
 bool decode_session_entry(std::string_view in, std::string_view& account, covering& c) {

@@ -18,6 +18,12 @@ inline constexpr std::uint32_t format_version = 1;
 /// Width of a per-account counter bucket.
 inline constexpr std::int64_t bucket_ms = 60'000;
 
+/// Response bodies are kept in chunks: per account, per 10 s of creation time, cut into
+/// parts of about 256 KiB, so that the ResponseBody filter searches large contiguous buffers
+/// (as grep does) instead of one small value per record.
+inline constexpr std::int64_t chunk_ms = 10'000;
+inline constexpr std::size_t chunk_part_bytes = 256 * 1024;
+
 /// A trace sid as 16 bytes: 6 bytes of big-endian creation ms, then 10 random bytes. Byte
 /// order equals the order of the "TR..." text, so it sorts by time.
 using sid_bytes = std::array<std::uint8_t, 16>;
@@ -48,6 +54,25 @@ void append_inv_time(std::string& out, std::int64_t ms);
 /// prefix + be64(bucket): one counter.
 [[nodiscard]] std::string counter_key(std::string_view id, std::int64_t bucket);
 
+/// prefix + inv(chunk start ms) + be16(part): one body chunk.
+[[nodiscard]] std::string chunk_key(std::string_view id, std::int64_t chunk, std::uint32_t part);
+/// Splits a chunk key; `chunk` is the chunk index (start ms / chunk_ms).
+[[nodiscard]] bool split_chunk_key(std::string_view key, std::string_view& id,
+                                   std::int64_t& chunk, std::uint32_t& part);
+/// One chunk entry: inv(sid) (16 bytes) + varint(length) + body.
+void append_chunk_entry(std::string& out, std::string_view inv, std::string_view body);
+/// Reads the chunk entry at `pos`, advancing it; false at the end or when malformed.
+[[nodiscard]] bool next_chunk_entry(std::string_view chunk, std::size_t& pos,
+                                    std::string_view& inv, std::string_view& body);
+/// The body of the entry for `inv` in a chunk; nullopt when it has none.
+[[nodiscard]] std::optional<std::string_view> find_in_chunk(std::string_view chunk,
+                                                            std::string_view inv);
+
+/// The sids value: varint(len) + account + varint(chunk part of the body).
+void encode_sid_value(std::string& out, std::string_view account, std::uint32_t part);
+[[nodiscard]] bool decode_sid_value(std::string_view in, std::string_view& account,
+                                    std::uint32_t& part);
+
 /// Splits an id-keyed key into its id and the 16 inverted sid bytes; false when malformed.
 [[nodiscard]] bool split_id_key(std::string_view key, std::string_view& id,
                                 std::string_view& inv);
@@ -73,18 +98,19 @@ struct covering {
   // saves repeating the path).
   std::string_view url_head;
   bool url_has_path = false;
+  std::uint32_t body_part = 0;  // which part of its body chunk holds the response body
   /// Whether request.path or request.url starts with `p` (the RequestPath filter).
   [[nodiscard]] bool path_or_url_starts_with(std::string_view p) const;
 };
 /// by_account value.
-void encode_covering(std::string& out, const trace_record& r);
+void encode_covering(std::string& out, const trace_record& r, std::uint32_t body_part);
 /// by_session value: varint(len) + account, then the covering entry.
-void encode_session_entry(std::string& out, const trace_record& r);
+void encode_session_entry(std::string& out, const trace_record& r, std::uint32_t body_part);
 [[nodiscard]] bool decode_covering(std::string_view in, covering& c);
 [[nodiscard]] bool decode_session_entry(std::string_view in, std::string_view& account,
                                         covering& c);
 
-/// The record's JSON split around its response body (stored once, in `bodies`):
+/// The record's JSON split around its response body (stored once, in a body chunk):
 /// records value = varint(splice + 1) + json without the body literal; splice 0 (written 0)
 /// means no splice: the JSON is whole.
 struct record_value {

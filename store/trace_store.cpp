@@ -42,7 +42,7 @@ enum cf : std::size_t {
   cf_default,
   cf_meta,
   cf_records,     // id_sid key -> record JSON without its response body
-  cf_bodies,      // id_sid key -> the recorded response body (absent when empty)
+  cf_chunks,      // account + chunk + part -> response bodies of that chunk (body_chunks)
   cf_by_account,  // id_sid key -> covering entry
   cf_by_session,  // id_sid key (id = session) -> account + covering entry
   cf_sids,        // sid bytes -> account
@@ -50,7 +50,7 @@ enum cf : std::size_t {
   cf_count
 };
 constexpr std::array<const char*, cf_count> cf_names{
-    "default", "meta", "records", "bodies", "by_account", "by_session", "sids", "counters"};
+    "default", "meta", "records", "body_chunks", "by_account", "by_session", "sids", "counters"};
 
 constexpr std::string_view meta_format_key = "format_version";
 constexpr std::string_view meta_floor_key = "floor_ms";
@@ -199,6 +199,15 @@ struct trace_store::impl {
   std::uint64_t processed_ = 0;  // written, skipped or dropped by the writer
   bool stopping_ = false;
 
+  // Which part of each recent (account, chunk) takes the next body, and its bytes so far;
+  // writer thread only. Forgotten after a restart: a part then grows past its target size.
+  struct part_state {
+    std::uint32_t part = 0;
+    std::size_t bytes = 0;
+  };
+  std::unordered_map<std::string, part_state> parts_;
+  std::int64_t newest_chunk_ = 0;
+
   // Write failures: batches are dropped until retry_at_, then Resume() and try again.
   bool failing_ = false;
   std::chrono::steady_clock::time_point retry_at_{};
@@ -330,11 +339,12 @@ void trace_store::impl::open() {
       case cf_records:
         o = cf_options(rocks::key_kind::id_inverted_sid, 16 << 10, false, 64 << 20);
         break;
-      case cf_bodies:
-        // Uncompressed: the ResponseBody filter searches the cached blocks directly.
-        o = cf_options(rocks::key_kind::id_inverted_sid, 64 << 10, false, 64 << 20);
+      case cf_chunks:
+        // Uncompressed: the ResponseBody filter searches the chunks as they are read.
+        o = cf_options(rocks::key_kind::chunk, 64 << 10, false, 64 << 20);
         o.compression = rocksdb::kNoCompression;
         o.bottommost_compression = rocksdb::kNoCompression;
+        o.merge_operator = rocks::make_append_merge_operator();
         break;
       case cf_by_account:
       case cf_by_session:
@@ -350,9 +360,9 @@ void trace_store::impl::open() {
       case cf_count:
         break;
     }
-    if (i == cf_records || i == cf_bodies) {
-      // Bodies of up to 100 KB go to blob files so that they never slow key scans; blob
-      // files are time-ordered, so expired ones are dropped whole by blob GC.
+    if (i == cf_records) {
+      // Large records (request bodies of up to 100 KB) go to blob files so that they never
+      // slow key scans; blob files are time-ordered, so expired ones are dropped whole.
       o.enable_blob_files = true;
       o.min_blob_size = 4096;
       o.blob_compression_type = rocksdb::kLZ4Compression;
@@ -533,19 +543,45 @@ bool trace_store::impl::append(rocksdb::WriteBatch& batch, trace_record& r,
   const std::int64_t created = codec::sid_ms(*sid);  // the key's time is the sid's
   const std::string key = codec::id_sid_key(r.account_sid, *sid);
   const auto value = codec::encode_record(r);
+  std::uint32_t part = 0;
+  if (!value.body.empty()) {
+    const std::int64_t chunk = floor_div(created, codec::chunk_ms);
+    std::string state_key = codec::id_prefix(r.account_sid);
+    state_key.append(reinterpret_cast<const char*>(&chunk), sizeof chunk);
+    if (parts_.size() > 100'000) {  // forget chunks an hour older than the newest
+      std::erase_if(parts_, [&](const auto& e) {
+        std::int64_t c = 0;
+        std::memcpy(&c, e.first.data() + e.first.size() - sizeof c, sizeof c);
+        return c < newest_chunk_ - 360;
+      });
+    }
+    newest_chunk_ = std::max(newest_chunk_, chunk);
+    auto& st = parts_[state_key];
+    if (st.bytes > 0 && st.bytes + value.body.size() > codec::chunk_part_bytes &&
+        st.part < 0xffff) {
+      ++st.part;
+      st.bytes = 0;
+    }
+    st.bytes += value.body.size() + 20;
+    part = st.part;
+    std::string entry;
+    codec::append_chunk_entry(entry, std::string_view(key).substr(key.size() - 16), value.body);
+    batch.Merge(db_[cf_chunks], codec::chunk_key(r.account_sid, chunk, part), entry)
+        .PermitUncheckedError();
+  }
   std::string entry;
-  codec::encode_covering(entry, r);
+  codec::encode_covering(entry, r, part);
   batch.Put(db_[cf_records], key, value.value).PermitUncheckedError();
-  if (!value.body.empty()) batch.Put(db_[cf_bodies], key, value.body).PermitUncheckedError();
   batch.Put(db_[cf_by_account], key, entry).PermitUncheckedError();
   if (!r.session_sid.empty()) {
     entry.clear();
-    codec::encode_session_entry(entry, r);
+    codec::encode_session_entry(entry, r, part);
     batch.Put(db_[cf_by_session], codec::id_sid_key(r.session_sid, *sid), entry)
         .PermitUncheckedError();
   }
-  batch.Put(db_[cf_sids], rocksdb::Slice(reinterpret_cast<const char*>(sid->data()), 16),
-            r.account_sid)
+  entry.clear();
+  codec::encode_sid_value(entry, r.account_sid, part);
+  batch.Put(db_[cf_sids], rocksdb::Slice(reinterpret_cast<const char*>(sid->data()), 16), entry)
       .PermitUncheckedError();
   ++counts[codec::counter_key(r.account_sid, floor_div(created, codec::bucket_ms))];
   return true;
@@ -678,13 +714,13 @@ void trace_store::impl::enforce_quota() {
   const double share =
       std::min(1.0, (static_cast<double>(disk - max) + 0.25 * static_cast<double>(max)) /
                         static_cast<double>(disk));
-  snapshot_holder snap(db_.db.get());
-  const auto ro = read_options(snap);
   const std::int64_t cutoff = clock_->cutoff();
   std::map<std::int64_t, std::uint64_t> per_bucket;
   std::uint64_t total = 0;
   {
-    std::unique_ptr<rocksdb::Iterator> it(db_.db->NewIterator(ro, db_[cf_counters]));
+    // No snapshot may live during the compaction below: RocksDB keeps the merge operands
+    // (body chunks, counters) that a snapshot can see.
+    std::unique_ptr<rocksdb::Iterator> it(db_.db->NewIterator({}, db_[cf_counters]));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       std::string_view id;
       std::int64_t bucket = 0;
@@ -725,29 +761,65 @@ void trace_store::impl::enforce_quota() {
 
 namespace {
 
-/// A record's JSON from its two halves (records and bodies); false when it is gone.
-bool read_record(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* records,
-                 rocksdb::ColumnFamilyHandle* bodies, const rocksdb::ReadOptions& ro,
-                 std::string_view key, std::string& json) {
-  rocksdb::PinnableSlice value, body;
-  auto s = db->Get(ro, records, slice(key), &value);
+/// Reads body chunks for records, keeping the last chunk read (a page's records mostly
+/// share a few chunks).
+class chunk_reader {
+ public:
+  chunk_reader(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* chunks) : db_(db), chunks_(chunks) {}
+  /// The response body of the record under `key` (id + inv sid) whose body is in `part`;
+  /// "" when it has none. False on a read error.
+  bool body(const rocksdb::ReadOptions& ro, std::string_view key, std::uint32_t part,
+            std::string_view& out) {
+    std::string_view id, inv;
+    out = {};
+    if (!codec::split_id_key(key, id, inv)) return false;
+    std::string ck = codec::chunk_key(id, floor_div(codec::inv_ms(inv), codec::chunk_ms), part);
+    if (ck != cached_key_) {
+      cached_.Reset();
+      const auto s = db_->Get(ro, chunks_, slice(ck), &cached_);
+      if (!s.ok() && !s.IsNotFound()) return false;
+      cached_key_ = std::move(ck);
+    }
+    if (auto b = codec::find_in_chunk(view(cached_), inv)) out = *b;
+    return true;
+  }
+
+ private:
+  rocksdb::DB* db_;
+  rocksdb::ColumnFamilyHandle* chunks_;
+  std::string cached_key_;
+  rocksdb::PinnableSlice cached_;
+};
+
+/// A record's JSON from its two halves (records and its body chunk); false when it is gone.
+bool read_record(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* records, chunk_reader& chunks,
+                 const rocksdb::ReadOptions& ro, std::string_view key, std::uint32_t part,
+                 std::string& json) {
+  rocksdb::PinnableSlice value;
+  const auto s = db->Get(ro, records, slice(key), &value);
   if (!s.ok()) return false;  // gone since the page was planned (expired, trimmed)
-  s = db->Get(ro, bodies, slice(key), &body);
-  if (!s.ok() && !s.IsNotFound()) return false;
-  return codec::assemble_json(json, view(value), s.ok() ? view(body) : std::string_view{});
+  std::string_view body;
+  if (!chunks.body(ro, key, part, body)) return false;
+  return codec::assemble_json(json, view(value), body);
 }
 
-/// The page's record keys, read one at a time from the snapshot they were found in.
+/// One record of a page: its key (id + inv sid) and the part of its body chunk.
+struct page_item {
+  std::string key;
+  std::uint32_t part = 0;
+};
+
+/// The page's records, read one at a time from the snapshot they were found in.
 class keyed_stream final : public record_stream {
  public:
   keyed_stream(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* records,
-               rocksdb::ColumnFamilyHandle* bodies, std::shared_ptr<snapshot_holder> snap,
-               std::vector<std::string> keys, std::chrono::steady_clock::time_point deadline)
+               rocksdb::ColumnFamilyHandle* chunks, std::shared_ptr<snapshot_holder> snap,
+               std::vector<page_item> items, std::chrono::steady_clock::time_point deadline)
       : db_(db),
         records_(records),
-        bodies_(bodies),
+        chunks_(db, chunks),
         snap_(std::move(snap)),
-        keys_(std::move(keys)),
+        items_(std::move(items)),
         deadline_(deadline) {}
 
   bool next(std::string& json) override;
@@ -756,9 +828,9 @@ class keyed_stream final : public record_stream {
  private:
   rocksdb::DB* db_;
   rocksdb::ColumnFamilyHandle* records_;
-  rocksdb::ColumnFamilyHandle* bodies_;
+  chunk_reader chunks_;
   std::shared_ptr<snapshot_holder> snap_;
-  std::vector<std::string> keys_;
+  std::vector<page_item> items_;
   std::size_t at_ = 0;
   std::chrono::steady_clock::time_point deadline_;
   query_status status_ = query_status::ok;
@@ -848,54 +920,112 @@ class merged_scan {
   rocksdb::Status status_;
 };
 
-/// Walks a body column family alongside an index scan of one account (same keys, same
-/// order): mostly Next(), a Seek() only when far behind.
-class body_cursor {
- public:
-  body_cursor(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cfh, const rocksdb::ReadOptions& ro)
-      : it_(db->NewIterator(ro, cfh)) {}
-  /// The body stored under `key`, or "" when it has none.
-  std::string_view at(std::string_view key) {
-    if (!positioned_) {
-      it_->Seek(slice(key));
-      positioned_ = true;
-    }
-    for (int steps = 0; it_->Valid() && view(it_->key()) < key; ++steps) {
-      if (steps == 8) {
-        it_->Seek(slice(key));
-        break;
-      }
-      it_->Next();
-    }
-    if (it_->Valid() && view(it_->key()) == key) return view(it_->value());
-    return {};
-  }
-
- private:
-  std::unique_ptr<rocksdb::Iterator> it_;
-  bool positioned_ = false;
-};
-
 bool contains(std::string_view hay, std::string_view needle) {
   if (needle.empty()) return true;
   return ::memmem(hay.data(), hay.size(), needle.data(), needle.size()) != nullptr;
 }
+
+/// The records of one account whose response body contains a string, newest first: reads
+/// the account's body chunks in time order, searches each whole chunk first (most hold no
+/// match), and only then looks at the entries of a chunk that does.
+class body_matches {
+ public:
+  struct match {
+    std::string inv;  // 16 bytes
+    std::uint32_t part = 0;
+  };
+
+  body_matches(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* chunks, rocksdb::ReadOptions ro,
+               const std::string& account, std::int64_t lo, std::int64_t hi,
+               std::string_view needle, std::chrono::steady_clock::time_point deadline)
+      : lo_(lo), hi_(hi), needle_(needle), deadline_(deadline) {
+    const std::string prefix = codec::id_prefix(account);
+    prefix_len_ = prefix.size();
+    const std::int64_t lo_start = floor_div(lo, codec::chunk_ms) * codec::chunk_ms;
+    upper_ = prefix;
+    if (lo_start > 0) {
+      codec::append_inv_time(upper_, lo_start - 1);
+    } else {
+      upper_.append(9, '\xff');
+    }
+    upper_slice_ = slice(upper_);
+    ro.iterate_upper_bound = &upper_slice_;
+    ro.readahead_size = 4u << 20;
+    it_.reset(db->NewIterator(ro, chunks));
+    std::string start = prefix;
+    if (hi <= max_time_ms) codec::append_inv_time(start, floor_div(hi - 1, codec::chunk_ms) * codec::chunk_ms);
+    it_->Seek(start);
+    fill();
+  }
+
+  [[nodiscard]] bool valid() const { return at_ < matches_.size(); }
+  [[nodiscard]] const match& top() const { return matches_[at_]; }
+  void next() {
+    if (++at_ == matches_.size()) fill();
+  }
+  [[nodiscard]] const rocksdb::Status& status() const { return status_; }
+  [[nodiscard]] bool timed_out() const { return timed_out_; }
+
+ private:
+  // Loads the matches of the next chunk (all its parts) that has any.
+  void fill() {
+    matches_.clear();
+    at_ = 0;
+    while (matches_.empty() && it_->Valid()) {
+      if (std::chrono::steady_clock::now() > deadline_) {
+        timed_out_ = true;
+        return;
+      }
+      const std::string chunk_inv(view(it_->key()).substr(prefix_len_, 6));
+      for (; it_->Valid() && view(it_->key()).substr(prefix_len_, 6) == chunk_inv; it_->Next()) {
+        const std::string_view value = view(it_->value());
+        if (!contains(value, needle_)) continue;
+        const auto k = view(it_->key());
+        const auto part = static_cast<std::uint32_t>(
+            static_cast<std::uint8_t>(k[prefix_len_ + 6]) << 8 |
+            static_cast<std::uint8_t>(k[prefix_len_ + 7]));
+        std::size_t pos = 0;
+        std::string_view inv, body;
+        while (codec::next_chunk_entry(value, pos, inv, body)) {
+          const std::int64_t ms = codec::inv_ms(inv);
+          if (ms < lo_ || ms >= hi_ || !contains(body, needle_)) continue;
+          matches_.push_back({std::string(inv), part});
+        }
+      }
+      std::sort(matches_.begin(), matches_.end(),
+                [](const match& a, const match& b) { return a.inv < b.inv; });
+    }
+    if (matches_.empty() && !it_->status().ok()) status_ = it_->status();
+  }
+
+  std::int64_t lo_, hi_;
+  std::string_view needle_;
+  std::chrono::steady_clock::time_point deadline_;
+  bool timed_out_ = false;
+  std::size_t prefix_len_ = 0;
+  std::string upper_;
+  rocksdb::Slice upper_slice_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+  std::vector<match> matches_;
+  std::size_t at_ = 0;
+  rocksdb::Status status_;
+};
 
 }  // namespace
 
 bool keyed_stream::next(std::string& json) {
   json.clear();
   if (status_ != query_status::ok) return false;
-  while (at_ < keys_.size()) {
+  while (at_ < items_.size()) {
     if (std::chrono::steady_clock::now() > deadline_) {
       status_ = query_status::timed_out;
       return false;
     }
-    const auto& key = keys_[at_++];
+    const auto& item = items_[at_++];
     try {
       rocksdb::ReadOptions ro;
       ro.snapshot = snap_->snap;
-      if (read_record(db_, records_, bodies_, ro, key, json)) return true;
+      if (read_record(db_, records_, chunks_, ro, item.key, item.part, json)) return true;
     } catch (...) {
       status_ = query_status::failed;
       return false;
@@ -995,8 +1125,9 @@ list_result trace_store::impl::list(const list_query& q) {
 
     const std::uint64_t skip = after_inv ? 0 : q.page * q.page_size;
     const std::uint64_t want = q.page_size;
-    std::vector<std::string> keys;
+    std::vector<page_item> items;
     std::uint64_t total = 0;
+    std::uint64_t pos = 0;  // matches after the cursor so far
     std::size_t checked = 0;
     auto timed_out = [&] {
       return (++checked & 1023) == 0 && std::chrono::steady_clock::now() > q.deadline;
@@ -1006,9 +1137,17 @@ list_result trace_store::impl::list(const list_query& q) {
       result.total = 0;
       return std::move(result);
     };
+    // One match, in list order: counted, and kept when it falls on the page.
+    auto take = [&](std::string_view inv, auto&& make_key, std::uint32_t part) {
+      ++total;
+      if (after_inv && inv <= std::string_view(*after_inv)) return;
+      if (items.size() < want && pos++ >= skip) items.push_back({make_key(), part});
+    };
 
     const bool body_filter = f.response_body_contains && !f.response_body_contains->empty();
     const bool path_filter = f.request_path_prefix && !f.request_path_prefix->empty();
+    const bool covering_filter = f.completed || f.direction || f.min_latency_ms ||
+                                 f.response_code_prefix || f.org_sid || path_filter;
     auto covering_match = [&](const codec::covering& c) {
       if (f.completed && c.completed != *f.completed) return false;
       if (f.direction && c.api != (*f.direction == conf::direction::api)) return false;
@@ -1018,45 +1157,26 @@ list_result trace_store::impl::list(const list_query& q) {
       if (path_filter && !c.path_or_url_starts_with(*f.request_path_prefix)) return false;
       return true;
     };
-    const bool unfiltered = !f.completed && !f.direction && !f.min_latency_ms &&
-                            !f.response_code_prefix && !f.org_sid && !path_filter &&
-                            !body_filter && !f.session_sid;
 
     if (accounts.empty() || lo >= hi) {
       // nothing to list
-    } else if (unfiltered) {
+    } else if (!covering_filter && !body_filter && !f.session_sid) {
+      // Unfiltered: the total from the counters, the page from a merge of the accounts.
       for (const auto& a : accounts) total += count_unfiltered(ro, a, lo, hi);
       merged_scan scan(db_.db.get(), db_[cf_by_account], ro, accounts, lo, hi, after_inv);
-      for (std::uint64_t pos = 0; scan.valid() && keys.size() < want; scan.next(), ++pos) {
+      for (std::uint64_t n = 0; scan.valid() && items.size() < want; scan.next(), ++n) {
         if (timed_out()) return fail(query_status::timed_out);
-        if (pos >= skip) keys.emplace_back(scan.key());
-      }
-      if (!scan.status().ok()) return fail(query_status::failed);
-    } else if (body_filter && !f.session_sid && !f.completed && !f.direction &&
-               !f.min_latency_ms && !f.response_code_prefix && !f.org_sid && !path_filter) {
-      // ResponseBody alone: scan the bodies themselves, nothing else (a record without a
-      // body has no entry there and cannot contain a non-empty string).
-      auto scan_ro = ro;
-      scan_ro.readahead_size = 4u << 20;
-      merged_scan scan(db_.db.get(), db_[cf_bodies], scan_ro, accounts, lo, hi, {});
-      const std::string& needle = *f.response_body_contains;
-      std::uint64_t pos = 0;
-      for (; scan.valid(); scan.next()) {
-        if (timed_out()) return fail(query_status::timed_out);
-        if (!contains(scan.value(), needle)) continue;
-        ++total;
-        const bool after_cursor = !after_inv || scan.inv() > std::string_view(*after_inv);
-        if (after_cursor && keys.size() < want) {
-          if (pos >= skip) keys.emplace_back(scan.key());
-          ++pos;
-        }
+        if (n < skip) continue;
+        codec::covering c;
+        if (!codec::decode_covering(scan.value(), c)) continue;
+        items.push_back({std::string(scan.key()), c.body_part});
       }
       if (!scan.status().ok()) return fail(query_status::failed);
     } else if (f.session_sid) {
+      // SessionSid: its own index, small; bodies looked up per candidate.
       std::unordered_set<std::string_view> allowed(accounts.begin(), accounts.end());
       merged_scan scan(db_.db.get(), db_[cf_by_session], ro, {*f.session_sid}, lo, hi, {});
-      std::unordered_map<std::string, std::unique_ptr<body_cursor>> bodies;
-      std::uint64_t pos = 0;
+      chunk_reader chunks(db_.db.get(), db_[cf_chunks]);
       for (; scan.valid(); scan.next()) {
         if (timed_out()) return fail(query_status::timed_out);
         std::string_view account;
@@ -1066,44 +1186,63 @@ list_result trace_store::impl::list(const list_query& q) {
         std::string key = codec::id_prefix(account);
         key.append(scan.inv());
         if (body_filter) {
-          auto& bc = bodies[std::string(account)];
-          if (!bc) bc = std::make_unique<body_cursor>(db_.db.get(), db_[cf_bodies], ro);
-          if (!contains(bc->at(key), *f.response_body_contains)) continue;
+          std::string_view body;
+          if (!chunks.body(ro, key, c.body_part, body)) return fail(query_status::failed);
+          if (!contains(body, *f.response_body_contains)) continue;
         }
-        ++total;
-        const bool after_cursor = !after_inv || scan.inv() > std::string_view(*after_inv);
-        if (after_cursor && keys.size() < want) {
-          if (pos >= skip) keys.push_back(std::move(key));
-          ++pos;
-        }
+        take(scan.inv(), [&] { return key; }, c.body_part);
       }
       if (!scan.status().ok()) return fail(query_status::failed);
+    } else if (body_filter) {
+      // ResponseBody: search the body chunks of each account, merge the matches newest first,
+      // then check any covering filter on the match's index entry.
+      std::vector<std::unique_ptr<body_matches>> sources;
+      for (const auto& a : accounts) {
+        sources.push_back(std::make_unique<body_matches>(db_.db.get(), db_[cf_chunks], ro, a, lo,
+                                                         hi, *f.response_body_contains,
+                                                         q.deadline));
+      }
+      for (;;) {
+        if (timed_out()) return fail(query_status::timed_out);
+        std::size_t best = sources.size();
+        for (std::size_t i = 0; i < sources.size(); ++i) {
+          if (sources[i]->valid() &&
+              (best == sources.size() || sources[i]->top().inv < sources[best]->top().inv)) {
+            best = i;
+          }
+        }
+        if (best == sources.size()) break;
+        const auto m = sources[best]->top();
+        sources[best]->next();
+        auto make_key = [&] { return codec::id_prefix(accounts[best]) + m.inv; };
+        if (covering_filter) {
+          rocksdb::PinnableSlice value;
+          const auto st = db_.db->Get(ro, db_[cf_by_account], slice(make_key()), &value);
+          if (!st.ok() && !st.IsNotFound()) return fail(query_status::failed);
+          codec::covering c;
+          if (!st.ok() || !codec::decode_covering(view(value), c) || !covering_match(c)) continue;
+        }
+        take(m.inv, make_key, m.part);
+      }
+      for (const auto& src : sources) {
+        if (src->timed_out()) return fail(query_status::timed_out);
+        if (!src->status().ok()) return fail(query_status::failed);
+      }
     } else {
+      // Covering filters: one pass over the accounts' index entries.
       merged_scan scan(db_.db.get(), db_[cf_by_account], ro, accounts, lo, hi, {});
-      std::vector<std::unique_ptr<body_cursor>> bodies(accounts.size());
-      std::uint64_t pos = 0;
       for (; scan.valid(); scan.next()) {
         if (timed_out()) return fail(query_status::timed_out);
         codec::covering c;
         if (!codec::decode_covering(scan.value(), c) || !covering_match(c)) continue;
-        if (body_filter) {
-          auto& bc = bodies[scan.source_index()];
-          if (!bc) bc = std::make_unique<body_cursor>(db_.db.get(), db_[cf_bodies], ro);
-          if (!contains(bc->at(scan.key()), *f.response_body_contains)) continue;
-        }
-        ++total;
-        const bool after_cursor = !after_inv || scan.inv() > std::string_view(*after_inv);
-        if (after_cursor && keys.size() < want) {
-          if (pos >= skip) keys.emplace_back(scan.key());
-          ++pos;
-        }
+        take(scan.inv(), [&] { return std::string(scan.key()); }, c.body_part);
       }
       if (!scan.status().ok()) return fail(query_status::failed);
     }
     result.status = query_status::ok;
     result.total = total;
-    result.records = std::make_unique<keyed_stream>(db_.db.get(), db_[cf_records], db_[cf_bodies],
-                                                    std::move(snap), std::move(keys), q.deadline);
+    result.records = std::make_unique<keyed_stream>(db_.db.get(), db_[cf_records], db_[cf_chunks],
+                                                    std::move(snap), std::move(items), q.deadline);
     return result;
   } catch (const std::exception& e) {
     log::error("store: list failed", {{"error", e.what()}});
@@ -1120,13 +1259,18 @@ std::optional<stored_trace> trace_store::impl::get(std::string_view sid_text) {
     if (!sid || codec::sid_ms(*sid) < clock_->cutoff()) return std::nullopt;
     snapshot_holder snap(db_.db.get());
     const auto ro = read_options(snap);
-    stored_trace out;
+    rocksdb::PinnableSlice value;
     const auto s = db_.db->Get(
         ro, db_[cf_sids], rocksdb::Slice(reinterpret_cast<const char*>(sid->data()), 16),
-        &out.account_sid);
-    if (!s.ok()) return std::nullopt;
-    if (!read_record(db_.db.get(), db_[cf_records], db_[cf_bodies], ro,
-                     codec::id_sid_key(out.account_sid, *sid), out.json)) {
+        &value);
+    std::string_view account;
+    std::uint32_t part = 0;
+    if (!s.ok() || !codec::decode_sid_value(view(value), account, part)) return std::nullopt;
+    stored_trace out;
+    out.account_sid = account;
+    chunk_reader chunks(db_.db.get(), db_[cf_chunks]);
+    if (!read_record(db_.db.get(), db_[cf_records], chunks, ro,
+                     codec::id_sid_key(out.account_sid, *sid), part, out.json)) {
       return std::nullopt;
     }
     return out;

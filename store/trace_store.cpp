@@ -925,6 +925,63 @@ bool contains(std::string_view hay, std::string_view needle) {
   return ::memmem(hay.data(), hay.size(), needle.data(), needle.size()) != nullptr;
 }
 
+/// Substring search for one needle over many buffers, as grep and ripgrep do it: memchr
+/// (vectorised) for the needle's rarest byte, then a compare. Which byte is rarest is learnt
+/// from the first buffer searched.
+class finder {
+ public:
+  explicit finder(std::string_view needle) : needle_(needle) {}
+
+  [[nodiscard]] bool in(std::string_view hay) {
+    const std::size_t m = needle_.size();
+    if (m == 0) return true;
+    if (hay.size() < m) return false;
+    if (!chosen_) choose(hay);
+    const char* p = hay.data();
+    const char* q = p + rare_at_;
+    const char* stop = p + hay.size() - (m - 1 - rare_at_);  // rare byte positions end here
+    while (q < stop) {
+      q = static_cast<const char*>(std::memchr(q, rare_, static_cast<std::size_t>(stop - q)));
+      if (!q) return false;
+      const char* start = q - rare_at_;
+      // A second rare byte rules out most false candidates before the full compare.
+      if (start[rare2_at_] == rare2_ && std::memcmp(start, needle_.data(), m) == 0) return true;
+      ++q;
+    }
+    return false;
+  }
+
+ private:
+  void choose(std::string_view sample) {
+    std::array<std::uint32_t, 256> freq{};
+    for (unsigned char c : sample.substr(0, 64 * 1024)) ++freq[c];
+    rare_at_ = 0;
+    for (std::size_t i = 1; i < needle_.size(); ++i) {
+      if (freq[static_cast<unsigned char>(needle_[i])] <=
+          freq[static_cast<unsigned char>(needle_[rare_at_])]) {
+        rare_at_ = i;
+      }
+    }
+    rare_ = needle_[rare_at_];
+    rare2_at_ = rare_at_ == 0 ? needle_.size() - 1 : 0;
+    for (std::size_t i = 0; i < needle_.size(); ++i) {
+      if (i != rare_at_ && freq[static_cast<unsigned char>(needle_[i])] <
+                               freq[static_cast<unsigned char>(needle_[rare2_at_])]) {
+        rare2_at_ = i;
+      }
+    }
+    rare2_ = needle_[rare2_at_];
+    chosen_ = true;
+  }
+
+  std::string needle_;
+  bool chosen_ = false;
+  std::size_t rare_at_ = 0;
+  char rare_ = 0;
+  std::size_t rare2_at_ = 0;
+  char rare2_ = 0;
+};
+
 /// The records of one account whose response body contains a string, newest first: reads
 /// the account's body chunks in time order, searches each whole chunk first (most hold no
 /// match), and only then looks at the entries of a chunk that does.
@@ -972,14 +1029,14 @@ class body_matches {
     matches_.clear();
     at_ = 0;
     while (matches_.empty() && it_->Valid()) {
-      if (std::chrono::steady_clock::now() > deadline_) {
+      if ((chunks_++ & 15) == 0 && std::chrono::steady_clock::now() > deadline_) {
         timed_out_ = true;
         return;
       }
       const std::string chunk_inv(view(it_->key()).substr(prefix_len_, 6));
       for (; it_->Valid() && view(it_->key()).substr(prefix_len_, 6) == chunk_inv; it_->Next()) {
         const std::string_view value = view(it_->value());
-        if (!contains(value, needle_)) continue;
+        if (!needle_.in(value)) continue;
         const auto k = view(it_->key());
         const auto part = static_cast<std::uint32_t>(
             static_cast<std::uint8_t>(k[prefix_len_ + 6]) << 8 |
@@ -988,7 +1045,7 @@ class body_matches {
         std::string_view inv, body;
         while (codec::next_chunk_entry(value, pos, inv, body)) {
           const std::int64_t ms = codec::inv_ms(inv);
-          if (ms < lo_ || ms >= hi_ || !contains(body, needle_)) continue;
+          if (ms < lo_ || ms >= hi_ || !needle_.in(body)) continue;
           matches_.push_back({std::string(inv), part});
         }
       }
@@ -999,8 +1056,9 @@ class body_matches {
   }
 
   std::int64_t lo_, hi_;
-  std::string_view needle_;
+  finder needle_;
   std::chrono::steady_clock::time_point deadline_;
+  std::uint64_t chunks_ = 0;
   bool timed_out_ = false;
   std::size_t prefix_len_ = 0;
   std::string upper_;

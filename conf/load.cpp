@@ -32,6 +32,7 @@ constexpr std::string_view command_line_source = "command line";
 constexpr std::size_t max_config_file_bytes = 1 << 20;
 constexpr std::size_t max_pem_file_bytes = 1 << 20;
 constexpr std::string_view local_account_name = "local-account.toml";
+constexpr std::uint64_t max_size = 1ull << 62;  // what parse_size accepts at most
 
 [[noreturn]] void fail(std::string_view source, std::string_view where, std::string_view problem) {
   std::string line(source);
@@ -132,13 +133,20 @@ class table_reader {
       if (first == nullptr || k.source().begin < first->source().begin) first = &k;
     }
     if (first == nullptr) return;
-    std::string problem = "unknown key";
+    // Suggest the nearest known key when it is near enough to be a typo: up to one edit per
+    // four characters, at most three.
+    std::string_view best;
+    std::size_t best_distance = 0;
     for (std::string_view candidate : known) {
-      if (edit_distance(first->str(), candidate) <= 2) {
-        problem += " (did you mean " + std::string(candidate) + "?)";
-        break;
+      const std::size_t d = edit_distance(first->str(), candidate);
+      const std::size_t allowed = std::min<std::size_t>(3, std::min(first->str().size(), candidate.size()) / 4);
+      if (d <= allowed && (best.empty() || d < best_distance)) {
+        best = candidate;
+        best_distance = d;
       }
     }
+    std::string problem = "unknown key";
+    if (!best.empty()) problem += " (did you mean " + std::string(best) + "?)";
     fail_key(first->str(), problem);
   }
 
@@ -227,7 +235,9 @@ class table_reader {
       wrong_type(key, R"(a size (an integer or a string like "64KiB"))", *n);
     }
     if (v < min || v > max) {
-      fail_key(key, shown + " is out of range (" + format_size(min) + " to " + format_size(max) +
+      fail_key(key, shown + " is out of range (" +
+                        (max == max_size ? "at least " + format_size(min)
+                                         : format_size(min) + " to " + format_size(max)) +
                         ")");
     }
     return v;
@@ -424,7 +434,7 @@ void read_store(const toml::table* t, std::string_view source, store_config& s) 
   s.retention = r.dur("retention", std::chrono::seconds(1), std::chrono::hours(24 * 3650))
                     .value_or(s.retention);
   s.body_limit = r.size("body_limit", 0, 64 << 20).value_or(s.body_limit);
-  if (const auto m = r.size("max_bytes", 1 << 20, 1ull << 62)) s.max_bytes = *m;
+  if (const auto m = r.size("max_bytes", 1 << 20, max_size)) s.max_bytes = *m;
   s.queue_bytes = r.size("queue_bytes", 1 << 10, 64ull << 30).value_or(s.queue_bytes);
   s.redact_headers = lower_list(r, "redact_headers", is_header_name, "a header name");
   s.redact_fields = lower_list(
@@ -438,8 +448,8 @@ void read_cache(const toml::table* t, std::string_view source, cache_config& c) 
   r.only({"enabled", "dir", "max_bytes", "max_object_bytes", "ttl", "extensions"});
   c.enabled = r.boolean("enabled").value_or(c.enabled);
   if (const auto d = r.text("dir")) c.dir = *d;
-  c.max_bytes = r.size("max_bytes", 1 << 10, 1ull << 62).value_or(c.max_bytes);
-  c.max_object_bytes = r.size("max_object_bytes", 1, 1ull << 62).value_or(c.max_object_bytes);
+  c.max_bytes = r.size("max_bytes", 1 << 10, max_size).value_or(c.max_bytes);
+  c.max_object_bytes = r.size("max_object_bytes", 1, max_size).value_or(c.max_object_bytes);
   if (c.max_object_bytes > c.max_bytes) {
     r.fail_key("max_object_bytes", format_size(c.max_object_bytes) + " is more than max_bytes (" +
                                        format_size(c.max_bytes) + ")");

@@ -258,7 +258,7 @@ parsed<upstream_url> parse_upstream_url(std::string_view text) {
     r.problem = quote(text) + " " + std::string(why);
     return r;
   };
-  const auto u = boost::urls::parse_absolute_uri(text);
+  const auto u = boost::urls::parse_uri(text);
   if (!u) return fail("is not a URL " + hint);
   const std::string scheme = to_lower(u->scheme());
   if (scheme != "http" && scheme != "https") return fail("is not an http or https URL");
@@ -366,6 +366,10 @@ parsed<forward_host> parse_forward_host(std::string_view text) {
   }
   forward_host out;
   if (port) {
+    if (port->empty() || port->find_first_not_of("0123456789") != std::string_view::npos) {
+      r.problem = bad;
+      return r;
+    }
     const auto p = parse_port(*port);
     if (!p || *p == 0) {
       r.problem = quote(text) + " has a bad port (1 to 65535)";

@@ -872,7 +872,7 @@ cli_options parse_command_line(int argc, const char* const* argv) {
     }
     const auto eq = arg.find('=');
     const std::string_view name = arg.substr(0, eq);
-    const auto f = std::find_if(flags.begin(), flags.end(),
+    const auto* const f = std::find_if(flags.begin(), flags.end(),
                                 [&](const flag& x) { return x.name == name; });
     if (f == flags.end() || !arg.starts_with("--")) {
       fail(command_line_source, "",

@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <cstdint>
 
 namespace sidecar::store::text {
 
@@ -84,6 +85,18 @@ bool is_valid_utf8_prefix(std::string_view s) {
   return true;
 }
 
+std::size_t incomplete_tail(std::string_view s) {
+  for (std::size_t back = 1; back <= 3 && back <= s.size(); ++back) {
+    const auto c = static_cast<unsigned char>(s[s.size() - back]);
+    if (is_continuation(c)) continue;
+    if (c < 0xC2 || c > 0xF4) return 0;
+    std::size_t bad = 0;
+    const std::size_t n = utf8_sequence(s.substr(s.size() - back), &bad);
+    return (n == 0 && bad == back) ? back : 0;
+  }
+  return 0;
+}
+
 void append_utf8(std::string& out, std::string_view s) {
   out.reserve(out.size() + s.size());
   std::size_t i = 0;
@@ -119,6 +132,39 @@ void append_base64(std::string& out, std::string_view s) {
                         reinterpret_cast<const unsigned char*>(s.data() + off), static_cast<int>(n)));
   }
   out.resize(at + written);
+}
+
+bool decode_base64(std::string_view s, std::string& out) {
+  std::uint32_t acc = 0;
+  int bits = 0;
+  std::size_t i = 0;
+  for (; i < s.size() && s[i] != '='; ++i) {
+    const char c = s[i];
+    int v = 0;
+    if (c >= 'A' && c <= 'Z') {
+      v = c - 'A';
+    } else if (c >= 'a' && c <= 'z') {
+      v = c - 'a' + 26;
+    } else if (c >= '0' && c <= '9') {
+      v = c - '0' + 52;
+    } else if (c == '+') {
+      v = 62;
+    } else if (c == '/') {
+      v = 63;
+    } else {
+      return false;
+    }
+    acc = (acc << 6) | static_cast<std::uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((acc >> bits) & 0xFF);
+    }
+  }
+  for (; i < s.size(); ++i) {
+    if (s[i] != '=') return false;
+  }
+  return true;
 }
 
 }  // namespace sidecar::store::text

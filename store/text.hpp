@@ -20,10 +20,17 @@ namespace sidecar::store::text {
 /// very end (what a body cut at an arbitrary byte looks like).
 [[nodiscard]] bool is_valid_utf8_prefix(std::string_view s);
 
+/// How many bytes at the end of `s` are the start of a UTF-8 sequence that `s` cuts off
+/// (0..3): what to drop so that a body cut at a byte limit ends on a character boundary.
+[[nodiscard]] std::size_t incomplete_tail(std::string_view s);
+
 /// Appends `s` with every ill-formed sequence replaced by U+FFFD.
 void append_utf8(std::string& out, std::string_view s);
 
 /// Appends the standard base64 (RFC 4648, with padding) of `s`.
 void append_base64(std::string& out, std::string_view s);
+
+/// Decodes base64 (standard alphabet; padding optional). False on any other byte.
+[[nodiscard]] bool decode_base64(std::string_view s, std::string& out);
 
 }  // namespace sidecar::store::text

@@ -222,6 +222,29 @@ void ingest(const fs::path& dir, std::size_t count, bool big) {
   if (!big) figure("record_json_bytes_avg", static_cast<double>(bytes) / count, "B");
 }
 
+/// The crash window at a steady 5000 records/s (a busy sidecar): the bytes queued (what
+/// kill -9 would lose) sampled at every submit, default queue_bytes.
+void paced(const fs::path& dir) {
+  fs::remove_all(dir);
+  metrics::registry m;
+  auto cfg = make_config(dir);
+  cfg->store.queue_bytes = 64u << 20;
+  generator gen(3);
+  store::trace_store s(cfg, m);
+  std::vector<double> queued;
+  const auto start = clock_type::now();
+  for (int i = 0; i < 15000; ++i) {
+    std::this_thread::sleep_until(start + std::chrono::microseconds(200 * i));
+    auto r = gen.make(wall_ms(), account_sid(i % accounts_total), i % accounts_total);
+    if (!s.submit(std::move(r))) std::fprintf(stderr, "paced: dropped\n");
+    queued.push_back(static_cast<double>(s.get_stats().queue_bytes));
+  }
+  s.flush();
+  figure("paced_5k_queue_bytes_p50", percentile(queued, 0.5), "B");
+  figure("paced_5k_queue_bytes_p99", percentile(queued, 0.99), "B");
+  figure("paced_5k_queue_bytes_max", percentile(queued, 1.0), "B");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -248,8 +271,10 @@ int main(int argc, char** argv) {
 
   if (ingest_n > 0) ingest(dir / "ingest", ingest_n, false);
   if (big_n > 0) ingest(dir / "ingest-big", big_n, true);
+  if (ingest_n > 0) paced(dir / "paced");
   fs::remove_all(dir / "ingest");
   fs::remove_all(dir / "ingest-big");
+  fs::remove_all(dir / "paced");
   if (records == 0) return 0;
 
   // The big dataset: account 0 holds `records`, accounts 1..9 share `others`, spread over
@@ -274,6 +299,7 @@ int main(int argc, char** argv) {
     const std::int64_t start_ms = wall_ms() - span;
     const auto start = clock_type::now();
     std::size_t target_left = records, others_left = others;
+    std::vector<double> queue_samples;
     for (std::size_t i = 0; i < total; ++i) {
       // Interleave the target account and the others in proportion, in time order.
       const bool to_target =
@@ -289,8 +315,12 @@ int main(int argc, char** argv) {
         if (pick() % 100 == 0) sample << r.sid << ' ' << r.session_sid << '\n';
       }
       while (!s.submit(std::move(r))) std::this_thread::sleep_for(std::chrono::microseconds(100));
+      if (i % 1000 == 0) queue_samples.push_back(static_cast<double>(s.get_stats().queue_bytes));
     }
     s.flush();
+    // The crash window: what kill -9 would lose is what is queued at that instant.
+    figure("crash_window_queue_bytes_p50", percentile(queue_samples, 0.5), "B");
+    figure("crash_window_queue_bytes_max", percentile(queue_samples, 1.0), "B");
     figure("dataset_build_records_per_s", static_cast<double>(total) / seconds_since(start),
            "rec/s");
     const auto c0 = clock_type::now();

@@ -488,6 +488,7 @@ std::vector<std::pair<std::string, const toml::table*>> table_array(const toml::
   const toml::node* n = top.get(key);
   if (n == nullptr) return out;
   const std::string label = "[[" + std::string(key) + "]]";
+  if (n->is_array() && n->as_array()->empty()) return out;  // `route = []`: none
   if (!n->is_array_of_tables()) {
     fail(source, label, "must be an array of tables (write each one as " + label + "), not " +
                             std::string(n->is_table() ? "a single table" : type_name(n->type())));

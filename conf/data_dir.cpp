@@ -40,8 +40,9 @@ void ensure_data_dir(const std::filesystem::path& dir) {
   const auto parent = dir.parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    const int err = errno;
     throw config_error("data directory " + quote(dir.string()) +
-                       ": cannot create it: " + errno_text(errno));
+                       ": cannot create it: " + errno_text(err));
   }
   struct stat st{};
   if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
@@ -129,8 +130,9 @@ data_dir_lock::data_dir_lock(const std::filesystem::path& dir) {
   const std::filesystem::path file = dir / "sidecar.lock";
   fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd_ < 0) {
+    const int err = errno;
     throw config_error("data directory " + quote(dir.string()) + ": cannot open " +
-                       quote(file.string()) + ": " + detail::errno_text(errno));
+                       quote(file.string()) + ": " + detail::errno_text(err));
   }
   if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
     const int err = errno;

@@ -600,6 +600,21 @@ TEST_F(record_body_test, Utf16FormIsNotKeptSinceItCannotBeRedacted) {
   EXPECT_TRUE(b.truncated);
 }
 
+TEST_F(record_body_test, CompressedXmlIsKeptAsBase64) {
+  const auto b = response({{"Content-Type", "application/xml"}, {"Content-Encoding", "gzip"}},
+                          std::string("\x1f\x8b\x08", 3));
+  EXPECT_EQ(b.body, "H4sI");
+  EXPECT_TRUE(b.base64);
+  EXPECT_FALSE(b.truncated);
+}
+
+TEST_F(record_body_test, EncodingListWithAnythingButIdentityIsEncoded) {
+  EXPECT_TRUE(response({{"Content-Type", "text/plain"}, {"Content-Encoding", "identity, gzip"}}, "x")
+                  .base64);
+  EXPECT_FALSE(response({{"Content-Type", "text/plain"}, {"Content-Encoding", " Identity "}}, "x")
+                   .base64);
+}
+
 TEST_F(record_builder_test, CaptureBodiesOffKeepsOnlyTheSizes) {
   capture c = capture_from("voice-rcml-request.http", direction::webhook);
   c.capture_bodies = false;

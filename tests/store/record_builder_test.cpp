@@ -410,6 +410,21 @@ TEST_F(record_builder_test, HeaderNamesAreLowerCasedAndRepeatsJoinedInFirstSeenO
   EXPECT_EQ(r.response.headers, (header_list{{"content-length", "0"}, {"vary", "a, b"}}));
 }
 
+TEST_F(record_builder_test, ThousandsOfHeadersAreJoinedInFirstSeenOrder) {
+  capture c = simple_capture("http://h/x?AccountSid=" + std::string(acme));
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < 3000; ++i) {
+      c.request_headers.emplace_back("X-H" + std::to_string(i), std::to_string(round));
+    }
+  }
+  c.request_headers.emplace_back("Cookie", "c");
+  const auto r = record(c);
+  ASSERT_EQ(r.request.headers.size(), 3001u);
+  EXPECT_EQ(r.request.headers[0], (std::pair<std::string, std::string>{"x-h0", "0, 1"}));
+  EXPECT_EQ(r.request.headers[2999], (std::pair<std::string, std::string>{"x-h2999", "0, 1"}));
+  EXPECT_EQ(r.request.headers[3000].second, "[REDACTED]");
+}
+
 TEST_F(record_builder_test, AuthorizationKeepsItsSchemeOnly) {
   const auto r = record(capture_from("api-create-call.http", direction::api));
   EXPECT_EQ(header(r.request.headers, "authorization"), "Basic [REDACTED]");

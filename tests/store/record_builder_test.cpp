@@ -746,3 +746,41 @@ TEST_F(record_builder_test, NoSecretSurvivesAnywhereInTheJson) {
 
 }  // namespace
 }  // namespace sidecar::store
+
+namespace sidecar::store {
+namespace {
+
+using namespace sidecar::store::testing;
+
+// The whole record of Restcomm's RCML POST, byte for byte (only the random sid is pinned).
+TEST(record_golden, RcmlPostWebhookRecord) {
+  record_builder b(make_config());
+  auto r = *b.build(capture_from("voice-rcml-request.http", conf::direction::webhook)).record;
+  EXPECT_EQ(sid_time_ms(r.sid), 1798419723456);
+  r.sid = "TR01a2b3c4d5e60123456789abcdef0123";
+  const std::string expected =
+      R"({"sid":"TR01a2b3c4d5e60123456789abcdef0123","api_version":"2012-04-24",)"
+      R"("account_sid":"ACae6e420f425248d6a26948c17a9e2acf","account_friendly_name":"Acme",)"
+      R"("org_sid":"ORfe81fe8a3d5f4d5391e901db0bf5755d","org_name":"acme.example.com",)"
+      R"("date_created":"Mon, 28 Dec 2026 01:02:03 +0000",)"
+      R"("date_created_ms":"Mon, 28 Dec 2026 01:02:03.456 +0000",)"
+      R"("session_sid":"IDbb44ef8c2ebf4d4599d0378a2a8a2ea8-CAd9e08ede8b604e739ba7d0bd477fdf49",)"
+      R"("uri":"/2012-04-24/Accounts/ACae6e420f425248d6a26948c17a9e2acf/Traces/TR01a2b3c4d5e60123456789abcdef0123",)"
+      R"("status":"completed","direction":"webhook","latency_ms":12,)"
+      R"("request":{"path":"/voice","url":"http://127.0.0.1:9000/voice","method":"POST",)"
+      R"("headers":{"host":"sidecar.local:8080","user-agent":"Apache-HttpClient/4.5.13 (Java/11.0.16)",)"
+      R"("accept":"application/xml, text/xml",)"
+      R"("content-type":"application/x-www-form-urlencoded; charset=UTF-8","content-length":"344"},)"
+      R"("body":"CallSid=IDbb44ef8c2ebf4d4599d0378a2a8a2ea8-CAd9e08ede8b604e739ba7d0bd477fdf49)"
+      R"(&InstanceId=IDbb44ef8c2ebf4d4599d0378a2a8a2ea8&AccountSid=ACae6e420f425248d6a26948c17a9e2acf)"
+      R"(&From=%2B15551234567&To=%2B15557654321&CallStatus=ringing&ApiVersion=2012-04-24)"
+      R"(&Direction=inbound&CallerName=null&ForwardedFrom=null)"
+      R"(&CallTimestamp=2026-11-28T01%3A02%3A03.456Z"},)"
+      R"("response":{"status":{"code":"200","phrase":"OK",)"
+      R"("headers":{"content-type":"application/xml","content-length":"43"},)"
+      R"("body":"<Response><Say>hello world</Say></Response>"}}})";
+  EXPECT_EQ(to_json(r), expected);
+}
+
+}  // namespace
+}  // namespace sidecar::store

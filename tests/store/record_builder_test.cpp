@@ -768,7 +768,7 @@ TEST(record_golden, RcmlPostWebhookRecord) {
       R"("uri":"/2012-04-24/Accounts/ACae6e420f425248d6a26948c17a9e2acf/Traces/TR01a2b3c4d5e60123456789abcdef0123",)"
       R"("status":"completed","direction":"webhook","latency_ms":12,)"
       R"("request":{"path":"/voice","url":"http://127.0.0.1:9000/voice","method":"POST",)"
-      R"("headers":{"host":"sidecar.local:8080","user-agent":"Apache-HttpClient/4.5.13 (Java/11.0.16)",)"
+      R"x("headers":{"host":"sidecar.local:8080","user-agent":"Apache-HttpClient/4.5.13 (Java/11.0.16)",)x"
       R"("accept":"application/xml, text/xml",)"
       R"("content-type":"application/x-www-form-urlencoded; charset=UTF-8","content-length":"344"},)"
       R"("body":"CallSid=IDbb44ef8c2ebf4d4599d0378a2a8a2ea8-CAd9e08ede8b604e739ba7d0bd477fdf49)"

@@ -4,6 +4,7 @@
 #include <fuzzer/FuzzedDataProvider.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -109,7 +110,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   c.error = static_cast<store::exchange_error>(in.ConsumeIntegralInRange<int>(0, 14));
   c.request_body.head = in.ConsumeRandomLengthString(400);
   c.request_body.size = c.request_body.head.size() + in.ConsumeIntegralInRange<std::uint64_t>(0, 3);
+  const bool plant_query = in.ConsumeBool();
+  const bool plant_json = in.ConsumeBool();
   c.response_body.head = in.ConsumeRemainingBytesAsString();
+  typed += c.method + c.upstream_url + c.reason + c.request_body.head + c.response_body.head;
+
+  // Secrets where the contract says they are redacted: a query parameter, and a member of a
+  // JSON body (first, so that no fuzzed bytes before it can turn it into a string's content).
+  if (plant_query) {
+    std::erase_if(c.upstream_url, [](char ch) { return ch == '?' || ch == '#'; });
+    c.upstream_url += "?password=" + std::string(planted);
+    planted_secret = true;
+  }
+  if (plant_json) {
+    c.response_headers.insert(c.response_headers.begin(), {"Content-Type", "application/json"});
+    c.response_body.head =
+        R"({"Password":")" + std::string(planted) + "\",\n" + c.response_body.head;
+    planted_secret = true;
+  }
   c.response_body.size = c.response_body.head.size();
 
   const store::build_result result = builder.build(c);
@@ -117,7 +135,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const store::trace_record& r = *result.record;
   const std::string doc = store::to_json(r);
   if (!valid_json(doc)) fail("record JSON does not parse", doc);
-  typed += c.method + c.upstream_url + c.reason + c.request_body.head + c.response_body.head;
   if (planted_secret && typed.find(planted) == std::string::npos &&
       doc.find(planted) != std::string::npos)
     fail("credential leaked", doc);

@@ -112,6 +112,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   c.request_body.size = c.request_body.head.size() + in.ConsumeIntegralInRange<std::uint64_t>(0, 3);
   const bool plant_query = in.ConsumeBool();
   const bool plant_json = in.ConsumeBool();
+  const bool plant_form = in.ConsumeBool();
   c.response_body.head = in.ConsumeRemainingBytesAsString();
   typed += c.method + c.upstream_url + c.reason + c.request_body.head + c.response_body.head;
 
@@ -129,6 +130,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     planted_secret = true;
   }
   c.response_body.size = c.response_body.head.size();
+  if (plant_form) {
+    c.request_headers.insert(c.request_headers.begin(),
+                             {"Content-Type", "application/x-www-form-urlencoded"});
+    c.request_body.head = "AuthToken=" + std::string(planted) + "&" + c.request_body.head;
+    c.request_body.size += 11 + planted.size();
+    planted_secret = true;
+  }
 
   const store::build_result result = builder.build(c);
   if (!result.record) return 0;

@@ -437,9 +437,12 @@ build_result record_builder::build(const capture& c) {
   }
 
   trace_record& r = result.record.emplace();
-  r.created_ms =
+  // Clamped to what a sid's 12 hex digits hold, so that the sid and date_created always agree
+  // (the store places and expires a record by its sid's time).
+  r.created_ms = std::clamp<std::int64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(c.completed_at.time_since_epoch())
-          .count();
+          .count(),
+      0, (std::int64_t{1} << 48) - 1);
   static thread_local unsigned issued = 0;
   if (++issued % reseed_every == 0) reseed(rng_);
   r.sid = make_trace_sid(r.created_ms, rng_);

@@ -357,6 +357,14 @@ TEST_F(record_builder_test, CreationTimeIsCompletionTimeAndTheSidCarriesIt) {
   EXPECT_EQ(r.direction, direction::webhook);
 }
 
+TEST_F(record_builder_test, ClockBeforeTheEpochStillGivesAgreeingSidAndDate) {
+  capture c = simple_capture("http://h/x?AccountSid=" + std::string(acme));
+  c.completed_at = std::chrono::system_clock::time_point(std::chrono::milliseconds(-5000));
+  const auto r = record(c);
+  EXPECT_EQ(r.created_ms, 0);
+  EXPECT_EQ(sid_time_ms(r.sid), 0);
+}
+
 TEST_F(record_builder_test, EveryRecordGetsItsOwnSid) {
   record_builder b(cfg_);
   capture c = simple_capture("http://h/x?AccountSid=" + std::string(acme));

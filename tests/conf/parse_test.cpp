@@ -308,6 +308,11 @@ TEST(parse, SyntaxErrorNamesFileLineAndColumnOnOneLine) {
   EXPECT_EQ(line.find('\n'), std::string::npos);
 }
 
+TEST(parse, OfSeveralUnknownKeysTheFirstInTheFileIsNamed) {
+  EXPECT_EQ(error_of("[proxy]\nzzz = 1\naaa = 2\n"), "bad.toml: [proxy] zzz: unknown key");
+  EXPECT_EQ(error_of("zzz = 1\n[aaa]\n"), "bad.toml: zzz: unknown key");
+}
+
 TEST(parse, DuplicateKeyIsASyntaxError) {
   const std::string line = error_of("[proxy]\nthreads = 1\nthreads = 2\n");
   EXPECT_EQ(line.rfind("bad.toml:3:", 0), 0u) << line;

@@ -159,13 +159,20 @@ decision handler::decide_traces(const request_view& req, bool head) const {
   const page_result pr = compute_page(r.total, lp.page, lp.page_size);
   if (!pr.valid) return beyond(pr.numbers.num_pages);
 
-  list_plan plan{pr.numbers, page_uris(m.path, lp.filters, lp.page_size), {}, nullptr};
+  list_plan plan{pr.numbers, page_uris(m.path, lp.filters, lp.page_size), {}, true, nullptr};
   if (head) return plan;
   if (pr.numbers.has_next()) {
     // next_page_uri (before the records in the answer) needs the page's last sid: walk the
     // page once, keeping only that, then query again to stream it. Memory stays one record.
+    // A short page means a cursor reached the end of the list while newer records made the
+    // total grow: there is no next page then, or a walk would start over from the newest.
     std::string json;
-    while (r.records->next(json)) plan.last_sid = record_sid(json);
+    std::uint32_t count = 0;
+    while (r.records->next(json)) {
+      plan.last_sid = record_sid(json);
+      ++count;
+    }
+    plan.more = count == lp.page_size;
     if (r.records->status() != store::query_status::ok) return query_failed(r.records->status());
     r = reader_.list(q);
     if (r.status != store::query_status::ok || !r.records) return query_failed(r.status);

@@ -31,6 +31,7 @@ struct list_plan {
   page_numbers numbers;
   page_uris uris;
   std::string last_sid;  // for next_page_uri's AfterSid
+  bool more = true;      // false: the page is short, there is nothing after it
   std::unique_ptr<store::record_stream> records;  // null for HEAD
 };
 

@@ -57,7 +57,7 @@ std::string page_uris::page_uri(std::uint64_t page, std::string_view after_sid) 
 }
 
 void write_list_head(store::json::writer& w, const page_numbers& n, const page_uris& uris,
-                     std::string_view last_sid) {
+                     std::string_view last_sid, bool more) {
   const std::string none = "null";  // Restcomm writes the string "null", not JSON null
   w.begin_object();
   w.key("page").value(static_cast<std::int64_t>(n.page));
@@ -69,7 +69,7 @@ void write_list_head(store::json::writer& w, const page_numbers& n, const page_u
   w.key("uri").value(uris.list_uri());
   w.key("first_page_uri").value(uris.page_uri(0));
   w.key("previous_page_uri").value(n.has_previous() ? uris.page_uri(n.page - 1) : none);
-  w.key("next_page_uri").value(n.has_next() ? uris.page_uri(n.page + 1, last_sid) : none);
+  w.key("next_page_uri").value(n.has_next() && more ? uris.page_uri(n.page + 1, last_sid) : none);
   w.key("last_page_uri").value(uris.page_uri(n.num_pages));
   w.key("traces").begin_array();
 }

@@ -50,8 +50,9 @@ class page_uris {
 /// Writes the list answer's head, every field before the records, ending inside the open
 /// "traces" array: the caller then adds each record with w.raw() and closes with
 /// w.end_array().end_object(). `last_sid`: the sid of the page's last record (next_page_uri's
-/// AfterSid), empty when unknown.
+/// AfterSid), empty when unknown. `more` false: the page was found short (a cursor reached the
+/// end of the list), so there is no next page even if the arithmetic says there is.
 void write_list_head(store::json::writer& w, const page_numbers& n, const page_uris& uris,
-                     std::string_view last_sid);
+                     std::string_view last_sid, bool more = true);
 
 }  // namespace sidecar::api

@@ -199,7 +199,7 @@ net::awaitable<bool> write_list(Stream& stream, list_plan plan, unsigned version
   std::string buf;
   buf.reserve(chunk_bytes + 4096);
   store::json::writer w(buf);
-  write_list_head(w, plan.numbers, plan.uris, plan.last_sid);
+  write_list_head(w, plan.numbers, plan.uris, plan.last_sid, plan.more);
 
   std::string record;
   while (plan.records->next(record)) {

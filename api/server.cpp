@@ -303,6 +303,9 @@ net::awaitable<void> accept_loop(impl* self) {
       co_await backoff.async_wait(as_tuple);
       continue;
     }
+    // The list answer goes out as a head and then chunks: without TCP_NODELAY, Nagle's
+    // algorithm and the client's delayed ACK would stall each of them.
+    socket.set_option(tcp::no_delay(true), ec);
     const auto ex = socket.get_executor();
     if (self->tls) {
       net::co_spawn(ex, tls_connection(self, std::move(socket)), net::detached);

@@ -831,19 +831,38 @@ account local_account(const std::filesystem::path& file) {
   return a;
 }
 
-std::shared_ptr<const config> embedded_default(const cli_options& o) {
+/// The file's text (or "" for the embedded default) parsed, with the flags on top; no file
+/// system side effects. `traffic_default` tells whether the file defines neither routes nor
+/// accounts, so that the embedded default's route and local account apply.
+std::shared_ptr<config> parse_with_flags(std::string_view toml_text, std::string_view source_name,
+                                         const cli_options& flags, bool& traffic_default) {
   auto c = std::make_shared<config>();
-  c->source = std::string(embedded_source);
+  c->source = std::string(source_name);
   c->proxy.listen = endpoint{boost::asio::ip::address_v4::loopback(), 8080};
   c->api.listen = endpoint{boost::asio::ip::address_v4::loopback(), 8081};
-  c->routes.push_back(default_route());
-  apply_flags(o, *c, false);
-  check_combined(o, *c);
-  ensure_data_dir(c->store.path);
-  c->local_account_file = c->store.path / local_account_name;
-  c->accounts.push_back(local_account(c->local_account_file));
-  c->routes.front().account = c->accounts.front().sid;
+  toml::table top;
+  try {
+    top = toml::parse(toml_text, source_name);
+  } catch (const toml::parse_error& e) {
+    fail(std::string(source_name) + ":" + std::to_string(e.source().begin.line) + ":" +
+             std::to_string(e.source().begin.column),
+         "", e.description());
+  }
+  read_document(top, c->source, *c);
+  traffic_default = c->routes.empty() && c->accounts.empty();
+  apply_flags(flags, *c, !c->routes.empty());
+  check_combined(flags, *c);
   return c;
+}
+
+/// The embedded default's traffic: route "/" (to --upstream or http://127.0.0.1:9000/),
+/// recorded for the local account kept in the data directory (generated on first start).
+void add_local_account(config& c) {
+  if (c.routes.empty()) c.routes.push_back(default_route());
+  ensure_data_dir(c.store.path);
+  c.local_account_file = c.store.path / local_account_name;
+  c.accounts.push_back(local_account(c.local_account_file));
+  c.routes.front().account = c.accounts.front().sid;
 }
 
 }  // namespace
@@ -872,7 +891,7 @@ cli_options parse_command_line(int argc, const char* const* argv) {
     }
     const auto eq = arg.find('=');
     const std::string_view name = arg.substr(0, eq);
-    const auto f = std::find_if(flags.begin(), flags.end(),
+    const auto* const f = std::find_if(flags.begin(), flags.end(),
                                 [&](const flag& x) { return x.name == name; });
     if (f == flags.end() || !arg.starts_with("--")) {
       fail(command_line_source, "",
@@ -918,30 +937,22 @@ Exit codes: 0 stopped cleanly (SIGINT/SIGTERM), 1 failure while running,
 
 std::shared_ptr<const config> parse(std::string_view toml_text, std::string_view source_name,
                                     const cli_options& overrides) {
-  auto c = std::make_shared<config>();
-  c->source = std::string(source_name);
-  c->proxy.listen = endpoint{boost::asio::ip::address_v4::loopback(), 8080};
-  c->api.listen = endpoint{boost::asio::ip::address_v4::loopback(), 8081};
-  toml::table top;
-  try {
-    top = toml::parse(toml_text, source_name);
-  } catch (const toml::parse_error& e) {
-    fail(std::string(source_name) + ":" + std::to_string(e.source().begin.line) + ":" +
-             std::to_string(e.source().begin.column),
-         "", e.description());
-  }
-  read_document(top, c->source, *c);
-  apply_flags(overrides, *c, !c->routes.empty());
-  check_combined(overrides, *c);
-  return c;
+  bool traffic_default = false;
+  return parse_with_flags(toml_text, source_name, overrides, traffic_default);
 }
 
 std::shared_ptr<const config> load(const cli_options& options) {
-  if (!options.config_file) return embedded_default(options);
-  std::string why;
-  const auto text = read_small_file(*options.config_file, max_config_file_bytes, why);
-  if (!text) fail(*options.config_file, "", why);
-  return parse(*text, *options.config_file, options);
+  std::optional<std::string> text = "";
+  if (options.config_file) {
+    std::string why;
+    text = read_small_file(*options.config_file, max_config_file_bytes, why);
+    if (!text) fail(*options.config_file, "", why);
+  }
+  bool traffic_default = false;
+  auto c = parse_with_flags(*text, options.config_file.value_or(std::string(embedded_source)),
+                            options, traffic_default);
+  if (traffic_default) add_local_account(*c);
+  return c;
 }
 
 data_dir_lock::data_dir_lock(const std::filesystem::path& dir) {

@@ -107,8 +107,7 @@ std::optional<std::string> form_value(std::string_view form, std::string_view na
     const std::string_view pair = form.substr(i, last ? form.size() - i : amp - i);
     if (!(last && cut)) {
       const auto eq = pair.find('=');
-      if (eq != std::string_view::npos &&
-          redact::percent_decode(pair.substr(0, eq), true) == name) {
+      if (eq != std::string_view::npos && redact::decoded_equals(pair.substr(0, eq), name)) {
         return redact::percent_decode(pair.substr(eq + 1), true);
       }
     }
@@ -327,11 +326,12 @@ std::string_view default_phrase(int code) {
 }
 
 // Reseed the generator well before an observer could rebuild its state from sids: the
-// Mersenne Twister is predictable after 312 outputs, and a sid shows about 1.25 of them.
-constexpr unsigned reseed_every = 64;
+// Mersenne Twister's state is 19968 bits, each a linear function of its outputs, and a sid
+// shows 80 output bits; 128 sids show 10240.
+constexpr unsigned reseed_every = 128;
 
 void reseed(std::mt19937_64& rng) {
-  std::random_device rd;
+  static thread_local std::random_device rd;
   std::array<std::uint32_t, 8> seed{};
   for (auto& s : seed) s = rd();
   std::seed_seq seq(seed.begin(), seed.end());
@@ -433,7 +433,13 @@ build_result record_builder::build(const capture& c) {
   r.error = describe(c.error);
   if (r.error.empty() && c.sidecar_answered) r.error = "upstream failed";  // never a silent failure
 
-  const redact::secret_fields secrets(cfg_->store.redact_fields);
+  // The secret field list of this config, built once per thread and config contents.
+  static thread_local std::vector<std::string> secrets_source;
+  static thread_local redact::secret_fields secrets;
+  if (secrets_source != cfg_->store.redact_fields) {
+    secrets_source = cfg_->store.redact_fields;
+    secrets = redact::secret_fields(secrets_source);
+  }
   std::string query;
   if (url.has_query) {
     query += '?';

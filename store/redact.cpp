@@ -170,6 +170,22 @@ std::string percent_decode(std::string_view s, bool plus_is_space) {
   return out;
 }
 
+bool decoded_equals(std::string_view raw, std::string_view name) {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < raw.size(); ++i, ++n) {
+    char c = raw[i];
+    if (c == '+') {
+      c = ' ';
+    } else if (c == '%' && i + 2 < raw.size() && hex_value(raw[i + 1]) >= 0 &&
+               hex_value(raw[i + 2]) >= 0) {
+      c = static_cast<char>(hex_value(raw[i + 1]) * 16 + hex_value(raw[i + 2]));
+      i += 2;
+    }
+    if (n >= name.size() || name[n] != c) return false;
+  }
+  return n == name.size();
+}
+
 void append_form(std::string& out, std::string_view form, const secret_fields& secrets) {
   out.reserve(out.size() + form.size());
   std::size_t i = 0;
@@ -178,7 +194,10 @@ void append_form(std::string& out, std::string_view form, const secret_fields& s
     const std::size_t end = std::min(form.find('&', i), form.find(';', i));
     const std::string_view pair = form.substr(i, end == std::string_view::npos ? end : end - i);
     const std::size_t eq = pair.find('=');
-    if (eq != std::string_view::npos && secrets.matches(percent_decode(pair.substr(0, eq), true))) {
+    const std::string_view raw_name = pair.substr(0, eq == std::string_view::npos ? 0 : eq);
+    const bool plain = raw_name.find_first_of("%+") == std::string_view::npos;
+    if (eq != std::string_view::npos &&
+        (plain ? secrets.matches(raw_name) : secrets.matches(percent_decode(raw_name, true)))) {
       out.append(pair.substr(0, eq + 1));
       out += marker;
     } else {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 
 namespace sidecar::store::text {
 
@@ -51,13 +52,23 @@ std::size_t utf8_sequence(std::string_view s, std::size_t* invalid_len) {
   return len;
 }
 
+std::size_t ascii_run(std::string_view s, std::size_t from) {
+  constexpr std::uint64_t high_bits = 0x8080808080808080ull;
+  std::size_t i = from;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w = 0;
+    std::memcpy(&w, s.data() + i, 8);
+    if ((w & high_bits) != 0) break;
+  }
+  while (i < s.size() && static_cast<unsigned char>(s[i]) < 0x80) ++i;
+  return i;
+}
+
 bool is_valid_utf8(std::string_view s) {
   std::size_t i = 0;
   while (i < s.size()) {
-    if (static_cast<unsigned char>(s[i]) < 0x80) {
-      ++i;
-      continue;
-    }
+    i = ascii_run(s, i);
+    if (i == s.size()) break;
     const std::size_t n = utf8_sequence(s.substr(i));
     if (n == 0) return false;
     i += n;
@@ -101,8 +112,7 @@ void append_utf8(std::string& out, std::string_view s) {
   out.reserve(out.size() + s.size());
   std::size_t i = 0;
   while (i < s.size()) {
-    std::size_t run = i;
-    while (run < s.size() && static_cast<unsigned char>(s[run]) < 0x80) ++run;
+    const std::size_t run = ascii_run(s, i);
     out.append(s.data() + i, run - i);
     i = run;
     if (i == s.size()) break;

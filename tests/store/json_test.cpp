@@ -71,6 +71,25 @@ TEST(json_string, LineAndParagraphSeparatorsAreEscaped) {
   EXPECT_EQ(parse_string(encoded("\xE2\x80\xA8")), "\xE2\x80\xA8");
 }
 
+TEST(json_string, SpecialByteAtEveryOffsetOfAWordIsEscaped) {
+  // The encoder copies eight plain bytes at a time: a special byte anywhere must stop it.
+  for (const char special : {'"', '\\', '\n', '\x01', '\x1f'}) {
+    for (std::size_t at = 0; at < 24; ++at) {
+      std::string s(24, 'a');
+      s[at] = special;
+      const std::string got = parse_string(encoded(s));
+      EXPECT_EQ(got, s) << int(special) << " at " << at;
+      EXPECT_EQ(encoded(s).size(), s.size() + 2 + (special < 0x20 && special != '\n' ? 5 : 1));
+    }
+  }
+  std::string s(24, 'a');
+  s[13] = '\xC3';
+  s[14] = '\xA9';
+  EXPECT_EQ(encoded(s), "\"" + s + "\"");
+  s[14] = 'b';
+  EXPECT_EQ(encoded(s), "\"" + s.substr(0, 13) + "\xEF\xBF\xBD" + s.substr(14) + "\"");
+}
+
 TEST(json_string, EveryByteValueAloneGivesValidJson) {
   for (int b = 0; b < 256; ++b) {
     const std::string s(1, static_cast<char>(b));

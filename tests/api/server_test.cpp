@@ -481,6 +481,33 @@ TEST_F(api_server, MetricsCountRequestsByStatusWithoutAuth) {
   EXPECT_NE(m.body.find("sidecar_api_requests_total{status=\"401\"} 1"), std::string::npos);
 }
 
+TEST_F(api_server, Http10GetsTheListUnchunkedAndAClose) {
+  add(accounts::parent, 2);
+  http_client c(port_);
+  const http_answer a = c.raw("GET " + list(accounts::parent) + " HTTP/1.0\r\nAuthorization: " +
+                              testing::basic(accounts::parent, testing::token_of(accounts::parent)) +
+                              "\r\n\r\n");
+  EXPECT_EQ(a.status, 200u);
+  EXPECT_TRUE(a.header("transfer-encoding").empty());
+  EXPECT_EQ(a.json().at("traces").as_array().size(), 2u);
+}
+
+TEST_F(api_server, MalformedRequestIs400AndLargeBodyIs413) {
+  expect_error(http_client(port_).raw("GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n"),
+               400);
+  expect_error(http_client(port_).raw("POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: "
+                                      "100000\r\n\r\n" + std::string(100000, 'x')),
+               413);
+}
+
+TEST_F(api_server, StopClosesIdleKeepAliveConnections) {
+  http_client idle(port_);
+  EXPECT_EQ(idle.request("GET", "/healthz").status, 200u);
+  server_->stop();
+  EXPECT_ANY_THROW(idle.request("GET", "/healthz"));  // closed by the server
+  EXPECT_ANY_THROW(http_client{port_});               // and nothing listens any more
+}
+
 TEST(api_server_start, PlainListenerOnANonLoopbackAddressNeedsAllowInsecure) {
   testing::memory_reader r;
   metrics::registry reg;

@@ -219,7 +219,8 @@ net::awaitable<bool> write_list(Stream& stream, list_plan plan, unsigned version
 
 /// Reads requests and answers them, one at a time, until the client or the server ends it.
 template <class Stream>
-net::awaitable<void> serve(impl* self, Stream& stream, std::shared_ptr<impl::connection> conn) {
+net::awaitable<void> serve_requests(impl* self, Stream& stream,
+                                    std::shared_ptr<impl::connection> conn) {
   beast::flat_buffer buffer;
   for (;;) {
     if (self->stopping.load()) co_return;
@@ -263,6 +264,17 @@ net::awaitable<void> serve(impl* self, Stream& stream, std::shared_ptr<impl::con
     }
     conn->busy = false;
     if (!again) co_return;
+  }
+}
+
+/// serve_requests, with a last line of defence: an exception from a store's record stream (or
+/// an allocation failure) ends this connection only, never an API thread.
+template <class Stream>
+net::awaitable<void> serve(impl* self, Stream& stream, std::shared_ptr<impl::connection> conn) {
+  try {
+    co_await serve_requests(self, stream, std::move(conn));
+  } catch (const std::exception& e) {
+    log::error("api connection failed", {{"error", e.what()}});
   }
 }
 

@@ -496,7 +496,7 @@ TEST_F(api_server, MalformedRequestIs400AndLargeBodyIs413) {
   expect_error(http_client(port_).raw("GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n"),
                400);
   expect_error(http_client(port_).raw("POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: "
-                                      "100000\r\n\r\n" + std::string(100000, 'x')),
+                                      "100000\r\n\r\n"),  // refused from the head alone
                413);
 }
 

@@ -54,8 +54,12 @@ store::header_list headers(FuzzedDataProvider& in, bool* planted_secret, std::st
     std::string value = in.ConsumeRandomLengthString(64);
     typed += name + value;
     switch (in.ConsumeIntegralInRange<int>(0, 6)) {
-      case 0: name = "Content-Type"; break;
-      case 1: name = "Content-Encoding"; break;
+      case 0:
+        name = "Content-Type";
+        break;
+      case 1:
+        name = "Content-Encoding";
+        break;
       case 2:
         name = "Authorization";
         value = "Basic " + std::string(planted);
@@ -66,7 +70,8 @@ store::header_list headers(FuzzedDataProvider& in, bool* planted_secret, std::st
         value = std::string(planted);
         *planted_secret = true;
         break;
-      default: break;
+      default:
+        break;
     }
     h.emplace_back(std::move(name), std::move(value));
   }
@@ -113,7 +118,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string doc = store::to_json(r);
   if (!valid_json(doc)) fail("record JSON does not parse", doc);
   typed += c.method + c.upstream_url + c.reason + c.request_body.head + c.response_body.head;
-  if (planted_secret && typed.find(planted) == std::string::npos && doc.find(planted) != std::string::npos) fail("credential leaked", doc);
+  if (planted_secret && typed.find(planted) == std::string::npos &&
+      doc.find(planted) != std::string::npos)
+    fail("credential leaked", doc);
   if (store::sid_time_ms(r.sid) !=
       std::clamp<std::int64_t>(r.created_ms, 0, (std::int64_t{1} << 48) - 1))
     fail("sid does not carry the creation time", r.sid);

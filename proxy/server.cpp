@@ -585,7 +585,9 @@ net::awaitable<store::exchange_error> server::impl::session::connect_upstream(
 }
 
 net::awaitable<bool> server::impl::session::write_interim(http::response_header<>& h) {
-  http::response<http::empty_body> interim{h.result(), 11};
+  http::response<http::empty_body> interim;
+  interim.version(11);
+  interim.result(h.result_int());  // by number: Beast has no name for some (103)
   interim.reason(h.reason());
   for (const auto& f : h) interim.insert(f.name_string(), f.value());
   strip_hop_by_hop(interim, false);
@@ -731,7 +733,8 @@ net::awaitable<bool> server::impl::session::exchange(
             }
             const std::size_t got = body_chunk - req.body().size;
             keep_head(cap.request_body, buf, got, body_limit, cap.capture_bodies);
-            req.body().data = buf;
+            // A zero-size piece would read as the last chunk: pass none instead.
+            req.body().data = got != 0 ? buf : nullptr;
             req.body().size = got;
             req.body().more = !parser.is_done();
           } else {
@@ -886,7 +889,7 @@ net::awaitable<bool> server::impl::session::exchange(
       }
       const std::size_t got = body_chunk - res.body().size;
       keep_head(cap.response_body, buf, got, body_limit, cap.capture_bodies);
-      res.body().data = buf;
+      res.body().data = got != 0 ? buf : nullptr;
       res.body().size = got;
       res.body().more = !rp->is_done();
     } else {

@@ -214,12 +214,13 @@ class media_cache {
 
 /// Writes `head` and, unless `head_only` (HEAD), the hit's body read from disk in chunks of
 /// `chunk_bytes`: the whole file is never in memory. The head and the first chunk go out in
-/// one write. Returns the first error (a read error included).
-template <class AsyncWriteStream>
+/// one write. `before_write()` runs before each write (the proxy re-arms its idle deadline
+/// there). Returns the first error (a read error included).
+template <class AsyncWriteStream, class BeforeWrite>
 net::awaitable<beast::error_code> write_hit(AsyncWriteStream& stream,
                                             const http::response_header<>& head,
-                                            const cache_hit& hit, bool head_only = false,
-                                            std::size_t chunk_bytes = 64 * 1024) {
+                                            const cache_hit& hit, bool head_only,
+                                            std::size_t chunk_bytes, BeforeWrite before_write) {
   const std::string head_text = serialize_head(head);
   const std::uint64_t size = head_only ? 0 : hit.size();
   std::vector<char> buffer(static_cast<std::size_t>(std::min<std::uint64_t>(chunk_bytes, size)));
@@ -234,12 +235,22 @@ net::awaitable<beast::error_code> write_hit(AsyncWriteStream& stream,
     }
     const std::array<net::const_buffer, 2> parts{
         head_sent ? net::const_buffer{} : net::buffer(head_text), net::buffer(buffer.data(), n)};
-    auto [wec, written] = co_await net::async_write(stream, parts, net::as_tuple(net::use_awaitable));
+    before_write();
+    auto [wec, written] =
+        co_await net::async_write(stream, parts, net::as_tuple(net::use_awaitable));
     if (wec) co_return wec;
     head_sent = true;
     offset += n;
   } while (offset < size);
   co_return beast::error_code{};
+}
+
+template <class AsyncWriteStream>
+net::awaitable<beast::error_code> write_hit(AsyncWriteStream& stream,
+                                            const http::response_header<>& head,
+                                            const cache_hit& hit, bool head_only = false,
+                                            std::size_t chunk_bytes = 64 * 1024) {
+  return write_hit(stream, head, hit, head_only, chunk_bytes, [] {});
 }
 
 }  // namespace sidecar::cache

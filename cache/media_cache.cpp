@@ -226,8 +226,8 @@ void file_handle::reset() noexcept {
 
 // --- cache_hit --------------------------------------------------------------------------------
 
-http::response_header<> cache_hit::head() const {
-  http::response_header<> h;
+http::response<http::empty_body> cache_hit::head() const {
+  http::response<http::empty_body> h;
   h.version(11);
   h.result(static_cast<unsigned>(meta_->status));
   if (!meta_->reason.empty()) h.reason(meta_->reason);

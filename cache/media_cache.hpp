@@ -86,8 +86,9 @@ class cache_hit {
   /// The response's age now (its upstream Age plus the time it has been stored).
   [[nodiscard]] std::chrono::seconds age() const { return age_; }
   /// The head to send: stored status, reason and headers, `Content-Length`, `Age` and
-  /// `X-Cache: HIT` (HTTP/1.1; the proxy adjusts version and connection handling).
-  [[nodiscard]] http::response_header<> head() const;
+  /// `X-Cache: HIT` (HTTP/1.1; the proxy adjusts version() and keep_alive()). A message
+  /// without body, so that keep_alive() is at hand; write_hit() sends the body.
+  [[nodiscard]] http::response<http::empty_body> head() const;
   /// Reads up to `buffer.size()` body bytes starting at body position `offset`; 0 at the
   /// end. A short read before the end is an error (the file changed under us).
   [[nodiscard]] std::size_t read(std::uint64_t offset, net::mutable_buffer buffer,

@@ -447,7 +447,7 @@ TEST_F(media_cache_test, HitStreamsFromDiskInChunks) {
   const auto head = hit->head();
   net::co_spawn(
       io,
-      [](recording_stream s, http::response_header<> h, const cache_hit* hp,
+      [](recording_stream s, http::response<http::empty_body> h, const cache_hit* hp,
          beast::error_code* out) -> net::awaitable<void> {
         *out = co_await write_hit(s, h, *hp, false, 16 * 1024);
         s.socket.shutdown(tcp::socket::shutdown_send);

@@ -1,6 +1,7 @@
 // The value syntaxes of the configuration: see values.hpp.
 #include "conf/values.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <limits>
@@ -407,10 +408,8 @@ parsed<forward_host> parse_forward_host(std::string_view text) {
 
 bool is_sid(std::string_view text, std::string_view prefix) {
   if (text.size() != prefix.size() + 32 || text.substr(0, prefix.size()) != prefix) return false;
-  for (char c : text.substr(prefix.size())) {
-    if (!is_hex_lower(c)) return false;
-  }
-  return true;
+  const std::string_view digits = text.substr(prefix.size());
+  return std::all_of(digits.begin(), digits.end(), is_hex_lower);
 }
 
 std::string format_duration(duration d) {

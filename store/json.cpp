@@ -4,6 +4,7 @@
 
 #include <array>
 #include <charconv>
+#include <cstring>
 
 #include "store/text.hpp"
 
@@ -18,20 +19,46 @@ constexpr std::array<bool, 256> plain_table = [] {
   return t;
 }();
 
+// The index of the first byte at or after `from` that cannot be copied as it is: eight bytes
+// at a time while none of them is a control byte, '"', '\\' or non-ASCII (the classic
+// "has a zero / has less than" word tricks, exact for telling whether such a byte exists).
+std::size_t plain_run(std::string_view s, std::size_t from) {
+  constexpr std::uint64_t ones = 0x0101010101010101ull;
+  constexpr std::uint64_t highs = 0x8080808080808080ull;
+  auto has_zero = [](std::uint64_t v) { return (v - ones) & ~v & highs; };
+  std::size_t i = from;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w = 0;
+    std::memcpy(&w, s.data() + i, 8);
+    const std::uint64_t special = (w & highs) | ((w - ones * 0x20) & ~w & highs) |
+                                  has_zero(w ^ (ones * '"')) | has_zero(w ^ (ones * '\\'));
+    if (special != 0) break;
+  }
+  while (i < s.size() && plain_table[static_cast<unsigned char>(s[i])]) ++i;
+  return i;
+}
+
 void append_escape(std::string& out, unsigned char c) {
-  switch (c) {
-    case '"': out += "\\\""; return;
-    case '\\': out += "\\\\"; return;
-    case '\b': out += "\\b"; return;
-    case '\f': out += "\\f"; return;
-    case '\n': out += "\\n"; return;
-    case '\r': out += "\\r"; return;
-    case '\t': out += "\\t"; return;
-    default: {
-      constexpr std::string_view hex = "0123456789abcdef";
-      const char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xF]};
-      out.append(u, 6);
-    }
+  // Two-byte escapes where JSON has one, \u00XX for the other control bytes.
+  static constexpr std::array<char, 32> short_escape = [] {
+    std::array<char, 32> t{};
+    t['\b'] = 'b';
+    t['\f'] = 'f';
+    t['\n'] = 'n';
+    t['\r'] = 'r';
+    t['\t'] = 't';
+    return t;
+  }();
+  if (c == '"' || c == '\\') {
+    const char e[2] = {'\\', static_cast<char>(c)};
+    out.append(e, 2);
+  } else if (short_escape[c] != 0) {
+    const char e[2] = {'\\', short_escape[c]};
+    out.append(e, 2);
+  } else {
+    constexpr std::string_view hex = "0123456789abcdef";
+    const char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xF]};
+    out.append(u, 6);
   }
 }
 
@@ -42,8 +69,7 @@ void append_string(std::string& out, std::string_view s) {
   out += '"';
   std::size_t i = 0;
   while (i < s.size()) {
-    std::size_t run = i;
-    while (run < s.size() && plain_table[static_cast<unsigned char>(s[run])]) ++run;
+    const std::size_t run = plain_run(s, i);
     out.append(s.data() + i, run - i);
     i = run;
     if (i == s.size()) break;

@@ -25,8 +25,8 @@ std::string to_lower(std::string_view s) {
 }
 
 bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [](char x, char y) { return lower(x) == lower(y); });
 }
 
 bool istarts_with(std::string_view s, std::string_view prefix) {
@@ -65,8 +65,8 @@ const std::string* find_header(const header_list& headers, std::string_view name
 struct url_parts {
   std::string_view scheme;                   // "http", "" for an origin-form target
   std::string_view userinfo_free_authority;  // "host:port", any user:password@ removed
-  std::string_view path;   // "/a/b"
-  std::string_view query;  // without '?'; empty when none
+  std::string_view path;                     // "/a/b"
+  std::string_view query;                    // without '?'; empty when none
   bool has_query = false;
 };
 
@@ -75,8 +75,8 @@ struct url_parts {
 url_parts split_url(std::string_view url) {
   url_parts p;
   std::string_view rest = url;
-  if (const auto sep = url.find("://"); sep != std::string_view::npos &&
-                                        url.find_first_of("/?#") > sep) {
+  if (const auto sep = url.find("://");
+      sep != std::string_view::npos && url.find_first_of("/?#") > sep) {
     p.scheme = url.substr(0, sep);
     rest = url.substr(sep + 3);
     const auto auth_end = std::min(rest.find_first_of("/?#"), rest.size());
@@ -107,8 +107,7 @@ std::optional<std::string> form_value(std::string_view form, std::string_view na
     const std::string_view pair = form.substr(i, last ? form.size() - i : amp - i);
     if (!(last && cut)) {
       const auto eq = pair.find('=');
-      if (eq != std::string_view::npos &&
-          redact::percent_decode(pair.substr(0, eq), true) == name) {
+      if (eq != std::string_view::npos && redact::decoded_equals(pair.substr(0, eq), name)) {
         return redact::percent_decode(pair.substr(eq + 1), true);
       }
     }
@@ -146,9 +145,9 @@ std::string basic_user(const header_list& headers) {
 // --- bodies ------------------------------------------------------------------------------
 
 struct content_info {
-  std::string type;     // lower case "type/subtype", "" when none
-  std::string charset;  // lower case, unquoted, "" when none
-  bool encoded = false; // a Content-Encoding other than identity
+  std::string type;      // lower case "type/subtype", "" when none
+  std::string charset;   // lower case, unquoted, "" when none
+  bool encoded = false;  // a Content-Encoding other than identity
 };
 
 content_info content_of(const header_list& headers) {
@@ -162,10 +161,11 @@ content_info content_of(const header_list& headers) {
       const auto next = params.find(';');
       const std::string_view param = trim(params.substr(0, std::min(next, params.size())));
       params = next == std::string_view::npos ? ""sv : params.substr(next + 1);
-      if (const auto eq = param.find('='); eq != std::string_view::npos &&
-                                           iequals(trim(param.substr(0, eq)), "charset")) {
+      if (const auto eq = param.find('=');
+          eq != std::string_view::npos && iequals(trim(param.substr(0, eq)), "charset")) {
         std::string_view cs = trim(param.substr(eq + 1));
-        if (cs.size() >= 2 && cs.front() == '"' && cs.back() == '"') cs = cs.substr(1, cs.size() - 2);
+        if (cs.size() >= 2 && cs.front() == '"' && cs.back() == '"')
+          cs = cs.substr(1, cs.size() - 2);
         ci.charset = to_lower(cs);
       }
     }
@@ -248,10 +248,20 @@ recorded_body make_body(const captured_body& cb, const header_list& headers, boo
   std::string_view kept = head;
   if (!ci.encoded) {
     switch (structure_of(ci, head)) {
-      case structure::form: redact::append_form(redacted, head, secrets); kept = redacted; break;
-      case structure::json: redact::append_json(redacted, head, secrets); kept = redacted; break;
-      case structure::xml: redact::append_xml(redacted, head, secrets); kept = redacted; break;
-      case structure::none: break;
+      case structure::form:
+        redact::append_form(redacted, head, secrets);
+        kept = redacted;
+        break;
+      case structure::json:
+        redact::append_json(redacted, head, secrets);
+        kept = redacted;
+        break;
+      case structure::xml:
+        redact::append_xml(redacted, head, secrets);
+        kept = redacted;
+        break;
+      case structure::none:
+        break;
     }
   }
   if (text) {
@@ -273,7 +283,8 @@ header_list make_headers(const header_list& in, const std::vector<std::string>& 
     const bool secret = redact::is_secret_header(lname, redact_headers);
     const bool scheme = lname == "authorization" || lname == "proxy-authorization";
     std::string v = secret ? redact::header_value(value, scheme) : value;
-    const auto it = std::find_if(out.begin(), out.end(), [&](const auto& h) { return h.first == lname; });
+    const auto it =
+        std::find_if(out.begin(), out.end(), [&](const auto& h) { return h.first == lname; });
     if (it == out.end()) {
       out.emplace_back(std::move(lname), std::move(v));
     } else {
@@ -320,38 +331,46 @@ std::string response_sid(const capture& c) {
 
 std::string_view default_phrase(int code) {
   switch (code) {
-    case 502: return "Bad Gateway";
-    case 504: return "Gateway Timeout";
-    default: return "";
+    case 502:
+      return "Bad Gateway";
+    case 504:
+      return "Gateway Timeout";
+    default:
+      return "";
   }
 }
 
 // Reseed the generator well before an observer could rebuild its state from sids: the
-// Mersenne Twister is predictable after 312 outputs, and a sid shows about 1.25 of them.
-constexpr unsigned reseed_every = 64;
+// Mersenne Twister's state is 19968 bits, each a linear function of its outputs, and a sid
+// shows 80 output bits; 128 sids show 10240.
+constexpr unsigned reseed_every = 128;
 
-void reseed(std::mt19937_64& rng) {
-  std::random_device rd;
-  std::array<std::uint32_t, 8> seed{};
+std::mt19937_64 seeded_generator() {
+  static thread_local std::random_device rd;
+  std::array<std::uint32_t, 8> seed{};  // 256 bits
   for (auto& s : seed) s = rd();
   std::seed_seq seq(seed.begin(), seed.end());
-  rng.seed(seq);
+  return std::mt19937_64(seq);
 }
+
+void reseed(std::mt19937_64& rng) { rng = seeded_generator(); }
 
 }  // namespace
 
 std::string_view to_string(skip_reason r) {
   switch (r) {
-    case skip_reason::no_account: return "no_account";
-    case skip_reason::unknown_account: return "unknown_account";
-    case skip_reason::traces_not_enabled: return "traces_not_enabled";
+    case skip_reason::no_account:
+      return "no_account";
+    case skip_reason::unknown_account:
+      return "unknown_account";
+    case skip_reason::traces_not_enabled:
+      return "traces_not_enabled";
   }
   return "unknown";
 }
 
-record_builder::record_builder(std::shared_ptr<const conf::config> cfg) : cfg_(std::move(cfg)) {
-  reseed(rng_);
-}
+record_builder::record_builder(std::shared_ptr<const conf::config> cfg)
+    : cfg_(std::move(cfg)), rng_(seeded_generator()) {}
 
 build_result record_builder::build(const capture& c) {
   const url_parts url = split_url(c.upstream_url);
@@ -397,9 +416,9 @@ build_result record_builder::build(const capture& c) {
   }
 
   trace_record& r = result.record.emplace();
-  r.created_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                     c.completed_at.time_since_epoch())
-                     .count();
+  r.created_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(c.completed_at.time_since_epoch())
+          .count();
   static thread_local unsigned issued = 0;
   if (++issued % reseed_every == 0) reseed(rng_);
   r.sid = make_trace_sid(r.created_ms, rng_);
@@ -427,13 +446,19 @@ build_result record_builder::build(const capture& c) {
   }
 
   const bool ran_to_end = c.error == exchange_error::none;
-  r.completed = ran_to_end && !c.sidecar_answered &&
-                ((c.status_code >= 200 && c.status_code < 300) ||
-                 (c.status_code == 101 && c.upgraded));
+  r.completed =
+      ran_to_end && !c.sidecar_answered &&
+      ((c.status_code >= 200 && c.status_code < 300) || (c.status_code == 101 && c.upgraded));
   r.error = describe(c.error);
   if (r.error.empty() && c.sidecar_answered) r.error = "upstream failed";  // never a silent failure
 
-  const redact::secret_fields secrets(cfg_->store.redact_fields);
+  // The secret field list of this config, built once per thread and config contents.
+  static thread_local std::vector<std::string> secrets_source;
+  static thread_local redact::secret_fields secrets;
+  if (secrets_source != cfg_->store.redact_fields) {
+    secrets_source = cfg_->store.redact_fields;
+    secrets = redact::secret_fields(secrets_source);
+  }
   std::string query;
   if (url.has_query) {
     query += '?';

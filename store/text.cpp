@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 
 namespace sidecar::store::text {
 
@@ -51,13 +52,23 @@ std::size_t utf8_sequence(std::string_view s, std::size_t* invalid_len) {
   return len;
 }
 
+std::size_t ascii_run(std::string_view s, std::size_t from) {
+  constexpr std::uint64_t high_bits = 0x8080808080808080ull;
+  std::size_t i = from;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w = 0;
+    std::memcpy(&w, s.data() + i, 8);
+    if ((w & high_bits) != 0) break;
+  }
+  while (i < s.size() && static_cast<unsigned char>(s[i]) < 0x80) ++i;
+  return i;
+}
+
 bool is_valid_utf8(std::string_view s) {
   std::size_t i = 0;
   while (i < s.size()) {
-    if (static_cast<unsigned char>(s[i]) < 0x80) {
-      ++i;
-      continue;
-    }
+    i = ascii_run(s, i);
+    if (i == s.size()) break;
     const std::size_t n = utf8_sequence(s.substr(i));
     if (n == 0) return false;
     i += n;
@@ -101,8 +112,7 @@ void append_utf8(std::string& out, std::string_view s) {
   out.reserve(out.size() + s.size());
   std::size_t i = 0;
   while (i < s.size()) {
-    std::size_t run = i;
-    while (run < s.size() && static_cast<unsigned char>(s[run]) < 0x80) ++run;
+    const std::size_t run = ascii_run(s, i);
     out.append(s.data() + i, run - i);
     i = run;
     if (i == s.size()) break;
@@ -123,13 +133,13 @@ void append_base64(std::string& out, std::string_view s) {
   const std::size_t encoded = 4 * ((s.size() + 2) / 3);
   out.resize(at + encoded + 1);  // EVP_EncodeBlock writes a terminating NUL
   // EVP_EncodeBlock takes an int length: feed it in slices that are a multiple of 3 bytes.
-  constexpr std::size_t slice = 3 * (1u << 20);
+  constexpr std::size_t slice = std::size_t{3} << 20;
   std::size_t written = 0;
   for (std::size_t off = 0; off < s.size(); off += slice) {
     const std::size_t n = std::min(slice, s.size() - off);
-    written += static_cast<std::size_t>(
-        EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data() + at + written),
-                        reinterpret_cast<const unsigned char*>(s.data() + off), static_cast<int>(n)));
+    written += static_cast<std::size_t>(EVP_EncodeBlock(
+        reinterpret_cast<unsigned char*>(out.data() + at + written),
+        reinterpret_cast<const unsigned char*>(s.data() + off), static_cast<int>(n)));
   }
   out.resize(at + written);
 }

@@ -13,6 +13,10 @@ namespace sidecar::store::text {
 /// length of its maximal subpart: the bytes one U+FFFD stands for (at least 1).
 [[nodiscard]] std::size_t utf8_sequence(std::string_view s, std::size_t* invalid_len = nullptr);
 
+/// The index of the first byte at or after `from` that is not ASCII (s.size() when none);
+/// eight bytes at a time.
+[[nodiscard]] std::size_t ascii_run(std::string_view s, std::size_t from);
+
 /// Whether all of `s` is well-formed UTF-8.
 [[nodiscard]] bool is_valid_utf8(std::string_view s);
 

@@ -84,7 +84,9 @@ TEST(load_file, ErrorsNameTheFileAsGiven) {
 TEST(load_file, GoodFileLoadsWithTheFlagsOnTop) {
   const temp_dir dir;
   const auto p = dir.write("good.toml", "[proxy]\nlisten = \"127.0.0.1:7000\"\n[store]\npath = \"" +
-                                            (dir / "data").string() + "\"\n");
+                                            (dir / "data").string() +
+                                            "\"\n[[account]]\nsid = \"ACae6e420f425248d6a26948c17a9e2acf\"\n"
+                                            "auth_token = \"t\"\n");
   cli_options o = with_config(p);
   o.proxy_listen = "127.0.0.1:0";
   const auto c = load(o);
@@ -92,7 +94,39 @@ TEST(load_file, GoodFileLoadsWithTheFlagsOnTop) {
   EXPECT_EQ(c->proxy.listen.port, 0);
   EXPECT_EQ(c->store.path, dir / "data");
   EXPECT_TRUE(c->local_account_file.empty());
+  EXPECT_TRUE(c->routes.empty());
+  ASSERT_EQ(c->accounts.size(), 1u);
   EXPECT_FALSE(std::filesystem::exists(dir / "data")) << "a config file's data dir is the lock's";
+}
+
+TEST(load_file, FileWithoutRoutesOrAccountsRunsTheDefaultTrafficWithTheLocalAccount) {
+  const temp_dir dir;
+  const auto p = dir.write("docker.toml", "[proxy]\nlisten = \"0.0.0.0:0\"\n[store]\npath = \"" +
+                                              (dir / "data").string() + "\"\n");
+  cli_options o = with_config(p);
+  o.upstream = "http://app:9000/";
+  const auto c = load(o);
+  EXPECT_EQ(c->local_account_file, dir / "data" / "local-account.toml");
+  ASSERT_EQ(c->accounts.size(), 1u);
+  EXPECT_TRUE(c->accounts[0].traces);
+  ASSERT_EQ(c->routes.size(), 1u);
+  EXPECT_EQ(c->routes[0].prefix, "/");
+  EXPECT_EQ(c->routes[0].upstream.host, "app");
+  EXPECT_EQ(c->routes[0].account, c->accounts[0].sid);
+  EXPECT_EQ(mode_of(c->local_account_file), 0600u);
+}
+
+TEST(load_file, FileWithAccountsButNoRoutesGetsNoLocalAccount) {
+  const temp_dir dir;
+  const auto p = dir.write("f.toml", "[store]\npath = \"" + (dir / "data").string() +
+                                         "\"\n[[account]]\nsid = \"ACae6e420f425248d6a26948c17a9e2acf\"\n"
+                                         "auth_token = \"t\"\n");
+  cli_options o = with_config(p);
+  o.upstream = "http://app:9000/";
+  const auto c = load(o);
+  EXPECT_TRUE(c->local_account_file.empty());
+  ASSERT_EQ(c->routes.size(), 1u);
+  EXPECT_TRUE(c->routes[0].account.empty());
 }
 
 // --- TLS files, checked with OpenSSL ---

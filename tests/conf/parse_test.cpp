@@ -498,6 +498,13 @@ TEST(parse, SizesAsPlainIntegersAndApiTlsOffLoopbackNeedsNoFlag) {
   EXPECT_EQ(c->api.listen.port, 9);
 }
 
+TEST(parse, EmptyArraysOfTablesAndInlineTablesAreFine) {
+  EXPECT_TRUE(parse("route = []\naccount = []\n", "x.toml")->routes.empty());
+  const auto c = parse(R"(route = [{prefix = "/", upstream = "http://h/"}])", "x.toml");
+  ASSERT_EQ(c->routes.size(), 1u);
+  EXPECT_EQ(c->routes[0].upstream.host, "h");
+}
+
 TEST(parse, SameRoutePrefixOnDifferentHostsIsFine) {
   const auto c = parse(route_with("prefix = \"/x/\"\nhost = \"a.com\"\n" + up) +
                            route_with("prefix = \"/x/\"\n" + up),

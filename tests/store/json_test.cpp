@@ -53,22 +53,47 @@ TEST(json_string, ValidNonAsciiIsKeptAsUtf8) {
 }
 
 TEST(json_string, InvalidUtf8BecomesReplacementCharacter) {
-  EXPECT_EQ(encoded("a\xFF" "b"), "\"a\xEF\xBF\xBD" "b\"");
-  EXPECT_EQ(encoded("\xC0\xAF"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");  // overlong '/'
+  EXPECT_EQ(encoded("a\xFF"
+                    "b"),
+            "\"a\xEF\xBF\xBD"
+            "b\"");
+  EXPECT_EQ(encoded("\xC0\xAF"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");                  // overlong '/'
   EXPECT_EQ(encoded("\xED\xA0\x80"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");  // surrogate
-  EXPECT_EQ(encoded("\xF4\x90\x80\x80"),  // above U+10FFFF
+  EXPECT_EQ(encoded("\xF4\x90\x80\x80"),                                           // above U+10FFFF
             "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");
 }
 
 TEST(json_string, TruncatedSequenceIsOneReplacementCharacter) {
   // The maximal subpart E2 82 of a cut euro sign stands for one U+FFFD.
   EXPECT_EQ(encoded("x\xE2\x82"), "\"x\xEF\xBF\xBD\"");
-  EXPECT_EQ(encoded("\xF0\x9F\x93" "a"), "\"\xEF\xBF\xBD" "a\"");
+  EXPECT_EQ(encoded("\xF0\x9F\x93"
+                    "a"),
+            "\"\xEF\xBF\xBD"
+            "a\"");
 }
 
 TEST(json_string, LineAndParagraphSeparatorsAreEscaped) {
   EXPECT_EQ(encoded("\xE2\x80\xA8\xE2\x80\xA9"), R"("\u2028\u2029")");
   EXPECT_EQ(parse_string(encoded("\xE2\x80\xA8")), "\xE2\x80\xA8");
+}
+
+TEST(json_string, SpecialByteAtEveryOffsetOfAWordIsEscaped) {
+  // The encoder copies eight plain bytes at a time: a special byte anywhere must stop it.
+  for (const char special : {'"', '\\', '\n', '\x01', '\x1f'}) {
+    for (std::size_t at = 0; at < 24; ++at) {
+      std::string s(24, 'a');
+      s[at] = special;
+      const std::string got = parse_string(encoded(s));
+      EXPECT_EQ(got, s) << int(special) << " at " << at;
+      EXPECT_EQ(encoded(s).size(), s.size() + 2 + (special < 0x20 && special != '\n' ? 5 : 1));
+    }
+  }
+  std::string s(24, 'a');
+  s[13] = '\xC3';
+  s[14] = '\xA9';
+  EXPECT_EQ(encoded(s), "\"" + s + "\"");
+  s[14] = 'b';
+  EXPECT_EQ(encoded(s), "\"" + s.substr(0, 13) + "\xEF\xBF\xBD" + s.substr(14) + "\"");
 }
 
 TEST(json_string, EveryByteValueAloneGivesValidJson) {

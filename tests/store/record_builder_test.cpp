@@ -140,8 +140,8 @@ TEST_F(record_builder_test, UnknownRouteAccountIsSkipped) {
 // --- account attribution: api -------------------------------------------------------------
 
 TEST_F(record_builder_test, ApiAccountFromPathWithJsonSuffixRemoved) {
-  capture c = simple_capture("http://p/restcomm/2012-04-24/Accounts/" + std::string(other) + ".json",
-                             direction::api);
+  capture c = simple_capture(
+      "http://p/restcomm/2012-04-24/Accounts/" + std::string(other) + ".json", direction::api);
   EXPECT_EQ(record(c).account_sid, other);
 }
 
@@ -152,8 +152,8 @@ TEST_F(record_builder_test, ApiAccountFromPathSegmentBeforeSubresource) {
 }
 
 TEST_F(record_builder_test, ApiAccountFromPathWithXmlSuffixRemoved) {
-  capture c = simple_capture("http://p/2012-04-24/Accounts/" + std::string(other) + ".xml",
-                             direction::api);
+  capture c =
+      simple_capture("http://p/2012-04-24/Accounts/" + std::string(other) + ".xml", direction::api);
   EXPECT_EQ(record(c).account_sid, other);
 }
 
@@ -178,7 +178,8 @@ TEST_F(record_builder_test, ApiAccountFallsBackToTheRoute) {
 
 TEST_F(record_builder_test, ApiBasicUserThatIsNotAnAccountSidFallsBackToTheRoute) {
   capture c = simple_capture("http://p/restcomm/2012-04-24/Organizations.json", direction::api);
-  c.request_headers = {{"Authorization", "Basic YWRtaW5AZXhhbXBsZS5jb206cHc="}};  // admin@example.com:pw
+  c.request_headers = {
+      {"Authorization", "Basic YWRtaW5AZXhhbXBsZS5jb206cHc="}};  // admin@example.com:pw
   c.route_account = other;
   EXPECT_EQ(record(c).account_sid, other);
 }
@@ -217,7 +218,8 @@ TEST_F(record_builder_test, WebhookCallSidInBodyBeatsMessageSidInQuery) {
 }
 
 TEST_F(record_builder_test, WebhookMessageSidBeatsSmsSid) {
-  capture c = simple_capture("http://h/x?SmsSid=SM2&MessageSid=SM1&AccountSid=" + std::string(acme));
+  capture c =
+      simple_capture("http://h/x?SmsSid=SM2&MessageSid=SM1&AccountSid=" + std::string(acme));
   EXPECT_EQ(record(c).session_sid, "SM1");
 }
 
@@ -242,9 +244,9 @@ TEST_F(record_builder_test, ApiSessionFromSmsMessagesPathSegment) {
 }
 
 TEST_F(record_builder_test, ApiSessionFromMessagesPathSegment) {
-  capture c = simple_capture("http://p/2012-04-24/Accounts/" + std::string(acme) +
-                                 "/Messages/MM123/Media?x=1",
-                             direction::api);
+  capture c = simple_capture(
+      "http://p/2012-04-24/Accounts/" + std::string(acme) + "/Messages/MM123/Media?x=1",
+      direction::api);
   EXPECT_EQ(record(c).session_sid, "MM123");
 }
 
@@ -275,8 +277,8 @@ TEST_F(record_builder_test, ApiInvalidOrCutJsonResponseGivesNoSession) {
 }
 
 TEST_F(record_builder_test, ApiPathSessionBeatsResponseSid) {
-  capture c = simple_capture("http://p/2012-04-24/Accounts/" + std::string(acme) + "/Calls/CA1.json",
-                             direction::api);
+  capture c = simple_capture(
+      "http://p/2012-04-24/Accounts/" + std::string(acme) + "/Calls/CA1.json", direction::api);
   c.response_headers = {{"Content-Type", "application/json"}};
   c.response_body = {R"({"sid":"CA2"})", 13};
   EXPECT_EQ(record(c).session_sid, "CA1");
@@ -524,7 +526,9 @@ TEST_F(record_body_test, InvalidUtf8InTextBecomesReplacementCharacters) {
 
 TEST_F(record_body_test, MultibyteCharacterCutByTheLimitIsDroppedWhole) {
   cfg_->store.body_limit = 5;
-  const auto b = response({{"Content-Type", "text/plain"}}, "ab\xF0\x9F\x93\x9E" "cd");  // ab📞cd
+  const auto b = response({{"Content-Type", "text/plain"}},
+                          "ab\xF0\x9F\x93\x9E"
+                          "cd");  // ab📞cd
   EXPECT_EQ(b.body, "ab");
   EXPECT_TRUE(b.truncated);
   EXPECT_EQ(b.size, 8u);
@@ -550,10 +554,10 @@ TEST_F(record_body_test, UntypedInvalidUtf8IsBase64) {
 }
 
 TEST_F(record_body_test, TextTypesOfTheContractAreText) {
-  for (const char* type : {"text/html", "application/json", "application/xml", "text/xml",
-                           "application/problem+json", "application/atom+xml",
-                           "application/x-www-form-urlencoded", "application/javascript",
-                           "TEXT/PLAIN", "text/plain; charset=\"UTF-8\"", "text/plain;charset=us-ascii"}) {
+  for (const char* type :
+       {"text/html", "application/json", "application/xml", "text/xml", "application/problem+json",
+        "application/atom+xml", "application/x-www-form-urlencoded", "application/javascript",
+        "TEXT/PLAIN", "text/plain; charset=\"UTF-8\"", "text/plain;charset=us-ascii"}) {
     EXPECT_FALSE(response({{"Content-Type", type}}, "a=b").base64) << type;
   }
 }
@@ -593,11 +597,26 @@ TEST_F(record_body_test, CompressedJsonIsNotKeptSinceItCannotBeRedacted) {
 }
 
 TEST_F(record_body_test, Utf16FormIsNotKeptSinceItCannotBeRedacted) {
-  const auto b = response(
-      {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-16le"}},
-      std::string("p\0=\0", 4));
+  const auto b = response({{"Content-Type", "application/x-www-form-urlencoded; charset=utf-16le"}},
+                          std::string("p\0=\0", 4));
   EXPECT_EQ(b.body, "");
   EXPECT_TRUE(b.truncated);
+}
+
+TEST_F(record_body_test, CompressedXmlIsKeptAsBase64) {
+  const auto b = response({{"Content-Type", "application/xml"}, {"Content-Encoding", "gzip"}},
+                          std::string("\x1f\x8b\x08", 3));
+  EXPECT_EQ(b.body, "H4sI");
+  EXPECT_TRUE(b.base64);
+  EXPECT_FALSE(b.truncated);
+}
+
+TEST_F(record_body_test, EncodingListWithAnythingButIdentityIsEncoded) {
+  EXPECT_TRUE(
+      response({{"Content-Type", "text/plain"}, {"Content-Encoding", "identity, gzip"}}, "x")
+          .base64);
+  EXPECT_FALSE(
+      response({{"Content-Type", "text/plain"}, {"Content-Encoding", " Identity "}}, "x").base64);
 }
 
 TEST_F(record_builder_test, CaptureBodiesOffKeepsOnlyTheSizes) {
@@ -622,8 +641,9 @@ TEST_F(record_builder_test, CaptureBodiesOffWithEmptyBodiesMarksNothing) {
 
 TEST_F(record_builder_test, UtfEightFormBodyOfTheSmsFixtureIsKeptAsSent) {
   const auto r = record(capture_from("sms-incoming.http", direction::webhook));
-  EXPECT_EQ(r.request.body.body, read_fixture("sms-incoming.http").substr(
-                                     read_fixture("sms-incoming.http").find("\r\n\r\n") + 4));
+  EXPECT_EQ(r.request.body.body,
+            read_fixture("sms-incoming.http")
+                .substr(read_fixture("sms-incoming.http").find("\r\n\r\n") + 4));
   EXPECT_FALSE(r.request.body.base64);
 }
 
@@ -643,8 +663,8 @@ TEST_F(record_body_test, JsonSecretsAreRedactedAtAnyDepthAndTheJsonStaysValid) {
 
 TEST_F(record_body_test, JsonSecretCutByTheLimitLeavesNothingOfIt) {
   cfg_->store.body_limit = 24;
-  const auto b = response({{"Content-Type", "application/json"}},
-                          R"({"a":1,"password":"abcdefghijkl"})");
+  const auto b =
+      response({{"Content-Type", "application/json"}}, R"({"a":1,"password":"abcdefghijkl"})");
   EXPECT_EQ(b.body, R"({"a":1,"password":"[REDACTED]")");
   EXPECT_TRUE(b.truncated);
 }

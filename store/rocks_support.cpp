@@ -2,9 +2,12 @@
 #include "store/rocks_support.hpp"
 
 #include <algorithm>
+#include <cstdarg>
+#include <cstdio>
 #include <deque>
 
 #include "store/store_codec.hpp"
+#include "support/log.hpp"
 
 namespace sidecar::store::rocks {
 
@@ -127,6 +130,22 @@ class append_merge final : public rocksdb::MergeOperator {
   const char* Name() const override { return "sidecar.append"; }
 };
 
+class forward_logger final : public rocksdb::Logger {
+ public:
+  forward_logger() : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL) {}
+  using rocksdb::Logger::Logv;
+  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+    if (level < GetInfoLogLevel() || level == rocksdb::InfoLogLevel::HEADER_LEVEL) return;
+    char buf[1024];
+    std::vsnprintf(buf, sizeof buf, format, ap);
+    if (level >= rocksdb::InfoLogLevel::ERROR_LEVEL) {
+      log::error("rocksdb", {{"detail", buf}});
+    } else {
+      log::warn("rocksdb", {{"detail", buf}});
+    }
+  }
+};
+
 class count_merge final : public rocksdb::AssociativeMergeOperator {
  public:
   bool Merge(const rocksdb::Slice&, const rocksdb::Slice* existing, const rocksdb::Slice& value,
@@ -148,6 +167,8 @@ std::shared_ptr<rocksdb::CompactionFilterFactory> make_expiry_filter_factory(
 std::shared_ptr<const rocksdb::SliceTransform> make_insert_hint_prefix(key_kind kind) {
   return std::make_shared<hint_prefix>(kind);
 }
+
+std::shared_ptr<rocksdb::Logger> make_logger() { return std::make_shared<forward_logger>(); }
 
 std::shared_ptr<rocksdb::MergeOperator> make_append_merge_operator() {
   return std::make_shared<append_merge>();

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include <rocksdb/compaction_filter.h>
+#include <rocksdb/env.h>
 #include <rocksdb/listener.h>
 #include <rocksdb/merge_operator.h>
 #include <rocksdb/slice_transform.h>
@@ -63,6 +64,10 @@ enum class key_kind : std::uint8_t {
 [[nodiscard]] std::shared_ptr<rocksdb::MergeOperator> make_count_merge_operator();
 [[nodiscard]] std::string encode_count(std::uint64_t n);
 [[nodiscard]] std::uint64_t decode_count(std::string_view s);
+
+/// RocksDB's own log (warnings and errors only) as log lines of ours, instead of a LOG file
+/// in the database directory: nothing to fill the disk or to fail when it is full.
+[[nodiscard]] std::shared_ptr<rocksdb::Logger> make_logger();
 
 /// Stall state (0 normal, 1 delayed, 2 stopped: the worst over column families) into a gauge,
 /// and a count of finished compactions and flushes for the maintenance thread.

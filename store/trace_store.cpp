@@ -15,6 +15,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <shared_mutex>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -104,10 +105,13 @@ struct database {
   database() = default;
   database(const database&) = delete;
   database& operator=(const database&) = delete;
-  ~database() {
+  ~database() { reset(); }
+  void reset() {
     if (!db) return;
     for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+    handles.clear();
     db->Close().PermitUncheckedError();
+    db.reset();
   }
   rocksdb::ColumnFamilyHandle* operator[](cf c) const { return handles[c]; }
 };
@@ -135,6 +139,9 @@ struct trace_store::impl {
 
   // -- open --
   void open();
+  /// Closes and opens the database again (a WAL write error that Resume() cannot clear);
+  /// waits for the pages being read. Writer thread only.
+  bool reopen();
 
   // -- writer --
   template <class Item>
@@ -192,6 +199,9 @@ struct trace_store::impl {
 
   std::shared_ptr<rocks::listener> listener_;
   std::shared_ptr<rocksdb::Cache> cache_;
+  // Readers (and maintenance, and the writer's Write) hold db_mu_ shared; reopen() holds it
+  // alone. Only the writer thread changes db_, so it reads db_ without the lock.
+  mutable std::shared_mutex db_mu_;
   database db_;
 
   // The queue. queued_bytes_ counts what the writer holds too, until it is written.
@@ -292,6 +302,7 @@ void trace_store::impl::open() {
     throw conf::config_error("[store] path: " + dir.string() + " is not a directory");
   }
   db_path_ = dir / "db";
+  fs::create_directory(db_path_, ec);  // before Open, which logs an error for a missing one
 
   rocksdb::DBOptions dbo;
   dbo.create_if_missing = true;
@@ -299,8 +310,8 @@ void trace_store::impl::open() {
   dbo.max_background_jobs = 2;
   dbo.bytes_per_sync = 1 << 20;
   dbo.max_total_wal_size = 256ull << 20;  // small column families must not pin old WALs
-  dbo.keep_log_file_num = 3;
-  dbo.max_log_file_size = 8 << 20;
+  dbo.info_log = rocks::make_logger();  // no LOG file: warnings and errors go to our log
+  dbo.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   dbo.listeners.push_back(listener_);
   // One writer thread: concurrent memtable inserts buy nothing, and they would disable the
   // per-prefix insert hints.
@@ -386,7 +397,9 @@ void trace_store::impl::open() {
   }
 
   std::vector<std::string> existing;
-  const bool exists = rocksdb::DB::ListColumnFamilies(dbo, db_path_.string(), &existing).ok();
+  const bool exists =
+      fs::exists(db_path_ / "CURRENT", ec) &&
+      rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), db_path_.string(), &existing).ok();
   if (exists) {
     if (std::find(existing.begin(), existing.end(), "meta") == existing.end()) {
       throw conf::config_error("[store] path: " + db_path_.string() +
@@ -429,6 +442,21 @@ void trace_store::impl::open() {
   std::string floor;
   if (db_.db->Get({}, db_[cf_meta], slice(meta_floor_key), &floor).ok()) {
     clock_->floor_ms.store(std::strtoll(floor.c_str(), nullptr, 10));
+  }
+}
+
+bool trace_store::impl::reopen() {
+  std::unique_lock lock(db_mu_);
+  db_.reset();
+  try {
+    open();
+    log::info("store: database reopened after a write error");
+    return true;
+  } catch (const std::exception& e) {
+    db_.reset();
+    std::uint64_t held = 0;
+    if (write_log_.allow(held)) log::error("store: reopening failed", {{"error", e.what()}});
+    return false;
   }
 }
 
@@ -494,6 +522,9 @@ void trace_store::impl::writer_loop() {
 }
 
 void trace_store::impl::process(std::deque<queued>& items, record_builder& builder) {
+  if (!db_.db && std::chrono::steady_clock::now() >= retry_at_ && !reopen()) {
+    retry_at_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  }
   rocksdb::WriteBatch batch(opts_.max_batch_bytes + (1u << 20));  // no regrowth while filling
   std::unordered_map<std::string, std::uint64_t> counts;
   std::uint64_t records = 0, done = 0;
@@ -543,6 +574,10 @@ void trace_store::impl::process(std::deque<queued>& items, record_builder& build
 
 bool trace_store::impl::append(rocksdb::WriteBatch& batch, trace_record& r,
                                std::unordered_map<std::string, std::uint64_t>& counts) {
+  if (!db_.db) {  // closed after a failed reopen: dropped like a failed write
+    dropped_error_.inc();
+    return false;
+  }
   const auto sid = codec::parse_sid(r.sid);
   if (!sid || r.account_sid.empty()) {
     dropped_invalid_.inc();
@@ -625,10 +660,19 @@ bool trace_store::impl::commit(rocksdb::WriteBatch& batch,
     dropped_error_.inc(records);
     return false;
   }
-  if (failing_) db_.db->Resume().PermitUncheckedError();  // a hard error (disk full) stops writes
   rocksdb::WriteOptions wo;
   wo.sync = false;  // WAL on: a process crash loses only the queue (docs/store.md)
-  const auto s = db_.db->Write(wo, &batch);
+  rocksdb::Status s;
+  {
+    std::shared_lock lock(db_mu_);
+    if (!db_.db) {
+      s = rocksdb::Status::IOError("database closed after a write error");
+    } else {
+      // A hard error (disk full) stops writes until Resume().
+      if (failing_) db_.db->Resume().PermitUncheckedError();
+      s = db_.db->Write(wo, &batch);
+    }
+  }
   const auto elapsed = std::chrono::steady_clock::now() - now;
   write_seconds_.observe(std::chrono::duration<double>(elapsed).count());
   if (s.ok()) {
@@ -641,8 +685,8 @@ bool trace_store::impl::commit(rocksdb::WriteBatch& batch,
     return true;
   }
   dropped_error_.inc(records);
+  const bool again = failing_;
   failing_ = true;
-  retry_at_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
   set_health(false, (s.IsNoSpace() ? "disk full: " : "write error: ") + s.ToString());
   std::uint64_t held = 0;
   if (write_log_.allow(held)) {
@@ -650,6 +694,10 @@ bool trace_store::impl::commit(rocksdb::WriteBatch& batch,
                {{"error", s.ToString()}, {"records", std::to_string(records)},
                 {"failures_held_back", std::to_string(held)}});
   }
+  // Failing again after Resume(): some errors (a failed WAL append) stick to the open
+  // database, so close it and open it again.
+  if (again) reopen();
+  retry_at_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
   return false;
 }
 
@@ -674,6 +722,8 @@ void trace_store::impl::maintenance_loop() {
 void trace_store::impl::maintain_once() {
   std::lock_guard run(maint_run_mu_);
   disk_bytes_->store(measure_disk_bytes());
+  std::shared_lock db_lock(db_mu_);
+  if (!db_.db) return;
   enforce_quota();
   const auto now = std::chrono::steady_clock::now();
   const auto period = std::chrono::milliseconds(reclaim_period_ms_);
@@ -838,10 +888,12 @@ struct page_item {
 /// The page's records, read one at a time from the snapshot they were found in.
 class keyed_stream final : public record_stream {
  public:
-  keyed_stream(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* records,
-               rocksdb::ColumnFamilyHandle* chunks, std::shared_ptr<snapshot_holder> snap,
-               std::vector<page_item> items, std::chrono::steady_clock::time_point deadline)
-      : db_(db),
+  keyed_stream(std::shared_lock<std::shared_mutex> lock, rocksdb::DB* db,
+               rocksdb::ColumnFamilyHandle* records, rocksdb::ColumnFamilyHandle* chunks,
+               std::shared_ptr<snapshot_holder> snap, std::vector<page_item> items,
+               std::chrono::steady_clock::time_point deadline)
+      : lock_(std::move(lock)),
+        db_(db),
         records_(records),
         chunks_(db, chunks),
         snap_(std::move(snap)),
@@ -852,6 +904,7 @@ class keyed_stream final : public record_stream {
   [[nodiscard]] query_status status() const override { return status_; }
 
  private:
+  std::shared_lock<std::shared_mutex> lock_;  // first: released last, after the snapshot
   rocksdb::DB* db_;
   rocksdb::ColumnFamilyHandle* records_;
   chunk_reader chunks_;
@@ -1182,6 +1235,11 @@ std::uint64_t trace_store::impl::count_unfiltered(const rocksdb::ReadOptions& ro
 list_result trace_store::impl::list(const list_query& q) {
   list_result result;
   try {
+    std::shared_lock db_lock(db_mu_);  // held by the page's stream until it is done
+    if (!db_.db) {
+      result.status = query_status::failed;
+      return result;
+    }
     const auto& f = q.filter;
     auto snap = std::make_shared<snapshot_holder>(db_.db.get());
     auto ro = read_options(*snap);
@@ -1346,7 +1404,8 @@ list_result trace_store::impl::list(const list_query& q) {
     }
     result.status = query_status::ok;
     result.total = total;
-    result.records = std::make_unique<keyed_stream>(db_.db.get(), db_[cf_records], db_[cf_chunks],
+    result.records = std::make_unique<keyed_stream>(std::move(db_lock), db_.db.get(),
+                                                    db_[cf_records], db_[cf_chunks],
                                                     std::move(snap), std::move(items), q.deadline);
     return result;
   } catch (const std::exception& e) {
@@ -1362,6 +1421,8 @@ std::optional<stored_trace> trace_store::impl::get(std::string_view sid_text) {
   try {
     const auto sid = codec::parse_sid(sid_text);
     if (!sid || codec::sid_ms(*sid) < clock_->cutoff()) return std::nullopt;
+    std::shared_lock db_lock(db_mu_);
+    if (!db_.db) return std::nullopt;
     snapshot_holder snap(db_.db.get());
     const auto ro = read_options(snap);
     rocksdb::PinnableSlice value;
@@ -1426,6 +1487,8 @@ store_health trace_store::health() const {
 
 void trace_store::compact() {
   std::lock_guard run(impl_->maint_run_mu_);
+  std::shared_lock lock(impl_->db_mu_);
+  if (!impl_->db_.db) return;
   impl_->compact_all();
 }
 

@@ -5,7 +5,11 @@
 
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+
+#include <csignal>
+#include <thread>
 
 #include <algorithm>
 #include <atomic>
@@ -579,6 +583,42 @@ TEST_F(trace_store_test, BodiesSpreadOverSeveralChunkPartsAreFoundAndReturned) {
   q.filter.response_body_contains = "needle-5";
   EXPECT_EQ(store->list(q).total, 11u);
   EXPECT_EQ(store->get(sids[59])->json, json_of[sids[59]]);
+}
+
+TEST_F(trace_store_test, AWriteErrorDropsAndCountsThenWritingResumes) {
+  auto store = open();
+  ASSERT_TRUE(store->submit(make(t0 - 3, acct_a, "before")));
+  store->flush();
+  // A file size limit makes the next WAL append fail (EFBIG), as a full disk would.
+  std::signal(SIGXFSZ, SIG_IGN);
+  rlimit old{};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
+  rlimit tight = old;
+  std::uintmax_t biggest = 0;  // the limit must stop the WAL, not any file already bigger
+  for (const auto& e : fs::directory_iterator(dir_.path() / "data" / "db")) {
+    if (e.is_regular_file()) biggest = std::max(biggest, e.file_size());
+  }
+  tight.rlim_cur = biggest + 256 * 1024;
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &tight), 0);
+  ASSERT_TRUE(store->submit(make(t0 - 2, acct_a, std::string(2 * biggest + 1024 * 1024, 'x'))));
+  store->flush();
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &old), 0);
+  EXPECT_EQ(store->get_stats().dropped_write_error, 1u);
+  EXPECT_FALSE(store->health().ok);
+  EXPECT_FALSE(store->health().reason.empty());
+  // Writing resumes by itself: keep submitting until a record is written (poll, deadline).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  std::string sid;
+  while (std::chrono::steady_clock::now() < deadline && store->get_stats().written < 2) {
+    auto r = make(t0 - 1, acct_a, "after");
+    sid = r.sid;
+    ASSERT_TRUE(store->submit(std::move(r)));
+    store->flush();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(store->get_stats().written, 2u);
+  EXPECT_TRUE(store->health().ok) << store->health().reason;
+  EXPECT_TRUE(store->get(sid));
 }
 
 TEST_F(trace_store_test, PastItsDeadlineAListTimesOut) {

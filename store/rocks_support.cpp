@@ -17,8 +17,8 @@ class expiry_filter final : public rocksdb::CompactionFilter {
  public:
   expiry_filter(std::int64_t cutoff, key_kind kind) : cutoff_(cutoff), kind_(kind) {}
 
-  Decision FilterV2(int, const rocksdb::Slice& key, ValueType, const rocksdb::Slice&,
-                    std::string*, std::string*) const override {
+  Decision FilterV2(int, const rocksdb::Slice& key, ValueType, const rocksdb::Slice&, std::string*,
+                    std::string*) const override {
     return expired(key) ? Decision::kRemove : Decision::kKeep;
   }
   // Large values live in blob files: decide from the key alone, without reading the blob.
@@ -73,8 +73,7 @@ class expiry_filter_factory final : public rocksdb::CompactionFilterFactory {
       : clock_(std::move(clock)), kind_(kind) {}
 
   // Flushes filter too: a record that expired while in the memtable never reaches a file.
-  bool ShouldFilterTableFileCreation(
-      rocksdb::TableFileCreationReason reason) const override {
+  bool ShouldFilterTableFileCreation(rocksdb::TableFileCreationReason reason) const override {
     return reason == rocksdb::TableFileCreationReason::kCompaction ||
            reason == rocksdb::TableFileCreationReason::kFlush;
   }
@@ -117,7 +116,8 @@ class append_merge final : public rocksdb::MergeOperator {
     for (const auto& op : in.operand_list) n += op.size();
     out->new_value.clear();
     out->new_value.reserve(n);
-    if (in.existing_value) out->new_value.append(in.existing_value->data(), in.existing_value->size());
+    if (in.existing_value)
+      out->new_value.append(in.existing_value->data(), in.existing_value->size());
     for (const auto& op : in.operand_list) out->new_value.append(op.data(), op.size());
     return true;
   }
@@ -195,7 +195,7 @@ std::uint64_t decode_count(std::string_view s) {
 void listener::OnStallConditionsChanged(const rocksdb::WriteStallInfo& info) {
   const int state = info.condition.cur == rocksdb::WriteStallCondition::kStopped   ? 2
                     : info.condition.cur == rocksdb::WriteStallCondition::kDelayed ? 1
-                                                                                    : 0;
+                                                                                   : 0;
   std::lock_guard lock(mu_);
   auto it = std::find_if(states_.begin(), states_.end(),
                          [&](const auto& s) { return s.first == info.cf_name; });

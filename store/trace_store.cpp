@@ -3,6 +3,11 @@
 // is in docs/store.md.
 #include "store/trace_store.hpp"
 
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -21,12 +26,6 @@
 #include <unordered_set>
 #include <variant>
 
-#include <rocksdb/cache.h>
-#include <rocksdb/db.h>
-#include <rocksdb/filter_policy.h>
-#include <rocksdb/table.h>
-#include <rocksdb/write_batch.h>
-
 #include "conf/load.hpp"
 #include "store/json.hpp"
 #include "store/record_builder.hpp"
@@ -43,18 +42,18 @@ namespace fs = std::filesystem;
 enum cf : std::size_t {
   cf_default,
   cf_meta,
-  cf_records,     // id_sid key -> record JSON without its response body
-  cf_chunks,      // account + chunk + part -> response bodies of that chunk (body_chunks)
-  cf_by_account,  // id_sid key -> covering entry
-  cf_by_session,  // id_sid key (id = session) -> account + covering entry
-  cf_sids,        // sid bytes -> account
-  cf_counters,    // account + bucket -> count
+  cf_records,       // id_sid key -> record JSON without its response body
+  cf_chunks,        // account + chunk + part -> response bodies of that chunk (body_chunks)
+  cf_by_account,    // id_sid key -> covering entry
+  cf_by_session,    // id_sid key (id = session) -> account + covering entry
+  cf_sids,          // sid bytes -> account
+  cf_counters,      // account + bucket -> count
   cf_index_chunks,  // account + chunk + part -> covering entries of that chunk
   cf_count
 };
-constexpr std::array<const char*, cf_count> cf_names{
-    "default",    "meta",     "records",     "body_chunks", "by_account",
-    "by_session", "sids",     "counters",    "index_chunks"};
+constexpr std::array<const char*, cf_count> cf_names{"default",     "meta",       "records",
+                                                     "body_chunks", "by_account", "by_session",
+                                                     "sids",        "counters",   "index_chunks"};
 
 constexpr std::string_view meta_format_key = "format_version";
 constexpr std::string_view meta_floor_key = "floor_ms";
@@ -258,8 +257,8 @@ trace_store::impl::impl(std::shared_ptr<const conf::config> c, metrics::registry
                                    {{"reason", "write_error"}})),
       dropped_invalid_(m.add_counter("sidecar_records_dropped_total", "Trace records lost",
                                      {{"reason", "invalid"}})),
-      write_seconds_(m.add_histogram("sidecar_store_write_seconds",
-                                     "Latency of one store batch write")),
+      write_seconds_(
+          m.add_histogram("sidecar_store_write_seconds", "Latency of one store batch write")),
       stall_(m.add_gauge("sidecar_store_write_stall",
                          "RocksDB write stall: 0 normal, 1 delayed, 2 stopped")),
       queue_gauge_(m.add_gauge("sidecar_store_queue_bytes", "Bytes waiting for the store writer")),
@@ -271,14 +270,12 @@ trace_store::impl::impl(std::shared_ptr<const conf::config> c, metrics::registry
     skipped_[i] = &m.add_counter("sidecar_records_skipped_total",
                                  "Exchanges not recorded, by reason", {{"reason", skip_names[i]}});
   }
-  m.add_callback(
-      "sidecar_store_disk_bytes", "Bytes the trace store takes on disk",
-      [bytes = disk_bytes_] { return static_cast<double>(bytes->load()); });
+  m.add_callback("sidecar_store_disk_bytes", "Bytes the trace store takes on disk",
+                 [bytes = disk_bytes_] { return static_cast<double>(bytes->load()); });
   clock_->now_ms = opts_.now_ms ? opts_.now_ms : system_now_ms;
   clock_->retention_ms = cfg_->store.retention.count();
   // Reclaim period P (docs/store.md): expired data is physically gone within 2P of expiry.
-  reclaim_period_ms_ =
-      std::clamp<std::int64_t>(clock_->retention_ms / 8, 60'000, 6 * 3'600'000);
+  reclaim_period_ms_ = std::clamp<std::int64_t>(clock_->retention_ms / 8, 60'000, 6 * 3'600'000);
   listener_ = std::make_shared<rocks::listener>(stall_);
   open();
   disk_bytes_->store(measure_disk_bytes());
@@ -293,8 +290,7 @@ void trace_store::impl::open() {
   if (!fs::exists(dir, ec)) {
     fs::create_directories(dir, ec);
     if (ec) {
-      throw conf::config_error("[store] path: cannot create " + dir.string() + ": " +
-                               ec.message());
+      throw conf::config_error("[store] path: cannot create " + dir.string() + ": " + ec.message());
     }
     fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
   }
@@ -310,7 +306,7 @@ void trace_store::impl::open() {
   dbo.max_background_jobs = 2;
   dbo.bytes_per_sync = 1 << 20;
   dbo.max_total_wal_size = 256ull << 20;  // small column families must not pin old WALs
-  dbo.info_log = rocks::make_logger();  // no LOG file: warnings and errors go to our log
+  dbo.info_log = rocks::make_logger();    // no LOG file: warnings and errors go to our log
   dbo.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   dbo.listeners.push_back(listener_);
   // One writer thread: concurrent memtable inserts buy nothing, and they would disable the
@@ -433,11 +429,10 @@ void trace_store::impl::open() {
                              s.ToString());
   }
   if (version != std::to_string(codec::format_version)) {
-    throw conf::config_error("[store] path: " + db_path_.string() +
-                             " holds trace store format version " + version +
-                             "; this trace-sidecar reads version " +
-                             std::to_string(codec::format_version) +
-                             " (use a matching binary or another data directory)");
+    throw conf::config_error(
+        "[store] path: " + db_path_.string() + " holds trace store format version " + version +
+        "; this trace-sidecar reads version " + std::to_string(codec::format_version) +
+        " (use a matching binary or another data directory)");
   }
   std::string floor;
   if (db_.db->Get({}, db_[cf_meta], slice(meta_floor_key), &floor).ok()) {
@@ -562,8 +557,8 @@ void trace_store::impl::process(std::deque<queued>& items, record_builder& build
       dropped_invalid_.inc();
       std::uint64_t held = 0;
       if (invalid_log_.allow(held)) {
-        log::error("store: record not built", {{"error", e.what()},
-                                               {"held_back", std::to_string(held)}});
+        log::error("store: record not built",
+                   {{"error", e.what()}, {"held_back", std::to_string(held)}});
       }
     }
     if (batch.GetDataSize() >= opts_.max_batch_bytes) finish();
@@ -626,8 +621,8 @@ bool trace_store::impl::append(rocksdb::WriteBatch& batch, trace_record& r,
   return true;
 }
 
-std::uint32_t trace_store::impl::next_part(char kind, std::string_view account,
-                                           std::int64_t chunk, std::size_t bytes) {
+std::uint32_t trace_store::impl::next_part(char kind, std::string_view account, std::int64_t chunk,
+                                           std::size_t bytes) {
   std::string state_key(1, kind);
   state_key += codec::id_prefix(account);
   state_key.append(reinterpret_cast<const char*>(&chunk), sizeof chunk);
@@ -691,7 +686,8 @@ bool trace_store::impl::commit(rocksdb::WriteBatch& batch,
   std::uint64_t held = 0;
   if (write_log_.allow(held)) {
     log::error("store: write failed, records dropped",
-               {{"error", s.ToString()}, {"records", std::to_string(records)},
+               {{"error", s.ToString()},
+                {"records", std::to_string(records)},
                 {"failures_held_back", std::to_string(held)}});
   }
   // Failing again after Resume(): some errors (a failed WAL append) stick to the open
@@ -750,8 +746,9 @@ void trace_store::impl::maintain_once() {
 void trace_store::impl::flush_memtables() {
   rocksdb::FlushOptions fo;
   fo.allow_write_stall = true;
-  db_.db->Flush(fo, std::vector<rocksdb::ColumnFamilyHandle*>(db_.handles.begin(),
-                                                              db_.handles.begin() + cf_count))
+  db_.db
+      ->Flush(fo, std::vector<rocksdb::ColumnFamilyHandle*>(db_.handles.begin(),
+                                                            db_.handles.begin() + cf_count))
       .PermitUncheckedError();
 }
 
@@ -768,8 +765,7 @@ void trace_store::impl::compact_all() {
 std::uint64_t trace_store::impl::measure_disk_bytes() const {
   std::uint64_t total = 0;
   std::error_code ec;
-  for (fs::recursive_directory_iterator it(db_path_, ec), end; !ec && it != end;
-       it.increment(ec)) {
+  for (fs::recursive_directory_iterator it(db_path_, ec), end; !ec && it != end; it.increment(ec)) {
     std::error_code fec;
     if (it->is_regular_file(fec)) {
       const auto n = it->file_size(fec);
@@ -820,8 +816,7 @@ void trace_store::impl::enforce_quota() {
   if (new_floor <= clock_->floor_ms.load()) return;
   rocksdb::WriteOptions wo;
   wo.sync = true;
-  const auto s =
-      db_.db->Put(wo, db_[cf_meta], slice(meta_floor_key), std::to_string(new_floor));
+  const auto s = db_.db->Put(wo, db_[cf_meta], slice(meta_floor_key), std::to_string(new_floor));
   if (!s.ok()) return;
   clock_->floor_ms.store(new_floor, std::memory_order_release);
   quota_trims_.inc();
@@ -1072,8 +1067,8 @@ class chunk_matches {
     std::uint32_t part = 0;
   };
   using whole_fn = std::function<bool(std::string_view chunk)>;
-  using accept_fn = std::function<std::optional<std::uint32_t>(std::string_view entry,
-                                                               std::uint32_t part)>;
+  using accept_fn =
+      std::function<std::optional<std::uint32_t>(std::string_view entry, std::uint32_t part)>;
 
   chunk_matches(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* chunks, rocksdb::ReadOptions ro,
                 const std::string& account, std::int64_t lo, std::int64_t hi, whole_fn whole,
@@ -1097,7 +1092,8 @@ class chunk_matches {
     ro.readahead_size = 4u << 20;
     it_.reset(db->NewIterator(ro, chunks));
     std::string start = prefix;
-    if (hi <= max_time_ms) codec::append_inv_time(start, floor_div(hi - 1, codec::chunk_ms) * codec::chunk_ms);
+    if (hi <= max_time_ms)
+      codec::append_inv_time(start, floor_div(hi - 1, codec::chunk_ms) * codec::chunk_ms);
     it_->Seek(start);
     fill();
   }
@@ -1125,9 +1121,9 @@ class chunk_matches {
         const std::string_view value = view(it_->value());
         if (whole_ && !whole_(value)) continue;
         const auto k = view(it_->key());
-        const auto part = static_cast<std::uint32_t>(
-            static_cast<std::uint8_t>(k[prefix_len_ + 6]) << 8 |
-            static_cast<std::uint8_t>(k[prefix_len_ + 7]));
+        const auto part =
+            static_cast<std::uint32_t>(static_cast<std::uint8_t>(k[prefix_len_ + 6]) << 8 |
+                                       static_cast<std::uint8_t>(k[prefix_len_ + 7]));
         std::size_t pos = 0;
         std::string_view inv, entry;
         while (codec::next_chunk_entry(value, pos, inv, entry)) {
@@ -1217,8 +1213,8 @@ std::uint64_t trace_store::impl::count_unfiltered(const rocksdb::ReadOptions& ro
   // counting their keys (at most one bucket's worth each).
   const std::int64_t b = codec::bucket_ms;
   const std::int64_t first_full = floor_div(lo + b - 1, b);  // first bucket starting >= lo
-  const std::int64_t end_full = hi > max_time_ms ? floor_div(max_time_ms, b) + 1
-                                                 : floor_div(hi, b);  // buckets ending <= hi
+  const std::int64_t end_full =
+      hi > max_time_ms ? floor_div(max_time_ms, b) + 1 : floor_div(hi, b);  // buckets ending <= hi
   if (first_full >= end_full) return count_keys(ro, account, lo, hi);
   std::uint64_t n = count_keys(ro, account, lo, first_full * b);
   if (hi <= max_time_ms) n += count_keys(ro, account, end_full * b, hi);
@@ -1266,9 +1262,9 @@ list_result trace_store::impl::list(const list_query& q) {
     if (q.after_sid) {
       if (auto sid = codec::parse_sid(*q.after_sid); sid && codec::sid_ms(*sid) >= cutoff) {
         std::string account;
-        const auto s = db_.db->Get(
-            ro, db_[cf_sids], rocksdb::Slice(reinterpret_cast<const char*>(sid->data()), 16),
-            &account);
+        const auto s =
+            db_.db->Get(ro, db_[cf_sids],
+                        rocksdb::Slice(reinterpret_cast<const char*>(sid->data()), 16), &account);
         if (s.ok()) {
           after_inv.emplace();
           for (auto v : *sid) after_inv->push_back(static_cast<char>(~v));
@@ -1343,7 +1339,8 @@ list_result trace_store::impl::list(const list_query& q) {
           if (!chunks.body(ro, key, c.body_part, body)) return fail(query_status::failed);
           if (!contains(body, *f.response_body_contains)) continue;
         }
-        take(scan.inv(), [&] { return key; }, c.body_part);
+        take(
+            scan.inv(), [&] { return key; }, c.body_part);
       }
       if (!scan.status().ok()) return fail(query_status::failed);
     } else {
@@ -1357,8 +1354,7 @@ list_result trace_store::impl::list(const list_query& q) {
           sources.push_back(std::make_unique<chunk_matches>(
               db_.db.get(), db_[cf_chunks], ro, a, lo, hi,
               [needle](std::string_view chunk) { return needle->in(chunk); },
-              [needle](std::string_view body,
-                       std::uint32_t part) -> std::optional<std::uint32_t> {
+              [needle](std::string_view body, std::uint32_t part) -> std::optional<std::uint32_t> {
                 if (!needle->in(body)) return std::nullopt;
                 return part;
               },
@@ -1427,8 +1423,7 @@ std::optional<stored_trace> trace_store::impl::get(std::string_view sid_text) {
     const auto ro = read_options(snap);
     rocksdb::PinnableSlice value;
     const auto s = db_.db->Get(
-        ro, db_[cf_sids], rocksdb::Slice(reinterpret_cast<const char*>(sid->data()), 16),
-        &value);
+        ro, db_[cf_sids], rocksdb::Slice(reinterpret_cast<const char*>(sid->data()), 16), &value);
     std::string_view account;
     std::uint32_t part = 0;
     if (!s.ok() || !codec::decode_sid_value(view(value), account, part)) return std::nullopt;

@@ -8,16 +8,15 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
-#include <csignal>
-#include <thread>
-
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <csignal>
 #include <filesystem>
 #include <mutex>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "conf/load.hpp"
 
@@ -213,7 +212,7 @@ TEST_F(trace_store_test, ExpiredCounterBucketsAreCompactedAwayButEdgeTotalsStayE
   EXPECT_EQ(store->list(q).total, 15u);
   store->compact();
   EXPECT_EQ(store->list(q).total, 15u);
-  q.filter.created_from_ms = t0 - 95'000;  // records 0..9
+  q.filter.created_from_ms = t0 - 95'000;   // records 0..9
   q.filter.created_before_ms = t0 - 5'000;  // not record 0
   EXPECT_EQ(store->list(q).total, 9u);
 }
@@ -456,8 +455,7 @@ struct reference_store {
 TEST_F(trace_store_test, EveryFilterAndCombinationMatchesABruteForceReference) {
   auto store = open();
   std::mt19937_64 gen(20261128);
-  const std::vector<std::string> accounts = {acct_a, acct_b,
-                                             "ACcccccccccccccccccccccccccccccccc",
+  const std::vector<std::string> accounts = {acct_a, acct_b, "ACcccccccccccccccccccccccccccccccc",
                                              "ACdddddddddddddddddddddddddddddddd"};
   const std::vector<std::string> orgs = {"ORfe81fe8a3d5f4d5391e901db0bf5755d",
                                          "OR00000000000000000000000000000001"};
@@ -466,8 +464,8 @@ TEST_F(trace_store_test, EveryFilterAndCombinationMatchesABruteForceReference) {
   const std::vector<std::string> paths = {"/apps/acme/voice?x=1", "/apps/acme/sms",
                                           "/apps/beta/voice", "/restcomm/2012-04-24/Calls.json",
                                           "/"};
-  const std::vector<std::string> words = {"alpha", "beta", "gamma", "delta", "<Say>", "héllo",
-                                          "\"quoted\"", "omega"};
+  const std::vector<std::string> words = {"alpha", "beta",  "gamma",      "delta",
+                                          "<Say>", "héllo", "\"quoted\"", "omega"};
   reference_store ref;
   // 3000 records over the last 150 minutes; retention is 2 h, so the oldest are expired.
   for (int i = 0; i < 3000; ++i) {
@@ -531,8 +529,10 @@ TEST_F(trace_store_test, EveryFilterAndCombinationMatchesABruteForceReference) {
     if (i % 2) {
       q.filter = pick_filter();
     } else {
-      if (gen() % 2) q.filter.created_from_ms = t0 - static_cast<std::int64_t>(gen() % (160 * minute));
-      if (gen() % 2) q.filter.created_before_ms = t0 - static_cast<std::int64_t>(gen() % (100 * minute));
+      if (gen() % 2)
+        q.filter.created_from_ms = t0 - static_cast<std::int64_t>(gen() % (160 * minute));
+      if (gen() % 2)
+        q.filter.created_before_ms = t0 - static_cast<std::int64_t>(gen() % (100 * minute));
       if (gen() % 4 == 0) q.filter.account_sid = accounts[gen() % accounts.size()];
     }
     q.page_size = static_cast<std::uint32_t>(1 + gen() % 60);
@@ -638,10 +638,10 @@ TEST_F(trace_store_test, MetricsAreRegistered) {
   store->flush();
   store->maintain();
   const auto text = metrics_.render();
-  for (const char* name : {"sidecar_records_written_total 1", "sidecar_store_write_seconds_count",
-                           "sidecar_store_write_stall", "sidecar_store_queue_bytes",
-                           "sidecar_store_disk_bytes",
-                           "sidecar_records_dropped_total{reason=\"write_error\"}"}) {
+  for (const char* name :
+       {"sidecar_records_written_total 1", "sidecar_store_write_seconds_count",
+        "sidecar_store_write_stall", "sidecar_store_queue_bytes", "sidecar_store_disk_bytes",
+        "sidecar_records_dropped_total{reason=\"write_error\"}"}) {
     EXPECT_NE(text.find(name), std::string::npos) << name;
   }
   EXPECT_TRUE(store->health().ok);

@@ -79,9 +79,9 @@ int main(int argc, char** argv) {
     r.response.code = r.completed ? "200" : "500";
     r.response.phrase = r.completed ? "OK" : "Internal Server Error";
     r.response.headers = {{"content-type", "application/xml"}};
-    // 1-2 KB records: a body of 700..1700 bytes.
+    // 1-2 KB records: about 1 KB of metadata and headers, and a body of 50..1000 bytes.
     r.response.body.body =
-        "<Response><Say>" + filler.substr(0, 700 + rng() % 1000) + "</Say></Response>";
+        "<Response><Say>" + filler.substr(0, 50 + rng() % 950) + "</Say></Response>";
     r.response.body.size = r.response.body.body.size();
     while (!store.submit(std::move(r))) store.flush();  // the queue is full: let it drain
     if ((i + 1) % 100000 == 0) std::cerr << "filled " << (i + 1) << "\n";

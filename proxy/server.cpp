@@ -12,6 +12,7 @@
 #include <optional>
 #include <sstream>
 #include <thread>
+#include <unordered_map>
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/beast/ssl.hpp>
@@ -136,6 +137,7 @@ struct destination {
   std::uint16_t port = 0;
   std::string pool_key;
   std::string host_header;  // the upstream's Host value
+  std::string url_prefix;   // scheme://authority
   std::string target;       // path and query sent upstream
   std::vector<tcp::endpoint> checked;  // forward proxy: the addresses that passed the checks
   const conf::route* route = nullptr;  // null for the forward proxy
@@ -177,6 +179,11 @@ struct server::impl {
   std::optional<ssl::context> server_tls;
   ssl::context client_tls{ssl::context::tls_client};
   route_table routes;
+  // Per route, computed once: its pool key, Host value and URL prefix.
+  struct route_info {
+    std::string pool_key, host_header, url_prefix;
+  };
+  std::unordered_map<const conf::route*, route_info> route_infos;
   upstream_pool pool;
   std::vector<tcp::endpoint> own_listeners;
   bool started = false;
@@ -234,6 +241,14 @@ server::impl::impl(std::shared_ptr<const conf::config> c, store::capture_sink& s
                                       {{"status", std::to_string(local_statuses[i])}});
   }
   connections = &m.add_gauge("sidecar_proxy_connections", "Client connections open on the proxy");
+  for (const auto& r : cfg->routes) {
+    const auto& up = r.upstream;
+    route_info info;
+    info.pool_key = (up.https ? "r|https|" : "r|http|") + up.host + "|" + std::to_string(up.port);
+    info.host_header = authority(up.host, up.port, up.https);
+    info.url_prefix = (up.https ? "https://" : "http://") + info.host_header;
+    route_infos.emplace(&r, std::move(info));
+  }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -474,11 +489,13 @@ net::awaitable<void> server::impl::session::serve() {
         continue;
       }
       const auto& up = dest.route->upstream;
+      const auto& info = srv.route_infos.at(dest.route);
       dest.https = up.https;
       dest.host = up.host;
       dest.port = up.port;
-      dest.pool_key = (up.https ? "r|https|" : "r|http|") + up.host + "|" + std::to_string(up.port);
-      dest.host_header = authority(up.host, up.port, up.https);
+      dest.pool_key = info.pool_key;
+      dest.host_header = info.host_header;
+      dest.url_prefix = info.url_prefix;
       dest.target = rewrite_target(*dest.route, target);
     } else {
       auto url = boost::urls::parse_absolute_uri(target);
@@ -528,6 +545,7 @@ net::awaitable<void> server::impl::session::serve() {
       dest.pool_key = std::string(dest.https ? "f|https|" : "f|http|") + host + "|" +
                       std::to_string(dest.port);
       dest.host_header = authority(host, dest.port, dest.https);
+      dest.url_prefix = (dest.https ? "https://" : "http://") + dest.host_header;
       std::string path(url->encoded_path());
       if (path.empty()) path = "/";
       if (url->has_query()) {
@@ -637,8 +655,8 @@ net::awaitable<bool> server::impl::session::exchange(
   cap.forward_proxy = dest.route == nullptr;
   cap.capture_bodies = dest.route ? dest.route->capture_bodies : true;
   cap.method = std::string(req.method_string());
-  cap.upstream_url = std::string(dest.https ? "https://" : "http://") +
-                     authority(dest.host, dest.port, dest.https) + dest.target;
+  cap.upstream_url.reserve(dest.url_prefix.size() + dest.target.size());
+  cap.upstream_url.append(dest.url_prefix).append(dest.target);
   cap.request_headers = to_header_list(req);
   const std::size_t body_limit = srv.cfg->store.body_limit;
 

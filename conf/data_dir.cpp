@@ -44,20 +44,19 @@ void ensure_data_dir(const std::filesystem::path& dir) {
     throw config_error("data directory " + quote(dir.string()) +
                        ": cannot create it: " + errno_text(err));
   }
-  struct stat st{};
+  struct stat st {};
   if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
     throw config_error("data directory " + quote(dir.string()) + ": is not a directory");
   }
   if ((st.st_mode & 077) != 0) {
-    log::warn("data directory is readable by others; chmod 700 it",
-              {{"path", dir.string()}});
+    log::warn("data directory is readable by others; chmod 700 it", {{"path", dir.string()}});
   }
 }
 
 account local_account(const std::filesystem::path& file) {
   const std::string source = file.string();
   std::string why;
-  struct stat st{};
+  struct stat st {};
   std::optional<std::string> text;
   if (::stat(file.c_str(), &st) == 0 || errno != ENOENT) {
     text = read_small_file(file, 64 << 10, why);
@@ -68,14 +67,14 @@ account local_account(const std::filesystem::path& file) {
     const std::string content =
         "# The local account of trace-sidecar's embedded default, generated on first start.\n"
         "# Keep it secret: the token reads every trace of this account.\n"
-        "sid = \"AC" + random_hex(16) + "\"\n" + "auth_token = \"" + random_hex(16) + "\"\n";
-    const std::filesystem::path tmp =
-        file.string() + ".tmp." + std::to_string(::getpid());
+        "sid = \"AC" +
+        random_hex(16) + "\"\n" + "auth_token = \"" + random_hex(16) + "\"\n";
+    const std::filesystem::path tmp = file.string() + ".tmp." + std::to_string(::getpid());
     const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) fail(source, "", "cannot create it: " + errno_text(errno));
-    const bool written = ::write(fd, content.data(), content.size()) ==
-                             static_cast<ssize_t>(content.size()) &&
-                         ::fsync(fd) == 0;
+    const bool written =
+        ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) &&
+        ::fsync(fd) == 0;
     const int write_errno = errno;
     ::close(fd);
     if (!written) {
@@ -117,8 +116,7 @@ account local_account(const std::filesystem::path& file) {
   a.friendly_name = "local";
   a.traces = true;
   if (::stat(file.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
-    log::warn("the local account file is readable by others; chmod 600 it",
-              {{"path", source}});
+    log::warn("the local account file is readable by others; chmod 600 it", {{"path", source}});
   }
   return a;
 }

@@ -2,13 +2,13 @@
 // (data_dir.cpp) share. Not for other modules.
 #pragma once
 
+#include <toml++/toml.h>
+
 #include <cstddef>
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <toml++/toml.h>
 
 #include "conf/config.hpp"
 

@@ -66,7 +66,8 @@ class table_reader {
     std::size_t best_distance = 0;
     for (std::string_view candidate : known) {
       const std::size_t d = edit_distance(first->str(), candidate);
-      const std::size_t allowed = std::min<std::size_t>(3, std::min(first->str().size(), candidate.size()) / 4);
+      const std::size_t allowed =
+          std::min<std::size_t>(3, std::min(first->str().size(), candidate.size()) / 4);
       if (d <= allowed && (best.empty() || d < best_distance)) {
         best = candidate;
         best_distance = d;
@@ -127,8 +128,10 @@ class table_reader {
     const toml::node* n = find(key);
     if (n == nullptr) return std::nullopt;
     if (n->is_integer()) {
-      fail_key(key, std::to_string(n->as_integer()->get()) +
-                        R"( is not a duration: give it a unit, as a string (e.g. "90s", "15m", "48h", "2d"))");
+      fail_key(
+          key,
+          std::to_string(n->as_integer()->get()) +
+              R"( is not a duration: give it a unit, as a string (e.g. "90s", "15m", "48h", "2d"))");
     }
     if (!n->is_string()) wrong_type(key, R"(a duration string like "90s")", *n);
     const std::string& s = n->as_string()->get();
@@ -328,14 +331,16 @@ void read_proxy(const toml::table* t, std::string_view source, proxy_config& p) 
     check_ca_file(r, *ca);
     p.upstream_ca = *ca;
   }
-  p.connect_timeout = r.dur("connect_timeout", milliseconds(1), hours(1)).value_or(p.connect_timeout);
+  p.connect_timeout =
+      r.dur("connect_timeout", milliseconds(1), hours(1)).value_or(p.connect_timeout);
   p.upstream_timeout =
       r.dur("upstream_timeout", milliseconds(1), hours(24)).value_or(p.upstream_timeout);
   p.idle_timeout = r.dur("idle_timeout", milliseconds(1), hours(24)).value_or(p.idle_timeout);
   p.header_timeout = r.dur("header_timeout", milliseconds(1), hours(1)).value_or(p.header_timeout);
   p.drain_timeout = r.dur("drain_timeout", milliseconds(0), hours(1)).value_or(p.drain_timeout);
-  p.max_connections = static_cast<std::size_t>(
-      r.integer("max_connections", 1, 1'000'000).value_or(static_cast<std::int64_t>(p.max_connections)));
+  p.max_connections =
+      static_cast<std::size_t>(r.integer("max_connections", 1, 1'000'000)
+                                   .value_or(static_cast<std::int64_t>(p.max_connections)));
   p.max_header_bytes = r.size("max_header_bytes", 256, 16 << 20).value_or(p.max_header_bytes);
   p.threads = static_cast<unsigned>(r.integer("threads", 0, 1024).value_or(p.threads));
 }
@@ -402,7 +407,8 @@ void read_log(const toml::table* t, std::string_view source, log::level& level) 
   r.only({"level"});
   if (const auto s = r.string("level")) {
     const auto l = log::parse_level(*s);
-    if (!l) r.fail_key("level", quote(*s) + R"( is not a level ("debug", "info", "warn" or "error"))");
+    if (!l)
+      r.fail_key("level", quote(*s) + R"( is not a level ("debug", "info", "warn" or "error"))");
     level = *l;
   }
 }
@@ -417,8 +423,9 @@ std::vector<std::pair<std::string, const toml::table*>> table_array(const toml::
   const std::string label = "[[" + std::string(key) + "]]";
   if (n->is_array() && n->as_array()->empty()) return out;  // `route = []`: none
   if (!n->is_array_of_tables()) {
-    fail(source, label, "must be an array of tables (write each one as " + label + "), not " +
-                            std::string(n->is_table() ? "a single table" : type_name(n->type())));
+    fail(source, label,
+         "must be an array of tables (write each one as " + label + "), not " +
+             std::string(n->is_table() ? "a single table" : type_name(n->type())));
   }
   std::size_t i = 0;
   for (const toml::node& item : *n->as_array()) {
@@ -514,8 +521,8 @@ void read_routes(const toml::table& top, std::string_view source, config& c) {
   std::vector<std::string> labels;
   for (const auto& [label, t] : tables) {
     const table_reader r(source, label, *t);
-    r.only({"prefix", "host", "upstream", "direction", "account", "preserve_host",
-            "capture_bodies"});
+    r.only(
+        {"prefix", "host", "upstream", "direction", "account", "preserve_host", "capture_bodies"});
     route rt;
     const auto prefix = r.string("prefix");
     if (!prefix) r.fail_key("prefix", "missing: every route needs a path prefix");
@@ -532,7 +539,8 @@ void read_routes(const toml::table& top, std::string_view source, config& c) {
       rt.host = *h.value;
     }
     const auto up = r.string("upstream");
-    if (!up) r.fail_key("upstream", R"(missing: every route needs one, e.g. "http://127.0.0.1:9000/")");
+    if (!up)
+      r.fail_key("upstream", R"(missing: every route needs one, e.g. "http://127.0.0.1:9000/")");
     const auto u = parse_upstream_url(*up);
     if (!u) r.fail_key("upstream", u.problem);
     rt.upstream = *u.value;
@@ -711,8 +719,8 @@ cli_options parse_command_line(int argc, const char* const* argv) {
     }
     const auto eq = arg.find('=');
     const std::string_view name = arg.substr(0, eq);
-    const auto* const f = std::find_if(flags.begin(), flags.end(),
-                                [&](const flag& x) { return x.name == name; });
+    const auto* const f =
+        std::find_if(flags.begin(), flags.end(), [&](const flag& x) { return x.name == name; });
     if (f == flags.end() || !arg.starts_with("--")) {
       fail(command_line_source, "",
            (arg.starts_with("-") ? "unknown option " : "unexpected argument ") + quote(arg) +

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <unordered_map>
 
 #include "store/redact.hpp"
 #include "store/text.hpp"
@@ -278,18 +279,38 @@ recorded_body make_body(const captured_body& cb, const header_list& headers, boo
 header_list make_headers(const header_list& in, const std::vector<std::string>& redact_headers) {
   header_list out;
   out.reserve(in.size());
+  // Name -> index in `out`, once there are enough headers for a linear search to matter: a
+  // head of max_header_bytes can hold thousands of tiny fields.
+  constexpr std::size_t linear_limit = 32;
+  std::unordered_map<std::string_view, std::size_t> index;
   for (const auto& [name, value] : in) {
     std::string lname = to_lower(name);
     const bool secret = redact::is_secret_header(lname, redact_headers);
     const bool scheme = lname == "authorization" || lname == "proxy-authorization";
     std::string v = secret ? redact::header_value(value, scheme) : value;
-    const auto it =
-        std::find_if(out.begin(), out.end(), [&](const auto& h) { return h.first == lname; });
-    if (it == out.end()) {
+    std::size_t at = out.size();
+    if (out.size() <= linear_limit) {
+      for (std::size_t k = 0; k < out.size(); ++k) {
+        if (out[k].first == lname) {
+          at = k;
+          break;
+        }
+      }
+    } else if (const auto it = index.find(lname); it != index.end()) {
+      at = it->second;
+    }
+    if (at == out.size()) {
       out.emplace_back(std::move(lname), std::move(v));
+      if (out.size() == linear_limit + 1) {
+        // Switching to the map: index everything so far. The names live in `out`, whose
+        // capacity was reserved above, so the views stay valid.
+        for (std::size_t k = 0; k < out.size(); ++k) index.emplace(out[k].first, k);
+      } else if (out.size() > linear_limit + 1) {
+        index.emplace(out.back().first, out.size() - 1);
+      }
     } else {
-      it->second += ", ";
-      it->second += v;
+      out[at].second += ", ";
+      out[at].second += v;
     }
   }
   return out;
@@ -416,9 +437,12 @@ build_result record_builder::build(const capture& c) {
   }
 
   trace_record& r = result.record.emplace();
-  r.created_ms =
+  // Clamped to what a sid's 12 hex digits hold, so that the sid and date_created always agree
+  // (the store places and expires a record by its sid's time).
+  r.created_ms = std::clamp<std::int64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(c.completed_at.time_since_epoch())
-          .count();
+          .count(),
+      0, (std::int64_t{1} << 48) - 1);
   static thread_local unsigned issued = 0;
   if (++issued % reseed_every == 0) reseed(rng_);
   r.sid = make_trace_sid(r.created_ms, rng_);

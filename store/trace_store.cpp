@@ -12,6 +12,7 @@
 #include <cstring>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -47,10 +48,12 @@ enum cf : std::size_t {
   cf_by_session,  // id_sid key (id = session) -> account + covering entry
   cf_sids,        // sid bytes -> account
   cf_counters,    // account + bucket -> count
+  cf_index_chunks,  // account + chunk + part -> covering entries of that chunk
   cf_count
 };
 constexpr std::array<const char*, cf_count> cf_names{
-    "default", "meta", "records", "body_chunks", "by_account", "by_session", "sids", "counters"};
+    "default",    "meta",     "records",     "body_chunks", "by_account",
+    "by_session", "sids",     "counters",    "index_chunks"};
 
 constexpr std::string_view meta_format_key = "format_version";
 constexpr std::string_view meta_floor_key = "floor_ms";
@@ -140,6 +143,8 @@ struct trace_store::impl {
   void process(std::deque<queued>& items, record_builder& builder);
   bool append(rocksdb::WriteBatch& batch, trace_record& r,
               std::unordered_map<std::string, std::uint64_t>& counts);
+  std::uint32_t next_part(char kind, std::string_view account, std::int64_t chunk,
+                          std::size_t bytes);
   bool commit(rocksdb::WriteBatch& batch, std::unordered_map<std::string, std::uint64_t>& counts,
               std::uint64_t records);
   void set_health(bool ok, std::string reason);
@@ -357,6 +362,14 @@ void trace_store::impl::open() {
         o = cf_options(rocks::key_kind::counter, 4096, false, 4 << 20);
         o.merge_operator = rocks::make_count_merge_operator();
         break;
+      case cf_index_chunks:
+        // The covering entries again, in chunks: the filtered scans read large values
+        // instead of stepping an iterator once per record. Uncompressed, like body_chunks.
+        o = cf_options(rocks::key_kind::chunk, 64 << 10, false, 32 << 20);
+        o.compression = rocksdb::kNoCompression;
+        o.bottommost_compression = rocksdb::kNoCompression;
+        o.merge_operator = rocks::make_append_merge_operator();
+        break;
       case cf_count:
         break;
     }
@@ -546,24 +559,7 @@ bool trace_store::impl::append(rocksdb::WriteBatch& batch, trace_record& r,
   std::uint32_t part = 0;
   if (!value.body.empty()) {
     const std::int64_t chunk = floor_div(created, codec::chunk_ms);
-    std::string state_key = codec::id_prefix(r.account_sid);
-    state_key.append(reinterpret_cast<const char*>(&chunk), sizeof chunk);
-    if (parts_.size() > 100'000) {  // forget chunks an hour older than the newest
-      std::erase_if(parts_, [&](const auto& e) {
-        std::int64_t c = 0;
-        std::memcpy(&c, e.first.data() + e.first.size() - sizeof c, sizeof c);
-        return c < newest_chunk_ - 360;
-      });
-    }
-    newest_chunk_ = std::max(newest_chunk_, chunk);
-    auto& st = parts_[state_key];
-    if (st.bytes > 0 && st.bytes + value.body.size() > codec::chunk_part_bytes &&
-        st.part < 0xffff) {
-      ++st.part;
-      st.bytes = 0;
-    }
-    st.bytes += value.body.size() + 20;
-    part = st.part;
+    part = next_part('b', r.account_sid, chunk, value.body.size());
     std::string entry;
     codec::append_chunk_entry(entry, std::string_view(key).substr(key.size() - 16), value.body);
     batch.Merge(db_[cf_chunks], codec::chunk_key(r.account_sid, chunk, part), entry)
@@ -573,6 +569,14 @@ bool trace_store::impl::append(rocksdb::WriteBatch& batch, trace_record& r,
   codec::encode_covering(entry, r, part);
   batch.Put(db_[cf_records], key, value.value).PermitUncheckedError();
   batch.Put(db_[cf_by_account], key, entry).PermitUncheckedError();
+  {
+    const std::int64_t chunk = floor_div(created, codec::chunk_ms);
+    const std::uint32_t ipart = next_part('i', r.account_sid, chunk, entry.size());
+    std::string item;
+    codec::append_chunk_entry(item, std::string_view(key).substr(key.size() - 16), entry);
+    batch.Merge(db_[cf_index_chunks], codec::chunk_key(r.account_sid, chunk, ipart), item)
+        .PermitUncheckedError();
+  }
   if (!r.session_sid.empty()) {
     entry.clear();
     codec::encode_session_entry(entry, r, part);
@@ -585,6 +589,28 @@ bool trace_store::impl::append(rocksdb::WriteBatch& batch, trace_record& r,
       .PermitUncheckedError();
   ++counts[codec::counter_key(r.account_sid, floor_div(created, codec::bucket_ms))];
   return true;
+}
+
+std::uint32_t trace_store::impl::next_part(char kind, std::string_view account,
+                                           std::int64_t chunk, std::size_t bytes) {
+  std::string state_key(1, kind);
+  state_key += codec::id_prefix(account);
+  state_key.append(reinterpret_cast<const char*>(&chunk), sizeof chunk);
+  if (parts_.size() > 100'000) {  // forget chunks an hour older than the newest
+    std::erase_if(parts_, [&](const auto& e) {
+      std::int64_t c = 0;
+      std::memcpy(&c, e.first.data() + e.first.size() - sizeof c, sizeof c);
+      return c < newest_chunk_ - 360;
+    });
+  }
+  newest_chunk_ = std::max(newest_chunk_, chunk);
+  auto& st = parts_[state_key];
+  if (st.bytes > 0 && st.bytes + bytes > codec::chunk_part_bytes && st.part < 0xffff) {
+    ++st.part;
+    st.bytes = 0;
+  }
+  st.bytes += bytes + 20;
+  return st.part;
 }
 
 bool trace_store::impl::commit(rocksdb::WriteBatch& batch,
@@ -982,20 +1008,28 @@ class finder {
   char rare2_ = 0;
 };
 
-/// The records of one account whose response body contains a string, newest first: reads
-/// the account's body chunks in time order, searches each whole chunk first (most hold no
-/// match), and only then looks at the entries of a chunk that does.
-class body_matches {
+/// The entries of one account's chunks (body_chunks or index_chunks) that a predicate
+/// accepts, newest first: reads the chunks in time order, lets `whole` rule out a whole chunk
+/// at once (the ResponseBody search: most chunks hold no match), and sorts each chunk's
+/// matches. `accept(entry, chunk part)` gives the part of the record's body, or nullopt.
+class chunk_matches {
  public:
   struct match {
     std::string inv;  // 16 bytes
     std::uint32_t part = 0;
   };
+  using whole_fn = std::function<bool(std::string_view chunk)>;
+  using accept_fn = std::function<std::optional<std::uint32_t>(std::string_view entry,
+                                                               std::uint32_t part)>;
 
-  body_matches(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* chunks, rocksdb::ReadOptions ro,
-               const std::string& account, std::int64_t lo, std::int64_t hi,
-               std::string_view needle, std::chrono::steady_clock::time_point deadline)
-      : lo_(lo), hi_(hi), needle_(needle), deadline_(deadline) {
+  chunk_matches(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* chunks, rocksdb::ReadOptions ro,
+                const std::string& account, std::int64_t lo, std::int64_t hi, whole_fn whole,
+                accept_fn accept, std::chrono::steady_clock::time_point deadline)
+      : lo_(lo),
+        hi_(hi),
+        whole_(std::move(whole)),
+        accept_(std::move(accept)),
+        deadline_(deadline) {
     const std::string prefix = codec::id_prefix(account);
     prefix_len_ = prefix.size();
     const std::int64_t lo_start = floor_div(lo, codec::chunk_ms) * codec::chunk_ms;
@@ -1036,17 +1070,19 @@ class body_matches {
       const std::string chunk_inv(view(it_->key()).substr(prefix_len_, 6));
       for (; it_->Valid() && view(it_->key()).substr(prefix_len_, 6) == chunk_inv; it_->Next()) {
         const std::string_view value = view(it_->value());
-        if (!needle_.in(value)) continue;
+        if (whole_ && !whole_(value)) continue;
         const auto k = view(it_->key());
         const auto part = static_cast<std::uint32_t>(
             static_cast<std::uint8_t>(k[prefix_len_ + 6]) << 8 |
             static_cast<std::uint8_t>(k[prefix_len_ + 7]));
         std::size_t pos = 0;
-        std::string_view inv, body;
-        while (codec::next_chunk_entry(value, pos, inv, body)) {
+        std::string_view inv, entry;
+        while (codec::next_chunk_entry(value, pos, inv, entry)) {
           const std::int64_t ms = codec::inv_ms(inv);
-          if (ms < lo_ || ms >= hi_ || !needle_.in(body)) continue;
-          matches_.push_back({std::string(inv), part});
+          if (ms < lo_ || ms >= hi_) continue;
+          if (const auto body_part = accept_(entry, part)) {
+            matches_.push_back({std::string(inv), *body_part});
+          }
         }
       }
       std::sort(matches_.begin(), matches_.end(),
@@ -1056,7 +1092,8 @@ class body_matches {
   }
 
   std::int64_t lo_, hi_;
-  finder needle_;
+  whole_fn whole_;
+  accept_fn accept_;
   std::chrono::steady_clock::time_point deadline_;
   std::uint64_t chunks_ = 0;
   bool timed_out_ = false;
@@ -1251,14 +1288,34 @@ list_result trace_store::impl::list(const list_query& q) {
         take(scan.inv(), [&] { return key; }, c.body_part);
       }
       if (!scan.status().ok()) return fail(query_status::failed);
-    } else if (body_filter) {
-      // ResponseBody: search the body chunks of each account, merge the matches newest first,
-      // then check any covering filter on the match's index entry.
-      std::vector<std::unique_ptr<body_matches>> sources;
+    } else {
+      // ResponseBody, or covering filters: scan chunks per account (the body chunks when
+      // there is a ResponseBody, else the index chunks), merge the matches newest first.
+      // With both, the covering filters are checked on each body match's index entry.
+      auto needle = body_filter ? std::make_shared<finder>(*f.response_body_contains) : nullptr;
+      std::vector<std::unique_ptr<chunk_matches>> sources;
       for (const auto& a : accounts) {
-        sources.push_back(std::make_unique<body_matches>(db_.db.get(), db_[cf_chunks], ro, a, lo,
-                                                         hi, *f.response_body_contains,
-                                                         q.deadline));
+        if (needle) {
+          sources.push_back(std::make_unique<chunk_matches>(
+              db_.db.get(), db_[cf_chunks], ro, a, lo, hi,
+              [needle](std::string_view chunk) { return needle->in(chunk); },
+              [needle](std::string_view body,
+                       std::uint32_t part) -> std::optional<std::uint32_t> {
+                if (!needle->in(body)) return std::nullopt;
+                return part;
+              },
+              q.deadline));
+        } else {
+          sources.push_back(std::make_unique<chunk_matches>(
+              db_.db.get(), db_[cf_index_chunks], ro, a, lo, hi, nullptr,
+              [&covering_match](std::string_view entry,
+                                std::uint32_t) -> std::optional<std::uint32_t> {
+                codec::covering c;
+                if (!codec::decode_covering(entry, c) || !covering_match(c)) return std::nullopt;
+                return c.body_part;
+              },
+              q.deadline));
+        }
       }
       for (;;) {
         if (timed_out()) return fail(query_status::timed_out);
@@ -1273,7 +1330,7 @@ list_result trace_store::impl::list(const list_query& q) {
         const auto m = sources[best]->top();
         sources[best]->next();
         auto make_key = [&] { return codec::id_prefix(accounts[best]) + m.inv; };
-        if (covering_filter) {
+        if (needle && covering_filter) {
           rocksdb::PinnableSlice value;
           const auto st = db_.db->Get(ro, db_[cf_by_account], slice(make_key()), &value);
           if (!st.ok() && !st.IsNotFound()) return fail(query_status::failed);
@@ -1286,16 +1343,6 @@ list_result trace_store::impl::list(const list_query& q) {
         if (src->timed_out()) return fail(query_status::timed_out);
         if (!src->status().ok()) return fail(query_status::failed);
       }
-    } else {
-      // Covering filters: one pass over the accounts' index entries.
-      merged_scan scan(db_.db.get(), db_[cf_by_account], ro, accounts, lo, hi, {});
-      for (; scan.valid(); scan.next()) {
-        if (timed_out()) return fail(query_status::timed_out);
-        codec::covering c;
-        if (!codec::decode_covering(scan.value(), c) || !covering_match(c)) continue;
-        take(scan.inv(), [&] { return std::string(scan.key()); }, c.body_part);
-      }
-      if (!scan.status().ok()) return fail(query_status::failed);
     }
     result.status = query_status::ok;
     result.total = total;

@@ -357,6 +357,14 @@ TEST_F(record_builder_test, CreationTimeIsCompletionTimeAndTheSidCarriesIt) {
   EXPECT_EQ(r.direction, direction::webhook);
 }
 
+TEST_F(record_builder_test, ClockBeforeTheEpochStillGivesAgreeingSidAndDate) {
+  capture c = simple_capture("http://h/x?AccountSid=" + std::string(acme));
+  c.completed_at = std::chrono::system_clock::time_point(std::chrono::milliseconds(-5000));
+  const auto r = record(c);
+  EXPECT_EQ(r.created_ms, 0);
+  EXPECT_EQ(sid_time_ms(r.sid), 0);
+}
+
 TEST_F(record_builder_test, EveryRecordGetsItsOwnSid) {
   record_builder b(cfg_);
   capture c = simple_capture("http://h/x?AccountSid=" + std::string(acme));
@@ -408,6 +416,21 @@ TEST_F(record_builder_test, HeaderNamesAreLowerCasedAndRepeatsJoinedInFirstSeenO
   const auto r = record(c);
   EXPECT_EQ(r.request.headers, (header_list{{"x-b", "1, 2, 3"}, {"accept", "text/xml"}}));
   EXPECT_EQ(r.response.headers, (header_list{{"content-length", "0"}, {"vary", "a, b"}}));
+}
+
+TEST_F(record_builder_test, ThousandsOfHeadersAreJoinedInFirstSeenOrder) {
+  capture c = simple_capture("http://h/x?AccountSid=" + std::string(acme));
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < 3000; ++i) {
+      c.request_headers.emplace_back("X-H" + std::to_string(i), std::to_string(round));
+    }
+  }
+  c.request_headers.emplace_back("Cookie", "c");
+  const auto r = record(c);
+  ASSERT_EQ(r.request.headers.size(), 3001u);
+  EXPECT_EQ(r.request.headers[0], (std::pair<std::string, std::string>{"x-h0", "0, 1"}));
+  EXPECT_EQ(r.request.headers[2999], (std::pair<std::string, std::string>{"x-h2999", "0, 1"}));
+  EXPECT_EQ(r.request.headers[3000].second, "[REDACTED]");
 }
 
 TEST_F(record_builder_test, AuthorizationKeepsItsSchemeOnly) {
@@ -727,6 +750,44 @@ TEST_F(record_builder_test, NoSecretSurvivesAnywhereInTheJson) {
   const std::string json = to_json(record(c));
   EXPECT_EQ(json.find("SECRET"), std::string::npos) << json;
   EXPECT_EQ(json.find("QUNhZTZl"), std::string::npos);  // the Basic credentials
+}
+
+}  // namespace
+}  // namespace sidecar::store
+
+namespace sidecar::store {
+namespace {
+
+using namespace sidecar::store::testing;
+
+// The whole record of Restcomm's RCML POST, byte for byte (only the random sid is pinned).
+TEST(record_golden, RcmlPostWebhookRecord) {
+  record_builder b(make_config());
+  auto r = *b.build(capture_from("voice-rcml-request.http", conf::direction::webhook)).record;
+  EXPECT_EQ(sid_time_ms(r.sid), 1798419723456);
+  r.sid = "TR01a2b3c4d5e60123456789abcdef0123";
+  const std::string expected =
+      R"({"sid":"TR01a2b3c4d5e60123456789abcdef0123","api_version":"2012-04-24",)"
+      R"("account_sid":"ACae6e420f425248d6a26948c17a9e2acf","account_friendly_name":"Acme",)"
+      R"("org_sid":"ORfe81fe8a3d5f4d5391e901db0bf5755d","org_name":"acme.example.com",)"
+      R"("date_created":"Mon, 28 Dec 2026 01:02:03 +0000",)"
+      R"("date_created_ms":"Mon, 28 Dec 2026 01:02:03.456 +0000",)"
+      R"("session_sid":"IDbb44ef8c2ebf4d4599d0378a2a8a2ea8-CAd9e08ede8b604e739ba7d0bd477fdf49",)"
+      R"("uri":"/2012-04-24/Accounts/ACae6e420f425248d6a26948c17a9e2acf/Traces/TR01a2b3c4d5e60123456789abcdef0123",)"
+      R"("status":"completed","direction":"webhook","latency_ms":12,)"
+      R"("request":{"path":"/voice","url":"http://127.0.0.1:9000/voice","method":"POST",)"
+      R"x("headers":{"host":"sidecar.local:8080","user-agent":"Apache-HttpClient/4.5.13 (Java/11.0.16)",)x"
+      R"("accept":"application/xml, text/xml",)"
+      R"("content-type":"application/x-www-form-urlencoded; charset=UTF-8","content-length":"344"},)"
+      R"("body":"CallSid=IDbb44ef8c2ebf4d4599d0378a2a8a2ea8-CAd9e08ede8b604e739ba7d0bd477fdf49)"
+      R"(&InstanceId=IDbb44ef8c2ebf4d4599d0378a2a8a2ea8&AccountSid=ACae6e420f425248d6a26948c17a9e2acf)"
+      R"(&From=%2B15551234567&To=%2B15557654321&CallStatus=ringing&ApiVersion=2012-04-24)"
+      R"(&Direction=inbound&CallerName=null&ForwardedFrom=null)"
+      R"(&CallTimestamp=2026-11-28T01%3A02%3A03.456Z"},)"
+      R"("response":{"status":{"code":"200","phrase":"OK",)"
+      R"("headers":{"content-type":"application/xml","content-length":"43"},)"
+      R"("body":"<Response><Say>hello world</Say></Response>"}}})";
+  EXPECT_EQ(to_json(r), expected);
 }
 
 }  // namespace

@@ -550,6 +550,37 @@ TEST_F(trace_store_test, EveryFilterAndCombinationMatchesABruteForceReference) {
   }
 }
 
+TEST_F(trace_store_test, BodiesSpreadOverSeveralChunkPartsAreFoundAndReturned) {
+  auto store = open();
+  // 60 bodies of 20 KB within one 10 s chunk: over 1 MB, so several 256 KiB parts.
+  std::vector<std::string> sids;
+  std::map<std::string, std::string> json_of;
+  for (int i = 0; i < 60; ++i) {
+    std::string body(20 * 1024, 'a' + i % 26);
+    body += "needle-" + std::to_string(i);
+    auto r = make(t0 - 5000 - i, acct_a, body);
+    sids.push_back(r.sid);
+    json_of[r.sid] = to_json(r);
+    ASSERT_TRUE(store->submit(std::move(r)));
+  }
+  store->flush();
+  for (const auto& sid : sids) {
+    const auto got = store->get(sid);
+    ASSERT_TRUE(got) << sid;
+    EXPECT_EQ(got->json, json_of[sid]);
+  }
+  list_query q;
+  q.accounts = {acct_a};
+  q.filter.response_body_contains = "needle-4";  // 4 and 40..49
+  auto res = store->list(q);
+  EXPECT_EQ(res.total, 11u);
+  for (const auto& j : drain(res)) EXPECT_EQ(j, json_of[sid_of(j)]);
+  store->compact();  // the parts' operands merged into values: still the same answers
+  q.filter.response_body_contains = "needle-5";
+  EXPECT_EQ(store->list(q).total, 11u);
+  EXPECT_EQ(store->get(sids[59])->json, json_of[sids[59]]);
+}
+
 TEST_F(trace_store_test, PastItsDeadlineAListTimesOut) {
   auto store = open();
   for (int i = 0; i < 3000; ++i) ASSERT_TRUE(store->submit(make(t0 - i, acct_a, "x")));

@@ -3,6 +3,8 @@
 #include "cache/media_cache.hpp"
 
 #include <fcntl.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -275,6 +277,62 @@ std::string serialize_head(const http::response_header<>& head) {
   }
   out.append("\r\n");
   return out;
+}
+
+net::awaitable<beast::error_code> write_hit_sendfile(tcp::socket& socket,
+                                                     const http::response_header<>& head,
+                                                     const cache_hit& hit,
+                                                     std::function<void()> before_write) {
+  constexpr auto tuple_awaitable = net::as_tuple(net::use_awaitable);
+  // The head with MSG_MORE, so that it leaves in one packet with the start of the body.
+  const std::string head_text = serialize_head(head);
+  std::size_t sent = 0;
+  while (sent < head_text.size()) {
+    before_write();
+    auto [ec, n] = co_await socket.async_send(net::buffer(head_text.data() + sent,
+                                                          head_text.size() - sent),
+                                              MSG_MORE, tuple_awaitable);
+    if (ec) co_return ec;
+    sent += n;
+  }
+  beast::error_code ec;
+  socket.native_non_blocking(true, ec);
+  if (ec) co_return ec;
+  off_t offset = static_cast<off_t>(hit.body_offset());
+  std::uint64_t left = hit.size();
+  while (left > 0) {
+    before_write();
+    // At most 1 MiB per call: the socket buffer takes less than that anyway.
+    const ssize_t n = ::sendfile(socket.native_handle(), hit.native_handle(), &offset,
+                                 static_cast<std::size_t>(std::min<std::uint64_t>(left, 1 << 20)));
+    if (n > 0) {
+      left -= static_cast<std::uint64_t>(n);
+      continue;
+    }
+    if (n == 0) co_return net::error::make_error_code(net::error::misc_errors::eof);  // shrank
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      auto [wec] = co_await socket.async_wait(tcp::socket::wait_write, tuple_awaitable);
+      if (wec) co_return wec;
+      continue;
+    }
+    if ((errno == EINVAL || errno == ENOSYS) && left == hit.size()) {
+      // A file system without sendfile support: copy through a buffer instead.
+      std::vector<char> buffer(static_cast<std::size_t>(std::min<std::uint64_t>(left, 64 * 1024)));
+      for (std::uint64_t at = 0; at < hit.size();) {
+        const std::size_t got = hit.read(at, net::buffer(buffer), ec);
+        if (ec) co_return ec;
+        before_write();
+        auto [wec, written] =
+            co_await net::async_write(socket, net::buffer(buffer.data(), got), tuple_awaitable);
+        if (wec) co_return wec;
+        at += got;
+      }
+      co_return beast::error_code{};
+    }
+    co_return beast::error_code(errno, boost::system::system_category());
+  }
+  co_return beast::error_code{};
 }
 
 // --- shared state -----------------------------------------------------------------------------

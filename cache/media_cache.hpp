@@ -28,6 +28,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -217,11 +218,23 @@ class media_cache {
 /// `chunk_bytes`: the whole file is never in memory. The head and the first chunk go out in
 /// one write. `before_write()` runs before each write (the proxy re-arms its idle deadline
 /// there). Returns the first error (a read error included).
+/// The plain-TCP form of write_hit(): the body goes from the page cache to the socket with
+/// sendfile(2), without passing through user space.
+net::awaitable<beast::error_code> write_hit_sendfile(tcp::socket& socket,
+                                                     const http::response_header<>& head,
+                                                     const cache_hit& hit,
+                                                     std::function<void()> before_write);
+
 template <class AsyncWriteStream, class BeforeWrite>
 net::awaitable<beast::error_code> write_hit(AsyncWriteStream& stream,
                                             const http::response_header<>& head,
                                             const cache_hit& hit, bool head_only,
                                             std::size_t chunk_bytes, BeforeWrite before_write) {
+  if constexpr (std::is_same_v<AsyncWriteStream, tcp::socket>) {
+    if (!head_only && hit.size() > 0) {
+      co_return co_await write_hit_sendfile(stream, head, hit, std::move(before_write));
+    }
+  }
   const std::string head_text = serialize_head(head);
   const std::uint64_t size = head_only ? 0 : hit.size();
   std::vector<char> buffer(static_cast<std::size_t>(std::min<std::uint64_t>(chunk_bytes, size)));

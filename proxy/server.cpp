@@ -19,6 +19,7 @@
 #include <boost/range/iterator_range.hpp>
 #include <boost/url/parse.hpp>
 
+#include "cache/media_cache.hpp"
 #include "conf/load.hpp"
 #include "proxy/framing.hpp"
 #include "proxy/routing.hpp"
@@ -169,7 +170,7 @@ struct server::impl {
   std::shared_ptr<const conf::config> cfg;
   const conf::proxy_config& pc;
   store::capture_sink& sink;
-  cache::media_cache* media_cache;  // unused until the media cache is integrated
+  cache::media_cache* media_cache;  // null when [cache] enabled = false
 
   unsigned thread_count;
   net::io_context ioc;
@@ -358,8 +359,12 @@ struct server::impl::session : std::enable_shared_from_this<session> {
   net::awaitable<head_status> read_head(bool first, std::size_t& head_len);
   net::awaitable<bool> answer_local(int status, bool keep_alive, unsigned version);
   // Returns whether the client connection may carry another request.
+  // `fill`: the media cache fill to feed with the response (a cacheable miss), or null.
   net::awaitable<bool> exchange(http::request_parser<http::buffer_body>& parser,
-                                destination dest, clock::time_point arrived);
+                                destination dest, clock::time_point arrived,
+                                cache::cache_fill* fill);
+  net::awaitable<bool> answer_from_cache(const cache::cache_hit& hit, unsigned version,
+                                         bool keep_alive);
   net::awaitable<store::exchange_error> connect_upstream(const destination& dest);
   net::awaitable<void> tunnel();
   net::awaitable<bool> write_interim(http::response_header<>& h);
@@ -556,9 +561,24 @@ net::awaitable<void> server::impl::session::serve() {
       if (rec) dest.checked.clear();  // resolution failed: exchange() answers 502
     }
 
-    // A media cache lookup belongs here (webhook routes, GET): a hit is answered from the
-    // cache without an upstream and without a capture.
-    if (!co_await exchange(parser, std::move(dest), arrived)) co_return;
+    // The media cache (webhook routes, GET without credentials): a hit is answered from disk
+    // without an upstream and without a capture; a miss is forwarded and fills the cache.
+    std::optional<cache::cache_fill> fill;
+    if (srv.media_cache != nullptr && dest.route != nullptr && bodyless &&
+        cache::cacheable_request(req.method(), dest.route->dir, false, req)) {
+      std::string url = std::string(dest.https ? "https://" : "http://") +
+                        authority(dest.host, dest.port, dest.https) + dest.target;
+      arm(srv.pc.upstream_timeout, phase::none);  // may wait for a concurrent fill of this URL
+      cache::acquisition a =
+          co_await srv.media_cache->acquire(std::move(url), srv.pc.upstream_timeout);
+      if (a.hit) {
+        if (!co_await answer_from_cache(*a.hit, version, req.keep_alive())) co_return;
+        if (srv.stopping.load(std::memory_order_relaxed)) co_return;
+        continue;
+      }
+      fill.emplace(std::move(*a.fill));
+    }
+    if (!co_await exchange(parser, std::move(dest), arrived, fill ? &*fill : nullptr)) co_return;
     if (srv.stopping.load(std::memory_order_relaxed)) co_return;
   }
 }
@@ -615,8 +635,22 @@ net::awaitable<bool> server::impl::session::write_interim(http::response_header<
   co_return !ec;
 }
 
+net::awaitable<bool> server::impl::session::answer_from_cache(const cache::cache_hit& hit,
+                                                              unsigned version, bool keep_alive) {
+  auto head = hit.head();  // stored head, Content-Length, Age, X-Cache: HIT
+  head.version(version < 10 ? 11 : version);
+  const bool keep = keep_alive && !srv.stopping.load(std::memory_order_relaxed);
+  head.keep_alive(keep);
+  const beast::error_code ec = co_await visit_client([&](auto& s) {
+    return cache::write_hit(s, head, hit, false, body_chunk,
+                            [this] { arm(srv.pc.idle_timeout, phase::client); });
+  });
+  co_return !ec && keep;
+}
+
 net::awaitable<bool> server::impl::session::exchange(
-    http::request_parser<http::buffer_body>& parser, destination dest, clock::time_point arrived) {
+    http::request_parser<http::buffer_body>& parser, destination dest, clock::time_point arrived,
+    cache::cache_fill* fill) {
   using store::exchange_error;
   auto& req = parser.get();
   const unsigned client_version = req.version();
@@ -850,6 +884,7 @@ net::awaitable<bool> server::impl::session::exchange(
   cap.status_code = code;
   cap.reason = std::string(res.reason());
   cap.response_headers = to_header_list(res);
+  if (fill != nullptr) fill->start(res);  // before the head is adapted to the client
 
   // The request body was not sent (final answer to Expect: 100-continue): the client may
   // still send it, so this connection ends after the response.
@@ -883,6 +918,7 @@ net::awaitable<bool> server::impl::session::exchange(
   } else {
     res.keep_alive(client_keep);
   }
+  if (fill != nullptr) res.set("X-Cache", "MISS");
 
   http::response_serializer<http::buffer_body> rs{res};
   for (;;) {
@@ -907,6 +943,7 @@ net::awaitable<bool> server::impl::session::exchange(
       }
       const std::size_t got = body_chunk - res.body().size;
       keep_head(cap.response_body, buf, got, body_limit, cap.capture_bodies);
+      if (fill != nullptr) fill->write(net::const_buffer(buf, got));
       res.body().data = got != 0 ? buf : nullptr;
       res.body().size = got;
       res.body().more = !rp->is_done();
@@ -918,6 +955,9 @@ net::awaitable<bool> server::impl::session::exchange(
     if (rp->is_done() && cap.latency == clock::duration::zero()) {
       cap.latency = clock::now() - arrived;
     }
+    // Stored before the client has the last byte, so that its next request finds it. A fill
+    // that does not get here (an error on either side) aborts when it is destroyed.
+    if (fill != nullptr && rp->is_done()) fill->commit();
     arm(srv.pc.idle_timeout, phase::client);
     auto [wec, wn] = co_await visit_client(
         [&](auto& s) { return http::async_write(s, rs, tuple_awaitable); });
@@ -940,7 +980,6 @@ net::awaitable<bool> server::impl::session::exchange(
     co_return false;
   }
 
-  // A media cache fill belongs beside the body loop above (it sees every piece).
   if (upstream_keep_alive && rp->is_done() && upstream->buffer.size() == 0 && !request_unfinished) {
     srv.pool.give(std::move(upstream));
   } else {

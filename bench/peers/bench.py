@@ -146,6 +146,27 @@ def status_kib(pids: list[int], key: str) -> int:
     return total
 
 
+def machine_busy(window=1.0) -> float:
+    """Fraction of all CPUs busy over `window` seconds (other people's work, when we idle)."""
+    def read():
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        return sum(v), v[3] + v[4]  # total, idle + iowait
+    t0, i0 = read()
+    time.sleep(window)
+    t1, i1 = read()
+    return 1.0 - (i1 - i0) / max(1, t1 - t0)
+
+
+def wait_quiet(max_wait: float, threshold=0.15) -> float:
+    """Waits (at most max_wait s) until the machine is nearly idle; returns the last reading."""
+    end = time.monotonic() + max_wait
+    busy = machine_busy()
+    while busy > threshold and time.monotonic() < end:
+        busy = machine_busy(2.0)
+    return busy
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -306,9 +327,10 @@ class TraceSidecar(Contender):
     kind = "trace-sidecar"
     records = True
 
-    def __init__(self, threads, cpus, binary: Path):
+    def __init__(self, threads, cpus, binary: Path, retention: str = "2d"):
         super().__init__(threads, cpus)
         self.binary = binary
+        self.retention = retention
 
     def start(self, env, workdir):
         port, api_port = free_port(), free_port()
@@ -316,7 +338,7 @@ class TraceSidecar(Contender):
         cfg = fill(CONF / "trace-sidecar.toml", workdir / "trace-sidecar.toml", DIR=workdir,
                    THREADS=self.threads, PORT=port, API_PORT=api_port,
                    UPSTREAM_PORT=env.upstream_port, ACCOUNT_SID=ACCOUNT_SID, AUTH_TOKEN=token,
-                   RETENTION="2d")
+                   RETENTION=self.retention)
         logf = workdir / "stdout.log"
         p = spawn([str(self.binary), "--config", str(cfg), "--log-level", "warn"], self.cpus,
                   logf)
@@ -402,29 +424,34 @@ def percentile(sorted_values: list[float], p: float) -> float:
     return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (k - lo)
 
 
-def run_h2load(url: str, clients: int, rps_per_client: int, secs: float, cpus: str,
-               workdir: Path) -> dict:
+def start_rate_load(url: str, clients: int, rps_per_client: int, secs: float, cpus: str,
+                    workdir: Path, tag: str = "h2load") -> list[tuple[subprocess.Popen, Path]]:
     """HTTP/1.1 at a fixed rate: `clients` h2load processes, one connection each sending
     rps_per_client requests per second (one in flight at a time), started evenly spread over
     one request period. One h2load with several clients fires them all on the same tick, so
     the upstream would see bursts and the figure would be their queueing, not the proxy's
     latency. Percentiles come from the per-request logs."""
-    procs, logs = [], []
-    dur = max(1, round(secs))
+    procs = []
     for i in range(clients):
-        logf = workdir / f"h2load-{i}.log"
+        logf = workdir / f"{tag}-{i}.log"
         logf.unlink(missing_ok=True)
-        logs.append(logf)
         cmd = ["taskset", "-c", cpus, "h2load", "--h1", "-c1", "-t1",
-               f"--rps={rps_per_client}", f"-D{dur}", "-d", str(BODY_FILE),
+               f"--rps={rps_per_client}", f"-D{max(1, round(secs))}", "-d", str(BODY_FILE),
                "-H", "Content-Type: application/x-www-form-urlencoded; charset=UTF-8",
                f"--log-file={logf}", url]
-        procs.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                      text=True))
+        procs.append((subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                       text=True, start_new_session=True), logf))
+        _started.append(procs[-1][0])
         time.sleep(1.0 / rps_per_client / clients)
+    return procs
+
+
+def collect_rate_load(procs: list[tuple[subprocess.Popen, Path]], secs: float) -> dict:
     ok = failed = 0
-    for p in procs:
+    for p, _ in procs:
         out, err = p.communicate(timeout=secs + 60)
+        if p in _started:
+            _started.remove(p)
         m = re.search(r"requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, "
                       r"(\d+) failed, (\d+) errored, (\d+) timeout", out)
         if not m:
@@ -433,16 +460,24 @@ def run_h2load(url: str, clients: int, rps_per_client: int, secs: float, cpus: s
         ok += succ
         failed += fail + errored + tmo  # the one request in flight when -D ends is not a failure
     lat = []
-    for logf in logs:
+    for _, logf in procs:
         for line in logf.read_text().splitlines():
             parts = line.split("\t")
             if len(parts) >= 3 and parts[1] == "200":
                 lat.append(int(parts[2]))
     lat.sort()
-    return {"requests": ok, "failed": failed, "target_rps": clients * rps_per_client,
-            "achieved_rps": len(lat) / dur,
+    dur = max(1, round(secs))
+    return {"requests": ok, "failed": failed, "achieved_rps": len(lat) / dur,
             "p50_us": percentile(lat, 50), "p99_us": percentile(lat, 99),
             "max_us": lat[-1] if lat else float("nan")}
+
+
+def run_h2load(url: str, clients: int, rps_per_client: int, secs: float, cpus: str,
+               workdir: Path) -> dict:
+    r = collect_rate_load(start_rate_load(url, clients, rps_per_client, secs, cpus, workdir),
+                          secs)
+    r["target_rps"] = clients * rps_per_client
+    return r
 
 
 def run_curl_big(url: str, cpus: str) -> dict:
@@ -453,6 +488,27 @@ def run_curl_big(url: str, cpus: str) -> dict:
     size, t = int(size), float(t)
     return {"code": int(code), "bytes": size, "seconds": t,
             "mbps": size / t / 1e6 if t > 0 else float("nan")}
+
+
+def start_upstream(up_dir: Path, cpus: str, big: bool = True) -> tuple[subprocess.Popen, Env]:
+    """The customer app: nginx answering the webhook POST with RCML, and /big.bin."""
+    nginx_dirs(up_dir)
+    if big:
+        with open(up_dir / "www" / "big.bin", "wb") as f:
+            chunk = os.urandom(1 << 20)
+            for _ in range(BIG_BYTES >> 20):
+                f.write(chunk)
+    port = free_port()
+    cfg = fill(CONF / "upstream-nginx.conf", up_dir / "nginx.conf", DIR=up_dir, PORT=port,
+               RCML=RCML)
+    proc = spawn(["nginx", "-c", str(cfg), "-p", str(up_dir)], cpus, up_dir / "stdout.log")
+    env = Env(port, f"http://127.0.0.1:{port}/", cpus)
+    wait_ready(env.upstream_url, proc, up_dir / "stdout.log")
+    code, body = http(env.upstream_url, BODY_FILE.read_bytes(),
+                      {"Content-Type": "application/x-www-form-urlencoded"})
+    if code != 200 or body.decode() != RCML:
+        raise RuntimeError(f"upstream answered {code} {body[:200]!r}")
+    return proc, env
 
 
 # ---------------------------------------------------------------- one measurement
@@ -579,7 +635,9 @@ def report(contenders: list[Contender], results: dict, meta: dict, out_md: Path,
               f"Rounds: {meta['rounds']} (interleaved; each figure is the median over rounds),"
               f" mode: {meta['mode']}  ",
               f"Machine: {meta['cpu']}, {meta['cores']} cores, Linux {meta['kernel']}; "
-              f"load average before/after: {meta['load_before']} / {meta['load_after']}  ",
+              f"load average before/after: {meta['load_before']} / {meta['load_after']}; "
+              f"machine busy (other work) just before each measurement: median "
+              f"{meta['busy_median']:.0%}, max {meta['busy_max']:.0%}  ",
               f"Pinning: load generator (wrk, h2load, curl) and upstream nginx on CPU "
               f"{meta['load_cpus']}; 1-thread proxies on CPU {meta['proxy_cpus_1']}, 2-thread "
               f"proxies on CPUs {meta['proxy_cpus_2']}  ",
@@ -768,6 +826,9 @@ def main():
     ap.add_argument("--rate", type=int, default=500, help="total req/s of the fixed-rate phase")
     ap.add_argument("--rate-clients", type=int, default=5)
     ap.add_argument("--no-big", action="store_true", help="skip the 100 MiB run")
+    ap.add_argument("--wait-quiet", type=float, default=None,
+                    help="before each contender, wait up to this many seconds for the machine "
+                         "to be idle (others' builds); default 60, quick 0")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     args = ap.parse_args()
@@ -785,8 +846,10 @@ def main():
         plan = Plan(rounds=args.rounds or 3, warmup=2, saturation=10, latency=5, rate_secs=10,
                     rate_clients=args.rate_clients,
                     rate_per_client=max(1, args.rate // args.rate_clients), conns=50,
-                    big_repeats=2)
+                    big_repeats=1)
 
+    if args.wait_quiet is None:
+        args.wait_quiet = 0 if args.quick else 60
     notes = []
     threads = [int(t) for t in args.threads.split(",") if t]
     sidecar = Path(args.sidecar) if args.sidecar else ROOT / "build" / "release" / "trace-sidecar"
@@ -825,22 +888,7 @@ def main():
     upstream = None
     load_before = open("/proc/loadavg").read().split()[:3]
     try:
-        up_dir = work / "upstream"
-        nginx_dirs(up_dir)
-        with open(up_dir / "www" / "big.bin", "wb") as f:
-            chunk = os.urandom(1 << 20)
-            for _ in range(BIG_BYTES >> 20):
-                f.write(chunk)
-        up_port = free_port()
-        cfg = fill(CONF / "upstream-nginx.conf", up_dir / "nginx.conf", DIR=up_dir,
-                   PORT=up_port, RCML=RCML)
-        upstream = spawn(["nginx", "-c", str(cfg), "-p", str(up_dir)], args.load_cpus,
-                         up_dir / "stdout.log")
-        env = Env(up_port, f"http://127.0.0.1:{up_port}/", args.load_cpus)
-        wait_ready(env.upstream_url, upstream, up_dir / "stdout.log")
-        code, body = http(env.upstream_url, BODY_FILE.read_bytes(),
-                          {"Content-Type": "application/x-www-form-urlencoded"})
-        assert code == 200 and body.decode() == RCML, (code, body)
+        upstream, env = start_upstream(work / "upstream", args.load_cpus, big=not args.no_big)
         log(f"upstream on {env.upstream_url}; work dir {work}; contenders:",
             ", ".join(c.key for c in contenders))
 
@@ -851,9 +899,11 @@ def main():
             for c in order:
                 d = work / f"r{rnd}-{c.key}"
                 d.mkdir()
-                log(f"round {rnd + 1}/{plan.rounds}: {c.key}")
+                busy = wait_quiet(args.wait_quiet)
+                log(f"round {rnd + 1}/{plan.rounds}: {c.key} (machine {busy:.0%} busy before)")
                 try:
                     r = measure(c, env, plan, d)
+                    r["busy_before"] = round(busy, 3)
                     if not args.no_big:
                         bd = work / f"r{rnd}-{c.key}-big"
                         bd.mkdir()
@@ -869,6 +919,7 @@ def main():
                                    "big_rss_growth_kib", "errors", "stored", "lost",
                                    "failure")})
         load_after = open("/proc/loadavg").read().split()[:3]
+        busy_all = [r["busy_before"] for rs in results.values() for r in rs if "busy_before" in r]
 
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
@@ -890,6 +941,8 @@ def main():
                  "trace-sidecar: not built"),
                 "repo " + tool_version(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"])]),
             "notes": notes,
+            "busy_median": statistics.median(busy_all) if busy_all else 0.0,
+            "busy_max": max(busy_all) if busy_all else 0.0,
         }
         png = out / f"{stem}.png"
         md = out / f"{stem}.md"

@@ -61,7 +61,7 @@ def metrics(api: str) -> dict:
     try:
         _, body = bench.http(f"{api}/metrics", timeout=5)
         for line in body.decode().splitlines():
-            m = re.match(r"(sidecar_records_(?:written|dropped)_total)(\{[^}]*\})?\s+(\S+)", line)
+            m = re.match(r"(sidecar_records_(?:written|dropped|skipped)_total)(\{[^}]*\})?\s+(\S+)", line)
             if m:
                 out[m.group(1)] = out.get(m.group(1), 0) + float(m.group(3))
     except (OSError, ValueError):

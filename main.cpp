@@ -2,6 +2,7 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <sstream>
 
 #include "api/server.hpp"
 #include "cache/media_cache.hpp"
@@ -38,6 +39,12 @@ class signal_waiter {
   sigset_t set_{};
 };
 
+std::string to_text(const tcp::endpoint& e) {
+  std::ostringstream s;
+  s << e;  // "127.0.0.1:8080", "[::1]:8080"
+  return s.str();
+}
+
 int run(int argc, char** argv) {
   const conf::cli_options options = conf::parse_command_line(argc, argv);
   if (options.help) {
@@ -67,9 +74,7 @@ int run(int argc, char** argv) {
     log::info("local account", {{"sid", cfg->accounts.front().sid},
                                 {"token_file", cfg->local_account_file.string()}});
   }
-  const std::string proxy_text = (std::ostringstream() << proxy_at).str();
-  const std::string api_text = (std::ostringstream() << api_at).str();
-  log::info("listening", {{"proxy", proxy_text}, {"api", api_text}});
+  log::info("listening", {{"proxy", to_text(proxy_at)}, {"api", to_text(api_at)}});
 
   const int sig = signals.wait();
   log::info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});

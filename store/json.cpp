@@ -1,0 +1,173 @@
+// The JSON encoder: RFC 8259 string escaping with UTF-8 repair, so that any bytes at all
+// come out as valid JSON.
+#include "store/json.hpp"
+
+#include <array>
+#include <charconv>
+#include <cstring>
+
+#include "store/text.hpp"
+
+namespace sidecar::store::json {
+
+namespace {
+
+// Bytes that can be copied as they are: printable ASCII other than '"' and '\\'.
+constexpr std::array<bool, 256> plain_table = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0x20; c < 0x80; ++c) t[static_cast<std::size_t>(c)] = c != '"' && c != '\\';
+  return t;
+}();
+
+// The index of the first byte at or after `from` that cannot be copied as it is: eight bytes
+// at a time while none of them is a control byte, '"', '\\' or non-ASCII (the classic
+// "has a zero / has less than" word tricks, exact for telling whether such a byte exists).
+std::size_t plain_run(std::string_view s, std::size_t from) {
+  constexpr std::uint64_t ones = 0x0101010101010101ull;
+  constexpr std::uint64_t highs = 0x8080808080808080ull;
+  auto has_zero = [](std::uint64_t v) { return (v - ones) & ~v & highs; };
+  std::size_t i = from;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w = 0;
+    std::memcpy(&w, s.data() + i, 8);
+    const std::uint64_t special = (w & highs) | ((w - ones * 0x20) & ~w & highs) |
+                                  has_zero(w ^ (ones * '"')) | has_zero(w ^ (ones * '\\'));
+    if (special != 0) break;
+  }
+  while (i < s.size() && plain_table[static_cast<unsigned char>(s[i])]) ++i;
+  return i;
+}
+
+void append_escape(std::string& out, unsigned char c) {
+  // Two-byte escapes where JSON has one, \u00XX for the other control bytes.
+  static constexpr std::array<char, 32> short_escape = [] {
+    std::array<char, 32> t{};
+    t['\b'] = 'b';
+    t['\f'] = 'f';
+    t['\n'] = 'n';
+    t['\r'] = 'r';
+    t['\t'] = 't';
+    return t;
+  }();
+  if (c == '"' || c == '\\') {
+    const char e[2] = {'\\', static_cast<char>(c)};
+    out.append(e, 2);
+  } else if (short_escape[c] != 0) {
+    const char e[2] = {'\\', short_escape[c]};
+    out.append(e, 2);
+  } else {
+    constexpr std::string_view hex = "0123456789abcdef";
+    const char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xF]};
+    out.append(u, 6);
+  }
+}
+
+}  // namespace
+
+void append_string(std::string& out, std::string_view s) {
+  out.reserve(out.size() + s.size() + 2);
+  out += '"';
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const std::size_t run = plain_run(s, i);
+    out.append(s.data() + i, run - i);
+    i = run;
+    if (i == s.size()) break;
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      append_escape(out, c);
+      ++i;
+      continue;
+    }
+    std::size_t bad = 0;
+    const std::size_t n = text::utf8_sequence(s.substr(i), &bad);
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";  // U+FFFD
+      i += bad;
+    } else if (n == 3 && c == 0xE2 && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
+               (static_cast<unsigned char>(s[i + 2]) & 0xFE) == 0xA8) {
+      // U+2028 and U+2029 are valid JSON but end a line in JavaScript: escape them so the
+      // output can also be embedded in a script.
+      out += (s[i + 2] == '\xA8') ? "\\u2028" : "\\u2029";
+      i += 3;
+    } else {
+      out.append(s.data() + i, n);
+      i += n;
+    }
+  }
+  out += '"';
+}
+
+void append_int(std::string& out, std::int64_t v) {
+  char buf[24];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+
+void writer::separate() {
+  if (need_comma_) out_ += ',';
+}
+
+writer& writer::begin_object() {
+  separate();
+  out_ += '{';
+  need_comma_ = false;
+  return *this;
+}
+
+writer& writer::end_object() {
+  out_ += '}';
+  need_comma_ = true;
+  return *this;
+}
+
+writer& writer::begin_array() {
+  separate();
+  out_ += '[';
+  need_comma_ = false;
+  return *this;
+}
+
+writer& writer::end_array() {
+  out_ += ']';
+  need_comma_ = true;
+  return *this;
+}
+
+writer& writer::key(std::string_view k) {
+  separate();
+  append_string(out_, k);
+  out_ += ':';
+  need_comma_ = false;
+  return *this;
+}
+
+writer& writer::value(std::string_view s) {
+  separate();
+  append_string(out_, s);
+  need_comma_ = true;
+  return *this;
+}
+
+writer& writer::value(std::int64_t v) {
+  separate();
+  append_int(out_, v);
+  need_comma_ = true;
+  return *this;
+}
+
+writer& writer::value(bool b) {
+  separate();
+  out_ += b ? "true" : "false";
+  need_comma_ = true;
+  return *this;
+}
+
+writer& writer::raw(std::string_view encoded) {
+  separate();
+  out_ += encoded;
+  need_comma_ = true;
+  return *this;
+}
+
+}  // namespace sidecar::store::json

@@ -1,0 +1,515 @@
+// Capture -> trace record, by the rules of contract section 4. Runs on the store's writer
+// thread; the capture holds raw bytes from the network, so nothing here trusts its input.
+#include "store/record_builder.hpp"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <array>
+#include <unordered_map>
+
+#include "store/redact.hpp"
+#include "store/text.hpp"
+
+namespace sidecar::store {
+
+namespace {
+
+using namespace std::literals;
+
+char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+std::string to_lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = lower(c);
+  return out;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [](char x, char y) { return lower(x) == lower(y); });
+}
+
+bool istarts_with(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
+}
+
+bool iends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && iequals(s.substr(s.size() - suffix.size()), suffix);
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+char first_non_space(std::string_view s) {
+  for (const char c : s) {
+    if (!is_space(c)) return c;
+  }
+  return '\0';
+}
+
+/// The first value of a header (case-insensitive name), or nullptr.
+const std::string* find_header(const header_list& headers, std::string_view name) {
+  for (const auto& [n, v] : headers) {
+    if (iequals(n, name)) return &v;
+  }
+  return nullptr;
+}
+
+// --- URLs -------------------------------------------------------------------------------
+
+struct url_parts {
+  std::string_view scheme;                   // "http", "" for an origin-form target
+  std::string_view userinfo_free_authority;  // "host:port", any user:password@ removed
+  std::string_view path;                     // "/a/b"
+  std::string_view query;                    // without '?'; empty when none
+  bool has_query = false;
+};
+
+// Splits scheme://[userinfo@]authority/path?query#fragment by hand: a capture's URL may hold
+// any bytes, and a strict parser that refuses some of them would leave nothing to record.
+url_parts split_url(std::string_view url) {
+  url_parts p;
+  std::string_view rest = url;
+  if (const auto sep = url.find("://");
+      sep != std::string_view::npos && url.find_first_of("/?#") > sep) {
+    p.scheme = url.substr(0, sep);
+    rest = url.substr(sep + 3);
+    const auto auth_end = std::min(rest.find_first_of("/?#"), rest.size());
+    std::string_view authority = rest.substr(0, auth_end);
+    if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
+      authority.remove_prefix(at + 1);
+    }
+    p.userinfo_free_authority = authority;
+    rest = rest.substr(auth_end);
+  }
+  rest = rest.substr(0, std::min(rest.find('#'), rest.size()));
+  const auto q = rest.find('?');
+  p.path = rest.substr(0, q == std::string_view::npos ? rest.size() : q);
+  if (q != std::string_view::npos) {
+    p.has_query = true;
+    p.query = rest.substr(q + 1);
+  }
+  return p;
+}
+
+/// The value of `name` (exact, after percent-decoding) in a query string or form body.
+/// With `cut`, the text may end mid-pair: a pair at the very end is then not trusted.
+std::optional<std::string> form_value(std::string_view form, std::string_view name, bool cut) {
+  std::size_t i = 0;
+  while (i <= form.size()) {
+    const auto amp = form.find('&', i);
+    const bool last = amp == std::string_view::npos;
+    const std::string_view pair = form.substr(i, last ? form.size() - i : amp - i);
+    if (!(last && cut)) {
+      const auto eq = pair.find('=');
+      if (eq != std::string_view::npos && redact::decoded_equals(pair.substr(0, eq), name)) {
+        return redact::percent_decode(pair.substr(eq + 1), true);
+      }
+    }
+    if (last) break;
+    i = amp + 1;
+  }
+  return std::nullopt;
+}
+
+/// The path segment after `marker` ("/Accounts/"), without a .json or .xml suffix.
+std::string segment_after(std::string_view path, std::string_view marker) {
+  const auto at = path.find(marker);
+  if (at == std::string_view::npos) return {};
+  std::string_view seg = path.substr(at + marker.size());
+  seg = seg.substr(0, std::min(seg.find('/'), seg.size()));
+  if (iends_with(seg, ".json")) {
+    seg.remove_suffix(5);
+  } else if (iends_with(seg, ".xml")) {
+    seg.remove_suffix(4);
+  }
+  return std::string(seg);
+}
+
+/// The user name of a Basic Authorization header, or "".
+std::string basic_user(const header_list& headers) {
+  const std::string* auth = find_header(headers, "authorization");
+  if (auth == nullptr) return {};
+  std::string_view v = trim(*auth);
+  if (!istarts_with(v, "basic ")) return {};
+  std::string decoded;
+  if (!text::decode_base64(trim(v.substr(6)), decoded)) return {};
+  return decoded.substr(0, std::min(decoded.find(':'), decoded.size()));
+}
+
+// --- bodies ------------------------------------------------------------------------------
+
+struct content_info {
+  std::string type;      // lower case "type/subtype", "" when none
+  std::string charset;   // lower case, unquoted, "" when none
+  bool encoded = false;  // a Content-Encoding other than identity
+};
+
+content_info content_of(const header_list& headers) {
+  content_info ci;
+  if (const std::string* ct = find_header(headers, "content-type")) {
+    std::string_view v = *ct;
+    const auto semi = v.find(';');
+    ci.type = to_lower(trim(v.substr(0, std::min(semi, v.size()))));
+    for (std::string_view params = semi == std::string_view::npos ? ""sv : v.substr(semi + 1);
+         !params.empty();) {
+      const auto next = params.find(';');
+      const std::string_view param = trim(params.substr(0, std::min(next, params.size())));
+      params = next == std::string_view::npos ? ""sv : params.substr(next + 1);
+      if (const auto eq = param.find('=');
+          eq != std::string_view::npos && iequals(trim(param.substr(0, eq)), "charset")) {
+        std::string_view cs = trim(param.substr(eq + 1));
+        if (cs.size() >= 2 && cs.front() == '"' && cs.back() == '"')
+          cs = cs.substr(1, cs.size() - 2);
+        ci.charset = to_lower(cs);
+      }
+    }
+  }
+  for (const auto& [n, v] : headers) {
+    if (!iequals(n, "content-encoding")) continue;
+    std::string_view list = v;
+    while (!list.empty()) {
+      const auto comma = list.find(',');
+      const std::string_view coding = trim(list.substr(0, std::min(comma, list.size())));
+      if (!coding.empty() && !iequals(coding, "identity")) ci.encoded = true;
+      list = comma == std::string_view::npos ? ""sv : list.substr(comma + 1);
+    }
+  }
+  return ci;
+}
+
+bool is_form_type(std::string_view t) { return t == "application/x-www-form-urlencoded"; }
+bool is_json_type(std::string_view t) {
+  return t == "application/json" || (t.starts_with("application/") && t.ends_with("+json"));
+}
+bool is_xml_type(std::string_view t) {
+  return t == "application/xml" || t == "text/xml" ||
+         (t.starts_with("application/") && t.ends_with("+xml"));
+}
+bool is_text_type(std::string_view t) {
+  return t.starts_with("text/") || is_json_type(t) || is_xml_type(t) || is_form_type(t) ||
+         t == "application/javascript";
+}
+bool is_text_charset(std::string_view cs) {
+  return cs.empty() || cs == "utf-8" || cs == "utf8" || cs == "us-ascii" || cs == "ascii";
+}
+// Charsets in which ASCII field names are not ASCII bytes: no textual redaction can work.
+bool is_wide_charset(std::string_view cs) {
+  return cs.starts_with("utf-16") || cs.starts_with("utf-32") || cs.starts_with("ucs-") ||
+         cs.starts_with("utf-7") || cs.starts_with("utf16") || cs.starts_with("utf32");
+}
+
+enum class structure : std::uint8_t { none, form, json, xml };
+
+// Which redaction a body needs: by its declared type, else by a look at its first byte
+// (a secret does not stop being one because the Content-Type is missing or wrong).
+structure structure_of(const content_info& ci, std::string_view body) {
+  if (is_form_type(ci.type)) return structure::form;
+  if (is_json_type(ci.type)) return structure::json;
+  if (is_xml_type(ci.type)) return structure::xml;
+  const char first = first_non_space(body);
+  if (first == '{' || first == '[') return structure::json;
+  if (first == '<') return structure::xml;
+  if (ci.type.empty()) return structure::form;
+  return structure::none;
+}
+
+recorded_body make_body(const captured_body& cb, const header_list& headers, bool capture_bodies,
+                        std::size_t limit, const redact::secret_fields& secrets) {
+  recorded_body rb;
+  rb.size = std::max<std::uint64_t>(cb.size, cb.head.size());
+  if (!capture_bodies) {
+    rb.truncated = rb.size > 0;  // nothing kept of a body that existed
+    return rb;
+  }
+  std::string_view head = std::string_view(cb.head).substr(0, limit);
+  rb.truncated = rb.size > head.size();
+
+  const content_info ci = content_of(headers);
+  const bool declared_structured = is_form_type(ci.type) || is_json_type(ci.type);
+  if (!head.empty() && declared_structured && (ci.encoded || is_wide_charset(ci.charset))) {
+    // A JSON or form body whose bytes cannot be read (compressed, or UTF-16/32) cannot be
+    // redacted: it is not kept, rather than stored with its secrets.
+    rb.truncated = true;
+    return rb;
+  }
+  const bool text = !ci.encoded && is_text_charset(ci.charset) &&
+                    (ci.type.empty() ? (rb.truncated ? text::is_valid_utf8_prefix(head)
+                                                     : text::is_valid_utf8(head))
+                                     : is_text_type(ci.type));
+  if (text && rb.truncated) head.remove_suffix(text::incomplete_tail(head));
+
+  std::string redacted;
+  std::string_view kept = head;
+  if (!ci.encoded) {
+    switch (structure_of(ci, head)) {
+      case structure::form:
+        redact::append_form(redacted, head, secrets);
+        kept = redacted;
+        break;
+      case structure::json:
+        redact::append_json(redacted, head, secrets);
+        kept = redacted;
+        break;
+      case structure::xml:
+        redact::append_xml(redacted, head, secrets);
+        kept = redacted;
+        break;
+      case structure::none:
+        break;
+    }
+  }
+  if (text) {
+    text::append_utf8(rb.body, kept);
+  } else if (!kept.empty()) {
+    text::append_base64(rb.body, kept);
+    rb.base64 = true;
+  }
+  return rb;
+}
+
+// --- headers -----------------------------------------------------------------------------
+
+header_list make_headers(const header_list& in, const std::vector<std::string>& redact_headers) {
+  header_list out;
+  out.reserve(in.size());
+  // Name -> index in `out`, once there are enough headers for a linear search to matter: a
+  // head of max_header_bytes can hold thousands of tiny fields.
+  constexpr std::size_t linear_limit = 32;
+  std::unordered_map<std::string_view, std::size_t> index;
+  for (const auto& [name, value] : in) {
+    std::string lname = to_lower(name);
+    const bool secret = redact::is_secret_header(lname, redact_headers);
+    const bool scheme = lname == "authorization" || lname == "proxy-authorization";
+    std::string v = secret ? redact::header_value(value, scheme) : value;
+    std::size_t at = out.size();
+    if (out.size() <= linear_limit) {
+      for (std::size_t k = 0; k < out.size(); ++k) {
+        if (out[k].first == lname) {
+          at = k;
+          break;
+        }
+      }
+    } else if (const auto it = index.find(lname); it != index.end()) {
+      at = it->second;
+    }
+    if (at == out.size()) {
+      out.emplace_back(std::move(lname), std::move(v));
+      if (out.size() == linear_limit + 1) {
+        // Switching to the map: index everything so far. The names live in `out`, whose
+        // capacity was reserved above, so the views stay valid.
+        for (std::size_t k = 0; k < out.size(); ++k) index.emplace(out[k].first, k);
+      } else if (out.size() > linear_limit + 1) {
+        index.emplace(out.back().first, out.size() - 1);
+      }
+    } else {
+      out[at].second += ", ";
+      out[at].second += v;
+    }
+  }
+  return out;
+}
+
+// --- the session of an api exchange found in its response --------------------------------
+
+std::string json_sid(std::string_view body) {
+  // simdjson needs padding after the text: copy it (a response head is at most body_limit).
+  static thread_local simdjson::ondemand::parser parser;
+  const simdjson::padded_string padded(body);
+  simdjson::ondemand::document doc;
+  if (parser.iterate(padded).get(doc) != simdjson::SUCCESS) return {};
+  simdjson::ondemand::object obj;
+  if (doc.get_object().get(obj) != simdjson::SUCCESS) return {};
+  std::string_view sid;
+  if (obj["sid"].get_string().get(sid) != simdjson::SUCCESS) return {};
+  return std::string(sid);
+}
+
+std::string xml_sid(std::string_view body) {
+  const auto open = body.find("<Sid>");
+  if (open == std::string_view::npos) return {};
+  const auto start = open + 5;
+  const auto close = body.find('<', start);
+  if (close == std::string_view::npos || body.substr(close, 6) != "</Sid>") return {};
+  return std::string(trim(body.substr(start, close - start)));
+}
+
+std::string response_sid(const capture& c) {
+  const std::string_view body = c.response_body.head;
+  const content_info ci = content_of(c.response_headers);
+  if (body.empty() || ci.encoded) return {};
+  const char first = first_non_space(body);
+  if (first == '{' || is_json_type(ci.type)) return json_sid(body);
+  if (first == '<' || is_xml_type(ci.type)) return xml_sid(body);
+  return {};
+}
+
+std::string_view default_phrase(int code) {
+  switch (code) {
+    case 502:
+      return "Bad Gateway";
+    case 504:
+      return "Gateway Timeout";
+    default:
+      return "";
+  }
+}
+
+// Reseed the generator well before an observer could rebuild its state from sids: the
+// Mersenne Twister's state is 19968 bits, each a linear function of its outputs, and a sid
+// shows 80 output bits; 128 sids show 10240.
+constexpr unsigned reseed_every = 128;
+
+std::mt19937_64 seeded_generator() {
+  static thread_local std::random_device rd;
+  std::array<std::uint32_t, 8> seed{};  // 256 bits
+  for (auto& s : seed) s = rd();
+  std::seed_seq seq(seed.begin(), seed.end());
+  return std::mt19937_64(seq);
+}
+
+void reseed(std::mt19937_64& rng) { rng = seeded_generator(); }
+
+}  // namespace
+
+std::string_view to_string(skip_reason r) {
+  switch (r) {
+    case skip_reason::no_account:
+      return "no_account";
+    case skip_reason::unknown_account:
+      return "unknown_account";
+    case skip_reason::traces_not_enabled:
+      return "traces_not_enabled";
+  }
+  return "unknown";
+}
+
+record_builder::record_builder(std::shared_ptr<const conf::config> cfg)
+    : cfg_(std::move(cfg)), rng_(seeded_generator()) {}
+
+build_result record_builder::build(const capture& c) {
+  const url_parts url = split_url(c.upstream_url);
+  const content_info req_ci = content_of(c.request_headers);
+  const bool form_body = is_form_type(req_ci.type) && !req_ci.encoded;
+  const bool body_cut = c.request_body.size > c.request_body.head.size();
+
+  auto parameter = [&](std::string_view name) -> std::optional<std::string> {
+    if (url.has_query) {
+      if (auto v = form_value(url.query, name, false)) return v;
+    }
+    if (form_body) return form_value(c.request_body.head, name, body_cut);
+    return std::nullopt;
+  };
+
+  // Attribution: the first source that names an account decides (no fallback past an
+  // account that is unknown or not traced).
+  std::string account_sid;
+  if (c.direction == conf::direction::webhook) {
+    account_sid = parameter("AccountSid").value_or("");
+  } else {
+    // Only an AC... user name names an account (Restcomm also accepts an e-mail address as
+    // the Basic user; that falls through to the route's account).
+    account_sid = segment_after(url.path, "/Accounts/");
+    if (!account_sid.starts_with("AC")) account_sid = basic_user(c.request_headers);
+    if (!account_sid.starts_with("AC")) account_sid.clear();
+  }
+  if (account_sid.empty()) account_sid = c.route_account;
+
+  build_result result;
+  if (account_sid.empty()) {
+    result.skipped = skip_reason::no_account;
+    return result;
+  }
+  const conf::account* account = cfg_->find_account(account_sid);
+  if (account == nullptr) {
+    result.skipped = skip_reason::unknown_account;
+    return result;
+  }
+  if (!account->traces) {
+    result.skipped = skip_reason::traces_not_enabled;
+    return result;
+  }
+
+  trace_record& r = result.record.emplace();
+  // Clamped to what a sid's 12 hex digits hold, so that the sid and date_created always agree
+  // (the store places and expires a record by its sid's time).
+  r.created_ms = std::clamp<std::int64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(c.completed_at.time_since_epoch())
+          .count(),
+      0, (std::int64_t{1} << 48) - 1);
+  static thread_local unsigned issued = 0;
+  if (++issued % reseed_every == 0) reseed(rng_);
+  r.sid = make_trace_sid(r.created_ms, rng_);
+  r.account_sid = account->sid;
+  r.account_friendly_name = account->friendly_name;
+  r.org_sid = account->org_sid;
+  r.org_name = account->org_name;
+  r.direction = c.direction;
+  r.latency_ms = std::max<std::int64_t>(
+      0, std::chrono::duration_cast<std::chrono::milliseconds>(c.latency).count());
+
+  if (c.direction == conf::direction::webhook) {
+    for (const std::string_view name : {"CallSid"sv, "MessageSid"sv, "SmsSid"sv}) {
+      if (auto v = parameter(name); v && !v->empty()) {
+        r.session_sid = std::move(*v);
+        break;
+      }
+    }
+  } else {
+    for (const std::string_view marker : {"/Calls/"sv, "/SMS/Messages/"sv, "/Messages/"sv}) {
+      r.session_sid = segment_after(url.path, marker);
+      if (!r.session_sid.empty()) break;
+    }
+    if (r.session_sid.empty()) r.session_sid = response_sid(c);
+  }
+
+  const bool ran_to_end = c.error == exchange_error::none;
+  r.completed =
+      ran_to_end && !c.sidecar_answered &&
+      ((c.status_code >= 200 && c.status_code < 300) || (c.status_code == 101 && c.upgraded));
+  r.error = describe(c.error);
+  if (r.error.empty() && c.sidecar_answered) r.error = "upstream failed";  // never a silent failure
+
+  // The secret field list of this config, built once per thread and config contents.
+  static thread_local std::vector<std::string> secrets_source;
+  static thread_local redact::secret_fields secrets;
+  if (secrets_source != cfg_->store.redact_fields) {
+    secrets_source = cfg_->store.redact_fields;
+    secrets = redact::secret_fields(secrets_source);
+  }
+  std::string query;
+  if (url.has_query) {
+    query += '?';
+    redact::append_form(query, url.query, secrets);
+  }
+  r.request.path.reserve(url.path.size() + query.size());
+  r.request.path.append(url.path).append(query);
+  if (!url.scheme.empty()) {
+    r.request.url.append(url.scheme).append("://").append(url.userinfo_free_authority);
+  }
+  r.request.url += r.request.path;
+  r.request.method = c.method;
+  r.request.headers = make_headers(c.request_headers, cfg_->store.redact_headers);
+  r.request.body = make_body(c.request_body, c.request_headers, c.capture_bodies,
+                             cfg_->store.body_limit, secrets);
+
+  if (c.status_code > 0) {
+    r.response.code = std::to_string(c.status_code);
+    r.response.phrase = c.reason;
+    if (r.response.phrase.empty() && c.sidecar_answered) {
+      r.response.phrase = default_phrase(c.status_code);
+    }
+  }
+  r.response.headers = make_headers(c.response_headers, cfg_->store.redact_headers);
+  r.response.body = make_body(c.response_body, c.response_headers, c.capture_bodies,
+                              cfg_->store.body_limit, secrets);
+  return result;
+}
+
+}  // namespace sidecar::store

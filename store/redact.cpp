@@ -1,0 +1,291 @@
+// Textual redaction: small scanners rather than parsers, so that cut or malformed input is
+// handled too (a body kept to body_limit is usually cut mid-value), always by removing.
+#include "store/redact.hpp"
+
+#include <algorithm>
+#include <array>
+
+namespace sidecar::store::redact {
+
+namespace {
+
+char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [](char x, char y) { return lower(x) == lower(y); });
+}
+
+std::string to_lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = lower(c);
+  return out;
+}
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// HTTP authentication schemes (the IANA registry and common private ones). Only these are
+// kept in front of "[REDACTED]": an unknown first word might itself be a credential.
+constexpr std::array<std::string_view, 18> auth_schemes = {
+    "basic",       "bearer",        "digest",       "negotiate",        "ntlm",  "hoba",  "mutual",
+    "scram-sha-1", "scram-sha-256", "vapid",        "aws4-hmac-sha256", "oauth", "token", "apikey",
+    "dpop",        "gnap",          "privatetoken", "concealed"};
+
+constexpr std::array<std::string_view, 4> default_secret_headers = {
+    "authorization", "proxy-authorization", "cookie", "set-cookie"};
+
+// Index one past the JSON string starting at `i` (a '"'), or in.size() when it is cut.
+std::size_t skip_json_string(std::string_view in, std::size_t i) {
+  for (++i; i < in.size(); ++i) {
+    if (in[i] == '\\') {
+      ++i;
+    } else if (in[i] == '"') {
+      return i + 1;
+    }
+  }
+  return in.size();
+}
+
+// The name a JSON key string stands for, escapes decoded well enough to compare it with
+// ASCII field names (a non-ASCII escape becomes '?', which matches none of them).
+std::string json_key_name(std::string_view quoted) {
+  std::string name;
+  for (std::size_t i = 1; i < quoted.size(); ++i) {
+    char c = quoted[i];
+    if (c == '"') break;
+    if (c != '\\') {
+      name += c;
+      continue;
+    }
+    if (++i >= quoted.size()) break;
+    c = quoted[i];
+    if (c == 'u' && i + 4 < quoted.size()) {
+      int v = 0;
+      bool ok = true;
+      for (std::size_t k = 1; k <= 4; ++k) {
+        const int h = hex_value(quoted[i + k]);
+        ok = ok && h >= 0;
+        v = v * 16 + std::max(h, 0);
+      }
+      name += (ok && v < 0x80) ? static_cast<char>(v) : '?';
+      i += 4;
+    } else {
+      name += c;  // \" \\ \/ and the control escapes, none of which occur in a field name
+    }
+  }
+  return name;
+}
+
+// Index one past the JSON value starting at `i`. Containers are skipped to their matching
+// close (strings inside them respected); anything else runs to the next ',', '}' or ']'.
+// On cut input this is in.size(): the rest of the body goes with the secret.
+std::size_t skip_json_value(std::string_view in, std::size_t i) {
+  if (i >= in.size()) return i;
+  if (in[i] == '"') return skip_json_string(in, i);
+  if (in[i] == '{' || in[i] == '[') {
+    int depth = 0;
+    while (i < in.size()) {
+      const char c = in[i];
+      if (c == '"') {
+        i = skip_json_string(in, i);
+        continue;
+      }
+      if (c == '{' || c == '[') ++depth;
+      if ((c == '}' || c == ']') && --depth == 0) return i + 1;
+      ++i;
+    }
+    return i;
+  }
+  while (i < in.size() && in[i] != ',' && in[i] != '}' && in[i] != ']') ++i;
+  return i;
+}
+
+}  // namespace
+
+secret_fields::secret_fields(const std::vector<std::string>& extra)
+    : names_{"authtoken", "auth_token", "password", "secret", "api_key"} {
+  for (const auto& e : extra) names_.push_back(to_lower(e));
+}
+
+bool secret_fields::matches(std::string_view name) const {
+  auto listed = [&](std::string_view n) {
+    return std::any_of(names_.begin(), names_.end(), [&](const auto& s) { return iequals(s, n); });
+  };
+  if (listed(name)) return true;
+  // A nested form name ("user[password]") is a secret when its innermost part is.
+  if (!name.empty() && name.back() == ']') {
+    const auto open = name.rfind('[');
+    if (open != std::string_view::npos)
+      return listed(name.substr(open + 1, name.size() - open - 2));
+  }
+  return false;
+}
+
+bool is_secret_header(std::string_view lower_name, const std::vector<std::string>& extra) {
+  return std::find(default_secret_headers.begin(), default_secret_headers.end(), lower_name) !=
+             default_secret_headers.end() ||
+         std::any_of(extra.begin(), extra.end(),
+                     [&](const auto& e) { return iequals(e, lower_name); });
+}
+
+std::string header_value(std::string_view value, bool keep_scheme) {
+  if (keep_scheme) {
+    std::size_t b = 0;
+    while (b < value.size() && is_space(value[b])) ++b;
+    std::size_t e = b;
+    while (e < value.size() && !is_space(value[e])) ++e;
+    const std::string_view scheme = value.substr(b, e - b);
+    if (std::any_of(auth_schemes.begin(), auth_schemes.end(),
+                    [&](std::string_view s) { return iequals(s, scheme); })) {
+      std::string out(scheme);
+      out += ' ';
+      out += marker;
+      return out;
+    }
+  }
+  return std::string(marker);
+}
+
+std::string percent_decode(std::string_view s, bool plus_is_space) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c == '%' && i + 2 < s.size()) {
+      const int hi = hex_value(s[i + 1]);
+      const int lo = hex_value(s[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out += static_cast<char>(hi * 16 + lo);
+        i += 2;
+        continue;
+      }
+    }
+    out += (plus_is_space && c == '+') ? ' ' : c;
+  }
+  return out;
+}
+
+bool decoded_equals(std::string_view raw, std::string_view name) {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < raw.size(); ++i, ++n) {
+    char c = raw[i];
+    if (c == '+') {
+      c = ' ';
+    } else if (c == '%' && i + 2 < raw.size() && hex_value(raw[i + 1]) >= 0 &&
+               hex_value(raw[i + 2]) >= 0) {
+      c = static_cast<char>(hex_value(raw[i + 1]) * 16 + hex_value(raw[i + 2]));
+      i += 2;
+    }
+    if (n >= name.size() || name[n] != c) return false;
+  }
+  return n == name.size();
+}
+
+void append_form(std::string& out, std::string_view form, const secret_fields& secrets) {
+  out.reserve(out.size() + form.size());
+  std::size_t i = 0;
+  while (true) {
+    // ';' separates pairs too for some servers: treating it as one removes more, never less.
+    const std::size_t end = std::min(form.find('&', i), form.find(';', i));
+    const std::string_view pair = form.substr(i, end == std::string_view::npos ? end : end - i);
+    const std::size_t eq = pair.find('=');
+    const std::string_view raw_name = pair.substr(0, eq == std::string_view::npos ? 0 : eq);
+    const bool plain = raw_name.find_first_of("%+") == std::string_view::npos;
+    if (eq != std::string_view::npos &&
+        (plain ? secrets.matches(raw_name) : secrets.matches(percent_decode(raw_name, true)))) {
+      out.append(pair.substr(0, eq + 1));
+      out += marker;
+    } else {
+      out.append(pair);
+    }
+    if (end == std::string_view::npos) break;
+    out += form[end];
+    i = end + 1;
+  }
+}
+
+void append_json(std::string& out, std::string_view json, const secret_fields& secrets) {
+  out.reserve(out.size() + json.size());
+  std::size_t i = 0;
+  while (i < json.size()) {
+    const std::size_t next = json.find('"', i);
+    if (next == std::string_view::npos) {
+      out.append(json.substr(i));
+      break;
+    }
+    out.append(json.substr(i, next - i));
+    const std::size_t end = skip_json_string(json, next);
+    const std::string_view str = json.substr(next, end - next);
+    out.append(str);
+    i = end;
+    std::size_t k = end;
+    while (k < json.size() && is_space(json[k])) ++k;
+    if (k >= json.size() || json[k] != ':' || !secrets.matches(json_key_name(str))) continue;
+    // A member whose name is a secret: keep the colon, replace the whole value.
+    out.append(json.substr(end, k + 1 - end));
+    std::size_t v = k + 1;
+    while (v < json.size() && is_space(json[v])) ++v;
+    out.append(json.substr(k + 1, v - (k + 1)));
+    out += '"';
+    out += marker;
+    out += '"';
+    i = skip_json_value(json, v);
+  }
+}
+
+void append_xml(std::string& out, std::string_view xml, const secret_fields& secrets) {
+  out.reserve(out.size() + xml.size());
+  std::size_t i = 0;
+  while (i < xml.size()) {
+    const std::size_t lt = xml.find('<', i);
+    if (lt == std::string_view::npos || lt + 1 >= xml.size()) {
+      out.append(xml.substr(i));
+      break;
+    }
+    const char first = xml[lt + 1];
+    if (first == '/' || first == '!' || first == '?') {
+      out.append(xml.substr(i, lt + 1 - i));
+      i = lt + 1;
+      continue;
+    }
+    std::size_t name_end = lt + 1;
+    while (name_end < xml.size() && !is_space(xml[name_end]) && xml[name_end] != '>' &&
+           xml[name_end] != '/')
+      ++name_end;
+    const std::string_view qname = xml.substr(lt + 1, name_end - lt - 1);
+    const std::size_t gt = xml.find('>', name_end);
+    if (gt == std::string_view::npos) {
+      out.append(xml.substr(i));
+      break;
+    }
+    out.append(xml.substr(i, gt + 1 - i));
+    i = gt + 1;
+    const std::size_t colon = qname.rfind(':');
+    const std::string_view local =
+        colon == std::string_view::npos ? qname : qname.substr(colon + 1);
+    if (xml[gt - 1] == '/' || !secrets.matches(local)) continue;
+    // Everything up to this element's end tag goes (CDATA and child elements included).
+    std::size_t close = i;
+    while (true) {
+      close = xml.find("</", close);
+      if (close == std::string_view::npos) break;
+      const std::string_view rest = xml.substr(close + 2);
+      if (rest.size() >= qname.size() && iequals(rest.substr(0, qname.size()), qname) &&
+          (rest.size() == qname.size() || rest[qname.size()] == '>' ||
+           is_space(rest[qname.size()])))
+        break;
+      close += 2;
+    }
+    out += marker;
+    i = close == std::string_view::npos ? xml.size() : close;
+  }
+}
+
+}  // namespace sidecar::store::redact

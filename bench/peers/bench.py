@@ -367,7 +367,7 @@ def sidecar_counts(inst: Instance) -> dict:
                 continue
             m = re.match(r"(sidecar_records_(?:written|dropped|skipped)_total)(\{[^}]*\})?\s+(\S+)", line)
             if m:
-                out[m.group(1)] = out.get(m.group(1), 0) + float(m.group(3))
+                out[m.group(1)] = out.get(m.group(1), 0) + int(float(m.group(3)))
     except (OSError, ValueError):
         pass
     return out

@@ -63,7 +63,7 @@ def metrics(api: str) -> dict:
         for line in body.decode().splitlines():
             m = re.match(r"(sidecar_records_(?:written|dropped|skipped)_total)(\{[^}]*\})?\s+(\S+)", line)
             if m:
-                out[m.group(1)] = out.get(m.group(1), 0) + float(m.group(3))
+                out[m.group(1)] = out.get(m.group(1), 0) + int(float(m.group(3)))
     except (OSError, ValueError):
         pass
     return out

@@ -125,7 +125,7 @@ class sidecar_process {
   /// Every session_sid of the test account's traces (all pages, 1000 at a time).
   [[nodiscard]] std::vector<std::string> all_session_sids() const {
     std::vector<std::string> out;
-    static const std::regex session(R"("session_sid"\s*:\s*"([^"]*)")");
+    static const std::regex session(R"re("session_sid"\s*:\s*"([^"]*)")re");
     for (int page = 0;; ++page) {
       const std::string r = api_get("/2012-04-24/Accounts/" + std::string(account_sid) +
                                     "/Traces.json?PageSize=1000&Page=" + std::to_string(page));

@@ -1,31 +1,27 @@
-// Loading the configuration: the command line, the TOML file (or the embedded default), the
-// validation of every key, the local account of the embedded default, and the data
-// directory's lock. Every problem becomes one config_error line (see load.hpp).
+// Loading the configuration: the command line, the TOML file (or the embedded default) with
+// every key of every table validated, and the flags on top. Every problem becomes one
+// config_error line (see load.hpp). The data directory's files are data_dir.cpp's.
 #include "conf/load.hpp"
 
-#include <fcntl.h>
 #include <openssl/pem.h>
-#include <openssl/rand.h>
 #include <openssl/x509.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
+#include <array>
 #include <functional>
 #include <initializer_list>
-#include <set>
-#include <sstream>
 
-#include <toml++/toml.h>
-
+#include "conf/detail.hpp"
 #include "conf/values.hpp"
 #include "support/log.hpp"
 
 namespace sidecar::conf {
 namespace {
+
+using detail::fail;
+using detail::has_control;
+using detail::read_small_file;
+using detail::type_name;
 
 constexpr std::string_view embedded_source = "<embedded default>";
 constexpr std::string_view command_line_source = "command line";
@@ -33,69 +29,6 @@ constexpr std::size_t max_config_file_bytes = 1 << 20;
 constexpr std::size_t max_pem_file_bytes = 1 << 20;
 constexpr std::string_view local_account_name = "local-account.toml";
 constexpr std::uint64_t max_size = 1ull << 62;  // what parse_size accepts at most
-
-[[noreturn]] void fail(std::string_view source, std::string_view where, std::string_view problem) {
-  std::string line(source);
-  line += ": ";
-  if (!where.empty()) {
-    line += where;
-    line += ": ";
-  }
-  line += problem;
-  // One line whatever the inputs held (a file name with a newline, say).
-  for (char& c : line) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
-  }
-  throw config_error(line);
-}
-
-std::string errno_text(int err) { return std::strerror(err); }
-
-/// The whole of a small file, or the reason it cannot be read ("No such file or directory").
-/// Bounded: a file larger than `limit` is refused.
-std::optional<std::string> read_small_file(const std::filesystem::path& path, std::size_t limit,
-                                           std::string& why) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    why = "cannot read it: " + errno_text(errno);
-    return std::nullopt;
-  }
-  std::string out;
-  char buf[16384];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      why = "cannot read it: " + errno_text(errno);
-      ::close(fd);
-      return std::nullopt;
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-    if (out.size() > limit) {
-      why = "is larger than " + format_size(limit) + ", too large for this file";
-      ::close(fd);
-      return std::nullopt;
-    }
-  }
-  ::close(fd);
-  return out;
-}
-
-std::string_view type_name(toml::node_type t) {
-  switch (t) {
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a float";
-    case toml::node_type::boolean: return "a boolean";
-    case toml::node_type::date: return "a date";
-    case toml::node_type::time: return "a time";
-    case toml::node_type::date_time: return "a date-time";
-    default: return "nothing";
-  }
-}
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> row(b.size() + 1);
@@ -110,12 +43,6 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
     }
   }
   return row[b.size()];
-}
-
-bool has_control(std::string_view s) {
-  return std::any_of(s.begin(), s.end(), [](char c) {
-    return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
-  });
 }
 
 /// Reads the keys of one table, each checked for its type and range; any problem throws the
@@ -139,7 +66,8 @@ class table_reader {
     std::size_t best_distance = 0;
     for (std::string_view candidate : known) {
       const std::size_t d = edit_distance(first->str(), candidate);
-      const std::size_t allowed = std::min<std::size_t>(3, std::min(first->str().size(), candidate.size()) / 4);
+      const std::size_t allowed =
+          std::min<std::size_t>(3, std::min(first->str().size(), candidate.size()) / 4);
       if (d <= allowed && (best.empty() || d < best_distance)) {
         best = candidate;
         best_distance = d;
@@ -200,8 +128,10 @@ class table_reader {
     const toml::node* n = find(key);
     if (n == nullptr) return std::nullopt;
     if (n->is_integer()) {
-      fail_key(key, std::to_string(n->as_integer()->get()) +
-                        R"( is not a duration: give it a unit, as a string (e.g. "90s", "15m", "48h", "2d"))");
+      fail_key(
+          key,
+          std::to_string(n->as_integer()->get()) +
+              R"( is not a duration: give it a unit, as a string (e.g. "90s", "15m", "48h", "2d"))");
     }
     if (!n->is_string()) wrong_type(key, R"(a duration string like "90s")", *n);
     const std::string& s = n->as_string()->get();
@@ -401,14 +331,16 @@ void read_proxy(const toml::table* t, std::string_view source, proxy_config& p) 
     check_ca_file(r, *ca);
     p.upstream_ca = *ca;
   }
-  p.connect_timeout = r.dur("connect_timeout", milliseconds(1), hours(1)).value_or(p.connect_timeout);
+  p.connect_timeout =
+      r.dur("connect_timeout", milliseconds(1), hours(1)).value_or(p.connect_timeout);
   p.upstream_timeout =
       r.dur("upstream_timeout", milliseconds(1), hours(24)).value_or(p.upstream_timeout);
   p.idle_timeout = r.dur("idle_timeout", milliseconds(1), hours(24)).value_or(p.idle_timeout);
   p.header_timeout = r.dur("header_timeout", milliseconds(1), hours(1)).value_or(p.header_timeout);
   p.drain_timeout = r.dur("drain_timeout", milliseconds(0), hours(1)).value_or(p.drain_timeout);
-  p.max_connections = static_cast<std::size_t>(
-      r.integer("max_connections", 1, 1'000'000).value_or(static_cast<std::int64_t>(p.max_connections)));
+  p.max_connections =
+      static_cast<std::size_t>(r.integer("max_connections", 1, 1'000'000)
+                                   .value_or(static_cast<std::int64_t>(p.max_connections)));
   p.max_header_bytes = r.size("max_header_bytes", 256, 16 << 20).value_or(p.max_header_bytes);
   p.threads = static_cast<unsigned>(r.integer("threads", 0, 1024).value_or(p.threads));
 }
@@ -475,7 +407,8 @@ void read_log(const toml::table* t, std::string_view source, log::level& level) 
   r.only({"level"});
   if (const auto s = r.string("level")) {
     const auto l = log::parse_level(*s);
-    if (!l) r.fail_key("level", quote(*s) + R"( is not a level ("debug", "info", "warn" or "error"))");
+    if (!l)
+      r.fail_key("level", quote(*s) + R"( is not a level ("debug", "info", "warn" or "error"))");
     level = *l;
   }
 }
@@ -488,9 +421,11 @@ std::vector<std::pair<std::string, const toml::table*>> table_array(const toml::
   const toml::node* n = top.get(key);
   if (n == nullptr) return out;
   const std::string label = "[[" + std::string(key) + "]]";
+  if (n->is_array() && n->as_array()->empty()) return out;  // `route = []`: none
   if (!n->is_array_of_tables()) {
-    fail(source, label, "must be an array of tables (write each one as " + label + "), not " +
-                            std::string(n->is_table() ? "a single table" : type_name(n->type())));
+    fail(source, label,
+         "must be an array of tables (write each one as " + label + "), not " +
+             std::string(n->is_table() ? "a single table" : type_name(n->type())));
   }
   std::size_t i = 0;
   for (const toml::node& item : *n->as_array()) {
@@ -562,13 +497,17 @@ void read_accounts(const toml::table& top, std::string_view source, config& c) {
     c.accounts.push_back(std::move(a));
     labels.push_back(label);
   }
-  // Parents must exist and must not loop, so that "a sub-account of" is a tree.
+  // Parents must exist and must not loop, so that "a sub-account of" is a tree. Every parent
+  // is checked before any chain is walked: a walk must never meet a missing one.
+  for (std::size_t i = 0; i < c.accounts.size(); ++i) {
+    const account& a = c.accounts[i];
+    if (!a.parent.empty() && c.find_account(a.parent) == nullptr) {
+      fail(source, labels[i] + " parent", quote(a.parent) + " is not a configured account");
+    }
+  }
   for (std::size_t i = 0; i < c.accounts.size(); ++i) {
     const account& a = c.accounts[i];
     if (a.parent.empty()) continue;
-    if (c.find_account(a.parent) == nullptr) {
-      fail(source, labels[i] + " parent", quote(a.parent) + " is not a configured account");
-    }
     std::string chain = a.sid;
     const account* at = &a;
     for (std::size_t steps = 0; !at->parent.empty(); ++steps) {
@@ -586,8 +525,8 @@ void read_routes(const toml::table& top, std::string_view source, config& c) {
   std::vector<std::string> labels;
   for (const auto& [label, t] : tables) {
     const table_reader r(source, label, *t);
-    r.only({"prefix", "host", "upstream", "direction", "account", "preserve_host",
-            "capture_bodies"});
+    r.only(
+        {"prefix", "host", "upstream", "direction", "account", "preserve_host", "capture_bodies"});
     route rt;
     const auto prefix = r.string("prefix");
     if (!prefix) r.fail_key("prefix", "missing: every route needs a path prefix");
@@ -604,7 +543,8 @@ void read_routes(const toml::table& top, std::string_view source, config& c) {
       rt.host = *h.value;
     }
     const auto up = r.string("upstream");
-    if (!up) r.fail_key("upstream", R"(missing: every route needs one, e.g. "http://127.0.0.1:9000/")");
+    if (!up)
+      r.fail_key("upstream", R"(missing: every route needs one, e.g. "http://127.0.0.1:9000/")");
     const auto u = parse_upstream_url(*up);
     if (!u) r.fail_key("upstream", u.problem);
     rt.upstream = *u.value;
@@ -730,107 +670,6 @@ void check_combined(const cli_options& o, config& c) {
   if (c.cache.dir.empty()) c.cache.dir = c.store.path / "media";
 }
 
-std::string random_hex(std::size_t bytes) {
-  std::vector<unsigned char> raw(bytes);
-  if (RAND_bytes(raw.data(), static_cast<int>(raw.size())) != 1) {
-    throw config_error("cannot generate the local account: the system's random generator failed");
-  }
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : raw) {
-    out += hex[b >> 4];
-    out += hex[b & 0xf];
-  }
-  return out;
-}
-
-/// Creates the data directory (parents too) readable by its owner only; an existing one is
-/// kept as it is, with a warning when others may read it.
-void ensure_data_dir(const std::filesystem::path& dir) {
-  std::error_code ec;
-  const auto parent = dir.parent_path();
-  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    throw config_error("data directory " + quote(dir.string()) +
-                       ": cannot create it: " + errno_text(errno));
-  }
-  struct stat st{};
-  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    throw config_error("data directory " + quote(dir.string()) + ": is not a directory");
-  }
-  if ((st.st_mode & 077) != 0) {
-    log::warn("data directory is readable by others; chmod 700 it",
-              {{"path", dir.string()}});
-  }
-}
-
-/// The local account of the embedded default: read back from its file, or generated and
-/// written there (0600, atomically) on first start.
-account local_account(const std::filesystem::path& file) {
-  const std::string source = file.string();
-  std::string why;
-  struct stat st{};
-  std::optional<std::string> text;
-  if (::stat(file.c_str(), &st) == 0 || errno != ENOENT) {
-    text = read_small_file(file, 64 << 10, why);
-    if (!text) fail(source, "", why);
-  } else {
-    // First start: write a temporary file and link it into place. link() never replaces an
-    // existing file, so two first starts racing cannot both win: the loser reads the file.
-    const std::string content =
-        "# The local account of trace-sidecar's embedded default, generated on first start.\n"
-        "# Keep it secret: the token reads every trace of this account.\n"
-        "sid = \"AC" + random_hex(16) + "\"\n" + "auth_token = \"" + random_hex(16) + "\"\n";
-    const std::filesystem::path tmp =
-        file.string() + ".tmp." + std::to_string(::getpid());
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) fail(source, "", "cannot create it: " + errno_text(errno));
-    const bool written = ::write(fd, content.data(), content.size()) ==
-                             static_cast<ssize_t>(content.size()) &&
-                         ::fsync(fd) == 0;
-    const int write_errno = errno;
-    ::close(fd);
-    if (!written) {
-      ::unlink(tmp.c_str());
-      fail(source, "", "cannot write it: " + errno_text(write_errno));
-    }
-    const int linked = ::link(tmp.c_str(), file.c_str());
-    const int link_errno = errno;
-    ::unlink(tmp.c_str());
-    if (linked != 0 && link_errno != EEXIST) {
-      fail(source, "", "cannot create it: " + errno_text(link_errno));
-    }
-    text = read_small_file(file, 64 << 10, why);
-    if (!text) fail(source, "", why);
-  }
-  toml::table t;
-  try {
-    t = toml::parse(*text, source);
-  } catch (const toml::parse_error& e) {
-    fail(source + ":" + std::to_string(e.source().begin.line) + ":" +
-             std::to_string(e.source().begin.column),
-         "", e.description());
-  }
-  const table_reader r(source, "", t);
-  r.only({"sid", "auth_token"});
-  account a;
-  if (r.find("sid") == nullptr) r.fail_key("sid", "missing");
-  a.sid = read_account_sid(r, "sid");
-  const auto token = r.text("auth_token");
-  if (!token) r.fail_key("auth_token", "missing");
-  if (token->size() < 32 || token->find(' ') != std::string::npos) {
-    r.fail_key("auth_token", "must be at least 32 characters without spaces (128 random bits)");
-  }
-  a.auth_token = *token;
-  a.friendly_name = "local";
-  a.traces = true;
-  if (::stat(file.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
-    log::warn("the local account file is readable by others; chmod 600 it",
-              {{"path", source}});
-  }
-  return a;
-}
-
 /// The file's text (or "" for the embedded default) parsed, with the flags on top; no file
 /// system side effects. `traffic_default` tells whether the file defines neither routes nor
 /// accounts, so that the embedded default's route and local account apply.
@@ -840,14 +679,7 @@ std::shared_ptr<config> parse_with_flags(std::string_view toml_text, std::string
   c->source = std::string(source_name);
   c->proxy.listen = endpoint{boost::asio::ip::address_v4::loopback(), 8080};
   c->api.listen = endpoint{boost::asio::ip::address_v4::loopback(), 8081};
-  toml::table top;
-  try {
-    top = toml::parse(toml_text, source_name);
-  } catch (const toml::parse_error& e) {
-    fail(std::string(source_name) + ":" + std::to_string(e.source().begin.line) + ":" +
-             std::to_string(e.source().begin.column),
-         "", e.description());
-  }
+  const toml::table top = detail::parse_toml(toml_text, source_name);
   read_document(top, c->source, *c);
   traffic_default = c->routes.empty() && c->accounts.empty();
   apply_flags(flags, *c, !c->routes.empty());
@@ -859,9 +691,9 @@ std::shared_ptr<config> parse_with_flags(std::string_view toml_text, std::string
 /// recorded for the local account kept in the data directory (generated on first start).
 void add_local_account(config& c) {
   if (c.routes.empty()) c.routes.push_back(default_route());
-  ensure_data_dir(c.store.path);
+  detail::ensure_data_dir(c.store.path);
   c.local_account_file = c.store.path / local_account_name;
-  c.accounts.push_back(local_account(c.local_account_file));
+  c.accounts.push_back(detail::local_account(c.local_account_file));
   c.routes.front().account = c.accounts.front().sid;
 }
 
@@ -891,8 +723,8 @@ cli_options parse_command_line(int argc, const char* const* argv) {
     }
     const auto eq = arg.find('=');
     const std::string_view name = arg.substr(0, eq);
-    const auto* const f = std::find_if(flags.begin(), flags.end(),
-                                [&](const flag& x) { return x.name == name; });
+    const auto* const f =
+        std::find_if(flags.begin(), flags.end(), [&](const flag& x) { return x.name == name; });
     if (f == flags.end() || !arg.starts_with("--")) {
       fail(command_line_source, "",
            (arg.starts_with("-") ? "unknown option " : "unexpected argument ") + quote(arg) +
@@ -953,44 +785,6 @@ std::shared_ptr<const config> load(const cli_options& options) {
                             options, traffic_default);
   if (traffic_default) add_local_account(*c);
   return c;
-}
-
-data_dir_lock::data_dir_lock(const std::filesystem::path& dir) {
-  ensure_data_dir(dir);
-  const std::filesystem::path file = dir / "sidecar.lock";
-  fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd_ < 0) {
-    throw config_error("data directory " + quote(dir.string()) + ": cannot open " +
-                       quote(file.string()) + ": " + errno_text(errno));
-  }
-  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-    const int err = errno;
-    char buf[32] = {};
-    const ssize_t n = ::pread(fd_, buf, sizeof buf - 1, 0);
-    ::close(fd_);
-    fd_ = -1;
-    if (err != EWOULDBLOCK) {
-      throw config_error("data directory " + quote(dir.string()) + ": cannot lock " +
-                         quote(file.string()) + ": " + errno_text(err));
-    }
-    std::string pid = n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "";
-    while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
-    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) pid = "unknown";
-    throw config_error("data directory " + quote(dir.string()) +
-                       " is in use by another trace-sidecar (pid " + pid +
-                       "): run one sidecar per data directory");
-  }
-  // Ours now: leave our pid for the next one to name. The file stays (removing a lock file
-  // races with a process that has just opened it).
-  const std::string pid = std::to_string(::getpid()) + "\n";
-  if (::ftruncate(fd_, 0) != 0 ||
-      ::pwrite(fd_, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
-    log::warn("cannot write the pid into the lock file", {{"path", file.string()}});
-  }
-}
-
-data_dir_lock::~data_dir_lock() {
-  if (fd_ >= 0) ::close(fd_);
 }
 
 }  // namespace sidecar::conf

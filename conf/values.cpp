@@ -3,12 +3,11 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
-#include <limits>
-
 #include <boost/asio/ip/address.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
+#include <charconv>
+#include <limits>
 
 namespace sidecar::conf {
 namespace {
@@ -136,11 +135,21 @@ std::string quote(std::string_view text) {
     }
     const auto c = static_cast<unsigned char>(ch);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20 || c == 0x7f) {
           static constexpr char hex[] = "0123456789abcdef";
@@ -167,11 +176,8 @@ parsed<duration> parse_duration(std::string_view text) {
     std::string_view name;
     std::uint64_t ms;
   };
-  static constexpr std::array<unit_info, 5> units{{{"ms", 1},
-                                                   {"s", 1000},
-                                                   {"m", 60'000},
-                                                   {"h", 3'600'000},
-                                                   {"d", 86'400'000}}};
+  static constexpr std::array<unit_info, 5> units{
+      {{"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}, {"d", 86'400'000}}};
   const unit_info* found = nullptr;
   for (const auto& u : units) {
     if (u.name == unit) found = &u;
@@ -254,7 +260,8 @@ parsed<endpoint> parse_endpoint(std::string_view text) {
 
 parsed<upstream_url> parse_upstream_url(std::string_view text) {
   parsed<upstream_url> r;
-  const std::string hint = R"((use e.g. "http://127.0.0.1:9000/" or "https://app.example.com/base/"))";
+  const std::string hint =
+      R"((use e.g. "http://127.0.0.1:9000/" or "https://app.example.com/base/"))";
   auto fail = [&](std::string_view why) {
     r.problem = quote(text) + " " + std::string(why);
     return r;
@@ -265,8 +272,9 @@ parsed<upstream_url> parse_upstream_url(std::string_view text) {
   if (scheme != "http" && scheme != "https") return fail("is not an http or https URL");
   if (!u->has_authority() || u->encoded_host().empty()) return fail("has no host " + hint);
   if (u->has_userinfo()) {
-    return fail("carries credentials: they would be sent to every request's upstream and "
-                "cannot be redacted; remove the user:password@ part");
+    return fail(
+        "carries credentials: they would be sent to every request's upstream and "
+        "cannot be redacted; remove the user:password@ part");
   }
   if (u->has_query()) return fail("has a query string: an upstream is a base URL");
   if (u->has_fragment()) return fail("has a fragment: an upstream is a base URL");
@@ -426,7 +434,8 @@ std::string format_size(std::uint64_t bytes) {
   for (std::size_t i = 0; i < names.size(); ++i) {
     const int shift = 40 - 10 * static_cast<int>(i);
     const std::uint64_t unit = 1ull << shift;
-    if (bytes != 0 && bytes % unit == 0) return std::to_string(bytes >> shift) + std::string(names[i]);
+    if (bytes != 0 && bytes % unit == 0)
+      return std::to_string(bytes >> shift) + std::string(names[i]);
   }
   return std::to_string(bytes);
 }

@@ -5,21 +5,34 @@ namespace sidecar::store {
 
 std::string_view describe(exchange_error e) {
   switch (e) {
-    case exchange_error::none: return "";
-    case exchange_error::upstream_resolve_failed: return "upstream name resolution failed";
-    case exchange_error::upstream_connect_refused: return "upstream connect refused";
-    case exchange_error::upstream_connect_timeout: return "upstream connect timeout";
-    case exchange_error::upstream_unreachable: return "upstream unreachable";
-    case exchange_error::upstream_tls_failed: return "upstream TLS handshake failed";
+    case exchange_error::none:
+      return "";
+    case exchange_error::upstream_resolve_failed:
+      return "upstream name resolution failed";
+    case exchange_error::upstream_connect_refused:
+      return "upstream connect refused";
+    case exchange_error::upstream_connect_timeout:
+      return "upstream connect timeout";
+    case exchange_error::upstream_unreachable:
+      return "upstream unreachable";
+    case exchange_error::upstream_tls_failed:
+      return "upstream TLS handshake failed";
     case exchange_error::upstream_closed:
       return "upstream closed the connection without a response";
-    case exchange_error::upstream_response_timeout: return "upstream response timeout";
-    case exchange_error::upstream_bad_response: return "upstream sent a malformed response";
-    case exchange_error::upstream_reset_mid_body: return "upstream reset mid-body";
-    case exchange_error::upstream_idle_timeout: return "upstream stalled mid-body";
-    case exchange_error::client_closed: return "client closed the connection";
-    case exchange_error::client_timeout: return "client stalled mid-body";
-    case exchange_error::shutdown: return "sidecar shutting down";
+    case exchange_error::upstream_response_timeout:
+      return "upstream response timeout";
+    case exchange_error::upstream_bad_response:
+      return "upstream sent a malformed response";
+    case exchange_error::upstream_reset_mid_body:
+      return "upstream reset mid-body";
+    case exchange_error::upstream_idle_timeout:
+      return "upstream stalled mid-body";
+    case exchange_error::client_closed:
+      return "client closed the connection";
+    case exchange_error::client_timeout:
+      return "client stalled mid-body";
+    case exchange_error::shutdown:
+      return "sidecar shutting down";
   }
   return "unknown error";  // a value outside the enum: still a failure worth recording
 }

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <unordered_map>
 
 #include "store/redact.hpp"
 #include "store/text.hpp"
@@ -25,8 +26,8 @@ std::string to_lower(std::string_view s) {
 }
 
 bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [](char x, char y) { return lower(x) == lower(y); });
 }
 
 bool istarts_with(std::string_view s, std::string_view prefix) {
@@ -65,8 +66,8 @@ const std::string* find_header(const header_list& headers, std::string_view name
 struct url_parts {
   std::string_view scheme;                   // "http", "" for an origin-form target
   std::string_view userinfo_free_authority;  // "host:port", any user:password@ removed
-  std::string_view path;   // "/a/b"
-  std::string_view query;  // without '?'; empty when none
+  std::string_view path;                     // "/a/b"
+  std::string_view query;                    // without '?'; empty when none
   bool has_query = false;
 };
 
@@ -75,8 +76,8 @@ struct url_parts {
 url_parts split_url(std::string_view url) {
   url_parts p;
   std::string_view rest = url;
-  if (const auto sep = url.find("://"); sep != std::string_view::npos &&
-                                        url.find_first_of("/?#") > sep) {
+  if (const auto sep = url.find("://");
+      sep != std::string_view::npos && url.find_first_of("/?#") > sep) {
     p.scheme = url.substr(0, sep);
     rest = url.substr(sep + 3);
     const auto auth_end = std::min(rest.find_first_of("/?#"), rest.size());
@@ -145,9 +146,9 @@ std::string basic_user(const header_list& headers) {
 // --- bodies ------------------------------------------------------------------------------
 
 struct content_info {
-  std::string type;     // lower case "type/subtype", "" when none
-  std::string charset;  // lower case, unquoted, "" when none
-  bool encoded = false; // a Content-Encoding other than identity
+  std::string type;      // lower case "type/subtype", "" when none
+  std::string charset;   // lower case, unquoted, "" when none
+  bool encoded = false;  // a Content-Encoding other than identity
 };
 
 content_info content_of(const header_list& headers) {
@@ -161,10 +162,11 @@ content_info content_of(const header_list& headers) {
       const auto next = params.find(';');
       const std::string_view param = trim(params.substr(0, std::min(next, params.size())));
       params = next == std::string_view::npos ? ""sv : params.substr(next + 1);
-      if (const auto eq = param.find('='); eq != std::string_view::npos &&
-                                           iequals(trim(param.substr(0, eq)), "charset")) {
+      if (const auto eq = param.find('=');
+          eq != std::string_view::npos && iequals(trim(param.substr(0, eq)), "charset")) {
         std::string_view cs = trim(param.substr(eq + 1));
-        if (cs.size() >= 2 && cs.front() == '"' && cs.back() == '"') cs = cs.substr(1, cs.size() - 2);
+        if (cs.size() >= 2 && cs.front() == '"' && cs.back() == '"')
+          cs = cs.substr(1, cs.size() - 2);
         ci.charset = to_lower(cs);
       }
     }
@@ -247,10 +249,20 @@ recorded_body make_body(const captured_body& cb, const header_list& headers, boo
   std::string_view kept = head;
   if (!ci.encoded) {
     switch (structure_of(ci, head)) {
-      case structure::form: redact::append_form(redacted, head, secrets); kept = redacted; break;
-      case structure::json: redact::append_json(redacted, head, secrets); kept = redacted; break;
-      case structure::xml: redact::append_xml(redacted, head, secrets); kept = redacted; break;
-      case structure::none: break;
+      case structure::form:
+        redact::append_form(redacted, head, secrets);
+        kept = redacted;
+        break;
+      case structure::json:
+        redact::append_json(redacted, head, secrets);
+        kept = redacted;
+        break;
+      case structure::xml:
+        redact::append_xml(redacted, head, secrets);
+        kept = redacted;
+        break;
+      case structure::none:
+        break;
     }
   }
   if (text) {
@@ -267,17 +279,38 @@ recorded_body make_body(const captured_body& cb, const header_list& headers, boo
 header_list make_headers(const header_list& in, const std::vector<std::string>& redact_headers) {
   header_list out;
   out.reserve(in.size());
+  // Name -> index in `out`, once there are enough headers for a linear search to matter: a
+  // head of max_header_bytes can hold thousands of tiny fields.
+  constexpr std::size_t linear_limit = 32;
+  std::unordered_map<std::string_view, std::size_t> index;
   for (const auto& [name, value] : in) {
     std::string lname = to_lower(name);
     const bool secret = redact::is_secret_header(lname, redact_headers);
     const bool scheme = lname == "authorization" || lname == "proxy-authorization";
     std::string v = secret ? redact::header_value(value, scheme) : value;
-    const auto it = std::find_if(out.begin(), out.end(), [&](const auto& h) { return h.first == lname; });
-    if (it == out.end()) {
+    std::size_t at = out.size();
+    if (out.size() <= linear_limit) {
+      for (std::size_t k = 0; k < out.size(); ++k) {
+        if (out[k].first == lname) {
+          at = k;
+          break;
+        }
+      }
+    } else if (const auto it = index.find(lname); it != index.end()) {
+      at = it->second;
+    }
+    if (at == out.size()) {
       out.emplace_back(std::move(lname), std::move(v));
+      if (out.size() == linear_limit + 1) {
+        // Switching to the map: index everything so far. The names live in `out`, whose
+        // capacity was reserved above, so the views stay valid.
+        for (std::size_t k = 0; k < out.size(); ++k) index.emplace(out[k].first, k);
+      } else if (out.size() > linear_limit + 1) {
+        index.emplace(out.back().first, out.size() - 1);
+      }
     } else {
-      it->second += ", ";
-      it->second += v;
+      out[at].second += ", ";
+      out[at].second += v;
     }
   }
   return out;
@@ -319,9 +352,12 @@ std::string response_sid(const capture& c) {
 
 std::string_view default_phrase(int code) {
   switch (code) {
-    case 502: return "Bad Gateway";
-    case 504: return "Gateway Timeout";
-    default: return "";
+    case 502:
+      return "Bad Gateway";
+    case 504:
+      return "Gateway Timeout";
+    default:
+      return "";
   }
 }
 
@@ -330,28 +366,32 @@ std::string_view default_phrase(int code) {
 // shows 80 output bits; 128 sids show 10240.
 constexpr unsigned reseed_every = 128;
 
-void reseed(std::mt19937_64& rng) {
+std::mt19937_64 seeded_generator() {
   static thread_local std::random_device rd;
-  std::array<std::uint32_t, 8> seed{};
+  std::array<std::uint32_t, 8> seed{};  // 256 bits
   for (auto& s : seed) s = rd();
   std::seed_seq seq(seed.begin(), seed.end());
-  rng.seed(seq);
+  return std::mt19937_64(seq);
 }
+
+void reseed(std::mt19937_64& rng) { rng = seeded_generator(); }
 
 }  // namespace
 
 std::string_view to_string(skip_reason r) {
   switch (r) {
-    case skip_reason::no_account: return "no_account";
-    case skip_reason::unknown_account: return "unknown_account";
-    case skip_reason::traces_not_enabled: return "traces_not_enabled";
+    case skip_reason::no_account:
+      return "no_account";
+    case skip_reason::unknown_account:
+      return "unknown_account";
+    case skip_reason::traces_not_enabled:
+      return "traces_not_enabled";
   }
   return "unknown";
 }
 
-record_builder::record_builder(std::shared_ptr<const conf::config> cfg) : cfg_(std::move(cfg)) {
-  reseed(rng_);
-}
+record_builder::record_builder(std::shared_ptr<const conf::config> cfg)
+    : cfg_(std::move(cfg)), rng_(seeded_generator()) {}
 
 build_result record_builder::build(const capture& c) {
   const url_parts url = split_url(c.upstream_url);
@@ -397,9 +437,12 @@ build_result record_builder::build(const capture& c) {
   }
 
   trace_record& r = result.record.emplace();
-  r.created_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                     c.completed_at.time_since_epoch())
-                     .count();
+  // Clamped to what a sid's 12 hex digits hold, so that the sid and date_created always agree
+  // (the store places and expires a record by its sid's time).
+  r.created_ms = std::clamp<std::int64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(c.completed_at.time_since_epoch())
+          .count(),
+      0, (std::int64_t{1} << 48) - 1);
   static thread_local unsigned issued = 0;
   if (++issued % reseed_every == 0) reseed(rng_);
   r.sid = make_trace_sid(r.created_ms, rng_);
@@ -427,9 +470,9 @@ build_result record_builder::build(const capture& c) {
   }
 
   const bool ran_to_end = c.error == exchange_error::none;
-  r.completed = ran_to_end && !c.sidecar_answered &&
-                ((c.status_code >= 200 && c.status_code < 300) ||
-                 (c.status_code == 101 && c.upgraded));
+  r.completed =
+      ran_to_end && !c.sidecar_answered &&
+      ((c.status_code >= 200 && c.status_code < 300) || (c.status_code == 101 && c.upgraded));
   r.error = describe(c.error);
   if (r.error.empty() && c.sidecar_answered) r.error = "upstream failed";  // never a silent failure
 

@@ -12,8 +12,8 @@ namespace {
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [](char x, char y) { return lower(x) == lower(y); });
 }
 
 std::string to_lower(std::string_view s) {
@@ -34,9 +34,9 @@ int hex_value(char c) {
 // HTTP authentication schemes (the IANA registry and common private ones). Only these are
 // kept in front of "[REDACTED]": an unknown first word might itself be a credential.
 constexpr std::array<std::string_view, 18> auth_schemes = {
-    "basic",  "bearer", "digest", "negotiate", "ntlm",  "hoba",
-    "mutual", "scram-sha-1", "scram-sha-256", "vapid", "aws4-hmac-sha256", "oauth",
-    "token",  "apikey", "dpop", "gnap", "privatetoken", "concealed"};
+    "basic",       "bearer",        "digest",       "negotiate",        "ntlm",  "hoba",  "mutual",
+    "scram-sha-1", "scram-sha-256", "vapid",        "aws4-hmac-sha256", "oauth", "token", "apikey",
+    "dpop",        "gnap",          "privatetoken", "concealed"};
 
 constexpr std::array<std::string_view, 4> default_secret_headers = {
     "authorization", "proxy-authorization", "cookie", "set-cookie"};
@@ -122,7 +122,8 @@ bool secret_fields::matches(std::string_view name) const {
   // A nested form name ("user[password]") is a secret when its innermost part is.
   if (!name.empty() && name.back() == ']') {
     const auto open = name.rfind('[');
-    if (open != std::string_view::npos) return listed(name.substr(open + 1, name.size() - open - 2));
+    if (open != std::string_view::npos)
+      return listed(name.substr(open + 1, name.size() - open - 2));
   }
   return false;
 }
@@ -130,7 +131,8 @@ bool secret_fields::matches(std::string_view name) const {
 bool is_secret_header(std::string_view lower_name, const std::vector<std::string>& extra) {
   return std::find(default_secret_headers.begin(), default_secret_headers.end(), lower_name) !=
              default_secret_headers.end() ||
-         std::any_of(extra.begin(), extra.end(), [&](const auto& e) { return iequals(e, lower_name); });
+         std::any_of(extra.begin(), extra.end(),
+                     [&](const auto& e) { return iequals(e, lower_name); });
 }
 
 std::string header_value(std::string_view value, bool keep_scheme) {
@@ -266,7 +268,8 @@ void append_xml(std::string& out, std::string_view xml, const secret_fields& sec
     out.append(xml.substr(i, gt + 1 - i));
     i = gt + 1;
     const std::size_t colon = qname.rfind(':');
-    const std::string_view local = colon == std::string_view::npos ? qname : qname.substr(colon + 1);
+    const std::string_view local =
+        colon == std::string_view::npos ? qname : qname.substr(colon + 1);
     if (xml[gt - 1] == '/' || !secrets.matches(local)) continue;
     // Everything up to this element's end tag goes (CDATA and child elements included).
     std::size_t close = i;
@@ -275,7 +278,8 @@ void append_xml(std::string& out, std::string_view xml, const secret_fields& sec
       if (close == std::string_view::npos) break;
       const std::string_view rest = xml.substr(close + 2);
       if (rest.size() >= qname.size() && iequals(rest.substr(0, qname.size()), qname) &&
-          (rest.size() == qname.size() || rest[qname.size()] == '>' || is_space(rest[qname.size()])))
+          (rest.size() == qname.size() || rest[qname.size()] == '>' ||
+           is_space(rest[qname.size()])))
         break;
       close += 2;
     }

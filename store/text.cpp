@@ -133,13 +133,13 @@ void append_base64(std::string& out, std::string_view s) {
   const std::size_t encoded = 4 * ((s.size() + 2) / 3);
   out.resize(at + encoded + 1);  // EVP_EncodeBlock writes a terminating NUL
   // EVP_EncodeBlock takes an int length: feed it in slices that are a multiple of 3 bytes.
-  constexpr std::size_t slice = 3 * (1u << 20);
+  constexpr std::size_t slice = std::size_t{3} << 20;
   std::size_t written = 0;
   for (std::size_t off = 0; off < s.size(); off += slice) {
     const std::size_t n = std::min(slice, s.size() - off);
-    written += static_cast<std::size_t>(
-        EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data() + at + written),
-                        reinterpret_cast<const unsigned char*>(s.data() + off), static_cast<int>(n)));
+    written += static_cast<std::size_t>(EVP_EncodeBlock(
+        reinterpret_cast<unsigned char*>(out.data() + at + written),
+        reinterpret_cast<const unsigned char*>(s.data() + off), static_cast<int>(n)));
   }
   out.resize(at + written);
 }

@@ -23,11 +23,34 @@ struct store_health {
   std::string reason;  // why not ok ("disk full", "write error: ...")
 };
 
+/// How a trace_store runs (besides the configuration); tests inject a clock and hooks.
+struct trace_store_options {
+  /// Wall clock in ms since the epoch; tests inject one to move time. It drives both the
+  /// read-time expiry bound and the compaction filter.
+  std::function<std::int64_t()> now_ms;
+  /// How often the maintenance thread runs: disk quota, memtable flush, reclaim of expired
+  /// data, recovery from write errors.
+  std::chrono::milliseconds maintenance_interval = std::chrono::seconds(10);
+  /// Called on the writer thread before each batch is written (tests hold the writer with
+  /// it to fill the queue); empty in the product.
+  std::function<void()> before_write;
+  /// Bound of one group-commit batch (bytes of encoded keys and values).
+  std::size_t max_batch_bytes = 4u << 20;
+};
+
 class trace_store final : public capture_sink, public trace_reader {
  public:
-  struct options {
-    /// Wall clock in ms since the epoch; tests inject one to move time.
-    std::function<std::int64_t()> now_ms;
+  using options = trace_store_options;
+
+  /// Counts since open, for tests and tools (the same figures are on /metrics).
+  struct stats {
+    std::uint64_t written = 0;
+    std::uint64_t dropped_queue_full = 0;
+    std::uint64_t dropped_write_error = 0;
+    std::uint64_t dropped_invalid = 0;
+    std::uint64_t skipped = 0;  // captures whose account is not recorded
+    std::uint64_t queue_bytes = 0;
+    std::uint64_t quota_trims = 0;
   };
 
   /// Opens (or creates) the database under cfg->store.path and starts the writer thread.
@@ -41,6 +64,7 @@ class trace_store final : public capture_sink, public trace_reader {
   // capture_sink: never blocks; false when dropped (queue full), counted.
   bool submit(capture&& c) noexcept override;
   /// Queues a ready record (benchmarks, tests, tools); same queue and rules as submit().
+  /// A refused record is left as it was (a tool may retry it).
   bool submit(trace_record&& r) noexcept;
   /// Waits until everything submitted before this call is written (or dropped).
   void flush();
@@ -53,6 +77,10 @@ class trace_store final : public capture_sink, public trace_reader {
 
   /// Runs a full manual compaction (tests and tools: expired data is removed now).
   void compact();
+  /// Runs one maintenance pass now (disk quota, memtable flush, recovery); the maintenance
+  /// thread does this every options::maintenance_interval.
+  void maintain();
+  [[nodiscard]] stats get_stats() const;
   /// Bytes the database takes on disk.
   [[nodiscard]] std::uint64_t disk_bytes() const;
 

@@ -2,9 +2,9 @@
 // an account's sub-accounts.
 #include "conf/config.hpp"
 
-#include <set>
-
 #include <gtest/gtest.h>
+
+#include <set>
 
 #include "conf/load.hpp"
 

@@ -1,9 +1,8 @@
 // The data directory's lock: created owner-only, and one sidecar per data directory.
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include "conf/load.hpp"
 #include "temp_dir.hpp"
@@ -26,7 +25,7 @@ TEST(data_dir_lock, CreatesTheDirectoryForItsOwnerOnly) {
   const temp_dir tmp;
   const auto dir = tmp / "a" / "b" / "data";
   const data_dir_lock lock(dir);
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(::stat(dir.c_str(), &st), 0);
   EXPECT_TRUE(S_ISDIR(st.st_mode));
   EXPECT_EQ(st.st_mode & 0777, 0700u);

@@ -1,12 +1,12 @@
 // Loading from the file system: config files that are missing or unreadable, TLS files checked
 // with OpenSSL (openssl-made certificates), and the embedded default with its generated local
 // account.
+#include "conf/load.hpp"
+
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
-#include "conf/load.hpp"
 #include "conf/values.hpp"
 #include "temp_dir.hpp"
 
@@ -32,7 +32,7 @@ cli_options with_config(const std::filesystem::path& p) {
 }
 
 unsigned mode_of(const std::filesystem::path& p) {
-  struct stat st{};
+  struct stat st {};
   EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
   return st.st_mode & 0777;
 }
@@ -77,16 +77,19 @@ TEST(load_file, HugeFileIsRefusedNotRead) {
 TEST(load_file, ErrorsNameTheFileAsGiven) {
   const temp_dir dir;
   const auto p = dir.write("bad.toml", "[proxy]\nconnect_timeout = \"5 parsecs\"\n");
-  EXPECT_EQ(load_error(with_config(p)),
-            p.string() + R"(: [proxy] connect_timeout: "5 parsecs" is not a duration (use e.g. "90s", "15m", "48h", "2d"))");
+  EXPECT_EQ(
+      load_error(with_config(p)),
+      p.string() +
+          R"(: [proxy] connect_timeout: "5 parsecs" is not a duration (use e.g. "90s", "15m", "48h", "2d"))");
 }
 
 TEST(load_file, GoodFileLoadsWithTheFlagsOnTop) {
   const temp_dir dir;
-  const auto p = dir.write("good.toml", "[proxy]\nlisten = \"127.0.0.1:7000\"\n[store]\npath = \"" +
-                                            (dir / "data").string() +
-                                            "\"\n[[account]]\nsid = \"ACae6e420f425248d6a26948c17a9e2acf\"\n"
-                                            "auth_token = \"t\"\n");
+  const auto p =
+      dir.write("good.toml", "[proxy]\nlisten = \"127.0.0.1:7000\"\n[store]\npath = \"" +
+                                 (dir / "data").string() +
+                                 "\"\n[[account]]\nsid = \"ACae6e420f425248d6a26948c17a9e2acf\"\n"
+                                 "auth_token = \"t\"\n");
   cli_options o = with_config(p);
   o.proxy_listen = "127.0.0.1:0";
   const auto c = load(o);
@@ -118,9 +121,10 @@ TEST(load_file, FileWithoutRoutesOrAccountsRunsTheDefaultTrafficWithTheLocalAcco
 
 TEST(load_file, FileWithAccountsButNoRoutesGetsNoLocalAccount) {
   const temp_dir dir;
-  const auto p = dir.write("f.toml", "[store]\npath = \"" + (dir / "data").string() +
-                                         "\"\n[[account]]\nsid = \"ACae6e420f425248d6a26948c17a9e2acf\"\n"
-                                         "auth_token = \"t\"\n");
+  const auto p =
+      dir.write("f.toml", "[store]\npath = \"" + (dir / "data").string() +
+                              "\"\n[[account]]\nsid = \"ACae6e420f425248d6a26948c17a9e2acf\"\n"
+                              "auth_token = \"t\"\n");
   cli_options o = with_config(p);
   o.upstream = "http://app:9000/";
   const auto c = load(o);
@@ -136,11 +140,11 @@ class tls_files_test : public testing::Test {
   static void SetUpTestSuite() {
     dir_ = new temp_dir;
     for (const char* name : {"a", "b"}) {
-      const std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
-                              "-nodes -days 2 -subj /CN=localhost -keyout " +
-                              (*dir_ / (std::string(name) + "-key.pem")).string() + " -out " +
-                              (*dir_ / (std::string(name) + "-cert.pem")).string() +
-                              " >/dev/null 2>&1";
+      const std::string cmd =
+          "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+          "-nodes -days 2 -subj /CN=localhost -keyout " +
+          (*dir_ / (std::string(name) + "-key.pem")).string() + " -out " +
+          (*dir_ / (std::string(name) + "-cert.pem")).string() + " >/dev/null 2>&1";
       ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
     }
     const std::string encrypt = "openssl pkey -in " + (*dir_ / "a-key.pem").string() +
@@ -171,8 +175,8 @@ class tls_files_test : public testing::Test {
 temp_dir* tls_files_test::dir_ = nullptr;
 
 TEST_F(tls_files_test, MatchingCertificateAndKeyAreAccepted) {
-  const auto c = parse(tls("proxy", "a-cert.pem", "a-key.pem") + tls("api", "b-cert.pem", "b-key.pem"),
-                       "tls.toml");
+  const auto c = parse(
+      tls("proxy", "a-cert.pem", "a-key.pem") + tls("api", "b-cert.pem", "b-key.pem"), "tls.toml");
   ASSERT_TRUE(c->proxy.tls);
   EXPECT_EQ(c->proxy.tls->cert, path("a-cert.pem"));
   EXPECT_EQ(c->proxy.tls->key, path("a-key.pem"));
@@ -199,7 +203,8 @@ TEST_F(tls_files_test, FileWithoutACertificateIsRefused) {
 }
 
 TEST_F(tls_files_test, FileWithoutAKeyOrWithAPassPhraseIsRefused) {
-  const std::string no_key = " holds no PEM private key (or one with a pass phrase, which is not supported)";
+  const std::string no_key =
+      " holds no PEM private key (or one with a pass phrase, which is not supported)";
   EXPECT_EQ(error_of(tls("proxy", "a-cert.pem", "garbage.pem")),
             "tls.toml: [proxy] tls_key: \"" + path("garbage.pem") + "\"" + no_key);
   EXPECT_EQ(error_of(tls("proxy", "a-cert.pem", "a-key-encrypted.pem")),
@@ -214,8 +219,9 @@ TEST_F(tls_files_test, UnreadableFileIsRefused) {
 TEST_F(tls_files_test, UpstreamCaMustHoldACertificate) {
   const auto c = parse("[proxy]\nupstream_ca = \"" + path("a-cert.pem") + "\"\n", "tls.toml");
   EXPECT_EQ(c->proxy.upstream_ca, path("a-cert.pem"));
-  EXPECT_EQ(error_of("[proxy]\nupstream_ca = \"" + path("garbage.pem") + "\"\n"),
-            "tls.toml: [proxy] upstream_ca: \"" + path("garbage.pem") + "\" holds no PEM certificate");
+  EXPECT_EQ(
+      error_of("[proxy]\nupstream_ca = \"" + path("garbage.pem") + "\"\n"),
+      "tls.toml: [proxy] upstream_ca: \"" + path("garbage.pem") + "\" holds no PEM certificate");
 }
 
 // --- the embedded default ---
@@ -318,12 +324,14 @@ TEST(embedded_default, DamagedAccountFileIsAnErrorNamingTheKey) {
   std::filesystem::create_directory(dir / "d");
   const auto f = dir.write("d/local-account.toml", "sid = \"ACnope\"\nauth_token = \"x\"\n");
   EXPECT_EQ(load_error(default_in(dir / "d")),
-            f.string() + ": sid: \"ACnope\" is not an account SID (AC followed by 32 lower-case "
-                         "hex digits)");
+            f.string() +
+                ": sid: \"ACnope\" is not an account SID (AC followed by 32 lower-case "
+                "hex digits)");
   dir.write("d/local-account.toml",
             "sid = \"ACae6e420f425248d6a26948c17a9e2acf\"\nauth_token = \"short\"\n");
-  EXPECT_EQ(load_error(default_in(dir / "d")),
-            f.string() + ": auth_token: must be at least 32 characters without spaces (128 random bits)");
+  EXPECT_EQ(
+      load_error(default_in(dir / "d")),
+      f.string() + ": auth_token: must be at least 32 characters without spaces (128 random bits)");
   dir.write("d/local-account.toml",
             "sid = \"ACae6e420f425248d6a26948c17a9e2acf\"\nauth_token = \"" + std::string(32, 'x') +
                 "\"\nrole = \"administrator\"\n");
@@ -333,8 +341,9 @@ TEST(embedded_default, DamagedAccountFileIsAnErrorNamingTheKey) {
 TEST(embedded_default, HandWrittenAccountFileIsUsed) {
   const temp_dir dir;
   std::filesystem::create_directory(dir / "d");
-  dir.write("d/local-account.toml", "sid = \"ACae6e420f425248d6a26948c17a9e2acf\"\nauth_token = \"" +
-                                        std::string(40, 'k') + "\"\n");
+  dir.write("d/local-account.toml",
+            "sid = \"ACae6e420f425248d6a26948c17a9e2acf\"\nauth_token = \"" + std::string(40, 'k') +
+                "\"\n");
   const auto c = load(default_in(dir / "d"));
   EXPECT_EQ(c->accounts[0].sid, "ACae6e420f425248d6a26948c17a9e2acf");
   EXPECT_EQ(c->accounts[0].auth_token, std::string(40, 'k'));

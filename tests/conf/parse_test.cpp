@@ -29,7 +29,8 @@ std::string error_of(std::string_view text, const cli_options& flags = {}) {
 
 const std::string accounts = std::string(R"(
 [[account]]
-sid = ")") + std::string(acme) + R"("
+sid = ")") + std::string(acme) +
+                             R"("
 auth_token = "secret-token"
 )";
 
@@ -55,7 +56,8 @@ INSTANTIATE_TEST_SUITE_P(
     top_level, refused,
     testing::Values(
         bad_case{"foo = 1", "bad.toml: foo: unknown key"},
-        bad_case{"[prxy]\nlisten = \"127.0.0.1:1\"", "bad.toml: prxy: unknown key (did you mean proxy?)"},
+        bad_case{"[prxy]\nlisten = \"127.0.0.1:1\"",
+                 "bad.toml: prxy: unknown key (did you mean proxy?)"},
         bad_case{"[store]\n[extra]\nx = 1", "bad.toml: extra: unknown key"},
         bad_case{"proxy = 1", "bad.toml: [proxy]: must be a table, not an integer"},
         bad_case{"[route]\nprefix = \"/\"",
@@ -68,17 +70,20 @@ INSTANTIATE_TEST_SUITE_P(
 INSTANTIATE_TEST_SUITE_P(
     proxy, refused,
     testing::Values(
-        bad_case{"[proxy]\nlisten = 8080", "bad.toml: [proxy] listen: must be a string, not an integer"},
+        bad_case{"[proxy]\nlisten = 8080",
+                 "bad.toml: [proxy] listen: must be a string, not an integer"},
         bad_case{"[proxy]\nlisten = \"localhost:80\"",
                  "bad.toml: [proxy] listen: \"localhost:80\" is not a listen address: use an IP "
-                 "address, not a name " + listen_hint},
+                 "address, not a name " +
+                     listen_hint},
         bad_case{"[proxy]\nlisten = \"127.0.0.1\"",
                  "bad.toml: [proxy] listen: \"127.0.0.1\" is not a listen address " + listen_hint},
         bad_case{"[proxy]\nconect_timeout = \"5s\"",
                  "bad.toml: [proxy] conect_timeout: unknown key (did you mean connect_timeout?)"},
         bad_case{"[proxy]\n[proxy.deeper]\nx = 1", "bad.toml: [proxy] deeper: unknown key"},
-        bad_case{"[proxy]\nconnect_timeout = \"5 parsecs\"",
-                 "bad.toml: [proxy] connect_timeout: \"5 parsecs\" is not a duration " + duration_hint},
+        bad_case{
+            "[proxy]\nconnect_timeout = \"5 parsecs\"",
+            "bad.toml: [proxy] connect_timeout: \"5 parsecs\" is not a duration " + duration_hint},
         bad_case{"[proxy]\nconnect_timeout = 5",
                  "bad.toml: [proxy] connect_timeout: 5 is not a duration: give it a unit, as a "
                  "string (e.g. \"90s\", \"15m\", \"48h\", \"2d\")"},
@@ -110,7 +115,8 @@ INSTANTIATE_TEST_SUITE_P(
         bad_case{"[proxy]\nmax_header_bytes = 1.5",
                  "bad.toml: [proxy] max_header_bytes: must be a size (an integer or a string like "
                  "\"64KiB\"), not a float"},
-        bad_case{"[proxy]\nthreads = -1", "bad.toml: [proxy] threads: -1 is out of range (0 to 1024)"},
+        bad_case{"[proxy]\nthreads = -1",
+                 "bad.toml: [proxy] threads: -1 is out of range (0 to 1024)"},
         bad_case{"[proxy]\nallowed_clients = \"10.0.0.0/8\"",
                  "bad.toml: [proxy] allowed_clients: must be an array of strings, not a string"},
         bad_case{"[proxy]\nallowed_clients = [1]",
@@ -118,9 +124,10 @@ INSTANTIATE_TEST_SUITE_P(
         bad_case{"[proxy]\nallowed_clients = [\"10.0.0.0/8\", \"10.0.0.1/8\"]",
                  "bad.toml: [proxy] allowed_clients: \"10.0.0.1/8\" has host bits set after the "
                  "prefix length (the network is 10.0.0.0/8)"},
-        bad_case{"[proxy]\nforward_hosts = [\"http://a.com\"]",
-                 "bad.toml: [proxy] forward_hosts: \"http://a.com\" is not a host (use e.g. "
-                 "\"app.example.com\", \"*.example.org\", \"app.example.com:8443\", \"203.0.113.7\")"},
+        bad_case{
+            "[proxy]\nforward_hosts = [\"http://a.com\"]",
+            "bad.toml: [proxy] forward_hosts: \"http://a.com\" is not a host (use e.g. "
+            "\"app.example.com\", \"*.example.org\", \"app.example.com:8443\", \"203.0.113.7\")"},
         bad_case{"[proxy]\nforward_account = \"ACbad\"",
                  "bad.toml: [proxy] forward_account: \"ACbad\" is not an account SID (AC followed "
                  "by 32 lower-case hex digits)"},
@@ -189,7 +196,8 @@ INSTANTIATE_TEST_SUITE_P(
 INSTANTIATE_TEST_SUITE_P(
     cache_and_log, refused,
     testing::Values(
-        bad_case{"[cache]\nenabled = 1", "bad.toml: [cache] enabled: must be true or false, not an integer"},
+        bad_case{"[cache]\nenabled = 1",
+                 "bad.toml: [cache] enabled: must be true or false, not an integer"},
         bad_case{"[cache]\ndir = \"\"", "bad.toml: [cache] dir: must not be empty"},
         bad_case{"[cache]\nmax_bytes = 10",
                  "bad.toml: [cache] max_bytes: 10 is out of range (at least 1KiB)"},
@@ -197,10 +205,12 @@ INSTANTIATE_TEST_SUITE_P(
                  "bad.toml: [cache] max_object_bytes: 2GiB is more than max_bytes (1GiB)"},
         bad_case{"[cache]\nmax_object_bytes = 0",
                  "bad.toml: [cache] max_object_bytes: 0 is out of range (at least 1)"},
-        bad_case{"[cache]\nttl = \"0s\"", "bad.toml: [cache] ttl: \"0s\" is out of range (1s to 3650d)"},
-        bad_case{"[cache]\nextensions = [\"wav\"]",
-                 "bad.toml: [cache] extensions: \"wav\" is not a file extension (a dot and up to 15 "
-                 "letters or digits, e.g. \".wav\")"},
+        bad_case{"[cache]\nttl = \"0s\"",
+                 "bad.toml: [cache] ttl: \"0s\" is out of range (1s to 3650d)"},
+        bad_case{
+            "[cache]\nextensions = [\"wav\"]",
+            "bad.toml: [cache] extensions: \"wav\" is not a file extension (a dot and up to 15 "
+            "letters or digits, e.g. \".wav\")"},
         bad_case{"[cache]\nextension = [\".wav\"]",
                  "bad.toml: [cache] extension: unknown key (did you mean extensions?)"},
         bad_case{"[log]\nlevel = \"loud\"",
@@ -211,9 +221,7 @@ INSTANTIATE_TEST_SUITE_P(
                  "\"error\")"},
         bad_case{"[log]\nlvl = \"info\"", "bad.toml: [log] lvl: unknown key"}));
 
-std::string account_with(std::string_view lines) {
-  return "[[account]]\n" + std::string(lines);
-}
+std::string account_with(std::string_view lines) { return "[[account]]\n" + std::string(lines); }
 
 INSTANTIATE_TEST_SUITE_P(
     accounts, refused,
@@ -223,8 +231,9 @@ INSTANTIATE_TEST_SUITE_P(
         bad_case{account_with("sid = \"ACAE6E420F425248D6A26948C17A9E2ACF\"\nauth_token = \"t\""),
                  "bad.toml: [[account]] #1 sid: \"ACAE6E420F425248D6A26948C17A9E2ACF\" is not an "
                  "account SID (AC followed by 32 lower-case hex digits)"},
-        bad_case{account_with("sid = \"" + A + "\""),
-                 "bad.toml: [[account]] #1 auth_token: missing: set auth_token or auth_token_sha256"},
+        bad_case{
+            account_with("sid = \"" + A + "\""),
+            "bad.toml: [[account]] #1 auth_token: missing: set auth_token or auth_token_sha256"},
         bad_case{account_with("sid = \"" + A + "\"\nauth_token = \"t\"\nauth_token_sha256 = \"" +
                               std::string(64, 'a') + "\""),
                  "bad.toml: [[account]] #1 auth_token_sha256: set either auth_token or "
@@ -245,8 +254,9 @@ INSTANTIATE_TEST_SUITE_P(
                  "bad.toml: [[account]] #1 traces: must be true or false, not a string"},
         bad_case{account_with("sid = \"" + A + "\"\nauth_token = \"t\"\nfriendly_name = 5"),
                  "bad.toml: [[account]] #1 friendly_name: must be a string, not an integer"},
-        bad_case{account_with("sid = \"" + A + "\"\nauth_token = \"t\"\nfrendly_name = \"x\""),
-                 "bad.toml: [[account]] #1 frendly_name: unknown key (did you mean friendly_name?)"},
+        bad_case{
+            account_with("sid = \"" + A + "\"\nauth_token = \"t\"\nfrendly_name = \"x\""),
+            "bad.toml: [[account]] #1 frendly_name: unknown key (did you mean friendly_name?)"},
         bad_case{account_with("sid = \"" + A + "\"\nauth_token = \"t\"\nrole = \"admin\""),
                  "bad.toml: [[account]] #1 role: \"admin\" is not a role (the only one is "
                  "\"administrator\")"},
@@ -254,12 +264,14 @@ INSTANTIATE_TEST_SUITE_P(
                  "bad.toml: [[account]] #1 parent: \"" + B + "\" is not a configured account"},
         bad_case{account_with("sid = \"" + A + "\"\nauth_token = \"t\"\nparent = \"" + A + "\""),
                  "bad.toml: [[account]] #1 parent: makes a cycle: " + A + " -> " + A},
-        bad_case{account_with("sid = \"" + A + "\"\nauth_token = \"t\"\nparent = \"" + B + "\"\n") +
-                     account_with("sid = \"" + B + "\"\nauth_token = \"u\"\nparent = \"" + A + "\""),
-                 "bad.toml: [[account]] #1 parent: makes a cycle: " + A + " -> " + B + " -> " + A},
-        bad_case{account_with("sid = \"" + A + "\"\nauth_token = \"t\"\n") +
-                     account_with("sid = \"" + A + "\"\nauth_token = \"u\""),
-                 "bad.toml: [[account]] #2 sid: \"" + A + "\" is already the SID of [[account]] #1"}));
+        bad_case{
+            account_with("sid = \"" + A + "\"\nauth_token = \"t\"\nparent = \"" + B + "\"\n") +
+                account_with("sid = \"" + B + "\"\nauth_token = \"u\"\nparent = \"" + A + "\""),
+            "bad.toml: [[account]] #1 parent: makes a cycle: " + A + " -> " + B + " -> " + A},
+        bad_case{
+            account_with("sid = \"" + A + "\"\nauth_token = \"t\"\n") +
+                account_with("sid = \"" + A + "\"\nauth_token = \"u\""),
+            "bad.toml: [[account]] #2 sid: \"" + A + "\" is already the SID of [[account]] #1"}));
 
 std::string route_with(std::string_view lines) { return "[[route]]\n" + std::string(lines); }
 const std::string up = "upstream = \"http://127.0.0.1:9000/\"\n";
@@ -267,7 +279,8 @@ const std::string up = "upstream = \"http://127.0.0.1:9000/\"\n";
 INSTANTIATE_TEST_SUITE_P(
     routes, refused,
     testing::Values(
-        bad_case{route_with(up), "bad.toml: [[route]] #1 prefix: missing: every route needs a path prefix"},
+        bad_case{route_with(up),
+                 "bad.toml: [[route]] #1 prefix: missing: every route needs a path prefix"},
         bad_case{route_with("prefix = \"apps\"\n" + up),
                  "bad.toml: [[route]] #1 prefix: \"apps\" must start with \"/\""},
         bad_case{route_with("prefix = \"/a b\"\n" + up),
@@ -293,8 +306,9 @@ INSTANTIATE_TEST_SUITE_P(
                  "bad.toml: [[route]] #1 preserve_host: must be true or false, not a string"},
         bad_case{route_with("prefix = \"/\"\n" + up + "capture_body = false"),
                  "bad.toml: [[route]] #1 capture_body: unknown key (did you mean capture_bodies?)"},
-        bad_case{route_with("prefix = \"/x/\"\n" + up) + route_with("prefix = \"/y/\"\nupsteam = \"x\""),
-                 "bad.toml: [[route]] #2 upsteam: unknown key (did you mean upstream?)"},
+        bad_case{
+            route_with("prefix = \"/x/\"\n" + up) + route_with("prefix = \"/y/\"\nupsteam = \"x\""),
+            "bad.toml: [[route]] #2 upsteam: unknown key (did you mean upstream?)"},
         bad_case{route_with("prefix = \"/x/\"\n" + up) + route_with("prefix = \"/x/\"\n" + up),
                  "bad.toml: [[route]] #2 prefix: \"/x/\" is already the route of [[route]] #1"},
         bad_case{route_with("prefix = \"/x/\"\nhost = \"a.com\"\n" + up) +
@@ -308,6 +322,11 @@ TEST(parse, SyntaxErrorNamesFileLineAndColumnOnOneLine) {
   EXPECT_EQ(line.find('\n'), std::string::npos);
 }
 
+TEST(parse, OfSeveralUnknownKeysTheFirstInTheFileIsNamed) {
+  EXPECT_EQ(error_of("[proxy]\nzzz = 1\naaa = 2\n"), "bad.toml: [proxy] zzz: unknown key");
+  EXPECT_EQ(error_of("zzz = 1\n[aaa]\n"), "bad.toml: zzz: unknown key");
+}
+
 TEST(parse, DuplicateKeyIsASyntaxError) {
   const std::string line = error_of("[proxy]\nthreads = 1\nthreads = 2\n");
   EXPECT_EQ(line.rfind("bad.toml:3:", 0), 0u) << line;
@@ -315,7 +334,8 @@ TEST(parse, DuplicateKeyIsASyntaxError) {
 
 TEST(parse, ControlBytesInValuesStayEscapedOnOneLine) {
   const std::string line = error_of("[log]\nlevel = \"a\\nb\"\n");
-  EXPECT_EQ(line, R"(bad.toml: [log] level: "a\nb" is not a level ("debug", "info", "warn" or "error"))");
+  EXPECT_EQ(line,
+            R"(bad.toml: [log] level: "a\nb" is not a level ("debug", "info", "warn" or "error"))");
 }
 
 TEST(parse, EmptyFileIsTheDefaultsWithNoRoutes) {
@@ -498,6 +518,13 @@ TEST(parse, SizesAsPlainIntegersAndApiTlsOffLoopbackNeedsNoFlag) {
   EXPECT_EQ(c->api.listen.port, 9);
 }
 
+TEST(parse, EmptyArraysOfTablesAndInlineTablesAreFine) {
+  EXPECT_TRUE(parse("route = []\naccount = []\n", "x.toml")->routes.empty());
+  const auto c = parse(R"(route = [{prefix = "/", upstream = "http://h/"}])", "x.toml");
+  ASSERT_EQ(c->routes.size(), 1u);
+  EXPECT_EQ(c->routes[0].upstream.host, "h");
+}
+
 TEST(parse, SameRoutePrefixOnDifferentHostsIsFine) {
   const auto c = parse(route_with("prefix = \"/x/\"\nhost = \"a.com\"\n" + up) +
                            route_with("prefix = \"/x/\"\n" + up),
@@ -593,10 +620,9 @@ std::string command_line_error(std::vector<const char*> args) {
 }
 
 TEST(command_line, EveryFlagInBothForms) {
-  const std::vector<const char*> args{"trace-sidecar",   "--config",          "a.toml",
-                                      "--proxy-listen",  "127.0.0.1:1",       "--api-listen=[::1]:2",
-                                      "--data-dir=/d",   "--upstream",        "http://h/",
-                                      "--log-level=debug"};
+  const std::vector<const char*> args{
+      "trace-sidecar",        "--config",      "a.toml",     "--proxy-listen", "127.0.0.1:1",
+      "--api-listen=[::1]:2", "--data-dir=/d", "--upstream", "http://h/",      "--log-level=debug"};
   const cli_options o = parse_command_line(static_cast<int>(args.size()), args.data());
   EXPECT_EQ(o.config_file, "a.toml");
   EXPECT_EQ(o.proxy_listen, "127.0.0.1:1");

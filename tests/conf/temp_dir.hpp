@@ -24,7 +24,9 @@ class temp_dir {
   temp_dir& operator=(const temp_dir&) = delete;
 
   [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-  [[nodiscard]] std::filesystem::path operator/(std::string_view name) const { return path_ / name; }
+  [[nodiscard]] std::filesystem::path operator/(std::string_view name) const {
+    return path_ / name;
+  }
 
   /// Writes `content` to `name` under the directory and returns its path.
   std::filesystem::path write(std::string_view name, std::string_view content) const {

@@ -91,13 +91,15 @@ TEST(listen_syntax, AcceptsIpv4AndBracketedIpv6WithAPort) {
 }
 
 TEST(listen_syntax, RefusesNamesMissingPortsAndBadPorts) {
-  const std::string hint = R"( is not a listen address (use e.g. "127.0.0.1:8080" or "[::1]:8080"))";
+  const std::string hint =
+      R"( is not a listen address (use e.g. "127.0.0.1:8080" or "[::1]:8080"))";
   EXPECT_EQ(parse_endpoint("127.0.0.1").problem, "\"127.0.0.1\"" + hint);
   EXPECT_EQ(parse_endpoint("::1:8080").problem, "\"::1:8080\"" + hint);
   EXPECT_EQ(parse_endpoint("[127.0.0.1]:80").problem, "\"[127.0.0.1]:80\"" + hint);
   EXPECT_EQ(parse_endpoint(":8080").problem, "\":8080\"" + hint);
-  EXPECT_EQ(parse_endpoint("localhost:8080").problem,
-            R"("localhost:8080" is not a listen address: use an IP address, not a name (use e.g. "127.0.0.1:8080" or "[::1]:8080"))");
+  EXPECT_EQ(
+      parse_endpoint("localhost:8080").problem,
+      R"("localhost:8080" is not a listen address: use an IP address, not a name (use e.g. "127.0.0.1:8080" or "[::1]:8080"))");
   EXPECT_EQ(parse_endpoint("127.0.0.1:65536").problem,
             R"("127.0.0.1:65536" has a bad port (0 to 65535; 0 picks a free port))");
   EXPECT_FALSE(parse_endpoint("127.0.0.1:"));
@@ -127,19 +129,23 @@ TEST(upstream_syntax, SplitsSchemeHostPortAndBasePath) {
 
 TEST(upstream_syntax, RefusesOtherSchemesCredentialsQueriesAndBadPorts) {
   EXPECT_EQ(parse_upstream_url("ftp://h/").problem, R"("ftp://h/" is not an http or https URL)");
-  EXPECT_EQ(parse_upstream_url("127.0.0.1:9000").problem,
-            R"("127.0.0.1:9000" is not a URL (use e.g. "http://127.0.0.1:9000/" or "https://app.example.com/base/"))");
-  EXPECT_EQ(parse_upstream_url("not a url").problem,
-            R"("not a url" is not a URL (use e.g. "http://127.0.0.1:9000/" or "https://app.example.com/base/"))");
-  EXPECT_EQ(parse_upstream_url("http:///x").problem,
-            R"("http:///x" has no host (use e.g. "http://127.0.0.1:9000/" or "https://app.example.com/base/"))");
+  EXPECT_EQ(
+      parse_upstream_url("127.0.0.1:9000").problem,
+      R"("127.0.0.1:9000" is not a URL (use e.g. "http://127.0.0.1:9000/" or "https://app.example.com/base/"))");
+  EXPECT_EQ(
+      parse_upstream_url("not a url").problem,
+      R"("not a url" is not a URL (use e.g. "http://127.0.0.1:9000/" or "https://app.example.com/base/"))");
+  EXPECT_EQ(
+      parse_upstream_url("http:///x").problem,
+      R"("http:///x" has no host (use e.g. "http://127.0.0.1:9000/" or "https://app.example.com/base/"))");
   EXPECT_NE(parse_upstream_url("http://u:p@h/").problem.find("carries credentials"),
             std::string::npos);
   EXPECT_EQ(parse_upstream_url("http://h/?a=1").problem,
             R"("http://h/?a=1" has a query string: an upstream is a base URL)");
   EXPECT_EQ(parse_upstream_url("http://h/#x").problem,
             R"("http://h/#x" has a fragment: an upstream is a base URL)");
-  EXPECT_EQ(parse_upstream_url("http://h:0/").problem, R"("http://h:0/" has a bad port (1 to 65535))");
+  EXPECT_EQ(parse_upstream_url("http://h:0/").problem,
+            R"("http://h:0/" has a bad port (1 to 65535))");
   EXPECT_EQ(parse_upstream_url("http://h:70000/").problem,
             R"("http://h:70000/" has a bad port (1 to 65535))");
 }
@@ -168,13 +174,16 @@ TEST(cidr_syntax, Ipv4NetworksMatchIpv4MappedClients) {
 }
 
 TEST(cidr_syntax, RefusesHostBitsAndBadLengths) {
-  EXPECT_EQ(parse_cidr("10.0.0.1/8").problem,
-            R"("10.0.0.1/8" has host bits set after the prefix length (the network is 10.0.0.0/8))");
-  EXPECT_EQ(parse_cidr("10.0.0.0/33").problem, R"("10.0.0.0/33" has a bad prefix length (0 to 32))");
+  EXPECT_EQ(
+      parse_cidr("10.0.0.1/8").problem,
+      R"("10.0.0.1/8" has host bits set after the prefix length (the network is 10.0.0.0/8))");
+  EXPECT_EQ(parse_cidr("10.0.0.0/33").problem,
+            R"("10.0.0.0/33" has a bad prefix length (0 to 32))");
   EXPECT_EQ(parse_cidr("::/129").problem, R"("::/129" has a bad prefix length (0 to 128))");
   EXPECT_EQ(parse_cidr("10.0.0.0/").problem, R"("10.0.0.0/" has a bad prefix length (0 to 32))");
-  EXPECT_EQ(parse_cidr("example.com/8").problem,
-            R"("example.com/8" is not an address or CIDR (use e.g. "10.0.0.0/8", "127.0.0.1", "::1/128"))");
+  EXPECT_EQ(
+      parse_cidr("example.com/8").problem,
+      R"("example.com/8" is not an address or CIDR (use e.g. "10.0.0.0/8", "127.0.0.1", "::1/128"))");
 }
 
 TEST(forward_host_syntax, NamesWildcardsPortsAndAddresses) {
@@ -213,9 +222,9 @@ TEST(forward_host_syntax, NamesWildcardsPortsAndAddresses) {
 }
 
 TEST(forward_host_syntax, RefusesMalformedHosts) {
-  for (const char* bad : {"", "*", "*.", "a..b", "-a.com", "a-.com", "a.com:", "a.com:0",
-                          "a.com:99999", "http://a.com", "a.com/x", "*.10.0.0.1x y", "[a.com]",
-                          "a b.com", "*.*.a.com"}) {
+  for (const char* bad :
+       {"", "*", "*.", "a..b", "-a.com", "a-.com", "a.com:", "a.com:0", "a.com:99999",
+        "http://a.com", "a.com/x", "*.10.0.0.1x y", "[a.com]", "a b.com", "*.*.a.com"}) {
     EXPECT_FALSE(parse_forward_host(bad)) << bad;
   }
 }

@@ -4,6 +4,7 @@
 #include <fuzzer/FuzzedDataProvider.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -54,8 +55,12 @@ store::header_list headers(FuzzedDataProvider& in, bool* planted_secret, std::st
     std::string value = in.ConsumeRandomLengthString(64);
     typed += name + value;
     switch (in.ConsumeIntegralInRange<int>(0, 6)) {
-      case 0: name = "Content-Type"; break;
-      case 1: name = "Content-Encoding"; break;
+      case 0:
+        name = "Content-Type";
+        break;
+      case 1:
+        name = "Content-Encoding";
+        break;
       case 2:
         name = "Authorization";
         value = "Basic " + std::string(planted);
@@ -66,7 +71,8 @@ store::header_list headers(FuzzedDataProvider& in, bool* planted_secret, std::st
         value = std::string(planted);
         *planted_secret = true;
         break;
-      default: break;
+      default:
+        break;
     }
     h.emplace_back(std::move(name), std::move(value));
   }
@@ -104,18 +110,43 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   c.error = static_cast<store::exchange_error>(in.ConsumeIntegralInRange<int>(0, 14));
   c.request_body.head = in.ConsumeRandomLengthString(400);
   c.request_body.size = c.request_body.head.size() + in.ConsumeIntegralInRange<std::uint64_t>(0, 3);
+  const bool plant_query = in.ConsumeBool();
+  const bool plant_json = in.ConsumeBool();
+  const bool plant_form = in.ConsumeBool();
   c.response_body.head = in.ConsumeRemainingBytesAsString();
+  typed += c.method + c.upstream_url + c.reason + c.request_body.head + c.response_body.head;
+
+  // Secrets where the contract says they are redacted: a query parameter, and a member of a
+  // JSON body (first, so that no fuzzed bytes before it can turn it into a string's content).
+  if (plant_query) {
+    std::erase_if(c.upstream_url, [](char ch) { return ch == '?' || ch == '#'; });
+    c.upstream_url += "?password=" + std::string(planted);
+    planted_secret = true;
+  }
+  if (plant_json) {
+    c.response_headers.insert(c.response_headers.begin(), {"Content-Type", "application/json"});
+    c.response_body.head =
+        R"({"Password":")" + std::string(planted) + "\",\n" + c.response_body.head;
+    planted_secret = true;
+  }
   c.response_body.size = c.response_body.head.size();
+  if (plant_form) {
+    c.request_headers.insert(c.request_headers.begin(),
+                             {"Content-Type", "application/x-www-form-urlencoded"});
+    c.request_body.head = "AuthToken=" + std::string(planted) + "&" + c.request_body.head;
+    c.request_body.size += 11 + planted.size();
+    planted_secret = true;
+  }
 
   const store::build_result result = builder.build(c);
   if (!result.record) return 0;
   const store::trace_record& r = *result.record;
   const std::string doc = store::to_json(r);
   if (!valid_json(doc)) fail("record JSON does not parse", doc);
-  typed += c.method + c.upstream_url + c.reason + c.request_body.head + c.response_body.head;
-  if (planted_secret && typed.find(planted) == std::string::npos && doc.find(planted) != std::string::npos) fail("credential leaked", doc);
-  if (store::sid_time_ms(r.sid) !=
-      std::clamp<std::int64_t>(r.created_ms, 0, (std::int64_t{1} << 48) - 1))
+  if (planted_secret && typed.find(planted) == std::string::npos &&
+      doc.find(planted) != std::string::npos)
+    fail("credential leaked", doc);
+  if (store::sid_time_ms(r.sid) != r.created_ms)
     fail("sid does not carry the creation time", r.sid);
   for (const auto* b : {&r.request.body, &r.response.body}) {
     if (!b->base64 && !store::text::is_valid_utf8(b->body)) fail("text body is not UTF-8", b->body);

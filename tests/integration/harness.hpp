@@ -107,7 +107,8 @@ class process {
   /// deadline.
   bool pump(clock::time_point deadline) {
     if (out_open_ == false && err_open_ == false) return false;
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
     if (left.count() <= 0) return false;
     pollfd fds[2] = {{out_open_ ? out_fd_ : -1, POLLIN, 0}, {err_open_ ? err_fd_ : -1, POLLIN, 0}};
     const int n = ::poll(fds, 2, static_cast<int>(std::min<long>(left.count(), 100)));
@@ -158,7 +159,9 @@ class listener {
   /// The next connection, or -1 at the deadline.
   [[nodiscard]] int accept(clock::duration limit = default_wait) const {
     pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(limit).count())) != 1) {
+    if (::poll(&p, 1,
+               static_cast<int>(
+                   std::chrono::duration_cast<std::chrono::milliseconds>(limit).count())) != 1) {
       return -1;
     }
     return ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
@@ -213,8 +216,8 @@ inline bool read_until(int fd, std::string& into, std::string_view needle,
 
 /// One HTTP/1.1 request on a fresh connection with `Connection: close`; the whole response
 /// as received (empty when the connection failed).
-inline std::string http_exchange(std::uint16_t port, std::string_view method, std::string_view target,
-                                 std::string_view extra_headers = "") {
+inline std::string http_exchange(std::uint16_t port, std::string_view method,
+                                 std::string_view target, std::string_view extra_headers = "") {
   const int fd = connect_to(port);
   if (fd < 0) return {};
   std::string req = std::string(method) + " " + std::string(target) +
@@ -239,12 +242,14 @@ inline std::string body_of(std::string_view response) {
 }
 
 inline std::string base64(std::string_view in) {
-  static constexpr char table[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  static constexpr char table[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
   std::size_t i = 0;
   for (; i + 2 < in.size(); i += 3) {
     const unsigned v = static_cast<unsigned char>(in[i]) << 16 |
-                       static_cast<unsigned char>(in[i + 1]) << 8 | static_cast<unsigned char>(in[i + 2]);
+                       static_cast<unsigned char>(in[i + 1]) << 8 |
+                       static_cast<unsigned char>(in[i + 2]);
     out += table[v >> 18 & 63];
     out += table[v >> 12 & 63];
     out += table[v >> 6 & 63];
@@ -256,7 +261,8 @@ inline std::string base64(std::string_view in) {
     out += table[v >> 12 & 63];
     out += "==";
   } else if (i + 2 == in.size()) {
-    const unsigned v = static_cast<unsigned char>(in[i]) << 16 | static_cast<unsigned char>(in[i + 1]) << 8;
+    const unsigned v =
+        static_cast<unsigned char>(in[i]) << 16 | static_cast<unsigned char>(in[i + 1]) << 8;
     out += table[v >> 18 & 63];
     out += table[v >> 12 & 63];
     out += table[v >> 6 & 63];

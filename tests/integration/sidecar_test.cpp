@@ -2,11 +2,11 @@
 // embedded default and its local account, one sidecar per data directory, the README's tour
 // (a webhook through the proxy read back from the API), and SIGTERM with an exchange in
 // flight (it finishes, exit 0).
+#include <gtest/gtest.h>
+
 #include <future>
 #include <regex>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "tests/conf/temp_dir.hpp"
 #include "tests/integration/harness.hpp"
@@ -49,7 +49,8 @@ traces = true
 
 [[route]]
 prefix = "/"
-upstream = "http://127.0.0.1:)" + std::to_string(upstream_port) + R"(/"
+upstream = "http://127.0.0.1:)" + std::to_string(upstream_port) +
+                                       R"(/"
 account = "ACae6e420f425248d6a26948c17a9e2acf"
 )");
 }
@@ -73,7 +74,8 @@ TEST(sidecar_binary, MissingConfigFileAndUnknownFlagExitTwo) {
                                ": cannot read it: No such file or directory\n");
   process unknown(command({"--frobnicate"}));
   EXPECT_EQ(unknown.wait_exit(), 2);
-  EXPECT_EQ(unknown.err(), "trace-sidecar: command line: unknown option \"--frobnicate\" (see --help)\n");
+  EXPECT_EQ(unknown.err(),
+            "trace-sidecar: command line: unknown option \"--frobnicate\" (see --help)\n");
 }
 
 TEST(sidecar_binary, HelpAndVersionExitZero) {
@@ -180,8 +182,9 @@ TEST(sidecar_binary, WebhookThroughTheProxyIsReadBackFromTheApi) {
   EXPECT_NE(list.find("CA123"), std::string::npos) << list;
 
   // Without credentials: 401.
-  EXPECT_EQ(status_of(http_exchange(api, "GET", "/2012-04-24/Accounts/" + sid[1].str() + "/Traces")),
-            401);
+  EXPECT_EQ(
+      status_of(http_exchange(api, "GET", "/2012-04-24/Accounts/" + sid[1].str() + "/Traces")),
+      401);
   p.signal(SIGTERM);
   EXPECT_EQ(p.wait_exit(), 0) << p.err();
 }
@@ -218,8 +221,8 @@ TEST(sidecar_binary, SigtermLetsAnExchangeInFlightFinishAndExitsZero) {
   // The client runs on its own thread: its response completes only after the SIGTERM.
   std::string response;
   std::jthread client([&response, proxy = proxy_port] {
-    response = http_exchange(
-        proxy, "GET", "/slow?AccountSid=ACae6e420f425248d6a26948c17a9e2acf&CallSid=CAslow");
+    response = http_exchange(proxy, "GET",
+                             "/slow?AccountSid=ACae6e420f425248d6a26948c17a9e2acf&CallSid=CAslow");
   });
   ASSERT_EQ(request_arrived.get_future().wait_for(default_wait), std::future_status::ready);
 

@@ -53,17 +53,23 @@ TEST(json_string, ValidNonAsciiIsKeptAsUtf8) {
 }
 
 TEST(json_string, InvalidUtf8BecomesReplacementCharacter) {
-  EXPECT_EQ(encoded("a\xFF" "b"), "\"a\xEF\xBF\xBD" "b\"");
-  EXPECT_EQ(encoded("\xC0\xAF"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");  // overlong '/'
+  EXPECT_EQ(encoded("a\xFF"
+                    "b"),
+            "\"a\xEF\xBF\xBD"
+            "b\"");
+  EXPECT_EQ(encoded("\xC0\xAF"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");                  // overlong '/'
   EXPECT_EQ(encoded("\xED\xA0\x80"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");  // surrogate
-  EXPECT_EQ(encoded("\xF4\x90\x80\x80"),  // above U+10FFFF
+  EXPECT_EQ(encoded("\xF4\x90\x80\x80"),                                           // above U+10FFFF
             "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");
 }
 
 TEST(json_string, TruncatedSequenceIsOneReplacementCharacter) {
   // The maximal subpart E2 82 of a cut euro sign stands for one U+FFFD.
   EXPECT_EQ(encoded("x\xE2\x82"), "\"x\xEF\xBF\xBD\"");
-  EXPECT_EQ(encoded("\xF0\x9F\x93" "a"), "\"\xEF\xBF\xBD" "a\"");
+  EXPECT_EQ(encoded("\xF0\x9F\x93"
+                    "a"),
+            "\"\xEF\xBF\xBD"
+            "a\"");
 }
 
 TEST(json_string, LineAndParagraphSeparatorsAreEscaped) {

@@ -140,8 +140,8 @@ TEST_F(record_builder_test, UnknownRouteAccountIsSkipped) {
 // --- account attribution: api -------------------------------------------------------------
 
 TEST_F(record_builder_test, ApiAccountFromPathWithJsonSuffixRemoved) {
-  capture c = simple_capture("http://p/restcomm/2012-04-24/Accounts/" + std::string(other) + ".json",
-                             direction::api);
+  capture c = simple_capture(
+      "http://p/restcomm/2012-04-24/Accounts/" + std::string(other) + ".json", direction::api);
   EXPECT_EQ(record(c).account_sid, other);
 }
 
@@ -152,8 +152,8 @@ TEST_F(record_builder_test, ApiAccountFromPathSegmentBeforeSubresource) {
 }
 
 TEST_F(record_builder_test, ApiAccountFromPathWithXmlSuffixRemoved) {
-  capture c = simple_capture("http://p/2012-04-24/Accounts/" + std::string(other) + ".xml",
-                             direction::api);
+  capture c =
+      simple_capture("http://p/2012-04-24/Accounts/" + std::string(other) + ".xml", direction::api);
   EXPECT_EQ(record(c).account_sid, other);
 }
 
@@ -178,7 +178,8 @@ TEST_F(record_builder_test, ApiAccountFallsBackToTheRoute) {
 
 TEST_F(record_builder_test, ApiBasicUserThatIsNotAnAccountSidFallsBackToTheRoute) {
   capture c = simple_capture("http://p/restcomm/2012-04-24/Organizations.json", direction::api);
-  c.request_headers = {{"Authorization", "Basic YWRtaW5AZXhhbXBsZS5jb206cHc="}};  // admin@example.com:pw
+  c.request_headers = {
+      {"Authorization", "Basic YWRtaW5AZXhhbXBsZS5jb206cHc="}};  // admin@example.com:pw
   c.route_account = other;
   EXPECT_EQ(record(c).account_sid, other);
 }
@@ -217,7 +218,8 @@ TEST_F(record_builder_test, WebhookCallSidInBodyBeatsMessageSidInQuery) {
 }
 
 TEST_F(record_builder_test, WebhookMessageSidBeatsSmsSid) {
-  capture c = simple_capture("http://h/x?SmsSid=SM2&MessageSid=SM1&AccountSid=" + std::string(acme));
+  capture c =
+      simple_capture("http://h/x?SmsSid=SM2&MessageSid=SM1&AccountSid=" + std::string(acme));
   EXPECT_EQ(record(c).session_sid, "SM1");
 }
 
@@ -242,9 +244,9 @@ TEST_F(record_builder_test, ApiSessionFromSmsMessagesPathSegment) {
 }
 
 TEST_F(record_builder_test, ApiSessionFromMessagesPathSegment) {
-  capture c = simple_capture("http://p/2012-04-24/Accounts/" + std::string(acme) +
-                                 "/Messages/MM123/Media?x=1",
-                             direction::api);
+  capture c = simple_capture(
+      "http://p/2012-04-24/Accounts/" + std::string(acme) + "/Messages/MM123/Media?x=1",
+      direction::api);
   EXPECT_EQ(record(c).session_sid, "MM123");
 }
 
@@ -275,8 +277,8 @@ TEST_F(record_builder_test, ApiInvalidOrCutJsonResponseGivesNoSession) {
 }
 
 TEST_F(record_builder_test, ApiPathSessionBeatsResponseSid) {
-  capture c = simple_capture("http://p/2012-04-24/Accounts/" + std::string(acme) + "/Calls/CA1.json",
-                             direction::api);
+  capture c = simple_capture(
+      "http://p/2012-04-24/Accounts/" + std::string(acme) + "/Calls/CA1.json", direction::api);
   c.response_headers = {{"Content-Type", "application/json"}};
   c.response_body = {R"({"sid":"CA2"})", 13};
   EXPECT_EQ(record(c).session_sid, "CA1");
@@ -355,6 +357,14 @@ TEST_F(record_builder_test, CreationTimeIsCompletionTimeAndTheSidCarriesIt) {
   EXPECT_EQ(r.direction, direction::webhook);
 }
 
+TEST_F(record_builder_test, ClockBeforeTheEpochStillGivesAgreeingSidAndDate) {
+  capture c = simple_capture("http://h/x?AccountSid=" + std::string(acme));
+  c.completed_at = std::chrono::system_clock::time_point(std::chrono::milliseconds(-5000));
+  const auto r = record(c);
+  EXPECT_EQ(r.created_ms, 0);
+  EXPECT_EQ(sid_time_ms(r.sid), 0);
+}
+
 TEST_F(record_builder_test, EveryRecordGetsItsOwnSid) {
   record_builder b(cfg_);
   capture c = simple_capture("http://h/x?AccountSid=" + std::string(acme));
@@ -406,6 +416,21 @@ TEST_F(record_builder_test, HeaderNamesAreLowerCasedAndRepeatsJoinedInFirstSeenO
   const auto r = record(c);
   EXPECT_EQ(r.request.headers, (header_list{{"x-b", "1, 2, 3"}, {"accept", "text/xml"}}));
   EXPECT_EQ(r.response.headers, (header_list{{"content-length", "0"}, {"vary", "a, b"}}));
+}
+
+TEST_F(record_builder_test, ThousandsOfHeadersAreJoinedInFirstSeenOrder) {
+  capture c = simple_capture("http://h/x?AccountSid=" + std::string(acme));
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < 3000; ++i) {
+      c.request_headers.emplace_back("X-H" + std::to_string(i), std::to_string(round));
+    }
+  }
+  c.request_headers.emplace_back("Cookie", "c");
+  const auto r = record(c);
+  ASSERT_EQ(r.request.headers.size(), 3001u);
+  EXPECT_EQ(r.request.headers[0], (std::pair<std::string, std::string>{"x-h0", "0, 1"}));
+  EXPECT_EQ(r.request.headers[2999], (std::pair<std::string, std::string>{"x-h2999", "0, 1"}));
+  EXPECT_EQ(r.request.headers[3000].second, "[REDACTED]");
 }
 
 TEST_F(record_builder_test, AuthorizationKeepsItsSchemeOnly) {
@@ -524,7 +549,9 @@ TEST_F(record_body_test, InvalidUtf8InTextBecomesReplacementCharacters) {
 
 TEST_F(record_body_test, MultibyteCharacterCutByTheLimitIsDroppedWhole) {
   cfg_->store.body_limit = 5;
-  const auto b = response({{"Content-Type", "text/plain"}}, "ab\xF0\x9F\x93\x9E" "cd");  // ab📞cd
+  const auto b = response({{"Content-Type", "text/plain"}},
+                          "ab\xF0\x9F\x93\x9E"
+                          "cd");  // ab📞cd
   EXPECT_EQ(b.body, "ab");
   EXPECT_TRUE(b.truncated);
   EXPECT_EQ(b.size, 8u);
@@ -550,10 +577,10 @@ TEST_F(record_body_test, UntypedInvalidUtf8IsBase64) {
 }
 
 TEST_F(record_body_test, TextTypesOfTheContractAreText) {
-  for (const char* type : {"text/html", "application/json", "application/xml", "text/xml",
-                           "application/problem+json", "application/atom+xml",
-                           "application/x-www-form-urlencoded", "application/javascript",
-                           "TEXT/PLAIN", "text/plain; charset=\"UTF-8\"", "text/plain;charset=us-ascii"}) {
+  for (const char* type :
+       {"text/html", "application/json", "application/xml", "text/xml", "application/problem+json",
+        "application/atom+xml", "application/x-www-form-urlencoded", "application/javascript",
+        "TEXT/PLAIN", "text/plain; charset=\"UTF-8\"", "text/plain;charset=us-ascii"}) {
     EXPECT_FALSE(response({{"Content-Type", type}}, "a=b").base64) << type;
   }
 }
@@ -593,11 +620,26 @@ TEST_F(record_body_test, CompressedJsonIsNotKeptSinceItCannotBeRedacted) {
 }
 
 TEST_F(record_body_test, Utf16FormIsNotKeptSinceItCannotBeRedacted) {
-  const auto b = response(
-      {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-16le"}},
-      std::string("p\0=\0", 4));
+  const auto b = response({{"Content-Type", "application/x-www-form-urlencoded; charset=utf-16le"}},
+                          std::string("p\0=\0", 4));
   EXPECT_EQ(b.body, "");
   EXPECT_TRUE(b.truncated);
+}
+
+TEST_F(record_body_test, CompressedXmlIsKeptAsBase64) {
+  const auto b = response({{"Content-Type", "application/xml"}, {"Content-Encoding", "gzip"}},
+                          std::string("\x1f\x8b\x08", 3));
+  EXPECT_EQ(b.body, "H4sI");
+  EXPECT_TRUE(b.base64);
+  EXPECT_FALSE(b.truncated);
+}
+
+TEST_F(record_body_test, EncodingListWithAnythingButIdentityIsEncoded) {
+  EXPECT_TRUE(
+      response({{"Content-Type", "text/plain"}, {"Content-Encoding", "identity, gzip"}}, "x")
+          .base64);
+  EXPECT_FALSE(
+      response({{"Content-Type", "text/plain"}, {"Content-Encoding", " Identity "}}, "x").base64);
 }
 
 TEST_F(record_builder_test, CaptureBodiesOffKeepsOnlyTheSizes) {
@@ -622,8 +664,9 @@ TEST_F(record_builder_test, CaptureBodiesOffWithEmptyBodiesMarksNothing) {
 
 TEST_F(record_builder_test, UtfEightFormBodyOfTheSmsFixtureIsKeptAsSent) {
   const auto r = record(capture_from("sms-incoming.http", direction::webhook));
-  EXPECT_EQ(r.request.body.body, read_fixture("sms-incoming.http").substr(
-                                     read_fixture("sms-incoming.http").find("\r\n\r\n") + 4));
+  EXPECT_EQ(r.request.body.body,
+            read_fixture("sms-incoming.http")
+                .substr(read_fixture("sms-incoming.http").find("\r\n\r\n") + 4));
   EXPECT_FALSE(r.request.body.base64);
 }
 
@@ -643,8 +686,8 @@ TEST_F(record_body_test, JsonSecretsAreRedactedAtAnyDepthAndTheJsonStaysValid) {
 
 TEST_F(record_body_test, JsonSecretCutByTheLimitLeavesNothingOfIt) {
   cfg_->store.body_limit = 24;
-  const auto b = response({{"Content-Type", "application/json"}},
-                          R"({"a":1,"password":"abcdefghijkl"})");
+  const auto b =
+      response({{"Content-Type", "application/json"}}, R"({"a":1,"password":"abcdefghijkl"})");
   EXPECT_EQ(b.body, R"({"a":1,"password":"[REDACTED]")");
   EXPECT_TRUE(b.truncated);
 }
@@ -707,6 +750,44 @@ TEST_F(record_builder_test, NoSecretSurvivesAnywhereInTheJson) {
   const std::string json = to_json(record(c));
   EXPECT_EQ(json.find("SECRET"), std::string::npos) << json;
   EXPECT_EQ(json.find("QUNhZTZl"), std::string::npos);  // the Basic credentials
+}
+
+}  // namespace
+}  // namespace sidecar::store
+
+namespace sidecar::store {
+namespace {
+
+using namespace sidecar::store::testing;
+
+// The whole record of Restcomm's RCML POST, byte for byte (only the random sid is pinned).
+TEST(record_golden, RcmlPostWebhookRecord) {
+  record_builder b(make_config());
+  auto r = *b.build(capture_from("voice-rcml-request.http", conf::direction::webhook)).record;
+  EXPECT_EQ(sid_time_ms(r.sid), 1798419723456);
+  r.sid = "TR01a2b3c4d5e60123456789abcdef0123";
+  const std::string expected =
+      R"({"sid":"TR01a2b3c4d5e60123456789abcdef0123","api_version":"2012-04-24",)"
+      R"("account_sid":"ACae6e420f425248d6a26948c17a9e2acf","account_friendly_name":"Acme",)"
+      R"("org_sid":"ORfe81fe8a3d5f4d5391e901db0bf5755d","org_name":"acme.example.com",)"
+      R"("date_created":"Mon, 28 Dec 2026 01:02:03 +0000",)"
+      R"("date_created_ms":"Mon, 28 Dec 2026 01:02:03.456 +0000",)"
+      R"("session_sid":"IDbb44ef8c2ebf4d4599d0378a2a8a2ea8-CAd9e08ede8b604e739ba7d0bd477fdf49",)"
+      R"("uri":"/2012-04-24/Accounts/ACae6e420f425248d6a26948c17a9e2acf/Traces/TR01a2b3c4d5e60123456789abcdef0123",)"
+      R"("status":"completed","direction":"webhook","latency_ms":12,)"
+      R"("request":{"path":"/voice","url":"http://127.0.0.1:9000/voice","method":"POST",)"
+      R"x("headers":{"host":"sidecar.local:8080","user-agent":"Apache-HttpClient/4.5.13 (Java/11.0.16)",)x"
+      R"("accept":"application/xml, text/xml",)"
+      R"("content-type":"application/x-www-form-urlencoded; charset=UTF-8","content-length":"344"},)"
+      R"("body":"CallSid=IDbb44ef8c2ebf4d4599d0378a2a8a2ea8-CAd9e08ede8b604e739ba7d0bd477fdf49)"
+      R"(&InstanceId=IDbb44ef8c2ebf4d4599d0378a2a8a2ea8&AccountSid=ACae6e420f425248d6a26948c17a9e2acf)"
+      R"(&From=%2B15551234567&To=%2B15557654321&CallStatus=ringing&ApiVersion=2012-04-24)"
+      R"(&Direction=inbound&CallerName=null&ForwardedFrom=null)"
+      R"(&CallTimestamp=2026-11-28T01%3A02%3A03.456Z"},)"
+      R"("response":{"status":{"code":"200","phrase":"OK",)"
+      R"("headers":{"content-type":"application/xml","content-length":"43"},)"
+      R"("body":"<Response><Say>hello world</Say></Response>"}}})";
+  EXPECT_EQ(to_json(r), expected);
 }
 
 }  // namespace

@@ -17,7 +17,7 @@
 namespace sidecar::store::testing {
 
 inline constexpr std::string_view acme = "ACae6e420f425248d6a26948c17a9e2acf";
-inline constexpr std::string_view other = "AC00000000000000000000000000000001";    // traced
+inline constexpr std::string_view other = "AC00000000000000000000000000000001";     // traced
 inline constexpr std::string_view untraced = "AC00000000000000000000000000000002";  // traces=false
 inline constexpr std::string_view stranger = "AC0000000000000000000000000000ffff";  // not in config
 inline constexpr std::string_view call_sid =

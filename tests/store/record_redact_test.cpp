@@ -1,11 +1,11 @@
 // The redaction scanners on their own: headers, forms, JSON (including cut and hostile input,
 // and a property test over generated documents) and XML.
-#include "store/redact.hpp"
-
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
 #include <random>
+
+#include "store/redact.hpp"
 
 namespace sidecar::store {
 namespace {
@@ -40,7 +40,8 @@ TEST(redact_fields, DefaultsAndExtrasMatchInAnyCase) {
 
 TEST(redact_headers, DefaultsAndConfiguredOnes) {
   const std::vector<std::string> extra{"x-api-key"};
-  for (const char* h : {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"}) {
+  for (const char* h :
+       {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"}) {
     EXPECT_TRUE(redact::is_secret_header(h, extra)) << h;
   }
   EXPECT_FALSE(redact::is_secret_header("accept", extra));
@@ -106,10 +107,18 @@ TEST(redact_json, InvalidJsonNeverLetsTheSecretThrough) {
 void gen(std::mt19937& rng, std::string& out, int depth) {
   static const char* keys[] = {"a", "sid", "password", "AuthToken", "x y", "pin", "n\\u0041me"};
   switch (depth > 3 ? rng() % 4 : rng() % 6) {
-    case 0: out += std::to_string(static_cast<int>(rng() % 2000) - 1000); break;
-    case 1: out += "\"s\\\"t:r,}]\""; break;
-    case 2: out += (rng() % 2) ? "true" : "null"; break;
-    case 3: out += "-1.5e+3"; break;
+    case 0:
+      out += std::to_string(static_cast<int>(rng() % 2000) - 1000);
+      break;
+    case 1:
+      out += "\"s\\\"t:r,}]\"";
+      break;
+    case 2:
+      out += (rng() % 2) ? "true" : "null";
+      break;
+    case 3:
+      out += "-1.5e+3";
+      break;
     case 4: {
       out += '[';
       for (unsigned i = 0, n = rng() % 4; i < n; ++i) {

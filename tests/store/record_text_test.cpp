@@ -1,7 +1,7 @@
 // The byte-level text helpers: UTF-8 validation (whole and cut), repair, and base64.
-#include "store/text.hpp"
-
 #include <gtest/gtest.h>
+
+#include "store/text.hpp"
 
 namespace sidecar::store {
 namespace {
@@ -13,9 +13,9 @@ TEST(utf8, ValidTextIsValid) {
 }
 
 TEST(utf8, IllFormedSequencesAreInvalid) {
-  for (const char* bad : {"\x80", "\xC0\x80", "\xC1\xBF", "\xE0\x80\x80", "\xED\xA0\x80",
-                          "\xF0\x80\x80\x80", "\xF4\x90\x80\x80", "\xF5\x80\x80\x80", "\xFF",
-                          "\xC3", "a\xE2\x82"}) {
+  for (const char* bad :
+       {"\x80", "\xC0\x80", "\xC1\xBF", "\xE0\x80\x80", "\xED\xA0\x80", "\xF0\x80\x80\x80",
+        "\xF4\x90\x80\x80", "\xF5\x80\x80\x80", "\xFF", "\xC3", "a\xE2\x82"}) {
     EXPECT_FALSE(text::is_valid_utf8(bad)) << bad;
   }
 }
@@ -25,21 +25,29 @@ TEST(utf8, APrefixMayEndInTheMiddleOfACharacter) {
   EXPECT_TRUE(text::is_valid_utf8_prefix("x\xF0\x9F\x93"));
   EXPECT_TRUE(text::is_valid_utf8_prefix("x\xE2\x82"));
   EXPECT_FALSE(text::is_valid_utf8_prefix("x\xFF"));
-  EXPECT_FALSE(text::is_valid_utf8_prefix("x\xC3" "a"));
+  EXPECT_FALSE(
+      text::is_valid_utf8_prefix("x\xC3"
+                                 "a"));
   EXPECT_FALSE(text::is_valid_utf8_prefix("x\xE0\x80"));  // overlong even before its end
   EXPECT_FALSE(text::is_valid_utf8_prefix("\x80"));
 }
 
 TEST(utf8, RepairReplacesEachMaximalSubpart) {
   std::string out;
-  text::append_utf8(out, "a\xE2\x82" "b\xFF\xFE" "c\xC3\xA9");
-  EXPECT_EQ(out, "a\xEF\xBF\xBD" "b\xEF\xBF\xBD\xEF\xBF\xBD" "c\xC3\xA9");
+  text::append_utf8(out,
+                    "a\xE2\x82"
+                    "b\xFF\xFE"
+                    "c\xC3\xA9");
+  EXPECT_EQ(out,
+            "a\xEF\xBF\xBD"
+            "b\xEF\xBF\xBD\xEF\xBF\xBD"
+            "c\xC3\xA9");
 }
 
 TEST(base64, EncodesWithPadding) {
   const std::pair<std::string_view, std::string_view> cases[] = {
-      {"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"}, {"foobar", "Zm9vYmFy"},
-      {std::string_view("\0\xff\xfe", 3), "AP/+"}};
+      {"", ""},        {"f", "Zg=="},          {"fo", "Zm8="},
+      {"foo", "Zm9v"}, {"foobar", "Zm9vYmFy"}, {std::string_view("\0\xff\xfe", 3), "AP/+"}};
   for (const auto& [in, want] : cases) {
     std::string out = "x";
     text::append_base64(out, in);

@@ -25,7 +25,8 @@ trace_record example_record() {
   r.direction = conf::direction::webhook;
   r.latency_ms = 564;
   r.request.path = "/cpaasAppPath?AccountSid=ACae6e420f425248d6a26948c17a9e2acf";
-  r.request.url = "http://127.0.0.1:9000/cpaasAppPath?AccountSid=ACae6e420f425248d6a26948c17a9e2acf";
+  r.request.url =
+      "http://127.0.0.1:9000/cpaasAppPath?AccountSid=ACae6e420f425248d6a26948c17a9e2acf";
   r.request.method = "GET";
   r.request.headers = {{"accept", "application/xml"}};
   r.response.code = "200";
@@ -69,7 +70,7 @@ TEST(trace_sid, MalformedSidsCarryNoTime) {
   EXPECT_FALSE(sid_time_ms(""));
   EXPECT_FALSE(sid_time_ms("TR018f3a2b4c5d0d2c6e0b5a1f4c3e9b8"));    // 31 hex
   EXPECT_FALSE(sid_time_ms("TR018f3a2b4c5d0d2c6e0b5a1f4c3e9b8a0"));  // 33 hex
-  EXPECT_FALSE(sid_time_ms("TR018F3A2B4C5D0D2C6E0B5A1F4C3E9B8A"));  // upper case
+  EXPECT_FALSE(sid_time_ms("TR018F3A2B4C5D0D2C6E0B5A1F4C3E9B8A"));   // upper case
   EXPECT_FALSE(sid_time_ms("CA018f3a2b4c5d0d2c6e0b5a1f4c3e9b8a"));
   EXPECT_FALSE(sid_time_ms("TR018f3a2b4c5d0d2c6e0b5a1f4c3e9b8g"));
   EXPECT_EQ(sid_time_ms("TR018f3a2b4c5d0d2c6e0b5a1f4c3e9b8a"), 0x018f3a2b4c5d);
@@ -130,11 +131,15 @@ TEST(trace_json, BodyExtensionsSitBesideTheirBodyOnlyWhenTheyApply) {
   r.response.body.truncated = true;
   r.response.body.size = 102401;
   const std::string json = to_json(r);
-  EXPECT_NE(json.find(R"("body":"AAEC","body_encoding":"base64","body_truncated":true,"body_size":70000})"),
-            std::string::npos)
+  EXPECT_NE(
+      json.find(
+          R"("body":"AAEC","body_encoding":"base64","body_truncated":true,"body_size":70000})"),
+      std::string::npos)
       << json;
-  EXPECT_NE(json.find(R"("body":"<Response><Say>hello world</Say></Response>","body_truncated":true,"body_size":102401})"),
-            std::string::npos)
+  EXPECT_NE(
+      json.find(
+          R"("body":"<Response><Say>hello world</Say></Response>","body_truncated":true,"body_size":102401})"),
+      std::string::npos)
       << json;
   const std::string plain = to_json(example_record());
   EXPECT_EQ(plain.find("body_encoding"), std::string::npos);

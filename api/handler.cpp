@@ -1,0 +1,184 @@
+// Deciding the API's answers: routing, auth, tenancy, filters and the list query.
+#include "api/handler.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <exception>
+
+#include "api/routing.hpp"
+#include "store/json.hpp"
+
+namespace sidecar::api {
+namespace {
+
+// Pages beyond this cannot exist (it would take more records than any store holds); refusing
+// them early also keeps page * page_size far from overflowing anywhere.
+constexpr std::uint64_t max_page = 1'000'000'000'000ULL;
+
+answer query_failed(store::query_status s) {
+  if (s == store::query_status::timed_out) {
+    return handler::error(503, "The query took longer than the configured query_timeout; "
+                               "narrow it with filters (DateCreated, SessionSid, ...) or a "
+                               "smaller PageSize");
+  }
+  return handler::error(503, "The trace store could not answer the query");
+}
+
+}  // namespace
+
+std::string_view record_sid(std::string_view json) {
+  // The encoder writes sid first: {"sid":"TR..."; tolerate whitespace around ':' anyway.
+  const auto key = json.find("\"sid\"");
+  if (key == std::string_view::npos) return {};
+  std::size_t i = key + 5;
+  while (i < json.size() && (json[i] == ' ' || json[i] == ':' || json[i] == '\n')) ++i;
+  if (i >= json.size() || json[i] != '"') return {};
+  const auto close = json.find('"', i + 1);
+  if (close == std::string_view::npos) return {};
+  return json.substr(i + 1, close - i - 1);
+}
+
+bool is_trace_sid(std::string_view s) {
+  if (s.size() != 34 || s[0] != 'T' || s[1] != 'R') return false;
+  return std::all_of(s.begin() + 2, s.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+  });
+}
+
+handler::handler(std::shared_ptr<const conf::config> cfg, store::trace_reader& reader,
+                 std::function<store::store_health()> health, metrics::registry& metrics)
+    : cfg_(std::move(cfg)),
+      reader_(reader),
+      health_(std::move(health)),
+      metrics_(metrics),
+      auth_(*cfg_) {}
+
+answer handler::error(unsigned status, std::string_view message) {
+  answer a;
+  a.status = status;
+  store::json::writer w(a.body);
+  w.begin_object();
+  w.key("message").value(message);
+  w.key("status").value(static_cast<std::int64_t>(status));
+  w.end_object();
+  return a;
+}
+
+decision handler::decide(const request_view& req) const {
+  const target_match m = match_target(req.target);
+  if (m.kind == resource::not_found) return error(404, "No such resource on the Traces API");
+  const bool head = req.method == "HEAD";
+  if (req.method != "GET" && !head) {
+    answer a = error(405, "Only GET and HEAD are supported");
+    a.allow = true;
+    return a;
+  }
+  if (m.kind == resource::healthz) {
+    const store::store_health h = health_ ? health_() : store::store_health{};
+    if (!h.ok) return error(503, h.reason.empty() ? "the trace store is failing" : h.reason);
+    return error(200, "serving");
+  }
+  if (m.kind == resource::metrics) {
+    answer a;
+    a.body = metrics_.render();
+    a.content_type = "text/plain; version=0.0.4";
+    return a;
+  }
+  try {
+    return decide_traces(req, head);
+  } catch (const std::exception&) {
+    // A store or allocation failure must not take the API thread down.
+    return error(500, "Internal error while answering the request");
+  }
+}
+
+decision handler::decide_traces(const request_view& req, bool head) const {
+  const target_match m = match_target(req.target);
+  const conf::config& cfg = *cfg_;
+
+  const auto creds = parse_basic_auth(req.authorization);
+  const conf::account* caller = creds ? auth_.check(*creds) : nullptr;
+  if (caller == nullptr) {
+    answer a = error(401, req.authorization.empty()
+                              ? "Authentication required: HTTP Basic with the account SID and "
+                                "its auth token"
+                              : "Wrong or malformed credentials: HTTP Basic with the account "
+                                "SID and its auth token");
+    a.challenge = true;
+    return a;
+  }
+
+  const std::string path_sid(m.account_sid);
+  if (!cfg.may_read(*caller, path_sid)) {
+    return error(403, "Account " + caller->sid + " may not read the traces of account " +
+                          path_sid);
+  }
+  const conf::account* target = cfg.find_account(path_sid);
+  if (target == nullptr) return error(404, "Account " + path_sid + " was not found");
+  if (!target->traces) {
+    return error(403, "Traces are not activated for account " + path_sid);
+  }
+  const std::vector<std::string> scope = cfg.subtree(path_sid);
+
+  if (m.kind == resource::item) {
+    const std::string not_found = "Trace " + std::string(m.trace_sid) + " was not found";
+    if (!is_trace_sid(m.trace_sid)) return error(404, not_found);
+    auto stored = reader_.get(m.trace_sid);
+    if (!stored || std::find(scope.begin(), scope.end(), stored->account_sid) == scope.end()) {
+      return error(404, not_found);
+    }
+    answer a;
+    a.body = std::move(stored->json);
+    return a;
+  }
+
+  list_params_result parsed = parse_list_params(m.query);
+  if (!parsed.params) return error(400, parsed.error);
+  list_params& lp = *parsed.params;
+  if (lp.filter.account_sid && !cfg.may_read(*caller, *lp.filter.account_sid)) {
+    return error(403, "AccountSid: account " + caller->sid + " may not read the traces of " +
+                          "account " + *lp.filter.account_sid);
+  }
+  const auto beyond = [&lp](std::uint64_t num_pages) {
+    return error(400, "Page " + std::to_string(lp.page) + " is beyond the last page (" +
+                          std::to_string(num_pages) + ") for PageSize " +
+                          std::to_string(lp.page_size));
+  };
+  if (lp.page > max_page) return beyond(0);
+
+  store::list_query q;
+  q.accounts = scope;
+  q.filter = lp.filter;
+  q.page = lp.page;
+  q.page_size = lp.page_size;
+  q.after_sid = lp.after_sid;
+  q.deadline = std::chrono::steady_clock::now() + cfg.api.query_timeout;
+
+  store::list_result r = reader_.list(q);
+  if (r.status != store::query_status::ok || !r.records) return query_failed(r.status);
+  const page_result pr = compute_page(r.total, lp.page, lp.page_size);
+  if (!pr.valid) return beyond(pr.numbers.num_pages);
+
+  list_plan plan{pr.numbers, page_uris(m.path, lp.filters, lp.page_size), {}, true, nullptr};
+  if (head) return plan;
+  if (pr.numbers.has_next()) {
+    // next_page_uri (before the records in the answer) needs the page's last sid: walk the
+    // page once, keeping only that, then query again to stream it. Memory stays one record.
+    // A short page means a cursor reached the end of the list while newer records made the
+    // total grow: there is no next page then, or a walk would start over from the newest.
+    std::string json;
+    std::uint32_t count = 0;
+    while (r.records->next(json)) {
+      plan.last_sid = record_sid(json);
+      ++count;
+    }
+    plan.more = count == lp.page_size;
+    if (r.records->status() != store::query_status::ok) return query_failed(r.records->status());
+    r = reader_.list(q);
+    if (r.status != store::query_status::ok || !r.records) return query_failed(r.status);
+  }
+  plan.records = std::move(r.records);
+  return plan;
+}
+
+}  // namespace sidecar::api

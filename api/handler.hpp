@@ -1,0 +1,74 @@
+// What the API answers to one request, decided without I/O: a complete answer, or a plan for
+// a streamed Traces list (contract section 5). The server only writes what this decides.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "api/auth.hpp"
+#include "api/paging.hpp"
+#include "conf/config.hpp"
+#include "store/trace_query.hpp"
+#include "store/trace_store.hpp"
+#include "support/metrics.hpp"
+
+namespace sidecar::api {
+
+/// A complete answer with its body.
+struct answer {
+  unsigned status = 200;
+  std::string body;
+  std::string_view content_type = "application/json";
+  bool challenge = false;  // WWW-Authenticate: Basic realm="Restcomm realm"
+  bool allow = false;      // Allow: GET, HEAD
+};
+
+/// A list answer (200) to stream: the head's numbers and URIs, then the records.
+struct list_plan {
+  page_numbers numbers;
+  page_uris uris;
+  std::string last_sid;  // for next_page_uri's AfterSid
+  bool more = true;      // false: the page is short, there is nothing after it
+  std::unique_ptr<store::record_stream> records;  // null for HEAD
+};
+
+using decision = std::variant<answer, list_plan>;
+
+/// The request as the handler needs it.
+struct request_view {
+  std::string_view method;  // "GET", "HEAD", ...
+  std::string_view target;
+  std::string_view authorization;  // empty when absent
+};
+
+/// Decides answers; shared by the API threads (every member is read-only or thread-safe).
+class handler {
+ public:
+  handler(std::shared_ptr<const conf::config> cfg, store::trace_reader& reader,
+          std::function<store::store_health()> health, metrics::registry& metrics);
+
+  [[nodiscard]] decision decide(const request_view& req) const;
+
+  /// {"message": ..., "status": N}
+  [[nodiscard]] static answer error(unsigned status, std::string_view message);
+
+ private:
+  [[nodiscard]] decision decide_traces(const request_view& req, bool head) const;
+
+  std::shared_ptr<const conf::config> cfg_;
+  store::trace_reader& reader_;
+  std::function<store::store_health()> health_;
+  metrics::registry& metrics_;
+  authenticator auth_;
+};
+
+/// The sid of a record's JSON (its first field); empty when it cannot be found.
+[[nodiscard]] std::string_view record_sid(std::string_view json);
+
+/// Whether `s` is "TR" followed by 32 lower-case hex digits.
+[[nodiscard]] bool is_trace_sid(std::string_view s);
+
+}  // namespace sidecar::api

@@ -1,0 +1,76 @@
+// Matching request targets to the API's resources.
+#include "api/routing.hpp"
+
+#include <array>
+
+namespace sidecar::api {
+namespace {
+
+constexpr std::string_view api_version = "2012-04-24";
+constexpr std::string_view json_suffix = ".json";
+
+/// Splits the next '/'-separated segment off `rest` (which starts after a '/').
+std::string_view next_segment(std::string_view& rest) {
+  const auto slash = rest.find('/');
+  const std::string_view seg = rest.substr(0, slash);
+  rest = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
+  return seg;
+}
+
+std::string_view strip_json(std::string_view seg) {
+  if (seg.size() > json_suffix.size() && seg.ends_with(json_suffix)) {
+    seg.remove_suffix(json_suffix.size());
+  }
+  return seg;
+}
+
+}  // namespace
+
+target_match match_target(std::string_view target) {
+  target_match m;
+  const auto qmark = target.find('?');
+  m.path = target.substr(0, qmark);
+  if (qmark != std::string_view::npos) m.query = target.substr(qmark + 1);
+  if (m.path.empty() || m.path.front() != '/') return m;
+
+  if (m.path == "/healthz") {
+    m.kind = resource::healthz;
+    return m;
+  }
+  if (m.path == "/metrics") {
+    m.kind = resource::metrics;
+    return m;
+  }
+
+  // Up to six segments: [restcomm|api] 2012-04-24 Accounts {sid} Traces[.json] [{sid}[.json]]
+  std::array<std::string_view, 7> segs{};
+  std::size_t n = 0;
+  std::string_view rest = m.path.substr(1);
+  bool more = true;
+  while (more) {
+    if (n == segs.size()) return m;
+    more = rest.find('/') != std::string_view::npos;
+    segs[n++] = next_segment(rest);
+  }
+  std::size_t i = 0;
+  if (segs[0] == "restcomm" || segs[0] == "api") i = 1;
+  const std::size_t left = n - i;
+  if (left != 4 && left != 5) return m;
+  if (segs[i] != api_version || segs[i + 1] != "Accounts" || segs[i + 2].empty()) return m;
+  const std::string_view account = segs[i + 2];
+  if (left == 4) {
+    if (segs[i + 3] != "Traces" && segs[i + 3] != "Traces.json") return m;
+    m.kind = resource::list;
+    m.account_sid = account;
+    return m;
+  }
+  if (segs[i + 3] != "Traces") return m;
+  const std::string_view sid = strip_json(segs[i + 4]);
+  if (sid.empty() || sid.ends_with(json_suffix)) return m;
+  m.kind = resource::item;
+  m.account_sid = account;
+  m.trace_sid = sid;
+  return m;
+}
+
+}  // namespace sidecar::api

@@ -1,0 +1,25 @@
+// Which resource of the API listener a request target names (contract section 5): the Traces
+// list and item under no prefix, /restcomm or /api, with or without .json; /healthz; /metrics.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace sidecar::api {
+
+enum class resource { not_found, list, item, healthz, metrics };
+
+/// A request target split and matched. Views point into the target given to match_target().
+struct target_match {
+  resource kind = resource::not_found;
+  std::string_view path;         // the path as sent (prefix and .json included), for page URIs
+  std::string_view query;        // after '?', raw; empty when none
+  std::string_view account_sid;  // {AccountSid} (list and item)
+  std::string_view trace_sid;    // {TraceSid} without .json (item)
+};
+
+/// Matches an origin-form target ("/path?query"). Path segments are compared as sent (SIDs
+/// and the fixed names need no percent-encoding); anything else is resource::not_found.
+[[nodiscard]] target_match match_target(std::string_view target);
+
+}  // namespace sidecar::api

@@ -1,0 +1,398 @@
+// The Traces API listener: Beast over C++20 coroutines on an io_context of its own, plain or
+// TLS, keep-alive, bounded reads, and the list answer streamed in chunks.
+#include "api/server.hpp"
+
+#include <openssl/ssl.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <list>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include <boost/beast/ssl.hpp>
+
+#include "api/handler.hpp"
+#include "conf/load.hpp"
+#include "support/log.hpp"
+
+namespace sidecar::api {
+namespace {
+
+// A request head (request line, target with its query, headers) above this is refused with
+// 431: it bounds the query string a client can send.
+constexpr std::uint32_t header_limit = 16 * 1024;
+// The API takes no bodies; a small one (a client sending a POST) is read and ignored.
+constexpr std::uint64_t body_limit = 16 * 1024;
+// A whole request must arrive within this, and a kept-alive connection with nothing to do is
+// closed after it (slow clients cannot hold a connection open).
+constexpr auto request_timeout = std::chrono::seconds(15);
+// Every write (one answer, or one chunk of a list) must complete within this.
+constexpr auto write_timeout = std::chrono::seconds(30);
+// List chunks are written once this many bytes are ready: few syscalls, bounded memory.
+constexpr std::size_t chunk_bytes = 64 * 1024;
+// stop(): answers in progress get this long to finish.
+constexpr auto stop_grace = std::chrono::seconds(3);
+
+constexpr auto as_tuple = net::as_tuple(net::use_awaitable);
+
+const std::array<unsigned, 11> counted_statuses{200, 400, 401, 403, 404, 405,
+                                                413, 431, 500, 503, 0};
+
+/// Everything the server and its connections share (server::impl is this).
+struct state {
+  state(std::shared_ptr<const conf::config> c, store::trace_reader& reader,
+       metrics::registry& metrics, std::function<store::store_health()> health)
+      : cfg(std::move(c)), decide(cfg, reader, std::move(health), metrics) {
+    for (const unsigned s : counted_statuses) {
+      requests[s] = &metrics.add_counter("sidecar_api_requests_total",
+                                         "Requests answered by the Traces API, by status",
+                                         {{"status", s == 0 ? "other" : std::to_string(s)}});
+    }
+  }
+
+  void count(unsigned status) {
+    const auto it = requests.find(status);
+    (it != requests.end() ? it->second : requests[0])->inc();
+  }
+
+  /// One open connection, so that stop() can close it when it has no answer in progress.
+  /// `busy`, `done` and `socket` are only touched on the connection's strand.
+  struct connection {
+    net::any_io_executor strand;
+    tcp::socket* socket = nullptr;
+    bool busy = false;
+    bool done = false;
+  };
+
+  std::shared_ptr<const conf::config> cfg;
+  handler decide;
+  std::map<unsigned, metrics::counter*> requests;
+  std::optional<ssl::context> tls;
+
+  // Declared before the acceptor: the acceptor (an I/O object of it) goes first. Held by
+  // pointer so that stop() can destroy it, and the coroutine frames it still owns, while the
+  // rest of impl is alive.
+  std::unique_ptr<net::io_context> ioc;
+  std::optional<tcp::acceptor> acceptor;
+  std::vector<std::thread> threads;
+  std::atomic<bool> stopping{false};
+
+  std::mutex mu;
+  std::condition_variable idle;
+  std::list<std::shared_ptr<connection>> connections;
+
+  std::shared_ptr<connection> enter(net::any_io_executor strand, tcp::socket& s) {
+    auto c = std::make_shared<connection>();
+    c->strand = std::move(strand);
+    c->socket = &s;
+    const std::lock_guard lock(mu);
+    connections.push_back(c);
+    return c;
+  }
+  void leave(const std::shared_ptr<connection>& c) {
+    c->done = true;
+    const std::lock_guard lock(mu);
+    connections.remove(c);
+    idle.notify_all();
+  }
+};
+
+using impl = state;
+using request = http::request<http::string_body>;
+
+/// Makes the TLS context of the listener: TLS 1.2 or newer, forward-secret AEAD ciphers.
+ssl::context make_tls(const conf::config& cfg) {
+  const conf::tls_files& files = *cfg.api.tls;
+  ssl::context ctx(ssl::context::tls_server);
+  ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                  ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                  ssl::context::single_dh_use);
+  SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
+  SSL_CTX_set_cipher_list(ctx.native_handle(),
+                          "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+                          "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+                          "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305");
+  beast::error_code ec;
+  ctx.use_certificate_chain_file(files.cert.string(), ec);
+  if (ec) {
+    throw conf::config_error(cfg.source + ": [api] tls_cert: cannot use " + files.cert.string() +
+                             ": " + ec.message());
+  }
+  ctx.use_private_key_file(files.key.string(), ssl::context::pem, ec);
+  if (ec) {
+    throw conf::config_error(cfg.source + ": [api] tls_key: cannot use " + files.key.string() +
+                             ": " + ec.message());
+  }
+  if (SSL_CTX_check_private_key(ctx.native_handle()) != 1) {
+    throw conf::config_error(cfg.source + ": [api] tls_key: " + files.key.string() +
+                             " does not match the certificate " + files.cert.string());
+  }
+  return ctx;
+}
+
+template <class Stream>
+void arm(Stream& stream, std::chrono::steady_clock::duration d) {
+  beast::get_lowest_layer(stream).expires_after(d);
+}
+
+/// Writes a complete answer; false when the connection is to be closed.
+template <class Stream>
+net::awaitable<bool> write_answer(Stream& stream, const answer& a, unsigned version, bool head,
+                                  bool keep_alive) {
+  http::response<http::string_body> res{static_cast<http::status>(a.status), version};
+  res.set(http::field::content_type, a.content_type);
+  if (a.challenge) res.set(http::field::www_authenticate, "Basic realm=\"Restcomm realm\"");
+  if (a.allow) res.set(http::field::allow, "GET, HEAD");
+  res.keep_alive(keep_alive);
+  res.body() = a.body;
+  res.prepare_payload();
+  arm(stream, write_timeout);
+  beast::error_code ec;
+  if (head) {
+    http::response_serializer<http::string_body> sr{res};
+    std::tie(ec, std::ignore) = co_await http::async_write_header(stream, sr, as_tuple);
+  } else {
+    std::tie(ec, std::ignore) = co_await http::async_write(stream, res, as_tuple);
+  }
+  co_return !ec && keep_alive;
+}
+
+/// Writes `buf` as one chunk (or as plain bytes for HTTP/1.0) and empties it. `buf` lives in
+/// the caller's frame, which stays suspended until this returns.
+template <class Stream>
+net::awaitable<bool> write_chunk(Stream& stream, std::string& buf, bool chunked) {
+  if (buf.empty()) co_return true;
+  arm(stream, write_timeout);
+  beast::error_code ec;
+  if (chunked) {
+    std::tie(ec, std::ignore) =
+        co_await net::async_write(stream, http::make_chunk(net::buffer(buf)), as_tuple);
+  } else {
+    std::tie(ec, std::ignore) = co_await net::async_write(stream, net::buffer(buf), as_tuple);
+  }
+  buf.clear();
+  co_return !ec;
+}
+
+/// Streams a list answer: the head, then records as they come from the store, in chunks of
+/// about chunk_bytes (HTTP/1.1 chunked; HTTP/1.0 gets the bytes and a close). A store failure
+/// after the head is sent cannot change the status any more: the connection is then closed
+/// without the final chunk, so the client sees an incomplete answer rather than a short list.
+template <class Stream>
+net::awaitable<bool> write_list(Stream& stream, list_plan plan, unsigned version, bool head,
+                                bool keep_alive) {
+  const bool chunked = version >= 11;
+  if (!chunked) keep_alive = false;
+  http::response<http::empty_body> res{http::status::ok, version};
+  res.set(http::field::content_type, "application/json");
+  res.keep_alive(keep_alive);
+  if (chunked) res.chunked(true);
+  http::response_serializer<http::empty_body> sr{res};
+  arm(stream, write_timeout);
+  auto [ec, n] = co_await http::async_write_header(stream, sr, as_tuple);
+  if (ec || head) co_return !ec && keep_alive;
+
+  std::string buf;
+  buf.reserve(chunk_bytes + 4096);
+  store::json::writer w(buf);
+  write_list_head(w, plan.numbers, plan.uris, plan.last_sid, plan.more);
+
+  std::string record;
+  while (plan.records->next(record)) {
+    w.raw(record);
+    if (buf.size() >= chunk_bytes && !co_await write_chunk(stream, buf, chunked)) co_return false;
+  }
+  if (plan.records->status() != store::query_status::ok) co_return false;
+  w.end_array().end_object();
+  if (!co_await write_chunk(stream, buf, chunked)) co_return false;
+  if (chunked) {
+    arm(stream, write_timeout);
+    std::tie(ec, std::ignore) = co_await net::async_write(stream, http::make_chunk_last(), as_tuple);
+    if (ec) co_return false;
+  }
+  co_return keep_alive;
+}
+
+/// Reads requests and answers them, one at a time, until the client or the server ends it.
+template <class Stream>
+net::awaitable<void> serve_requests(impl* self, Stream& stream,
+                                    std::shared_ptr<impl::connection> conn) {
+  beast::flat_buffer buffer;
+  for (;;) {
+    if (self->stopping.load()) co_return;
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(header_limit);
+    parser.body_limit(body_limit);
+    arm(stream, request_timeout);
+    auto [ec, n] = co_await http::async_read(stream, buffer, parser, as_tuple);
+    if (ec == http::error::end_of_stream || ec == net::error::eof ||
+        ec == beast::error::timeout || ec == net::error::operation_aborted ||
+        ec == net::error::connection_reset || ec == net::ssl::error::stream_truncated ||
+        self->stopping.load()) {
+      co_return;
+    }
+    conn->busy = true;
+    if (ec) {
+      // Malformed, or over a limit: answer once and close (the framing cannot be trusted).
+      const answer a = ec == http::error::header_limit
+                           ? handler::error(431, "The request head is larger than 16 KiB")
+                       : ec == http::error::body_limit
+                           ? handler::error(413, "The request body is larger than 16 KiB")
+                           : handler::error(400, "Malformed HTTP request");
+      self->count(a.status);
+      co_await write_answer(stream, a, 11, false, false);
+      co_return;
+    }
+    const request& req = parser.get();
+    const bool head = req.method() == http::verb::head;
+    const bool keep_alive = req.keep_alive() && !self->stopping.load();
+    const request_view view{req.method_string(), req.target(),
+                            req[http::field::authorization]};
+    decision d = self->decide.decide(view);
+    bool again = false;
+    if (auto* a = std::get_if<answer>(&d)) {
+      self->count(a->status);
+      again = co_await write_answer(stream, *a, req.version(), head, keep_alive);
+    } else {
+      self->count(200);
+      again = co_await write_list(stream, std::move(std::get<list_plan>(d)), req.version(),
+                                  head, keep_alive);
+    }
+    conn->busy = false;
+    if (!again) co_return;
+  }
+}
+
+/// serve_requests, with a last line of defence: an exception from a store's record stream (or
+/// an allocation failure) ends this connection only, never an API thread.
+template <class Stream>
+net::awaitable<void> serve(impl* self, Stream& stream, std::shared_ptr<impl::connection> conn) {
+  try {
+    co_await serve_requests(self, stream, std::move(conn));
+  } catch (const std::exception& e) {
+    log::error("api connection failed", {{"error", e.what()}});
+  }
+}
+
+// The frame owns the socket; `self` outlives every connection frame: stop() destroys the
+// io_context (and with it any frame still suspended) before the rest of impl.
+net::awaitable<void> plain_connection(impl* self, tcp::socket socket) {
+  beast::tcp_stream stream(std::move(socket));
+  auto conn = self->enter(stream.get_executor(), stream.socket());
+  co_await serve(self, stream, conn);
+  beast::error_code ec;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  self->leave(conn);
+}
+
+net::awaitable<void> tls_connection(impl* self, tcp::socket socket) {
+  beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), *self->tls);
+  auto conn = self->enter(stream.get_executor(), beast::get_lowest_layer(stream).socket());
+  arm(stream, request_timeout);
+  auto [ec] = co_await stream.async_handshake(ssl::stream_base::server, as_tuple);
+  if (!ec) {
+    co_await serve(self, stream, conn);
+    arm(stream, std::chrono::seconds(2));
+    std::tie(ec) = co_await stream.async_shutdown(as_tuple);
+  }
+  self->leave(conn);
+}
+
+net::awaitable<void> accept_loop(impl* self) {
+  net::steady_timer backoff(co_await net::this_coro::executor);
+  for (;;) {
+    auto [ec, socket] =
+        co_await self->acceptor->async_accept(net::make_strand(*self->ioc), as_tuple);
+    if (self->stopping.load() || ec == net::error::operation_aborted) co_return;
+    if (ec) {
+      // Out of descriptors or similar: back off briefly instead of spinning.
+      log::warn("api accept failed", {{"error", ec.message()}});
+      backoff.expires_after(std::chrono::milliseconds(50));
+      co_await backoff.async_wait(as_tuple);
+      continue;
+    }
+    // The list answer goes out as a head and then chunks: without TCP_NODELAY, Nagle's
+    // algorithm and the client's delayed ACK would stall each of them.
+    socket.set_option(tcp::no_delay(true), ec);
+    const auto ex = socket.get_executor();
+    if (self->tls) {
+      net::co_spawn(ex, tls_connection(self, std::move(socket)), net::detached);
+    } else {
+      net::co_spawn(ex, plain_connection(self, std::move(socket)), net::detached);
+    }
+  }
+}
+
+}  // namespace
+
+struct server::impl : state {
+  using state::state;
+};
+
+server::server(std::shared_ptr<const conf::config> cfg, store::trace_reader& reader,
+               metrics::registry& metrics, std::function<store::store_health()> health)
+    : impl_(std::make_unique<impl>(std::move(cfg), reader, metrics, std::move(health))) {}
+
+server::~server() { stop(); }
+
+tcp::endpoint server::start() {
+  impl& s = *impl_;
+  const conf::config& cfg = *s.cfg;
+  const conf::endpoint& at = cfg.api.listen;
+  if (cfg.api.tls) {
+    s.tls.emplace(make_tls(cfg));
+  } else if (!at.address.is_loopback() && !cfg.api.allow_insecure) {
+    throw conf::config_error(cfg.source + ": [api] listen: plain HTTP on the non-loopback "
+                             "address " + at.to_string() + " would send Basic credentials in "
+                             "clear; set tls_cert and tls_key, or allow_insecure = true");
+  }
+  const unsigned n = std::max(1u, cfg.api.threads);
+  s.ioc = std::make_unique<net::io_context>(static_cast<int>(n));
+  s.acceptor.emplace(net::make_strand(*s.ioc));
+  beast::error_code ec;
+  const tcp::endpoint ep(at.address, at.port);
+  s.acceptor->open(ep.protocol(), ec);
+  if (!ec) s.acceptor->set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) s.acceptor->bind(ep, ec);
+  if (!ec) s.acceptor->listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    throw conf::config_error(cfg.source + ": [api] listen: cannot listen on " + at.to_string() +
+                             ": " + ec.message());
+  }
+  const tcp::endpoint bound = s.acceptor->local_endpoint();
+  net::co_spawn(s.acceptor->get_executor(), accept_loop(&s), net::detached);
+  for (unsigned i = 0; i < n; ++i) s.threads.emplace_back([io = s.ioc.get()] { io->run(); });
+  return bound;
+}
+
+void server::stop() {
+  impl& s = *impl_;
+  if (!s.ioc || s.stopping.exchange(true)) return;
+  net::post(s.acceptor->get_executor(), [&s] {
+    beast::error_code ec;
+    s.acceptor->close(ec);
+  });
+  {
+    // Connections waiting for a request are closed now; those answering finish first.
+    std::unique_lock lock(s.mu);
+    for (const auto& c : s.connections) {
+      net::post(c->strand, [c] {
+        if (c->done || c->busy) return;
+        beast::error_code ec;
+        c->socket->close(ec);
+      });
+    }
+    s.idle.wait_for(lock, stop_grace, [&s] { return s.connections.empty(); });
+  }
+  s.ioc->stop();
+  for (auto& t : s.threads) t.join();
+  s.threads.clear();
+  s.acceptor.reset();
+  s.ioc.reset();  // destroys any connection frame still suspended, while impl is alive
+}
+
+}  // namespace sidecar::api

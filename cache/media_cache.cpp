@@ -1,0 +1,770 @@
+// The media cache: entry files, the in-memory index with LRU order, fills, and the single
+// flight of concurrent misses. See media_cache.hpp and docs/cache.md.
+#include "cache/media_cache.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <list>
+#include <mutex>
+#include <unordered_map>
+
+#include "conf/load.hpp"
+#include "support/log.hpp"
+
+namespace sidecar::cache {
+
+namespace fs = std::filesystem;
+
+// --- on-disk format ---------------------------------------------------------------------------
+//
+// <key>.entry, where key is the SHA-256 hex of the URL:
+//   bytes 0..7    magic and format version "TSCACHE1"
+//   bytes 8..11   metadata length M, little endian
+//   bytes 12..19  body length B, little endian (written last, just before the rename)
+//   bytes 20..    M bytes of metadata (text lines, see encode_meta), then B bytes of body
+// The file size must be exactly 20 + M + B. A fill is written to <key>.<pid>-<n>.tmp and
+// renamed over <key>.entry only when complete.
+
+namespace {
+
+constexpr std::string_view magic = "TSCACHE1";
+constexpr std::size_t prefix_bytes = 20;
+constexpr std::size_t body_size_offset = 12;
+constexpr std::uint32_t max_meta_bytes = 1u << 20;
+constexpr std::string_view entry_suffix = ".entry";
+constexpr std::string_view temp_suffix = ".tmp";
+// A URL whose response was not storable is not coalesced for this long: concurrent requests
+// for it go to the app side by side instead of queueing behind each other.
+constexpr std::chrono::seconds uncacheable_hint{30};
+constexpr std::size_t max_uncacheable_hints = 4096;
+
+void put_le(char* out, std::uint64_t v, std::size_t bytes) {
+  for (std::size_t i = 0; i < bytes; ++i) out[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+}
+
+std::uint64_t get_le(const char* in, std::size_t bytes) {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < bytes; ++i) {
+    v |= static_cast<std::uint64_t>(static_cast<unsigned char>(in[i])) << (8 * i);
+  }
+  return v;
+}
+
+bool write_all(int fd, const char* data, std::size_t n) {
+  while (n > 0) {
+    const ssize_t w = ::write(fd, data, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    data += w;
+    n -= static_cast<std::size_t>(w);
+  }
+  return true;
+}
+
+bool pwrite_all(int fd, const char* data, std::size_t n, std::uint64_t offset) {
+  while (n > 0) {
+    const ssize_t w = ::pwrite(fd, data, n, static_cast<off_t>(offset));
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    data += w;
+    n -= static_cast<std::size_t>(w);
+    offset += static_cast<std::uint64_t>(w);
+  }
+  return true;
+}
+
+/// Reads exactly n bytes at offset; false on error or a short file.
+bool pread_all(int fd, char* data, std::size_t n, std::uint64_t offset) {
+  while (n > 0) {
+    const ssize_t r = ::pread(fd, data, n, static_cast<off_t>(offset));
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    if (r == 0) return false;
+    data += r;
+    n -= static_cast<std::size_t>(r);
+    offset += static_cast<std::uint64_t>(r);
+  }
+  return true;
+}
+
+std::int64_t to_ms(clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+clock::time_point from_ms(std::int64_t ms) {
+  return clock::time_point{std::chrono::duration_cast<clock::duration>(std::chrono::milliseconds{ms})};
+}
+
+bool has_line_break(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; }
+
+/// Metadata text: one "tag value" per line; headers as "header Name: value".
+std::string encode_meta(const entry_meta& m) {
+  std::string out;
+  out.reserve(256 + m.url.size());
+  const auto line = [&out](std::string_view tag, std::string_view value) {
+    out.append(tag).append(" ").append(value).append("\n");
+  };
+  line("url", m.url);
+  line("status", std::to_string(m.status));
+  line("reason", m.reason);
+  line("stored_ms", std::to_string(to_ms(m.stored_at)));
+  line("expires_ms", std::to_string(to_ms(m.expires_at)));
+  line("initial_age", std::to_string(m.initial_age.count()));
+  for (const auto& [name, value] : m.headers) {
+    out.append("header ").append(name).append(": ").append(value).append("\n");
+  }
+  return out;
+}
+
+template <class Int>
+bool parse_number(std::string_view s, Int& out) {
+  const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc{} && p == s.data() + s.size();
+}
+
+std::optional<entry_meta> decode_meta(std::string_view text) {
+  entry_meta m;
+  bool have_url = false, have_status = false, have_stored = false, have_expires = false;
+  while (!text.empty()) {
+    const auto eol = text.find('\n');
+    if (eol == std::string_view::npos) return std::nullopt;  // every line ends with \n
+    const std::string_view line = text.substr(0, eol);
+    text.remove_prefix(eol + 1);
+    const auto space = line.find(' ');
+    if (space == std::string_view::npos) return std::nullopt;
+    const std::string_view tag = line.substr(0, space), value = line.substr(space + 1);
+    std::int64_t n = 0;
+    if (tag == "url") {
+      m.url = value, have_url = true;
+    } else if (tag == "status") {
+      if (!parse_number(value, m.status)) return std::nullopt;
+      have_status = true;
+    } else if (tag == "reason") {
+      m.reason = value;
+    } else if (tag == "stored_ms") {
+      if (!parse_number(value, n)) return std::nullopt;
+      m.stored_at = from_ms(n), have_stored = true;
+    } else if (tag == "expires_ms") {
+      if (!parse_number(value, n)) return std::nullopt;
+      m.expires_at = from_ms(n), have_expires = true;
+    } else if (tag == "initial_age") {
+      if (!parse_number(value, n)) return std::nullopt;
+      m.initial_age = std::chrono::seconds{n};
+    } else if (tag == "header") {
+      const auto colon = value.find(": ");
+      if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+      m.headers.emplace_back(value.substr(0, colon), value.substr(colon + 2));
+    }  // unknown tags are ignored: a newer writer may add some
+  }
+  if (!have_url || !have_status || !have_stored || !have_expires) return std::nullopt;
+  return m;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return beast::iequals(a, b);
+}
+
+/// Fields that describe one connection, not the response (RFC 9110 7.6.1), plus the ones the
+/// cache sets itself on a hit.
+bool stored_field(std::string_view name, const http::fields& head) {
+  for (std::string_view hop : {"connection", "keep-alive", "proxy-connection", "proxy-authenticate",
+                               "te", "trailer", "transfer-encoding", "upgrade", "content-length",
+                               "age", "x-cache"}) {
+    if (iequals(name, hop)) return false;
+  }
+  // Fields named by Connection are hop-by-hop too.
+  for (auto it = head.find(http::field::connection);
+       it != head.end() && it->name() == http::field::connection; ++it) {
+    for (const auto& token : http::token_list{it->value()}) {
+      if (iequals(token, name)) return false;
+    }
+  }
+  return true;
+}
+
+bool is_hex_key(std::string_view s) {
+  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+}  // namespace
+
+// --- file_handle ------------------------------------------------------------------------------
+
+file_handle& file_handle::operator=(file_handle&& o) noexcept {
+  if (this != &o) {
+    reset();
+    fd_ = std::exchange(o.fd_, -1);
+  }
+  return *this;
+}
+
+file_handle::~file_handle() { reset(); }
+
+void file_handle::reset() noexcept {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+// --- cache_hit --------------------------------------------------------------------------------
+
+http::response<http::empty_body> cache_hit::head() const {
+  http::response<http::empty_body> h;
+  h.version(11);
+  h.result(static_cast<unsigned>(meta_->status));
+  if (!meta_->reason.empty()) h.reason(meta_->reason);
+  for (const auto& [name, value] : meta_->headers) h.insert(name, value);
+  h.set(http::field::content_length, std::to_string(meta_->body_size));
+  h.set(http::field::age, std::to_string(age_.count()));
+  h.set("X-Cache", "HIT");
+  return h;
+}
+
+std::size_t cache_hit::read(std::uint64_t offset, net::mutable_buffer buffer,
+                            beast::error_code& ec) const {
+  ec = {};
+  if (offset >= meta_->body_size) return 0;
+  const std::size_t want =
+      static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), meta_->body_size - offset));
+  for (;;) {
+    const ssize_t r = ::pread(file_.get(), buffer.data(), want,
+                              static_cast<off_t>(meta_->body_offset + offset));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      ec = beast::error_code(errno, boost::system::system_category());
+      return 0;
+    }
+    if (r == 0) {
+      // The file is shorter than its header says: it changed under us.
+      ec = net::error::make_error_code(net::error::misc_errors::eof);
+      return 0;
+    }
+    return static_cast<std::size_t>(r);
+  }
+}
+
+std::string serialize_head(const http::response_header<>& head) {
+  std::string out;
+  out.reserve(512);
+  out.append(head.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+  out.append(std::to_string(head.result_int()));
+  out.push_back(' ');
+  const std::string_view reason = head.reason();
+  out.append(reason.empty() ? std::string_view(http::obsolete_reason(head.result())) : reason);
+  out.append("\r\n");
+  for (const auto& f : head) {
+    out.append(f.name_string()).append(": ").append(f.value()).append("\r\n");
+  }
+  out.append("\r\n");
+  return out;
+}
+
+// --- shared state -----------------------------------------------------------------------------
+
+enum class flight_outcome : std::uint8_t { pending, stored, not_storable, failed };
+
+/// One request waiting for another's fill. Its timer is both the timeout and the wake-up: the
+/// filler cancels it, through the waiter's own executor (timers are not thread-safe).
+struct waiter {
+  explicit waiter(const net::any_io_executor& ex) : timer(ex) {}
+  net::steady_timer timer;
+  bool done = false;  // guarded by the cache mutex
+  flight_outcome result = flight_outcome::pending;
+};
+
+/// The fill of one key that other requests wait on.
+struct cache_fill::flight {
+  std::vector<std::shared_ptr<waiter>> waiters;  // guarded by the cache mutex
+};
+
+struct media_cache::impl {
+  struct entry {
+    std::shared_ptr<const entry_meta> meta;
+    std::uint64_t file_bytes = 0;
+    std::list<std::string>::iterator lru;
+  };
+
+  impl(std::shared_ptr<const conf::config> c, metrics::registry& m, clock_fn clk)
+      : cfg(std::move(c)),
+        now(clk ? std::move(clk) : clock_fn{[] { return clock::now(); }}),
+        hits(m.add_counter("sidecar_cache_hits_total", "Requests answered from the media cache")),
+        misses(m.add_counter("sidecar_cache_misses_total",
+                             "Cacheable requests not answered from the media cache")),
+        evictions(m.add_counter("sidecar_cache_evictions_total",
+                                "Media cache entries removed to stay within max_bytes")),
+        fills_aborted(m.add_counter("sidecar_cache_fills_aborted_total",
+                                    "Media cache fills abandoned (error, size, short body)")),
+        bytes_gauge(m.add_gauge("sidecar_cache_bytes", "Bytes of the media cache on disk")),
+        entries_gauge(m.add_gauge("sidecar_cache_entries", "Entries in the media cache")) {
+    dir = cfg->cache.dir.empty() ? cfg->store.path / "media" : cfg->cache.dir;
+  }
+
+  std::shared_ptr<const conf::config> cfg;
+  fs::path dir;
+  clock_fn now;
+  metrics::counter& hits;
+  metrics::counter& misses;
+  metrics::counter& evictions;
+  metrics::counter& fills_aborted;
+  metrics::gauge& bytes_gauge;
+  metrics::gauge& entries_gauge;
+  std::atomic<std::uint64_t> temp_seq{0};
+
+  mutable std::mutex mu;
+  std::unordered_map<std::string, entry> index;               // guarded by mu
+  std::list<std::string> lru;                                 // front: most recently used
+  std::uint64_t bytes = 0;                                    // sum of file_bytes
+  std::unordered_map<std::string, std::shared_ptr<cache_fill::flight>> flights;
+  std::unordered_map<std::string, clock::time_point> uncacheable;  // key -> hint ends
+
+  [[nodiscard]] fs::path entry_path(std::string_view key) const {
+    return dir / (std::string(key) + std::string(entry_suffix));
+  }
+
+  void publish_locked() {
+    bytes_gauge.set(static_cast<std::int64_t>(bytes));
+    entries_gauge.set(static_cast<std::int64_t>(index.size()));
+  }
+
+  /// Forgets an entry; its file is unlinked unless it has already been replaced.
+  void erase_locked(std::unordered_map<std::string, entry>::iterator it, bool unlink_file) {
+    if (unlink_file) ::unlink(entry_path(it->first).c_str());
+    bytes -= it->second.file_bytes;
+    lru.erase(it->second.lru);
+    index.erase(it);
+  }
+
+  /// The fresh entry for `key`, opened and bumped; expired or vanished entries are dropped.
+  std::optional<cache_hit> find_locked(const std::string& key, clock::time_point t) {
+    const auto it = index.find(key);
+    if (it == index.end()) return std::nullopt;
+    const auto& meta = it->second.meta;
+    if (t >= meta->expires_at) {
+      erase_locked(it, true);
+      publish_locked();
+      return std::nullopt;
+    }
+    // Opened under the lock so that eviction (which unlinks under it) cannot slip between.
+    file_handle file(::open(entry_path(key).c_str(), O_RDONLY | O_CLOEXEC));
+    if (!file) {
+      log::warn("cache entry unreadable", {{"key", key}, {"error", std::strerror(errno)}});
+      erase_locked(it, false);
+      publish_locked();
+      return std::nullopt;
+    }
+    lru.splice(lru.begin(), lru, it->second.lru);
+    const auto resident = std::chrono::floor<std::chrono::seconds>(t - meta->stored_at);
+    const auto age = meta->initial_age + std::max(resident, std::chrono::seconds{0});
+    return cache_hit(meta, std::move(file), age);
+  }
+
+  /// Evicts least-recently-used entries until within max_bytes, never `keep` (just stored).
+  void evict_locked(const std::string& keep) {
+    while (bytes > cfg->cache.max_bytes && !lru.empty()) {
+      const std::string victim = lru.back();
+      if (victim == keep) break;  // the only entry left: it fitted alone when admitted
+      erase_locked(index.find(victim), true);
+      evictions.inc();
+    }
+  }
+
+  /// Ends the single flight of `key` (if `f` still is it) and wakes its waiters.
+  void finish_flight_locked(const std::string& key, const std::shared_ptr<cache_fill::flight>& f,
+                            flight_outcome outcome) {
+    if (!f) return;
+    if (const auto it = flights.find(key); it != flights.end() && it->second == f) flights.erase(it);
+    for (const auto& w : f->waiters) {
+      w->done = true;
+      w->result = outcome;
+      // The waiter's coroutine may run on another thread: cancel its timer on its executor.
+      net::post(w->timer.get_executor(), [w] { w->timer.cancel(); });
+    }
+    f->waiters.clear();
+  }
+
+  void note_uncacheable_locked(const std::string& key, clock::time_point t) {
+    if (uncacheable.size() >= max_uncacheable_hints) uncacheable.clear();
+    uncacheable[key] = t + uncacheable_hint;
+  }
+
+  /// Reads and checks one entry file; nullopt when it is not a complete, matching entry.
+  std::optional<std::pair<entry_meta, std::uint64_t>> load_entry(const fs::path& path,
+                                                                 std::string_view key) const {
+    const file_handle file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!file) return std::nullopt;
+    struct stat st {};
+    if (::fstat(file.get(), &st) != 0) return std::nullopt;
+    const auto file_bytes = static_cast<std::uint64_t>(st.st_size);
+    char prefix[prefix_bytes];
+    if (!pread_all(file.get(), prefix, prefix_bytes, 0)) return std::nullopt;
+    if (std::string_view(prefix, magic.size()) != magic) return std::nullopt;
+    const auto meta_bytes = static_cast<std::uint32_t>(get_le(prefix + 8, 4));
+    const std::uint64_t body_bytes = get_le(prefix + body_size_offset, 8);
+    if (meta_bytes > max_meta_bytes || body_bytes > cfg->cache.max_object_bytes ||
+        file_bytes != prefix_bytes + meta_bytes + body_bytes) {
+      return std::nullopt;
+    }
+    std::string text(meta_bytes, '\0');
+    if (!pread_all(file.get(), text.data(), meta_bytes, prefix_bytes)) return std::nullopt;
+    auto meta = decode_meta(text);
+    if (!meta || key_of(meta->url) != key) return std::nullopt;
+    meta->body_size = body_bytes;
+    meta->body_offset = prefix_bytes + meta_bytes;
+    return std::pair{std::move(*meta), file_bytes};
+  }
+
+  void rebuild() {
+    std::error_code ec;
+    if (!fs::exists(dir, ec)) {
+      fs::create_directories(dir, ec);
+      if (!ec) fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+      if (ec) {
+        throw conf::config_error(cfg->source + ": [cache] dir: cannot create " + dir.string() +
+                                 ": " + ec.message());
+      }
+    }
+    const clock::time_point t = now();
+    std::vector<std::pair<std::string, std::pair<entry_meta, std::uint64_t>>> found;
+    std::size_t leftovers = 0, broken = 0, expired = 0;
+    fs::directory_iterator it(dir, ec);
+    if (ec) {
+      throw conf::config_error(cfg->source + ": [cache] dir: cannot read " + dir.string() + ": " +
+                               ec.message());
+    }
+    for (; it != fs::directory_iterator(); it.increment(ec)) {
+      if (ec) break;
+      std::error_code type_ec;
+      if (!it->is_regular_file(type_ec)) continue;
+      const std::string name = it->path().filename().string();
+      if (ends_with(name, temp_suffix)) {
+        // A fill that never completed (the process died while writing it).
+        fs::remove(it->path(), type_ec);
+        ++leftovers;
+        continue;
+      }
+      if (!ends_with(name, entry_suffix)) continue;  // not ours: left alone
+      const std::string key = name.substr(0, name.size() - entry_suffix.size());
+      if (!is_hex_key(key)) continue;
+      auto loaded = load_entry(it->path(), key);
+      if (!loaded) {
+        fs::remove(it->path(), type_ec);
+        ++broken;
+      } else if (t >= loaded->first.expires_at) {
+        fs::remove(it->path(), type_ec);
+        ++expired;
+      } else {
+        found.emplace_back(key, std::move(*loaded));
+      }
+    }
+    // Oldest stored first out: the order of use is not kept across restarts.
+    std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) {
+      return a.second.first.stored_at < b.second.first.stored_at;
+    });
+    const std::lock_guard lock(mu);
+    for (auto& [key, loaded] : found) {
+      lru.push_front(key);
+      index[key] = entry{std::make_shared<const entry_meta>(std::move(loaded.first)), loaded.second,
+                         lru.begin()};
+      bytes += loaded.second;
+    }
+    const std::uint64_t before = evictions.value();
+    evict_locked(lru.empty() ? std::string{} : lru.front());
+    publish_locked();
+    log::info("media cache ready",
+              {{"dir", dir.string()},
+               {"entries", std::to_string(index.size())},
+               {"bytes", std::to_string(bytes)},
+               {"removed_leftovers", std::to_string(leftovers)},
+               {"removed_broken", std::to_string(broken)},
+               {"removed_expired", std::to_string(expired)},
+               {"evicted", std::to_string(evictions.value() - before)}});
+  }
+};
+
+// --- cache_fill -------------------------------------------------------------------------------
+
+cache_fill::cache_fill(media_cache* cache, std::string key, std::string url,
+                       std::shared_ptr<flight> f)
+    : cache_(cache), key_(std::move(key)), url_(std::move(url)), flight_(std::move(f)) {}
+
+cache_fill::cache_fill(cache_fill&& o) noexcept
+    : cache_(std::exchange(o.cache_, nullptr)),
+      key_(std::move(o.key_)),
+      url_(std::move(o.url_)),
+      flight_(std::move(o.flight_)),
+      state_(std::exchange(o.state_, state::done)),
+      verdict_(o.verdict_),
+      meta_(std::move(o.meta_)),
+      temp_path_(std::move(o.temp_path_)),
+      file_(std::move(o.file_)),
+      written_(o.written_),
+      expected_size_(o.expected_size_) {}
+
+cache_fill::~cache_fill() { abort(); }
+
+void cache_fill::finish(bool stored) {
+  auto& im = *cache_->impl_;
+  const std::lock_guard lock(im.mu);
+  const auto outcome = stored                             ? flight_outcome::stored
+                       : verdict_ != verdict::storable ? flight_outcome::not_storable
+                                                        : flight_outcome::failed;
+  if (outcome == flight_outcome::not_storable) im.note_uncacheable_locked(key_, im.now());
+  im.finish_flight_locked(key_, flight_, outcome);
+  flight_.reset();
+}
+
+bool cache_fill::start(const http::response_header<>& head) {
+  if (!cache_ || state_ != state::idle) return false;
+  auto& im = *cache_->impl_;
+  const clock::time_point t = im.now();
+  const evaluation e = evaluate_response(im.cfg->cache, url_, head, t);
+  if (!e.storable()) {
+    verdict_ = e.why;
+    state_ = state::done;
+    finish(false);
+    return false;
+  }
+  auto meta = std::make_shared<entry_meta>();
+  meta->url = url_;
+  meta->status = static_cast<int>(head.result_int());
+  meta->reason = std::string(head.reason());
+  meta->stored_at = t;
+  meta->initial_age = e.fresh.initial_age;
+  meta->expires_at = t + e.fresh.lifetime - e.fresh.initial_age;
+  bool clean = !has_line_break(url_) && !has_line_break(meta->reason);
+  for (const auto& f : head) {
+    if (!stored_field(f.name_string(), head)) continue;
+    clean = clean && !has_line_break(f.name_string()) && !has_line_break(f.value());
+    meta->headers.emplace_back(f.name_string(), f.value());
+  }
+  if (const auto cl = head.find(http::field::content_length); cl != head.end()) {
+    std::uint64_t n = 0;
+    if (parse_number(cl->value(), n)) expected_size_ = n;
+  }
+  const std::string text = encode_meta(*meta);
+  if (!clean || text.size() > max_meta_bytes) {
+    state_ = state::done;
+    finish(false);
+    return false;
+  }
+  temp_path_ = (im.dir / (key_ + "." + std::to_string(::getpid()) + "-" +
+                          std::to_string(im.temp_seq.fetch_add(1)) + std::string(temp_suffix)))
+                   .string();
+  file_ = file_handle(::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  std::string prefix(prefix_bytes, '\0');
+  std::memcpy(prefix.data(), magic.data(), magic.size());
+  put_le(prefix.data() + 8, text.size(), 4);  // body length stays 0 until commit
+  meta->body_offset = prefix_bytes + text.size();
+  meta_ = std::move(meta);
+  state_ = state::writing;
+  if (!file_ || !write_all(file_.get(), prefix.data(), prefix.size()) ||
+      !write_all(file_.get(), text.data(), text.size())) {
+    log::warn("cache fill failed", {{"key", key_}, {"error", std::strerror(errno)}});
+    abort();
+    return false;
+  }
+  return true;
+}
+
+bool cache_fill::write(net::const_buffer chunk) {
+  if (state_ != state::writing) return false;
+  const auto& cfg = cache_->impl_->cfg->cache;
+  const std::uint64_t limit = std::min(cfg.max_object_bytes, cfg.max_bytes);
+  if (written_ + chunk.size() > limit ||
+      (expected_size_ && written_ + chunk.size() > *expected_size_)) {
+    abort();
+    return false;
+  }
+  if (!write_all(file_.get(), static_cast<const char*>(chunk.data()), chunk.size())) {
+    log::warn("cache fill failed", {{"key", key_}, {"error", std::strerror(errno)}});
+    abort();
+    return false;
+  }
+  written_ += chunk.size();
+  return true;
+}
+
+bool cache_fill::commit() {
+  if (state_ != state::writing) return false;
+  if (expected_size_ && written_ != *expected_size_) {
+    abort();  // a short body: the upstream closed early
+    return false;
+  }
+  char size_bytes[8];
+  put_le(size_bytes, written_, 8);
+  const bool written = pwrite_all(file_.get(), size_bytes, sizeof size_bytes, body_size_offset);
+  const bool closed = ::close(file_.release()) == 0;  // closed here to see close's result
+  if (!written || !closed) {
+    log::warn("cache fill failed", {{"key", key_}, {"error", std::strerror(errno)}});
+    abort();
+    return false;
+  }
+  meta_->body_size = written_;
+  auto& im = *cache_->impl_;
+  const std::uint64_t file_bytes = meta_->body_offset + written_;
+  {
+    const std::lock_guard lock(im.mu);
+    // Renamed under the lock: eviction of the old entry for this key unlinks under it too,
+    // and must never remove the new file.
+    if (::rename(temp_path_.c_str(), im.entry_path(key_).c_str()) != 0) {
+      log::warn("cache fill failed", {{"key", key_}, {"error", std::strerror(errno)}});
+      ::unlink(temp_path_.c_str());
+      state_ = state::done;
+      im.fills_aborted.inc();
+      im.finish_flight_locked(key_, flight_, flight_outcome::failed);
+      flight_.reset();
+      return false;
+    }
+    if (const auto old = im.index.find(key_); old != im.index.end()) {
+      im.erase_locked(old, false);  // its file was just replaced
+    }
+    im.lru.push_front(key_);
+    im.index[key_] = media_cache::impl::entry{std::move(meta_), file_bytes, im.lru.begin()};
+    im.bytes += file_bytes;
+    im.evict_locked(key_);
+    im.uncacheable.erase(key_);
+    im.publish_locked();
+    im.finish_flight_locked(key_, flight_, flight_outcome::stored);
+    flight_.reset();
+  }
+  state_ = state::done;
+  return true;
+}
+
+void cache_fill::abort() {
+  if (!cache_) return;
+  if (state_ == state::writing) {
+    file_.reset();
+    ::unlink(temp_path_.c_str());
+    cache_->impl_->fills_aborted.inc();
+  }
+  state_ = state::done;
+  if (flight_) finish(false);
+}
+
+// --- media_cache ------------------------------------------------------------------------------
+
+media_cache::media_cache(std::shared_ptr<const conf::config> cfg, metrics::registry& metrics,
+                         clock_fn now)
+    : impl_(std::make_unique<impl>(std::move(cfg), metrics, std::move(now))) {
+  impl_->rebuild();
+}
+
+media_cache::~media_cache() = default;
+
+evaluation media_cache::evaluate(std::string_view upstream_url,
+                                 const http::response_header<>& head) const {
+  return evaluate_response(impl_->cfg->cache, upstream_url, head, impl_->now());
+}
+
+std::optional<cache_hit> media_cache::lookup(std::string_view upstream_url) {
+  const std::string key = key_of(upstream_url);
+  const clock::time_point t = impl_->now();
+  std::optional<cache_hit> hit;
+  {
+    const std::lock_guard lock(impl_->mu);
+    hit = impl_->find_locked(key, t);
+  }
+  (hit ? impl_->hits : impl_->misses).inc();
+  return hit;
+}
+
+cache_fill media_cache::begin_fill(std::string upstream_url) {
+  std::string key = key_of(upstream_url);
+  return cache_fill(this, std::move(key), std::move(upstream_url), nullptr);
+}
+
+net::awaitable<acquisition> media_cache::acquire(std::string upstream_url,
+                                                 std::chrono::milliseconds max_wait) {
+  const std::string key = key_of(upstream_url);
+  const auto executor = co_await net::this_coro::executor;
+  auto& im = *impl_;
+  bool waited = false;
+  for (;;) {
+    std::shared_ptr<waiter> w;
+    acquisition result;
+    {
+      const std::lock_guard lock(im.mu);
+      const clock::time_point t = im.now();
+      if (auto hit = im.find_locked(key, t)) {
+        result.hit.emplace(std::move(*hit));
+      } else if (waited || max_wait <= std::chrono::milliseconds::zero()) {
+        // After one wait, a miss fetches for itself rather than queueing again.
+        result.fill.emplace(cache_fill(this, key, upstream_url, nullptr));
+      } else if (const auto f = im.flights.find(key); f != im.flights.end()) {
+        w = std::make_shared<waiter>(executor);
+        w->timer.expires_after(max_wait);
+        f->second->waiters.push_back(w);
+      } else if (const auto hint = im.uncacheable.find(key);
+                 hint != im.uncacheable.end() && t < hint->second) {
+        result.fill.emplace(cache_fill(this, key, upstream_url, nullptr));
+      } else {
+        auto flight = std::make_shared<cache_fill::flight>();
+        im.flights.emplace(key, flight);
+        result.fill.emplace(cache_fill(this, key, upstream_url, std::move(flight)));
+      }
+    }
+    if (!w) {
+      (result.hit ? im.hits : im.misses).inc();
+      co_return result;
+    }
+    // Lifetime: `w` is shared with the flight (which may post a cancel after we resume), so
+    // the timer outlives both this wait and any wake-up still queued for it.
+    co_await w->timer.async_wait(net::as_tuple(net::use_awaitable));
+    flight_outcome outcome = flight_outcome::pending;
+    {
+      const std::lock_guard lock(im.mu);
+      if (w->done) {
+        outcome = w->result;
+      } else if (const auto f = im.flights.find(key); f != im.flights.end()) {
+        auto& ws = f->second->waiters;  // timed out (or cancelled): stop waiting
+        ws.erase(std::remove(ws.begin(), ws.end(), w), ws.end());
+      }
+    }
+    waited = true;
+    // Only a stored entry is worth another look; otherwise fetch for ourselves (the loop's
+    // `waited` branch), so that a failing upstream is not retried in single file.
+    if (outcome != flight_outcome::stored) {
+      im.misses.inc();
+      co_return acquisition{std::nullopt, cache_fill(this, key, std::move(upstream_url), nullptr)};
+    }
+  }
+}
+
+std::uint64_t media_cache::bytes() const {
+  const std::lock_guard lock(impl_->mu);
+  return impl_->bytes;
+}
+
+std::size_t media_cache::entries() const {
+  const std::lock_guard lock(impl_->mu);
+  return impl_->index.size();
+}
+
+bool media_cache::contains(std::string_view upstream_url) const {
+  const std::string key = key_of(upstream_url);
+  const std::lock_guard lock(impl_->mu);
+  return impl_->index.count(key) != 0;
+}
+
+const std::filesystem::path& media_cache::dir() const { return impl_->dir; }
+
+}  // namespace sidecar::cache

@@ -1,0 +1,163 @@
+// Strict request-head checks: see framing.hpp for why they exist beside Beast's parser.
+#include "proxy/framing.hpp"
+
+#include <algorithm>
+#include <string>
+
+namespace sidecar::proxy {
+
+namespace {
+
+std::string_view trim_ows(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool is_vchar_or_obs(unsigned char c) { return c > 0x20 && c != 0x7f; }
+
+// method SP request-target SP HTTP-version, nothing else.
+bool valid_request_line(std::string_view line, std::size_t max_header_bytes, bool& target_long) {
+  const auto sp1 = line.find(' ');
+  if (sp1 == std::string_view::npos || sp1 == 0) return false;
+  for (std::size_t i = 0; i < sp1; ++i) {
+    if (!is_token_char(static_cast<unsigned char>(line[i]))) return false;
+  }
+  const auto sp2 = line.find(' ', sp1 + 1);
+  if (sp2 == std::string_view::npos || sp2 == sp1 + 1) return false;
+  if (sp2 - sp1 - 1 > max_header_bytes) {
+    target_long = true;
+    return false;
+  }
+  for (std::size_t i = sp1 + 1; i < sp2; ++i) {
+    if (!is_vchar_or_obs(static_cast<unsigned char>(line[i]))) return false;
+  }
+  const std::string_view version = line.substr(sp2 + 1);
+  return version.size() == 8 && version.starts_with("HTTP/1.") &&
+         (version[7] == '0' || version[7] == '1');
+}
+
+bool valid_field_line(std::string_view line) {
+  const auto colon = line.find(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  for (std::size_t i = 0; i < colon; ++i) {
+    if (!is_token_char(static_cast<unsigned char>(line[i]))) return false;
+  }
+  for (std::size_t i = colon + 1; i < line.size(); ++i) {
+    const auto c = static_cast<unsigned char>(line[i]);
+    if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool is_token_char(unsigned char c) noexcept {
+  if (c >= '0' && c <= '9') return true;
+  if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') return true;
+  switch (c) {
+    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
+    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
+      return true;
+    default:
+      return false;
+  }
+}
+
+head_scan scan_request_head(std::string_view data, std::size_t max_header_bytes) {
+  head_scan scan;
+  // RFC 9112 2.2: a server SHOULD ignore at least one empty line before the request line
+  // (some clients send a CRLF after a POST body).
+  while (data.size() - scan.skip >= 2 && data[scan.skip] == '\r' && data[scan.skip + 1] == '\n') {
+    scan.skip += 2;
+    if (scan.skip > 8) {
+      scan.result = head_scan_result::bad;
+      return scan;
+    }
+  }
+  data.remove_prefix(scan.skip);
+
+  std::size_t line_start = 0;
+  bool first_line = true;
+  bool target_long = false;
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    const auto c = static_cast<unsigned char>(data[i]);
+    if (c == '\r') {
+      if (i + 1 == data.size()) break;  // the LF has not arrived yet
+      if (data[i + 1] != '\n') return {head_scan_result::bad, scan.skip, 0};
+      const std::string_view line = data.substr(line_start, i - line_start);
+      if (first_line) {
+        if (!valid_request_line(line, max_header_bytes, target_long)) {
+          scan.result = target_long ? head_scan_result::target_long : head_scan_result::bad;
+          return scan;
+        }
+        first_line = false;
+      } else if (line.empty()) {
+        scan.head_size = i + 2;
+        scan.result = scan.head_size > max_header_bytes ? head_scan_result::head_large
+                                                        : head_scan_result::complete;
+        return scan;
+      } else if (line.front() == ' ' || line.front() == '\t') {
+        scan.result = head_scan_result::bad;  // obs-fold
+        return scan;
+      } else if (!valid_field_line(line)) {
+        scan.result = head_scan_result::bad;
+        return scan;
+      }
+      ++i;
+      line_start = i + 1;
+    } else if (c == '\n' || c == 0 || (c < 0x20 && c != '\t') || c == 0x7f) {
+      // A bare LF, NUL or another control byte anywhere in the head.
+      scan.result = head_scan_result::bad;
+      return scan;
+    }
+  }
+  if (data.size() > max_header_bytes) {
+    // Still inside the request line: the target is what is too long.
+    scan.result = first_line ? head_scan_result::target_long : head_scan_result::head_large;
+  }
+  return scan;
+}
+
+bool normalise_request_framing(http::fields& fields, unsigned version) {
+  std::size_t content_lengths = 0;
+  bool content_length_list = false;
+  std::string_view first_length;
+  std::size_t transfer_encodings = 0;
+  std::string_view transfer_encoding;
+  std::size_t hosts = 0;
+  for (const auto& f : fields) {
+    switch (f.name()) {
+      case http::field::content_length:
+        if (content_lengths++ == 0) first_length = f.value();
+        if (f.value().find(',') != std::string_view::npos) content_length_list = true;
+        break;
+      case http::field::transfer_encoding:
+        ++transfer_encodings;
+        transfer_encoding = f.value();
+        break;
+      case http::field::host:
+        ++hosts;
+        break;
+      default:
+        break;
+    }
+  }
+  if (transfer_encodings > 0) {
+    if (content_lengths > 0 || version < 11 || transfer_encodings > 1) return false;
+    std::string_view te = trim_ows(transfer_encoding);
+    if (te.size() != 7 || !beast::iequals(te, "chunked")) return false;
+  }
+  if (version >= 11 && hosts != 1) return false;
+  if (hosts > 1) return false;
+  if (content_lengths > 1 || content_length_list) {
+    // Beast has checked that every value is the same number: forward it once.
+    std::string_view v = first_length.substr(0, first_length.find(','));
+    const std::string one(trim_ows(v));
+    fields.erase(http::field::content_length);
+    fields.set(http::field::content_length, one);
+  }
+  return true;
+}
+
+}  // namespace sidecar::proxy

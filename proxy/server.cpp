@@ -1,0 +1,1165 @@
+// The proxy listener: one io_context run by N threads, a strand and a coroutine per client
+// connection, requests streamed to upstreams through a keep-alive pool, and one capture per
+// exchange handed to the store's sink without waiting.
+#include "proxy/server.hpp"
+
+#include <openssl/ssl.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstring>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <thread>
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/range/iterator_range.hpp>
+#include <boost/url/parse.hpp>
+
+#include "conf/load.hpp"
+#include "proxy/framing.hpp"
+#include "proxy/routing.hpp"
+#include "proxy/upstream_pool.hpp"
+#include "support/log.hpp"
+
+namespace sidecar::proxy {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+constexpr auto tuple_awaitable = net::as_tuple(net::use_awaitable);
+
+constexpr std::size_t body_chunk = 64 * 1024;     // one read or write of a streamed body
+constexpr std::size_t max_idle_per_upstream = 256;  // keep-alive connections kept per upstream
+constexpr std::size_t head_read = 16 * 1024;        // one read while waiting for a request head
+
+// Status classes of sidecar_exchanges_total.
+std::size_t status_class(int code) {
+  if (code >= 200 && code < 600) return static_cast<std::size_t>(code / 100 - 1);  // 2xx -> 1 ...
+  return 0;  // none (also 1xx, which only 101 reaches here as a final status)
+}
+constexpr std::array<std::string_view, 5> class_names{"none", "2xx", "3xx", "4xx", "5xx"};
+
+constexpr std::array<int, 7> local_statuses{400, 403, 404, 405, 414, 431, 503};
+
+// The upstream_errors_total{kind} label of an exchange error.
+constexpr std::array<std::string_view, 14> error_kinds{
+    "none",           "resolve",          "connect_refused", "connect_timeout", "unreachable",
+    "tls",            "closed",           "response_timeout", "bad_response",   "reset_mid_body",
+    "stalled_mid_body", "client_closed",  "client_timeout",  "shutdown"};
+
+bool is_idempotent(http::verb v) {
+  switch (v) {
+    case http::verb::get: case http::verb::head: case http::verb::options:
+    case http::verb::trace: case http::verb::put: case http::verb::delete_:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string json_error(int status, std::string_view message) {
+  std::string body = "{\"message\": \"";
+  for (char c : message) {
+    if (c == '"' || c == '\\') body.push_back('\\');
+    body.push_back(c);
+  }
+  body += "\", \"status\": ";
+  body += std::to_string(status);
+  body += "}";
+  return body;
+}
+
+std::string_view local_message(int status) {
+  switch (status) {
+    case 400: return "bad request";
+    case 403: return "forbidden";
+    case 404: return "no route for this request";
+    case 405: return "method not allowed";
+    case 414: return "request target too long";
+    case 431: return "request header fields too large";
+    case 503: return "too many connections";
+    default: return "error";
+  }
+}
+
+// Removes the hop-by-hop fields of a message (those named by Connection included). Keeps
+// Upgrade when `keep_upgrade`.
+void strip_hop_by_hop(http::fields& f, bool keep_upgrade) {
+  // Fields named by Connection first, while Connection is still there.
+  std::vector<std::string> named;
+  for (auto it = f.find(http::field::connection); it != f.end() && it->name() == http::field::connection;
+       ++it) {
+    for (auto token : http::token_list{it->value()}) named.emplace_back(token);
+  }
+  for (const auto& n : named) {
+    if (keep_upgrade && beast::iequals(n, "upgrade")) continue;
+    if (beast::iequals(n, "content-length") || beast::iequals(n, "transfer-encoding") ||
+        beast::iequals(n, "host")) {
+      continue;  // framing and Host are the proxy's to set, never a client's to remove
+    }
+    f.erase(n);
+  }
+  for (auto it = f.begin(); it != f.end();) {
+    const auto name = it->name();
+    const bool hop = name == http::field::connection || name == http::field::keep_alive ||
+                     name == http::field::te || name == http::field::trailer ||
+                     (name == http::field::upgrade && !keep_upgrade) ||
+                     (it->name_string().size() >= 6 &&
+                      beast::iequals(it->name_string().substr(0, 6), "proxy-"));
+    it = hop ? f.erase(it) : std::next(it);
+  }
+}
+
+store::header_list to_header_list(const http::fields& f) {
+  store::header_list out;
+  out.reserve(16);
+  for (const auto& field : f) out.emplace_back(field.name_string(), field.value());
+  return out;
+}
+
+void keep_head(store::captured_body& body, const char* data, std::size_t n, std::size_t limit,
+               bool keep) {
+  body.size += n;
+  if (keep && body.head.size() < limit) {
+    body.head.append(data, std::min(n, limit - body.head.size()));
+  }
+}
+
+// Where one request goes.
+struct destination {
+  bool https = false;
+  std::string host;  // for connecting, SNI and verification
+  std::uint16_t port = 0;
+  std::string pool_key;
+  std::string host_header;  // the upstream's Host value
+  std::string target;       // path and query sent upstream
+  std::vector<tcp::endpoint> checked;  // forward proxy: the addresses that passed the checks
+  const conf::route* route = nullptr;  // null for the forward proxy
+};
+
+std::string authority(std::string_view host, std::uint16_t port, bool https) {
+  std::string out;
+  const bool v6 = host.find(':') != std::string_view::npos;
+  if (v6) out.push_back('[');
+  out.append(host);
+  if (v6) out.push_back(']');
+  if (port != (https ? 443 : 80)) {
+    out.push_back(':');
+    out += std::to_string(port);
+  }
+  return out;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------
+
+struct server::impl {
+  impl(std::shared_ptr<const conf::config> c, store::capture_sink& s, metrics::registry& m,
+       cache::media_cache* mc);
+
+  struct session;
+
+  std::shared_ptr<const conf::config> cfg;
+  const conf::proxy_config& pc;
+  store::capture_sink& sink;
+  cache::media_cache* media_cache;  // unused until the media cache is integrated
+
+  unsigned thread_count;
+  net::io_context ioc;
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
+  std::vector<std::thread> threads;
+  std::optional<tcp::acceptor> acceptor;
+  std::optional<ssl::context> server_tls;
+  ssl::context client_tls{ssl::context::tls_client};
+  route_table routes;
+  upstream_pool pool;
+  std::vector<tcp::endpoint> own_listeners;
+  bool started = false;
+
+  // Metrics: registered once, then one relaxed add each.
+  std::array<std::array<metrics::counter*, 5>, 2> exchanges{};
+  std::array<metrics::counter*, error_kinds.size()> upstream_errors{};
+  std::array<metrics::counter*, local_statuses.size()> local_answers{};
+  metrics::gauge* connections = nullptr;
+
+  // Live sessions, for stop(): touched on connect and disconnect only.
+  std::mutex sessions_mu;
+  std::condition_variable sessions_cv;
+  std::map<std::uint64_t, std::weak_ptr<session>> sessions;
+  std::uint64_t next_session_id = 0;
+  std::atomic<bool> stopping{false};
+
+  void count_local(int status) {
+    for (std::size_t i = 0; i < local_statuses.size(); ++i) {
+      if (local_statuses[i] == status) local_answers[i]->inc();
+    }
+  }
+
+  net::awaitable<void> accept_loop();
+  void spawn_session(tcp::socket socket);
+  void session_ended(std::uint64_t id);
+};
+
+server::impl::impl(std::shared_ptr<const conf::config> c, store::capture_sink& s,
+                   metrics::registry& m, cache::media_cache* mc)
+    : cfg(std::move(c)),
+      pc(cfg->proxy),
+      sink(s),
+      media_cache(mc),
+      thread_count(pc.threads != 0 ? pc.threads : std::max(1u, std::thread::hardware_concurrency())),
+      ioc(static_cast<int>(thread_count)),
+      routes(cfg->routes),
+      pool(max_idle_per_upstream, pc.idle_timeout) {
+  for (std::size_t d = 0; d < 2; ++d) {
+    for (std::size_t k = 0; k < class_names.size(); ++k) {
+      exchanges[d][k] = &m.add_counter(
+          "sidecar_exchanges_total", "Proxied exchanges that reached or tried an upstream",
+          {{"direction", d == 0 ? "webhook" : "api"}, {"class", std::string(class_names[k])}});
+    }
+  }
+  for (std::size_t k = 1; k < error_kinds.size(); ++k) {
+    upstream_errors[k] = &m.add_counter("sidecar_upstream_errors_total",
+                                        "Exchanges that ended in an error, by kind",
+                                        {{"kind", std::string(error_kinds[k])}});
+  }
+  upstream_errors[0] = upstream_errors[1];  // never counted: none is not an error
+  for (std::size_t i = 0; i < local_statuses.size(); ++i) {
+    local_answers[i] = &m.add_counter("sidecar_proxy_local_answers_total",
+                                      "Answers the proxy gave without trying an upstream",
+                                      {{"status", std::to_string(local_statuses[i])}});
+  }
+  connections = &m.add_gauge("sidecar_proxy_connections", "Client connections open on the proxy");
+}
+
+// ---------------------------------------------------------------------------------------
+// One client connection.
+
+struct server::impl::session : std::enable_shared_from_this<session> {
+  enum class phase : std::uint8_t { none, client, upstream, both };
+
+  session(impl& s, tcp::socket sock, std::uint64_t session_id)
+      : srv(s),
+        id(session_id),
+        strand(sock.get_executor()),
+        timer(strand),
+        client_buf(s.pc.max_header_bytes + 2 * body_chunk) {
+    if (s.server_tls) {
+      client_tls.emplace(std::move(sock), *s.server_tls);
+    } else {
+      client_plain.emplace(std::move(sock));
+    }
+    beast::error_code ec;
+    const auto remote = client_socket().remote_endpoint(ec);
+    peer = remote.address();
+    client_address = (std::ostringstream() << remote).str();
+    client_socket().set_option(tcp::no_delay(true), ec);
+  }
+
+  impl& srv;
+  const std::uint64_t id;
+  net::any_io_executor strand;
+  net::steady_timer timer;
+  std::optional<tcp::socket> client_plain;
+  std::optional<beast::ssl_stream<tcp::socket>> client_tls;
+  beast::flat_buffer client_buf;
+  std::unique_ptr<char[]> body_buf;  // allocated at the first body, reused after
+  std::unique_ptr<upstream_connection> upstream;
+  net::ip::address peer;
+  std::string client_address;
+
+  // The watchdog: one deadline at a time, for the operation of `phase_now`.
+  clock::time_point deadline = clock::time_point::max();
+  clock::time_point timer_at = clock::time_point::max();
+  phase phase_now = phase::none;
+  bool timed_out = false;
+  bool shutdown = false;   // stop() gave up waiting
+  bool idle = false;       // waiting for a next request with nothing read
+  bool done = false;
+
+  tcp::socket& client_socket() {
+    return client_tls ? beast::get_lowest_layer(*client_tls) : *client_plain;
+  }
+  template <class F>
+  auto visit_client(F&& f) {
+    return client_tls ? f(*client_tls) : f(*client_plain);
+  }
+  char* body_buffer() {
+    if (!body_buf) body_buf = std::make_unique<char[]>(body_chunk);
+    return body_buf.get();
+  }
+
+  // Sets the deadline of the next operation. Moving a deadline later costs nothing (the
+  // watchdog re-checks when it wakes); only an earlier one re-arms the timer.
+  void arm(std::chrono::milliseconds d, phase p) {
+    deadline = clock::now() + d;
+    phase_now = p;
+    timed_out = false;
+    if (deadline < timer_at) {
+      timer_at = deadline;
+      timer.expires_at(deadline);
+    }
+  }
+
+  void cancel_phase(phase p) {
+    beast::error_code ec;
+    if (p == phase::client || p == phase::both) client_socket().cancel(ec);
+    if ((p == phase::upstream || p == phase::both) && upstream) upstream->socket().cancel(ec);
+  }
+
+  static net::awaitable<void> watchdog(std::shared_ptr<session> self) {
+    while (!self->done) {
+      self->timer.expires_at(self->timer_at);
+      auto [ec] = co_await self->timer.async_wait(tuple_awaitable);
+      if (self->done) break;
+      if (ec == net::error::operation_aborted && clock::now() < self->timer_at) continue;
+      if (clock::now() >= self->deadline) {
+        self->timed_out = true;
+        self->cancel_phase(self->phase_now);
+        self->deadline = clock::time_point::max();
+      }
+      self->timer_at = self->deadline;
+    }
+  }
+
+  // stop(): idle connections close now; busy ones finish their exchange (then close) unless
+  // `hard`, which cancels everything.
+  void on_stop(bool hard) {
+    if (hard) {
+      shutdown = true;
+      cancel_phase(phase::both);
+    } else if (idle) {
+      cancel_phase(phase::client);
+    }
+  }
+
+  static net::awaitable<void> run(std::shared_ptr<session> self);
+  net::awaitable<void> serve();
+  enum class head_status { ok, closed, bad, target_long, head_large };
+  net::awaitable<head_status> read_head(bool first, std::size_t& head_len);
+  net::awaitable<bool> answer_local(int status, bool keep_alive, unsigned version);
+  // Returns whether the client connection may carry another request.
+  net::awaitable<bool> exchange(http::request_parser<http::buffer_body>& parser,
+                                destination dest, clock::time_point arrived);
+  net::awaitable<store::exchange_error> connect_upstream(const destination& dest);
+  net::awaitable<void> tunnel();
+  net::awaitable<bool> write_interim(http::response_header<>& h);
+};
+
+net::awaitable<void> server::impl::session::run(std::shared_ptr<session> self) {
+  // The watchdog shares the session; it ends when `done` is set and the timer cancelled.
+  net::co_spawn(self->strand, watchdog(self), net::detached);
+  try {
+    co_await self->serve();
+  } catch (const std::exception& e) {
+    log::error("proxy connection failed", {{"error", e.what()}});
+  }
+  self->done = true;
+  self->timer.cancel();
+  beast::error_code ec;
+  self->client_socket().shutdown(tcp::socket::shutdown_both, ec);
+  self->client_socket().close(ec);
+  self->upstream.reset();
+  self->srv.session_ended(self->id);
+}
+
+net::awaitable<server::impl::session::head_status> server::impl::session::read_head(
+    bool first, std::size_t& head_len) {
+  const std::size_t max_head = srv.pc.max_header_bytes;
+  bool got_bytes = client_buf.size() > 0;
+  arm(got_bytes || first ? srv.pc.header_timeout : srv.pc.idle_timeout, phase::client);
+  idle = !got_bytes;
+  if (idle && srv.stopping.load(std::memory_order_relaxed)) co_return head_status::closed;
+  if (idle && client_plain) {
+    // An idle keep-alive connection holds no buffers while it waits (10 000 of them must fit
+    // in 256 MiB): the body buffer goes, and the read buffer is only allocated once the
+    // next request starts to arrive.
+    body_buf.reset();
+    client_buf.shrink_to_fit();
+    auto [wec] = co_await client_plain->async_wait(tcp::socket::wait_read, tuple_awaitable);
+    if (wec) co_return head_status::closed;
+  }
+  for (;;) {
+    if (got_bytes) {
+      const auto data = client_buf.data();
+      const auto scan = scan_request_head(
+          std::string_view(static_cast<const char*>(data.data()), data.size()), max_head);
+      switch (scan.result) {
+        case head_scan_result::complete:
+          client_buf.consume(scan.skip);
+          head_len = scan.head_size;
+          co_return head_status::ok;
+        case head_scan_result::bad: co_return head_status::bad;
+        case head_scan_result::target_long: co_return head_status::target_long;
+        case head_scan_result::head_large: co_return head_status::head_large;
+        case head_scan_result::incomplete: break;
+      }
+    }
+    const std::size_t room = client_buf.max_size() - client_buf.size();
+    auto [ec, n] = co_await visit_client([&](auto& s) {
+      return s.async_read_some(client_buf.prepare(std::min(room, head_read)), tuple_awaitable);
+    });
+    if (ec) co_return head_status::closed;  // EOF, reset, timeout or stop: nothing to answer
+    client_buf.commit(n);
+    if (!got_bytes) {
+      got_bytes = true;
+      idle = false;
+      // The head must now arrive whole within header_timeout (slowloris).
+      if (!first) arm(srv.pc.header_timeout, phase::client);
+    }
+  }
+}
+
+net::awaitable<bool> server::impl::session::answer_local(int status, bool keep_alive,
+                                                         unsigned version) {
+  srv.count_local(status);
+  http::response<http::string_body> res{static_cast<http::status>(status), version < 10 ? 11 : version};
+  res.set(http::field::content_type, "application/json");
+  res.body() = json_error(status, local_message(status));
+  res.keep_alive(keep_alive);
+  res.prepare_payload();
+  arm(srv.pc.idle_timeout, phase::client);
+  auto [ec, n] = co_await visit_client(
+      [&](auto& s) { return http::async_write(s, res, tuple_awaitable); });
+  co_return !ec && keep_alive;
+}
+
+net::awaitable<void> server::impl::session::serve() {
+  if (client_tls) {
+    arm(srv.pc.header_timeout, phase::client);
+    auto [ec] = co_await client_tls->async_handshake(ssl::stream_base::server, tuple_awaitable);
+    if (ec) co_return;
+  }
+  bool first = true;
+  for (;;) {
+    std::size_t head_len = 0;
+    const head_status hs = co_await read_head(first, head_len);
+    first = false;
+    switch (hs) {
+      case head_status::closed: co_return;
+      case head_status::bad: co_await answer_local(400, false, 11); co_return;
+      case head_status::target_long: co_await answer_local(414, false, 11); co_return;
+      case head_status::head_large: co_await answer_local(431, false, 11); co_return;
+      case head_status::ok: break;
+    }
+    const auto arrived = clock::now();
+
+    http::request_parser<http::buffer_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(head_len + 1));
+    parser.body_limit(boost::none);
+    beast::error_code ec;
+    parser.put(net::buffer(client_buf.data().data(), head_len), ec);
+    if (ec || !parser.is_header_done()) {
+      co_await answer_local(400, false, 11);
+      co_return;
+    }
+    client_buf.consume(head_len);
+    auto& req = parser.get();
+    const unsigned version = req.version();
+    if (!normalise_request_framing(req, version)) {
+      co_await answer_local(400, false, version);
+      co_return;
+    }
+    // A local answer keeps the connection only when no request body is left unread.
+    const bool bodyless = parser.is_done();
+    const bool keep_alive = req.keep_alive() && bodyless;
+    if (req.method() == http::verb::connect) {
+      if (!co_await answer_local(405, keep_alive, version)) co_return;
+      continue;
+    }
+
+    const std::string_view target = req.target();
+    destination dest;
+    if (!target.empty() && target.front() == '/') {
+      const auto host_it = req.find(http::field::host);
+      const std::string_view host = host_it == req.end() ? "" : host_without_port(host_it->value());
+      dest.route = srv.routes.match(host, target);
+      if (dest.route == nullptr) {
+        if (!co_await answer_local(404, keep_alive, version)) co_return;
+        continue;
+      }
+      const auto& up = dest.route->upstream;
+      dest.https = up.https;
+      dest.host = up.host;
+      dest.port = up.port;
+      dest.pool_key = (up.https ? "r|https|" : "r|http|") + up.host + "|" + std::to_string(up.port);
+      dest.host_header = authority(up.host, up.port, up.https);
+      dest.target = rewrite_target(*dest.route, target);
+    } else {
+      auto url = boost::urls::parse_absolute_uri(target);
+      const bool absolute = url.has_value() && url->has_authority() &&
+                            (url->scheme_id() == boost::urls::scheme::http ||
+                             url->scheme_id() == boost::urls::scheme::https);
+      if (!absolute) {
+        const int status = target == "*" ? 404 : 400;
+        if (!co_await answer_local(status, keep_alive && status == 404, version)) co_return;
+        continue;
+      }
+      dest.https = url->scheme_id() == boost::urls::scheme::https;
+      std::string host(url->encoded_host_address());
+      if (host.size() > 1 && host.front() == '[') host = host.substr(1, host.size() - 2);
+      for (auto& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      dest.host = host;
+      dest.port = url->has_port() ? url->port_number() : (dest.https ? 443 : 80);
+      const conf::forward_host* allowed =
+          host.empty() || (url->has_port() && url->port_number() == 0)
+              ? nullptr
+              : match_forward_host(srv.pc.forward_hosts, host, dest.port);
+      if (allowed == nullptr) {
+        if (!co_await answer_local(403, keep_alive, version)) co_return;
+        continue;
+      }
+      // Resolve now, and check every address: the upstream is then reached by one of these
+      // very addresses (no second lookup that a DNS rebinding could answer differently).
+      tcp::resolver resolver(strand);
+      arm(srv.pc.connect_timeout, phase::none);
+      auto [rec, results] = co_await resolver.async_resolve(
+          host, std::to_string(dest.port), tuple_awaitable);
+      bool refused = false;
+      for (const auto& r : results) {
+        const auto ep = r.endpoint();
+        const bool own = std::any_of(
+            srv.own_listeners.begin(), srv.own_listeners.end(), [&](const tcp::endpoint& l) {
+              return l.port() == ep.port() &&
+                     (l.address() == ep.address() || l.address().is_unspecified());
+            });
+        if (own || (!allowed->is_address && !is_public_address(ep.address()))) refused = true;
+        dest.checked.push_back(ep);
+      }
+      if (refused) {
+        if (!co_await answer_local(403, keep_alive, version)) co_return;
+        continue;
+      }
+      dest.pool_key = std::string(dest.https ? "f|https|" : "f|http|") + host + "|" +
+                      std::to_string(dest.port);
+      dest.host_header = authority(host, dest.port, dest.https);
+      std::string path(url->encoded_path());
+      if (path.empty()) path = "/";
+      if (url->has_query()) {
+        path.push_back('?');
+        path.append(url->encoded_query());
+      }
+      dest.target = std::move(path);
+      if (rec) dest.checked.clear();  // resolution failed: exchange() answers 502
+    }
+
+    // A media cache lookup belongs here (webhook routes, GET): a hit is answered from the
+    // cache without an upstream and without a capture.
+    if (!co_await exchange(parser, std::move(dest), arrived)) co_return;
+    if (srv.stopping.load(std::memory_order_relaxed)) co_return;
+  }
+}
+
+net::awaitable<store::exchange_error> server::impl::session::connect_upstream(
+    const destination& dest) {
+  using store::exchange_error;
+  auto conn = std::make_unique<upstream_connection>(srv.ioc.get_executor());
+  conn->key = dest.pool_key;
+  conn->buffer.max_size(srv.pc.max_header_bytes + 2 * body_chunk);
+  upstream = std::move(conn);
+  arm(srv.pc.connect_timeout, phase::upstream);
+  std::vector<tcp::endpoint> endpoints = dest.checked;
+  if (dest.route != nullptr) {
+    tcp::resolver resolver(strand);
+    auto [ec, results] =
+        co_await resolver.async_resolve(dest.host, std::to_string(dest.port), tuple_awaitable);
+    if (timed_out) co_return exchange_error::upstream_connect_timeout;
+    if (ec) co_return exchange_error::upstream_resolve_failed;
+    for (const auto& r : results) endpoints.push_back(r.endpoint());
+  }
+  if (endpoints.empty()) co_return exchange_error::upstream_resolve_failed;
+  auto [ec, ep] = co_await net::async_connect(*upstream->plain, endpoints, tuple_awaitable);
+  if (timed_out) co_return exchange_error::upstream_connect_timeout;
+  if (ec == net::error::connection_refused) co_return exchange_error::upstream_connect_refused;
+  if (ec) co_return exchange_error::upstream_unreachable;
+  beast::error_code ignored;
+  upstream->plain->set_option(tcp::no_delay(true), ignored);
+  if (dest.https) {
+    upstream->tls.emplace(std::move(*upstream->plain), srv.client_tls);
+    upstream->plain.reset();
+    beast::error_code addr_ec;
+    net::ip::make_address(dest.host, addr_ec);
+    if (addr_ec) SSL_set_tlsext_host_name(upstream->tls->native_handle(), dest.host.c_str());
+    upstream->tls->set_verify_mode(ssl::verify_peer);
+    upstream->tls->set_verify_callback(ssl::host_name_verification(dest.host));
+    auto [hec] = co_await upstream->tls->async_handshake(ssl::stream_base::client, tuple_awaitable);
+    if (timed_out) co_return exchange_error::upstream_connect_timeout;
+    if (hec) co_return exchange_error::upstream_tls_failed;
+  }
+  co_return exchange_error::none;
+}
+
+net::awaitable<bool> server::impl::session::write_interim(http::response_header<>& h) {
+  http::response<http::empty_body> interim;
+  interim.version(11);
+  interim.result(h.result_int());  // by number: Beast has no name for some (103)
+  interim.reason(h.reason());
+  for (const auto& f : h) interim.insert(f.name_string(), f.value());
+  strip_hop_by_hop(interim, false);
+  arm(srv.pc.idle_timeout, phase::client);
+  auto [ec, n] = co_await visit_client(
+      [&](auto& s) { return http::async_write(s, interim, tuple_awaitable); });
+  co_return !ec;
+}
+
+net::awaitable<bool> server::impl::session::exchange(
+    http::request_parser<http::buffer_body>& parser, destination dest, clock::time_point arrived) {
+  using store::exchange_error;
+  auto& req = parser.get();
+  const unsigned client_version = req.version();
+  const bool client_keep_alive = req.keep_alive();
+  const bool upgrading = parser.upgrade();
+  const bool expect_continue =
+      client_version >= 11 && !parser.is_done() &&
+      beast::iequals(req[http::field::expect], "100-continue");
+  const bool head_request = req.method() == http::verb::head;
+  const bool replayable = is_idempotent(req.method()) && parser.is_done();
+
+  // Request headers as they go upstream.
+  std::string forwarded_host(req[http::field::host]);
+  std::string xff;
+  for (const auto& f : boost::make_iterator_range(req.equal_range("X-Forwarded-For"))) {
+    if (!xff.empty()) xff += ", ";
+    xff.append(f.value());
+  }
+  if (!xff.empty()) xff += ", ";
+  xff += peer.to_string();
+  strip_hop_by_hop(req, upgrading);
+  if (dest.route == nullptr || !dest.route->preserve_host || forwarded_host.empty()) {
+    req.set(http::field::host, dest.host_header);
+  }
+  req.set("X-Forwarded-For", xff);
+  req.set("X-Forwarded-Proto", client_tls ? "https" : "http");
+  if (!forwarded_host.empty()) req.set("X-Forwarded-Host", forwarded_host);
+  if (upgrading) req.set(http::field::connection, "Upgrade");
+  req.version(11);
+  req.target(dest.target);
+
+  store::capture cap;
+  cap.client_address = client_address;
+  cap.direction = dest.route ? dest.route->dir : conf::direction::webhook;
+  cap.route_account = dest.route ? dest.route->account : srv.pc.forward_account;
+  cap.forward_proxy = dest.route == nullptr;
+  cap.capture_bodies = dest.route ? dest.route->capture_bodies : true;
+  cap.method = std::string(req.method_string());
+  cap.upstream_url = std::string(dest.https ? "https://" : "http://") +
+                     authority(dest.host, dest.port, dest.https) + dest.target;
+  cap.request_headers = to_header_list(req);
+  const std::size_t body_limit = srv.cfg->store.body_limit;
+
+  auto finish = [&](exchange_error err) {
+    cap.error = err;
+    cap.completed_at = std::chrono::system_clock::now();
+    if (cap.latency == clock::duration::zero()) cap.latency = clock::now() - arrived;
+    const std::size_t d = cap.direction == conf::direction::api ? 1 : 0;
+    srv.exchanges[d][status_class(cap.status_code)]->inc();
+    if (err != exchange_error::none) srv.upstream_errors[static_cast<std::size_t>(err)]->inc();
+    srv.sink.submit(std::move(cap));
+  };
+  // The sidecar's own 502/504, recorded as the response.
+  auto answer_error = [&](exchange_error err) -> net::awaitable<bool> {
+    const int status = err == exchange_error::upstream_response_timeout ||
+                               err == exchange_error::upstream_connect_timeout
+                           ? 504
+                           : 502;
+    http::response<http::string_body> res{static_cast<http::status>(status), client_version};
+    res.set(http::field::content_type, "application/json");
+    res.body() = json_error(status, store::describe(err));
+    // The rest of a request body may still be on its way: close rather than read it.
+    const bool keep = client_keep_alive && parser.is_done() && !shutdown &&
+                      !srv.stopping.load(std::memory_order_relaxed);
+    res.keep_alive(keep);
+    res.prepare_payload();
+    cap.status_code = status;
+    cap.reason = std::string(res.reason());
+    cap.response_headers = to_header_list(res);
+    cap.response_body.head = cap.capture_bodies ? res.body().substr(0, body_limit) : std::string();
+    cap.response_body.size = res.body().size();
+    cap.sidecar_answered = true;
+    upstream.reset();
+    finish(shutdown ? exchange_error::shutdown : err);
+    arm(srv.pc.idle_timeout, phase::client);
+    auto [ec, n] = co_await visit_client(
+        [&](auto& s) { return http::async_write(s, res, tuple_awaitable); });
+    co_return !ec && keep;
+  };
+
+  // Connect (or reuse), send the head and any body, read the response head; a reused
+  // connection that turns out stale is replaced once when the request can be replayed.
+  std::optional<http::response_parser<http::buffer_body>> rp;
+  bool body_sent = false;
+  for (int attempt = 0;; ++attempt) {
+    if (dest.route == nullptr && dest.checked.empty()) {
+      co_return co_await answer_error(exchange_error::upstream_resolve_failed);
+    }
+    upstream = attempt == 0 ? srv.pool.take(dest.pool_key) : nullptr;
+    const bool reused = upstream != nullptr;
+    if (!reused) {
+      const exchange_error err = co_await connect_upstream(dest);
+      if (err != exchange_error::none) co_return co_await answer_error(err);
+    }
+    ++upstream->exchanges;
+
+    http::request_serializer<http::buffer_body> sr{req};
+    beast::error_code ec;
+    // With Expect: 100-continue the body waits for the upstream's 100.
+    bool awaiting_continue = expect_continue;
+    bool stale = false;
+    for (;;) {
+      if (!awaiting_continue) {
+        // Stream the request body: read a piece from the client, write it upstream.
+        for (;;) {
+          if (!parser.is_done()) {
+            char* buf = body_buffer();
+            req.body().data = buf;
+            req.body().size = body_chunk;
+            arm(srv.pc.idle_timeout, phase::client);
+            auto [rec, rn] = co_await visit_client([&](auto& s) {
+              return http::async_read_some(s, client_buf, parser, tuple_awaitable);
+            });
+            if (rec == http::error::need_buffer) rec = {};
+            if (rec) {
+              upstream.reset();  // the upstream must not see a partial request complete
+              if (shutdown) {
+                finish(exchange_error::shutdown);
+                co_return false;
+              }
+              if (rec == net::error::operation_aborted || rec == net::error::eof ||
+                  rec == net::error::connection_reset || rec == http::error::partial_message ||
+                  timed_out) {
+                finish(timed_out ? exchange_error::client_timeout : exchange_error::client_closed);
+                co_return false;
+              }
+              // Bad chunk framing mid-body: the upstream saw an unfinished request; the
+              // client gets 400.
+              finish(exchange_error::client_closed);
+              co_await answer_local(400, false, client_version);
+              co_return false;
+            }
+            const std::size_t got = body_chunk - req.body().size;
+            keep_head(cap.request_body, buf, got, body_limit, cap.capture_bodies);
+            // A zero-size piece would read as the last chunk: pass none instead.
+            req.body().data = got != 0 ? buf : nullptr;
+            req.body().size = got;
+            req.body().more = !parser.is_done();
+          } else {
+            req.body().data = nullptr;
+            req.body().size = 0;
+            req.body().more = false;
+          }
+          arm(srv.pc.idle_timeout, phase::upstream);
+          auto [wec, wn] = co_await upstream->visit(
+              [&](auto& s) { return http::async_write(s, sr, tuple_awaitable); });
+          if (wec == http::error::need_buffer) wec = {};
+          if (wec) {
+            ec = wec;
+            break;
+          }
+          if (sr.is_done()) break;
+        }
+        body_sent = true;
+        if (ec) {
+          if (reused && replayable && attempt == 0 && cap.request_body.size == 0) {
+            stale = true;
+            break;
+          }
+          if (shutdown) co_return co_await answer_error(exchange_error::shutdown);
+          co_return co_await answer_error(timed_out ? exchange_error::upstream_idle_timeout
+                                                    : exchange_error::upstream_closed);
+        }
+      } else {
+        arm(srv.pc.idle_timeout, phase::upstream);
+        auto [wec, wn] = co_await upstream->visit(
+            [&](auto& s) { return http::async_write_header(s, sr, tuple_awaitable); });
+        if (wec) co_return co_await answer_error(exchange_error::upstream_closed);
+      }
+
+      // The response head, after any interim 1xx.
+      for (;;) {
+        rp.emplace();
+        rp->header_limit(static_cast<std::uint32_t>(srv.pc.max_header_bytes));
+        rp->body_limit(boost::none);
+        if (head_request) rp->skip(true);
+        arm(srv.pc.upstream_timeout, phase::upstream);
+        auto [hec, hn] = co_await upstream->visit([&](auto& s) {
+          return http::async_read_header(s, upstream->buffer, *rp, tuple_awaitable);
+        });
+        if (hec) {
+          if (shutdown) co_return co_await answer_error(exchange_error::shutdown);
+          if (timed_out) co_return co_await answer_error(exchange_error::upstream_response_timeout);
+          const bool closed = hec == http::error::end_of_stream || hec == net::error::eof ||
+                              hec == net::error::connection_reset ||
+                              hec == http::error::partial_message ||
+                              hec == net::ssl::error::stream_truncated;
+          if (closed && reused && replayable && attempt == 0 && hn == 0) {
+            stale = true;
+            break;
+          }
+          co_return co_await answer_error(closed ? exchange_error::upstream_closed
+                                                 : exchange_error::upstream_bad_response);
+        }
+        const int code = rp->get().result_int();
+        if (code >= 100 && code < 200 && code != 101) {
+          if (code == 100 && awaiting_continue) {
+            awaiting_continue = false;
+            if (!co_await write_interim(rp->get())) {
+              upstream.reset();
+              finish(exchange_error::client_closed);
+              co_return false;
+            }
+            break;  // now send the body
+          }
+          if (client_version >= 11 && !co_await write_interim(rp->get())) {
+            upstream.reset();
+            finish(exchange_error::client_closed);
+            co_return false;
+          }
+          continue;
+        }
+        awaiting_continue = false;
+        break;
+      }
+      if (stale) break;
+      if (rp->is_header_done() && rp->get().result_int() >= 200) break;
+      if (rp->get().result_int() == 101) break;
+      // 100 received: loop to send the body, then read the final head.
+    }
+    if (stale) {
+      upstream.reset();
+      rp.reset();
+      continue;
+    }
+    break;
+  }
+
+  auto& res = rp->get();
+  const int code = res.result_int();
+  cap.status_code = code;
+  cap.reason = std::string(res.reason());
+  cap.response_headers = to_header_list(res);
+
+  // The request body was not sent (final answer to Expect: 100-continue): the client may
+  // still send it, so this connection ends after the response.
+  const bool request_unfinished = !parser.is_done() || !body_sent;
+  const bool upstream_keep_alive = res.keep_alive() && !rp->need_eof();
+  const bool switching = code == 101;
+  if (switching && !upgrading) {
+    co_return co_await answer_error(exchange_error::upstream_bad_response);
+  }
+
+  // The response as the client gets it.
+  strip_hop_by_hop(res, switching);
+  bool client_keep = client_keep_alive && !request_unfinished && !switching && !shutdown &&
+                     !srv.stopping.load(std::memory_order_relaxed);
+  res.version(client_version);
+  const bool has_body = !head_request && code != 204 && code != 304 && !switching;
+  if (has_body && !res.has_content_length() && !res.chunked()) {
+    // Close-delimited upstream body: chunked for HTTP/1.1 clients, close for 1.0.
+    if (client_version >= 11) {
+      res.chunked(true);
+    } else {
+      client_keep = false;
+    }
+  }
+  if (client_version < 11 && res.chunked()) {
+    res.chunked(false);
+    client_keep = false;
+  }
+  if (switching) {
+    res.set(http::field::connection, "Upgrade");
+  } else {
+    res.keep_alive(client_keep);
+  }
+
+  http::response_serializer<http::buffer_body> rs{res};
+  for (;;) {
+    if (!rp->is_done()) {
+      char* buf = body_buffer();
+      res.body().data = buf;
+      res.body().size = body_chunk;
+      arm(srv.pc.idle_timeout, phase::upstream);
+      auto [rec, rn] = co_await upstream->visit([&](auto& s) {
+        return http::async_read_some(s, upstream->buffer, *rp, tuple_awaitable);
+      });
+      if (rec == http::error::need_buffer) rec = {};
+      if (rec == http::error::end_of_stream && rp->is_done()) rec = {};
+      if (rec) {
+        // The client has the head already: all that is left is to cut its connection.
+        upstream.reset();
+        cap.latency = clock::now() - arrived;
+        finish(shutdown    ? exchange_error::shutdown
+               : timed_out ? exchange_error::upstream_idle_timeout
+                           : exchange_error::upstream_reset_mid_body);
+        co_return false;
+      }
+      const std::size_t got = body_chunk - res.body().size;
+      keep_head(cap.response_body, buf, got, body_limit, cap.capture_bodies);
+      res.body().data = got != 0 ? buf : nullptr;
+      res.body().size = got;
+      res.body().more = !rp->is_done();
+    } else {
+      res.body().data = nullptr;
+      res.body().size = 0;
+      res.body().more = false;
+    }
+    if (rp->is_done() && cap.latency == clock::duration::zero()) {
+      cap.latency = clock::now() - arrived;
+    }
+    arm(srv.pc.idle_timeout, phase::client);
+    auto [wec, wn] = co_await visit_client(
+        [&](auto& s) { return http::async_write(s, rs, tuple_awaitable); });
+    if (wec == http::error::need_buffer) wec = {};
+    if (wec) {
+      upstream.reset();
+      finish(shutdown ? exchange_error::shutdown
+             : timed_out ? exchange_error::client_timeout
+                         : exchange_error::client_closed);
+      co_return false;
+    }
+    if (rs.is_done()) break;
+  }
+
+  if (switching) {
+    cap.upgraded = true;
+    co_await tunnel();
+    cap.latency = clock::now() - arrived;
+    finish(shutdown ? exchange_error::shutdown : exchange_error::none);
+    co_return false;
+  }
+
+  // A media cache fill belongs beside the body loop above (it sees every piece).
+  if (upstream_keep_alive && rp->is_done() && upstream->buffer.size() == 0 && !request_unfinished) {
+    srv.pool.give(std::move(upstream));
+  } else {
+    upstream.reset();
+  }
+  finish(exchange_error::none);
+  co_return client_keep;
+}
+
+net::awaitable<void> server::impl::session::tunnel() {
+  // Bytes already read past the handshake on either side go first.
+  auto up = std::move(upstream);
+  auto flush = [&](beast::flat_buffer& from, auto& to) -> net::awaitable<bool> {
+    if (from.size() == 0) co_return true;
+    auto [ec, n] = co_await net::async_write(to, from.data(), tuple_awaitable);
+    from.consume(n);
+    co_return !ec;
+  };
+  bool ok = co_await visit_client([&](auto& c) { return flush(up->buffer, c); });
+  if (ok) ok = co_await up->visit([&](auto& u) { return flush(client_buf, u); });
+  if (!ok) co_return;
+
+  // Both directions pump on this strand; either side closing (or stalling for idle_timeout)
+  // closes both, which ends the other pump.
+  auto other = std::make_unique<char[]>(body_chunk);
+  char* a = body_buffer();
+  char* b = other.get();
+  upstream = std::move(up);  // so that the watchdog and stop() can cancel it
+  auto pump = [this](auto& from, auto& to, char* buf) -> net::awaitable<void> {
+    for (;;) {
+      arm(srv.pc.idle_timeout, phase::both);
+      auto [ec, n] = co_await from.async_read_some(net::buffer(buf, body_chunk), tuple_awaitable);
+      if (ec) break;
+      auto [wec, wn] = co_await net::async_write(to, net::buffer(buf, n), tuple_awaitable);
+      if (wec) break;
+    }
+    cancel_phase(phase::both);
+    beast::error_code ignored;
+    client_socket().close(ignored);
+    if (upstream) upstream->socket().close(ignored);
+  };
+  using namespace net::experimental::awaitable_operators;
+  co_await visit_client([&](auto& c) {
+    return upstream->visit([&](auto& u) { return pump(c, u, a) && pump(u, c, b); });
+  });
+  upstream.reset();
+}
+
+// ---------------------------------------------------------------------------------------
+
+void server::impl::spawn_session(tcp::socket socket) {
+  std::shared_ptr<session> s;
+  {
+    std::lock_guard lock(sessions_mu);
+    const std::uint64_t sid = ++next_session_id;
+    s = std::make_shared<session>(*this, std::move(socket), sid);
+    sessions.emplace(sid, s);
+  }
+  connections->add(1);
+  net::co_spawn(s->strand, session::run(s), [](std::exception_ptr e) {
+    if (e) log::error("proxy connection ended by an exception");
+  });
+}
+
+void server::impl::session_ended(std::uint64_t sid) {
+  connections->add(-1);
+  std::lock_guard lock(sessions_mu);
+  sessions.erase(sid);
+  if (sessions.empty()) sessions_cv.notify_all();
+}
+
+net::awaitable<void> server::impl::accept_loop() {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor->async_accept(net::make_strand(ioc), tuple_awaitable);
+    if (ec) {
+      if (ec == net::error::operation_aborted || !acceptor->is_open()) co_return;
+      // EMFILE and the like: wait a little rather than spin.
+      net::steady_timer pause(acceptor->get_executor(), 50ms);
+      co_await pause.async_wait(tuple_awaitable);
+      continue;
+    }
+    beast::error_code rec;
+    const auto remote = socket.remote_endpoint(rec);
+    if (rec) continue;
+    int refusal = 0;
+    if (!pc.allowed_clients.empty() &&
+        std::none_of(pc.allowed_clients.begin(), pc.allowed_clients.end(),
+                     [&](const conf::cidr& c) { return c.contains(remote.address()); })) {
+      refusal = 403;
+    } else if (static_cast<std::size_t>(connections->value()) >= pc.max_connections) {
+      refusal = 503;
+    }
+    if (refusal != 0) {
+      count_local(refusal);
+      if (!server_tls) {
+        // A short answer on a fresh socket fits its send buffer: written without waiting.
+        const std::string body = json_error(refusal, local_message(refusal));
+        const std::string text = "HTTP/1.1 " + std::to_string(refusal) +
+                                 (refusal == 403 ? " Forbidden" : " Service Unavailable") +
+                                 "\r\nContent-Type: application/json\r\nContent-Length: " +
+                                 std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+        socket.non_blocking(true, rec);
+        socket.write_some(net::buffer(text), rec);
+        socket.shutdown(tcp::socket::shutdown_send, rec);
+      }
+      socket.close(rec);
+      continue;
+    }
+    spawn_session(std::move(socket));
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+
+server::server(std::shared_ptr<const conf::config> cfg, store::capture_sink& sink,
+               metrics::registry& metrics, cache::media_cache* cache)
+    : impl_(std::make_unique<impl>(std::move(cfg), sink, metrics, cache)) {}
+
+server::~server() {
+  if (impl_->started) stop(std::chrono::milliseconds(0));
+}
+
+namespace {
+
+void restrict_tls(ssl::context& ctx) {
+  ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                  ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                  ssl::context::no_compression | ssl::context::single_dh_use);
+  SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
+  // TLS 1.2: forward secrecy and AEAD only (TLS 1.3 suites are all modern).
+  SSL_CTX_set_cipher_list(ctx.native_handle(),
+                          "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+                          "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+                          "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305");
+}
+
+}  // namespace
+
+tcp::endpoint server::start(std::vector<tcp::endpoint> own_listeners) {
+  impl& m = *impl_;
+  const auto& pc = m.pc;
+  if (pc.tls) {
+    m.server_tls.emplace(ssl::context::tls_server);
+    restrict_tls(*m.server_tls);
+    beast::error_code ec;
+    m.server_tls->use_certificate_chain_file(pc.tls->cert.string(), ec);
+    if (ec) {
+      throw conf::config_error(m.cfg->source + ": [proxy] tls_cert: cannot use " +
+                               pc.tls->cert.string() + ": " + ec.message());
+    }
+    m.server_tls->use_private_key_file(pc.tls->key.string(), ssl::context::pem, ec);
+    if (ec) {
+      throw conf::config_error(m.cfg->source + ": [proxy] tls_key: cannot use " +
+                               pc.tls->key.string() + ": " + ec.message());
+    }
+  }
+  restrict_tls(m.client_tls);
+  m.client_tls.set_default_verify_paths();
+  m.client_tls.set_verify_mode(ssl::verify_peer);
+  if (pc.upstream_ca) {
+    beast::error_code ec;
+    m.client_tls.load_verify_file(pc.upstream_ca->string(), ec);
+    if (ec) {
+      throw conf::config_error(m.cfg->source + ": [proxy] upstream_ca: cannot use " +
+                               pc.upstream_ca->string() + ": " + ec.message());
+    }
+  }
+
+  const tcp::endpoint want(pc.listen.address, pc.listen.port);
+  m.acceptor.emplace(net::make_strand(m.ioc));
+  beast::error_code ec;
+  m.acceptor->open(want.protocol(), ec);
+  if (!ec) m.acceptor->set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) m.acceptor->bind(want, ec);
+  if (!ec) m.acceptor->listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    throw conf::config_error(m.cfg->source + ": [proxy] listen: cannot listen on " +
+                             (std::ostringstream() << want).str() + ": " + ec.message());
+  }
+  const tcp::endpoint bound = m.acceptor->local_endpoint();
+  m.own_listeners = std::move(own_listeners);
+  m.own_listeners.push_back(bound);
+
+  net::co_spawn(m.acceptor->get_executor(), m.accept_loop(), [](std::exception_ptr e) {
+    if (e) log::error("proxy accept loop ended by an exception");
+  });
+  m.work.emplace(m.ioc.get_executor());
+  for (unsigned i = 0; i < m.thread_count; ++i) {
+    m.threads.emplace_back([&m] { m.ioc.run(); });
+  }
+  m.started = true;
+  return bound;
+}
+
+void server::stop(std::chrono::milliseconds drain) {
+  impl& m = *impl_;
+  if (!m.started) return;
+  m.started = false;
+  m.stopping.store(true);
+  net::post(m.acceptor->get_executor(), [&m] {
+    beast::error_code ec;
+    m.acceptor->close(ec);
+  });
+
+  auto each_session = [&m](bool hard) {
+    std::lock_guard lock(m.sessions_mu);
+    for (auto& [sid, weak] : m.sessions) {
+      if (auto s = weak.lock()) {
+        net::post(s->strand, [s, hard] { s->on_stop(hard); });
+      }
+    }
+  };
+  // Idle connections close now; busy ones end after their exchange.
+  each_session(false);
+  {
+    std::unique_lock lock(m.sessions_mu);
+    m.sessions_cv.wait_for(lock, drain, [&m] { return m.sessions.empty(); });
+  }
+  each_session(true);
+  {
+    std::unique_lock lock(m.sessions_mu);
+    m.sessions_cv.wait_for(lock, std::chrono::seconds(5), [&m] { return m.sessions.empty(); });
+  }
+  m.pool.close();
+  m.work.reset();
+  m.ioc.stop();
+  for (auto& t : m.threads) t.join();
+  m.threads.clear();
+}
+
+}  // namespace sidecar::proxy

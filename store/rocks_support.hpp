@@ -1,0 +1,92 @@
+// The RocksDB pieces of the trace store that RocksDB calls back into: the expiry compaction
+// filter (reads each key's time), the counters' merge operator, and the event listener that
+// reports stalls and compactions.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <rocksdb/compaction_filter.h>
+#include <rocksdb/env.h>
+#include <rocksdb/listener.h>
+#include <rocksdb/merge_operator.h>
+#include <rocksdb/slice_transform.h>
+
+#include "support/metrics.hpp"
+
+namespace sidecar::store::rocks {
+
+/// The expiry bound shared by reads and compaction: a record is visible while
+/// created_ms >= cutoff() = max(now - retention, floor). The floor moves up when the disk
+/// quota removes the oldest records.
+struct expiry_clock {
+  std::function<std::int64_t()> now_ms;
+  std::int64_t retention_ms = 0;
+  std::atomic<std::int64_t> floor_ms{0};
+  [[nodiscard]] std::int64_t cutoff() const {
+    const std::int64_t by_age = now_ms() - retention_ms;
+    const std::int64_t floor = floor_ms.load(std::memory_order_acquire);
+    return by_age > floor ? by_age : floor;
+  }
+};
+
+/// How the time of a key is found in a column family.
+enum class key_kind : std::uint8_t {
+  id_inverted_sid,  // varint(len) id + ~sid (records, bodies, by_account, by_session)
+  sid,              // sid bytes (sids)
+  counter,          // varint(len) id + be64 bucket (counters): dropped once the whole bucket expired
+  chunk,            // varint(len) id + inv(chunk start) + be16 part (body_chunks): likewise
+  keep,             // meta: never expires
+};
+
+/// One factory per column family; every filter it makes takes the cutoff once, at its start.
+[[nodiscard]] std::shared_ptr<rocksdb::CompactionFilterFactory> make_expiry_filter_factory(
+    std::shared_ptr<const expiry_clock> clock, key_kind kind);
+
+/// The id part (varint length + id) of an id-keyed key, or the first 4 bytes of a sid key:
+/// the memtable keeps an insert hint per prefix, and each new key of an id lands next to the
+/// previous one (newest first), so inserts skip the skiplist search.
+[[nodiscard]] std::shared_ptr<const rocksdb::SliceTransform> make_insert_hint_prefix(
+    key_kind kind);
+
+/// Concatenates body chunk entries (each new record's body is a merge operand of its chunk).
+[[nodiscard]] std::shared_ptr<rocksdb::MergeOperator> make_append_merge_operator();
+
+/// Adds little-endian uint64 counts.
+[[nodiscard]] std::shared_ptr<rocksdb::MergeOperator> make_count_merge_operator();
+[[nodiscard]] std::string encode_count(std::uint64_t n);
+[[nodiscard]] std::uint64_t decode_count(std::string_view s);
+
+/// Stall state (0 normal, 1 delayed, 2 stopped: the worst over column families) into a gauge,
+/// and a count of finished compactions and flushes for the maintenance thread.
+class listener final : public rocksdb::EventListener {
+ public:
+  explicit listener(metrics::gauge& stall) : stall_(stall) {}
+  void OnStallConditionsChanged(const rocksdb::WriteStallInfo& info) override;
+  void OnCompactionCompleted(rocksdb::DB*, const rocksdb::CompactionJobInfo&) override {
+    compactions_.fetch_add(1, std::memory_order_relaxed);
+  }
+  [[nodiscard]] std::uint64_t compactions() const {
+    return compactions_.load(std::memory_order_relaxed);
+  }
+
+ private:
+  metrics::gauge& stall_;
+  std::mutex mu_;
+  std::vector<std::pair<std::string, int>> states_;
+  std::atomic<std::uint64_t> compactions_{0};
+};
+
+/// A RocksDB info logger that writes warnings and errors through support/log (stderr)
+/// instead of a LOG file on the data disk.
+[[nodiscard]] std::shared_ptr<rocksdb::Logger> make_sidecar_logger();
+
+}  // namespace sidecar::store::rocks

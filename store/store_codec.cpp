@@ -1,0 +1,307 @@
+// The trace store's on-disk encodings: see store_codec.hpp and docs/store.md.
+#include "store/store_codec.hpp"
+
+#include <algorithm>
+
+#include "store/json.hpp"
+
+namespace sidecar::store::codec {
+
+namespace {
+
+constexpr std::int64_t max_ms = (std::int64_t{1} << 48) - 1;
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+std::int64_t clamp_ms(std::int64_t ms) { return std::clamp<std::int64_t>(ms, 0, max_ms); }
+
+// Never found in a record by chance: when it is (a body holding these very bytes), the
+// record is stored whole instead of spliced.
+constexpr std::string_view sentinel = "\x1e\x1fsidecar-response-body\x1f\x1e";
+
+void append_id(std::string& out, std::string_view id) {
+  append_varint(out, id.size());
+  out.append(id);
+}
+
+bool read_id(std::string_view in, std::size_t& pos, std::string_view& id) {
+  std::uint64_t n = 0;
+  if (!read_varint(in, pos, n) || n > in.size() - pos) return false;
+  id = in.substr(pos, n);
+  pos += n;
+  return true;
+}
+
+}  // namespace
+
+std::optional<sid_bytes> parse_sid(std::string_view sid) {
+  if (sid.size() != 34 || sid[0] != 'T' || sid[1] != 'R') return std::nullopt;
+  sid_bytes b{};
+  for (std::size_t i = 0; i < 16; ++i) {
+    const int hi = hex_value(sid[2 + 2 * i]);
+    const int lo = hex_value(sid[3 + 2 * i]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    b[i] = static_cast<std::uint8_t>(hi << 4 | lo);
+  }
+  return b;
+}
+
+std::string format_sid(const sid_bytes& b) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string s = "TR";
+  s.reserve(34);
+  for (auto v : b) {
+    s.push_back(digits[v >> 4]);
+    s.push_back(digits[v & 15]);
+  }
+  return s;
+}
+
+std::int64_t sid_ms(const sid_bytes& b) {
+  std::int64_t ms = 0;
+  for (std::size_t i = 0; i < 6; ++i) ms = ms << 8 | b[i];
+  return ms;
+}
+
+void append_varint(std::string& out, std::uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+bool read_varint(std::string_view in, std::size_t& pos, std::uint64_t& v) {
+  v = 0;
+  for (unsigned shift = 0; shift < 64 && pos < in.size(); shift += 7) {
+    const auto byte = static_cast<std::uint8_t>(in[pos++]);
+    v |= std::uint64_t{byte & 0x7fu} << shift;
+    if ((byte & 0x80) == 0) return true;
+  }
+  return false;
+}
+
+std::string id_prefix(std::string_view id) {
+  std::string k;
+  k.reserve(id.size() + 24);
+  append_id(k, id);
+  return k;
+}
+
+std::string id_sid_key(std::string_view id, const sid_bytes& sid) {
+  std::string k = id_prefix(id);
+  for (auto v : sid) k.push_back(static_cast<char>(~v));
+  return k;
+}
+
+void append_inv_time(std::string& out, std::int64_t ms) {
+  const auto t = static_cast<std::uint64_t>(clamp_ms(ms));
+  for (int shift = 40; shift >= 0; shift -= 8) {
+    out.push_back(static_cast<char>(~static_cast<std::uint8_t>(t >> shift)));
+  }
+}
+
+std::string counter_key(std::string_view id, std::int64_t bucket) {
+  std::string k = id_prefix(id);
+  const auto b = static_cast<std::uint64_t>(std::max<std::int64_t>(bucket, 0));
+  for (int shift = 56; shift >= 0; shift -= 8) k.push_back(static_cast<char>(b >> shift));
+  return k;
+}
+
+std::string chunk_key(std::string_view id, std::int64_t chunk, std::uint32_t part) {
+  std::string k = id_prefix(id);
+  append_inv_time(k, chunk * chunk_ms);
+  k.push_back(static_cast<char>(part >> 8));
+  k.push_back(static_cast<char>(part));
+  return k;
+}
+
+bool split_chunk_key(std::string_view key, std::string_view& id, std::int64_t& chunk,
+                     std::uint32_t& part) {
+  std::size_t pos = 0;
+  if (!read_id(key, pos, id) || key.size() - pos != 8) return false;
+  chunk = inv_ms(key.substr(pos)) / chunk_ms;
+  part = static_cast<std::uint32_t>(static_cast<std::uint8_t>(key[pos + 6])) << 8 |
+         static_cast<std::uint8_t>(key[pos + 7]);
+  return true;
+}
+
+void append_chunk_entry(std::string& out, std::string_view inv, std::string_view body) {
+  out.append(inv);
+  append_varint(out, body.size());
+  out.append(body);
+}
+
+bool next_chunk_entry(std::string_view chunk, std::size_t& pos, std::string_view& inv,
+                      std::string_view& body) {
+  if (chunk.size() - pos < 17) return false;
+  inv = chunk.substr(pos, 16);
+  pos += 16;
+  return read_id(chunk, pos, body);
+}
+
+std::optional<std::string_view> find_in_chunk(std::string_view chunk, std::string_view inv) {
+  std::size_t pos = 0;
+  std::string_view at, body;
+  while (next_chunk_entry(chunk, pos, at, body)) {
+    if (at == inv) return body;
+  }
+  return std::nullopt;
+}
+
+void encode_sid_value(std::string& out, std::string_view account, std::uint32_t part) {
+  append_id(out, account);
+  append_varint(out, part);
+}
+
+bool decode_sid_value(std::string_view in, std::string_view& account, std::uint32_t& part) {
+  std::size_t pos = 0;
+  std::uint64_t p = 0;
+  if (!read_id(in, pos, account) || !read_varint(in, pos, p)) return false;
+  part = static_cast<std::uint32_t>(p);
+  return true;
+}
+
+bool split_id_key(std::string_view key, std::string_view& id, std::string_view& inv) {
+  std::size_t pos = 0;
+  if (!read_id(key, pos, id) || key.size() - pos != 16) return false;
+  inv = key.substr(pos);
+  return true;
+}
+
+sid_bytes uninvert(std::string_view inv) {
+  sid_bytes b{};
+  for (std::size_t i = 0; i < 16 && i < inv.size(); ++i) {
+    b[i] = static_cast<std::uint8_t>(~static_cast<std::uint8_t>(inv[i]));
+  }
+  return b;
+}
+
+std::int64_t inv_ms(std::string_view inv) {
+  std::int64_t ms = 0;
+  for (std::size_t i = 0; i < 6; ++i) {
+    ms = ms << 8 | static_cast<std::uint8_t>(~static_cast<std::uint8_t>(inv[i]));
+  }
+  return ms;
+}
+
+bool split_counter_key(std::string_view key, std::string_view& id, std::int64_t& bucket) {
+  std::size_t pos = 0;
+  if (!read_id(key, pos, id) || key.size() - pos != 8) return false;
+  std::uint64_t b = 0;
+  for (std::size_t i = 0; i < 8; ++i) b = b << 8 | static_cast<std::uint8_t>(key[pos + i]);
+  bucket = static_cast<std::int64_t>(b);
+  return true;
+}
+
+bool covering::path_or_url_starts_with(std::string_view p) const {
+  if (path.starts_with(p)) return true;
+  if (!url_has_path) return url_head.starts_with(p);
+  if (p.size() <= url_head.size()) return url_head.starts_with(p);
+  return p.starts_with(url_head) && path.starts_with(p.substr(url_head.size()));
+}
+
+void encode_covering(std::string& out, const trace_record& r, std::uint32_t body_part) {
+  const auto& path = r.request.path;
+  const auto& url = r.request.url;
+  const bool url_has_path = !path.empty() && url.size() >= path.size() && url.ends_with(path);
+  std::uint8_t flags = 0;
+  if (r.completed) flags |= 1;
+  if (r.direction == conf::direction::api) flags |= 2;
+  if (url_has_path) flags |= 4;
+  out.push_back(static_cast<char>(flags));
+  append_varint(out, static_cast<std::uint64_t>(std::max<std::int64_t>(r.latency_ms, 0)));
+  append_id(out, r.response.code);
+  append_id(out, r.org_sid);
+  append_id(out, path);
+  append_id(out, url_has_path ? std::string_view(url).substr(0, url.size() - path.size())
+                              : std::string_view(url));
+  append_varint(out, body_part);
+}
+
+void encode_session_entry(std::string& out, const trace_record& r, std::uint32_t body_part) {
+  append_id(out, r.account_sid);
+  encode_covering(out, r, body_part);
+}
+
+bool decode_covering(std::string_view in, covering& c) {
+  if (in.empty()) return false;
+  const auto flags = static_cast<std::uint8_t>(in[0]);
+  c.completed = flags & 1;
+  c.api = flags & 2;
+  c.url_has_path = flags & 4;
+  std::size_t pos = 1;
+  std::uint64_t latency = 0;
+  if (!read_varint(in, pos, latency)) return false;
+  c.latency_ms = static_cast<std::int64_t>(latency);
+  std::uint64_t part = 0;
+  if (!read_id(in, pos, c.code) || !read_id(in, pos, c.org_sid) || !read_id(in, pos, c.path) ||
+      !read_id(in, pos, c.url_head) || !read_varint(in, pos, part)) {
+    return false;
+  }
+  c.body_part = static_cast<std::uint32_t>(part);
+  return true;
+}
+
+bool decode_session_entry(std::string_view in, std::string_view& account, covering& c) {
+  std::size_t pos = 0;
+  if (!read_id(in, pos, account)) return false;
+  return decode_covering(in.substr(pos), c);
+}
+
+record_value encode_record(trace_record& r) {
+  record_value v;
+  v.body = std::move(r.response.body.body);
+  r.response.body.body.assign(sentinel);
+  std::string json_text = to_json(r);
+  std::string escaped;
+  json::append_string(escaped, sentinel);
+  const auto at = json_text.find(escaped);
+  if (at != std::string::npos && json_text.find(escaped, at + 1) == std::string::npos) {
+    append_varint(v.value, at + 1);
+    v.value.append(json_text, 0, at);
+    v.value.append(json_text, at + escaped.size());
+  } else {
+    // The sentinel is not where we expect it: store the JSON whole (body included).
+    r.response.body.body = v.body;
+    json_text = to_json(r);
+    append_varint(v.value, 0);
+    v.value.append(json_text);
+  }
+  r.response.body.body = v.body;  // leave the record as it came
+  return v;
+}
+
+bool assemble_json(std::string& out, std::string_view records_value, std::string_view body) {
+  std::size_t pos = 0;
+  std::uint64_t splice = 0;
+  if (!read_varint(records_value, pos, splice)) return false;
+  const std::string_view json_text = records_value.substr(pos);
+  if (splice == 0) {
+    out.append(json_text);
+    return true;
+  }
+  if (splice - 1 > json_text.size()) return false;
+  out.append(json_text.substr(0, splice - 1));
+  json::append_string(out, body);
+  out.append(json_text.substr(splice - 1));
+  return true;
+}
+
+std::size_t memory_size(const trace_record& r) {
+  std::size_t n = sizeof(trace_record) + r.sid.size() + r.account_sid.size() +
+                  r.account_friendly_name.size() + r.org_sid.size() + r.org_name.size() +
+                  r.session_sid.size() + r.error.size() + r.request.path.size() +
+                  r.request.url.size() + r.request.method.size() + r.request.body.body.size() +
+                  r.response.code.size() + r.response.phrase.size() +
+                  r.response.body.body.size();
+  for (const auto& [k, v] : r.request.headers) n += k.size() + v.size() + 64;
+  for (const auto& [k, v] : r.response.headers) n += k.size() + v.size() + 64;
+  return n;
+}
+
+}  // namespace sidecar::store::codec

@@ -1,0 +1,129 @@
+// The trace store's on-disk encodings (docs/store.md): keys of every column family, the
+// covering index entry, and the record value with its response body spliced out.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "store/trace_record.hpp"
+
+namespace sidecar::store::codec {
+
+/// Bumped whenever an encoding below changes; kept in the `meta` column family.
+inline constexpr std::uint32_t format_version = 1;
+
+/// Width of a per-account counter bucket.
+inline constexpr std::int64_t bucket_ms = 60'000;
+
+/// Response bodies are kept in chunks: per account, per 10 s of creation time, cut into
+/// parts of about 256 KiB, so that the ResponseBody filter searches large contiguous buffers
+/// (as grep does) instead of one small value per record.
+inline constexpr std::int64_t chunk_ms = 10'000;
+inline constexpr std::size_t chunk_part_bytes = 256 * 1024;
+
+/// A trace sid as 16 bytes: 6 bytes of big-endian creation ms, then 10 random bytes. Byte
+/// order equals the order of the "TR..." text, so it sorts by time.
+using sid_bytes = std::array<std::uint8_t, 16>;
+
+/// Parses "TR" + 32 lower-case hex; nullopt otherwise.
+[[nodiscard]] std::optional<sid_bytes> parse_sid(std::string_view sid);
+/// Back to "TR" + 32 lower-case hex.
+[[nodiscard]] std::string format_sid(const sid_bytes& b);
+/// The creation time carried by the first 6 bytes.
+[[nodiscard]] std::int64_t sid_ms(const sid_bytes& b);
+
+// ---- keys ---------------------------------------------------------------------------------
+// Identifiers (account, session) are written varint(length) + bytes, so that one id is never
+// a prefix of another's keys. "inv" is the bitwise complement of the 16 sid bytes: ascending
+// keys then run newest first (created desc, then sid desc), so listing is a forward scan.
+
+void append_varint(std::string& out, std::uint64_t v);
+/// Reads a varint at `pos`, advancing it; false when malformed.
+[[nodiscard]] bool read_varint(std::string_view in, std::size_t& pos, std::uint64_t& v);
+
+/// varint(len) + id: the prefix of an id's keys in records, bodies, by_account, by_session
+/// and counters.
+[[nodiscard]] std::string id_prefix(std::string_view id);
+/// prefix + inv(sid): the key of one record in records, bodies, by_account and by_session.
+[[nodiscard]] std::string id_sid_key(std::string_view id, const sid_bytes& sid);
+/// prefix + inv(time ms, random 0xff..): the smallest key of `id` with created <= ms.
+void append_inv_time(std::string& out, std::int64_t ms);
+/// prefix + be64(bucket): one counter.
+[[nodiscard]] std::string counter_key(std::string_view id, std::int64_t bucket);
+
+/// prefix + inv(chunk start ms) + be16(part): one body chunk.
+[[nodiscard]] std::string chunk_key(std::string_view id, std::int64_t chunk, std::uint32_t part);
+/// Splits a chunk key; `chunk` is the chunk index (start ms / chunk_ms).
+[[nodiscard]] bool split_chunk_key(std::string_view key, std::string_view& id,
+                                   std::int64_t& chunk, std::uint32_t& part);
+/// One chunk entry: inv(sid) (16 bytes) + varint(length) + body.
+void append_chunk_entry(std::string& out, std::string_view inv, std::string_view body);
+/// Reads the chunk entry at `pos`, advancing it; false at the end or when malformed.
+[[nodiscard]] bool next_chunk_entry(std::string_view chunk, std::size_t& pos,
+                                    std::string_view& inv, std::string_view& body);
+/// The body of the entry for `inv` in a chunk; nullopt when it has none.
+[[nodiscard]] std::optional<std::string_view> find_in_chunk(std::string_view chunk,
+                                                            std::string_view inv);
+
+/// The sids value: varint(len) + account + varint(chunk part of the body).
+void encode_sid_value(std::string& out, std::string_view account, std::uint32_t part);
+[[nodiscard]] bool decode_sid_value(std::string_view in, std::string_view& account,
+                                    std::uint32_t& part);
+
+/// Splits an id-keyed key into its id and the 16 inverted sid bytes; false when malformed.
+[[nodiscard]] bool split_id_key(std::string_view key, std::string_view& id,
+                                std::string_view& inv);
+/// The sid of 16 inverted bytes.
+[[nodiscard]] sid_bytes uninvert(std::string_view inv);
+/// Creation ms from 16 (or at least 6) inverted bytes.
+[[nodiscard]] std::int64_t inv_ms(std::string_view inv);
+/// Splits a counter key; false when malformed.
+[[nodiscard]] bool split_counter_key(std::string_view key, std::string_view& id,
+                                     std::int64_t& bucket);
+
+// ---- values -------------------------------------------------------------------------------
+
+/// What a list filter needs, besides account, session and time (which are in the keys).
+struct covering {
+  bool completed = false;
+  bool api = false;  // direction
+  std::int64_t latency_ms = 0;
+  std::string_view code;     // "200", "" when none
+  std::string_view org_sid;
+  std::string_view path;
+  // request.url = url_head, or url_head + path when url_has_path (the usual case, which
+  // saves repeating the path).
+  std::string_view url_head;
+  bool url_has_path = false;
+  std::uint32_t body_part = 0;  // which part of its body chunk holds the response body
+  /// Whether request.path or request.url starts with `p` (the RequestPath filter).
+  [[nodiscard]] bool path_or_url_starts_with(std::string_view p) const;
+};
+/// by_account value.
+void encode_covering(std::string& out, const trace_record& r, std::uint32_t body_part);
+/// by_session value: varint(len) + account, then the covering entry.
+void encode_session_entry(std::string& out, const trace_record& r, std::uint32_t body_part);
+[[nodiscard]] bool decode_covering(std::string_view in, covering& c);
+[[nodiscard]] bool decode_session_entry(std::string_view in, std::string_view& account,
+                                        covering& c);
+
+/// The record's JSON split around its response body (stored once, in a body chunk):
+/// records value = varint(splice + 1) + json without the body literal; splice 0 (written 0)
+/// means no splice: the JSON is whole.
+struct record_value {
+  std::string value;    // for the records column family
+  std::string body;     // for the bodies column family (the recorded response body)
+};
+/// Encodes `r` (its response body is moved out).
+[[nodiscard]] record_value encode_record(trace_record& r);
+/// Appends the contract JSON of a stored record given both halves; false when malformed.
+[[nodiscard]] bool assemble_json(std::string& out, std::string_view records_value,
+                                 std::string_view body);
+
+/// Bytes a ready record holds in memory (the writer queue's bound).
+[[nodiscard]] std::size_t memory_size(const trace_record& r);
+
+}  // namespace sidecar::store::codec

@@ -1,0 +1,1453 @@
+// The RocksDB trace store: the writer (bounded queue -> group-committed WriteBatches), the
+// maintenance thread (quota, reclaim, recovery), and the readers (get, list). The key design
+// is in docs/store.md.
+#include "store/trace_store.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <variant>
+
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include "conf/load.hpp"
+#include "store/json.hpp"
+#include "store/record_builder.hpp"
+#include "store/rocks_support.hpp"
+#include "store/store_codec.hpp"
+#include "support/log.hpp"
+
+namespace sidecar::store {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+enum cf : std::size_t {
+  cf_default,
+  cf_meta,
+  cf_records,     // id_sid key -> record JSON without its response body
+  cf_chunks,      // account + chunk + part -> response bodies of that chunk (body_chunks)
+  cf_by_account,  // id_sid key -> covering entry
+  cf_by_session,  // id_sid key (id = session) -> account + covering entry
+  cf_sids,        // sid bytes -> account
+  cf_counters,    // account + bucket -> count
+  cf_index_chunks,  // account + chunk + part -> covering entries of that chunk
+  cf_count
+};
+constexpr std::array<const char*, cf_count> cf_names{
+    "default",    "meta",     "records",     "body_chunks", "by_account",
+    "by_session", "sids",     "counters",    "index_chunks"};
+
+constexpr std::string_view meta_format_key = "format_version";
+constexpr std::string_view meta_floor_key = "floor_ms";
+constexpr std::int64_t max_time_ms = (std::int64_t{1} << 48) - 1;
+
+std::int64_t system_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+rocksdb::Slice slice(std::string_view s) { return {s.data(), s.size()}; }
+std::string_view view(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
+
+std::int64_t floor_div(std::int64_t a, std::int64_t b) {
+  return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+
+/// At most one log line per interval for a recurring problem; counts what it held back.
+class log_limiter {
+ public:
+  explicit log_limiter(std::chrono::seconds interval) : interval_(interval) {}
+  /// True when a line may be written now; `held` is how many were held back since the last.
+  bool allow(std::uint64_t& held) {
+    std::lock_guard lock(mu_);
+    const auto now = std::chrono::steady_clock::now();
+    if (last_ && now - *last_ < interval_) {
+      ++held_;
+      return false;
+    }
+    last_ = now;
+    held = held_;
+    held_ = 0;
+    return true;
+  }
+
+ private:
+  std::mutex mu_;
+  std::chrono::seconds interval_;
+  std::optional<std::chrono::steady_clock::time_point> last_;
+  std::uint64_t held_ = 0;
+};
+
+/// The database and its column family handles; handles go before the database.
+struct database {
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;  // opened order: cf_names, then extras
+  database() = default;
+  database(const database&) = delete;
+  database& operator=(const database&) = delete;
+  ~database() {
+    if (!db) return;
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+    db->Close().PermitUncheckedError();
+  }
+  rocksdb::ColumnFamilyHandle* operator[](cf c) const { return handles[c]; }
+};
+
+/// A snapshot released when the last reader of it is gone.
+struct snapshot_holder {
+  rocksdb::DB* db;
+  const rocksdb::Snapshot* snap;
+  explicit snapshot_holder(rocksdb::DB* d) : db(d), snap(d->GetSnapshot()) {}
+  snapshot_holder(const snapshot_holder&) = delete;
+  snapshot_holder& operator=(const snapshot_holder&) = delete;
+  ~snapshot_holder() { db->ReleaseSnapshot(snap); }
+};
+
+struct queued {
+  std::variant<capture, trace_record> item;
+  std::size_t bytes = 0;
+};
+
+}  // namespace
+
+struct trace_store::impl {
+  impl(std::shared_ptr<const conf::config> c, metrics::registry& m, options o);
+  ~impl();
+
+  // -- open --
+  void open();
+
+  // -- writer --
+  template <class Item>
+  bool enqueue(Item& item, std::size_t bytes) noexcept;
+  void writer_loop();
+  void process(std::deque<queued>& items, record_builder& builder);
+  bool append(rocksdb::WriteBatch& batch, trace_record& r,
+              std::unordered_map<std::string, std::uint64_t>& counts);
+  std::uint32_t next_part(char kind, std::string_view account, std::int64_t chunk,
+                          std::size_t bytes);
+  bool commit(rocksdb::WriteBatch& batch, std::unordered_map<std::string, std::uint64_t>& counts,
+              std::uint64_t records);
+  void set_health(bool ok, std::string reason);
+
+  // -- maintenance --
+  void maintenance_loop();
+  void maintain_once();
+  void enforce_quota();
+  void flush_memtables();
+  void compact_all();
+  std::uint64_t measure_disk_bytes() const;
+
+  // -- reads --
+  rocksdb::ReadOptions read_options(const snapshot_holder& s) const {
+    rocksdb::ReadOptions ro;
+    ro.snapshot = s.snap;
+    return ro;
+  }
+  std::vector<std::string> all_accounts(const rocksdb::ReadOptions& ro) const;
+  std::uint64_t count_keys(const rocksdb::ReadOptions& ro, std::string_view account,
+                           std::int64_t lo, std::int64_t hi) const;
+  std::uint64_t count_unfiltered(const rocksdb::ReadOptions& ro, std::string_view account,
+                                 std::int64_t lo, std::int64_t hi) const;
+  list_result list(const list_query& q);
+  std::optional<stored_trace> get(std::string_view sid);
+
+  std::shared_ptr<const conf::config> cfg_;
+  options opts_;
+  std::shared_ptr<rocks::expiry_clock> clock_;
+  fs::path db_path_;
+  std::int64_t reclaim_period_ms_ = 0;
+
+  // metrics
+  metrics::counter& written_;
+  metrics::counter& dropped_full_;
+  metrics::counter& dropped_error_;
+  metrics::counter& dropped_invalid_;
+  std::array<metrics::counter*, 3> skipped_{};
+  metrics::histogram& write_seconds_;
+  metrics::gauge& stall_;
+  metrics::gauge& queue_gauge_;
+  metrics::counter& quota_trims_;
+  std::shared_ptr<std::atomic<std::uint64_t>> disk_bytes_ =
+      std::make_shared<std::atomic<std::uint64_t>>(0);
+
+  std::shared_ptr<rocks::listener> listener_;
+  std::shared_ptr<rocksdb::Cache> cache_;
+  database db_;
+
+  // The queue. queued_bytes_ counts what the writer holds too, until it is written.
+  std::mutex mu_;
+  std::condition_variable work_cv_;
+  std::condition_variable done_cv_;
+  std::deque<queued> queue_;
+  std::size_t queued_bytes_ = 0;
+  std::uint64_t submitted_ = 0;  // accepted items
+  std::uint64_t processed_ = 0;  // written, skipped or dropped by the writer
+  bool stopping_ = false;
+
+  // Which part of each recent (account, chunk) takes the next body, and its bytes so far;
+  // writer thread only. Forgotten after a restart: a part then grows past its target size.
+  struct part_state {
+    std::uint32_t part = 0;
+    std::size_t bytes = 0;
+  };
+  std::unordered_map<std::string, part_state> parts_;
+  std::int64_t newest_chunk_ = 0;
+
+  // Write failures: batches are dropped until retry_at_, then Resume() and try again.
+  bool failing_ = false;
+  std::chrono::steady_clock::time_point retry_at_{};
+  log_limiter write_log_{std::chrono::seconds(10)};
+  log_limiter invalid_log_{std::chrono::seconds(10)};
+
+  mutable std::mutex health_mu_;
+  store_health health_;
+
+  std::mutex maint_mu_;
+  std::condition_variable maint_cv_;
+  bool maint_stop_ = false;
+  std::chrono::steady_clock::time_point last_flush_{};
+  std::chrono::steady_clock::time_point last_reclaim_{};
+  std::uint64_t compactions_at_reclaim_ = 0;
+  std::mutex maint_run_mu_;  // one maintenance pass at a time
+
+  std::thread writer_;
+  std::thread maintainer_;
+};
+
+// ---------------------------------------------------------------------------------------
+// open
+
+trace_store::impl::impl(std::shared_ptr<const conf::config> c, metrics::registry& m, options o)
+    : cfg_(std::move(c)),
+      opts_(std::move(o)),
+      clock_(std::make_shared<rocks::expiry_clock>()),
+      written_(m.add_counter("sidecar_records_written_total", "Trace records written")),
+      dropped_full_(m.add_counter("sidecar_records_dropped_total", "Trace records lost",
+                                  {{"reason", "queue_full"}})),
+      dropped_error_(m.add_counter("sidecar_records_dropped_total", "Trace records lost",
+                                   {{"reason", "write_error"}})),
+      dropped_invalid_(m.add_counter("sidecar_records_dropped_total", "Trace records lost",
+                                     {{"reason", "invalid"}})),
+      write_seconds_(m.add_histogram("sidecar_store_write_seconds",
+                                     "Latency of one store batch write")),
+      stall_(m.add_gauge("sidecar_store_write_stall",
+                         "RocksDB write stall: 0 normal, 1 delayed, 2 stopped")),
+      queue_gauge_(m.add_gauge("sidecar_store_queue_bytes", "Bytes waiting for the store writer")),
+      quota_trims_(m.add_counter("sidecar_store_quota_trims_total",
+                                 "Times the disk quota removed the oldest records")) {
+  static constexpr std::array<const char*, 3> skip_names{"no_account", "unknown_account",
+                                                         "traces_not_enabled"};
+  for (std::size_t i = 0; i < skip_names.size(); ++i) {
+    skipped_[i] = &m.add_counter("sidecar_records_skipped_total",
+                                 "Exchanges not recorded, by reason", {{"reason", skip_names[i]}});
+  }
+  m.add_callback(
+      "sidecar_store_disk_bytes", "Bytes the trace store takes on disk",
+      [bytes = disk_bytes_] { return static_cast<double>(bytes->load()); });
+  clock_->now_ms = opts_.now_ms ? opts_.now_ms : system_now_ms;
+  clock_->retention_ms = cfg_->store.retention.count();
+  // Reclaim period P (docs/store.md): expired data is physically gone within 2P of expiry.
+  reclaim_period_ms_ =
+      std::clamp<std::int64_t>(clock_->retention_ms / 8, 60'000, 6 * 3'600'000);
+  listener_ = std::make_shared<rocks::listener>(stall_);
+  open();
+  disk_bytes_->store(measure_disk_bytes());
+  last_flush_ = last_reclaim_ = std::chrono::steady_clock::now();
+  writer_ = std::thread([this] { writer_loop(); });
+  maintainer_ = std::thread([this] { maintenance_loop(); });
+}
+
+void trace_store::impl::open() {
+  const fs::path dir = cfg_->store.path;
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) {
+    fs::create_directories(dir, ec);
+    if (ec) {
+      throw conf::config_error("[store] path: cannot create " + dir.string() + ": " +
+                               ec.message());
+    }
+    fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+  }
+  if (!fs::is_directory(dir, ec)) {
+    throw conf::config_error("[store] path: " + dir.string() + " is not a directory");
+  }
+  db_path_ = dir / "db";
+
+  rocksdb::DBOptions dbo;
+  dbo.create_if_missing = true;
+  dbo.create_missing_column_families = true;
+  dbo.max_background_jobs = 2;
+  dbo.bytes_per_sync = 1 << 20;
+  dbo.max_total_wal_size = 256ull << 20;  // small column families must not pin old WALs
+  dbo.keep_log_file_num = 3;
+  dbo.max_log_file_size = 8 << 20;
+  // RocksDB's own messages go to our log, not to a LOG file in the data directory: on a full
+  // disk, a failed LOG write makes the next one abort the process (an assertion in the
+  // distribution's librocksdb), and the store must survive a full disk.
+  dbo.info_log = rocks::make_sidecar_logger();
+  dbo.listeners.push_back(listener_);
+  // One writer thread: concurrent memtable inserts buy nothing, and they would disable the
+  // per-prefix insert hints.
+  dbo.allow_concurrent_memtable_write = false;
+
+  cache_ = rocksdb::NewLRUCache(256 << 20);
+  auto table = [&](std::size_t block_size, bool bloom) {
+    rocksdb::BlockBasedTableOptions t;
+    t.block_cache = cache_;
+    t.block_size = block_size;
+    t.format_version = 5;
+    if (bloom) t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    return rocksdb::NewBlockBasedTableFactory(t);
+  };
+  const auto period_s = static_cast<std::uint64_t>(reclaim_period_ms_ / 1000);
+  auto cf_options = [&](rocks::key_kind kind, std::size_t block_size, bool bloom,
+                        std::size_t write_buffer) {
+    rocksdb::ColumnFamilyOptions o;
+    o.compaction_filter_factory = rocks::make_expiry_filter_factory(clock_, kind);
+    o.table_factory.reset(table(block_size, bloom));
+    o.compression = rocksdb::kLZ4Compression;
+    o.bottommost_compression = rocksdb::kLZ4Compression;
+    o.write_buffer_size = write_buffer;
+    o.max_write_buffer_number = 4;
+    o.level_compaction_dynamic_level_bytes = true;
+    o.periodic_compaction_seconds = period_s;
+    o.ttl = period_s;
+    if (kind != rocks::key_kind::keep) {
+      o.memtable_insert_with_hint_prefix_extractor = rocks::make_insert_hint_prefix(kind);
+    }
+    return o;
+  };
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (std::size_t i = 0; i < cf_count; ++i) {
+    rocksdb::ColumnFamilyOptions o;
+    switch (static_cast<cf>(i)) {
+      case cf_default:
+      case cf_meta:
+        o = cf_options(rocks::key_kind::keep, 4096, false, 4 << 20);
+        break;
+      case cf_records:
+        o = cf_options(rocks::key_kind::id_inverted_sid, 16 << 10, false, 64 << 20);
+        break;
+      case cf_chunks:
+        // Uncompressed: the ResponseBody filter searches the chunks as they are read.
+        o = cf_options(rocks::key_kind::chunk, 64 << 10, false, 64 << 20);
+        o.compression = rocksdb::kNoCompression;
+        o.bottommost_compression = rocksdb::kNoCompression;
+        o.merge_operator = rocks::make_append_merge_operator();
+        break;
+      case cf_by_account:
+      case cf_by_session:
+        o = cf_options(rocks::key_kind::id_inverted_sid, 16 << 10, false, 32 << 20);
+        break;
+      case cf_sids:
+        o = cf_options(rocks::key_kind::sid, 4096, true, 16 << 20);
+        break;
+      case cf_counters:
+        o = cf_options(rocks::key_kind::counter, 4096, false, 4 << 20);
+        o.merge_operator = rocks::make_count_merge_operator();
+        break;
+      case cf_index_chunks:
+        // The covering entries again, in chunks: the filtered scans read large values
+        // instead of stepping an iterator once per record. Uncompressed, like body_chunks.
+        o = cf_options(rocks::key_kind::chunk, 64 << 10, false, 32 << 20);
+        o.compression = rocksdb::kNoCompression;
+        o.bottommost_compression = rocksdb::kNoCompression;
+        o.merge_operator = rocks::make_append_merge_operator();
+        break;
+      case cf_count:
+        break;
+    }
+    if (i == cf_records) {
+      // Large records (request bodies of up to 100 KB) go to blob files so that they never
+      // slow key scans; blob files are time-ordered, so expired ones are dropped whole.
+      o.enable_blob_files = true;
+      o.min_blob_size = 4096;
+      o.blob_compression_type = rocksdb::kLZ4Compression;
+      o.enable_blob_garbage_collection = true;
+      o.blob_garbage_collection_age_cutoff = 0.5;
+    }
+    descriptors.emplace_back(cf_names[i], o);
+  }
+
+  std::vector<std::string> existing;
+  const bool exists = rocksdb::DB::ListColumnFamilies(dbo, db_path_.string(), &existing).ok();
+  if (exists) {
+    if (std::find(existing.begin(), existing.end(), "meta") == existing.end()) {
+      throw conf::config_error("[store] path: " + db_path_.string() +
+                               " holds a database that is not a trace-sidecar store");
+    }
+    for (const auto& name : existing) {
+      if (std::find(cf_names.begin(), cf_names.end(), name) == cf_names.end()) {
+        descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+      }
+    }
+  }
+
+  rocksdb::DB* raw = nullptr;
+  auto s = rocksdb::DB::Open(dbo, db_path_.string(), descriptors, &db_.handles, &raw);
+  if (!s.ok()) {
+    throw conf::config_error("[store] path: cannot open " + db_path_.string() + ": " +
+                             s.ToString());
+  }
+  db_.db.reset(raw);
+
+  std::string version;
+  s = db_.db->Get({}, db_[cf_meta], slice(meta_format_key), &version);
+  if (s.IsNotFound()) {
+    version = std::to_string(codec::format_version);
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    s = db_.db->Put(wo, db_[cf_meta], slice(meta_format_key), version);
+  }
+  if (!s.ok()) {
+    throw conf::config_error("[store] path: cannot read " + db_path_.string() + ": " +
+                             s.ToString());
+  }
+  if (version != std::to_string(codec::format_version)) {
+    throw conf::config_error("[store] path: " + db_path_.string() +
+                             " holds trace store format version " + version +
+                             "; this trace-sidecar reads version " +
+                             std::to_string(codec::format_version) +
+                             " (use a matching binary or another data directory)");
+  }
+  std::string floor;
+  if (db_.db->Get({}, db_[cf_meta], slice(meta_floor_key), &floor).ok()) {
+    clock_->floor_ms.store(std::strtoll(floor.c_str(), nullptr, 10));
+  }
+}
+
+trace_store::impl::~impl() {
+  {
+    std::lock_guard lock(maint_mu_);
+    maint_stop_ = true;
+  }
+  maint_cv_.notify_all();
+  if (maintainer_.joinable()) maintainer_.join();
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  work_cv_.notify_all();
+  if (writer_.joinable()) writer_.join();  // drains the queue first
+}
+
+void trace_store::impl::set_health(bool ok, std::string reason) {
+  std::lock_guard lock(health_mu_);
+  health_.ok = ok;
+  health_.reason = std::move(reason);
+}
+
+// ---------------------------------------------------------------------------------------
+// writer
+
+// The item is moved only once accepted: a refused one is left to the caller.
+template <class Item>
+bool trace_store::impl::enqueue(Item& item, std::size_t bytes) noexcept {
+  try {
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_ || queued_bytes_ + bytes > cfg_->store.queue_bytes) {
+        dropped_full_.inc();
+        return false;
+      }
+      queue_.push_back(queued{std::move(item), bytes});
+      queued_bytes_ += bytes;
+      ++submitted_;
+      queue_gauge_.set(static_cast<std::int64_t>(queued_bytes_));
+    }
+    work_cv_.notify_one();
+    return true;
+  } catch (...) {  // allocation failure: dropped like a full queue, never thrown at the proxy
+    dropped_full_.inc();
+    return false;
+  }
+}
+
+void trace_store::impl::writer_loop() {
+  record_builder builder(cfg_);
+  std::deque<queued> items;
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and everything is written
+      items.swap(queue_);
+    }
+    process(items, builder);
+  }
+}
+
+void trace_store::impl::process(std::deque<queued>& items, record_builder& builder) {
+  rocksdb::WriteBatch batch(opts_.max_batch_bytes + (1u << 20));  // no regrowth while filling
+  std::unordered_map<std::string, std::uint64_t> counts;
+  std::uint64_t records = 0, done = 0;
+  std::size_t bytes = 0;
+  auto finish = [&] {
+    if (records > 0) commit(batch, counts, records);
+    batch.Clear();
+    counts.clear();
+    records = 0;
+    {
+      std::lock_guard lock(mu_);
+      processed_ += done;
+      queued_bytes_ -= bytes;
+      queue_gauge_.set(static_cast<std::int64_t>(queued_bytes_));
+    }
+    done_cv_.notify_all();
+    done = 0;
+    bytes = 0;
+  };
+  for (auto& q : items) {
+    ++done;
+    bytes += q.bytes;
+    try {
+      if (auto* c = std::get_if<capture>(&q.item)) {
+        auto built = builder.build(*c);
+        if (!built.record) {
+          skipped_[static_cast<std::size_t>(built.skipped) % skipped_.size()]->inc();
+        } else if (append(batch, *built.record, counts)) {
+          ++records;
+        }
+      } else if (append(batch, std::get<trace_record>(q.item), counts)) {
+        ++records;
+      }
+    } catch (const std::exception& e) {
+      dropped_invalid_.inc();
+      std::uint64_t held = 0;
+      if (invalid_log_.allow(held)) {
+        log::error("store: record not built", {{"error", e.what()},
+                                               {"held_back", std::to_string(held)}});
+      }
+    }
+    if (batch.GetDataSize() >= opts_.max_batch_bytes) finish();
+  }
+  finish();
+  items.clear();
+}
+
+bool trace_store::impl::append(rocksdb::WriteBatch& batch, trace_record& r,
+                               std::unordered_map<std::string, std::uint64_t>& counts) {
+  const auto sid = codec::parse_sid(r.sid);
+  if (!sid || r.account_sid.empty()) {
+    dropped_invalid_.inc();
+    std::uint64_t held = 0;
+    if (invalid_log_.allow(held)) {
+      log::error("store: record without a valid sid or account",
+                 {{"held_back", std::to_string(held)}});
+    }
+    return false;
+  }
+  const std::int64_t created = codec::sid_ms(*sid);  // the key's time is the sid's
+  const std::string key = codec::id_sid_key(r.account_sid, *sid);
+  const auto value = codec::encode_record(r);
+  std::uint32_t part = 0;
+  if (!value.body.empty()) {
+    const std::int64_t chunk = floor_div(created, codec::chunk_ms);
+    part = next_part('b', r.account_sid, chunk, value.body.size());
+    std::string entry;
+    codec::append_chunk_entry(entry, std::string_view(key).substr(key.size() - 16), value.body);
+    batch.Merge(db_[cf_chunks], codec::chunk_key(r.account_sid, chunk, part), entry)
+        .PermitUncheckedError();
+  }
+  std::string entry;
+  codec::encode_covering(entry, r, part);
+  batch.Put(db_[cf_records], key, value.value).PermitUncheckedError();
+  batch.Put(db_[cf_by_account], key, entry).PermitUncheckedError();
+  {
+    const std::int64_t chunk = floor_div(created, codec::chunk_ms);
+    const std::uint32_t ipart = next_part('i', r.account_sid, chunk, entry.size());
+    std::string item;
+    codec::append_chunk_entry(item, std::string_view(key).substr(key.size() - 16), entry);
+    batch.Merge(db_[cf_index_chunks], codec::chunk_key(r.account_sid, chunk, ipart), item)
+        .PermitUncheckedError();
+  }
+  if (!r.session_sid.empty()) {
+    entry.clear();
+    codec::encode_session_entry(entry, r, part);
+    batch.Put(db_[cf_by_session], codec::id_sid_key(r.session_sid, *sid), entry)
+        .PermitUncheckedError();
+  }
+  entry.clear();
+  codec::encode_sid_value(entry, r.account_sid, part);
+  batch.Put(db_[cf_sids], rocksdb::Slice(reinterpret_cast<const char*>(sid->data()), 16), entry)
+      .PermitUncheckedError();
+  ++counts[codec::counter_key(r.account_sid, floor_div(created, codec::bucket_ms))];
+  return true;
+}
+
+std::uint32_t trace_store::impl::next_part(char kind, std::string_view account,
+                                           std::int64_t chunk, std::size_t bytes) {
+  std::string state_key(1, kind);
+  state_key += codec::id_prefix(account);
+  state_key.append(reinterpret_cast<const char*>(&chunk), sizeof chunk);
+  if (parts_.size() > 100'000) {  // forget chunks an hour older than the newest
+    std::erase_if(parts_, [&](const auto& e) {
+      std::int64_t c = 0;
+      std::memcpy(&c, e.first.data() + e.first.size() - sizeof c, sizeof c);
+      return c < newest_chunk_ - 360;
+    });
+  }
+  newest_chunk_ = std::max(newest_chunk_, chunk);
+  auto& st = parts_[state_key];
+  if (st.bytes > 0 && st.bytes + bytes > codec::chunk_part_bytes && st.part < 0xffff) {
+    ++st.part;
+    st.bytes = 0;
+  }
+  st.bytes += bytes + 20;
+  return st.part;
+}
+
+bool trace_store::impl::commit(rocksdb::WriteBatch& batch,
+                               std::unordered_map<std::string, std::uint64_t>& counts,
+                               std::uint64_t records) {
+  for (const auto& [key, n] : counts) {
+    batch.Merge(db_[cf_counters], key, rocks::encode_count(n)).PermitUncheckedError();
+  }
+  if (opts_.before_write) opts_.before_write();
+  const auto now = std::chrono::steady_clock::now();
+  if (failing_ && now < retry_at_) {
+    dropped_error_.inc(records);
+    return false;
+  }
+  if (failing_) db_.db->Resume().PermitUncheckedError();  // a hard error (disk full) stops writes
+  rocksdb::WriteOptions wo;
+  wo.sync = false;  // WAL on: a process crash loses only the queue (docs/store.md)
+  const auto s = db_.db->Write(wo, &batch);
+  const auto elapsed = std::chrono::steady_clock::now() - now;
+  write_seconds_.observe(std::chrono::duration<double>(elapsed).count());
+  if (s.ok()) {
+    written_.inc(records);
+    if (failing_) {
+      failing_ = false;
+      set_health(true, {});
+      log::info("store: writing again");
+    }
+    return true;
+  }
+  dropped_error_.inc(records);
+  failing_ = true;
+  retry_at_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  set_health(false, (s.IsNoSpace() ? "disk full: " : "write error: ") + s.ToString());
+  std::uint64_t held = 0;
+  if (write_log_.allow(held)) {
+    log::error("store: write failed, records dropped",
+               {{"error", s.ToString()}, {"records", std::to_string(records)},
+                {"failures_held_back", std::to_string(held)}});
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------------------------------
+// maintenance
+
+void trace_store::impl::maintenance_loop() {
+  std::unique_lock lock(maint_mu_);
+  while (!maint_stop_) {
+    maint_cv_.wait_for(lock, opts_.maintenance_interval);
+    if (maint_stop_) break;
+    lock.unlock();
+    try {
+      maintain_once();
+    } catch (const std::exception& e) {
+      log::error("store: maintenance failed", {{"error", e.what()}});
+    }
+    lock.lock();
+  }
+}
+
+void trace_store::impl::maintain_once() {
+  std::lock_guard run(maint_run_mu_);
+  disk_bytes_->store(measure_disk_bytes());
+  enforce_quota();
+  const auto now = std::chrono::steady_clock::now();
+  const auto period = std::chrono::milliseconds(reclaim_period_ms_);
+  // Data in memtables is not compacted: flush it so the filter reaches it (docs/store.md).
+  if (now - last_flush_ >= period / 2) {
+    flush_memtables();
+    last_flush_ = now;
+  }
+  // periodic_compaction_seconds rewrites old files, but RocksDB only looks at it when the
+  // database changes; when no compaction at all ran during a period, compact everything.
+  if (now - last_reclaim_ >= period) {
+    if (listener_->compactions() == compactions_at_reclaim_) compact_all();
+    compactions_at_reclaim_ = listener_->compactions();
+    last_reclaim_ = now;
+  }
+  bool failing = false;
+  {
+    std::lock_guard lock(health_mu_);
+    failing = !health_.ok;
+  }
+  if (failing) db_.db->Resume().PermitUncheckedError();
+}
+
+void trace_store::impl::flush_memtables() {
+  rocksdb::FlushOptions fo;
+  fo.allow_write_stall = true;
+  db_.db->Flush(fo, std::vector<rocksdb::ColumnFamilyHandle*>(db_.handles.begin(),
+                                                              db_.handles.begin() + cf_count))
+      .PermitUncheckedError();
+}
+
+void trace_store::impl::compact_all() {
+  flush_memtables();
+  rocksdb::CompactRangeOptions co;
+  co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  for (std::size_t i = 0; i < cf_count; ++i) {
+    db_.db->CompactRange(co, db_.handles[i], nullptr, nullptr).PermitUncheckedError();
+  }
+  disk_bytes_->store(measure_disk_bytes());
+}
+
+std::uint64_t trace_store::impl::measure_disk_bytes() const {
+  std::uint64_t total = 0;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(db_path_, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    std::error_code fec;
+    if (it->is_regular_file(fec)) {
+      const auto n = it->file_size(fec);
+      if (!fec) total += n;
+    }
+  }
+  return total;
+}
+
+void trace_store::impl::enforce_quota() {
+  if (!cfg_->store.max_bytes) return;
+  const std::uint64_t max = *cfg_->store.max_bytes;
+  const std::uint64_t disk = disk_bytes_->load();
+  if (disk <= max) return;
+  // Remove the oldest ~25% more than the excess, so that the next records do not trigger
+  // another trim at once. Records are counted per bucket, oldest first, across accounts;
+  // the new floor is the end of the bucket where enough records have been passed.
+  const double share =
+      std::min(1.0, (static_cast<double>(disk - max) + 0.25 * static_cast<double>(max)) /
+                        static_cast<double>(disk));
+  const std::int64_t cutoff = clock_->cutoff();
+  std::map<std::int64_t, std::uint64_t> per_bucket;
+  std::uint64_t total = 0;
+  {
+    // No snapshot may live during the compaction below: RocksDB keeps the merge operands
+    // (body chunks, counters) that a snapshot can see.
+    std::unique_ptr<rocksdb::Iterator> it(db_.db->NewIterator({}, db_[cf_counters]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      std::string_view id;
+      std::int64_t bucket = 0;
+      if (!codec::split_counter_key(view(it->key()), id, bucket)) continue;
+      if ((bucket + 1) * codec::bucket_ms <= cutoff) continue;
+      const auto n = rocks::decode_count(view(it->value()));
+      per_bucket[bucket] += n;
+      total += n;
+    }
+  }
+  if (total == 0) return;
+  const auto need = static_cast<std::uint64_t>(share * static_cast<double>(total));
+  std::int64_t new_floor = cutoff;
+  std::uint64_t passed = 0;
+  for (const auto& [bucket, n] : per_bucket) {
+    passed += n;
+    new_floor = (bucket + 1) * codec::bucket_ms;
+    if (passed >= need) break;
+  }
+  new_floor = std::min(new_floor, clock_->now_ms() + 1);
+  if (new_floor <= clock_->floor_ms.load()) return;
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  const auto s =
+      db_.db->Put(wo, db_[cf_meta], slice(meta_floor_key), std::to_string(new_floor));
+  if (!s.ok()) return;
+  clock_->floor_ms.store(new_floor, std::memory_order_release);
+  quota_trims_.inc();
+  log::warn("store: disk quota exceeded, oldest records removed",
+            {{"disk_bytes", std::to_string(disk)},
+             {"max_bytes", std::to_string(max)},
+             {"removed_before_ms", std::to_string(new_floor)}});
+  compact_all();  // the filter drops everything under the new floor
+}
+
+// ---------------------------------------------------------------------------------------
+// reads
+
+namespace {
+
+/// Reads body chunks for records, keeping the last chunk read (a page's records mostly
+/// share a few chunks).
+class chunk_reader {
+ public:
+  chunk_reader(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* chunks) : db_(db), chunks_(chunks) {}
+  /// The response body of the record under `key` (id + inv sid) whose body is in `part`;
+  /// "" when it has none. False on a read error.
+  bool body(const rocksdb::ReadOptions& ro, std::string_view key, std::uint32_t part,
+            std::string_view& out) {
+    std::string_view id, inv;
+    out = {};
+    if (!codec::split_id_key(key, id, inv)) return false;
+    std::string ck = codec::chunk_key(id, floor_div(codec::inv_ms(inv), codec::chunk_ms), part);
+    if (ck != cached_key_) {
+      cached_.Reset();
+      const auto s = db_->Get(ro, chunks_, slice(ck), &cached_);
+      if (!s.ok() && !s.IsNotFound()) return false;
+      cached_key_ = std::move(ck);
+    }
+    if (auto b = codec::find_in_chunk(view(cached_), inv)) out = *b;
+    return true;
+  }
+
+ private:
+  rocksdb::DB* db_;
+  rocksdb::ColumnFamilyHandle* chunks_;
+  std::string cached_key_;
+  rocksdb::PinnableSlice cached_;
+};
+
+/// A record's JSON from its two halves (records and its body chunk); false when it is gone.
+bool read_record(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* records, chunk_reader& chunks,
+                 const rocksdb::ReadOptions& ro, std::string_view key, std::uint32_t part,
+                 std::string& json) {
+  rocksdb::PinnableSlice value;
+  const auto s = db->Get(ro, records, slice(key), &value);
+  if (!s.ok()) return false;  // gone since the page was planned (expired, trimmed)
+  std::string_view body;
+  if (!chunks.body(ro, key, part, body)) return false;
+  return codec::assemble_json(json, view(value), body);
+}
+
+/// One record of a page: its key (id + inv sid) and the part of its body chunk.
+struct page_item {
+  std::string key;
+  std::uint32_t part = 0;
+};
+
+/// The page's records, read one at a time from the snapshot they were found in.
+class keyed_stream final : public record_stream {
+ public:
+  keyed_stream(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* records,
+               rocksdb::ColumnFamilyHandle* chunks, std::shared_ptr<snapshot_holder> snap,
+               std::vector<page_item> items, std::chrono::steady_clock::time_point deadline)
+      : db_(db),
+        records_(records),
+        chunks_(db, chunks),
+        snap_(std::move(snap)),
+        items_(std::move(items)),
+        deadline_(deadline) {}
+
+  bool next(std::string& json) override;
+  [[nodiscard]] query_status status() const override { return status_; }
+
+ private:
+  rocksdb::DB* db_;
+  rocksdb::ColumnFamilyHandle* records_;
+  chunk_reader chunks_;
+  std::shared_ptr<snapshot_holder> snap_;
+  std::vector<page_item> items_;
+  std::size_t at_ = 0;
+  std::chrono::steady_clock::time_point deadline_;
+  query_status status_ = query_status::ok;
+};
+
+/// Newest-first iteration of one index column family over several ids (k-way merge on the
+/// inverted sid that ends every key).
+class merged_scan {
+ public:
+  struct source {
+    std::unique_ptr<rocksdb::Iterator> it;
+    std::string upper;
+    rocksdb::Slice upper_slice;
+    std::size_t prefix_len = 0;
+  };
+
+  merged_scan(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cfh, rocksdb::ReadOptions ro,
+              const std::vector<std::string>& ids, std::int64_t lo, std::int64_t hi,
+              const std::optional<std::string>& after_inv) {
+    for (const auto& id : ids) {
+      auto s = std::make_unique<source>();
+      const std::string prefix = codec::id_prefix(id);
+      s->prefix_len = prefix.size();
+      // created >= lo: keys below prefix + inv(lo - 1); created < hi: from prefix + inv(hi - 1).
+      s->upper = prefix;
+      if (lo > 0) {
+        codec::append_inv_time(s->upper, lo - 1);
+      } else {
+        s->upper.append(17, '\xff');
+      }
+      s->upper_slice = slice(s->upper);
+      auto opts = ro;
+      opts.iterate_upper_bound = &s->upper_slice;
+      s->it.reset(db->NewIterator(opts, cfh));
+      std::string start = prefix;
+      if (hi <= max_time_ms) codec::append_inv_time(start, hi - 1);
+      if (after_inv) {
+        std::string after = prefix + *after_inv;
+        after.push_back('\0');  // strictly after the cursor's record
+        if (after > start) start = std::move(after);
+      }
+      s->it->Seek(start);
+      if (s->it->Valid()) {
+        sources_.push_back(std::move(s));
+        heap_.push_back(sources_.size() - 1);
+      } else {
+        status_ = s->it->status();
+      }
+    }
+    std::make_heap(heap_.begin(), heap_.end(), greater_);
+  }
+
+  [[nodiscard]] bool valid() const { return !heap_.empty(); }
+  [[nodiscard]] const source& top() const { return *sources_[heap_.front()]; }
+  [[nodiscard]] std::string_view key() const { return view(top().it->key()); }
+  [[nodiscard]] std::string_view inv() const { return key().substr(top().prefix_len); }
+  [[nodiscard]] std::string_view value() const { return view(top().it->value()); }
+  [[nodiscard]] std::size_t source_index() const { return heap_.front(); }
+  [[nodiscard]] const rocksdb::Status& status() const { return status_; }
+
+  void next() {
+    std::pop_heap(heap_.begin(), heap_.end(), greater_);
+    auto& s = *sources_[heap_.back()];
+    s.it->Next();
+    if (s.it->Valid()) {
+      std::push_heap(heap_.begin(), heap_.end(), greater_);
+    } else {
+      if (!s.it->status().ok()) status_ = s.it->status();
+      heap_.pop_back();
+    }
+  }
+
+ private:
+  struct inv_greater {
+    const std::vector<std::unique_ptr<source>>* sources;
+    bool operator()(std::size_t a, std::size_t b) const {
+      const auto& sa = *(*sources)[a];
+      const auto& sb = *(*sources)[b];
+      const auto ka = view(sa.it->key()).substr(sa.prefix_len);
+      const auto kb = view(sb.it->key()).substr(sb.prefix_len);
+      return ka > kb;  // min-heap on the inverted sid: newest first
+    }
+  };
+  std::vector<std::unique_ptr<source>> sources_;
+  std::vector<std::size_t> heap_;
+  inv_greater greater_{&sources_};
+  rocksdb::Status status_;
+};
+
+bool contains(std::string_view hay, std::string_view needle) {
+  if (needle.empty()) return true;
+  return ::memmem(hay.data(), hay.size(), needle.data(), needle.size()) != nullptr;
+}
+
+/// Substring search for one needle over many buffers, as grep and ripgrep do it: memchr
+/// (vectorised) for the needle's rarest byte, then a compare. Which byte is rarest is learnt
+/// from the first buffer searched.
+class finder {
+ public:
+  explicit finder(std::string_view needle) : needle_(needle) {}
+
+  [[nodiscard]] bool in(std::string_view hay) {
+    const std::size_t m = needle_.size();
+    if (m == 0) return true;
+    if (hay.size() < m) return false;
+    if (!chosen_) choose(hay);
+    const char* p = hay.data();
+    const char* q = p + rare_at_;
+    const char* stop = p + hay.size() - (m - 1 - rare_at_);  // rare byte positions end here
+    while (q < stop) {
+      q = static_cast<const char*>(std::memchr(q, rare_, static_cast<std::size_t>(stop - q)));
+      if (!q) return false;
+      const char* start = q - rare_at_;
+      // A second rare byte rules out most false candidates before the full compare.
+      if (start[rare2_at_] == rare2_ && std::memcmp(start, needle_.data(), m) == 0) return true;
+      ++q;
+    }
+    return false;
+  }
+
+ private:
+  void choose(std::string_view sample) {
+    std::array<std::uint32_t, 256> freq{};
+    for (unsigned char c : sample.substr(0, 64 * 1024)) ++freq[c];
+    rare_at_ = 0;
+    for (std::size_t i = 1; i < needle_.size(); ++i) {
+      if (freq[static_cast<unsigned char>(needle_[i])] <=
+          freq[static_cast<unsigned char>(needle_[rare_at_])]) {
+        rare_at_ = i;
+      }
+    }
+    rare_ = needle_[rare_at_];
+    rare2_at_ = rare_at_ == 0 ? needle_.size() - 1 : 0;
+    for (std::size_t i = 0; i < needle_.size(); ++i) {
+      if (i != rare_at_ && freq[static_cast<unsigned char>(needle_[i])] <
+                               freq[static_cast<unsigned char>(needle_[rare2_at_])]) {
+        rare2_at_ = i;
+      }
+    }
+    rare2_ = needle_[rare2_at_];
+    chosen_ = true;
+  }
+
+  std::string needle_;
+  bool chosen_ = false;
+  std::size_t rare_at_ = 0;
+  char rare_ = 0;
+  std::size_t rare2_at_ = 0;
+  char rare2_ = 0;
+};
+
+/// The entries of one account's chunks (body_chunks or index_chunks) that a predicate
+/// accepts, newest first: reads the chunks in time order, lets `whole` rule out a whole chunk
+/// at once (the ResponseBody search: most chunks hold no match), and sorts each chunk's
+/// matches. `accept(entry, chunk part)` gives the part of the record's body, or nullopt.
+class chunk_matches {
+ public:
+  struct match {
+    std::string inv;  // 16 bytes
+    std::uint32_t part = 0;
+  };
+  using whole_fn = std::function<bool(std::string_view chunk)>;
+  using accept_fn = std::function<std::optional<std::uint32_t>(std::string_view entry,
+                                                               std::uint32_t part)>;
+
+  chunk_matches(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* chunks, rocksdb::ReadOptions ro,
+                const std::string& account, std::int64_t lo, std::int64_t hi, whole_fn whole,
+                accept_fn accept, std::chrono::steady_clock::time_point deadline)
+      : lo_(lo),
+        hi_(hi),
+        whole_(std::move(whole)),
+        accept_(std::move(accept)),
+        deadline_(deadline) {
+    const std::string prefix = codec::id_prefix(account);
+    prefix_len_ = prefix.size();
+    const std::int64_t lo_start = floor_div(lo, codec::chunk_ms) * codec::chunk_ms;
+    upper_ = prefix;
+    if (lo_start > 0) {
+      codec::append_inv_time(upper_, lo_start - 1);
+    } else {
+      upper_.append(9, '\xff');
+    }
+    upper_slice_ = slice(upper_);
+    ro.iterate_upper_bound = &upper_slice_;
+    ro.readahead_size = 4u << 20;
+    it_.reset(db->NewIterator(ro, chunks));
+    std::string start = prefix;
+    if (hi <= max_time_ms) codec::append_inv_time(start, floor_div(hi - 1, codec::chunk_ms) * codec::chunk_ms);
+    it_->Seek(start);
+    fill();
+  }
+
+  [[nodiscard]] bool valid() const { return at_ < matches_.size(); }
+  [[nodiscard]] const match& top() const { return matches_[at_]; }
+  void next() {
+    if (++at_ == matches_.size()) fill();
+  }
+  [[nodiscard]] const rocksdb::Status& status() const { return status_; }
+  [[nodiscard]] bool timed_out() const { return timed_out_; }
+
+ private:
+  // Loads the matches of the next chunk (all its parts) that has any.
+  void fill() {
+    matches_.clear();
+    at_ = 0;
+    while (matches_.empty() && it_->Valid()) {
+      if ((chunks_++ & 15) == 0 && std::chrono::steady_clock::now() > deadline_) {
+        timed_out_ = true;
+        return;
+      }
+      const std::string chunk_inv(view(it_->key()).substr(prefix_len_, 6));
+      for (; it_->Valid() && view(it_->key()).substr(prefix_len_, 6) == chunk_inv; it_->Next()) {
+        const std::string_view value = view(it_->value());
+        if (whole_ && !whole_(value)) continue;
+        const auto k = view(it_->key());
+        const auto part = static_cast<std::uint32_t>(
+            static_cast<std::uint8_t>(k[prefix_len_ + 6]) << 8 |
+            static_cast<std::uint8_t>(k[prefix_len_ + 7]));
+        std::size_t pos = 0;
+        std::string_view inv, entry;
+        while (codec::next_chunk_entry(value, pos, inv, entry)) {
+          const std::int64_t ms = codec::inv_ms(inv);
+          if (ms < lo_ || ms >= hi_) continue;
+          if (const auto body_part = accept_(entry, part)) {
+            matches_.push_back({std::string(inv), *body_part});
+          }
+        }
+      }
+      std::sort(matches_.begin(), matches_.end(),
+                [](const match& a, const match& b) { return a.inv < b.inv; });
+    }
+    if (matches_.empty() && !it_->status().ok()) status_ = it_->status();
+  }
+
+  std::int64_t lo_, hi_;
+  whole_fn whole_;
+  accept_fn accept_;
+  std::chrono::steady_clock::time_point deadline_;
+  std::uint64_t chunks_ = 0;
+  bool timed_out_ = false;
+  std::size_t prefix_len_ = 0;
+  std::string upper_;
+  rocksdb::Slice upper_slice_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+  std::vector<match> matches_;
+  std::size_t at_ = 0;
+  rocksdb::Status status_;
+};
+
+}  // namespace
+
+bool keyed_stream::next(std::string& json) {
+  json.clear();
+  if (status_ != query_status::ok) return false;
+  while (at_ < items_.size()) {
+    if (std::chrono::steady_clock::now() > deadline_) {
+      status_ = query_status::timed_out;
+      return false;
+    }
+    const auto& item = items_[at_++];
+    try {
+      rocksdb::ReadOptions ro;
+      ro.snapshot = snap_->snap;
+      if (read_record(db_, records_, chunks_, ro, item.key, item.part, json)) return true;
+    } catch (...) {
+      status_ = query_status::failed;
+      return false;
+    }
+  }
+  return false;
+}
+
+std::vector<std::string> trace_store::impl::all_accounts(const rocksdb::ReadOptions& ro) const {
+  std::vector<std::string> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_.db->NewIterator(ro, db_[cf_counters]));
+  for (it->SeekToFirst(); it->Valid();) {
+    std::string_view id;
+    std::int64_t bucket = 0;
+    if (!codec::split_counter_key(view(it->key()), id, bucket)) {
+      it->Next();
+      continue;
+    }
+    out.emplace_back(id);
+    std::string past = codec::id_prefix(id);
+    past.append(9, '\xff');
+    it->Seek(past);
+  }
+  return out;
+}
+
+std::uint64_t trace_store::impl::count_keys(const rocksdb::ReadOptions& ro,
+                                            std::string_view account, std::int64_t lo,
+                                            std::int64_t hi) const {
+  if (lo >= hi) return 0;
+  merged_scan scan(db_.db.get(), db_[cf_by_account], ro, {std::string(account)}, lo, hi, {});
+  std::uint64_t n = 0;
+  for (; scan.valid(); scan.next()) ++n;
+  return n;
+}
+
+std::uint64_t trace_store::impl::count_unfiltered(const rocksdb::ReadOptions& ro,
+                                                  std::string_view account, std::int64_t lo,
+                                                  std::int64_t hi) const {
+  // Whole buckets inside [lo, hi) from the counters; the partial buckets at either edge by
+  // counting their keys (at most one bucket's worth each).
+  const std::int64_t b = codec::bucket_ms;
+  const std::int64_t first_full = floor_div(lo + b - 1, b);  // first bucket starting >= lo
+  const std::int64_t end_full = hi > max_time_ms ? floor_div(max_time_ms, b) + 1
+                                                 : floor_div(hi, b);  // buckets ending <= hi
+  if (first_full >= end_full) return count_keys(ro, account, lo, hi);
+  std::uint64_t n = count_keys(ro, account, lo, first_full * b);
+  if (hi <= max_time_ms) n += count_keys(ro, account, end_full * b, hi);
+  const std::string start = codec::counter_key(account, first_full);
+  const std::string upper = codec::counter_key(account, end_full);
+  const rocksdb::Slice upper_slice = slice(upper);
+  auto opts = ro;
+  opts.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db_.db->NewIterator(opts, db_[cf_counters]));
+  for (it->Seek(start); it->Valid(); it->Next()) n += rocks::decode_count(view(it->value()));
+  return n;
+}
+
+list_result trace_store::impl::list(const list_query& q) {
+  list_result result;
+  try {
+    const auto& f = q.filter;
+    auto snap = std::make_shared<snapshot_holder>(db_.db.get());
+    auto ro = read_options(*snap);
+
+    const std::int64_t cutoff = clock_->cutoff();
+    const std::int64_t lo = std::max(cutoff, f.created_from_ms.value_or(cutoff));
+    const std::int64_t hi = f.created_before_ms.value_or(max_time_ms + 1);
+
+    std::vector<std::string> accounts;
+    if (f.account_sid) {
+      if (q.all_accounts ||
+          std::find(q.accounts.begin(), q.accounts.end(), *f.account_sid) != q.accounts.end()) {
+        accounts.push_back(*f.account_sid);
+      }
+    } else if (q.all_accounts) {
+      accounts = all_accounts(ro);
+    } else {
+      accounts = q.accounts;
+      std::sort(accounts.begin(), accounts.end());
+      accounts.erase(std::unique(accounts.begin(), accounts.end()), accounts.end());
+    }
+
+    std::optional<std::string> after_inv;
+    if (q.after_sid) {
+      if (auto sid = codec::parse_sid(*q.after_sid); sid && codec::sid_ms(*sid) >= cutoff) {
+        std::string account;
+        const auto s = db_.db->Get(
+            ro, db_[cf_sids], rocksdb::Slice(reinterpret_cast<const char*>(sid->data()), 16),
+            &account);
+        if (s.ok()) {
+          after_inv.emplace();
+          for (auto v : *sid) after_inv->push_back(static_cast<char>(~v));
+        }
+      }
+    }
+
+    const std::uint64_t skip = after_inv ? 0 : q.page * q.page_size;
+    const std::uint64_t want = q.page_size;
+    std::vector<page_item> items;
+    std::uint64_t total = 0;
+    std::uint64_t pos = 0;  // matches after the cursor so far
+    std::size_t checked = 0;
+    auto timed_out = [&] {
+      return (++checked & 1023) == 0 && std::chrono::steady_clock::now() > q.deadline;
+    };
+    auto fail = [&](query_status st) {
+      result.status = st;
+      result.total = 0;
+      return std::move(result);
+    };
+    // One match, in list order: counted, and kept when it falls on the page.
+    auto take = [&](std::string_view inv, auto&& make_key, std::uint32_t part) {
+      ++total;
+      if (after_inv && inv <= std::string_view(*after_inv)) return;
+      if (items.size() < want && pos++ >= skip) items.push_back({make_key(), part});
+    };
+
+    const bool body_filter = f.response_body_contains && !f.response_body_contains->empty();
+    const bool path_filter = f.request_path_prefix && !f.request_path_prefix->empty();
+    const bool covering_filter = f.completed || f.direction || f.min_latency_ms ||
+                                 f.response_code_prefix || f.org_sid || path_filter;
+    auto covering_match = [&](const codec::covering& c) {
+      if (f.completed && c.completed != *f.completed) return false;
+      if (f.direction && c.api != (*f.direction == conf::direction::api)) return false;
+      if (f.min_latency_ms && c.latency_ms < *f.min_latency_ms) return false;
+      if (f.response_code_prefix && !c.code.starts_with(*f.response_code_prefix)) return false;
+      if (f.org_sid && c.org_sid != *f.org_sid) return false;
+      if (path_filter && !c.path_or_url_starts_with(*f.request_path_prefix)) return false;
+      return true;
+    };
+
+    if (accounts.empty() || lo >= hi) {
+      // nothing to list
+    } else if (!covering_filter && !body_filter && !f.session_sid) {
+      // Unfiltered: the total from the counters, the page from a merge of the accounts.
+      for (const auto& a : accounts) total += count_unfiltered(ro, a, lo, hi);
+      merged_scan scan(db_.db.get(), db_[cf_by_account], ro, accounts, lo, hi, after_inv);
+      for (std::uint64_t n = 0; scan.valid() && items.size() < want; scan.next(), ++n) {
+        if (timed_out()) return fail(query_status::timed_out);
+        if (n < skip) continue;
+        codec::covering c;
+        if (!codec::decode_covering(scan.value(), c)) continue;
+        items.push_back({std::string(scan.key()), c.body_part});
+      }
+      if (!scan.status().ok()) return fail(query_status::failed);
+    } else if (f.session_sid) {
+      // SessionSid: its own index, small; bodies looked up per candidate.
+      std::unordered_set<std::string_view> allowed(accounts.begin(), accounts.end());
+      merged_scan scan(db_.db.get(), db_[cf_by_session], ro, {*f.session_sid}, lo, hi, {});
+      chunk_reader chunks(db_.db.get(), db_[cf_chunks]);
+      for (; scan.valid(); scan.next()) {
+        if (timed_out()) return fail(query_status::timed_out);
+        std::string_view account;
+        codec::covering c;
+        if (!codec::decode_session_entry(scan.value(), account, c)) continue;
+        if (!allowed.contains(account) || !covering_match(c)) continue;
+        std::string key = codec::id_prefix(account);
+        key.append(scan.inv());
+        if (body_filter) {
+          std::string_view body;
+          if (!chunks.body(ro, key, c.body_part, body)) return fail(query_status::failed);
+          if (!contains(body, *f.response_body_contains)) continue;
+        }
+        take(scan.inv(), [&] { return key; }, c.body_part);
+      }
+      if (!scan.status().ok()) return fail(query_status::failed);
+    } else {
+      // ResponseBody, or covering filters: scan chunks per account (the body chunks when
+      // there is a ResponseBody, else the index chunks), merge the matches newest first.
+      // With both, the covering filters are checked on each body match's index entry.
+      auto needle = body_filter ? std::make_shared<finder>(*f.response_body_contains) : nullptr;
+      std::vector<std::unique_ptr<chunk_matches>> sources;
+      for (const auto& a : accounts) {
+        if (needle) {
+          sources.push_back(std::make_unique<chunk_matches>(
+              db_.db.get(), db_[cf_chunks], ro, a, lo, hi,
+              [needle](std::string_view chunk) { return needle->in(chunk); },
+              [needle](std::string_view body,
+                       std::uint32_t part) -> std::optional<std::uint32_t> {
+                if (!needle->in(body)) return std::nullopt;
+                return part;
+              },
+              q.deadline));
+        } else {
+          sources.push_back(std::make_unique<chunk_matches>(
+              db_.db.get(), db_[cf_index_chunks], ro, a, lo, hi, nullptr,
+              [&covering_match](std::string_view entry,
+                                std::uint32_t) -> std::optional<std::uint32_t> {
+                codec::covering c;
+                if (!codec::decode_covering(entry, c) || !covering_match(c)) return std::nullopt;
+                return c.body_part;
+              },
+              q.deadline));
+        }
+      }
+      for (;;) {
+        if (timed_out()) return fail(query_status::timed_out);
+        std::size_t best = sources.size();
+        for (std::size_t i = 0; i < sources.size(); ++i) {
+          if (sources[i]->valid() &&
+              (best == sources.size() || sources[i]->top().inv < sources[best]->top().inv)) {
+            best = i;
+          }
+        }
+        if (best == sources.size()) break;
+        const auto m = sources[best]->top();
+        sources[best]->next();
+        auto make_key = [&] { return codec::id_prefix(accounts[best]) + m.inv; };
+        if (needle && covering_filter) {
+          rocksdb::PinnableSlice value;
+          const auto st = db_.db->Get(ro, db_[cf_by_account], slice(make_key()), &value);
+          if (!st.ok() && !st.IsNotFound()) return fail(query_status::failed);
+          codec::covering c;
+          if (!st.ok() || !codec::decode_covering(view(value), c) || !covering_match(c)) continue;
+        }
+        take(m.inv, make_key, m.part);
+      }
+      for (const auto& src : sources) {
+        if (src->timed_out()) return fail(query_status::timed_out);
+        if (!src->status().ok()) return fail(query_status::failed);
+      }
+    }
+    result.status = query_status::ok;
+    result.total = total;
+    result.records = std::make_unique<keyed_stream>(db_.db.get(), db_[cf_records], db_[cf_chunks],
+                                                    std::move(snap), std::move(items), q.deadline);
+    return result;
+  } catch (const std::exception& e) {
+    log::error("store: list failed", {{"error", e.what()}});
+    result.status = query_status::failed;
+    result.total = 0;
+    result.records.reset();
+    return result;
+  }
+}
+
+std::optional<stored_trace> trace_store::impl::get(std::string_view sid_text) {
+  try {
+    const auto sid = codec::parse_sid(sid_text);
+    if (!sid || codec::sid_ms(*sid) < clock_->cutoff()) return std::nullopt;
+    snapshot_holder snap(db_.db.get());
+    const auto ro = read_options(snap);
+    rocksdb::PinnableSlice value;
+    const auto s = db_.db->Get(
+        ro, db_[cf_sids], rocksdb::Slice(reinterpret_cast<const char*>(sid->data()), 16),
+        &value);
+    std::string_view account;
+    std::uint32_t part = 0;
+    if (!s.ok() || !codec::decode_sid_value(view(value), account, part)) return std::nullopt;
+    stored_trace out;
+    out.account_sid = account;
+    chunk_reader chunks(db_.db.get(), db_[cf_chunks]);
+    if (!read_record(db_.db.get(), db_[cf_records], chunks, ro,
+                     codec::id_sid_key(out.account_sid, *sid), part, out.json)) {
+      return std::nullopt;
+    }
+    return out;
+  } catch (const std::exception& e) {
+    log::error("store: get failed", {{"error", e.what()}});
+    return std::nullopt;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// the public face
+
+trace_store::trace_store(std::shared_ptr<const conf::config> cfg, metrics::registry& metrics,
+                         options opts)
+    : impl_(std::make_unique<impl>(std::move(cfg), metrics, std::move(opts))) {}
+
+trace_store::~trace_store() = default;
+
+bool trace_store::submit(capture&& c) noexcept {
+  std::size_t bytes = 0;
+  try {
+    bytes = c.memory_size();
+  } catch (...) {
+    bytes = sizeof(capture);
+  }
+  return impl_->enqueue(c, bytes);
+}
+
+bool trace_store::submit(trace_record&& r) noexcept {
+  const std::size_t bytes = codec::memory_size(r);
+  return impl_->enqueue(r, bytes);
+}
+
+void trace_store::flush() {
+  std::unique_lock lock(impl_->mu_);
+  const std::uint64_t target = impl_->submitted_;
+  impl_->done_cv_.wait(lock, [&] { return impl_->processed_ >= target; });
+}
+
+std::optional<stored_trace> trace_store::get(std::string_view sid) { return impl_->get(sid); }
+
+list_result trace_store::list(const list_query& q) { return impl_->list(q); }
+
+store_health trace_store::health() const {
+  std::lock_guard lock(impl_->health_mu_);
+  return impl_->health_;
+}
+
+void trace_store::compact() {
+  std::lock_guard run(impl_->maint_run_mu_);
+  impl_->compact_all();
+}
+
+void trace_store::maintain() { impl_->maintain_once(); }
+
+std::uint64_t trace_store::disk_bytes() const { return impl_->measure_disk_bytes(); }
+
+trace_store::stats trace_store::get_stats() const {
+  stats s;
+  s.written = impl_->written_.value();
+  s.dropped_queue_full = impl_->dropped_full_.value();
+  s.dropped_write_error = impl_->dropped_error_.value();
+  s.dropped_invalid = impl_->dropped_invalid_.value();
+  for (auto* c : impl_->skipped_) s.skipped += c->value();
+  s.quota_trims = impl_->quota_trims_.value();
+  std::lock_guard lock(impl_->mu_);
+  s.queue_bytes = impl_->queued_bytes_;
+  return s;
+}
+
+}  // namespace sidecar::store

@@ -46,6 +46,27 @@ TEST(security, ApiIsNeverReachableAsAForwardProxyTarget) {
   EXPECT_EQ(s->terminate(), 0) << s->log();
 }
 
+// Decision (docs/reliability.md): a route whose upstream is the API listener is a
+// configuration error at startup (exit 2, one line), not a request-time surprise.
+TEST(security, RouteToTheApiListenerIsRefusedAtStartup) {
+  const temp_dir dir;
+  const std::uint16_t api = free_port();
+  for (const std::string host : {"127.0.0.1", "localhost"}) {
+    config_text c;
+    c.api_listen = "127.0.0.1:" + std::to_string(api);
+    const std::string upstream = "http://" + host + ":" + std::to_string(api) + "/";
+    c.tail = "[[account]]\nsid = \"" + std::string(account_sid) + "\"\nauth_token = \"" +
+             std::string(account_token) + "\"\ntraces = true\n\n[[route]]\nprefix = \"/\"\n"
+             "upstream = \"" + upstream + "\"\naccount = \"" + std::string(account_sid) + "\"\n";
+    const auto file = dir.write("sidecar.toml", c.render(dir / "data", 0));
+    process p({SIDECAR_BINARY, "--config", file.string()});
+    EXPECT_EQ(p.wait_exit(), 2) << p.err();
+    EXPECT_EQ(p.err(), "trace-sidecar: " + file.string() + ": [[route]] #1 upstream: \"" + upstream +
+                           "\" is the sidecar's own listener 127.0.0.1:" + std::to_string(api) +
+                           ": the API is never reachable through the proxy\n");
+  }
+}
+
 TEST(security, ForwardProxyRefusesLoopbackLinkLocalAndPrivateTargets) {
   const temp_dir dir;
   test_upstream app;

@@ -292,6 +292,9 @@ void trace_store::impl::open() {
     throw conf::config_error("[store] path: " + dir.string() + " is not a directory");
   }
   db_path_ = dir / "db";
+  // Created here, owner-only, rather than by RocksDB (which would log an error for the
+  // missing directory on every first start).
+  if (fs::create_directory(db_path_, ec)) ::chmod(db_path_.c_str(), 0700);
 
   rocksdb::DBOptions dbo;
   dbo.create_if_missing = true;

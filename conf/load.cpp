@@ -497,13 +497,17 @@ void read_accounts(const toml::table& top, std::string_view source, config& c) {
     c.accounts.push_back(std::move(a));
     labels.push_back(label);
   }
-  // Parents must exist and must not loop, so that "a sub-account of" is a tree.
+  // Parents must exist and must not loop, so that "a sub-account of" is a tree. Every parent
+  // is checked before any chain is walked: a walk must never meet a missing one.
+  for (std::size_t i = 0; i < c.accounts.size(); ++i) {
+    const account& a = c.accounts[i];
+    if (!a.parent.empty() && c.find_account(a.parent) == nullptr) {
+      fail(source, labels[i] + " parent", quote(a.parent) + " is not a configured account");
+    }
+  }
   for (std::size_t i = 0; i < c.accounts.size(); ++i) {
     const account& a = c.accounts[i];
     if (a.parent.empty()) continue;
-    if (c.find_account(a.parent) == nullptr) {
-      fail(source, labels[i] + " parent", quote(a.parent) + " is not a configured account");
-    }
     std::string chain = a.sid;
     const account* at = &a;
     for (std::size_t steps = 0; !at->parent.empty(); ++steps) {

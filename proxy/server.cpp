@@ -394,6 +394,15 @@ net::awaitable<server::impl::session::head_status> server::impl::session::read_h
   arm(got_bytes || first ? srv.pc.header_timeout : srv.pc.idle_timeout, phase::client);
   idle = !got_bytes;
   if (idle && srv.stopping.load(std::memory_order_relaxed)) co_return head_status::closed;
+  if (idle && client_plain) {
+    // An idle keep-alive connection holds no buffers while it waits (10 000 of them must fit
+    // in 256 MiB): the body buffer goes, and the read buffer is only allocated once the
+    // next request starts to arrive.
+    body_buf.reset();
+    client_buf.shrink_to_fit();
+    auto [wec] = co_await client_plain->async_wait(tcp::socket::wait_read, tuple_awaitable);
+    if (wec) co_return head_status::closed;
+  }
   for (;;) {
     if (got_bytes) {
       const auto data = client_buf.data();
@@ -1118,6 +1127,40 @@ void restrict_tls(ssl::context& ctx) {
 
 }  // namespace
 
+namespace {
+
+/// A route whose upstream is one of the sidecar's own listeners (the API, or the proxy
+/// itself) is a configuration error: the API must never be reachable through the proxy, and
+/// a route to the proxy would loop. Only address literals and "localhost" can be checked
+/// here; a name is checked by nobody (docs/reliability.md).
+void refuse_routes_to_own_listeners(const conf::config& cfg,
+                                    const std::vector<tcp::endpoint>& own) {
+  for (std::size_t i = 0; i < cfg.routes.size(); ++i) {
+    const auto& up = cfg.routes[i].upstream;
+    std::vector<net::ip::address> addresses;
+    beast::error_code ec;
+    const auto literal = net::ip::make_address(up.host, ec);
+    if (!ec) {
+      addresses.push_back(literal);
+    } else if (beast::iequals(up.host, "localhost")) {
+      addresses = {net::ip::make_address_v4("127.0.0.1"), net::ip::make_address_v6("::1")};
+    }
+    for (const auto& a : addresses) {
+      for (const auto& l : own) {
+        if (l.port() != up.port) continue;
+        if (l.address() == a || l.address().is_unspecified()) {
+          throw conf::config_error(cfg.source + ": [[route]] #" + std::to_string(i + 1) +
+                                   " upstream: \"" + up.text + "\" is the sidecar's own listener " +
+                                   (std::ostringstream() << l).str() +
+                                   ": the API is never reachable through the proxy");
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
 tcp::endpoint server::start(std::vector<tcp::endpoint> own_listeners) {
   impl& m = *impl_;
   const auto& pc = m.pc;
@@ -1162,6 +1205,7 @@ tcp::endpoint server::start(std::vector<tcp::endpoint> own_listeners) {
   const tcp::endpoint bound = m.acceptor->local_endpoint();
   m.own_listeners = std::move(own_listeners);
   m.own_listeners.push_back(bound);
+  refuse_routes_to_own_listeners(*m.cfg, m.own_listeners);
 
   net::co_spawn(m.acceptor->get_executor(), m.accept_loop(), [](std::exception_ptr e) {
     if (e) log::error("proxy accept loop ended by an exception");

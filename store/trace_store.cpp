@@ -298,7 +298,8 @@ void trace_store::impl::open() {
     throw conf::config_error("[store] path: " + dir.string() + " is not a directory");
   }
   db_path_ = dir / "db";
-  fs::create_directory(db_path_, ec);  // before Open, which logs an error for a missing one
+  // Created here, owner-only, rather than by RocksDB (which logs an error for a missing one).
+  if (fs::create_directory(db_path_, ec)) ::chmod(db_path_.c_str(), 0700);
 
   rocksdb::DBOptions dbo;
   dbo.create_if_missing = true;

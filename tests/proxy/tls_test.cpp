@@ -4,6 +4,7 @@
 
 #include <boost/beast/ssl.hpp>
 
+#include "conf/load.hpp"
 #include "tests/proxy_support/harness.hpp"
 #include "tests/proxy_support/pki.hpp"
 #include "tests/proxy_support/test_upstream.hpp"

@@ -19,7 +19,7 @@ TEST(proxy_websocket, EchoThroughTheTunnel) {
   net::io_context ioc;
   beast::websocket::stream<tcp::socket> ws(connect_to(ioc, proxy.port()));
   ws.handshake("example.com", "/ws");
-  for (const std::string msg : {"hello", std::string(200000, 'w')}) {
+  for (const std::string& msg : {std::string("hello"), std::string(200000, 'w')}) {
     ws.write(net::buffer(msg));
     beast::flat_buffer buf;
     ws.read(buf);

@@ -78,7 +78,8 @@ class file_handle {
 /// this handle even if the entry is evicted or replaced meanwhile.
 class cache_hit {
  public:
-  cache_hit(std::shared_ptr<const entry_meta> meta, file_handle file, std::chrono::seconds age)
+  cache_hit(std::shared_ptr<const entry_meta> meta, std::shared_ptr<const file_handle> file,
+            std::chrono::seconds age)
       : meta_(std::move(meta)), file_(std::move(file)), age_(age) {}
 
   [[nodiscard]] const entry_meta& meta() const { return *meta_; }
@@ -95,12 +96,14 @@ class cache_hit {
   [[nodiscard]] std::size_t read(std::uint64_t offset, net::mutable_buffer buffer,
                                  beast::error_code& ec) const;
   /// For sendfile(2)-style serving: the descriptor and where the body starts in it.
-  [[nodiscard]] int native_handle() const { return file_.get(); }
+  [[nodiscard]] int native_handle() const { return file_->get(); }
   [[nodiscard]] std::uint64_t body_offset() const { return meta_->body_offset; }
 
  private:
   std::shared_ptr<const entry_meta> meta_;
-  file_handle file_;
+  // Shared with the index while the entry is indexed: reads use explicit offsets (pread,
+  // sendfile with an offset), so any number of hits can use one descriptor at once.
+  std::shared_ptr<const file_handle> file_;
   std::chrono::seconds age_;
 };
 

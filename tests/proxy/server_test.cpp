@@ -544,7 +544,9 @@ TEST(proxy_server, ForwardProxyReachesAHostListedByAddress) {
 
 TEST(proxy_server, ForwardProxyNeverReachesOwnListeners) {
   test_upstream up;
-  auto c = one_route(up.port());
+  // The route goes elsewhere: a route to an own listener is refused at start().
+  test_upstream routed;
+  auto c = one_route(routed.port());
   conf::forward_host fh;
   fh.host = "127.0.0.1";
   fh.is_address = true;

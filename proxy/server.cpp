@@ -575,8 +575,7 @@ net::awaitable<void> server::impl::session::serve() {
     std::optional<cache::cache_fill> fill;
     if (srv.media_cache != nullptr && dest.route != nullptr && bodyless &&
         cache::cacheable_request(req.method(), dest.route->dir, false, req)) {
-      std::string url = std::string(dest.https ? "https://" : "http://") +
-                        authority(dest.host, dest.port, dest.https) + dest.target;
+      std::string url = dest.url_prefix + dest.target;  // the URL the capture records
       arm(srv.pc.upstream_timeout, phase::none);  // may wait for a concurrent fill of this URL
       cache::acquisition a =
           co_await srv.media_cache->acquire(std::move(url), srv.pc.upstream_timeout);

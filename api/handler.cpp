@@ -17,9 +17,10 @@ constexpr std::uint64_t max_page = 1'000'000'000'000ULL;
 
 answer query_failed(store::query_status s) {
   if (s == store::query_status::timed_out) {
-    return handler::error(503, "The query took longer than the configured query_timeout; "
-                               "narrow it with filters (DateCreated, SessionSid, ...) or a "
-                               "smaller PageSize");
+    return handler::error(503,
+                          "The query took longer than the configured query_timeout; "
+                          "narrow it with filters (DateCreated, SessionSid, ...) or a "
+                          "smaller PageSize");
   }
   return handler::error(503, "The trace store could not answer the query");
 }
@@ -40,9 +41,8 @@ std::string_view record_sid(std::string_view json) {
 
 bool is_trace_sid(std::string_view s) {
   if (s.size() != 34 || s[0] != 'T' || s[1] != 'R') return false;
-  return std::all_of(s.begin() + 2, s.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-  });
+  return std::all_of(s.begin() + 2, s.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 handler::handler(std::shared_ptr<const conf::config> cfg, store::trace_reader& reader,
@@ -110,8 +110,7 @@ decision handler::decide_traces(const request_view& req, bool head) const {
 
   const std::string path_sid(m.account_sid);
   if (!cfg.may_read(*caller, path_sid)) {
-    return error(403, "Account " + caller->sid + " may not read the traces of account " +
-                          path_sid);
+    return error(403, "Account " + caller->sid + " may not read the traces of account " + path_sid);
   }
   const conf::account* target = cfg.find_account(path_sid);
   if (target == nullptr) return error(404, "Account " + path_sid + " was not found");
@@ -162,20 +161,43 @@ decision handler::decide_traces(const request_view& req, bool head) const {
   list_plan plan{pr.numbers, page_uris(m.path, lp.filters, lp.page_size), {}, true, nullptr};
   if (head) return plan;
   if (pr.numbers.has_next()) {
-    // next_page_uri (before the records in the answer) needs the page's last sid: walk the
-    // page once, keeping only that, then query again to stream it. Memory stays one record.
-    // A short page means a cursor reached the end of the list while newer records made the
-    // total grow: there is no next page then, or a walk would start over from the newest.
-    std::string json;
-    std::uint32_t count = 0;
-    while (r.records->next(json)) {
-      plan.last_sid = record_sid(json);
-      ++count;
+    // next_page_uri comes before the records but carries the page's last sid. A short page
+    // (a cursor at the end of a list that grew meanwhile) has no next page.
+    if (const auto extent = r.records->page_extent()) {
+      // The store knows the page's keys already.
+      plan.last_sid = extent->last_sid;
+      plan.more = extent->count == lp.page_size;
+    } else if (!q.after_sid) {
+      // Probe the page's last position alone; the page itself is streamed from `r`.
+      store::list_query probe = q;
+      probe.page = pr.numbers.start + lp.page_size - 1;
+      probe.page_size = 1;
+      store::list_result last = reader_.list(probe);
+      if (last.status != store::query_status::ok || !last.records) {
+        return query_failed(last.status);
+      }
+      std::string json;
+      plan.more = last.records->next(json);
+      if (plan.more) plan.last_sid = record_sid(json);
+      if (last.records->status() != store::query_status::ok) {
+        return query_failed(last.records->status());
+      }
+    } else {
+      // A cursor page: walk it once keeping only the last sid and the count, then query
+      // again to stream it. Memory stays one record.
+      std::string json;
+      std::uint32_t count = 0;
+      while (r.records->next(json)) {
+        plan.last_sid = record_sid(json);
+        ++count;
+      }
+      plan.more = count == lp.page_size;
+      if (r.records->status() != store::query_status::ok) {
+        return query_failed(r.records->status());
+      }
+      r = reader_.list(q);
+      if (r.status != store::query_status::ok || !r.records) return query_failed(r.status);
     }
-    plan.more = count == lp.page_size;
-    if (r.records->status() != store::query_status::ok) return query_failed(r.records->status());
-    r = reader_.list(q);
-    if (r.status != store::query_status::ok || !r.records) return query_failed(r.status);
   }
   plan.records = std::move(r.records);
   return plan;

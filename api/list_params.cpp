@@ -235,9 +235,8 @@ void append_query_encoded(std::string& out, std::string_view s) {
   static constexpr char hex[] = "0123456789ABCDEF";
   for (const char c : s) {
     const auto u = static_cast<unsigned char>(c);
-    const bool plain = (u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') ||
-                       (u >= '0' && u <= '9') || u == '-' || u == '.' || u == '_' || u == '~' ||
-                       u == ':' || u == '/';
+    const bool plain = (u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') || (u >= '0' && u <= '9') ||
+                       u == '-' || u == '.' || u == '_' || u == '~' || u == ':' || u == '/';
     if (plain) {
       out.push_back(c);
     } else {

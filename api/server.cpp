@@ -5,6 +5,7 @@
 #include <openssl/ssl.h>
 
 #include <atomic>
+#include <boost/beast/ssl.hpp>
 #include <condition_variable>
 #include <list>
 #include <map>
@@ -12,8 +13,6 @@
 #include <optional>
 #include <thread>
 #include <vector>
-
-#include <boost/beast/ssl.hpp>
 
 #include "api/handler.hpp"
 #include "conf/load.hpp"
@@ -45,7 +44,7 @@ const std::array<unsigned, 11> counted_statuses{200, 400, 401, 403, 404, 405,
 /// Everything the server and its connections share (server::impl is this).
 struct state {
   state(std::shared_ptr<const conf::config> c, store::trace_reader& reader,
-       metrics::registry& metrics, std::function<store::store_health()> health)
+        metrics::registry& metrics, std::function<store::store_health()> health)
       : cfg(std::move(c)), decide(cfg, reader, std::move(health), metrics) {
     for (const unsigned s : counted_statuses) {
       requests[s] = &metrics.add_counter("sidecar_api_requests_total",
@@ -211,7 +210,8 @@ net::awaitable<bool> write_list(Stream& stream, list_plan plan, unsigned version
   if (!co_await write_chunk(stream, buf, chunked)) co_return false;
   if (chunked) {
     arm(stream, write_timeout);
-    std::tie(ec, std::ignore) = co_await net::async_write(stream, http::make_chunk_last(), as_tuple);
+    std::tie(ec, std::ignore) =
+        co_await net::async_write(stream, http::make_chunk_last(), as_tuple);
     if (ec) co_return false;
   }
   co_return keep_alive;
@@ -229,10 +229,9 @@ net::awaitable<void> serve_requests(impl* self, Stream& stream,
     parser.body_limit(body_limit);
     arm(stream, request_timeout);
     auto [ec, n] = co_await http::async_read(stream, buffer, parser, as_tuple);
-    if (ec == http::error::end_of_stream || ec == net::error::eof ||
-        ec == beast::error::timeout || ec == net::error::operation_aborted ||
-        ec == net::error::connection_reset || ec == net::ssl::error::stream_truncated ||
-        self->stopping.load()) {
+    if (ec == http::error::end_of_stream || ec == net::error::eof || ec == beast::error::timeout ||
+        ec == net::error::operation_aborted || ec == net::error::connection_reset ||
+        ec == net::ssl::error::stream_truncated || self->stopping.load()) {
       co_return;
     }
     conn->busy = true;
@@ -250,8 +249,7 @@ net::awaitable<void> serve_requests(impl* self, Stream& stream,
     const request& req = parser.get();
     const bool head = req.method() == http::verb::head;
     const bool keep_alive = req.keep_alive() && !self->stopping.load();
-    const request_view view{req.method_string(), req.target(),
-                            req[http::field::authorization]};
+    const request_view view{req.method_string(), req.target(), req[http::field::authorization]};
     decision d = self->decide.decide(view);
     bool again = false;
     if (auto* a = std::get_if<answer>(&d)) {
@@ -259,8 +257,8 @@ net::awaitable<void> serve_requests(impl* self, Stream& stream,
       again = co_await write_answer(stream, *a, req.version(), head, keep_alive);
     } else {
       self->count(200);
-      again = co_await write_list(stream, std::move(std::get<list_plan>(d)), req.version(),
-                                  head, keep_alive);
+      again = co_await write_list(stream, std::move(std::get<list_plan>(d)), req.version(), head,
+                                  keep_alive);
     }
     conn->busy = false;
     if (!again) co_return;
@@ -346,8 +344,11 @@ tcp::endpoint server::start() {
   if (cfg.api.tls) {
     s.tls.emplace(make_tls(cfg));
   } else if (!at.address.is_loopback() && !cfg.api.allow_insecure) {
-    throw conf::config_error(cfg.source + ": [api] listen: plain HTTP on the non-loopback "
-                             "address " + at.to_string() + " would send Basic credentials in "
+    throw conf::config_error(cfg.source +
+                             ": [api] listen: plain HTTP on the non-loopback "
+                             "address " +
+                             at.to_string() +
+                             " would send Basic credentials in "
                              "clear; set tls_cert and tls_key, or allow_insecure = true");
   }
   const unsigned n = std::max(1u, cfg.api.threads);

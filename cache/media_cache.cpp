@@ -3,6 +3,8 @@
 #include "cache/media_cache.hpp"
 
 #include <fcntl.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -44,6 +46,9 @@ constexpr std::string_view temp_suffix = ".tmp";
 // for it go to the app side by side instead of queueing behind each other.
 constexpr std::chrono::seconds uncacheable_hint{30};
 constexpr std::size_t max_uncacheable_hints = 4096;
+// Entries keep their file open (saving an open and a close per hit) up to this many; beyond,
+// a hit opens the file for itself.
+constexpr std::size_t max_open_files = 512;
 
 void put_le(char* out, std::uint64_t v, std::size_t bytes) {
   for (std::size_t i = 0; i < bytes; ++i) out[i] = static_cast<char>((v >> (8 * i)) & 0xff);
@@ -245,7 +250,7 @@ std::size_t cache_hit::read(std::uint64_t offset, net::mutable_buffer buffer,
   const std::size_t want =
       static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), meta_->body_size - offset));
   for (;;) {
-    const ssize_t r = ::pread(file_.get(), buffer.data(), want,
+    const ssize_t r = ::pread(file_->get(), buffer.data(), want,
                               static_cast<off_t>(meta_->body_offset + offset));
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) {
@@ -277,6 +282,64 @@ std::string serialize_head(const http::response_header<>& head) {
   return out;
 }
 
+net::awaitable<beast::error_code> write_hit_sendfile(tcp::socket& socket,
+                                                     const http::response_header<>& head,
+                                                     const cache_hit& hit,
+                                                     std::function<void()> before_write) {
+  constexpr auto tuple_awaitable = net::as_tuple(net::use_awaitable);
+  // The head with MSG_MORE, so that it leaves in one packet with the start of the body.
+  const std::string head_text = serialize_head(head);
+  std::size_t sent = 0;
+  while (sent < head_text.size()) {
+    before_write();
+    auto [ec, n] = co_await socket.async_send(net::buffer(head_text.data() + sent,
+                                                          head_text.size() - sent),
+                                              MSG_MORE, tuple_awaitable);
+    if (ec) co_return ec;
+    sent += n;
+  }
+  beast::error_code ec;
+  // Asio has usually made the descriptor non-blocking already (its async operations need it):
+  // then there is no system call to make.
+  if (!socket.native_non_blocking()) socket.native_non_blocking(true, ec);
+  if (ec) co_return ec;
+  off_t offset = static_cast<off_t>(hit.body_offset());
+  std::uint64_t left = hit.size();
+  while (left > 0) {
+    before_write();
+    // At most 1 MiB per call: the socket buffer takes less than that anyway.
+    const ssize_t n = ::sendfile(socket.native_handle(), hit.native_handle(), &offset,
+                                 static_cast<std::size_t>(std::min<std::uint64_t>(left, 1 << 20)));
+    if (n > 0) {
+      left -= static_cast<std::uint64_t>(n);
+      continue;
+    }
+    if (n == 0) co_return net::error::make_error_code(net::error::misc_errors::eof);  // shrank
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      auto [wec] = co_await socket.async_wait(tcp::socket::wait_write, tuple_awaitable);
+      if (wec) co_return wec;
+      continue;
+    }
+    if ((errno == EINVAL || errno == ENOSYS) && left == hit.size()) {
+      // A file system without sendfile support: copy through a buffer instead.
+      std::vector<char> buffer(static_cast<std::size_t>(std::min<std::uint64_t>(left, 64 * 1024)));
+      for (std::uint64_t at = 0; at < hit.size();) {
+        const std::size_t got = hit.read(at, net::buffer(buffer), ec);
+        if (ec) co_return ec;
+        before_write();
+        auto [wec, written] =
+            co_await net::async_write(socket, net::buffer(buffer.data(), got), tuple_awaitable);
+        if (wec) co_return wec;
+        at += got;
+      }
+      co_return beast::error_code{};
+    }
+    co_return beast::error_code(errno, boost::system::system_category());
+  }
+  co_return beast::error_code{};
+}
+
 // --- shared state -----------------------------------------------------------------------------
 
 enum class flight_outcome : std::uint8_t { pending, stored, not_storable, failed };
@@ -300,6 +363,7 @@ struct media_cache::impl {
     std::shared_ptr<const entry_meta> meta;
     std::uint64_t file_bytes = 0;
     std::list<std::string>::iterator lru;
+    std::shared_ptr<const file_handle> file;  // opened at the first hit; may stay null
   };
 
   impl(std::shared_ptr<const conf::config> c, metrics::registry& m, clock_fn clk)
@@ -327,6 +391,7 @@ struct media_cache::impl {
   metrics::gauge& bytes_gauge;
   metrics::gauge& entries_gauge;
   std::atomic<std::uint64_t> temp_seq{0};
+  std::size_t open_files = 0;  // entries holding a descriptor; guarded by mu
 
   mutable std::mutex mu;
   std::unordered_map<std::string, entry> index;               // guarded by mu
@@ -347,6 +412,7 @@ struct media_cache::impl {
   /// Forgets an entry; its file is unlinked unless it has already been replaced.
   void erase_locked(std::unordered_map<std::string, entry>::iterator it, bool unlink_file) {
     if (unlink_file) ::unlink(entry_path(it->first).c_str());
+    if (it->second.file) --open_files;  // closed once the last hit using it is done
     bytes -= it->second.file_bytes;
     lru.erase(it->second.lru);
     index.erase(it);
@@ -363,12 +429,20 @@ struct media_cache::impl {
       return std::nullopt;
     }
     // Opened under the lock so that eviction (which unlinks under it) cannot slip between.
-    file_handle file(::open(entry_path(key).c_str(), O_RDONLY | O_CLOEXEC));
+    std::shared_ptr<const file_handle> file = it->second.file;
     if (!file) {
-      log::warn("cache entry unreadable", {{"key", key}, {"error", std::strerror(errno)}});
-      erase_locked(it, false);
-      publish_locked();
-      return std::nullopt;
+      auto opened = std::make_shared<file_handle>(::open(entry_path(key).c_str(), O_RDONLY | O_CLOEXEC));
+      if (!*opened) {
+        log::warn("cache entry unreadable", {{"key", key}, {"error", std::strerror(errno)}});
+        erase_locked(it, false);
+        publish_locked();
+        return std::nullopt;
+      }
+      file = opened;
+      if (open_files < max_open_files) {
+        it->second.file = file;
+        ++open_files;
+      }
     }
     lru.splice(lru.begin(), lru, it->second.lru);
     const auto resident = std::chrono::floor<std::chrono::seconds>(t - meta->stored_at);
@@ -482,7 +556,7 @@ struct media_cache::impl {
     for (auto& [key, loaded] : found) {
       lru.push_front(key);
       index[key] = entry{std::make_shared<const entry_meta>(std::move(loaded.first)), loaded.second,
-                         lru.begin()};
+                         lru.begin(), nullptr};
       bytes += loaded.second;
     }
     const std::uint64_t before = evictions.value();
@@ -637,7 +711,8 @@ bool cache_fill::commit() {
       im.erase_locked(old, false);  // its file was just replaced
     }
     im.lru.push_front(key_);
-    im.index[key_] = media_cache::impl::entry{std::move(meta_), file_bytes, im.lru.begin()};
+    im.index[key_] =
+        media_cache::impl::entry{std::move(meta_), file_bytes, im.lru.begin(), nullptr};
     im.bytes += file_bytes;
     im.evict_locked(key_);
     im.uncacheable.erase(key_);

@@ -28,6 +28,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -77,7 +78,8 @@ class file_handle {
 /// this handle even if the entry is evicted or replaced meanwhile.
 class cache_hit {
  public:
-  cache_hit(std::shared_ptr<const entry_meta> meta, file_handle file, std::chrono::seconds age)
+  cache_hit(std::shared_ptr<const entry_meta> meta, std::shared_ptr<const file_handle> file,
+            std::chrono::seconds age)
       : meta_(std::move(meta)), file_(std::move(file)), age_(age) {}
 
   [[nodiscard]] const entry_meta& meta() const { return *meta_; }
@@ -94,12 +96,14 @@ class cache_hit {
   [[nodiscard]] std::size_t read(std::uint64_t offset, net::mutable_buffer buffer,
                                  beast::error_code& ec) const;
   /// For sendfile(2)-style serving: the descriptor and where the body starts in it.
-  [[nodiscard]] int native_handle() const { return file_.get(); }
+  [[nodiscard]] int native_handle() const { return file_->get(); }
   [[nodiscard]] std::uint64_t body_offset() const { return meta_->body_offset; }
 
  private:
   std::shared_ptr<const entry_meta> meta_;
-  file_handle file_;
+  // Shared with the index while the entry is indexed: reads use explicit offsets (pread,
+  // sendfile with an offset), so any number of hits can use one descriptor at once.
+  std::shared_ptr<const file_handle> file_;
   std::chrono::seconds age_;
 };
 
@@ -217,11 +221,23 @@ class media_cache {
 /// `chunk_bytes`: the whole file is never in memory. The head and the first chunk go out in
 /// one write. `before_write()` runs before each write (the proxy re-arms its idle deadline
 /// there). Returns the first error (a read error included).
+/// The plain-TCP form of write_hit(): the body goes from the page cache to the socket with
+/// sendfile(2), without passing through user space.
+net::awaitable<beast::error_code> write_hit_sendfile(tcp::socket& socket,
+                                                     const http::response_header<>& head,
+                                                     const cache_hit& hit,
+                                                     std::function<void()> before_write);
+
 template <class AsyncWriteStream, class BeforeWrite>
 net::awaitable<beast::error_code> write_hit(AsyncWriteStream& stream,
                                             const http::response_header<>& head,
                                             const cache_hit& hit, bool head_only,
                                             std::size_t chunk_bytes, BeforeWrite before_write) {
+  if constexpr (std::is_same_v<AsyncWriteStream, tcp::socket>) {
+    if (!head_only && hit.size() > 0) {
+      co_return co_await write_hit_sendfile(stream, head, hit, std::move(before_write));
+    }
+  }
   const std::string head_text = serialize_head(head);
   const std::uint64_t size = head_only ? 0 : hit.size();
   std::vector<char> buffer(static_cast<std::size_t>(std::min<std::uint64_t>(chunk_bytes, size)));

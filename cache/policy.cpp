@@ -162,11 +162,17 @@ std::vector<std::string_view> split_spaces(std::string_view s) {
 }  // namespace
 
 std::string key_of(std::string_view upstream_url) {
+  // Fetched once: with OpenSSL 3, EVP_sha256() makes every digest look the algorithm up again
+  // (under a lock shared by all threads), and this runs on every cacheable request.
+  static const EVP_MD* const sha256 = [] {
+    const EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    return md != nullptr ? md : EVP_sha256();
+  }();
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int length = 0;
   // EVP_Digest with SHA-256 cannot fail for in-memory input short of allocation failure.
   const int ok = EVP_Digest(upstream_url.data(), upstream_url.size(), digest.data(), &length,
-                            EVP_sha256(), nullptr);
+                            sha256, nullptr);
   if (ok != 1) return {};
   static constexpr char hex[] = "0123456789abcdef";
   std::string out;

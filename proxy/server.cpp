@@ -12,12 +12,14 @@
 #include <optional>
 #include <sstream>
 #include <thread>
+#include <unordered_map>
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/range/iterator_range.hpp>
 #include <boost/url/parse.hpp>
 
+#include "cache/media_cache.hpp"
 #include "conf/load.hpp"
 #include "proxy/framing.hpp"
 #include "proxy/routing.hpp"
@@ -136,6 +138,7 @@ struct destination {
   std::uint16_t port = 0;
   std::string pool_key;
   std::string host_header;  // the upstream's Host value
+  std::string url_prefix;   // scheme://authority
   std::string target;       // path and query sent upstream
   std::vector<tcp::endpoint> checked;  // forward proxy: the addresses that passed the checks
   const conf::route* route = nullptr;  // null for the forward proxy
@@ -167,7 +170,7 @@ struct server::impl {
   std::shared_ptr<const conf::config> cfg;
   const conf::proxy_config& pc;
   store::capture_sink& sink;
-  cache::media_cache* media_cache;  // unused until the media cache is integrated
+  cache::media_cache* media_cache;  // null when [cache] enabled = false
 
   unsigned thread_count;
   net::io_context ioc;
@@ -177,6 +180,11 @@ struct server::impl {
   std::optional<ssl::context> server_tls;
   ssl::context client_tls{ssl::context::tls_client};
   route_table routes;
+  // Per route, computed once: its pool key, Host value and URL prefix.
+  struct route_info {
+    std::string pool_key, host_header, url_prefix;
+  };
+  std::unordered_map<const conf::route*, route_info> route_infos;
   upstream_pool pool;
   std::vector<tcp::endpoint> own_listeners;
   bool started = false;
@@ -234,6 +242,14 @@ server::impl::impl(std::shared_ptr<const conf::config> c, store::capture_sink& s
                                       {{"status", std::to_string(local_statuses[i])}});
   }
   connections = &m.add_gauge("sidecar_proxy_connections", "Client connections open on the proxy");
+  for (const auto& r : cfg->routes) {
+    const auto& up = r.upstream;
+    route_info info;
+    info.pool_key = (up.https ? "r|https|" : "r|http|") + up.host + "|" + std::to_string(up.port);
+    info.host_header = authority(up.host, up.port, up.https);
+    info.url_prefix = (up.https ? "https://" : "http://") + info.host_header;
+    route_infos.emplace(&r, std::move(info));
+  }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -343,8 +359,12 @@ struct server::impl::session : std::enable_shared_from_this<session> {
   net::awaitable<head_status> read_head(bool first, std::size_t& head_len);
   net::awaitable<bool> answer_local(int status, bool keep_alive, unsigned version);
   // Returns whether the client connection may carry another request.
+  // `fill`: the media cache fill to feed with the response (a cacheable miss), or null.
   net::awaitable<bool> exchange(http::request_parser<http::buffer_body>& parser,
-                                destination dest, clock::time_point arrived);
+                                destination dest, clock::time_point arrived,
+                                cache::cache_fill* fill);
+  net::awaitable<bool> answer_from_cache(const cache::cache_hit& hit, unsigned version,
+                                         bool keep_alive);
   net::awaitable<store::exchange_error> connect_upstream(const destination& dest);
   net::awaitable<void> tunnel();
   net::awaitable<bool> write_interim(http::response_header<>& h);
@@ -483,11 +503,13 @@ net::awaitable<void> server::impl::session::serve() {
         continue;
       }
       const auto& up = dest.route->upstream;
+      const auto& info = srv.route_infos.at(dest.route);
       dest.https = up.https;
       dest.host = up.host;
       dest.port = up.port;
-      dest.pool_key = (up.https ? "r|https|" : "r|http|") + up.host + "|" + std::to_string(up.port);
-      dest.host_header = authority(up.host, up.port, up.https);
+      dest.pool_key = info.pool_key;
+      dest.host_header = info.host_header;
+      dest.url_prefix = info.url_prefix;
       dest.target = rewrite_target(*dest.route, target);
     } else {
       auto url = boost::urls::parse_absolute_uri(target);
@@ -537,6 +559,7 @@ net::awaitable<void> server::impl::session::serve() {
       dest.pool_key = std::string(dest.https ? "f|https|" : "f|http|") + host + "|" +
                       std::to_string(dest.port);
       dest.host_header = authority(host, dest.port, dest.https);
+      dest.url_prefix = (dest.https ? "https://" : "http://") + dest.host_header;
       std::string path(url->encoded_path());
       if (path.empty()) path = "/";
       if (url->has_query()) {
@@ -547,9 +570,24 @@ net::awaitable<void> server::impl::session::serve() {
       if (rec) dest.checked.clear();  // resolution failed: exchange() answers 502
     }
 
-    // A media cache lookup belongs here (webhook routes, GET): a hit is answered from the
-    // cache without an upstream and without a capture.
-    if (!co_await exchange(parser, std::move(dest), arrived)) co_return;
+    // The media cache (webhook routes, GET without credentials): a hit is answered from disk
+    // without an upstream and without a capture; a miss is forwarded and fills the cache.
+    std::optional<cache::cache_fill> fill;
+    if (srv.media_cache != nullptr && dest.route != nullptr && bodyless &&
+        cache::cacheable_request(req.method(), dest.route->dir, false, req)) {
+      std::string url = std::string(dest.https ? "https://" : "http://") +
+                        authority(dest.host, dest.port, dest.https) + dest.target;
+      arm(srv.pc.upstream_timeout, phase::none);  // may wait for a concurrent fill of this URL
+      cache::acquisition a =
+          co_await srv.media_cache->acquire(std::move(url), srv.pc.upstream_timeout);
+      if (a.hit) {
+        if (!co_await answer_from_cache(*a.hit, version, req.keep_alive())) co_return;
+        if (srv.stopping.load(std::memory_order_relaxed)) co_return;
+        continue;
+      }
+      fill.emplace(std::move(*a.fill));
+    }
+    if (!co_await exchange(parser, std::move(dest), arrived, fill ? &*fill : nullptr)) co_return;
     if (srv.stopping.load(std::memory_order_relaxed)) co_return;
   }
 }
@@ -606,8 +644,22 @@ net::awaitable<bool> server::impl::session::write_interim(http::response_header<
   co_return !ec;
 }
 
+net::awaitable<bool> server::impl::session::answer_from_cache(const cache::cache_hit& hit,
+                                                              unsigned version, bool keep_alive) {
+  auto head = hit.head();  // stored head, Content-Length, Age, X-Cache: HIT
+  head.version(version < 10 ? 11 : version);
+  const bool keep = keep_alive && !srv.stopping.load(std::memory_order_relaxed);
+  head.keep_alive(keep);
+  const beast::error_code ec = co_await visit_client([&](auto& s) {
+    return cache::write_hit(s, head, hit, false, body_chunk,
+                            [this] { arm(srv.pc.idle_timeout, phase::client); });
+  });
+  co_return !ec && keep;
+}
+
 net::awaitable<bool> server::impl::session::exchange(
-    http::request_parser<http::buffer_body>& parser, destination dest, clock::time_point arrived) {
+    http::request_parser<http::buffer_body>& parser, destination dest, clock::time_point arrived,
+    cache::cache_fill* fill) {
   using store::exchange_error;
   auto& req = parser.get();
   const unsigned client_version = req.version();
@@ -646,8 +698,8 @@ net::awaitable<bool> server::impl::session::exchange(
   cap.forward_proxy = dest.route == nullptr;
   cap.capture_bodies = dest.route ? dest.route->capture_bodies : true;
   cap.method = std::string(req.method_string());
-  cap.upstream_url = std::string(dest.https ? "https://" : "http://") +
-                     authority(dest.host, dest.port, dest.https) + dest.target;
+  cap.upstream_url.reserve(dest.url_prefix.size() + dest.target.size());
+  cap.upstream_url.append(dest.url_prefix).append(dest.target);
   cap.request_headers = to_header_list(req);
   const std::size_t body_limit = srv.cfg->store.body_limit;
 
@@ -841,6 +893,7 @@ net::awaitable<bool> server::impl::session::exchange(
   cap.status_code = code;
   cap.reason = std::string(res.reason());
   cap.response_headers = to_header_list(res);
+  if (fill != nullptr) fill->start(res);  // before the head is adapted to the client
 
   // The request body was not sent (final answer to Expect: 100-continue): the client may
   // still send it, so this connection ends after the response.
@@ -874,6 +927,7 @@ net::awaitable<bool> server::impl::session::exchange(
   } else {
     res.keep_alive(client_keep);
   }
+  if (fill != nullptr) res.set("X-Cache", "MISS");
 
   http::response_serializer<http::buffer_body> rs{res};
   for (;;) {
@@ -898,6 +952,7 @@ net::awaitable<bool> server::impl::session::exchange(
       }
       const std::size_t got = body_chunk - res.body().size;
       keep_head(cap.response_body, buf, got, body_limit, cap.capture_bodies);
+      if (fill != nullptr) fill->write(net::const_buffer(buf, got));
       res.body().data = got != 0 ? buf : nullptr;
       res.body().size = got;
       res.body().more = !rp->is_done();
@@ -909,6 +964,9 @@ net::awaitable<bool> server::impl::session::exchange(
     if (rp->is_done() && cap.latency == clock::duration::zero()) {
       cap.latency = clock::now() - arrived;
     }
+    // Stored before the client has the last byte, so that its next request finds it. A fill
+    // that does not get here (an error on either side) aborts when it is destroyed.
+    if (fill != nullptr && rp->is_done()) fill->commit();
     arm(srv.pc.idle_timeout, phase::client);
     auto [wec, wn] = co_await visit_client(
         [&](auto& s) { return http::async_write(s, rs, tuple_awaitable); });
@@ -931,7 +989,6 @@ net::awaitable<bool> server::impl::session::exchange(
     co_return false;
   }
 
-  // A media cache fill belongs beside the body loop above (it sees every piece).
   if (upstream_keep_alive && rp->is_done() && upstream->buffer.size() == 0 && !request_unfinished) {
     srv.pool.give(std::move(upstream));
   } else {

@@ -17,8 +17,8 @@ class expiry_filter final : public rocksdb::CompactionFilter {
  public:
   expiry_filter(std::int64_t cutoff, key_kind kind) : cutoff_(cutoff), kind_(kind) {}
 
-  Decision FilterV2(int, const rocksdb::Slice& key, ValueType, const rocksdb::Slice&,
-                    std::string*, std::string*) const override {
+  Decision FilterV2(int, const rocksdb::Slice& key, ValueType, const rocksdb::Slice&, std::string*,
+                    std::string*) const override {
     return expired(key) ? Decision::kRemove : Decision::kKeep;
   }
   // Large values live in blob files: decide from the key alone, without reading the blob.
@@ -73,8 +73,7 @@ class expiry_filter_factory final : public rocksdb::CompactionFilterFactory {
       : clock_(std::move(clock)), kind_(kind) {}
 
   // Flushes filter too: a record that expired while in the memtable never reaches a file.
-  bool ShouldFilterTableFileCreation(
-      rocksdb::TableFileCreationReason reason) const override {
+  bool ShouldFilterTableFileCreation(rocksdb::TableFileCreationReason reason) const override {
     return reason == rocksdb::TableFileCreationReason::kCompaction ||
            reason == rocksdb::TableFileCreationReason::kFlush;
   }
@@ -117,7 +116,8 @@ class append_merge final : public rocksdb::MergeOperator {
     for (const auto& op : in.operand_list) n += op.size();
     out->new_value.clear();
     out->new_value.reserve(n);
-    if (in.existing_value) out->new_value.append(in.existing_value->data(), in.existing_value->size());
+    if (in.existing_value)
+      out->new_value.append(in.existing_value->data(), in.existing_value->size());
     for (const auto& op : in.operand_list) out->new_value.append(op.data(), op.size());
     return true;
   }
@@ -128,6 +128,22 @@ class append_merge final : public rocksdb::MergeOperator {
     return true;
   }
   const char* Name() const override { return "sidecar.append"; }
+};
+
+class forward_logger final : public rocksdb::Logger {
+ public:
+  forward_logger() : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL) {}
+  using rocksdb::Logger::Logv;
+  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+    if (level < GetInfoLogLevel() || level == rocksdb::InfoLogLevel::HEADER_LEVEL) return;
+    char buf[1024];
+    std::vsnprintf(buf, sizeof buf, format, ap);
+    if (level >= rocksdb::InfoLogLevel::ERROR_LEVEL) {
+      log::error("rocksdb", {{"detail", buf}});
+    } else {
+      log::warn("rocksdb", {{"detail", buf}});
+    }
+  }
 };
 
 class count_merge final : public rocksdb::AssociativeMergeOperator {
@@ -151,6 +167,8 @@ std::shared_ptr<rocksdb::CompactionFilterFactory> make_expiry_filter_factory(
 std::shared_ptr<const rocksdb::SliceTransform> make_insert_hint_prefix(key_kind kind) {
   return std::make_shared<hint_prefix>(kind);
 }
+
+std::shared_ptr<rocksdb::Logger> make_logger() { return std::make_shared<forward_logger>(); }
 
 std::shared_ptr<rocksdb::MergeOperator> make_append_merge_operator() {
   return std::make_shared<append_merge>();
@@ -177,7 +195,7 @@ std::uint64_t decode_count(std::string_view s) {
 void listener::OnStallConditionsChanged(const rocksdb::WriteStallInfo& info) {
   const int state = info.condition.cur == rocksdb::WriteStallCondition::kStopped   ? 2
                     : info.condition.cur == rocksdb::WriteStallCondition::kDelayed ? 1
-                                                                                    : 0;
+                                                                                   : 0;
   std::lock_guard lock(mu_);
   auto it = std::find_if(states_.begin(), states_.end(),
                          [&](const auto& s) { return s.first == info.cf_name; });
@@ -190,30 +208,5 @@ void listener::OnStallConditionsChanged(const rocksdb::WriteStallInfo& info) {
   for (const auto& s : states_) worst = std::max(worst, s.second);
   stall_.set(worst);
 }
-
-namespace {
-
-class sidecar_logger final : public rocksdb::Logger {
- public:
-  sidecar_logger() : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL) {}
-  using rocksdb::Logger::Logv;
-  void Logv(const char* format, va_list ap) override {
-    Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap);
-  }
-  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
-    if (level < GetInfoLogLevel() || level == rocksdb::InfoLogLevel::HEADER_LEVEL) return;
-    char text[1024];
-    std::vsnprintf(text, sizeof text, format, ap);
-    if (level >= rocksdb::InfoLogLevel::ERROR_LEVEL) {
-      log::error("rocksdb", {{"message", text}});
-    } else {
-      log::warn("rocksdb", {{"message", text}});
-    }
-  }
-};
-
-}  // namespace
-
-std::shared_ptr<rocksdb::Logger> make_sidecar_logger() { return std::make_shared<sidecar_logger>(); }
 
 }  // namespace sidecar::store::rocks

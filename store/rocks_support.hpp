@@ -3,6 +3,12 @@
 // reports stalls and compactions.
 #pragma once
 
+#include <rocksdb/compaction_filter.h>
+#include <rocksdb/env.h>
+#include <rocksdb/listener.h>
+#include <rocksdb/merge_operator.h>
+#include <rocksdb/slice_transform.h>
+
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -13,12 +19,6 @@
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <rocksdb/compaction_filter.h>
-#include <rocksdb/env.h>
-#include <rocksdb/listener.h>
-#include <rocksdb/merge_operator.h>
-#include <rocksdb/slice_transform.h>
 
 #include "support/metrics.hpp"
 
@@ -42,9 +42,9 @@ struct expiry_clock {
 enum class key_kind : std::uint8_t {
   id_inverted_sid,  // varint(len) id + ~sid (records, bodies, by_account, by_session)
   sid,              // sid bytes (sids)
-  counter,          // varint(len) id + be64 bucket (counters): dropped once the whole bucket expired
-  chunk,            // varint(len) id + inv(chunk start) + be16 part (body_chunks): likewise
-  keep,             // meta: never expires
+  counter,  // varint(len) id + be64 bucket (counters): dropped once the whole bucket expired
+  chunk,    // varint(len) id + inv(chunk start) + be16 part (body_chunks): likewise
+  keep,     // meta: never expires
 };
 
 /// One factory per column family; every filter it makes takes the cutoff once, at its start.
@@ -54,8 +54,7 @@ enum class key_kind : std::uint8_t {
 /// The id part (varint length + id) of an id-keyed key, or the first 4 bytes of a sid key:
 /// the memtable keeps an insert hint per prefix, and each new key of an id lands next to the
 /// previous one (newest first), so inserts skip the skiplist search.
-[[nodiscard]] std::shared_ptr<const rocksdb::SliceTransform> make_insert_hint_prefix(
-    key_kind kind);
+[[nodiscard]] std::shared_ptr<const rocksdb::SliceTransform> make_insert_hint_prefix(key_kind kind);
 
 /// Concatenates body chunk entries (each new record's body is a merge operand of its chunk).
 [[nodiscard]] std::shared_ptr<rocksdb::MergeOperator> make_append_merge_operator();
@@ -64,6 +63,10 @@ enum class key_kind : std::uint8_t {
 [[nodiscard]] std::shared_ptr<rocksdb::MergeOperator> make_count_merge_operator();
 [[nodiscard]] std::string encode_count(std::uint64_t n);
 [[nodiscard]] std::uint64_t decode_count(std::string_view s);
+
+/// RocksDB's own log (warnings and errors only) as log lines of ours, instead of a LOG file
+/// in the database directory: nothing to fill the disk or to fail when it is full.
+[[nodiscard]] std::shared_ptr<rocksdb::Logger> make_logger();
 
 /// Stall state (0 normal, 1 delayed, 2 stopped: the worst over column families) into a gauge,
 /// and a count of finished compactions and flushes for the maintenance thread.
@@ -84,9 +87,5 @@ class listener final : public rocksdb::EventListener {
   std::vector<std::pair<std::string, int>> states_;
   std::atomic<std::uint64_t> compactions_{0};
 };
-
-/// A RocksDB info logger that writes warnings and errors through support/log (stderr)
-/// instead of a LOG file on the data disk.
-[[nodiscard]] std::shared_ptr<rocksdb::Logger> make_sidecar_logger();
 
 }  // namespace sidecar::store::rocks

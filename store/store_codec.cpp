@@ -297,8 +297,7 @@ std::size_t memory_size(const trace_record& r) {
                   r.account_friendly_name.size() + r.org_sid.size() + r.org_name.size() +
                   r.session_sid.size() + r.error.size() + r.request.path.size() +
                   r.request.url.size() + r.request.method.size() + r.request.body.body.size() +
-                  r.response.code.size() + r.response.phrase.size() +
-                  r.response.body.body.size();
+                  r.response.code.size() + r.response.phrase.size() + r.response.body.body.size();
   for (const auto& [k, v] : r.request.headers) n += k.size() + v.size() + 64;
   for (const auto& [k, v] : r.response.headers) n += k.size() + v.size() + 64;
   return n;

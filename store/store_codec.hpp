@@ -57,13 +57,13 @@ void append_inv_time(std::string& out, std::int64_t ms);
 /// prefix + inv(chunk start ms) + be16(part): one body chunk.
 [[nodiscard]] std::string chunk_key(std::string_view id, std::int64_t chunk, std::uint32_t part);
 /// Splits a chunk key; `chunk` is the chunk index (start ms / chunk_ms).
-[[nodiscard]] bool split_chunk_key(std::string_view key, std::string_view& id,
-                                   std::int64_t& chunk, std::uint32_t& part);
+[[nodiscard]] bool split_chunk_key(std::string_view key, std::string_view& id, std::int64_t& chunk,
+                                   std::uint32_t& part);
 /// One chunk entry: inv(sid) (16 bytes) + varint(length) + body.
 void append_chunk_entry(std::string& out, std::string_view inv, std::string_view body);
 /// Reads the chunk entry at `pos`, advancing it; false at the end or when malformed.
-[[nodiscard]] bool next_chunk_entry(std::string_view chunk, std::size_t& pos,
-                                    std::string_view& inv, std::string_view& body);
+[[nodiscard]] bool next_chunk_entry(std::string_view chunk, std::size_t& pos, std::string_view& inv,
+                                    std::string_view& body);
 /// The body of the entry for `inv` in a chunk; nullopt when it has none.
 [[nodiscard]] std::optional<std::string_view> find_in_chunk(std::string_view chunk,
                                                             std::string_view inv);
@@ -74,8 +74,7 @@ void encode_sid_value(std::string& out, std::string_view account, std::uint32_t 
                                     std::uint32_t& part);
 
 /// Splits an id-keyed key into its id and the 16 inverted sid bytes; false when malformed.
-[[nodiscard]] bool split_id_key(std::string_view key, std::string_view& id,
-                                std::string_view& inv);
+[[nodiscard]] bool split_id_key(std::string_view key, std::string_view& id, std::string_view& inv);
 /// The sid of 16 inverted bytes.
 [[nodiscard]] sid_bytes uninvert(std::string_view inv);
 /// Creation ms from 16 (or at least 6) inverted bytes.
@@ -91,7 +90,7 @@ struct covering {
   bool completed = false;
   bool api = false;  // direction
   std::int64_t latency_ms = 0;
-  std::string_view code;     // "200", "" when none
+  std::string_view code;  // "200", "" when none
   std::string_view org_sid;
   std::string_view path;
   // request.url = url_head, or url_head + path when url_has_path (the usual case, which
@@ -114,8 +113,8 @@ void encode_session_entry(std::string& out, const trace_record& r, std::uint32_t
 /// records value = varint(splice + 1) + json without the body literal; splice 0 (written 0)
 /// means no splice: the JSON is whole.
 struct record_value {
-  std::string value;    // for the records column family
-  std::string body;     // for the bodies column family (the recorded response body)
+  std::string value;  // for the records column family
+  std::string body;   // for the bodies column family (the recorded response body)
 };
 /// Encodes `r` (its response body is moved out).
 [[nodiscard]] record_value encode_record(trace_record& r);

@@ -53,6 +53,15 @@ class record_stream {
   /// the end of the page or on failure (then status() says which).
   virtual bool next(std::string& json) = 0;
   [[nodiscard]] virtual query_status status() const = 0;
+
+  /// How many records the page holds and the sid of its last one, when the store knows them
+  /// before streaming (it has the page's keys); nullopt otherwise. The API needs the last sid
+  /// for next_page_uri, which comes before the records; without it, it reads the page twice.
+  struct extent {
+    std::size_t count = 0;
+    std::string last_sid;
+  };
+  [[nodiscard]] virtual std::optional<extent> page_extent() const { return std::nullopt; }
 };
 
 struct list_result {

@@ -3,6 +3,11 @@
 // is in docs/store.md.
 #include "store/trace_store.hpp"
 
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -15,16 +20,11 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <shared_mutex>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
 #include <variant>
-
-#include <rocksdb/cache.h>
-#include <rocksdb/db.h>
-#include <rocksdb/filter_policy.h>
-#include <rocksdb/table.h>
-#include <rocksdb/write_batch.h>
 
 #include "conf/load.hpp"
 #include "store/json.hpp"
@@ -42,18 +42,18 @@ namespace fs = std::filesystem;
 enum cf : std::size_t {
   cf_default,
   cf_meta,
-  cf_records,     // id_sid key -> record JSON without its response body
-  cf_chunks,      // account + chunk + part -> response bodies of that chunk (body_chunks)
-  cf_by_account,  // id_sid key -> covering entry
-  cf_by_session,  // id_sid key (id = session) -> account + covering entry
-  cf_sids,        // sid bytes -> account
-  cf_counters,    // account + bucket -> count
+  cf_records,       // id_sid key -> record JSON without its response body
+  cf_chunks,        // account + chunk + part -> response bodies of that chunk (body_chunks)
+  cf_by_account,    // id_sid key -> covering entry
+  cf_by_session,    // id_sid key (id = session) -> account + covering entry
+  cf_sids,          // sid bytes -> account
+  cf_counters,      // account + bucket -> count
   cf_index_chunks,  // account + chunk + part -> covering entries of that chunk
   cf_count
 };
-constexpr std::array<const char*, cf_count> cf_names{
-    "default",    "meta",     "records",     "body_chunks", "by_account",
-    "by_session", "sids",     "counters",    "index_chunks"};
+constexpr std::array<const char*, cf_count> cf_names{"default",     "meta",       "records",
+                                                     "body_chunks", "by_account", "by_session",
+                                                     "sids",        "counters",   "index_chunks"};
 
 constexpr std::string_view meta_format_key = "format_version";
 constexpr std::string_view meta_floor_key = "floor_ms";
@@ -104,10 +104,13 @@ struct database {
   database() = default;
   database(const database&) = delete;
   database& operator=(const database&) = delete;
-  ~database() {
+  ~database() { reset(); }
+  void reset() {
     if (!db) return;
     for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+    handles.clear();
     db->Close().PermitUncheckedError();
+    db.reset();
   }
   rocksdb::ColumnFamilyHandle* operator[](cf c) const { return handles[c]; }
 };
@@ -135,6 +138,9 @@ struct trace_store::impl {
 
   // -- open --
   void open();
+  /// Closes and opens the database again (a WAL write error that Resume() cannot clear);
+  /// waits for the pages being read. Writer thread only.
+  bool reopen();
 
   // -- writer --
   template <class Item>
@@ -192,6 +198,9 @@ struct trace_store::impl {
 
   std::shared_ptr<rocks::listener> listener_;
   std::shared_ptr<rocksdb::Cache> cache_;
+  // Readers (and maintenance, and the writer's Write) hold db_mu_ shared; reopen() holds it
+  // alone. Only the writer thread changes db_, so it reads db_ without the lock.
+  mutable std::shared_mutex db_mu_;
   database db_;
 
   // The queue. queued_bytes_ counts what the writer holds too, until it is written.
@@ -248,8 +257,8 @@ trace_store::impl::impl(std::shared_ptr<const conf::config> c, metrics::registry
                                    {{"reason", "write_error"}})),
       dropped_invalid_(m.add_counter("sidecar_records_dropped_total", "Trace records lost",
                                      {{"reason", "invalid"}})),
-      write_seconds_(m.add_histogram("sidecar_store_write_seconds",
-                                     "Latency of one store batch write")),
+      write_seconds_(
+          m.add_histogram("sidecar_store_write_seconds", "Latency of one store batch write")),
       stall_(m.add_gauge("sidecar_store_write_stall",
                          "RocksDB write stall: 0 normal, 1 delayed, 2 stopped")),
       queue_gauge_(m.add_gauge("sidecar_store_queue_bytes", "Bytes waiting for the store writer")),
@@ -261,14 +270,12 @@ trace_store::impl::impl(std::shared_ptr<const conf::config> c, metrics::registry
     skipped_[i] = &m.add_counter("sidecar_records_skipped_total",
                                  "Exchanges not recorded, by reason", {{"reason", skip_names[i]}});
   }
-  m.add_callback(
-      "sidecar_store_disk_bytes", "Bytes the trace store takes on disk",
-      [bytes = disk_bytes_] { return static_cast<double>(bytes->load()); });
+  m.add_callback("sidecar_store_disk_bytes", "Bytes the trace store takes on disk",
+                 [bytes = disk_bytes_] { return static_cast<double>(bytes->load()); });
   clock_->now_ms = opts_.now_ms ? opts_.now_ms : system_now_ms;
   clock_->retention_ms = cfg_->store.retention.count();
   // Reclaim period P (docs/store.md): expired data is physically gone within 2P of expiry.
-  reclaim_period_ms_ =
-      std::clamp<std::int64_t>(clock_->retention_ms / 8, 60'000, 6 * 3'600'000);
+  reclaim_period_ms_ = std::clamp<std::int64_t>(clock_->retention_ms / 8, 60'000, 6 * 3'600'000);
   listener_ = std::make_shared<rocks::listener>(stall_);
   open();
   disk_bytes_->store(measure_disk_bytes());
@@ -283,8 +290,7 @@ void trace_store::impl::open() {
   if (!fs::exists(dir, ec)) {
     fs::create_directories(dir, ec);
     if (ec) {
-      throw conf::config_error("[store] path: cannot create " + dir.string() + ": " +
-                               ec.message());
+      throw conf::config_error("[store] path: cannot create " + dir.string() + ": " + ec.message());
     }
     fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
   }
@@ -292,8 +298,7 @@ void trace_store::impl::open() {
     throw conf::config_error("[store] path: " + dir.string() + " is not a directory");
   }
   db_path_ = dir / "db";
-  // Created here, owner-only, rather than by RocksDB (which would log an error for the
-  // missing directory on every first start).
+  // Created here, owner-only, rather than by RocksDB (which logs an error for a missing one).
   if (fs::create_directory(db_path_, ec)) ::chmod(db_path_.c_str(), 0700);
 
   rocksdb::DBOptions dbo;
@@ -302,12 +307,8 @@ void trace_store::impl::open() {
   dbo.max_background_jobs = 2;
   dbo.bytes_per_sync = 1 << 20;
   dbo.max_total_wal_size = 256ull << 20;  // small column families must not pin old WALs
-  dbo.keep_log_file_num = 3;
-  dbo.max_log_file_size = 8 << 20;
-  // RocksDB's own messages go to our log, not to a LOG file in the data directory: on a full
-  // disk, a failed LOG write makes the next one abort the process (an assertion in the
-  // distribution's librocksdb), and the store must survive a full disk.
-  dbo.info_log = rocks::make_sidecar_logger();
+  dbo.info_log = rocks::make_logger();    // no LOG file: warnings and errors go to our log
+  dbo.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   dbo.listeners.push_back(listener_);
   // One writer thread: concurrent memtable inserts buy nothing, and they would disable the
   // per-prefix insert hints.
@@ -393,7 +394,9 @@ void trace_store::impl::open() {
   }
 
   std::vector<std::string> existing;
-  const bool exists = rocksdb::DB::ListColumnFamilies(dbo, db_path_.string(), &existing).ok();
+  const bool exists =
+      fs::exists(db_path_ / "CURRENT", ec) &&
+      rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), db_path_.string(), &existing).ok();
   if (exists) {
     if (std::find(existing.begin(), existing.end(), "meta") == existing.end()) {
       throw conf::config_error("[store] path: " + db_path_.string() +
@@ -427,15 +430,29 @@ void trace_store::impl::open() {
                              s.ToString());
   }
   if (version != std::to_string(codec::format_version)) {
-    throw conf::config_error("[store] path: " + db_path_.string() +
-                             " holds trace store format version " + version +
-                             "; this trace-sidecar reads version " +
-                             std::to_string(codec::format_version) +
-                             " (use a matching binary or another data directory)");
+    throw conf::config_error(
+        "[store] path: " + db_path_.string() + " holds trace store format version " + version +
+        "; this trace-sidecar reads version " + std::to_string(codec::format_version) +
+        " (use a matching binary or another data directory)");
   }
   std::string floor;
   if (db_.db->Get({}, db_[cf_meta], slice(meta_floor_key), &floor).ok()) {
     clock_->floor_ms.store(std::strtoll(floor.c_str(), nullptr, 10));
+  }
+}
+
+bool trace_store::impl::reopen() {
+  std::unique_lock lock(db_mu_);
+  db_.reset();
+  try {
+    open();
+    log::info("store: database reopened after a write error");
+    return true;
+  } catch (const std::exception& e) {
+    db_.reset();
+    std::uint64_t held = 0;
+    if (write_log_.allow(held)) log::error("store: reopening failed", {{"error", e.what()}});
+    return false;
   }
 }
 
@@ -501,6 +518,9 @@ void trace_store::impl::writer_loop() {
 }
 
 void trace_store::impl::process(std::deque<queued>& items, record_builder& builder) {
+  if (!db_.db && std::chrono::steady_clock::now() >= retry_at_ && !reopen()) {
+    retry_at_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  }
   rocksdb::WriteBatch batch(opts_.max_batch_bytes + (1u << 20));  // no regrowth while filling
   std::unordered_map<std::string, std::uint64_t> counts;
   std::uint64_t records = 0, done = 0;
@@ -538,8 +558,8 @@ void trace_store::impl::process(std::deque<queued>& items, record_builder& build
       dropped_invalid_.inc();
       std::uint64_t held = 0;
       if (invalid_log_.allow(held)) {
-        log::error("store: record not built", {{"error", e.what()},
-                                               {"held_back", std::to_string(held)}});
+        log::error("store: record not built",
+                   {{"error", e.what()}, {"held_back", std::to_string(held)}});
       }
     }
     if (batch.GetDataSize() >= opts_.max_batch_bytes) finish();
@@ -550,6 +570,10 @@ void trace_store::impl::process(std::deque<queued>& items, record_builder& build
 
 bool trace_store::impl::append(rocksdb::WriteBatch& batch, trace_record& r,
                                std::unordered_map<std::string, std::uint64_t>& counts) {
+  if (!db_.db) {  // closed after a failed reopen: dropped like a failed write
+    dropped_error_.inc();
+    return false;
+  }
   const auto sid = codec::parse_sid(r.sid);
   if (!sid || r.account_sid.empty()) {
     dropped_invalid_.inc();
@@ -598,8 +622,8 @@ bool trace_store::impl::append(rocksdb::WriteBatch& batch, trace_record& r,
   return true;
 }
 
-std::uint32_t trace_store::impl::next_part(char kind, std::string_view account,
-                                           std::int64_t chunk, std::size_t bytes) {
+std::uint32_t trace_store::impl::next_part(char kind, std::string_view account, std::int64_t chunk,
+                                           std::size_t bytes) {
   std::string state_key(1, kind);
   state_key += codec::id_prefix(account);
   state_key.append(reinterpret_cast<const char*>(&chunk), sizeof chunk);
@@ -632,10 +656,19 @@ bool trace_store::impl::commit(rocksdb::WriteBatch& batch,
     dropped_error_.inc(records);
     return false;
   }
-  if (failing_) db_.db->Resume().PermitUncheckedError();  // a hard error (disk full) stops writes
   rocksdb::WriteOptions wo;
   wo.sync = false;  // WAL on: a process crash loses only the queue (docs/store.md)
-  const auto s = db_.db->Write(wo, &batch);
+  rocksdb::Status s;
+  {
+    std::shared_lock lock(db_mu_);
+    if (!db_.db) {
+      s = rocksdb::Status::IOError("database closed after a write error");
+    } else {
+      // A hard error (disk full) stops writes until Resume().
+      if (failing_) db_.db->Resume().PermitUncheckedError();
+      s = db_.db->Write(wo, &batch);
+    }
+  }
   const auto elapsed = std::chrono::steady_clock::now() - now;
   write_seconds_.observe(std::chrono::duration<double>(elapsed).count());
   if (s.ok()) {
@@ -648,15 +681,20 @@ bool trace_store::impl::commit(rocksdb::WriteBatch& batch,
     return true;
   }
   dropped_error_.inc(records);
+  const bool again = failing_;
   failing_ = true;
-  retry_at_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
   set_health(false, (s.IsNoSpace() ? "disk full: " : "write error: ") + s.ToString());
   std::uint64_t held = 0;
   if (write_log_.allow(held)) {
     log::error("store: write failed, records dropped",
-               {{"error", s.ToString()}, {"records", std::to_string(records)},
+               {{"error", s.ToString()},
+                {"records", std::to_string(records)},
                 {"failures_held_back", std::to_string(held)}});
   }
+  // Failing again after Resume(): some errors (a failed WAL append) stick to the open
+  // database, so close it and open it again.
+  if (again) reopen();
+  retry_at_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
   return false;
 }
 
@@ -681,6 +719,8 @@ void trace_store::impl::maintenance_loop() {
 void trace_store::impl::maintain_once() {
   std::lock_guard run(maint_run_mu_);
   disk_bytes_->store(measure_disk_bytes());
+  std::shared_lock db_lock(db_mu_);
+  if (!db_.db) return;
   enforce_quota();
   const auto now = std::chrono::steady_clock::now();
   const auto period = std::chrono::milliseconds(reclaim_period_ms_);
@@ -707,8 +747,9 @@ void trace_store::impl::maintain_once() {
 void trace_store::impl::flush_memtables() {
   rocksdb::FlushOptions fo;
   fo.allow_write_stall = true;
-  db_.db->Flush(fo, std::vector<rocksdb::ColumnFamilyHandle*>(db_.handles.begin(),
-                                                              db_.handles.begin() + cf_count))
+  db_.db
+      ->Flush(fo, std::vector<rocksdb::ColumnFamilyHandle*>(db_.handles.begin(),
+                                                            db_.handles.begin() + cf_count))
       .PermitUncheckedError();
 }
 
@@ -725,8 +766,7 @@ void trace_store::impl::compact_all() {
 std::uint64_t trace_store::impl::measure_disk_bytes() const {
   std::uint64_t total = 0;
   std::error_code ec;
-  for (fs::recursive_directory_iterator it(db_path_, ec), end; !ec && it != end;
-       it.increment(ec)) {
+  for (fs::recursive_directory_iterator it(db_path_, ec), end; !ec && it != end; it.increment(ec)) {
     std::error_code fec;
     if (it->is_regular_file(fec)) {
       const auto n = it->file_size(fec);
@@ -777,8 +817,7 @@ void trace_store::impl::enforce_quota() {
   if (new_floor <= clock_->floor_ms.load()) return;
   rocksdb::WriteOptions wo;
   wo.sync = true;
-  const auto s =
-      db_.db->Put(wo, db_[cf_meta], slice(meta_floor_key), std::to_string(new_floor));
+  const auto s = db_.db->Put(wo, db_[cf_meta], slice(meta_floor_key), std::to_string(new_floor));
   if (!s.ok()) return;
   clock_->floor_ms.store(new_floor, std::memory_order_release);
   quota_trims_.inc();
@@ -845,10 +884,12 @@ struct page_item {
 /// The page's records, read one at a time from the snapshot they were found in.
 class keyed_stream final : public record_stream {
  public:
-  keyed_stream(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* records,
-               rocksdb::ColumnFamilyHandle* chunks, std::shared_ptr<snapshot_holder> snap,
-               std::vector<page_item> items, std::chrono::steady_clock::time_point deadline)
-      : db_(db),
+  keyed_stream(std::shared_lock<std::shared_mutex> lock, rocksdb::DB* db,
+               rocksdb::ColumnFamilyHandle* records, rocksdb::ColumnFamilyHandle* chunks,
+               std::shared_ptr<snapshot_holder> snap, std::vector<page_item> items,
+               std::chrono::steady_clock::time_point deadline)
+      : lock_(std::move(lock)),
+        db_(db),
         records_(records),
         chunks_(db, chunks),
         snap_(std::move(snap)),
@@ -859,6 +900,7 @@ class keyed_stream final : public record_stream {
   [[nodiscard]] query_status status() const override { return status_; }
 
  private:
+  std::shared_lock<std::shared_mutex> lock_;  // first: released last, after the snapshot
   rocksdb::DB* db_;
   rocksdb::ColumnFamilyHandle* records_;
   chunk_reader chunks_;
@@ -1026,8 +1068,8 @@ class chunk_matches {
     std::uint32_t part = 0;
   };
   using whole_fn = std::function<bool(std::string_view chunk)>;
-  using accept_fn = std::function<std::optional<std::uint32_t>(std::string_view entry,
-                                                               std::uint32_t part)>;
+  using accept_fn =
+      std::function<std::optional<std::uint32_t>(std::string_view entry, std::uint32_t part)>;
 
   chunk_matches(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* chunks, rocksdb::ReadOptions ro,
                 const std::string& account, std::int64_t lo, std::int64_t hi, whole_fn whole,
@@ -1051,7 +1093,8 @@ class chunk_matches {
     ro.readahead_size = 4u << 20;
     it_.reset(db->NewIterator(ro, chunks));
     std::string start = prefix;
-    if (hi <= max_time_ms) codec::append_inv_time(start, floor_div(hi - 1, codec::chunk_ms) * codec::chunk_ms);
+    if (hi <= max_time_ms)
+      codec::append_inv_time(start, floor_div(hi - 1, codec::chunk_ms) * codec::chunk_ms);
     it_->Seek(start);
     fill();
   }
@@ -1079,9 +1122,9 @@ class chunk_matches {
         const std::string_view value = view(it_->value());
         if (whole_ && !whole_(value)) continue;
         const auto k = view(it_->key());
-        const auto part = static_cast<std::uint32_t>(
-            static_cast<std::uint8_t>(k[prefix_len_ + 6]) << 8 |
-            static_cast<std::uint8_t>(k[prefix_len_ + 7]));
+        const auto part =
+            static_cast<std::uint32_t>(static_cast<std::uint8_t>(k[prefix_len_ + 6]) << 8 |
+                                       static_cast<std::uint8_t>(k[prefix_len_ + 7]));
         std::size_t pos = 0;
         std::string_view inv, entry;
         while (codec::next_chunk_entry(value, pos, inv, entry)) {
@@ -1171,8 +1214,8 @@ std::uint64_t trace_store::impl::count_unfiltered(const rocksdb::ReadOptions& ro
   // counting their keys (at most one bucket's worth each).
   const std::int64_t b = codec::bucket_ms;
   const std::int64_t first_full = floor_div(lo + b - 1, b);  // first bucket starting >= lo
-  const std::int64_t end_full = hi > max_time_ms ? floor_div(max_time_ms, b) + 1
-                                                 : floor_div(hi, b);  // buckets ending <= hi
+  const std::int64_t end_full =
+      hi > max_time_ms ? floor_div(max_time_ms, b) + 1 : floor_div(hi, b);  // buckets ending <= hi
   if (first_full >= end_full) return count_keys(ro, account, lo, hi);
   std::uint64_t n = count_keys(ro, account, lo, first_full * b);
   if (hi <= max_time_ms) n += count_keys(ro, account, end_full * b, hi);
@@ -1189,6 +1232,11 @@ std::uint64_t trace_store::impl::count_unfiltered(const rocksdb::ReadOptions& ro
 list_result trace_store::impl::list(const list_query& q) {
   list_result result;
   try {
+    std::shared_lock db_lock(db_mu_);  // held by the page's stream until it is done
+    if (!db_.db) {
+      result.status = query_status::failed;
+      return result;
+    }
     const auto& f = q.filter;
     auto snap = std::make_shared<snapshot_holder>(db_.db.get());
     auto ro = read_options(*snap);
@@ -1215,9 +1263,9 @@ list_result trace_store::impl::list(const list_query& q) {
     if (q.after_sid) {
       if (auto sid = codec::parse_sid(*q.after_sid); sid && codec::sid_ms(*sid) >= cutoff) {
         std::string account;
-        const auto s = db_.db->Get(
-            ro, db_[cf_sids], rocksdb::Slice(reinterpret_cast<const char*>(sid->data()), 16),
-            &account);
+        const auto s =
+            db_.db->Get(ro, db_[cf_sids],
+                        rocksdb::Slice(reinterpret_cast<const char*>(sid->data()), 16), &account);
         if (s.ok()) {
           after_inv.emplace();
           for (auto v : *sid) after_inv->push_back(static_cast<char>(~v));
@@ -1292,7 +1340,8 @@ list_result trace_store::impl::list(const list_query& q) {
           if (!chunks.body(ro, key, c.body_part, body)) return fail(query_status::failed);
           if (!contains(body, *f.response_body_contains)) continue;
         }
-        take(scan.inv(), [&] { return key; }, c.body_part);
+        take(
+            scan.inv(), [&] { return key; }, c.body_part);
       }
       if (!scan.status().ok()) return fail(query_status::failed);
     } else {
@@ -1306,8 +1355,7 @@ list_result trace_store::impl::list(const list_query& q) {
           sources.push_back(std::make_unique<chunk_matches>(
               db_.db.get(), db_[cf_chunks], ro, a, lo, hi,
               [needle](std::string_view chunk) { return needle->in(chunk); },
-              [needle](std::string_view body,
-                       std::uint32_t part) -> std::optional<std::uint32_t> {
+              [needle](std::string_view body, std::uint32_t part) -> std::optional<std::uint32_t> {
                 if (!needle->in(body)) return std::nullopt;
                 return part;
               },
@@ -1353,7 +1401,8 @@ list_result trace_store::impl::list(const list_query& q) {
     }
     result.status = query_status::ok;
     result.total = total;
-    result.records = std::make_unique<keyed_stream>(db_.db.get(), db_[cf_records], db_[cf_chunks],
+    result.records = std::make_unique<keyed_stream>(std::move(db_lock), db_.db.get(),
+                                                    db_[cf_records], db_[cf_chunks],
                                                     std::move(snap), std::move(items), q.deadline);
     return result;
   } catch (const std::exception& e) {
@@ -1369,12 +1418,13 @@ std::optional<stored_trace> trace_store::impl::get(std::string_view sid_text) {
   try {
     const auto sid = codec::parse_sid(sid_text);
     if (!sid || codec::sid_ms(*sid) < clock_->cutoff()) return std::nullopt;
+    std::shared_lock db_lock(db_mu_);
+    if (!db_.db) return std::nullopt;
     snapshot_holder snap(db_.db.get());
     const auto ro = read_options(snap);
     rocksdb::PinnableSlice value;
     const auto s = db_.db->Get(
-        ro, db_[cf_sids], rocksdb::Slice(reinterpret_cast<const char*>(sid->data()), 16),
-        &value);
+        ro, db_[cf_sids], rocksdb::Slice(reinterpret_cast<const char*>(sid->data()), 16), &value);
     std::string_view account;
     std::uint32_t part = 0;
     if (!s.ok() || !codec::decode_sid_value(view(value), account, part)) return std::nullopt;
@@ -1433,6 +1483,8 @@ store_health trace_store::health() const {
 
 void trace_store::compact() {
   std::lock_guard run(impl_->maint_run_mu_);
+  std::shared_lock lock(impl_->db_mu_);
+  if (!impl_->db_.db) return;
   impl_->compact_all();
 }
 

@@ -57,7 +57,8 @@ int main(int argc, char** argv) {
   for (std::int64_t i = have; i < wanted; ++i) {
     store::trace_record r;
     // Spread over the last 12 hours, newest last.
-    r.created_ms = now - 12 * 3600 * 1000 + i * (12 * 3600 * 1000 / std::max<std::int64_t>(1, wanted));
+    r.created_ms =
+        now - 12 * 3600 * 1000 + i * (12 * 3600 * 1000 / std::max<std::int64_t>(1, wanted));
     r.sid = store::make_trace_sid(r.created_ms, rng);
     r.account_sid = a.sid;
     r.account_friendly_name = a.friendly_name;
@@ -72,13 +73,15 @@ int main(int argc, char** argv) {
     r.request.headers = {{"accept", "application/xml"},
                          {"content-type", "application/x-www-form-urlencoded"},
                          {"user-agent", "TelScale-Restcomm/8.4"}};
-    r.request.body.body = "CallSid=CA" + std::to_string(i) + "&From=%2B15551234567&To=%2B15557654321&CallStatus=ringing";
+    r.request.body.body = "CallSid=CA" + std::to_string(i) +
+                          "&From=%2B15551234567&To=%2B15557654321&CallStatus=ringing";
     r.request.body.size = r.request.body.body.size();
     r.response.code = r.completed ? "200" : "500";
     r.response.phrase = r.completed ? "OK" : "Internal Server Error";
     r.response.headers = {{"content-type", "application/xml"}};
-    // 1-2 KB records: a body of 700..1700 bytes.
-    r.response.body.body = "<Response><Say>" + filler.substr(0, 700 + rng() % 1000) + "</Say></Response>";
+    // 1-2 KB records: about 1 KB of metadata and headers, and a body of 50..1000 bytes.
+    r.response.body.body =
+        "<Response><Say>" + filler.substr(0, 50 + rng() % 950) + "</Say></Response>";
     r.response.body.size = r.response.body.body.size();
     while (!store.submit(std::move(r))) store.flush();  // the queue is full: let it drain
     if ((i + 1) % 100000 == 0) std::cerr << "filled " << (i + 1) << "\n";

@@ -4,7 +4,8 @@
 # response bytes as static files, in the same run. Prints the median of RUNS runs of each.
 #
 #   bench/api/run.sh [RECORDS=1000000] [DURATION=10s]
-#   env: BUILD (default build/release), RUNS (3), CONNS (32), THREADS (2), WORK (data dir)
+#   env: BUILD (default build/release), RUNS (3), CONNS (32), THREADS (2), WORK (data dir),
+#        SKIP_BUILD (set: use the binary as built)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$ROOT/build/release}
@@ -17,7 +18,7 @@ WORK=${WORK:-$ROOT/bench/results/tmp/api}
 mkdir -p "$WORK/www"
 
 if [ ! -d "$BUILD" ]; then cmake --preset release -S "$ROOT" >/dev/null; fi
-cmake --build "$BUILD" --target api_bench_server -j2 >/dev/null
+if [ -z "${SKIP_BUILD:-}" ]; then cmake --build "$BUILD" --target api_bench_server -j2 >/dev/null; fi
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 

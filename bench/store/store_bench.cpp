@@ -6,12 +6,13 @@
 //               [--ingest 200000] [--big 2000] [--reuse]
 //
 // Prints one "figure value unit target" line per figure (bench/store/run.sh takes medians).
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
-#include <sys/resource.h>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -52,10 +53,10 @@ std::int64_t wall_ms() {
 }
 
 const std::vector<std::string> words = {
-    "Response", "Say",     "Play",    "Gather",  "Dial",     "Number",  "hello",  "world",
-    "welcome",  "to",      "acme",    "please",  "press",    "one",     "for",    "sales",
-    "two",      "support", "voice",   "alice",   "language", "en-US",   "loop",   "timeout",
-    "action",   "method",  "POST",    "status",  "queued",   "ringing", "answer", "callback"};
+    "Response", "Say",     "Play",  "Gather", "Dial",     "Number",  "hello",  "world",
+    "welcome",  "to",      "acme",  "please", "press",    "one",     "for",    "sales",
+    "two",      "support", "voice", "alice",  "language", "en-US",   "loop",   "timeout",
+    "action",   "method",  "POST",  "status", "queued",   "ringing", "answer", "callback"};
 
 /// Realistic records of 1-2 KB: a webhook or API exchange with headers, an XML or JSON
 /// response body, sessions of a few records each.
@@ -73,8 +74,7 @@ class generator {
     r.created_ms = created;
     if (session_left_ == 0) {
       char buf[80];
-      std::snprintf(buf, sizeof buf, "CA%016llx%016llx",
-                    static_cast<unsigned long long>(rng_()),
+      std::snprintf(buf, sizeof buf, "CA%016llx%016llx", static_cast<unsigned long long>(rng_()),
                     static_cast<unsigned long long>(rng_()));
       session_ = buf;
       session_left_ = 1 + static_cast<int>(rng_() % 8);
@@ -255,13 +255,20 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&] { return std::string(i + 1 < argc ? argv[++i] : ""); };
-    if (a == "--dir") dir = next();
-    else if (a == "--records") records = std::stoull(next());
-    else if (a == "--others") others = std::stoull(next());
-    else if (a == "--ingest") ingest_n = std::stoull(next());
-    else if (a == "--big") big_n = std::stoull(next());
-    else if (a == "--reuse") reuse = true;
-    else if (a == "--only-body") only_body = true;  // profiling the ResponseBody scan
+    if (a == "--dir")
+      dir = next();
+    else if (a == "--records")
+      records = std::stoull(next());
+    else if (a == "--others")
+      others = std::stoull(next());
+    else if (a == "--ingest")
+      ingest_n = std::stoull(next());
+    else if (a == "--big")
+      big_n = std::stoull(next());
+    else if (a == "--reuse")
+      reuse = true;
+    else if (a == "--only-body")
+      only_body = true;  // profiling the ResponseBody scan
     else {
       std::fprintf(stderr, "unknown argument %s\n", a.c_str());
       return 2;
@@ -340,8 +347,7 @@ int main(int argc, char** argv) {
 
   store::trace_store s(cfg, m);
   if (have) {
-    figure("disk_bytes_per_record", static_cast<double>(s.disk_bytes()) / (records + others),
-           "B");
+    figure("disk_bytes_per_record", static_cast<double>(s.disk_bytes()) / (records + others), "B");
   }
   std::mt19937_64 pick(99);
 
@@ -389,20 +395,19 @@ int main(int argc, char** argv) {
     return std::pair{percentile(lat, 0.5), percentile(cpu, 0.5)};
   };
   if (!only_body) {
-  run("unfiltered", 200, "<= 10", [](store::trace_filter&) {});
-  run("SessionSid", 500, "<= 2", [&](store::trace_filter& f) {
-    f.session_sid = sample_sessions[pick() % sample_sessions.size()];
-  });
-  run("Status_failed", 7, "<= 300", [](store::trace_filter& f) { f.completed = false; });
-  run("ResponseCode_5", 7, "<= 300",
-      [](store::trace_filter& f) { f.response_code_prefix = "5"; });
-  run("Latency_1000", 7, "<= 300", [](store::trace_filter& f) { f.min_latency_ms = 1000; });
-  run("RequestPath_prefix", 7, "<= 300",
-      [](store::trace_filter& f) { f.request_path_prefix = "/apps/status/"; });
+    run("unfiltered", 200, "<= 10", [](store::trace_filter&) {});
+    run("SessionSid", 500, "<= 2", [&](store::trace_filter& f) {
+      f.session_sid = sample_sessions[pick() % sample_sessions.size()];
+    });
+    run("Status_failed", 7, "<= 300", [](store::trace_filter& f) { f.completed = false; });
+    run("ResponseCode_5", 7, "<= 300",
+        [](store::trace_filter& f) { f.response_code_prefix = "5"; });
+    run("Latency_1000", 7, "<= 300", [](store::trace_filter& f) { f.min_latency_ms = 1000; });
+    run("RequestPath_prefix", 7, "<= 300",
+        [](store::trace_filter& f) { f.request_path_prefix = "/apps/status/"; });
   }
-  run("ResponseBody_absent", only_body ? 50 : 5, "", [](store::trace_filter& f) {
-    f.response_body_contains = "no such text in any body";
-  });
+  run("ResponseBody_absent", only_body ? 50 : 5, "",
+      [](store::trace_filter& f) { f.response_body_contains = "no such text in any body"; });
   const auto [body_ms, body_cpu] = run("ResponseBody", 5, "", [](store::trace_filter& f) {
     f.response_body_contains = std::string(needle);
   });
@@ -421,7 +426,8 @@ int main(int argc, char** argv) {
     ::getrusage(RUSAGE_CHILDREN, &after);
     auto secs = [](const timeval& tv) { return tv.tv_sec + tv.tv_usec / 1e6; };
     grep_cpu.push_back((secs(after.ru_utime) - secs(before.ru_utime) + secs(after.ru_stime) -
-                        secs(before.ru_stime)) * 1e3);
+                        secs(before.ru_stime)) *
+                       1e3);
   }
   const double grep_p50 = percentile(grep_ms, 0.5);
   figure("grep_F_c_same_bodies_p50", grep_p50, "ms");

@@ -28,9 +28,9 @@ TEST(auth_timing, UnknownSidWrongTokenAndNearMissTakeTheSameTime) {
   // A long token makes any work that depends on the token visible.
   const std::string right = testing::token_of(accounts::parent);
   const std::vector<basic_credentials> cases{
-      {accounts::parent, std::string(right.size(), 'x')},       // known SID, wrong token
+      {accounts::parent, std::string(right.size(), 'x')},           // known SID, wrong token
       {accounts::parent, right.substr(0, right.size() - 1) + "!"},  // near miss
-      {"AC" + std::string(32, 'f'), right},                     // unknown SID
+      {"AC" + std::string(32, 'f'), right},                         // unknown SID
   };
   constexpr int rounds = 3;  // a busy machine may spoil one round; a real leak spoils all
   int agreeing_rounds = 0;
@@ -53,7 +53,8 @@ TEST(auth_timing, UnknownSidWrongTokenAndNearMissTakeTheSameTime) {
     for (auto& s : samples) medians.push_back(median_ns(s));
     const auto [lo, hi] = std::minmax_element(medians.begin(), medians.end());
     if (*hi <= *lo * 1.25) ++agreeing_rounds;
-    RecordProperty("round" + std::to_string(round), std::to_string(*lo) + ".." + std::to_string(*hi));
+    RecordProperty("round" + std::to_string(round),
+                   std::to_string(*lo) + ".." + std::to_string(*hi));
   }
   EXPECT_GE(agreeing_rounds, 1) << "medians differ by more than 25% in every round";
 }

@@ -74,14 +74,32 @@ TEST(list_params, DateCreatedForms) {
 }
 
 TEST(list_params, DateCreatedRejects) {
-  for (const auto s :
-       {"", "2021", "2021-6-30", "2021-06-30T", "2021-06-30T16:41", "2021-06-30 16:41:09",
-        "2021-13-01", "2021-02-29", "2021-06-31", "2021-00-10", "2021-06-30T24:00:00",
-        "2021-06-30T16:60:09", "2021-06-30T16:41:60", "2021-06-30T16:41:09.",
-        "2021-06-30T16:41:09.1234567890", "2021-06-30T16:41:09z", "2021-06-30t16:41:09",
-        "2021-06-30T16:41:09+2:00", "2021-06-30T16:41:09+02", "2021-06-30T16:41:09+0200",
-        "2021-06-30T16:41:09+24:00", "2021-06-30T16:41:09Zjunk", "2021-06-30Z",
-        "yesterday", "2021-06-30T16:41:09+02:00x", "+2021-06-30"}) {
+  for (const auto s : {"",
+                       "2021",
+                       "2021-6-30",
+                       "2021-06-30T",
+                       "2021-06-30T16:41",
+                       "2021-06-30 16:41:09",
+                       "2021-13-01",
+                       "2021-02-29",
+                       "2021-06-31",
+                       "2021-00-10",
+                       "2021-06-30T24:00:00",
+                       "2021-06-30T16:60:09",
+                       "2021-06-30T16:41:60",
+                       "2021-06-30T16:41:09.",
+                       "2021-06-30T16:41:09.1234567890",
+                       "2021-06-30T16:41:09z",
+                       "2021-06-30t16:41:09",
+                       "2021-06-30T16:41:09+2:00",
+                       "2021-06-30T16:41:09+02",
+                       "2021-06-30T16:41:09+0200",
+                       "2021-06-30T16:41:09+24:00",
+                       "2021-06-30T16:41:09Zjunk",
+                       "2021-06-30Z",
+                       "yesterday",
+                       "2021-06-30T16:41:09+02:00x",
+                       "+2021-06-30"}) {
     EXPECT_FALSE(parse_instant(s)) << s;
   }
 }
@@ -122,15 +140,16 @@ TEST(list_params, ResponseCodeOneToThreeDigits) {
   EXPECT_EQ(ok("ResponseCode=2").filter.response_code_prefix, "2");
   EXPECT_EQ(ok("ResponseCode=20").filter.response_code_prefix, "20");
   EXPECT_EQ(ok("ResponseCode=404").filter.response_code_prefix, "404");
-  for (const auto q : {"ResponseCode=", "ResponseCode=2000", "ResponseCode=2x", "ResponseCode=-2"}) {
+  for (const auto q :
+       {"ResponseCode=", "ResponseCode=2000", "ResponseCode=2x", "ResponseCode=-2"}) {
     EXPECT_NE(bad(q).find("ResponseCode must be 1 to 3 digits"), std::string::npos) << q;
   }
 }
 
 TEST(list_params, TextFiltersAreExactDecodedStrings) {
-  const list_params p = ok(
-      "SessionSid=ID1-CA2&ResponseBody=%3CSay%3Ehello&RequestPath=https%3A%2F%2Fs3.amazonaws.com"
-      "&AccountSid=AC9&OrgSid=OR7");
+  const list_params p =
+      ok("SessionSid=ID1-CA2&ResponseBody=%3CSay%3Ehello&RequestPath=https%3A%2F%2Fs3.amazonaws.com"
+         "&AccountSid=AC9&OrgSid=OR7");
   EXPECT_EQ(p.filter.session_sid, "ID1-CA2");
   EXPECT_EQ(p.filter.response_body_contains, "<Say>hello");
   EXPECT_EQ(p.filter.request_path_prefix, "https://s3.amazonaws.com");

@@ -14,11 +14,11 @@ struct expected_page {
 
 TEST(paging, EveryFieldOfTheWorkedCasesWithPageSize50) {
   const expected_page cases[] = {
-      {0, 0, 0, 0, 0, false, false},       {1, 0, 0, 0, 1, false, false},
-      {34, 0, 0, 0, 34, false, false},     {49, 0, 0, 0, 49, false, false},
-      {50, 0, 1, 0, 49, false, true},      {50, 1, 1, 50, 50, true, false},
-      {51, 0, 1, 0, 49, false, true},      {51, 1, 1, 50, 51, true, false},
-      {120, 0, 2, 0, 49, false, true},     {120, 1, 2, 50, 99, true, true},
+      {0, 0, 0, 0, 0, false, false},      {1, 0, 0, 0, 1, false, false},
+      {34, 0, 0, 0, 34, false, false},    {49, 0, 0, 0, 49, false, false},
+      {50, 0, 1, 0, 49, false, true},     {50, 1, 1, 50, 50, true, false},
+      {51, 0, 1, 0, 49, false, true},     {51, 1, 1, 50, 51, true, false},
+      {120, 0, 2, 0, 49, false, true},    {120, 1, 2, 50, 99, true, true},
       {120, 2, 2, 100, 120, true, false},
   };
   for (const auto& c : cases) {
@@ -81,13 +81,12 @@ TEST(paging, HeadHasTheContractsFieldsInOrder) {
   const page_uris uris("/api/2012-04-24/Accounts/AC1/Traces", {}, 50);
   write_list_head(w, compute_page(34, 0, 50).numbers, uris, "");
   w.end_array().end_object();
-  EXPECT_EQ(out,
-            R"({"page":0,"num_pages":0,"page_size":50,"total":34,"start":"0","end":"34",)"
-            R"("uri":"/api/2012-04-24/Accounts/AC1/Traces",)"
-            R"("first_page_uri":"/api/2012-04-24/Accounts/AC1/Traces?Page=0&PageSize=50",)"
-            R"("previous_page_uri":"null","next_page_uri":"null",)"
-            R"("last_page_uri":"/api/2012-04-24/Accounts/AC1/Traces?Page=0&PageSize=50",)"
-            R"("traces":[]})");
+  EXPECT_EQ(out, R"({"page":0,"num_pages":0,"page_size":50,"total":34,"start":"0","end":"34",)"
+                 R"("uri":"/api/2012-04-24/Accounts/AC1/Traces",)"
+                 R"("first_page_uri":"/api/2012-04-24/Accounts/AC1/Traces?Page=0&PageSize=50",)"
+                 R"("previous_page_uri":"null","next_page_uri":"null",)"
+                 R"("last_page_uri":"/api/2012-04-24/Accounts/AC1/Traces?Page=0&PageSize=50",)"
+                 R"("traces":[]})");
 }
 
 TEST(paging, NextPageCarriesAfterSidAndPreviousDoesNot) {

@@ -60,9 +60,9 @@ class python_client : public ::testing::Test {
 };
 
 TEST_F(python_client, SeedSampleGetsOneTrace) {
-  const auto lines = run_sample(port_, accounts::parent, testing::token_of(accounts::parent),
-                                "/restcomm/2012-04-24/Accounts/" + accounts::parent + "/Traces/" +
-                                    sids_[1]);
+  const auto lines =
+      run_sample(port_, accounts::parent, testing::token_of(accounts::parent),
+                 "/restcomm/2012-04-24/Accounts/" + accounts::parent + "/Traces/" + sids_[1]);
   ASSERT_EQ(lines.size(), 4u);
   EXPECT_EQ(lines[0], "200");
   EXPECT_EQ(lines[1], "OK");

@@ -58,12 +58,10 @@ TEST(routing, EverythingElseIsNotFound) {
            "/2012-04-24/accounts/" + a + "/Traces", "/2012-04-24/Accounts//Traces",
            "/other/2012-04-24/Accounts/" + a + "/Traces",
            "/restcomm/api/2012-04-24/Accounts/" + a + "/Traces",
-           "//2012-04-24/Accounts/" + a + "/Traces",
-           "/2012-04-24/Accounts/" + a + "/Traces.xml",
+           "//2012-04-24/Accounts/" + a + "/Traces", "/2012-04-24/Accounts/" + a + "/Traces.xml",
            "/2012-04-24/Accounts/" + a + "/Traces.json/TR1",
            "/2012-04-24/Accounts/" + a + "/Traces/.json",
-           "/2012-04-24/Accounts/" + a + "/Traces/TR1/x",
-           "/a/b/c/d/e/f/g/h/i/j"}) {
+           "/2012-04-24/Accounts/" + a + "/Traces/TR1/x", "/a/b/c/d/e/f/g/h/i/j"}) {
     EXPECT_EQ(match_target(t).kind, resource::not_found) << t;
   }
 }

@@ -100,13 +100,14 @@ TEST_F(api_server, ListAndItemUnderEveryPrefixWithAndWithoutJson) {
   const auto sids = add(accounts::parent, 1);
   for (const std::string prefix : {"", "/restcomm", "/api"}) {
     for (const std::string suffix : {"", ".json"}) {
-      const std::string l = prefix + "/2012-04-24/Accounts/" + accounts::parent + "/Traces" + suffix;
+      const std::string l =
+          prefix + "/2012-04-24/Accounts/" + accounts::parent + "/Traces" + suffix;
       const http_answer a = get(l);
       EXPECT_EQ(a.status, 200u) << l;
       EXPECT_EQ(a.json().at("uri").as_string(), l);
       EXPECT_EQ(a.json().at("first_page_uri").as_string(), l + "?Page=0&PageSize=50");
-      const http_answer i = get(prefix + "/2012-04-24/Accounts/" + accounts::parent + "/Traces/" +
-                                sids[0] + suffix);
+      const http_answer i =
+          get(prefix + "/2012-04-24/Accounts/" + accounts::parent + "/Traces/" + sids[0] + suffix);
       EXPECT_EQ(i.status, 200u);
       EXPECT_EQ(i.json().at("sid").as_string(), sids[0]);
     }
@@ -115,10 +116,10 @@ TEST_F(api_server, ListAndItemUnderEveryPrefixWithAndWithoutJson) {
 
 TEST_F(api_server, JsonWhateverAcceptSays) {
   http_client c(port_);
-  const http_answer a = c.request("GET", list(accounts::parent),
-                                  {{"Authorization", testing::basic(accounts::parent,
-                                                                    testing::token_of(accounts::parent))},
-                                   {"Accept", "application/xml"}});
+  const http_answer a = c.request(
+      "GET", list(accounts::parent),
+      {{"Authorization", testing::basic(accounts::parent, testing::token_of(accounts::parent))},
+       {"Accept", "application/xml"}});
   EXPECT_EQ(a.status, 200u);
   EXPECT_EQ(a.header("content-type"), "application/json");
 }
@@ -173,7 +174,7 @@ TEST_F(api_server, AuthMatrix) {
       {accounts::other, accounts::parent, 403},       // unrelated
       {accounts::admin, accounts::parent, 200},       // administrator
       {accounts::admin, accounts::child, 200},
-      {accounts::hashed, accounts::hashed, 200},      // auth_token_sha256
+      {accounts::hashed, accounts::hashed, 200},  // auth_token_sha256
   };
   for (const row& r : rows) {
     const http_answer a = get(list(r.path), r.caller);
@@ -197,7 +198,8 @@ TEST_F(api_server, MissingWrongAndMalformedCredentialsAre401WithChallenge) {
   std::vector<http_answer> answers;
   answers.push_back(http_client(port_).request("GET", l));
   answers.push_back(http_client(port_).get(l, accounts::parent, "wrong-token"));
-  answers.push_back(http_client(port_).get(l, accounts::parent, testing::token_of(accounts::child)));
+  answers.push_back(
+      http_client(port_).get(l, accounts::parent, testing::token_of(accounts::child)));
   answers.push_back(http_client(port_).get(l, "ACffffffffffffffffffffffffffffffff"));
   for (const std::string& h :
        std::vector<std::string>{"Basic", "Basic !!!!", "Bearer abc", "Basic YWJj",
@@ -212,8 +214,7 @@ TEST_F(api_server, MissingWrongAndMalformedCredentialsAre401WithChallenge) {
 
 TEST_F(api_server, TracesNotActivatedIs403) {
   expect_error(get(list(accounts::off), accounts::off), 403, "Traces are not activated");
-  expect_error(get(item(accounts::off, make_sid(t0, 1)), accounts::off), 403,
-               "not activated");
+  expect_error(get(item(accounts::off, make_sid(t0, 1)), accounts::off), 403, "not activated");
   expect_error(get(list(accounts::off), accounts::admin), 403, "not activated");
 }
 
@@ -259,18 +260,26 @@ TEST_F(api_server, EachFilterNarrowsTheList) {
     reader_.add(t);
     return t.sid;
   };
-  const auto failed = mk([](fake_trace& t) { t.completed = false; t.response_code = "502"; });
+  const auto failed = mk([](fake_trace& t) {
+    t.completed = false;
+    t.response_code = "502";
+  });
   const auto early = mk([](fake_trace& t) { t.created_ms = t0 - 86'400'000; });
   const auto session = mk([](fake_trace& t) { t.session_sid = "ID1-CA1"; });
   const auto slow = mk([](fake_trace& t) { t.latency_ms = 900; });
   const auto api = mk([](fake_trace& t) { t.direction = conf::direction::api; });
-  const auto notfound = mk([](fake_trace& t) { t.response_code = "404"; t.completed = false; });
+  const auto notfound = mk([](fake_trace& t) {
+    t.response_code = "404";
+    t.completed = false;
+  });
   const auto body = mk([](fake_trace& t) { t.response_body = "<Response><Say>hi there</Say>"; });
   const auto s3 = mk([](fake_trace& t) { t.request_url = "https://s3.amazonaws.com/b/x.wav"; });
   const auto childs = add(accounts::child, 1)[0];
   const auto org = mk([](fake_trace& t) { t.org_sid = "OR2"; });
 
-  const auto only = [&](const std::string& q) { return sids_of(get(list(accounts::parent, q)).json()); };
+  const auto only = [&](const std::string& q) {
+    return sids_of(get(list(accounts::parent, q)).json());
+  };
   using v = std::vector<std::string>;
   EXPECT_EQ(only("Status=failed"), (v{notfound, failed}));
   EXPECT_EQ(only("DateCreatedBefore=2021-06-30"), v{early});
@@ -309,12 +318,13 @@ TEST_F(api_server, EachBadFilterValueIs400NamingTheParameter) {
 }
 
 TEST_F(api_server, AccountSidFilterTheCallerMayNotReadIs403) {
-  expect_error(get(list(accounts::child, "AccountSid=" + accounts::parent), accounts::child),
-               403, "AccountSid");
+  expect_error(get(list(accounts::child, "AccountSid=" + accounts::parent), accounts::child), 403,
+               "AccountSid");
   expect_error(get(list(accounts::parent, "AccountSid=" + accounts::other)), 403, "AccountSid");
   // Readable but outside the path's subtree: an empty list, not someone else's records.
   add(accounts::other, 2);
-  const http_answer a = get(list(accounts::parent, "AccountSid=" + accounts::other), accounts::admin);
+  const http_answer a =
+      get(list(accounts::parent, "AccountSid=" + accounts::other), accounts::admin);
   EXPECT_EQ(a.json().at("total").as_int64(), 0);
 }
 
@@ -322,65 +332,68 @@ TEST_F(api_server, AccountSidFilterTheCallerMayNotReadIs403) {
 
 /// The list of `account` in a server of its own holding `total` records of it.
 TEST_F(api_server, PagingArithmeticOnTheWorkedCases) {
-  for (const int total : {0, 1, 34, 49, 50, 51, 120}) {
-    testing::memory_reader r;
-    metrics::registry reg;
-    server s(cfg_, r, reg, {});
-    std::vector<std::string> newest_first;
-    for (int i = 0; i < total; ++i) {
-      fake_trace t;
-      t.created_ms = t0 + i;
-      t.sid = make_sid(t.created_ms, static_cast<std::uint64_t>(i));
-      t.account_sid = accounts::grandchild;
-      newest_first.insert(newest_first.begin(), t.sid);
-      r.add(t);
+  for (const bool extent : {false, true})
+    for (const int total : {0, 1, 34, 49, 50, 51, 120}) {
+      testing::memory_reader r;
+      r.report_extent(extent);
+      metrics::registry reg;
+      server s(cfg_, r, reg, {});
+      std::vector<std::string> newest_first;
+      for (int i = 0; i < total; ++i) {
+        fake_trace t;
+        t.created_ms = t0 + i;
+        t.sid = make_sid(t.created_ms, static_cast<std::uint64_t>(i));
+        t.account_sid = accounts::grandchild;
+        newest_first.insert(newest_first.begin(), t.sid);
+        r.add(t);
+      }
+      const std::uint16_t port = s.start().port();
+      const std::string path = list(accounts::grandchild, "", "/restcomm");
+      const int num_pages = total / 50;
+      for (int page = 0; page <= num_pages; ++page) {
+        const std::string target = path + "?Page=" + std::to_string(page);
+        const http_answer a = http_client(port).get(target, accounts::parent);
+        ASSERT_EQ(a.status, 200u) << a.body;
+        const json::object o = a.json().as_object();
+        const int start = page * 50;
+        const int items = page == num_pages ? total - start : 50;
+        const std::string end = std::to_string(page == num_pages ? total : start + 49);
+        const std::string at = std::to_string(total) + "/" + std::to_string(page);
+        // Field order as in the contract's example.
+        std::vector<std::string> keys;
+        for (const auto& kv : o) keys.emplace_back(kv.key());
+        EXPECT_EQ(keys,
+                  (std::vector<std::string>{"page", "num_pages", "page_size", "total", "start",
+                                            "end", "uri", "first_page_uri", "previous_page_uri",
+                                            "next_page_uri", "last_page_uri", "traces"}));
+        EXPECT_EQ(o.at("page").as_int64(), page) << at;
+        EXPECT_EQ(o.at("num_pages").as_int64(), num_pages) << at;
+        EXPECT_EQ(o.at("page_size").as_int64(), 50) << at;
+        EXPECT_EQ(o.at("total").as_int64(), total) << at;
+        EXPECT_EQ(o.at("start").as_string(), std::to_string(start)) << at;
+        EXPECT_EQ(o.at("end").as_string(), end) << at;
+        EXPECT_EQ(o.at("uri").as_string(), path) << at;
+        EXPECT_EQ(o.at("first_page_uri").as_string(), path + "?Page=0&PageSize=50") << at;
+        EXPECT_EQ(o.at("last_page_uri").as_string(),
+                  path + "?Page=" + std::to_string(num_pages) + "&PageSize=50")
+            << at;
+        EXPECT_EQ(o.at("previous_page_uri").as_string(),
+                  page == 0 ? "null" : path + "?Page=" + std::to_string(page - 1) + "&PageSize=50")
+            << at;
+        const std::vector<std::string> got = sids_of(o);
+        ASSERT_EQ(static_cast<int>(got.size()), items) << at;
+        EXPECT_TRUE(std::equal(got.begin(), got.end(), newest_first.begin() + start)) << at;
+        EXPECT_EQ(o.at("next_page_uri").as_string(),
+                  page == num_pages ? std::string("null")
+                                    : path + "?Page=" + std::to_string(page + 1) +
+                                          "&PageSize=50&AfterSid=" + got.back())
+            << at;
+      }
+      expect_error(
+          http_client(port).get(path + "?Page=" + std::to_string(num_pages + 1), accounts::parent),
+          400, "beyond the last page");
+      s.stop();
     }
-    const std::uint16_t port = s.start().port();
-    const std::string path = list(accounts::grandchild, "", "/restcomm");
-    const int num_pages = total / 50;
-    for (int page = 0; page <= num_pages; ++page) {
-      const std::string target = path + "?Page=" + std::to_string(page);
-      const http_answer a = http_client(port).get(target, accounts::parent);
-      ASSERT_EQ(a.status, 200u) << a.body;
-      const json::object o = a.json().as_object();
-      const int start = page * 50;
-      const int items = page == num_pages ? total - start : 50;
-      const std::string end = std::to_string(page == num_pages ? total : start + 49);
-      const std::string at = std::to_string(total) + "/" + std::to_string(page);
-      // Field order as in the contract's example.
-      std::vector<std::string> keys;
-      for (const auto& kv : o) keys.emplace_back(kv.key());
-      EXPECT_EQ(keys, (std::vector<std::string>{
-                          "page", "num_pages", "page_size", "total", "start", "end", "uri",
-                          "first_page_uri", "previous_page_uri", "next_page_uri",
-                          "last_page_uri", "traces"}));
-      EXPECT_EQ(o.at("page").as_int64(), page) << at;
-      EXPECT_EQ(o.at("num_pages").as_int64(), num_pages) << at;
-      EXPECT_EQ(o.at("page_size").as_int64(), 50) << at;
-      EXPECT_EQ(o.at("total").as_int64(), total) << at;
-      EXPECT_EQ(o.at("start").as_string(), std::to_string(start)) << at;
-      EXPECT_EQ(o.at("end").as_string(), end) << at;
-      EXPECT_EQ(o.at("uri").as_string(), path) << at;
-      EXPECT_EQ(o.at("first_page_uri").as_string(), path + "?Page=0&PageSize=50") << at;
-      EXPECT_EQ(o.at("last_page_uri").as_string(),
-                path + "?Page=" + std::to_string(num_pages) + "&PageSize=50") << at;
-      EXPECT_EQ(o.at("previous_page_uri").as_string(),
-                page == 0 ? "null" : path + "?Page=" + std::to_string(page - 1) + "&PageSize=50")
-          << at;
-      const std::vector<std::string> got = sids_of(o);
-      ASSERT_EQ(static_cast<int>(got.size()), items) << at;
-      EXPECT_TRUE(std::equal(got.begin(), got.end(), newest_first.begin() + start)) << at;
-      EXPECT_EQ(o.at("next_page_uri").as_string(),
-                page == num_pages ? std::string("null")
-                                  : path + "?Page=" + std::to_string(page + 1) +
-                                        "&PageSize=50&AfterSid=" + got.back())
-          << at;
-    }
-    expect_error(http_client(port).get(path + "?Page=" + std::to_string(num_pages + 1),
-                                       accounts::parent),
-                 400, "beyond the last page");
-    s.stop();
-  }
 }
 
 TEST_F(api_server, PageUrisKeepEveryFilterInTheRequestsOrder) {
@@ -412,7 +425,10 @@ TEST_F(api_server, AfterSidIsACursorAndAnUnknownOneLeavesItToPage) {
   EXPECT_EQ(sids_of(u), (std::vector<std::string>{newer[0], sids[9], sids[8]}));
 }
 
-TEST_F(api_server, CursorWalkWhileRecordsArriveSeesEachRecordOnce) {
+class api_server_walk : public api_server, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(api_server_walk, CursorWalkWhileRecordsArriveSeesEachRecordOnce) {
+  reader_.report_extent(GetParam());
   add(accounts::parent, 120);
   std::set<std::string> seen;
   std::string next = list(accounts::parent, "PageSize=7");
@@ -429,6 +445,8 @@ TEST_F(api_server, CursorWalkWhileRecordsArriveSeesEachRecordOnce) {
   EXPECT_EQ(seen.size(), 120u);
 }
 
+INSTANTIATE_TEST_SUITE_P(with_and_without_page_extent, api_server_walk, ::testing::Bool());
+
 // --- HEAD, errors, health, metrics ----------------------------------------------------------
 
 TEST_F(api_server, HeadGivesTheHeadersOnly) {
@@ -443,7 +461,8 @@ TEST_F(api_server, HeadGivesTheHeadersOnly) {
   const http_answer i = c.request("HEAD", item(accounts::parent, sids[0]), auth);
   EXPECT_EQ(i.status, 200u);
   EXPECT_TRUE(i.body.empty());
-  EXPECT_EQ(i.header("content-length"), std::to_string(get(item(accounts::parent, sids[0])).body.size()));
+  EXPECT_EQ(i.header("content-length"),
+            std::to_string(get(item(accounts::parent, sids[0])).body.size()));
   const http_answer denied = c.request("HEAD", list(accounts::parent));
   EXPECT_EQ(denied.status, 401u);
   EXPECT_TRUE(denied.body.empty());
@@ -484,9 +503,9 @@ TEST_F(api_server, MetricsCountRequestsByStatusWithoutAuth) {
 TEST_F(api_server, Http10GetsTheListUnchunkedAndAClose) {
   add(accounts::parent, 2);
   http_client c(port_);
-  const http_answer a = c.raw("GET " + list(accounts::parent) + " HTTP/1.0\r\nAuthorization: " +
-                              testing::basic(accounts::parent, testing::token_of(accounts::parent)) +
-                              "\r\n\r\n");
+  const http_answer a =
+      c.raw("GET " + list(accounts::parent) + " HTTP/1.0\r\nAuthorization: " +
+            testing::basic(accounts::parent, testing::token_of(accounts::parent)) + "\r\n\r\n");
   EXPECT_EQ(a.status, 200u);
   EXPECT_TRUE(a.header("transfer-encoding").empty());
   EXPECT_EQ(a.json().at("traces").as_array().size(), 2u);

@@ -100,8 +100,7 @@ TEST(tenancy, RandomTreesAndQueriesNeverCrossTenants) {
       if (rng() % 4 == 0) query += "&OrgSid=OR1";
       if (rng() % 4 == 0) query += "&Status=failed";
       const auto a = c.get(base + "?" + query, sid_for(caller), token);
-      if (!readable || !active ||
-          (filter_account >= 0 && !t.may_read(caller, filter_account))) {
+      if (!readable || !active || (filter_account >= 0 && !t.may_read(caller, filter_account))) {
         ASSERT_EQ(a.status, 403u) << a.body;
         continue;
       }

@@ -1,13 +1,14 @@
 // Test helpers for the API (see test_support.hpp).
 #include "tests/api/test_support.hpp"
 
-#include <algorithm>
 #include <openssl/evp.h>
 
-#include <cstdio>
+#include <algorithm>
 #include <boost/beast/core/detail/base64.hpp>
 #include <boost/json/src.hpp>  // Boost.JSON compiled once, here
+#include <cstdio>
 
+#include "api/handler.hpp"
 #include "store/json.hpp"
 #include "support/net.hpp"
 
@@ -95,16 +96,25 @@ std::optional<store::stored_trace> memory_reader::get(std::string_view sid) {
 namespace {
 class vector_stream final : public store::record_stream {
  public:
-  explicit vector_stream(std::vector<std::string> page) : page_(std::move(page)) {}
+  vector_stream(std::vector<std::string> page, bool report_extent)
+      : page_(std::move(page)), report_extent_(report_extent) {}
   bool next(std::string& json) override {
     if (i_ == page_.size()) return false;
     json = page_[i_++];
     return true;
   }
   store::query_status status() const override { return store::query_status::ok; }
+  std::optional<extent> page_extent() const override {
+    if (!report_extent_) return std::nullopt;
+    extent e;
+    e.count = page_.size();
+    if (!page_.empty()) e.last_sid = std::string(api::record_sid(page_.back()));
+    return e;
+  }
 
  private:
   std::vector<std::string> page_;
+  bool report_extent_;
   std::size_t i_ = 0;
 };
 }  // namespace
@@ -127,8 +137,8 @@ store::list_result memory_reader::list(const store::list_query& q) {
     return a->created_ms != b->created_ms ? a->created_ms > b->created_ms : a->sid > b->sid;
   });
   r.total = hits.size();
-  std::size_t from = static_cast<std::size_t>(std::min<std::uint64_t>(
-      q.page * q.page_size, hits.size()));
+  std::size_t from =
+      static_cast<std::size_t>(std::min<std::uint64_t>(q.page * q.page_size, hits.size()));
   if (q.after_sid) {
     const auto it = std::find_if(hits.begin(), hits.end(),
                                  [&](const fake_trace* t) { return t->sid == *q.after_sid; });
@@ -138,7 +148,7 @@ store::list_result memory_reader::list(const store::list_query& q) {
   for (std::size_t i = from; i < hits.size() && page.size() < q.page_size; ++i) {
     page.push_back(hits[i]->json);
   }
-  r.records = std::make_unique<vector_stream>(std::move(page));
+  r.records = std::make_unique<vector_stream>(std::move(page), report_extent_.load());
   return r;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <boost/json.hpp>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -12,8 +13,6 @@
 #include <random>
 #include <string>
 #include <vector>
-
-#include <boost/json.hpp>
 
 #include "conf/config.hpp"
 #include "store/trace_query.hpp"
@@ -52,6 +51,9 @@ class memory_reader final : public store::trace_reader {
   [[nodiscard]] store::list_result list(const store::list_query& q) override;
   /// From now on list() answers query_status::timed_out.
   void time_out(bool on) { timed_out_ = on; }
+  /// From now on record streams tell their page_extent() (as a store that has the page's
+  /// keys up front does); by default they do not, like a store that cannot.
+  void report_extent(bool on) { report_extent_ = on; }
   /// How many times list() was called.
   [[nodiscard]] int list_calls() const { return list_calls_; }
 
@@ -59,6 +61,7 @@ class memory_reader final : public store::trace_reader {
   std::mutex mu_;
   std::vector<fake_trace> traces_;
   std::atomic<bool> timed_out_{false};
+  std::atomic<bool> report_extent_{false};
   std::atomic<int> list_calls_{0};
 };
 

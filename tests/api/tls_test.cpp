@@ -1,13 +1,11 @@
 // The API over TLS, with a certificate made by the openssl command line: TLS 1.2 and 1.3 are
 // served, older versions refused.
 #include <gtest/gtest.h>
-
 #include <openssl/ssl.h>
 
+#include <boost/beast/ssl.hpp>
 #include <cstdlib>
 #include <filesystem>
-
-#include <boost/beast/ssl.hpp>
 
 #include "api/server.hpp"
 #include "support/net.hpp"
@@ -23,15 +21,15 @@ class api_tls : public ::testing::Test {
            ("api-tls-" + std::to_string(::getpid()) + "-" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::create_directories(dir_);
-    const std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
-                            "-nodes -subj /CN=localhost -days 1 -keyout " +
-                            (dir_ / "key.pem").string() + " -out " +
-                            (dir_ / "cert.pem").string() + " 2>/dev/null";
+    const std::string cmd =
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+        "-nodes -subj /CN=localhost -days 1 -keyout " +
+        (dir_ / "key.pem").string() + " -out " + (dir_ / "cert.pem").string() + " 2>/dev/null";
     ASSERT_EQ(std::system(cmd.c_str()), 0);
     auto cfg = testing::make_config();
     cfg->api.tls = conf::tls_files{dir_ / "cert.pem", dir_ / "key.pem"};
-    server_ = std::make_unique<server>(cfg, reader_, registry_,
-                                       std::function<store::store_health()>{});
+    server_ =
+        std::make_unique<server>(cfg, reader_, registry_, std::function<store::store_health()>{});
     port_ = server_->start().port();
   }
   void TearDown() override {
@@ -75,9 +73,7 @@ TEST_F(api_tls, ServesTls12AndTls13) {
   EXPECT_EQ(healthz(TLS1_3_VERSION, TLS1_3_VERSION), 200u);
 }
 
-TEST_F(api_tls, RefusesTls11AndOlder) {
-  EXPECT_EQ(healthz(TLS1_VERSION, TLS1_1_VERSION), 0u);
-}
+TEST_F(api_tls, RefusesTls11AndOlder) { EXPECT_EQ(healthz(TLS1_VERSION, TLS1_1_VERSION), 0u); }
 
 TEST_F(api_tls, PlainHttpOnTheTlsListenerGetsNoAnswer) {
   net::io_context ioc;

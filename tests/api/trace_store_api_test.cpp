@@ -134,15 +134,16 @@ TEST_F(api_over_store, PagingOnTheWorkedCases) {
       EXPECT_EQ(v.at("total").as_int64(), total) << at;
       EXPECT_EQ(v.at("num_pages").as_int64(), num_pages) << at;
       EXPECT_EQ(v.at("start").as_string(), std::to_string(start)) << at;
-      EXPECT_EQ(v.at("end").as_string(),
-                std::to_string(page == num_pages ? total : start + 49)) << at;
+      EXPECT_EQ(v.at("end").as_string(), std::to_string(page == num_pages ? total : start + 49))
+          << at;
       const auto got = sids_of(v);
       ASSERT_EQ(static_cast<int>(got.size()), page == num_pages ? total - start : 50) << at;
       EXPECT_TRUE(std::equal(got.begin(), got.end(), sids.begin() + start)) << at;
       EXPECT_EQ(v.at("next_page_uri").as_string(),
                 page == num_pages ? std::string("null")
                                   : path + "?Page=" + std::to_string(page + 1) +
-                                        "&PageSize=50&AfterSid=" + got.back()) << at;
+                                        "&PageSize=50&AfterSid=" + got.back())
+          << at;
     }
     EXPECT_EQ(get(path + "?Page=" + std::to_string(num_pages + 1), leaf(k)).status, 400u);
   }
@@ -243,12 +244,12 @@ TEST_F(api_over_store, TraceJsonIsTheRecordsAndReachableThroughAnAncestor) {
     EXPECT_EQ(a.status, 200u);
     EXPECT_EQ(a.body, expected);
   }
-  EXPECT_EQ(get("/2012-04-24/Accounts/" + accounts::sibling + "/Traces/" + sid, accounts::parent)
-                .status,
-            404u);
-  EXPECT_EQ(get("/2012-04-24/Accounts/" + accounts::other + "/Traces/" + sid, accounts::admin)
-                .status,
-            404u);
+  EXPECT_EQ(
+      get("/2012-04-24/Accounts/" + accounts::sibling + "/Traces/" + sid, accounts::parent).status,
+      404u);
+  EXPECT_EQ(
+      get("/2012-04-24/Accounts/" + accounts::other + "/Traces/" + sid, accounts::admin).status,
+      404u);
 }
 
 }  // namespace

@@ -473,6 +473,42 @@ TEST_F(media_cache_test, HitStreamsFromDiskInChunks) {
   EXPECT_LE(largest, serialize_head(head).size() + 16 * 1024);
 }
 
+TEST_F(media_cache_test, HitOverPlainTcpIsSentWholeWithSendfile) {
+  auto c = open();
+  const std::string body = body_of(3 << 20);  // several times a socket buffer
+  ASSERT_TRUE(store(*c, url_a, body));
+  const auto hit = c->lookup(url_a);
+  ASSERT_TRUE(hit);
+
+  net::io_context io;
+  tcp::acceptor acceptor(io, {net::ip::make_address("127.0.0.1"), 0});
+  tcp::socket client(io), server(io);
+  client.connect(acceptor.local_endpoint());
+  acceptor.accept(server);
+  beast::error_code write_error = net::error::would_block;
+  int writes = 0;
+  net::co_spawn(
+      io,
+      [](tcp::socket* s, const cache_hit* h, beast::error_code* out,
+         int* count) -> net::awaitable<void> {
+        *out = co_await write_hit(*s, h->head(), *h, false, 64 * 1024, [count] { ++*count; });
+        s->shutdown(tcp::socket::shutdown_send);
+      }(&server, &*hit, &write_error, &writes),
+      net::detached);
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(8 << 20);
+  beast::error_code read_error = net::error::would_block;
+  http::async_read(client, buffer, parser,
+                   [&](beast::error_code ec, std::size_t) { read_error = ec; });
+  io.run();
+  EXPECT_FALSE(write_error) << write_error.message();
+  ASSERT_FALSE(read_error) << read_error.message();
+  EXPECT_EQ(parser.get()["X-Cache"], "HIT");
+  EXPECT_TRUE(parser.get().body() == body);
+  EXPECT_GE(writes, 2);  // the head, then the body (the idle deadline re-armed for each)
+}
+
 TEST_F(media_cache_test, HeadOnlyHitSendsNoBody) {
   auto c = open();
   ASSERT_TRUE(store(*c, url_a, body_of(5000)));

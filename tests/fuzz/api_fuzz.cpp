@@ -21,8 +21,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view in(reinterpret_cast<const char*>(data), size);
   const auto nl = in.find('\n');
   const std::string_view target = in.substr(0, nl);
-  const std::string_view authorization = nl == std::string_view::npos ? std::string_view{}
-                                                                      : in.substr(nl + 1);
+  const std::string_view authorization =
+      nl == std::string_view::npos ? std::string_view{} : in.substr(nl + 1);
 
   const api::target_match m = api::match_target(target);
   if (m.kind != api::resource::not_found && m.path.data() != target.data()) std::abort();
@@ -34,8 +34,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const api::list_params& p = *r.params;
     if (p.page_size < 1 || p.page_size > api::max_page_size) std::abort();
     // Every total around the page: the arithmetic never overflows or goes backwards.
-    for (const std::uint64_t total : {std::uint64_t{0}, p.page * p.page_size,
-                                      p.page * p.page_size + p.page_size}) {
+    for (const std::uint64_t total :
+         {std::uint64_t{0}, p.page * p.page_size, p.page * p.page_size + p.page_size}) {
       const api::page_result pr = api::compute_page(total, p.page, p.page_size);
       if (pr.valid && (pr.numbers.end < pr.numbers.start || pr.numbers.start > total)) {
         std::abort();

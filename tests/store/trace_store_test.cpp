@@ -5,15 +5,18 @@
 
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <csignal>
 #include <filesystem>
 #include <mutex>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "conf/load.hpp"
 
@@ -209,7 +212,7 @@ TEST_F(trace_store_test, ExpiredCounterBucketsAreCompactedAwayButEdgeTotalsStayE
   EXPECT_EQ(store->list(q).total, 15u);
   store->compact();
   EXPECT_EQ(store->list(q).total, 15u);
-  q.filter.created_from_ms = t0 - 95'000;  // records 0..9
+  q.filter.created_from_ms = t0 - 95'000;   // records 0..9
   q.filter.created_before_ms = t0 - 5'000;  // not record 0
   EXPECT_EQ(store->list(q).total, 9u);
 }
@@ -452,8 +455,7 @@ struct reference_store {
 TEST_F(trace_store_test, EveryFilterAndCombinationMatchesABruteForceReference) {
   auto store = open();
   std::mt19937_64 gen(20261128);
-  const std::vector<std::string> accounts = {acct_a, acct_b,
-                                             "ACcccccccccccccccccccccccccccccccc",
+  const std::vector<std::string> accounts = {acct_a, acct_b, "ACcccccccccccccccccccccccccccccccc",
                                              "ACdddddddddddddddddddddddddddddddd"};
   const std::vector<std::string> orgs = {"ORfe81fe8a3d5f4d5391e901db0bf5755d",
                                          "OR00000000000000000000000000000001"};
@@ -462,8 +464,8 @@ TEST_F(trace_store_test, EveryFilterAndCombinationMatchesABruteForceReference) {
   const std::vector<std::string> paths = {"/apps/acme/voice?x=1", "/apps/acme/sms",
                                           "/apps/beta/voice", "/restcomm/2012-04-24/Calls.json",
                                           "/"};
-  const std::vector<std::string> words = {"alpha", "beta", "gamma", "delta", "<Say>", "héllo",
-                                          "\"quoted\"", "omega"};
+  const std::vector<std::string> words = {"alpha", "beta",  "gamma",      "delta",
+                                          "<Say>", "héllo", "\"quoted\"", "omega"};
   reference_store ref;
   // 3000 records over the last 150 minutes; retention is 2 h, so the oldest are expired.
   for (int i = 0; i < 3000; ++i) {
@@ -527,8 +529,10 @@ TEST_F(trace_store_test, EveryFilterAndCombinationMatchesABruteForceReference) {
     if (i % 2) {
       q.filter = pick_filter();
     } else {
-      if (gen() % 2) q.filter.created_from_ms = t0 - static_cast<std::int64_t>(gen() % (160 * minute));
-      if (gen() % 2) q.filter.created_before_ms = t0 - static_cast<std::int64_t>(gen() % (100 * minute));
+      if (gen() % 2)
+        q.filter.created_from_ms = t0 - static_cast<std::int64_t>(gen() % (160 * minute));
+      if (gen() % 2)
+        q.filter.created_before_ms = t0 - static_cast<std::int64_t>(gen() % (100 * minute));
       if (gen() % 4 == 0) q.filter.account_sid = accounts[gen() % accounts.size()];
     }
     q.page_size = static_cast<std::uint32_t>(1 + gen() % 60);
@@ -581,6 +585,42 @@ TEST_F(trace_store_test, BodiesSpreadOverSeveralChunkPartsAreFoundAndReturned) {
   EXPECT_EQ(store->get(sids[59])->json, json_of[sids[59]]);
 }
 
+TEST_F(trace_store_test, AWriteErrorDropsAndCountsThenWritingResumes) {
+  auto store = open();
+  ASSERT_TRUE(store->submit(make(t0 - 3, acct_a, "before")));
+  store->flush();
+  // A file size limit makes the next WAL append fail (EFBIG), as a full disk would.
+  std::signal(SIGXFSZ, SIG_IGN);
+  rlimit old{};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
+  rlimit tight = old;
+  std::uintmax_t biggest = 0;  // the limit must stop the WAL, not any file already bigger
+  for (const auto& e : fs::directory_iterator(dir_.path() / "data" / "db")) {
+    if (e.is_regular_file()) biggest = std::max(biggest, e.file_size());
+  }
+  tight.rlim_cur = biggest + 256 * 1024;
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &tight), 0);
+  ASSERT_TRUE(store->submit(make(t0 - 2, acct_a, std::string(2 * biggest + 1024 * 1024, 'x'))));
+  store->flush();
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &old), 0);
+  EXPECT_EQ(store->get_stats().dropped_write_error, 1u);
+  EXPECT_FALSE(store->health().ok);
+  EXPECT_FALSE(store->health().reason.empty());
+  // Writing resumes by itself: keep submitting until a record is written (poll, deadline).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  std::string sid;
+  while (std::chrono::steady_clock::now() < deadline && store->get_stats().written < 2) {
+    auto r = make(t0 - 1, acct_a, "after");
+    sid = r.sid;
+    ASSERT_TRUE(store->submit(std::move(r)));
+    store->flush();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(store->get_stats().written, 2u);
+  EXPECT_TRUE(store->health().ok) << store->health().reason;
+  EXPECT_TRUE(store->get(sid));
+}
+
 TEST_F(trace_store_test, PastItsDeadlineAListTimesOut) {
   auto store = open();
   for (int i = 0; i < 3000; ++i) ASSERT_TRUE(store->submit(make(t0 - i, acct_a, "x")));
@@ -598,10 +638,10 @@ TEST_F(trace_store_test, MetricsAreRegistered) {
   store->flush();
   store->maintain();
   const auto text = metrics_.render();
-  for (const char* name : {"sidecar_records_written_total 1", "sidecar_store_write_seconds_count",
-                           "sidecar_store_write_stall", "sidecar_store_queue_bytes",
-                           "sidecar_store_disk_bytes",
-                           "sidecar_records_dropped_total{reason=\"write_error\"}"}) {
+  for (const char* name :
+       {"sidecar_records_written_total 1", "sidecar_store_write_seconds_count",
+        "sidecar_store_write_stall", "sidecar_store_queue_bytes", "sidecar_store_disk_bytes",
+        "sidecar_records_dropped_total{reason=\"write_error\"}"}) {
     EXPECT_NE(text.find(name), std::string::npos) << name;
   }
   EXPECT_TRUE(store->health().ok);

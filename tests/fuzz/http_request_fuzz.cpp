@@ -49,7 +49,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto scan = proxy::scan_request_head(bytes, max_header_bytes);
   if (scan.skip > bytes.size()) fail("skip beyond the input", bytes);
   if (scan.result != proxy::head_scan_result::complete) return 0;
-  if (scan.head_size == 0 || scan.skip + scan.head_size > bytes.size()) fail("bad head size", bytes);
+  if (scan.head_size == 0 || scan.skip + scan.head_size > bytes.size())
+    fail("bad head size", bytes);
   if (scan.head_size > max_header_bytes) fail("complete head over the limit", bytes);
   const std::string_view head = std::string_view(bytes).substr(scan.skip, scan.head_size);
   if (!head.ends_with("\r\n\r\n")) fail("complete head without its blank line", head);
@@ -68,8 +69,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto cl = req.count(http::field::content_length);
   if (te > 0 && cl > 0) fail("both Transfer-Encoding and Content-Length accepted", head);
   if (te > 1 || cl > 1) fail("repeated framing header accepted", head);
-  const framing seen{parser.chunked(), parser.content_length() ? std::optional(*parser.content_length())
-                                                               : std::nullopt};
+  const framing seen{parser.chunked(), parser.content_length()
+                                           ? std::optional(*parser.content_length())
+                                           : std::nullopt};
 
   // A second parser reads the forwarded head the same way.
   const std::string out = forwarded_head(req);
@@ -79,8 +81,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   beast::error_code ec2;
   again.put(net::buffer(out), ec2);
   if (ec2 || !again.is_header_done()) fail("the forwarded head does not parse", out);
-  const framing reread{again.chunked(), again.content_length() ? std::optional(*again.content_length())
-                                                               : std::nullopt};
+  const framing reread{again.chunked(), again.content_length()
+                                            ? std::optional(*again.content_length())
+                                            : std::nullopt};
   if (!(seen == reread)) fail("the forwarded head frames the body differently", out);
 
   // The body, streamed through a fixed buffer as the proxy does.

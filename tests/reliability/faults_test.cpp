@@ -1,14 +1,13 @@
 // Faults, through the real binary: an upstream that resets mid-body, a client that leaves
 // mid-upload, a full disk under the store, kill -9 under load (the durability window is
 // measured and printed), and SIGTERM under load (nothing lost).
+#include <gtest/gtest.h>
 #include <sys/mount.h>
 
 #include <fstream>
 #include <future>
 #include <map>
 #include <set>
-
-#include <gtest/gtest.h>
 
 #include "tests/reliability/reliability.hpp"
 
@@ -35,8 +34,9 @@ TEST(faults, UpstreamResetMidBodyTruncatesTheResponseClosesAndRecordsFailed) {
   test_upstream app([](int fd) {
     std::string buf;
     if (!read_request_head(fd, buf)) return;
-    send_all(fd, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\n"
-                 "only the first part");
+    send_all(fd,
+             "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\n"
+             "only the first part");
     // RST instead of FIN: SO_LINGER with a zero timeout.
     linger l{1, 0};
     ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
@@ -77,9 +77,10 @@ TEST(faults, ClientLeavingMidUploadAbortsTheUpstreamExchangeAndRecordsFailed) {
 
   const int fd = connect_to(s->proxy_port());
   ASSERT_GE(fd, 0);
-  ASSERT_TRUE(send_all(fd, "POST /upload?CallSid=CAupload HTTP/1.1\r\nHost: x\r\n"
-                           "Content-Type: application/octet-stream\r\nContent-Length: 1000000\r\n\r\n" +
-                               std::string(4096, 'u')));
+  ASSERT_TRUE(send_all(fd,
+                       "POST /upload?CallSid=CAupload HTTP/1.1\r\nHost: x\r\n"
+                       "Content-Type: application/octet-stream\r\nContent-Length: 1000000\r\n\r\n" +
+                           std::string(4096, 'u')));
   auto got = upstream_got.get_future();
   // Let the head and the first bytes reach the app, then leave.
   ASSERT_TRUE(poll_until([&] { return app.connections() > 0; }));
@@ -128,7 +129,8 @@ TEST(faults, DiskFullDropsAndCountsRecordsNeverFailsTrafficAndRecovers) {
   // Big enough that, once the filler is gone, the free space exceeds what RocksDB's automatic
   // recovery from a full disk waits for (the sum of the write buffers, 64 MiB here).
   const small_tmpfs fs(dir / "mnt", "160m");
-  if (!fs.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here (" << fs.error() << "); run as root";
+  if (!fs.mounted())
+    GTEST_SKIP() << "cannot mount a tmpfs here (" << fs.error() << "); run as root";
   test_upstream app;
   config_text c;
   c.store = "body_limit = \"64KiB\"\n";
@@ -238,7 +240,8 @@ TEST(faults, KillNineUnderLoadLosesOnlyRecordsYoungerThanTheWindow) {
   auto s = start_sidecar(dir, c, app.port());
   ASSERT_TRUE(s->started()) << s->log();
   load traffic(s->proxy_port(), 4);
-  ASSERT_TRUE(poll_until([&] { return traffic.completed_count() >= 2000; }, std::chrono::seconds(60)));
+  ASSERT_TRUE(
+      poll_until([&] { return traffic.completed_count() >= 2000; }, std::chrono::seconds(60)));
   const auto killed_at = clock::now();
   s->proc().signal(SIGKILL);
   s->proc().wait_exit();
@@ -257,9 +260,10 @@ TEST(faults, KillNineUnderLoadLosesOnlyRecordsYoungerThanTheWindow) {
     const auto age = std::chrono::duration_cast<std::chrono::milliseconds>(killed_at - done);
     oldest_missing = std::max(oldest_missing, age);
   }
-  std::printf("[ figures  ] kill -9 after %zu completed exchanges: %zu records missing, the oldest "
-              "completed %lld ms before the kill\n",
-              completed.size(), missing, static_cast<long long>(oldest_missing.count()));
+  std::printf(
+      "[ figures  ] kill -9 after %zu completed exchanges: %zu records missing, the oldest "
+      "completed %lld ms before the kill\n",
+      completed.size(), missing, static_cast<long long>(oldest_missing.count()));
   RecordProperty("completed", static_cast<int>(completed.size()));
   RecordProperty("missing", static_cast<int>(missing));
   RecordProperty("oldest_missing_ms", static_cast<int>(oldest_missing.count()));
@@ -275,7 +279,8 @@ TEST(faults, SigtermUnderLoadCompletesInFlightExchangesAndLosesNoRecord) {
   auto s = start_sidecar(dir, c, app.port());
   ASSERT_TRUE(s->started()) << s->log();
   load traffic(s->proxy_port(), 4);
-  ASSERT_TRUE(poll_until([&] { return traffic.completed_count() >= 1000; }, std::chrono::seconds(60)));
+  ASSERT_TRUE(
+      poll_until([&] { return traffic.completed_count() >= 1000; }, std::chrono::seconds(60)));
   EXPECT_EQ(s->terminate(), 0) << s->log();
   traffic.join();  // each client stops once its connection is closed
   EXPECT_EQ(traffic.not_ok(), 0) << "an exchange in flight did not complete";

@@ -38,7 +38,8 @@ struct config_text {
   /// account.
   std::string tail;
 
-  [[nodiscard]] std::string render(const std::filesystem::path& data, std::uint16_t upstream_port) const {
+  [[nodiscard]] std::string render(const std::filesystem::path& data,
+                                   std::uint16_t upstream_port) const {
     std::string t = "[log]\n" + log + "\n[proxy]\nlisten = \"" + proxy_listen + "\"\n" + proxy +
                     "\n[api]\nlisten = \"" + api_listen + "\"\n" + api + "\n[store]\npath = \"" +
                     data.string() + "\"\n" + store + "\n[cache]\nenabled = false\n";
@@ -52,7 +53,8 @@ struct config_text {
 };
 
 /// "Authorization: Basic ..." for the test account (a header line with its CRLF).
-inline std::string basic_auth(std::string_view sid = account_sid, std::string_view token = account_token) {
+inline std::string basic_auth(std::string_view sid = account_sid,
+                              std::string_view token = account_token) {
   return "Authorization: Basic " + base64(std::string(sid) + ":" + std::string(token)) + "\r\n";
 }
 
@@ -61,9 +63,10 @@ inline std::string basic_auth(std::string_view sid = account_sid, std::string_vi
 class sidecar_process {
  public:
   sidecar_process(const std::filesystem::path& config_file)
-      : proc_(std::make_unique<process>(std::vector<std::string>{SIDECAR_BINARY, "--config",
-                                                                 config_file.string()})) {
-    static const std::regex listening(R"(msg=listening proxy=127\.0\.0\.1:(\d+) api=127\.0\.0\.1:(\d+))");
+      : proc_(std::make_unique<process>(
+            std::vector<std::string>{SIDECAR_BINARY, "--config", config_file.string()})) {
+    static const std::regex listening(
+        R"(msg=listening proxy=127\.0\.0\.1:(\d+) api=127\.0\.0\.1:(\d+))");
     if (const auto m = proc_->wait_for_err(listening, std::chrono::seconds(60))) {
       proxy_port_ = static_cast<std::uint16_t>(std::stoi(m->at(1)));
       api_port_ = static_cast<std::uint16_t>(std::stoi(m->at(2)));
@@ -81,7 +84,8 @@ class sidecar_process {
   }
 
   /// GET on the API listener (with the test account's credentials unless `auth` is given).
-  std::string api_get(std::string_view target, std::optional<std::string> auth = std::nullopt) const {
+  std::string api_get(std::string_view target,
+                      std::optional<std::string> auth = std::nullopt) const {
     return http_exchange(api_port_, "GET", target, auth ? *auth : basic_auth());
   }
   /// A metric's value from /metrics: `series` is the name with its labels exactly as
@@ -224,7 +228,8 @@ class test_upstream {
       if (!h) return;
       if (buf.size() < h->content_length && !read_until_size(fd, buf, h->content_length)) return;
       buf.erase(0, h->content_length);
-      if (!send_all(fd, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok")) {
+      if (!send_all(fd,
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok")) {
         return;
       }
     }

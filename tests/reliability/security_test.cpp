@@ -1,13 +1,12 @@
 // Security, through the real binary: the API is never reachable through the proxy (forward
 // targets or routes), forward-proxy SSRF refusals, no secret in the logs or anywhere in the
 // RocksDB store (read back raw), TLS 1.2+ with modern ciphers only, auth_token_sha256.
-#include <openssl/sha.h>
-
-#include <cstdio>
-
 #include <gtest/gtest.h>
+#include <openssl/sha.h>
 #include <rocksdb/db.h>
 #include <rocksdb/merge_operator.h>
+
+#include <cstdio>
 
 #include "tests/reliability/reliability.hpp"
 
@@ -27,8 +26,9 @@ TEST(security, ApiIsNeverReachableAsAForwardProxyTarget) {
   config_text c;
   c.api_listen = "127.0.0.1:" + std::to_string(api);
   // The API's own address listed by address, and by a name that resolves to it.
-  c.proxy = "forward_hosts = [\"127.0.0.1:" + std::to_string(api) + "\", \"localhost:" +
-            std::to_string(api) + "\"]\nforward_account = \"" + std::string(account_sid) + "\"\n";
+  c.proxy = "forward_hosts = [\"127.0.0.1:" + std::to_string(api) +
+            "\", \"localhost:" + std::to_string(api) + "\"]\nforward_account = \"" +
+            std::string(account_sid) + "\"\n";
   auto s = start_sidecar(dir, c, app.port());
   ASSERT_TRUE(s->started()) << s->log();
   ASSERT_EQ(s->api_port(), api);
@@ -56,12 +56,15 @@ TEST(security, RouteToTheApiListenerIsRefusedAtStartup) {
     c.api_listen = "127.0.0.1:" + std::to_string(api);
     const std::string upstream = "http://" + host + ":" + std::to_string(api) + "/";
     c.tail = "[[account]]\nsid = \"" + std::string(account_sid) + "\"\nauth_token = \"" +
-             std::string(account_token) + "\"\ntraces = true\n\n[[route]]\nprefix = \"/\"\n"
-             "upstream = \"" + upstream + "\"\naccount = \"" + std::string(account_sid) + "\"\n";
+             std::string(account_token) +
+             "\"\ntraces = true\n\n[[route]]\nprefix = \"/\"\n"
+             "upstream = \"" +
+             upstream + "\"\naccount = \"" + std::string(account_sid) + "\"\n";
     const auto file = dir.write("sidecar.toml", c.render(dir / "data", 0));
     process p({SIDECAR_BINARY, "--config", file.string()});
     EXPECT_EQ(p.wait_exit(), 2) << p.err();
-    EXPECT_EQ(p.err(), "trace-sidecar: " + file.string() + ": [[route]] #1 upstream: \"" + upstream +
+    EXPECT_EQ(p.err(), "trace-sidecar: " + file.string() + ": [[route]] #1 upstream: \"" +
+                           upstream +
                            "\" is the sidecar's own listener 127.0.0.1:" + std::to_string(api) +
                            ": the API is never reachable through the proxy\n");
   }
@@ -78,10 +81,12 @@ TEST(security, ForwardProxyRefusesLoopbackLinkLocalAndPrivateTargets) {
   ASSERT_TRUE(s->started()) << s->log();
 
   const std::string port = std::to_string(app.port());
-  for (const std::string& target : std::vector<std::string>{"http://localhost:" + port + "/", "http://127.0.0.1:" + port + "/",
-        "http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/", "http://192.168.1.1/",
-        "http://172.16.0.1/", "http://[::1]:" + port + "/", "http://0.0.0.0:" + port + "/",
-        "http://[fe80::1]/", "http://[::ffff:127.0.0.1]:" + port + "/", "http://2130706433:" + port + "/"}) {
+  for (const std::string& target : std::vector<std::string>{
+           "http://localhost:" + port + "/", "http://127.0.0.1:" + port + "/",
+           "http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/", "http://192.168.1.1/",
+           "http://172.16.0.1/", "http://[::1]:" + port + "/", "http://0.0.0.0:" + port + "/",
+           "http://[fe80::1]/", "http://[::ffff:127.0.0.1]:" + port + "/",
+           "http://2130706433:" + port + "/"}) {
     const std::string r = http_exchange(s->proxy_port(), "GET", target);
     const int status = status_of(r);
     EXPECT_TRUE(status == 403 || status == 400) << target << ": " << r.substr(0, 200);
@@ -150,10 +155,13 @@ TEST(security, NoCredentialOrRedactedFieldReachesTheLogsOrTheStore) {
         upstream_saw += h->head + buf.substr(0, h->content_length);
       }
       buf.erase(0, h->content_length);
-      const std::string body = R"({"sid":"CAsecret","secret":"SECRET-RESP-10","auth_token":"SECRET-RESP-12"})";
-      send_all(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nSet-Cookie: id=SECRET-SETCOOKIE-9; "
-                   "HttpOnly\r\nContent-Length: " +
-                       std::to_string(body.size()) + "\r\n\r\n" + body);
+      const std::string body =
+          R"({"sid":"CAsecret","secret":"SECRET-RESP-10","auth_token":"SECRET-RESP-12"})";
+      send_all(
+          fd,
+          "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nSet-Cookie: id=SECRET-SETCOOKIE-9; "
+          "HttpOnly\r\nContent-Length: " +
+              std::to_string(body.size()) + "\r\n\r\n" + body);
     }
   });
   config_text c;
@@ -172,10 +180,12 @@ TEST(security, NoCredentialOrRedactedFieldReachesTheLogsOrTheStore) {
                                "&AuthToken=SECRET-FORM-5&Pin=SECRET-PIN-6&Body=hello",
                            headers + "Content-Type: application/x-www-form-urlencoded\r\n"),
             200);
-  ASSERT_EQ(client.request("POST", "/json?CallSid=CAsecret",
-                           R"({"api_key":"SECRET-JSON-8","nested":{"Password":"SECRET-JSON-14"},"pin":"SECRET-PIN-15"})",
-                           headers + "Content-Type: application/json\r\n"),
-            200);
+  ASSERT_EQ(
+      client.request(
+          "POST", "/json?CallSid=CAsecret",
+          R"({"api_key":"SECRET-JSON-8","nested":{"Password":"SECRET-JSON-14"},"pin":"SECRET-PIN-15"})",
+          headers + "Content-Type: application/json\r\n"),
+      200);
   // API callers' credentials: right and wrong.
   EXPECT_EQ(s->wait_for_traces(2), 2);
   EXPECT_EQ(status_of(s->api_get("/2012-04-24/Accounts/" + std::string(account_sid) + "/Traces",
@@ -184,10 +194,10 @@ TEST(security, NoCredentialOrRedactedFieldReachesTheLogsOrTheStore) {
   ASSERT_EQ(s->terminate(), 0) << s->log();
 
   const std::vector<std::string> secrets{
-      "SECRET-AUTHZ-1", base64(authz_credentials), "SECRET-PROXYAUTH-2", "SECRET-COOKIE-3",
-      "SECRET-COOKIE-13", "SECRET-APIKEY-4", "SECRET-FORM-5", "SECRET-PIN-6", "SECRET-QUERY-7",
-      "SECRET-JSON-8", "SECRET-SETCOOKIE-9", "SECRET-RESP-10", "SECRET-RESP-12", "SECRET-JSON-14",
-      "SECRET-PIN-15"};
+      "SECRET-AUTHZ-1",   base64(authz_credentials), "SECRET-PROXYAUTH-2", "SECRET-COOKIE-3",
+      "SECRET-COOKIE-13", "SECRET-APIKEY-4",         "SECRET-FORM-5",      "SECRET-PIN-6",
+      "SECRET-QUERY-7",   "SECRET-JSON-8",           "SECRET-SETCOOKIE-9", "SECRET-RESP-10",
+      "SECRET-RESP-12",   "SECRET-JSON-14",          "SECRET-PIN-15"};
   std::size_t entries = 0;
   const std::string stored = dump_rocksdb((dir / "data" / "db").string(), entries);
   EXPECT_GT(entries, 4u) << "the store holds nothing: the test would prove nothing";
@@ -205,7 +215,8 @@ TEST(security, NoCredentialOrRedactedFieldReachesTheLogsOrTheStore) {
   }
   {
     std::lock_guard lock(seen_mu);
-    EXPECT_NE(upstream_saw.find("SECRET-FORM-5"), std::string::npos) << "bodies are forwarded unchanged";
+    EXPECT_NE(upstream_saw.find("SECRET-FORM-5"), std::string::npos)
+        << "bodies are forwarded unchanged";
     EXPECT_NE(upstream_saw.find("SECRET-COOKIE-3"), std::string::npos);
   }
   for (const auto& secret : secrets) {
@@ -250,7 +261,8 @@ TEST(security, TlsListenersAcceptTls12AndNewerWithModernCiphersOnly) {
   ASSERT_EQ(made, 0) << made_out;
   test_upstream app;
   config_text c;
-  const std::string tls = "tls_cert = \"" + cert.string() + "\"\ntls_key = \"" + key.string() + "\"\n";
+  const std::string tls =
+      "tls_cert = \"" + cert.string() + "\"\ntls_key = \"" + key.string() + "\"\n";
   c.proxy = tls;
   c.api = tls;
   auto s = start_sidecar(dir, c, app.port());

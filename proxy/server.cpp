@@ -597,6 +597,9 @@ net::awaitable<store::exchange_error> server::impl::session::connect_upstream(
   auto conn = std::make_unique<upstream_connection>(srv.ioc.get_executor());
   conn->key = dest.pool_key;
   conn->buffer.max_size(srv.pc.max_header_bytes + 2 * body_chunk);
+  // Beast sizes each read by the buffer's free capacity (at least 512 bytes): without room
+  // for a whole chunk, a large body would arrive 512 bytes per system call.
+  conn->buffer.reserve(body_chunk);
   upstream = std::move(conn);
   arm(srv.pc.connect_timeout, phase::upstream);
   std::vector<tcp::endpoint> endpoints = dest.checked;
@@ -760,6 +763,9 @@ net::awaitable<bool> server::impl::session::exchange(
     // With Expect: 100-continue the body waits for the upstream's 100.
     bool awaiting_continue = expect_continue;
     bool stale = false;
+    // Room for whole chunks of a request body (see connect_upstream); an idle connection
+    // gives it back (shrink_to_fit while waiting for the next request).
+    if (!parser.is_done()) client_buf.reserve(body_chunk);
     for (;;) {
       if (!awaiting_continue) {
         // Stream the request body: read a piece from the client, write it upstream.

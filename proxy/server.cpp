@@ -24,6 +24,7 @@
 #include "proxy/framing.hpp"
 #include "proxy/routing.hpp"
 #include "proxy/upstream_pool.hpp"
+#include "store/json.hpp"
 #include "support/log.hpp"
 
 namespace sidecar::proxy {
@@ -63,15 +64,29 @@ bool is_idempotent(http::verb v) {
   }
 }
 
+// One line per exchange, at debug level only (contract section 8). The query string is left
+// out: it may carry an AuthToken or a password, and no credential ever reaches a log line.
+void log_exchange(const store::capture& cap) {
+  std::string_view url = cap.upstream_url;
+  url = url.substr(0, url.find('?'));
+  const std::string status = std::to_string(cap.status_code);
+  const std::string latency = std::to_string(
+      std::chrono::duration_cast<std::chrono::milliseconds>(cap.latency).count());
+  log::debug("exchange", {{"direction", conf::to_string(cap.direction)},
+                          {"client", cap.client_address},
+                          {"method", cap.method},
+                          {"upstream", url},
+                          {"status", status},
+                          {"latency_ms", latency},
+                          {"error", store::describe(cap.error)}});
+}
+
+// The contract's error body, {"message": "...", "status": N}, by the project's one JSON encoder.
 std::string json_error(int status, std::string_view message) {
-  std::string body = "{\"message\": \"";
-  for (char c : message) {
-    if (c == '"' || c == '\\') body.push_back('\\');
-    body.push_back(c);
-  }
-  body += "\", \"status\": ";
-  body += std::to_string(status);
-  body += "}";
+  std::string body;
+  store::json::writer w(body);
+  w.begin_object().key("message").value(message).key("status").value(std::int64_t{status});
+  w.end_object();
   return body;
 }
 
@@ -712,6 +727,7 @@ net::awaitable<bool> server::impl::session::exchange(
     const std::size_t d = cap.direction == conf::direction::api ? 1 : 0;
     srv.exchanges[d][status_class(cap.status_code)]->inc();
     if (err != exchange_error::none) srv.upstream_errors[static_cast<std::size_t>(err)]->inc();
+    if (log::enabled(log::level::debug)) log_exchange(cap);
     srv.sink.submit(std::move(cap));
   };
   // The sidecar's own 502/504, recorded as the response.

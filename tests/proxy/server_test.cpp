@@ -40,7 +40,7 @@ TEST(proxy_server, NoRouteIs404AndNotCaptured) {
   auto r = round_trip(proxy.port(), "GET /elsewhere HTTP/1.1\r\nHost: a\r\n\r\n");
   ASSERT_FALSE(r.ec);
   EXPECT_EQ(r.res.result_int(), 404);
-  EXPECT_EQ(r.res.body(), R"({"message": "no route for this request", "status": 404})");
+  EXPECT_EQ(r.res.body(), R"({"message":"no route for this request","status":404})");
   EXPECT_EQ(up.request_count(), 0u);
   EXPECT_EQ(proxy.sink.size(), 0u);
   EXPECT_EQ(proxy.metric(R"(sidecar_proxy_local_answers_total{status="404"})"), 1);
@@ -298,7 +298,7 @@ TEST(proxy_server, UnreachableUpstreamIs502WithJsonAndCaptured) {
   ASSERT_FALSE(r.ec);
   EXPECT_EQ(r.res.result_int(), 502);
   EXPECT_EQ(r.res[http::field::content_type], "application/json");
-  EXPECT_NE(r.res.body().find("\"status\": 502"), std::string::npos);
+  EXPECT_NE(r.res.body().find("\"status\":502"), std::string::npos);
   const auto caps = proxy.sink.wait_for(1);
   ASSERT_EQ(caps.size(), 1u);
   EXPECT_EQ(caps[0].error, store::exchange_error::upstream_connect_refused);
@@ -322,7 +322,7 @@ TEST(proxy_server, SlowUpstreamIs504AfterUpstreamTimeout) {
   running_proxy proxy(c);
   auto r = round_trip(proxy.port(), "GET /stall HTTP/1.1\r\nHost: a\r\n\r\n");
   EXPECT_EQ(r.res.result_int(), 504);
-  EXPECT_EQ(r.res.body(), R"({"message": "upstream response timeout", "status": 504})");
+  EXPECT_EQ(r.res.body(), R"({"message":"upstream response timeout","status":504})");
   EXPECT_EQ(proxy.sink.wait_for(1).at(0).error, store::exchange_error::upstream_response_timeout);
   // The stalled upstream connection was closed, not pooled.
   EXPECT_TRUE(eventually([&] { return up.peer_closes() == 1; }));

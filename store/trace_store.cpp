@@ -899,6 +899,24 @@ class keyed_stream final : public record_stream {
   bool next(std::string& json) override;
   [[nodiscard]] query_status status() const override { return status_; }
 
+  /// The page was planned whole from one snapshot: its size and last sid are known before
+  /// streaming, so the API's next_page_uri names the record the page really ends with.
+  [[nodiscard]] std::optional<extent> page_extent() const override {
+    extent e;
+    e.count = items_.size();
+    if (!items_.empty()) {
+      // A key ends with the bitwise complement of the record's 16 sid bytes.
+      const std::string& key = items_.back().key;
+      codec::sid_bytes sid{};
+      const std::size_t at = key.size() - sid.size();
+      for (std::size_t i = 0; i < sid.size(); ++i) {
+        sid[i] = static_cast<std::uint8_t>(~static_cast<std::uint8_t>(key[at + i]));
+      }
+      e.last_sid = codec::format_sid(sid);
+    }
+    return e;
+  }
+
  private:
   std::shared_lock<std::shared_mutex> lock_;  // first: released last, after the snapshot
   rocksdb::DB* db_;

@@ -1015,6 +1015,7 @@ class merged_scan {
 
 bool contains(std::string_view hay, std::string_view needle) {
   if (needle.empty()) return true;
+  if (hay.size() < needle.size()) return false;  // also keeps a null data() away from memmem
   return ::memmem(hay.data(), hay.size(), needle.data(), needle.size()) != nullptr;
 }
 

@@ -117,18 +117,10 @@ class running_proxy {
 
 /// A blocking client socket with a 10 s receive timeout (a hung proxy fails the test, it does
 /// not hang it).
-inline tcp::socket connect_to(net::io_context& ioc, std::uint16_t port,
-                              std::string_view address = "127.0.0.1") {
-  tcp::socket s(ioc);
-  s.connect(tcp::endpoint(net::ip::make_address(address), port));
-  timeval tv{10, 0};
-  ::setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  return s;
-}
+tcp::socket connect_to(net::io_context& ioc, std::uint16_t port,
+                       std::string_view address = "127.0.0.1");
 
-inline void send_all(tcp::socket& s, std::string_view bytes) {
-  net::write(s, net::buffer(bytes));
-}
+void send_all(tcp::socket& s, std::string_view bytes);
 
 struct response_result {
   beast::error_code ec;
@@ -136,37 +128,13 @@ struct response_result {
 };
 
 /// Reads one response (HEAD: without a body).
-inline response_result read_response(tcp::socket& s, beast::flat_buffer& buf, bool head = false) {
-  response_result r;
-  http::response_parser<http::string_body> p;
-  p.body_limit(boost::none);
-  if (head) p.skip(true);
-  http::read(s, buf, p, r.ec);
-  if (!r.ec) r.res = p.release();
-  return r;
-}
+response_result read_response(tcp::socket& s, beast::flat_buffer& buf, bool head = false);
 
 /// Sends raw bytes on a fresh connection and reads one response.
-inline response_result round_trip(std::uint16_t port, std::string_view raw) {
-  net::io_context ioc;
-  auto s = connect_to(ioc, port);
-  send_all(s, raw);
-  beast::flat_buffer buf;
-  return read_response(s, buf);
-}
+response_result round_trip(std::uint16_t port, std::string_view raw);
 
 /// Reads until the peer closes (or 10 s pass); returns what arrived.
-inline std::string read_until_close(tcp::socket& s) {
-  std::string out;
-  char chunk[4096];
-  for (;;) {
-    beast::error_code ec;
-    const std::size_t n = s.read_some(net::buffer(chunk), ec);
-    out.append(chunk, n);
-    if (ec) break;
-  }
-  return out;
-}
+std::string read_until_close(tcp::socket& s);
 
 /// Polls `pred` until it holds or `limit` passes.
 template <class Pred>
@@ -179,11 +147,6 @@ bool eventually(Pred pred, std::chrono::milliseconds limit = std::chrono::second
   return pred();
 }
 
-inline std::string header_value(const store::header_list& h, std::string_view name) {
-  for (const auto& [n, v] : h) {
-    if (beast::iequals(n, name)) return v;
-  }
-  return {};
-}
+std::string header_value(const store::header_list& h, std::string_view name);
 
 }  // namespace sidecar::testing

@@ -146,6 +146,11 @@ struct trace_store::impl {
   template <class Item>
   bool enqueue(Item& item, std::size_t bytes) noexcept;
   void writer_loop();
+  /// Queued bytes at which the writer stops lingering: a batch's worth, or half the queue
+  /// when the queue is smaller than a batch.
+  [[nodiscard]] std::size_t batch_threshold() const {
+    return std::min(opts_.max_batch_bytes, cfg_->store.queue_bytes / 2);
+  }
   void process(std::deque<queued>& items, record_builder& builder);
   bool append(rocksdb::WriteBatch& batch, trace_record& r,
               std::unordered_map<std::string, std::uint64_t>& counts);
@@ -211,6 +216,7 @@ struct trace_store::impl {
   std::size_t queued_bytes_ = 0;
   std::uint64_t submitted_ = 0;  // accepted items
   std::uint64_t processed_ = 0;  // written, skipped or dropped by the writer
+  std::size_t flush_waiters_ = 0;  // flush() callers: the writer does not linger for them
   bool stopping_ = false;
 
   // Which part of each recent (account, chunk) takes the next body, and its bytes so far;
@@ -484,6 +490,7 @@ void trace_store::impl::set_health(bool ok, std::string reason) {
 template <class Item>
 bool trace_store::impl::enqueue(Item& item, std::size_t bytes) noexcept {
   try {
+    bool wake = false;
     {
       std::lock_guard lock(mu_);
       if (stopping_ || queued_bytes_ + bytes > cfg_->store.queue_bytes) {
@@ -491,11 +498,15 @@ bool trace_store::impl::enqueue(Item& item, std::size_t bytes) noexcept {
         return false;
       }
       queue_.push_back(queued{std::move(item), bytes});
+      // The writer sleeps until the first record, then lingers until a batch's worth is
+      // queued: only those two moments need a wake-up (a futex call), not every record.
+      const std::size_t batch = batch_threshold();
+      wake = queue_.size() == 1 || (queued_bytes_ < batch && queued_bytes_ + bytes >= batch);
       queued_bytes_ += bytes;
       ++submitted_;
       queue_gauge_.set(static_cast<std::int64_t>(queued_bytes_));
     }
-    work_cv_.notify_one();
+    if (wake) work_cv_.notify_one();
     return true;
   } catch (...) {  // allocation failure: dropped like a full queue, never thrown at the proxy
     dropped_full_.inc();
@@ -511,6 +522,10 @@ void trace_store::impl::writer_loop() {
       std::unique_lock lock(mu_);
       work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, and everything is written
+      // Group commit: let the batch gather (see trace_store_options::linger).
+      work_cv_.wait_for(lock, opts_.linger, [&] {
+        return stopping_ || flush_waiters_ > 0 || queued_bytes_ >= batch_threshold();
+      });
       items.swap(queue_);
     }
     process(items, builder);
@@ -1488,7 +1503,10 @@ bool trace_store::submit(trace_record&& r) noexcept {
 void trace_store::flush() {
   std::unique_lock lock(impl_->mu_);
   const std::uint64_t target = impl_->submitted_;
+  ++impl_->flush_waiters_;
+  impl_->work_cv_.notify_one();
   impl_->done_cv_.wait(lock, [&] { return impl_->processed_ >= target; });
+  --impl_->flush_waiters_;
 }
 
 std::optional<stored_trace> trace_store::get(std::string_view sid) { return impl_->get(sid); }

@@ -53,7 +53,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     pending.erase(0, used);
     body_bytes += body_buf.size() - res.body().size;
     if (take == 0 && used == 0 && body_buf.size() == res.body().size) {
-      parser.put_eof(ec);  // the upstream closed: a close-delimited body ends here
+      // The upstream closed. As Beast's read does: before any byte it is end_of_stream (a
+      // 502); after some, put_eof ends a close-delimited body (put_eof asserts got_some()).
+      if (parser.got_some()) parser.put_eof(ec);
       break;
     }
   }

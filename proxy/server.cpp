@@ -21,6 +21,7 @@
 
 #include "cache/media_cache.hpp"
 #include "conf/load.hpp"
+#include "proxy/block_cache.hpp"
 #include "proxy/framing.hpp"
 #include "proxy/routing.hpp"
 #include "proxy/upstream_pool.hpp"
@@ -35,7 +36,7 @@ using clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 constexpr auto tuple_awaitable = net::as_tuple(net::use_awaitable);
 
-constexpr std::size_t body_chunk = 64 * 1024;     // one read or write of a streamed body
+constexpr std::size_t body_chunk = block_cache::block_size;  // one read or write of a body
 constexpr std::size_t max_idle_per_upstream = 256;  // keep-alive connections kept per upstream
 constexpr std::size_t head_read = 16 * 1024;        // one read while waiting for a request head
 
@@ -297,8 +298,10 @@ struct server::impl::session : std::enable_shared_from_this<session> {
   net::steady_timer timer;
   std::optional<tcp::socket> client_plain;
   std::optional<beast::ssl_stream<tcp::socket>> client_tls;
-  beast::flat_buffer client_buf;
-  std::unique_ptr<char[]> body_buf;  // allocated at the first body, reused after
+  // Both hold a block from the block cache while a request is being read (client_buf once
+  // reserved to a whole chunk), and give it back while the connection is idle.
+  beast::basic_flat_buffer<block_allocator<char>> client_buf;
+  block_ptr body_buf;
   std::unique_ptr<upstream_connection> upstream;
   net::ip::address peer;
   std::string client_address;
@@ -320,7 +323,7 @@ struct server::impl::session : std::enable_shared_from_this<session> {
     return client_tls ? f(*client_tls) : f(*client_plain);
   }
   char* body_buffer() {
-    if (!body_buf) body_buf = std::make_unique<char[]>(body_chunk);
+    if (!body_buf) body_buf = take_block();
     return body_buf.get();
   }
 
@@ -434,6 +437,9 @@ net::awaitable<server::impl::session::head_status> server::impl::session::read_h
         case head_scan_result::incomplete: break;
       }
     }
+    // The first read after an idle wait takes a whole block (from the block cache): a body
+    // that follows the head then needs no second allocation and copy.
+    if (client_buf.capacity() == 0) client_buf.reserve(body_chunk);
     const std::size_t room = client_buf.max_size() - client_buf.size();
     auto [ec, n] = co_await visit_client([&](auto& s) {
       return s.async_read_some(client_buf.prepare(std::min(room, head_read)), tuple_awaitable);
@@ -950,6 +956,16 @@ net::awaitable<bool> server::impl::session::exchange(
   }
   if (fill != nullptr) res.set("X-Cache", "MISS");
 
+  // The upstream connection goes back to the pool as soon as its response is complete, before
+  // the client has the last bytes: the next request (this client's or another's) finds it.
+  auto release_upstream = [&] {
+    if (upstream_keep_alive && rp->is_done() && upstream->buffer.size() == 0 &&
+        !request_unfinished) {
+      srv.pool.give(std::move(upstream));
+    } else {
+      upstream.reset();
+    }
+  };
   http::response_serializer<http::buffer_body> rs{res};
   for (;;) {
     if (!rp->is_done()) {
@@ -988,6 +1004,7 @@ net::awaitable<bool> server::impl::session::exchange(
     // Stored before the client has the last byte, so that its next request finds it. A fill
     // that does not get here (an error on either side) aborts when it is destroyed.
     if (fill != nullptr && rp->is_done()) fill->commit();
+    if (rp->is_done() && !switching && upstream) release_upstream();
     arm(srv.pc.idle_timeout, phase::client);
     auto [wec, wn] = co_await visit_client(
         [&](auto& s) { return http::async_write(s, rs, tuple_awaitable); });
@@ -1010,11 +1027,7 @@ net::awaitable<bool> server::impl::session::exchange(
     co_return false;
   }
 
-  if (upstream_keep_alive && rp->is_done() && upstream->buffer.size() == 0 && !request_unfinished) {
-    srv.pool.give(std::move(upstream));
-  } else {
-    upstream.reset();
-  }
+  if (upstream) release_upstream();
   finish(exchange_error::none);
   co_return client_keep;
 }
@@ -1022,7 +1035,7 @@ net::awaitable<bool> server::impl::session::exchange(
 net::awaitable<void> server::impl::session::tunnel() {
   // Bytes already read past the handshake on either side go first.
   auto up = std::move(upstream);
-  auto flush = [&](beast::flat_buffer& from, auto& to) -> net::awaitable<bool> {
+  auto flush = [&](auto& from, auto& to) -> net::awaitable<bool> {
     if (from.size() == 0) co_return true;
     auto [ec, n] = co_await net::async_write(to, from.data(), tuple_awaitable);
     from.consume(n);
@@ -1034,7 +1047,7 @@ net::awaitable<void> server::impl::session::tunnel() {
 
   // Both directions pump on this strand; either side closing (or stalling for idle_timeout)
   // closes both, which ends the other pump.
-  auto other = std::make_unique<char[]>(body_chunk);
+  auto other = take_block();
   char* a = body_buffer();
   char* b = other.get();
   upstream = std::move(up);  // so that the watchdog and stop() can cancel it

@@ -3,6 +3,8 @@
 
 #include <chrono>
 
+#include "support/ascii.hpp"
+
 namespace sidecar::api {
 namespace {
 
@@ -61,15 +63,7 @@ std::optional<int> fixed_digits(std::string_view s, std::size_t pos, std::size_t
   return v;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (x != b[i]) return false;
-  }
-  return true;
-}
+using ascii::iequals;
 
 list_params_result fail(std::string message) { return {std::nullopt, std::move(message)}; }
 

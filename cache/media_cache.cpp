@@ -18,6 +18,7 @@
 #include <unordered_map>
 
 #include "conf/load.hpp"
+#include "support/ascii.hpp"
 #include "support/log.hpp"
 
 namespace sidecar::cache {
@@ -178,9 +179,7 @@ std::optional<entry_meta> decode_meta(std::string_view text) {
   return m;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  return beast::iequals(a, b);
-}
+using ascii::iequals;
 
 /// Fields that describe one connection, not the response (RFC 9110 7.6.1), plus the ones the
 /// cache sets itself on a hit.

@@ -8,32 +8,18 @@
 #include <charconv>
 #include <limits>
 
+#include "support/ascii.hpp"
+
 namespace sidecar::cache {
 
 namespace {
 
 constexpr std::int64_t max_delta_seconds = std::numeric_limits<std::int32_t>::max();
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
-}
-
-bool istarts_with(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
-}
-
-bool iends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && iequals(s.substr(s.size() - suffix.size()), suffix);
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+using ascii::iends_with;
+using ascii::iequals;
+using ascii::istarts_with;
+using ascii::trim;
 
 /// delta-seconds (RFC 9111 1.2.2): digits only; a value too large is clamped to 2^31-1.
 std::optional<std::int64_t> parse_delta_seconds(std::string_view s) {

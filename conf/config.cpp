@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "support/ascii.hpp"
+
 namespace sidecar::conf {
 namespace {
 
@@ -22,12 +24,7 @@ bool ends_with_label(std::string_view name, std::string_view suffix) {
          name[name.size() - suffix.size() - 1] == '.';
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    auto low = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
-    return low(x) == low(y);
-  });
-}
+using ascii::iequals;
 
 }  // namespace
 

@@ -9,6 +9,8 @@
 #include <charconv>
 #include <limits>
 
+#include "support/ascii.hpp"
+
 namespace sidecar::conf {
 namespace {
 
@@ -20,12 +22,7 @@ constexpr std::string_view listen_hint = R"((use e.g. "127.0.0.1:8080" or "[::1]
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_hex_lower(char c) { return is_digit(c) || (c >= 'a' && c <= 'f'); }
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = lower(c);
-  return out;
-}
+using ascii::to_lower;
 
 /// A whole decimal number (digits only, no sign), or nullopt (also on overflow, with
 /// `overflow` set).

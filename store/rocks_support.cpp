@@ -45,10 +45,10 @@ class expiry_filter final : public rocksdb::CompactionFilter {
       }
       case key_kind::counter: {
         std::string_view id;
-        std::int64_t bucket = 0;
-        if (!codec::split_counter_key(key, id, bucket)) return false;
+        std::int64_t bucket = 0, width = 0;
+        if (!codec::split_counter_key(key, id, bucket, width)) return false;
         // Only a bucket wholly before the cutoff goes; reads count the edge bucket by scanning.
-        return (bucket + 1) * codec::bucket_ms <= cutoff_;
+        return (bucket + 1) * width <= cutoff_;
       }
       case key_kind::chunk: {
         std::string_view id;

@@ -105,11 +105,25 @@ void append_inv_time(std::string& out, std::int64_t ms) {
   }
 }
 
-std::string counter_key(std::string_view id, std::int64_t bucket) {
+namespace {
+
+constexpr std::uint64_t hour_flag = std::uint64_t{1} << 63;
+
+std::string raw_counter_key(std::string_view id, std::uint64_t b) {
   std::string k = id_prefix(id);
-  const auto b = static_cast<std::uint64_t>(std::max<std::int64_t>(bucket, 0));
   for (int shift = 56; shift >= 0; shift -= 8) k.push_back(static_cast<char>(b >> shift));
   return k;
+}
+
+}  // namespace
+
+std::string counter_key(std::string_view id, std::int64_t bucket) {
+  return raw_counter_key(id, static_cast<std::uint64_t>(std::max<std::int64_t>(bucket, 0)));
+}
+
+std::string hour_counter_key(std::string_view id, std::int64_t hour) {
+  return raw_counter_key(id, static_cast<std::uint64_t>(std::max<std::int64_t>(hour, 0)) |
+                                 hour_flag);
 }
 
 std::string chunk_key(std::string_view id, std::int64_t chunk, std::uint32_t part) {
@@ -189,12 +203,14 @@ std::int64_t inv_ms(std::string_view inv) {
   return ms;
 }
 
-bool split_counter_key(std::string_view key, std::string_view& id, std::int64_t& bucket) {
+bool split_counter_key(std::string_view key, std::string_view& id, std::int64_t& bucket,
+                       std::int64_t& width_ms) {
   std::size_t pos = 0;
   if (!read_id(key, pos, id) || key.size() - pos != 8) return false;
   std::uint64_t b = 0;
   for (std::size_t i = 0; i < 8; ++i) b = b << 8 | static_cast<std::uint8_t>(key[pos + i]);
-  bucket = static_cast<std::int64_t>(b);
+  width_ms = (b & hour_flag) != 0 ? hour_ms : bucket_ms;
+  bucket = static_cast<std::int64_t>(b & ~hour_flag);
   return true;
 }
 

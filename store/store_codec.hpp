@@ -13,10 +13,16 @@
 namespace sidecar::store::codec {
 
 /// Bumped whenever an encoding below changes; kept in the `meta` column family.
-inline constexpr std::uint32_t format_version = 1;
+/// 2: hour counters beside the minute counters.
+inline constexpr std::uint32_t format_version = 2;
 
 /// Width of a per-account counter bucket.
 inline constexpr std::int64_t bucket_ms = 60'000;
+/// Hour counters (the sums of 60 minute counters) let an unfiltered total over days read a
+/// few dozen counters instead of thousands. Their keys carry the hour with the top bit of
+/// the be64 set, so they sort after every minute counter of the account.
+inline constexpr std::int64_t hour_ms = 3'600'000;
+inline constexpr std::int64_t buckets_per_hour = hour_ms / bucket_ms;
 
 /// Response bodies are kept in chunks: per account, per 10 s of creation time, cut into
 /// parts of about 256 KiB, so that the ResponseBody filter searches large contiguous buffers
@@ -51,8 +57,10 @@ void append_varint(std::string& out, std::uint64_t v);
 [[nodiscard]] std::string id_sid_key(std::string_view id, const sid_bytes& sid);
 /// prefix + inv(time ms, random 0xff..): the smallest key of `id` with created <= ms.
 void append_inv_time(std::string& out, std::int64_t ms);
-/// prefix + be64(bucket): one counter.
+/// prefix + be64(bucket): one minute counter.
 [[nodiscard]] std::string counter_key(std::string_view id, std::int64_t bucket);
+/// prefix + be64(hour | 1 << 63): one hour counter.
+[[nodiscard]] std::string hour_counter_key(std::string_view id, std::int64_t hour);
 
 /// prefix + inv(chunk start ms) + be16(part): one body chunk.
 [[nodiscard]] std::string chunk_key(std::string_view id, std::int64_t chunk, std::uint32_t part);
@@ -79,9 +87,10 @@ void encode_sid_value(std::string& out, std::string_view account, std::uint32_t 
 [[nodiscard]] sid_bytes uninvert(std::string_view inv);
 /// Creation ms from 16 (or at least 6) inverted bytes.
 [[nodiscard]] std::int64_t inv_ms(std::string_view inv);
-/// Splits a counter key; false when malformed.
+/// Splits a counter key into its id, its bucket (minute or hour index) and the bucket's
+/// width (bucket_ms or hour_ms); false when malformed.
 [[nodiscard]] bool split_counter_key(std::string_view key, std::string_view& id,
-                                     std::int64_t& bucket);
+                                     std::int64_t& bucket, std::int64_t& width_ms);
 
 // ---- values -------------------------------------------------------------------------------
 

@@ -179,6 +179,9 @@ struct trace_store::impl {
                            std::int64_t lo, std::int64_t hi) const;
   std::uint64_t count_unfiltered(const rocksdb::ReadOptions& ro, std::string_view account,
                                  std::int64_t lo, std::int64_t hi) const;
+  /// The sum of the counters with keys in [start, upper).
+  std::uint64_t sum_counters(const rocksdb::ReadOptions& ro, const std::string& start,
+                             const std::string& upper) const;
   list_result list(const list_query& q);
   std::optional<stored_trace> get(std::string_view sid);
 
@@ -662,7 +665,17 @@ std::uint32_t trace_store::impl::next_part(char kind, std::string_view account, 
 bool trace_store::impl::commit(rocksdb::WriteBatch& batch,
                                std::unordered_map<std::string, std::uint64_t>& counts,
                                std::uint64_t records) {
+  // Each minute counter, and the hour counter it adds to.
+  std::unordered_map<std::string, std::uint64_t> hours;
   for (const auto& [key, n] : counts) {
+    batch.Merge(db_[cf_counters], key, rocks::encode_count(n)).PermitUncheckedError();
+    std::string_view id;
+    std::int64_t minute = 0, width = 0;
+    if (codec::split_counter_key(key, id, minute, width)) {
+      hours[codec::hour_counter_key(id, floor_div(minute, codec::buckets_per_hour))] += n;
+    }
+  }
+  for (const auto& [key, n] : hours) {
     batch.Merge(db_[cf_counters], key, rocks::encode_count(n)).PermitUncheckedError();
   }
   if (opts_.before_write) opts_.before_write();
@@ -811,8 +824,9 @@ void trace_store::impl::enforce_quota() {
     std::unique_ptr<rocksdb::Iterator> it(db_.db->NewIterator({}, db_[cf_counters]));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       std::string_view id;
-      std::int64_t bucket = 0;
-      if (!codec::split_counter_key(view(it->key()), id, bucket)) continue;
+      std::int64_t bucket = 0, width = 0;
+      if (!codec::split_counter_key(view(it->key()), id, bucket, width)) continue;
+      if (width != codec::bucket_ms) continue;  // hour counters repeat the minutes
       if ((bucket + 1) * codec::bucket_ms <= cutoff) continue;
       const auto n = rocks::decode_count(view(it->value()));
       per_bucket[bucket] += n;
@@ -863,11 +877,24 @@ class chunk_reader {
     std::string ck = codec::chunk_key(id, floor_div(codec::inv_ms(inv), codec::chunk_ms), part);
     if (ck != cached_key_) {
       cached_.Reset();
+      entries_.clear();
       const auto s = db_->Get(ro, chunks_, slice(ck), &cached_);
       if (!s.ok() && !s.IsNotFound()) return false;
       cached_key_ = std::move(ck);
+      if (auto b = codec::find_in_chunk(view(cached_), inv)) out = *b;  // one lookup: a walk
+      return true;
     }
-    if (auto b = codec::find_in_chunk(view(cached_), inv)) out = *b;
+    // A page's records mostly share a chunk, and the newest are at its end: from the second
+    // lookup on, the chunk is walked once into a sorted index rather than once per record.
+    if (entries_.empty()) {
+      std::size_t pos = 0;
+      std::string_view at, body;
+      while (codec::next_chunk_entry(view(cached_), pos, at, body)) entries_.emplace_back(at, body);
+      std::sort(entries_.begin(), entries_.end());
+    }
+    const auto it = std::lower_bound(entries_.begin(), entries_.end(), inv,
+                                     [](const auto& e, std::string_view k) { return e.first < k; });
+    if (it != entries_.end() && it->first == inv) out = it->second;
     return true;
   }
 
@@ -876,6 +903,7 @@ class chunk_reader {
   rocksdb::ColumnFamilyHandle* chunks_;
   std::string cached_key_;
   rocksdb::PinnableSlice cached_;
+  std::vector<std::pair<std::string_view, std::string_view>> entries_;  // (inv sid, body)
 };
 
 /// A record's JSON from its two halves (records and its body chunk); false when it is gone.
@@ -1218,8 +1246,8 @@ std::vector<std::string> trace_store::impl::all_accounts(const rocksdb::ReadOpti
   std::unique_ptr<rocksdb::Iterator> it(db_.db->NewIterator(ro, db_[cf_counters]));
   for (it->SeekToFirst(); it->Valid();) {
     std::string_view id;
-    std::int64_t bucket = 0;
-    if (!codec::split_counter_key(view(it->key()), id, bucket)) {
+    std::int64_t bucket = 0, width = 0;
+    if (!codec::split_counter_key(view(it->key()), id, bucket, width)) {
       it->Next();
       continue;
     }
@@ -1244,8 +1272,9 @@ std::uint64_t trace_store::impl::count_keys(const rocksdb::ReadOptions& ro,
 std::uint64_t trace_store::impl::count_unfiltered(const rocksdb::ReadOptions& ro,
                                                   std::string_view account, std::int64_t lo,
                                                   std::int64_t hi) const {
-  // Whole buckets inside [lo, hi) from the counters; the partial buckets at either edge by
-  // counting their keys (at most one bucket's worth each).
+  // Whole minutes inside [lo, hi) from the counters (whole hours among them from the hour
+  // counters); the partial minutes at either edge by counting their keys (at most one
+  // minute's worth each).
   const std::int64_t b = codec::bucket_ms;
   const std::int64_t first_full = floor_div(lo + b - 1, b);  // first bucket starting >= lo
   const std::int64_t end_full =
@@ -1253,12 +1282,31 @@ std::uint64_t trace_store::impl::count_unfiltered(const rocksdb::ReadOptions& ro
   if (first_full >= end_full) return count_keys(ro, account, lo, hi);
   std::uint64_t n = count_keys(ro, account, lo, first_full * b);
   if (hi <= max_time_ms) n += count_keys(ro, account, end_full * b, hi);
-  const std::string start = codec::counter_key(account, first_full);
-  const std::string upper = codec::counter_key(account, end_full);
+  const std::int64_t per_hour = codec::buckets_per_hour;
+  const std::int64_t first_hour = floor_div(first_full + per_hour - 1, per_hour);
+  const std::int64_t end_hour = floor_div(end_full, per_hour);
+  if (first_hour >= end_hour) {
+    return n + sum_counters(ro, codec::counter_key(account, first_full),
+                            codec::counter_key(account, end_full));
+  }
+  n += sum_counters(ro, codec::counter_key(account, first_full),
+                    codec::counter_key(account, first_hour * per_hour));
+  n += sum_counters(ro, codec::hour_counter_key(account, first_hour),
+                    codec::hour_counter_key(account, end_hour));
+  n += sum_counters(ro, codec::counter_key(account, end_hour * per_hour),
+                    codec::counter_key(account, end_full));
+  return n;
+}
+
+std::uint64_t trace_store::impl::sum_counters(const rocksdb::ReadOptions& ro,
+                                              const std::string& start,
+                                              const std::string& upper) const {
+  if (start >= upper) return 0;
   const rocksdb::Slice upper_slice = slice(upper);
   auto opts = ro;
   opts.iterate_upper_bound = &upper_slice;
   std::unique_ptr<rocksdb::Iterator> it(db_.db->NewIterator(opts, db_[cf_counters]));
+  std::uint64_t n = 0;
   for (it->Seek(start); it->Valid(); it->Next()) n += rocks::decode_count(view(it->value()));
   return n;
 }

@@ -877,6 +877,7 @@ class chunk_reader {
     std::string ck = codec::chunk_key(id, floor_div(codec::inv_ms(inv), codec::chunk_ms), part);
     if (ck != cached_key_) {
       cached_.Reset();
+      cached_key_.clear();  // nothing cached until this Get succeeds
       entries_.clear();
       const auto s = db_->Get(ro, chunks_, slice(ck), &cached_);
       if (!s.ok() && !s.IsNotFound()) return false;

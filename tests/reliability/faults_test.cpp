@@ -163,14 +163,16 @@ TEST(faults, DiskFullDropsAndCountsRecordsNeverFailsTrafficAndRecovers) {
   EXPECT_EQ(status_of(health), 503) << health;
   EXPECT_NE(s->log().find("records dropped"), std::string::npos) << "drops must be logged";
 
-  // Space comes back: recording resumes by itself.
+  // Space comes back: recording resumes by itself. Each round's record is given time to be
+  // written (the writer's linger, and a machine loaded by other tests) before the next round.
   std::filesystem::remove(dir / "mnt" / "filler");
   int after = 0;
   const bool recovered = poll_until(
       [&] {
-        EXPECT_EQ(client.request("GET", "/after?CallSid=CAafter" + std::to_string(after++)), 200);
+        const std::string session = "CAafter" + std::to_string(after++);
+        EXPECT_EQ(client.request("GET", "/after?CallSid=" + session), 200);
         return status_of(http_exchange(s->api_port(), "GET", "/healthz")) == 200 &&
-               s->trace_total("SessionSid=CAafter" + std::to_string(after - 1)) == 1;
+               s->wait_for_traces(1, "SessionSid=" + session, std::chrono::seconds(3)) == 1;
       },
       std::chrono::seconds(60));
   EXPECT_TRUE(recovered) << s->log();

@@ -39,6 +39,9 @@ constexpr auto tuple_awaitable = net::as_tuple(net::use_awaitable);
 constexpr std::size_t body_chunk = block_cache::block_size;  // one read or write of a body
 constexpr std::size_t max_idle_per_upstream = 256;  // keep-alive connections kept per upstream
 constexpr std::size_t head_read = 16 * 1024;        // one read while waiting for a request head
+// How long a request with Expect: 100-continue waits for the upstream's 100 before its body
+// goes anyway (an upstream may ignore the expectation and wait for the body); curl's default.
+constexpr std::chrono::milliseconds continue_wait = 1s;
 
 // Status classes of sidecar_exchanges_total.
 std::size_t status_class(int code) {
@@ -782,8 +785,9 @@ net::awaitable<bool> server::impl::session::exchange(
 
     http::request_serializer<http::buffer_body> sr{req};
     beast::error_code ec;
-    // With Expect: 100-continue the body waits for the upstream's 100.
+    // With Expect: 100-continue the body waits for the upstream's 100 (or continue_wait).
     bool awaiting_continue = expect_continue;
+    bool continue_relayed = false;  // the client has had a 100
     bool stale = false;
     // Room for whole chunks of a request body (see connect_upstream); an idle connection
     // gives it back (shrink_to_fit while waiting for the next request).
@@ -863,10 +867,25 @@ net::awaitable<bool> server::impl::session::exchange(
         rp->header_limit(static_cast<std::uint32_t>(srv.pc.max_header_bytes));
         rp->body_limit(boost::none);
         if (head_request) rp->skip(true);
-        arm(srv.pc.upstream_timeout, phase::upstream);
+        const bool fallback = awaiting_continue && srv.pc.upstream_timeout > continue_wait;
+        arm(fallback ? continue_wait : srv.pc.upstream_timeout, phase::upstream);
         auto [hec, hn] = co_await upstream->visit([&](auto& s) {
           return http::async_read_header(s, upstream->buffer, *rp, tuple_awaitable);
         });
+        if (hec && fallback && timed_out && !shutdown) {
+          // No answer to the expectation: tell the client to send the body, and send it on.
+          // Bytes of a head that had begun to arrive stay in the buffer for the next read.
+          awaiting_continue = false;
+          continue_relayed = true;
+          http::response_header<> cont;
+          cont.result(http::status::continue_);
+          if (!co_await write_interim(cont)) {
+            upstream.reset();
+            finish(exchange_error::client_closed);
+            co_return false;
+          }
+          break;  // now send the body
+        }
         if (hec) {
           if (shutdown) co_return co_await answer_error(exchange_error::shutdown);
           if (timed_out) co_return co_await answer_error(exchange_error::upstream_response_timeout);
@@ -885,6 +904,7 @@ net::awaitable<bool> server::impl::session::exchange(
         if (code >= 100 && code < 200 && code != 101) {
           if (code == 100 && awaiting_continue) {
             awaiting_continue = false;
+            continue_relayed = true;
             if (!co_await write_interim(rp->get())) {
               upstream.reset();
               finish(exchange_error::client_closed);
@@ -892,7 +912,8 @@ net::awaitable<bool> server::impl::session::exchange(
             }
             break;  // now send the body
           }
-          if (client_version >= 11 && !co_await write_interim(rp->get())) {
+          const bool repeat = code == 100 && continue_relayed;  // a late 100, after ours
+          if (client_version >= 11 && !repeat && !co_await write_interim(rp->get())) {
             upstream.reset();
             finish(exchange_error::client_closed);
             co_return false;

@@ -239,6 +239,33 @@ TEST(proxy_server, ExpectContinueWaitsForTheUpstreamsContinue) {
   EXPECT_EQ(up.last().value("Expect"), "100-continue");
 }
 
+TEST(proxy_server, ExpectContinueSendsTheBodyWhenTheUpstreamIgnoresIt) {
+  // The upstream waits for the body without a 100: after a second the proxy sends its own
+  // 100 to the client and forwards the body, instead of waiting for upstream_timeout.
+  test_upstream up;
+  running_proxy proxy(one_route(up.port()));
+  net::io_context ioc;
+  auto s = connect_to(ioc, proxy.port());
+  const auto start = std::chrono::steady_clock::now();
+  send_all(s, "POST /nocontinue HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n"
+              "Expect: 100-continue\r\n\r\n");
+  beast::flat_buffer buf;
+  auto interim = read_response(s, buf);
+  ASSERT_FALSE(interim.ec);
+  EXPECT_EQ(interim.res.result_int(), 100);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(900));
+  send_all(s, "hello");
+  auto r = read_response(s, buf);
+  ASSERT_FALSE(r.ec);
+  EXPECT_EQ(r.res.result_int(), 200);
+  EXPECT_EQ(r.res.body(), "hello /nocontinue");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  EXPECT_EQ(up.last().body, "hello");
+  // The connection stays usable.
+  send_all(s, "GET /after HTTP/1.1\r\nHost: a\r\n\r\n");
+  EXPECT_EQ(read_response(s, buf).res.body(), "hello /after");
+}
+
 TEST(proxy_server, InterimResponsesAreForwarded) {
   test_upstream up;
   running_proxy proxy(one_route(up.port()));

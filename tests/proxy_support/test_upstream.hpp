@@ -12,6 +12,7 @@
 //   /reset-mid     200 with Content-Length 1000000, sends 1000 bytes, then resets
 //   /ws            WebSocket echo
 //   /closedelim    200 with no length: the body ends when the connection closes
+//   /nocontinue    ignores Expect: 100-continue (waits for the body), then as below
 //   anything else  200 "hello <target>"
 // Expect: 100-continue is answered with a 100 before the body is read.
 #pragma once

@@ -44,9 +44,12 @@ bool all_digits(std::string_view s) {
   return true;
 }
 
-/// A non-negative integer of at most 18 digits (so it fits every type it goes into).
+/// A non-negative integer of any length; values past 18 digits saturate at 10^18 - 1, which
+/// is beyond every page, page size and latency there can be (and fits every type it goes into).
 std::optional<std::uint64_t> parse_count(std::string_view s) {
-  if (!all_digits(s) || s.size() > 18) return std::nullopt;
+  if (!all_digits(s)) return std::nullopt;
+  s.remove_prefix(std::min(s.find_first_not_of('0'), s.size()));
+  if (s.size() > 18) return 999'999'999'999'999'999ULL;
   std::uint64_t v = 0;
   for (const char c : s) v = v * 10 + static_cast<std::uint64_t>(c - '0');
   return v;

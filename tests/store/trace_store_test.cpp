@@ -632,6 +632,27 @@ TEST_F(trace_store_test, PastItsDeadlineAListTimesOut) {
   EXPECT_EQ(store->list(q).status, query_status::timed_out);
 }
 
+TEST_F(trace_store_test, APlannedPageStreamsWholePastTheDeadline) {
+  // The deadline bounds the planning; the API has answered 200 by the time it streams, so
+  // the stream must not stop half-way when the clock passes the deadline.
+  auto store = open();
+  for (int i = 0; i < 60; ++i) ASSERT_TRUE(store->submit(make(t0 - i, acct_a, "x")));
+  store->flush();
+  list_query q;
+  q.accounts = {acct_a};
+  q.page_size = 50;
+  q.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+  auto r = store->list(q);
+  ASSERT_EQ(r.status, query_status::ok);
+  ASSERT_TRUE(r.records);
+  std::this_thread::sleep_until(q.deadline + std::chrono::milliseconds(10));
+  std::string json;
+  int n = 0;
+  while (r.records->next(json)) ++n;
+  EXPECT_EQ(n, 50);
+  EXPECT_EQ(r.records->status(), query_status::ok);
+}
+
 TEST_F(trace_store_test, MetricsAreRegistered) {
   auto store = open();
   ASSERT_TRUE(store->submit(make(t0, acct_a)));

@@ -573,7 +573,9 @@ net::awaitable<void> server::impl::session::serve() {
               return l.port() == ep.port() &&
                      (l.address() == ep.address() || l.address().is_unspecified());
             });
-        if (own || (!allowed->is_address && !is_public_address(ep.address()))) refused = true;
+        // Contract section 3: loopback, private... and the sidecar's own listeners are
+        // refused unless the host is listed by address (the operator's explicit choice).
+        if (!allowed->is_address && (own || !is_public_address(ep.address()))) refused = true;
         dest.checked.push_back(ep);
       }
       if (refused) {

@@ -569,22 +569,35 @@ TEST(proxy_server, ForwardProxyReachesAHostListedByAddress) {
   EXPECT_EQ(cap.upstream_url, "http://127.0.0.1:" + std::to_string(up.port()) + "/fw?q=1");
 }
 
-TEST(proxy_server, ForwardProxyNeverReachesOwnListeners) {
+TEST(proxy_server, ForwardProxyReachesOwnListenersOnlyWhenListedByAddress) {
   test_upstream up;
   // The route goes elsewhere: a route to an own listener is refused at start().
   test_upstream routed;
   auto c = one_route(routed.port());
-  conf::forward_host fh;
-  fh.host = "127.0.0.1";
-  fh.is_address = true;
-  fh.port = up.port();
-  c->proxy.forward_hosts.push_back(fh);
+  conf::forward_host by_name;
+  by_name.host = "localhost";
+  by_name.port = up.port();
+  c->proxy.forward_hosts.push_back(by_name);
   // The upstream's port stands for the API listener here.
-  running_proxy proxy(c, {tcp::endpoint(net::ip::make_address("127.0.0.1"), up.port())});
+  const std::vector<tcp::endpoint> own{tcp::endpoint(net::ip::make_address("127.0.0.1"), up.port())};
+  {
+    running_proxy proxy(c, own);
+    auto r = round_trip(proxy.port(), "GET http://localhost:" + std::to_string(up.port()) +
+                                          "/ HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(r.res.result_int(), 403);
+    EXPECT_EQ(up.request_count(), 0u);
+  }
+  // Listed by address, as contract section 3 allows: the operator chose it.
+  conf::forward_host by_address;
+  by_address.host = "127.0.0.1";
+  by_address.is_address = true;
+  by_address.port = up.port();
+  c->proxy.forward_hosts.push_back(by_address);
+  running_proxy proxy(c, own);
   auto r = round_trip(proxy.port(), "GET http://127.0.0.1:" + std::to_string(up.port()) +
                                         "/ HTTP/1.1\r\nHost: x\r\n\r\n");
-  EXPECT_EQ(r.res.result_int(), 403);
-  EXPECT_EQ(up.request_count(), 0u);
+  EXPECT_EQ(r.res.result_int(), 200);
+  EXPECT_EQ(up.request_count(), 1u);
 }
 
 TEST(proxy_server, EveryExchangeYieldsACaptureWithItsFields) {

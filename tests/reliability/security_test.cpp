@@ -19,16 +19,16 @@ std::uint16_t free_port() {
   return l.port();
 }
 
-TEST(security, ApiIsNeverReachableAsAForwardProxyTarget) {
+TEST(security, ApiIsNeverReachableAsAForwardProxyTargetByAccident) {
   const temp_dir dir;
   test_upstream app;
   const std::uint16_t api = free_port();
   config_text c;
   c.api_listen = "127.0.0.1:" + std::to_string(api);
-  // The API's own address listed by address, and by a name that resolves to it.
-  c.proxy = "forward_hosts = [\"127.0.0.1:" + std::to_string(api) +
-            "\", \"localhost:" + std::to_string(api) + "\"]\nforward_account = \"" +
-            std::string(account_sid) + "\"\n";
+  // The API's port under a name that resolves to it, and its address without that port.
+  c.proxy = "forward_hosts = [\"localhost:" + std::to_string(api) +
+            "\", \"127.0.0.1\"]\nforward_account = \"" + std::string(account_sid) +
+            "\"\n";
   auto s = start_sidecar(dir, c, app.port());
   ASSERT_TRUE(s->started()) << s->log();
   ASSERT_EQ(s->api_port(), api);
@@ -43,6 +43,26 @@ TEST(security, ApiIsNeverReachableAsAForwardProxyTarget) {
   // Nor the proxy listener itself (a loop).
   const std::string loop = "http://127.0.0.1:" + std::to_string(s->proxy_port()) + "/";
   EXPECT_EQ(status_of(http_exchange(s->proxy_port(), "GET", loop)), 403);
+  EXPECT_EQ(s->terminate(), 0) << s->log();
+}
+
+// Contract section 3: an own listener is refused "unless the host is listed by address" —
+// the address with the listener's port in forward_hosts is the operator's explicit choice.
+// The API still demands its Basic auth there.
+TEST(security, AnOwnListenerListedByAddressIsTheOperatorsChoice) {
+  const temp_dir dir;
+  test_upstream app;
+  const std::uint16_t api = free_port();
+  config_text c;
+  c.api_listen = "127.0.0.1:" + std::to_string(api);
+  c.proxy = "forward_hosts = [\"127.0.0.1:" + std::to_string(api) + "\"]\nforward_account = \"" +
+            std::string(account_sid) + "\"\n";
+  auto s = start_sidecar(dir, c, app.port());
+  ASSERT_TRUE(s->started()) << s->log();
+  const std::string target = "http://127.0.0.1:" + std::to_string(api) + "/2012-04-24/Accounts/" +
+                             std::string(account_sid) + "/Traces.json";
+  EXPECT_EQ(status_of(http_exchange(s->proxy_port(), "GET", target)), 401);
+  EXPECT_EQ(status_of(http_exchange(s->proxy_port(), "GET", target, basic_auth())), 200);
   EXPECT_EQ(s->terminate(), 0) << s->log();
 }
 

@@ -464,6 +464,9 @@ net::awaitable<bool> server::impl::session::answer_local(int status, bool keep_a
   http::response<http::string_body> res{static_cast<http::status>(status), version < 10 ? 11 : version};
   res.set(http::field::content_type, "application/json");
   res.body() = json_error(status, local_message(status));
+  // Every method but CONNECT is forwarded; HTTP requires a 405 to say which are allowed.
+  if (status == 405)
+    res.set(http::field::allow, "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, TRACE");
   res.keep_alive(keep_alive);
   res.prepare_payload();
   arm(srv.pc.idle_timeout, phase::client);
@@ -977,7 +980,8 @@ net::awaitable<bool> server::impl::session::exchange(
   } else {
     res.keep_alive(client_keep);
   }
-  if (fill != nullptr) res.set("X-Cache", "MISS");
+  // Only a response the cache is storing is marked; any other passes unchanged.
+  if (fill != nullptr && fill->active()) res.set("X-Cache", "MISS");
 
   // The upstream connection goes back to the pool as soon as its response is complete, before
   // the client has the last bytes: the next request (this client's or another's) finds it.

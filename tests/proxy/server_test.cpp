@@ -284,6 +284,7 @@ TEST(proxy_server, ConnectIs405) {
   running_proxy proxy(one_route(up.port()));
   auto r = round_trip(proxy.port(), "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n");
   EXPECT_EQ(r.res.result_int(), 405);
+  EXPECT_EQ(r.res[http::field::allow], "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, TRACE");
   EXPECT_EQ(proxy.sink.size(), 0u);
 }
 

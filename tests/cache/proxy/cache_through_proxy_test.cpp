@@ -67,9 +67,10 @@ TEST_F(cache_through_proxy, ManyHitsOnOneKeepAliveConnection) {
 TEST_F(cache_through_proxy, NoStoreIsNeverCached) {
   upstream.add("/media/live.wav", media(wav_body, "audio/wav", {{"Cache-Control", "no-store"}}));
   start();
-  EXPECT_EQ(get(port, "/media/live.wav").header("X-Cache"), "MISS");
+  // Not stored, so passed on unchanged: X-Cache marks only what the cache serves or stores.
+  EXPECT_EQ(get(port, "/media/live.wav").header("X-Cache"), "<none>");
   const reply again = get(port, "/media/live.wav");
-  EXPECT_EQ(again.header("X-Cache"), "MISS");
+  EXPECT_EQ(again.header("X-Cache"), "<none>");
   EXPECT_EQ(again.body, wav_body);
   EXPECT_EQ(upstream.requests("/media/live.wav"), 2);
   EXPECT_EQ(cache->entries(), 0u);
@@ -80,7 +81,7 @@ TEST_F(cache_through_proxy, PrivateIsNeverCached) {
                media(wav_body, "audio/wav", {{"Cache-Control", "private, max-age=600"}}));
   start();
   get(port, "/media/mine.wav");
-  EXPECT_EQ(get(port, "/media/mine.wav").header("X-Cache"), "MISS");
+  EXPECT_EQ(get(port, "/media/mine.wav").header("X-Cache"), "<none>");
   EXPECT_EQ(upstream.requests("/media/mine.wav"), 2);
   EXPECT_EQ(sink.wait_for(2), 2u);  // both captured
 }
@@ -116,7 +117,8 @@ TEST_F(cache_through_proxy, NonMediaIsNotCached) {
                media("<Response><Play>hello.wav</Play></Response>", "application/xml"));
   start();
   get(port, "/media/voice.xml");
-  EXPECT_EQ(get(port, "/media/voice.xml").header("X-Cache"), "MISS");
+  // RCML passes through with its headers unchanged (contract section 3): no X-Cache.
+  EXPECT_EQ(get(port, "/media/voice.xml").header("X-Cache"), "<none>");
   EXPECT_EQ(upstream.requests("/media/voice.xml"), 2);
 }
 
@@ -167,7 +169,7 @@ TEST_F(cache_through_proxy, ObjectAboveMaxObjectBytesIsNotCached) {
   upstream.add("/media/big.wav", media(std::string(20'000, 'b')));
   start("max_object_bytes = \"16KiB\"\n");
   EXPECT_EQ(get(port, "/media/big.wav").body.size(), 20'000u);
-  EXPECT_EQ(get(port, "/media/big.wav").header("X-Cache"), "MISS");
+  EXPECT_EQ(get(port, "/media/big.wav").header("X-Cache"), "<none>");
   EXPECT_EQ(upstream.requests("/media/big.wav"), 2);
 }
 

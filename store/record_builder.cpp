@@ -2,10 +2,12 @@
 // thread; the capture holds raw bytes from the network, so nothing here trusts its input.
 #include "store/record_builder.hpp"
 
+#include <openssl/rand.h>
 #include <simdjson.h>
 
 #include <algorithm>
 #include <array>
+#include <stdexcept>
 #include <unordered_map>
 
 #include "store/redact.hpp"
@@ -341,21 +343,6 @@ std::string_view default_phrase(int code) {
   }
 }
 
-// Reseed the generator well before an observer could rebuild its state from sids: the
-// Mersenne Twister's state is 19968 bits, each a linear function of its outputs, and a sid
-// shows 80 output bits; 128 sids show 10240.
-constexpr unsigned reseed_every = 128;
-
-std::mt19937_64 seeded_generator() {
-  static thread_local std::random_device rd;
-  std::array<std::uint32_t, 8> seed{};  // 256 bits
-  for (auto& s : seed) s = rd();
-  std::seed_seq seq(seed.begin(), seed.end());
-  return std::mt19937_64(seq);
-}
-
-void reseed(std::mt19937_64& rng) { rng = seeded_generator(); }
-
 }  // namespace
 
 std::string_view to_string(skip_reason r) {
@@ -370,8 +357,21 @@ std::string_view to_string(skip_reason r) {
   return "unknown";
 }
 
-record_builder::record_builder(std::shared_ptr<const conf::config> cfg)
-    : cfg_(std::move(cfg)), rng_(seeded_generator()) {}
+record_builder::record_builder(std::shared_ptr<const conf::config> cfg) : cfg_(std::move(cfg)) {}
+
+std::span<const std::uint8_t, 10> record_builder::sid_random() {
+  // A sid's 80 random bits must not be guessable from other sids (contract section 4): a
+  // cryptographic generator, not a seeded PRNG whose state its outputs reveal.
+  if (random_at_ + 10 > random_.size()) {
+    if (RAND_bytes(random_.data(), static_cast<int>(random_.size())) != 1) {
+      throw std::runtime_error("no random bytes for a trace sid (OpenSSL RAND_bytes failed)");
+    }
+    random_at_ = 0;
+  }
+  const std::span<const std::uint8_t, 10> out(random_.data() + random_at_, 10);
+  random_at_ += 10;
+  return out;
+}
 
 build_result record_builder::build(const capture& c) {
   const url_parts url = split_url(c.upstream_url);
@@ -423,9 +423,7 @@ build_result record_builder::build(const capture& c) {
       std::chrono::duration_cast<std::chrono::milliseconds>(c.completed_at.time_since_epoch())
           .count(),
       0, (std::int64_t{1} << 48) - 1);
-  static thread_local unsigned issued = 0;
-  if (++issued % reseed_every == 0) reseed(rng_);
-  r.sid = make_trace_sid(r.created_ms, rng_);
+  r.sid = make_trace_sid(r.created_ms, sid_random());
   r.account_sid = account->sid;
   r.account_friendly_name = account->friendly_name;
   r.org_sid = account->org_sid;

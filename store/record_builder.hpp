@@ -3,10 +3,11 @@
 // text-or-base64 bodies cut to body_limit.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <random>
+#include <span>
 
 #include "conf/config.hpp"
 #include "store/capture.hpp"
@@ -27,8 +28,8 @@ struct build_result {
   skip_reason skipped{};               // why not
 };
 
-/// Builds records for one configuration. Not thread-safe (it owns a random generator);
-/// the store's writer thread owns one.
+/// Builds records for one configuration. Not thread-safe (it owns a buffer of random bytes
+/// for sids); the store's writer thread owns one.
 class record_builder {
  public:
   explicit record_builder(std::shared_ptr<const conf::config> cfg);
@@ -36,8 +37,12 @@ class record_builder {
   [[nodiscard]] build_result build(const capture& c);
 
  private:
+  /// The next 10 random bytes of a sid, from OpenSSL's CSPRNG, drawn 4 KiB at a time.
+  std::span<const std::uint8_t, 10> sid_random();
+
   std::shared_ptr<const conf::config> cfg_;
-  std::mt19937_64 rng_;
+  std::array<std::uint8_t, 4100> random_{};  // a multiple of 10
+  std::size_t random_at_ = sizeof random_;   // empty: drawn at the first sid
 };
 
 }  // namespace sidecar::store

@@ -3,6 +3,8 @@
 #include "store/trace_record.hpp"
 
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <ctime>
 
 #include "store/json.hpp"
@@ -41,15 +43,22 @@ void write_headers(json::writer& w, const header_list& headers) {
 
 }  // namespace
 
-std::string make_trace_sid(std::int64_t created_ms, std::mt19937_64& rng) {
+std::string make_trace_sid(std::int64_t created_ms, std::span<const std::uint8_t, 10> random) {
   const auto ms = static_cast<std::uint64_t>(std::clamp<std::int64_t>(created_ms, 0, max_sid_ms));
   std::string sid;
   sid.reserve(34);
   sid += "TR";
   append_hex(sid, ms, 12);
-  append_hex(sid, rng(), 16);       // 64 random bits
-  append_hex(sid, rng() >> 48, 4);  // and 16 more: 80
+  for (const std::uint8_t b : random) append_hex(sid, b, 2);
   return sid;
+}
+
+std::string make_trace_sid(std::int64_t created_ms, std::mt19937_64& rng) {
+  std::array<std::uint8_t, 10> random{};
+  const std::uint64_t a = rng(), b = rng();
+  std::memcpy(random.data(), &a, 8);
+  std::memcpy(random.data() + 8, &b, 2);
+  return make_trace_sid(created_ms, std::span<const std::uint8_t, 10>(random));
 }
 
 std::optional<std::int64_t> sid_time_ms(std::string_view sid) {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <random>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -51,7 +52,10 @@ struct trace_record {
   std::string error;  // "" when the exchange ran to its end
 };
 
-/// "TR" + 12 hex digits of `created_ms` + 20 random hex digits.
+/// "TR" + 12 hex digits of `created_ms` + 20 hex digits of `random` (80 bits).
+[[nodiscard]] std::string make_trace_sid(std::int64_t created_ms,
+                                         std::span<const std::uint8_t, 10> random);
+/// The same with bits from `rng`: for tests and benchmarks, which want reproducible sids.
 [[nodiscard]] std::string make_trace_sid(std::int64_t created_ms, std::mt19937_64& rng);
 /// The creation time carried by a sid; nullopt when `sid` is not a well-formed trace sid.
 [[nodiscard]] std::optional<std::int64_t> sid_time_ms(std::string_view sid);

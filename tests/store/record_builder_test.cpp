@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <set>
 
 #include "store/trace_record.hpp"
@@ -42,6 +43,25 @@ class record_builder_test : public ::testing::Test {
     return r.record.value_or(trace_record{});
   }
 };
+
+// --- sids --------------------------------------------------------------------------------
+
+TEST_F(record_builder_test, SidsAreWellFormedDistinctAndRandomInEveryDigit) {
+  record_builder b(cfg_);
+  capture c = simple_capture("http://h/x?AccountSid=" + std::string(acme));
+  std::set<std::string> sids;
+  std::array<std::set<char>, 20> digits;  // the values seen at each random hex digit
+  for (int i = 0; i < 5000; ++i) {  // past the 410 sids of one draw of random bytes
+    const auto r = b.build(c);
+    ASSERT_TRUE(r.record);
+    const std::string& sid = r.record->sid;
+    ASSERT_EQ(sid_time_ms(sid), r.record->created_ms) << sid;
+    sids.insert(sid);
+    for (std::size_t d = 0; d < 20; ++d) digits[d].insert(sid[14 + d]);
+  }
+  EXPECT_EQ(sids.size(), 5000u);
+  for (std::size_t d = 0; d < 20; ++d) EXPECT_EQ(digits[d].size(), 16u) << "digit " << d;
+}
 
 // --- account attribution: webhook -------------------------------------------------------
 

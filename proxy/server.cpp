@@ -53,10 +53,12 @@ constexpr std::array<std::string_view, 5> class_names{"none", "2xx", "3xx", "4xx
 constexpr std::array<int, 7> local_statuses{400, 403, 404, 405, 414, 431, 503};
 
 // The upstream_errors_total{kind} label of an exchange error.
-constexpr std::array<std::string_view, 14> error_kinds{
+constexpr std::array<std::string_view, 15> error_kinds{
     "none",           "resolve",          "connect_refused", "connect_timeout", "unreachable",
     "tls",            "closed",           "response_timeout", "bad_response",   "reset_mid_body",
-    "stalled_mid_body", "client_closed",  "client_timeout",  "shutdown"};
+    "stalled_mid_body", "client_closed",  "client_timeout",  "client_bad_body", "shutdown"};
+static_assert(error_kinds.size() == static_cast<std::size_t>(store::exchange_error::shutdown) + 1,
+              "one kind per exchange_error, in its order");
 
 bool is_idempotent(http::verb v) {
   switch (v) {
@@ -140,6 +142,21 @@ store::header_list to_header_list(const http::fields& f) {
   out.reserve(16);
   for (const auto& field : f) out.emplace_back(field.name_string(), field.value());
   return out;
+}
+
+/// An answer of the sidecar's own (contract section 3): {"message": ..., "status": N}.
+http::response<http::string_body> local_response(int status, bool keep_alive, unsigned version) {
+  http::response<http::string_body> res{static_cast<http::status>(status),
+                                        version < 10 ? 11 : version};
+  res.set(http::field::content_type, "application/json");
+  res.body() = json_error(status, local_message(status));
+  // Every method but CONNECT is forwarded; HTTP requires a 405 to say which are allowed.
+  if (status == 405) {
+    res.set(http::field::allow, "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, TRACE");
+  }
+  res.keep_alive(keep_alive);
+  res.prepare_payload();
+  return res;
 }
 
 void keep_head(store::captured_body& body, const char* data, std::size_t n, std::size_t limit,
@@ -379,6 +396,8 @@ struct server::impl::session : std::enable_shared_from_this<session> {
   enum class head_status { ok, closed, bad, target_long, head_large };
   net::awaitable<head_status> read_head(bool first, std::size_t& head_len);
   net::awaitable<bool> answer_local(int status, bool keep_alive, unsigned version);
+  // Writes an answer of the sidecar's own; whether the connection may go on.
+  net::awaitable<bool> write_answer(http::response<http::string_body>& res);
   // Returns whether the client connection may carry another request.
   // `fill`: the media cache fill to feed with the response (a cacheable miss), or null.
   net::awaitable<bool> exchange(http::request_parser<http::buffer_body>& parser,
@@ -461,18 +480,15 @@ net::awaitable<server::impl::session::head_status> server::impl::session::read_h
 net::awaitable<bool> server::impl::session::answer_local(int status, bool keep_alive,
                                                          unsigned version) {
   srv.count_local(status);
-  http::response<http::string_body> res{static_cast<http::status>(status), version < 10 ? 11 : version};
-  res.set(http::field::content_type, "application/json");
-  res.body() = json_error(status, local_message(status));
-  // Every method but CONNECT is forwarded; HTTP requires a 405 to say which are allowed.
-  if (status == 405)
-    res.set(http::field::allow, "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, TRACE");
-  res.keep_alive(keep_alive);
-  res.prepare_payload();
+  auto res = local_response(status, keep_alive, version);
+  co_return co_await write_answer(res);
+}
+
+net::awaitable<bool> server::impl::session::write_answer(http::response<http::string_body>& res) {
   arm(srv.pc.idle_timeout, phase::client);
   auto [ec, n] = co_await visit_client(
       [&](auto& s) { return http::async_write(s, res, tuple_awaitable); });
-  co_return !ec && keep_alive;
+  co_return !ec && res.keep_alive();
 }
 
 net::awaitable<void> server::impl::session::serve() {
@@ -733,8 +749,21 @@ net::awaitable<bool> server::impl::session::exchange(
   cap.upstream_url.append(dest.url_prefix).append(dest.target);
   cap.request_headers = to_header_list(req);
   const std::size_t body_limit = srv.cfg->store.body_limit;
+  // A webhook's form body attributes the record (AccountSid, CallSid...) from all of it, kept
+  // or not: scanned as it streams (store/form_scan.hpp).
+  std::optional<store::form_scanner> form_scan;
+  const auto encoding = req[http::field::content_encoding];
+  if (cap.direction == conf::direction::webhook && !parser.is_done() &&
+      store::is_form_urlencoded(req[http::field::content_type]) &&
+      (encoding.empty() || beast::iequals(encoding, "identity"))) {
+    form_scan.emplace();
+  }
 
   auto finish = [&](exchange_error err) {
+    if (form_scan) {
+      if (parser.is_done()) form_scan->finish();  // a cut body's last pair is not trusted
+      cap.request_form = form_scan->found();
+    }
     cap.error = err;
     cap.completed_at = std::chrono::system_clock::now();
     if (cap.latency == clock::duration::zero()) cap.latency = clock::now() - arrived;
@@ -743,6 +772,15 @@ net::awaitable<bool> server::impl::session::exchange(
     if (err != exchange_error::none) srv.upstream_errors[static_cast<std::size_t>(err)]->inc();
     if (log::enabled(log::level::debug)) log_exchange(cap);
     srv.sink.submit(std::move(cap));
+  };
+  // An answer of the sidecar's own, as the record's response (contract section 4).
+  auto record_answer = [&](const http::response<http::string_body>& res) {
+    cap.status_code = res.result_int();
+    cap.reason = std::string(res.reason());
+    cap.response_headers = to_header_list(res);
+    cap.response_body.head = cap.capture_bodies ? res.body().substr(0, body_limit) : std::string();
+    cap.response_body.size = res.body().size();
+    cap.sidecar_answered = true;
   };
   // The sidecar's own 502/504, recorded as the response.
   auto answer_error = [&](exchange_error err) -> net::awaitable<bool> {
@@ -758,18 +796,10 @@ net::awaitable<bool> server::impl::session::exchange(
                       !srv.stopping.load(std::memory_order_relaxed);
     res.keep_alive(keep);
     res.prepare_payload();
-    cap.status_code = status;
-    cap.reason = std::string(res.reason());
-    cap.response_headers = to_header_list(res);
-    cap.response_body.head = cap.capture_bodies ? res.body().substr(0, body_limit) : std::string();
-    cap.response_body.size = res.body().size();
-    cap.sidecar_answered = true;
+    record_answer(res);
     upstream.reset();
     finish(shutdown ? exchange_error::shutdown : err);
-    arm(srv.pc.idle_timeout, phase::client);
-    auto [ec, n] = co_await visit_client(
-        [&](auto& s) { return http::async_write(s, res, tuple_awaitable); });
-    co_return !ec && keep;
+    co_return co_await write_answer(res);
   };
 
   // Connect (or reuse), send the head and any body, read the response head; a reused
@@ -823,13 +853,16 @@ net::awaitable<bool> server::impl::session::exchange(
                 co_return false;
               }
               // Bad chunk framing mid-body: the upstream saw an unfinished request; the
-              // client gets 400.
-              finish(exchange_error::client_closed);
-              co_await answer_local(400, false, client_version);
+              // client gets 400, which the record shows as the response.
+              auto res = local_response(400, false, client_version);
+              record_answer(res);
+              finish(exchange_error::client_bad_body);
+              co_await write_answer(res);
               co_return false;
             }
             const std::size_t got = body_chunk - req.body().size;
             keep_head(cap.request_body, buf, got, body_limit, cap.capture_bodies);
+            if (form_scan) form_scan->feed(std::string_view(buf, got));
             // A zero-size piece would read as the last chunk: pass none instead.
             req.body().data = got != 0 ? buf : nullptr;
             req.body().size = got;
@@ -1015,7 +1048,10 @@ net::awaitable<bool> server::impl::session::exchange(
         co_return false;
       }
       const std::size_t got = body_chunk - res.body().size;
-      keep_head(cap.response_body, buf, got, body_limit, cap.capture_bodies);
+      // An api response's JSON sid or XML <Sid> names the session even when bodies are not
+      // kept: the head is then read for that and dropped (store/record_builder.cpp).
+      keep_head(cap.response_body, buf, got, body_limit,
+                cap.capture_bodies || cap.direction == conf::direction::api);
       if (fill != nullptr) fill->write(net::const_buffer(buf, got));
       res.body().data = got != 0 ? buf : nullptr;
       res.body().size = got;

@@ -31,6 +31,8 @@ std::string_view describe(exchange_error e) {
       return "client closed the connection";
     case exchange_error::client_timeout:
       return "client stalled mid-body";
+    case exchange_error::client_bad_body:
+      return "client sent a malformed body";
     case exchange_error::shutdown:
       return "sidecar shutting down";
   }
@@ -53,10 +55,17 @@ std::size_t heap_size(const header_list& h) {
 }  // namespace
 
 std::size_t capture::memory_size() const {
+  std::size_t form = 0;
+  if (request_form) {
+    for (const auto* v : {&request_form->account_sid, &request_form->call_sid,
+                          &request_form->message_sid, &request_form->sms_sid}) {
+      if (*v) form += heap_size(**v);
+    }
+  }
   return sizeof(capture) + heap_size(client_address) + heap_size(route_account) +
          heap_size(method) + heap_size(upstream_url) + heap_size(request_headers) +
          heap_size(request_body.head) + heap_size(reason) + heap_size(response_headers) +
-         heap_size(response_body.head);
+         heap_size(response_body.head) + form;
 }
 
 }  // namespace sidecar::store

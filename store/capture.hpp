@@ -5,12 +5,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "conf/config.hpp"
+#include "store/form_scan.hpp"
 
 namespace sidecar::store {
 
@@ -32,6 +34,7 @@ enum class exchange_error : std::uint8_t {
   upstream_idle_timeout,      // "upstream stalled mid-body"
   client_closed,              // "client closed the connection"
   client_timeout,             // "client stalled mid-body"
+  client_bad_body,            // "client sent a malformed body" (answered 400)
   shutdown,                   // "sidecar shutting down"
 };
 
@@ -63,6 +66,9 @@ struct capture {
   std::string upstream_url;  // scheme://host[:port]/path?query
   header_list request_headers;
   captured_body request_body;
+  // The attribution parameters of a form request body, read from all of it as it streamed
+  // (however much request_body kept); nullopt when the proxy did not scan the body.
+  std::optional<form_attribution> request_form;
 
   // The response as received from upstream; or the sidecar's own answer (502/504) when
   // `sidecar_answered`; status_code 0 when no response was given at all.

@@ -383,8 +383,10 @@ build_result record_builder::build(const capture& c) {
     if (url.has_query) {
       if (auto v = form_value(url.query, name, false)) return v;
     }
-    if (form_body) return form_value(c.request_body.head, name, body_cut);
-    return std::nullopt;
+    if (!form_body) return std::nullopt;
+    // The proxy's scan saw the whole body; the kept head may be cut (or empty).
+    if (c.request_form) return *c.request_form->find(name);
+    return form_value(c.request_body.head, name, body_cut);
   };
 
   // Attribution: the first source that names an account decides (no fallback past an

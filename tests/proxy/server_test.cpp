@@ -451,6 +451,48 @@ TEST(proxy_server, ClientDisconnectMidUploadAbortsTheUpstreamExchange) {
   EXPECT_LT(up.last().body_size, 1000000u);
 }
 
+TEST(proxy_server, MalformedChunkMidBodyIsAnswered400AndRecordedAsThatAnswer) {
+  test_upstream up;
+  running_proxy proxy(one_route(up.port()));
+  net::io_context ioc;
+  auto s = connect_to(ioc, proxy.port());
+  send_all(s, "POST /sink HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+              "5\r\nhello\r\nzz\r\nabc\r\n0\r\n\r\n");
+  beast::flat_buffer buf;
+  const auto r = read_response(s, buf);
+  ASSERT_FALSE(r.ec);
+  EXPECT_EQ(r.res.result_int(), 400);
+  const auto caps = proxy.sink.wait_for(1);
+  ASSERT_EQ(caps.size(), 1u);
+  // Contract section 4: with no upstream head, the response is the sidecar's own answer.
+  EXPECT_EQ(caps[0].error, store::exchange_error::client_bad_body);
+  EXPECT_EQ(caps[0].status_code, 400);
+  EXPECT_EQ(caps[0].reason, "Bad Request");
+  EXPECT_TRUE(caps[0].sidecar_answered);
+  EXPECT_EQ(caps[0].response_body.head, r.res.body());
+}
+
+TEST(proxy_server, AFormBodyIsScannedWholeForAttributionWhateverIsKept) {
+  test_upstream up;
+  auto c = one_route(up.port());
+  c->routes[0].capture_bodies = false;
+  running_proxy proxy(c);
+  const std::string body = "Pad=" + std::string(300'000, 'x') +
+                           "&AccountSid=AC00000000000000000000000000000002&Call%53id=CAlate";
+  auto r = round_trip(proxy.port(),
+                      "POST /sink HTTP/1.1\r\nHost: a\r\nContent-Type: application/"
+                      "x-www-form-urlencoded; charset=UTF-8\r\nContent-Length: " +
+                          std::to_string(body.size()) + "\r\n\r\n" + body);
+  ASSERT_EQ(r.res.result_int(), 200);
+  const auto caps = proxy.sink.wait_for(1);
+  ASSERT_EQ(caps.size(), 1u);
+  EXPECT_TRUE(caps[0].request_body.head.empty());  // not kept...
+  ASSERT_TRUE(caps[0].request_form);                // ...but read for attribution
+  EXPECT_EQ(caps[0].request_form->account_sid, "AC00000000000000000000000000000002");
+  EXPECT_EQ(caps[0].request_form->call_sid, "CAlate");
+  EXPECT_FALSE(caps[0].request_form->message_sid);
+}
+
 TEST(proxy_server, ClientDisconnectMidDownloadClosesTheUpstream) {
   test_upstream up;
   running_proxy proxy(one_route(up.port()));

@@ -130,6 +130,29 @@ TEST_F(record_builder_test, FormPairCutByTheBodyLimitIsNotTrusted) {
   EXPECT_EQ(record(c).account_sid, acme);
 }
 
+TEST_F(record_builder_test, TheProxysScanOfTheWholeFormBodyDecides) {
+  // The kept head was cut before the pair (or nothing was kept): the proxy's scan of the
+  // whole body still names the account and the session.
+  capture c = simple_capture("http://h/x");
+  c.request_headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
+  c.request_body = {"Pad=xxxx", 100'000};
+  c.route_account = acme;
+  c.request_form.emplace();
+  c.request_form->account_sid = std::string(other);
+  c.request_form->message_sid = "MMscanned";
+  const trace_record r = record(c);
+  EXPECT_EQ(r.account_sid, other);
+  EXPECT_EQ(r.session_sid, "MMscanned");
+}
+
+TEST_F(record_builder_test, TheQueryStringStillBeatsTheScannedForm) {
+  capture c = simple_capture("http://h/x?AccountSid=" + std::string(acme));
+  c.request_headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
+  c.request_form.emplace();
+  c.request_form->account_sid = std::string(other);
+  EXPECT_EQ(record(c).account_sid, acme);
+}
+
 TEST_F(record_builder_test, NoAccountAnywhereIsSkipped) {
   const auto r = build(capture_from("media-fetch.http", direction::webhook));
   EXPECT_FALSE(r.record);

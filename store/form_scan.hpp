@@ -1,0 +1,50 @@
+// The attribution parameters of a form body (contract section 4: `AccountSid`, and `CallSid`,
+// `MessageSid` or `SmsSid` for the session), found while the body streams through the proxy,
+// whatever its size and whether or not the route keeps bodies. A record is attributed by the
+// whole body, not by the part of it that `body_limit` lets the record keep.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sidecar::store {
+
+/// The first value of each parameter, percent-decoded ('+' as space); nullopt when absent.
+struct form_attribution {
+  std::optional<std::string> account_sid;
+  std::optional<std::string> call_sid;
+  std::optional<std::string> message_sid;
+  std::optional<std::string> sms_sid;
+
+  /// The slot of `name` ("AccountSid", "CallSid", ...); null for any other name.
+  [[nodiscard]] const std::optional<std::string>* find(std::string_view name) const;
+  [[nodiscard]] std::optional<std::string>* find(std::string_view name);
+};
+
+/// Whether a Content-Type names an application/x-www-form-urlencoded body (parameters after
+/// ';' and letter case ignored).
+[[nodiscard]] bool is_form_urlencoded(std::string_view content_type);
+
+/// Reads a form body piece by piece, keeping only what attribution needs: memory stays a few
+/// hundred bytes for a body of any size. A pair with a name or value longer than any
+/// parameter of interest can be is skipped.
+class form_scanner {
+ public:
+  void feed(std::string_view bytes);
+  /// The body is complete: its last pair (no '&' after it) counts too. Without this call a
+  /// body that was cut short keeps only its complete pairs.
+  void finish();
+  [[nodiscard]] const form_attribution& found() const { return found_; }
+
+ private:
+  void end_pair();
+
+  std::string name_;
+  std::string value_;
+  bool in_value_ = false;
+  bool overlong_ = false;  // this pair is longer than any of interest: skipped
+  form_attribution found_;
+};
+
+}  // namespace sidecar::store

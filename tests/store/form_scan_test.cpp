@@ -1,0 +1,74 @@
+// The streaming form scanner: attribution parameters found in a form body of any size, fed
+// in pieces of any size, without trusting a pair the body was cut in.
+#include "store/form_scan.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace sidecar::store {
+namespace {
+
+form_attribution scan(std::string_view body, std::size_t piece, bool complete = true) {
+  form_scanner s;
+  for (std::size_t at = 0; at < body.size(); at += piece) s.feed(body.substr(at, piece));
+  if (complete) s.finish();
+  return s.found();
+}
+
+TEST(form_scan, FindsEachParameterWhateverThePieceSize) {
+  const std::string body =
+      "From=%2B15550001&AccountSid=AC00000000000000000000000000000001&CallSid=CA1"
+      "&MessageSid=MM2&SmsSid=SM3&To=%2B15550002";
+  for (const std::size_t piece : {1u, 2u, 7u, 64u, 1000u}) {
+    const auto f = scan(body, piece);
+    EXPECT_EQ(f.account_sid, "AC00000000000000000000000000000001") << piece;
+    EXPECT_EQ(f.call_sid, "CA1") << piece;
+    EXPECT_EQ(f.message_sid, "MM2") << piece;
+    EXPECT_EQ(f.sms_sid, "SM3") << piece;
+  }
+}
+
+TEST(form_scan, NamesAndValuesArePercentDecodedAndTheFirstOccurrenceWins) {
+  const auto f = scan("%41ccount%53id=AC%30%31&AccountSid=ACsecond&CallSid=a+b", 3);
+  EXPECT_EQ(f.account_sid, "AC01");
+  EXPECT_EQ(f.call_sid, "a b");
+}
+
+TEST(form_scan, FarIntoAHugeBody) {
+  form_scanner s;
+  const std::string pad(64 * 1024, 'p');
+  s.feed("Pad=");
+  for (int i = 0; i < 64; ++i) s.feed(pad);  // 4 MiB of one value: skipped, never kept
+  s.feed("&CallSid=CAfar");
+  s.finish();
+  EXPECT_EQ(s.found().call_sid, "CAfar");
+  EXPECT_FALSE(s.found().account_sid);
+}
+
+TEST(form_scan, ACutBodyDoesNotTrustItsLastPair) {
+  // "CallSid=CA12" may be the start of "CallSid=CA1234...": unfinished, it is not used.
+  const auto cut = scan("AccountSid=AC1&CallSid=CA12", 5, false);
+  EXPECT_EQ(cut.account_sid, "AC1");
+  EXPECT_FALSE(cut.call_sid);
+  EXPECT_EQ(scan("AccountSid=AC1&CallSid=CA12", 5, true).call_sid, "CA12");
+}
+
+TEST(form_scan, OverlongPairsAndPairsWithoutValuesAreSkipped) {
+  const std::string long_value(300, 'v');
+  const auto f = scan("AccountSid=" + long_value + "&CallSid&AccountSid=ACshort&SmsSid=", 9);
+  EXPECT_EQ(f.account_sid, "ACshort");
+  EXPECT_FALSE(f.call_sid);    // no '=': no value
+  EXPECT_EQ(f.sms_sid, "");    // present, empty
+}
+
+TEST(form_scan, ContentTypeMatch) {
+  EXPECT_TRUE(is_form_urlencoded("application/x-www-form-urlencoded"));
+  EXPECT_TRUE(is_form_urlencoded(" Application/X-WWW-Form-Urlencoded ; charset=UTF-8"));
+  EXPECT_FALSE(is_form_urlencoded("application/json"));
+  EXPECT_FALSE(is_form_urlencoded("multipart/form-data; boundary=x"));
+  EXPECT_FALSE(is_form_urlencoded(""));
+}
+
+}  // namespace
+}  // namespace sidecar::store

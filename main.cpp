@@ -9,6 +9,7 @@
 #include "conf/load.hpp"
 #include "proxy/server.hpp"
 #include "store/trace_store.hpp"
+#include "support/listen.hpp"
 #include "support/log.hpp"
 #include "support/metrics.hpp"
 
@@ -39,6 +40,22 @@ class signal_waiter {
   sigset_t set_{};
 };
 
+/// Nothing is half-started (contract section 2): a listen address that cannot be taken stops
+/// startup before the data directory, the store or the cache are touched. (The servers bind
+/// again when they start; only a race with another process could fail there now.)
+void check_listen_addresses(const conf::config& cfg) {
+  net::io_context io;
+  for (const auto& [at, origin] : {std::pair{cfg.proxy.listen, cfg.proxy.listen_origin},
+                                   std::pair{cfg.api.listen, cfg.api.listen_origin}}) {
+    if (at.port == 0) continue;  // any free port: nothing to check
+    tcp::acceptor probe(io);
+    if (const auto ec = listen_on(probe, tcp::endpoint(at.address, at.port))) {
+      throw conf::config_error(origin + ": cannot listen on " + at.to_string() + ": " +
+                               ec.message());
+    }
+  }
+}
+
 std::string to_text(const tcp::endpoint& e) {
   std::ostringstream s;
   s << e;  // "127.0.0.1:8080", "[::1]:8080"
@@ -57,6 +74,7 @@ int run(int argc, char** argv) {
   }
   const std::shared_ptr<const conf::config> cfg = conf::load(options);
   log::set_level(cfg->log_level);
+  check_listen_addresses(*cfg);
   const conf::data_dir_lock lock(cfg->store.path);
 
   const signal_waiter signals;

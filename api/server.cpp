@@ -16,6 +16,7 @@
 
 #include "api/handler.hpp"
 #include "conf/load.hpp"
+#include "support/listen.hpp"
 #include "support/log.hpp"
 
 namespace sidecar::api {
@@ -354,14 +355,8 @@ tcp::endpoint server::start() {
   const unsigned n = std::max(1u, cfg.api.threads);
   s.ioc = std::make_unique<net::io_context>(static_cast<int>(n));
   s.acceptor.emplace(net::make_strand(*s.ioc));
-  beast::error_code ec;
-  const tcp::endpoint ep(at.address, at.port);
-  s.acceptor->open(ep.protocol(), ec);
-  if (!ec) s.acceptor->set_option(net::socket_base::reuse_address(true), ec);
-  if (!ec) s.acceptor->bind(ep, ec);
-  if (!ec) s.acceptor->listen(net::socket_base::max_listen_connections, ec);
-  if (ec) {
-    throw conf::config_error(cfg.source + ": [api] listen: cannot listen on " + at.to_string() +
+  if (const auto ec = listen_on(*s.acceptor, tcp::endpoint(at.address, at.port))) {
+    throw conf::config_error(cfg.api.listen_origin + ": cannot listen on " + at.to_string() +
                              ": " + ec.message());
   }
   const tcp::endpoint bound = s.acceptor->local_endpoint();

@@ -68,6 +68,7 @@ struct upstream_url {
 
 struct proxy_config {
   endpoint listen;
+  std::string listen_origin = "[proxy] listen";  // where `listen` was set, for errors
   std::optional<tls_files> tls;
   std::vector<cidr> allowed_clients;  // empty: anyone who can connect
   std::vector<forward_host> forward_hosts;
@@ -85,6 +86,7 @@ struct proxy_config {
 
 struct api_config {
   endpoint listen;
+  std::string listen_origin = "[api] listen";  // where `listen` was set, for errors
   std::optional<tls_files> tls;
   bool allow_insecure = false;
   duration query_timeout = std::chrono::seconds(10);

@@ -668,6 +668,10 @@ void check_combined(const cli_options& o, config& c) {
          quote(c.api.listen.to_string()) + " is also the proxy's listen address");
   }
   if (c.cache.dir.empty()) c.cache.dir = c.store.path / "media";
+  c.proxy.listen_origin = o.proxy_listen ? std::string(command_line_source) + ": --proxy-listen"
+                                         : c.source + ": [proxy] listen";
+  c.api.listen_origin = o.api_listen ? std::string(command_line_source) + ": --api-listen"
+                                     : c.source + ": [api] listen";
 }
 
 /// The file's text (or "" for the embedded default) parsed, with the flags on top; no file

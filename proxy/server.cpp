@@ -26,6 +26,7 @@
 #include "proxy/routing.hpp"
 #include "proxy/upstream_pool.hpp"
 #include "store/json.hpp"
+#include "support/listen.hpp"
 #include "support/log.hpp"
 
 namespace sidecar::proxy {
@@ -1288,16 +1289,10 @@ tcp::endpoint server::start(std::vector<tcp::endpoint> own_listeners) {
     }
   }
 
-  const tcp::endpoint want(pc.listen.address, pc.listen.port);
   m.acceptor.emplace(net::make_strand(m.ioc));
-  beast::error_code ec;
-  m.acceptor->open(want.protocol(), ec);
-  if (!ec) m.acceptor->set_option(net::socket_base::reuse_address(true), ec);
-  if (!ec) m.acceptor->bind(want, ec);
-  if (!ec) m.acceptor->listen(net::socket_base::max_listen_connections, ec);
-  if (ec) {
-    throw conf::config_error(m.cfg->source + ": [proxy] listen: cannot listen on " +
-                             (std::ostringstream() << want).str() + ": " + ec.message());
+  if (const auto ec = listen_on(*m.acceptor, tcp::endpoint(pc.listen.address, pc.listen.port))) {
+    throw conf::config_error(pc.listen_origin + ": cannot listen on " + pc.listen.to_string() +
+                             ": " + ec.message());
   }
   const tcp::endpoint bound = m.acceptor->local_endpoint();
   m.own_listeners = std::move(own_listeners);

@@ -131,6 +131,31 @@ TEST(sidecar_binary, SecondSidecarOnTheSameDataDirectoryIsRefused) {
   EXPECT_EQ(first.wait_exit(), 0) << first.err();
 }
 
+TEST(sidecar_binary, ATakenListenAddressIsOneLineNamingTheFlagAndNothingIsStarted) {
+  const temp_dir dir;
+  const listener taken;  // holds a port
+  const auto data = dir / "fresh";
+  const std::string at = "127.0.0.1:" + std::to_string(taken.port());
+  process p(command({"--data-dir", data.string(), "--proxy-listen", "127.0.0.1:0",
+                     "--api-listen", at}));
+  EXPECT_EQ(p.wait_exit(), 2);
+  EXPECT_EQ(p.err(), "trace-sidecar: command line: --api-listen: cannot listen on " + at +
+                         ": Address already in use\n");
+  // Refused before the store, the cache or the data directory's lock were made.
+  EXPECT_FALSE(std::filesystem::exists(data / "db"));
+  EXPECT_FALSE(std::filesystem::exists(data / "media"));
+  EXPECT_FALSE(std::filesystem::exists(data / "sidecar.lock"));
+
+  const auto config = write_config(dir, taken.port());
+  const std::string text = read_file(config);
+  const auto file = dir.write("taken.toml", std::regex_replace(text, std::regex(R"(\[proxy\]\nlisten = "127.0.0.1:0")"),
+                                                              "[proxy]\nlisten = \"" + at + "\""));
+  process q(command({"--config", file.string()}));
+  EXPECT_EQ(q.wait_exit(), 2);
+  EXPECT_EQ(q.err(), "trace-sidecar: " + file.string() + ": [proxy] listen: cannot listen on " +
+                         at + ": Address already in use\n");
+}
+
 TEST(sidecar_binary, WebhookThroughTheProxyIsReadBackFromTheApi) {
   const temp_dir dir;
   const listener upstream;

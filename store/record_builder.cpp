@@ -4,6 +4,7 @@
 
 #include <openssl/rand.h>
 #include <simdjson.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <array>
@@ -131,6 +132,7 @@ struct content_info {
   std::string type;      // lower case "type/subtype", "" when none
   std::string charset;   // lower case, unquoted, "" when none
   bool encoded = false;  // a Content-Encoding other than identity
+  std::string coding;    // that coding, lower case, when it is the only one ("gzip")
 };
 
 content_info content_of(const header_list& headers) {
@@ -159,7 +161,10 @@ content_info content_of(const header_list& headers) {
     while (!list.empty()) {
       const auto comma = list.find(',');
       const std::string_view coding = trim(list.substr(0, std::min(comma, list.size())));
-      if (!coding.empty() && !iequals(coding, "identity")) ci.encoded = true;
+      if (!coding.empty() && !iequals(coding, "identity")) {
+        ci.coding = ci.encoded ? std::string() : to_lower(coding);  // several: none named
+        ci.encoded = true;
+      }
       list = comma == std::string_view::npos ? ""sv : list.substr(comma + 1);
     }
   }
@@ -202,6 +207,67 @@ structure structure_of(const content_info& ci, std::string_view body) {
   return structure::none;
 }
 
+// Past this many inflated bytes a compressed body is not inspected further (and not kept).
+constexpr std::size_t max_inflated = 16u << 20;
+
+/// The start of a gzip or deflate (zlib) body, inflated as far as the bytes at hand go; nullopt
+/// for another coding, corrupt data, more than max_inflated bytes, or data after the end of
+/// the compressed stream (a second gzip member would go unchecked).
+std::optional<std::string> inflate_prefix(std::string_view in, std::string_view coding) {
+  if (coding != "gzip" && coding != "x-gzip" && coding != "deflate") return std::nullopt;
+  z_stream zs{};
+  if (inflateInit2(&zs, 32 + MAX_WBITS) != Z_OK) return std::nullopt;  // gzip or zlib header
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  zs.avail_in = static_cast<uInt>(in.size());
+  std::string out;
+  std::array<char, 16384> buf{};
+  bool ok = false;
+  for (;;) {
+    zs.next_out = reinterpret_cast<Bytef*>(buf.data());
+    zs.avail_out = static_cast<uInt>(buf.size());
+    const int rc = inflate(&zs, Z_NO_FLUSH);
+    out.append(buf.data(), buf.size() - zs.avail_out);
+    if (out.size() > max_inflated) break;
+    if (rc == Z_STREAM_END) {
+      ok = zs.avail_in == 0;
+      break;
+    }
+    // The input ran out (a body cut at body_limit): what it held is inflated.
+    if (rc == Z_BUF_ERROR || (rc == Z_OK && zs.avail_in == 0 && zs.avail_out != 0)) {
+      ok = true;
+      break;
+    }
+    if (rc != Z_OK) break;  // corrupt
+  }
+  inflateEnd(&zs);
+  if (!ok) return std::nullopt;
+  return out;
+}
+
+std::size_t count_of(std::string_view text, std::string_view what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string_view::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+/// Whether a compressed JSON, form or XML body holds no secret field, so that its bytes may be
+/// kept as they are (base64): it is inflated and redacted, and redaction must find nothing.
+bool compressed_without_secrets(std::string_view head, const content_info& ci,
+                                const redact::secret_fields& secrets) {
+  const auto plain = inflate_prefix(head, ci.coding);
+  if (!plain) return false;
+  std::string redacted;
+  if (is_form_type(ci.type)) {
+    redact::append_form(redacted, *plain, secrets);
+  } else if (is_json_type(ci.type)) {
+    redact::append_json(redacted, *plain, secrets);
+  } else {
+    redact::append_xml(redacted, *plain, secrets);
+  }
+  constexpr std::string_view mark = "[REDACTED]";
+  return count_of(redacted, mark) == count_of(*plain, mark);
+}
+
 recorded_body make_body(const captured_body& cb, const header_list& headers, bool capture_bodies,
                         std::size_t limit, const redact::secret_fields& secrets) {
   recorded_body rb;
@@ -214,12 +280,18 @@ recorded_body make_body(const captured_body& cb, const header_list& headers, boo
   rb.truncated = rb.size > head.size();
 
   const content_info ci = content_of(headers);
-  const bool declared_structured = is_form_type(ci.type) || is_json_type(ci.type);
+  const bool declared_structured =
+      is_form_type(ci.type) || is_json_type(ci.type) || is_xml_type(ci.type);
   if (!head.empty() && declared_structured && (ci.encoded || is_wide_charset(ci.charset))) {
-    // A JSON or form body whose bytes cannot be read (compressed, or UTF-16/32) cannot be
-    // redacted: it is not kept, rather than stored with its secrets.
-    rb.truncated = true;
-    return rb;
+    // A compressed body is kept as its original bytes (base64, contract section 4) once it is
+    // known to hold no secret field. One that does, or that cannot be read (an unknown coding,
+    // UTF-16/32), cannot be redacted in place: it is not kept, rather than stored with them.
+    const bool checked = ci.encoded && !is_wide_charset(ci.charset) &&
+                         compressed_without_secrets(head, ci, secrets);
+    if (!checked) {
+      rb.truncated = true;
+      return rb;
+    }
   }
   const bool text = !ci.encoded && is_text_charset(ci.charset) &&
                     (ci.type.empty() ? (rb.truncated ? text::is_valid_utf8_prefix(head)

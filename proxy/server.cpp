@@ -4,8 +4,10 @@
 #include "proxy/server.hpp"
 
 #include <openssl/ssl.h>
+#include <sys/socket.h>
 
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
 #include <cstring>
 #include <map>
@@ -43,6 +45,8 @@ constexpr std::size_t head_read = 16 * 1024;        // one read while waiting fo
 // How long a request with Expect: 100-continue waits for the upstream's 100 before its body
 // goes anyway (an upstream may ignore the expectation and wait for the body); curl's default.
 constexpr std::chrono::milliseconds continue_wait = 1s;
+// How often a client is looked at while the upstream has not answered its request's head.
+constexpr std::chrono::milliseconds client_check = 1s;
 
 // Status classes of sidecar_exchanges_total.
 std::size_t status_class(int code) {
@@ -409,6 +413,15 @@ struct server::impl::session : std::enable_shared_from_this<session> {
   net::awaitable<store::exchange_error> connect_upstream(const destination& dest);
   net::awaitable<void> tunnel();
   net::awaitable<bool> write_interim(http::response_header<>& h);
+  // Reads the upstream's response head into `p` within `limit`. Meanwhile, every
+  // client_check, it looks whether the client has closed its side: then `client_gone` is set
+  // and the read abandoned (plain-TCP upstreams only: a TLS read is not cut off half-way).
+  net::awaitable<beast::error_code> read_upstream_head(http::response_parser<http::buffer_body>& p,
+                                                       std::chrono::milliseconds limit,
+                                                       bool& client_gone);
+  // Whether the client closed or reset its connection (a non-blocking peek; data waiting,
+  // such as a pipelined request, means it is still there).
+  bool client_left();
 };
 
 net::awaitable<void> server::impl::session::run(std::shared_ptr<session> self) {
@@ -679,6 +692,34 @@ net::awaitable<store::exchange_error> server::impl::session::connect_upstream(
   co_return exchange_error::none;
 }
 
+net::awaitable<beast::error_code> server::impl::session::read_upstream_head(
+    http::response_parser<http::buffer_body>& p, std::chrono::milliseconds limit,
+    bool& client_gone) {
+  const auto until = clock::now() + limit;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - clock::now());
+    const bool watch = !upstream->tls && left > client_check;
+    arm(watch ? client_check : std::max(left, 0ms), phase::upstream);
+    auto [ec, n] = co_await upstream->visit([&](auto& s) {
+      return http::async_read_header(s, upstream->buffer, p, tuple_awaitable);
+    });
+    // A head that had begun to arrive stays in the buffer (the parser takes none of it until
+    // it is whole), so the next read goes on with it.
+    if (!ec || !timed_out || !watch || shutdown) co_return ec;
+    if (client_left()) {
+      client_gone = true;
+      co_return ec;
+    }
+  }
+}
+
+bool server::impl::session::client_left() {
+  char byte = 0;
+  const ssize_t n =
+      ::recv(client_socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT | MSG_NOSIGNAL);
+  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
 net::awaitable<bool> server::impl::session::write_interim(http::response_header<>& h) {
   http::response<http::empty_body> interim;
   interim.version(11);
@@ -785,10 +826,9 @@ net::awaitable<bool> server::impl::session::exchange(
   };
   // The sidecar's own 502/504, recorded as the response.
   auto answer_error = [&](exchange_error err) -> net::awaitable<bool> {
-    const int status = err == exchange_error::upstream_response_timeout ||
-                               err == exchange_error::upstream_connect_timeout
-                           ? 504
-                           : 502;
+    // Contract section 3: 504 is "no response head within upstream_timeout"; an upstream that
+    // cannot be reached, a connect that times out included, is 502.
+    const int status = err == exchange_error::upstream_response_timeout ? 504 : 502;
     http::response<http::string_body> res{static_cast<http::status>(status), client_version};
     res.set(http::field::content_type, "application/json");
     res.body() = json_error(status, store::describe(err));
@@ -907,10 +947,18 @@ net::awaitable<bool> server::impl::session::exchange(
         rp->body_limit(boost::none);
         if (head_request) rp->skip(true);
         const bool fallback = awaiting_continue && srv.pc.upstream_timeout > continue_wait;
-        arm(fallback ? continue_wait : srv.pc.upstream_timeout, phase::upstream);
-        auto [hec, hn] = co_await upstream->visit([&](auto& s) {
-          return http::async_read_header(s, upstream->buffer, *rp, tuple_awaitable);
-        });
+        bool client_gone = false;
+        const std::size_t buffered = upstream->buffer.size();
+        const beast::error_code hec = co_await read_upstream_head(
+            *rp, fallback ? continue_wait : srv.pc.upstream_timeout, client_gone);
+        const bool nothing_read = upstream->buffer.size() == buffered;
+        if (client_gone) {
+          // The client left while the upstream was thinking: the exchange ends now, and the
+          // upstream connection with it (its answer would have nowhere to go).
+          upstream.reset();
+          finish(exchange_error::client_closed);
+          co_return false;
+        }
         if (hec && fallback && timed_out && !shutdown) {
           // No answer to the expectation: tell the client to send the body, and send it on.
           // Bytes of a head that had begun to arrive stay in the buffer for the next read.
@@ -932,7 +980,7 @@ net::awaitable<bool> server::impl::session::exchange(
                               hec == net::error::connection_reset ||
                               hec == http::error::partial_message ||
                               hec == net::ssl::error::stream_truncated;
-          if (closed && reused && replayable && attempt == 0 && hn == 0) {
+          if (closed && reused && replayable && attempt == 0 && nothing_read) {
             stale = true;
             break;
           }

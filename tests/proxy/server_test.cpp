@@ -356,7 +356,7 @@ TEST(proxy_server, SlowUpstreamIs504AfterUpstreamTimeout) {
   EXPECT_TRUE(eventually([&] { return up.peer_closes() == 1; }));
 }
 
-TEST(proxy_server, ConnectTimeoutIsAGatewayTimeout) {
+TEST(proxy_server, ConnectTimeoutIsABadGatewayAsAnUnreachableUpstream) {
   // A listener with a full accept queue never completes further handshakes.
   net::io_context ioc;
   tcp::acceptor full(ioc);
@@ -375,7 +375,7 @@ TEST(proxy_server, ConnectTimeoutIsAGatewayTimeout) {
   c->proxy.connect_timeout = 300ms;
   running_proxy proxy(c);
   auto r = round_trip(proxy.port(), "GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
-  EXPECT_EQ(r.res.result_int(), 504);
+  EXPECT_EQ(r.res.result_int(), 502);
   EXPECT_EQ(proxy.sink.wait_for(1).at(0).error, store::exchange_error::upstream_connect_timeout);
   for (int fd : fillers) ::close(fd);
 }
@@ -491,6 +491,42 @@ TEST(proxy_server, AFormBodyIsScannedWholeForAttributionWhateverIsKept) {
   EXPECT_EQ(caps[0].request_form->account_sid, "AC00000000000000000000000000000002");
   EXPECT_EQ(caps[0].request_form->call_sid, "CAlate");
   EXPECT_FALSE(caps[0].request_form->message_sid);
+}
+
+TEST(proxy_server, AClientLeavingBeforeTheUpstreamAnswersEndsTheExchangeAsClientClosed) {
+  // The upstream never answers (/stall); the client gives up. Within about a second the
+  // exchange ends as "client closed the connection", not as an upstream timeout 30 s later,
+  // and the upstream connection is closed.
+  test_upstream up;
+  running_proxy proxy(one_route(up.port()));
+  {
+    net::io_context ioc;
+    auto s = connect_to(ioc, proxy.port());
+    send_all(s, "GET /stall HTTP/1.1\r\nHost: a\r\n\r\n");
+    ASSERT_TRUE(eventually([&] { return up.request_count() == 1; }));
+  }
+  const auto left = std::chrono::steady_clock::now();
+  const auto caps = proxy.sink.wait_for(1);
+  ASSERT_EQ(caps.size(), 1u);
+  EXPECT_LT(std::chrono::steady_clock::now() - left, std::chrono::seconds(5));
+  EXPECT_EQ(caps[0].error, store::exchange_error::client_closed);
+  EXPECT_EQ(caps[0].status_code, 0);
+  EXPECT_TRUE(eventually([&] { return up.peer_closes() == 1; }));
+}
+
+TEST(proxy_server, AClientWaitingPatientlyForASlowUpstreamIsNotTakenForGone) {
+  // Looking at the client every second must not disturb an exchange whose client is there,
+  // nor a pipelined request waiting behind it.
+  test_upstream up;
+  running_proxy proxy(one_route(up.port()));
+  net::io_context ioc;
+  auto s = connect_to(ioc, proxy.port());
+  send_all(s, "GET /slow/2500 HTTP/1.1\r\nHost: a\r\n\r\nGET /after HTTP/1.1\r\nHost: a\r\n\r\n");
+  beast::flat_buffer buf;
+  const auto first = read_response(s, buf);
+  ASSERT_FALSE(first.ec);
+  EXPECT_EQ(first.res.result_int(), 200);
+  EXPECT_EQ(read_response(s, buf).res.body(), "hello /after");
 }
 
 TEST(proxy_server, ClientDisconnectMidDownloadClosesTheUpstream) {

@@ -166,6 +166,11 @@ class test_upstream::impl {
         co_return;
       }
       if (target == "/close") co_return;
+      if (target.starts_with("/slow/")) {  // answer as below, after N milliseconds
+        net::steady_timer wait(stream.get_executor());
+        wait.expires_after(std::chrono::milliseconds(std::stoi(target.substr(6))));
+        co_await wait.async_wait(tok);
+      }
       if (target == "/reset-mid") {
         std::string head = "HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n" + std::string(1000, 'r');
         co_await net::async_write(stream, net::buffer(head), tok);

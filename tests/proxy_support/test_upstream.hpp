@@ -13,6 +13,7 @@
 //   /ws            WebSocket echo
 //   /closedelim    200 with no length: the body ends when the connection closes
 //   /nocontinue    ignores Expect: 100-continue (waits for the body), then as below
+//   /slow/N        answers as below after N milliseconds
 //   anything else  200 "hello <target>"
 // Expect: 100-continue is answered with a 100 before the body is read.
 #pragma once

@@ -32,7 +32,8 @@ namespace fs = std::filesystem;
 //   bytes 8..11   metadata length M, little endian
 //   bytes 12..19  body length B, little endian (written last, just before the rename)
 //   bytes 20..    M bytes of metadata (text lines, see encode_meta), then B bytes of body
-// The file size must be exactly 20 + M + B. A fill is written to <key>.<pid>-<n>.tmp and
+// The metadata ends with a "pad" line that puts the body on a page boundary (entries written
+// before it have none, and are read alike). The file size must be exactly 20 + M + B. A fill is written to <key>.<pid>-<n>.tmp and
 // renamed over <key>.entry only when complete.
 
 namespace {
@@ -50,6 +51,10 @@ constexpr std::size_t max_uncacheable_hints = 4096;
 // Entries keep their file open (saving an open and a close per hit) up to this many; beyond,
 // a hit opens the file for itself.
 constexpr std::size_t max_open_files = 512;
+// The body starts on a page boundary: sendfile(2) then moves whole page-cache pages, and a
+// 64 KiB body is 16 pages rather than 17 (one pass through sendfile's internal pipe, whose
+// 16 slots an unaligned 64 KiB body overflows by one).
+constexpr std::size_t body_alignment = 4096;
 
 void put_le(char* out, std::uint64_t v, std::size_t bytes) {
   for (std::size_t i = 0; i < bytes; ++i) out[i] = static_cast<char>((v >> (8 * i)) & 0xff);
@@ -132,6 +137,12 @@ std::string encode_meta(const entry_meta& m) {
   for (const auto& [name, value] : m.headers) {
     out.append("header ").append(name).append(": ").append(value).append("\n");
   }
+  // A "pad" line (an unknown tag to older readers, which skip it) fills the metadata up to
+  // the next page boundary of the file, so that the body starts on one.
+  constexpr std::size_t pad_line = 5;  // "pad \n"
+  const std::size_t end = prefix_bytes + out.size() + pad_line;
+  out.append("pad ").append((body_alignment - end % body_alignment) % body_alignment, ' ');
+  out.push_back('\n');
   return out;
 }
 

@@ -158,6 +158,37 @@ TEST_F(media_cache_test, MissThenHitWithStoredHeadersAgeAndXCache) {
   EXPECT_GT(c->bytes(), body.size());
 }
 
+// The proxy sends head_text(); it must be byte for byte what Beast would have serialised
+// from head() with the client's version and keep-alive.
+TEST_F(media_cache_test, HeadTextIsTheSerialisedHead) {
+  auto c = open();
+  cache_fill fill = c->begin_fill(url_a);
+  auto stored = media_head(3);
+  stored.reason("Fine");
+  stored.set(http::field::age, "7");
+  ASSERT_TRUE(fill.start(stored));
+  ASSERT_TRUE(fill.write(net::buffer("abc", 3)));
+  ASSERT_TRUE(fill.commit());
+  clock_.advance(seconds{5});
+  const auto hit = c->lookup(url_a);
+  ASSERT_TRUE(hit);
+  for (const unsigned version : {10u, 11u}) {
+    for (const bool keep : {true, false}) {
+      auto head = hit->head();
+      head.version(version);
+      head.keep_alive(keep);
+      EXPECT_EQ(hit->head_text(version, keep), serialize_head(head)) << version << " " << keep;
+    }
+  }
+  const std::string text = hit->head_text(11, true);
+  EXPECT_EQ(text.rfind("HTTP/1.1 200 Fine\r\n", 0), 0u) << text;
+  EXPECT_NE(text.find("\r\nAge: 12\r\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\r\nX-Cache: HIT\r\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("Connection"), std::string::npos) << text;
+  EXPECT_NE(hit->head_text(10, true).find("\r\nConnection: keep-alive\r\n"), std::string::npos);
+  EXPECT_NE(hit->head_text(11, false).find("\r\nConnection: close\r\n"), std::string::npos);
+}
+
 TEST_F(media_cache_test, UpstreamAgeAddsToTheAgeOfAHit) {
   auto c = open();
   cache_fill fill = c->begin_fill(url_a);

@@ -91,6 +91,10 @@ class cache_hit {
   /// `X-Cache: HIT` (HTTP/1.1; the proxy adjusts version() and keep_alive()). A message
   /// without body, so that keep_alive() is at hand; write_hit() sends the body.
   [[nodiscard]] http::response<http::empty_body> head() const;
+  /// head() with `version` (10 or 11) and keep_alive(`keep_alive`), serialised: exactly the
+  /// text serialize_head() gives for it, built straight into one string (a hit's head is
+  /// per-request work on the proxy's hot path; Beast's fields cost an allocation per field).
+  [[nodiscard]] std::string head_text(unsigned version, bool keep_alive) const;
   /// Reads up to `buffer.size()` body bytes starting at body position `offset`; 0 at the
   /// end. A short read before the end is an error (the file changed under us).
   [[nodiscard]] std::size_t read(std::uint64_t offset, net::mutable_buffer buffer,
@@ -217,28 +221,27 @@ class media_cache {
 /// The head of a response as HTTP/1.x text ("HTTP/1.1 200 OK\r\n...\r\n\r\n").
 [[nodiscard]] std::string serialize_head(const http::response_header<>& head);
 
-/// Writes `head` and, unless `head_only` (HEAD), the hit's body read from disk in chunks of
-/// `chunk_bytes`: the whole file is never in memory. The head and the first chunk go out in
-/// one write. `before_write()` runs before each write (the proxy re-arms its idle deadline
-/// there). Returns the first error (a read error included).
 /// The plain-TCP form of write_hit(): the body goes from the page cache to the socket with
-/// sendfile(2), without passing through user space.
+/// sendfile(2), without passing through user space. `head_text` is the serialised head.
 net::awaitable<beast::error_code> write_hit_sendfile(tcp::socket& socket,
-                                                     const http::response_header<>& head,
+                                                     const std::string& head_text,
                                                      const cache_hit& hit,
                                                      std::function<void()> before_write);
 
+/// Writes `head_text` (a serialised head, as from cache_hit::head_text()) and, unless
+/// `head_only` (HEAD), the hit's body read from disk in chunks of `chunk_bytes`: the whole
+/// file is never in memory. The head and the first chunk go out in one write.
+/// `before_write()` runs before each write (the proxy re-arms its idle deadline there).
+/// Returns the first error (a read error included). `head_text` must outlive the call.
 template <class AsyncWriteStream, class BeforeWrite>
-net::awaitable<beast::error_code> write_hit(AsyncWriteStream& stream,
-                                            const http::response_header<>& head,
+net::awaitable<beast::error_code> write_hit(AsyncWriteStream& stream, const std::string& head_text,
                                             const cache_hit& hit, bool head_only,
                                             std::size_t chunk_bytes, BeforeWrite before_write) {
   if constexpr (std::is_same_v<AsyncWriteStream, tcp::socket>) {
     if (!head_only && hit.size() > 0) {
-      co_return co_await write_hit_sendfile(stream, head, hit, std::move(before_write));
+      co_return co_await write_hit_sendfile(stream, head_text, hit, std::move(before_write));
     }
   }
-  const std::string head_text = serialize_head(head);
   const std::uint64_t size = head_only ? 0 : hit.size();
   std::vector<char> buffer(static_cast<std::size_t>(std::min<std::uint64_t>(chunk_bytes, size)));
   std::uint64_t offset = 0;
@@ -260,6 +263,18 @@ net::awaitable<beast::error_code> write_hit(AsyncWriteStream& stream,
     offset += n;
   } while (offset < size);
   co_return beast::error_code{};
+}
+
+/// The same with a head given as a message: serialised first.
+template <class AsyncWriteStream, class BeforeWrite>
+net::awaitable<beast::error_code> write_hit(AsyncWriteStream& stream,
+                                            const http::response_header<>& head,
+                                            const cache_hit& hit, bool head_only,
+                                            std::size_t chunk_bytes, BeforeWrite before_write) {
+  // A local: it outlives the inner coroutine, which refers to it.
+  const std::string head_text = serialize_head(head);
+  co_return co_await write_hit(stream, head_text, hit, head_only, chunk_bytes,
+                               std::move(before_write));
 }
 
 template <class AsyncWriteStream>

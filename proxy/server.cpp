@@ -735,10 +735,9 @@ net::awaitable<bool> server::impl::session::write_interim(http::response_header<
 
 net::awaitable<bool> server::impl::session::answer_from_cache(const cache::cache_hit& hit,
                                                               unsigned version, bool keep_alive) {
-  auto head = hit.head();  // stored head, Content-Length, Age, X-Cache: HIT
-  head.version(version < 10 ? 11 : version);
   const bool keep = keep_alive && !srv.stopping.load(std::memory_order_relaxed);
-  head.keep_alive(keep);
+  // Stored head, Content-Length, Age, X-Cache: HIT, formatted straight into one string.
+  const std::string head = hit.head_text(version < 10 ? 11 : version, keep);
   const beast::error_code ec = co_await visit_client([&](auto& s) {
     return cache::write_hit(s, head, hit, false, body_chunk,
                             [this] { arm(srv.pc.idle_timeout, phase::client); });

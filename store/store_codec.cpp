@@ -269,27 +269,35 @@ bool decode_session_entry(std::string_view in, std::string_view& account, coveri
   return decode_covering(in.substr(pos), c);
 }
 
-record_value encode_record(trace_record& r) {
-  record_value v;
-  v.body = std::move(r.response.body.body);
-  r.response.body.body.assign(sentinel);
-  std::string json_text = to_json(r);
-  std::string escaped;
-  json::append_string(escaped, sentinel);
+void encode_record_value(trace_record& r, std::string& value, std::string& scratch) {
+  // The body's place is found by encoding a sentinel instead of it; the body is swapped out
+  // and back rather than copied.
+  static const std::string escaped = [] {
+    std::string e;
+    json::append_string(e, sentinel);
+    return e;
+  }();
+  thread_local std::string placeholder;
+  placeholder.assign(sentinel);
+  std::swap(r.response.body.body, placeholder);
+  scratch.clear();
+  scratch.reserve(512 + r.request.body.body.size() + placeholder.size());
+  append_json(scratch, r);
+  std::swap(r.response.body.body, placeholder);
+  const std::string_view json_text = scratch;
   const auto at = json_text.find(escaped);
-  if (at != std::string::npos && json_text.find(escaped, at + 1) == std::string::npos) {
-    append_varint(v.value, at + 1);
-    v.value.append(json_text, 0, at);
-    v.value.append(json_text, at + escaped.size());
+  value.clear();
+  if (at != std::string_view::npos &&
+      json_text.find(escaped, at + 1) == std::string_view::npos) {
+    value.reserve(json_text.size() + 4);
+    append_varint(value, at + 1);
+    value.append(json_text.substr(0, at));
+    value.append(json_text.substr(at + escaped.size()));
   } else {
     // The sentinel is not where we expect it: store the JSON whole (body included).
-    r.response.body.body = v.body;
-    json_text = to_json(r);
-    append_varint(v.value, 0);
-    v.value.append(json_text);
+    append_varint(value, 0);
+    append_json(value, r);
   }
-  r.response.body.body = v.body;  // leave the record as it came
-  return v;
 }
 
 bool assemble_json(std::string& out, std::string_view records_value, std::string_view body) {

@@ -120,13 +120,11 @@ void encode_session_entry(std::string& out, const trace_record& r, std::uint32_t
 
 /// The record's JSON split around its response body (stored once, in a body chunk):
 /// records value = varint(splice + 1) + json without the body literal; splice 0 (written 0)
-/// means no splice: the JSON is whole.
-struct record_value {
-  std::string value;  // for the records column family
-  std::string body;   // for the bodies column family (the recorded response body)
-};
-/// Encodes `r` (its response body is moved out).
-[[nodiscard]] record_value encode_record(trace_record& r);
+/// means no splice: the JSON is whole. The body itself is r.response.body.body.
+/// Writes the value into `value` (cleared first); `scratch` is a buffer reused between calls
+/// (the writer encodes every record with the same two, so neither allocates once grown).
+/// `r` is left as it came.
+void encode_record_value(trace_record& r, std::string& value, std::string& scratch);
 /// Appends the contract JSON of a stored record given both halves; false when malformed.
 [[nodiscard]] bool assemble_json(std::string& out, std::string_view records_value,
                                  std::string_view body);

@@ -231,6 +231,19 @@ struct trace_store::impl {
   std::unordered_map<std::string, part_state> parts_;
   std::int64_t newest_chunk_ = 0;
 
+  // The chunk entries of the batch being built, per chunk key (writer thread only). A
+  // batch's records of one account mostly share one chunk, so each chunk gets one merge
+  // operand per batch (the entries concatenated, as the append operator would) instead of
+  // one per record: a memtable insert per chunk and batch, not per record.
+  std::unordered_map<std::string, std::string> pending_bodies_;
+  std::unordered_map<std::string, std::string> pending_index_;
+  std::size_t pending_bytes_ = 0;
+  // Buffers append() reuses for every record (writer thread only).
+  std::unique_ptr<rocksdb::WriteBatch> batch_;
+  std::string value_buf_, json_buf_, entry_buf_;
+  /// Adds the pending chunk operands to the batch.
+  void add_pending_chunks(rocksdb::WriteBatch& batch);
+
   // Write failures: batches are dropped until retry_at_, then Resume() and try again.
   bool failing_ = false;
   std::chrono::steady_clock::time_point retry_at_{};
@@ -539,11 +552,15 @@ void trace_store::impl::process(std::deque<queued>& items, record_builder& build
   if (!db_.db && std::chrono::steady_clock::now() >= retry_at_ && !reopen()) {
     retry_at_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
   }
-  rocksdb::WriteBatch batch(opts_.max_batch_bytes + (1u << 20));  // no regrowth while filling
+  // One batch for the writer's life: its buffer keeps its capacity across Clear(), so no
+  // batch allocates (and faults in) megabytes afresh.
+  if (!batch_) batch_ = std::make_unique<rocksdb::WriteBatch>(opts_.max_batch_bytes + (1u << 20));
+  rocksdb::WriteBatch& batch = *batch_;
   std::unordered_map<std::string, std::uint64_t> counts;
   std::uint64_t records = 0, done = 0;
   std::size_t bytes = 0;
   auto finish = [&] {
+    add_pending_chunks(batch);
     if (records > 0) commit(batch, counts, records);
     batch.Clear();
     counts.clear();
@@ -580,7 +597,7 @@ void trace_store::impl::process(std::deque<queued>& items, record_builder& build
                    {{"error", e.what()}, {"held_back", std::to_string(held)}});
       }
     }
-    if (batch.GetDataSize() >= opts_.max_batch_bytes) finish();
+    if (batch.GetDataSize() + pending_bytes_ >= opts_.max_batch_bytes) finish();
   }
   finish();
   items.clear();
@@ -604,28 +621,28 @@ bool trace_store::impl::append(rocksdb::WriteBatch& batch, trace_record& r,
   }
   const std::int64_t created = codec::sid_ms(*sid);  // the key's time is the sid's
   const std::string key = codec::id_sid_key(r.account_sid, *sid);
-  const auto value = codec::encode_record(r);
+  const std::string_view inv = std::string_view(key).substr(key.size() - 16);
+  codec::encode_record_value(r, value_buf_, json_buf_);
+  const std::string_view body = r.response.body.body;
+  const std::int64_t chunk = floor_div(created, codec::chunk_ms);
+  auto add_to_chunk = [&](std::unordered_map<std::string, std::string>& pending,
+                          std::uint32_t chunk_part, std::string_view data) {
+    auto& operand = pending[codec::chunk_key(r.account_sid, chunk, chunk_part)];
+    const std::size_t before = operand.size();
+    codec::append_chunk_entry(operand, inv, data);
+    pending_bytes_ += operand.size() - before;
+  };
   std::uint32_t part = 0;
-  if (!value.body.empty()) {
-    const std::int64_t chunk = floor_div(created, codec::chunk_ms);
-    part = next_part('b', r.account_sid, chunk, value.body.size());
-    std::string entry;
-    codec::append_chunk_entry(entry, std::string_view(key).substr(key.size() - 16), value.body);
-    batch.Merge(db_[cf_chunks], codec::chunk_key(r.account_sid, chunk, part), entry)
-        .PermitUncheckedError();
+  if (!body.empty()) {
+    part = next_part('b', r.account_sid, chunk, body.size());
+    add_to_chunk(pending_bodies_, part, body);
   }
-  std::string entry;
+  std::string& entry = entry_buf_;
+  entry.clear();
   codec::encode_covering(entry, r, part);
-  batch.Put(db_[cf_records], key, value.value).PermitUncheckedError();
+  batch.Put(db_[cf_records], key, value_buf_).PermitUncheckedError();
   batch.Put(db_[cf_by_account], key, entry).PermitUncheckedError();
-  {
-    const std::int64_t chunk = floor_div(created, codec::chunk_ms);
-    const std::uint32_t ipart = next_part('i', r.account_sid, chunk, entry.size());
-    std::string item;
-    codec::append_chunk_entry(item, std::string_view(key).substr(key.size() - 16), entry);
-    batch.Merge(db_[cf_index_chunks], codec::chunk_key(r.account_sid, chunk, ipart), item)
-        .PermitUncheckedError();
-  }
+  add_to_chunk(pending_index_, next_part('i', r.account_sid, chunk, entry.size()), entry);
   if (!r.session_sid.empty()) {
     entry.clear();
     codec::encode_session_entry(entry, r, part);
@@ -638,6 +655,18 @@ bool trace_store::impl::append(rocksdb::WriteBatch& batch, trace_record& r,
       .PermitUncheckedError();
   ++counts[codec::counter_key(r.account_sid, floor_div(created, codec::bucket_ms))];
   return true;
+}
+
+void trace_store::impl::add_pending_chunks(rocksdb::WriteBatch& batch) {
+  for (auto* pending : {&pending_bodies_, &pending_index_}) {
+    const cf family = pending == &pending_bodies_ ? cf_chunks : cf_index_chunks;
+    for (const auto& [key, operand] : *pending) {
+      if (!db_.db) break;  // closed after a failed reopen: append() added nothing since
+      batch.Merge(db_[family], key, operand).PermitUncheckedError();
+    }
+    pending->clear();
+  }
+  pending_bytes_ = 0;
 }
 
 std::uint32_t trace_store::impl::next_part(char kind, std::string_view account, std::int64_t chunk,

@@ -139,7 +139,7 @@ struct trace_store::impl {
   // -- open --
   void open();
   /// Closes and opens the database again (a WAL write error that Resume() cannot clear);
-  /// waits for the pages being read. Writer thread only.
+  /// waits for the pages being read and the batch being built. Committer thread only.
   bool reopen();
 
   // -- writer --
@@ -152,6 +152,22 @@ struct trace_store::impl {
     return std::min(opts_.max_batch_bytes, cfg_->store.queue_bytes / 2);
   }
   void process(std::deque<queued>& items, record_builder& builder);
+  // The writer is a pipeline of two threads: the encoder (writer_loop, process, append)
+  // takes the queue and builds WriteBatches; the committer writes them in order. While one
+  // batch is written the next is built, so the two halves of the work use two cores. At
+  // most one built batch waits for the committer; the queued bytes count every item until
+  // its batch is written, so the queue bound holds as before.
+  struct write_job {
+    std::unique_ptr<rocksdb::WriteBatch> batch;
+    std::unordered_map<std::string, std::uint64_t> counts;  // records per minute counter
+    std::uint64_t records = 0;  // records in the batch
+    std::uint64_t done = 0;     // queue items it settles: written, skipped or dropped
+    std::size_t bytes = 0;      // their queued bytes
+  };
+  write_job new_job();
+  /// Waits until the committer has taken the previous job, then gives it this one.
+  void hand_off(write_job&& job);
+  void committer_loop();
   bool append(rocksdb::WriteBatch& batch, trace_record& r,
               std::unordered_map<std::string, std::uint64_t>& counts);
   std::uint32_t next_part(char kind, std::string_view account, std::int64_t chunk,
@@ -206,8 +222,9 @@ struct trace_store::impl {
 
   std::shared_ptr<rocks::listener> listener_;
   std::shared_ptr<rocksdb::Cache> cache_;
-  // Readers (and maintenance, and the writer's Write) hold db_mu_ shared; reopen() holds it
-  // alone. Only the writer thread changes db_, so it reads db_ without the lock.
+  // Readers (and maintenance, the encoder while it builds a batch, and the committer's
+  // Write) hold db_mu_ shared; reopen() holds it alone. Only the committer thread changes
+  // db_, so it reads db_ without the lock.
   mutable std::shared_mutex db_mu_;
   database db_;
 
@@ -223,7 +240,7 @@ struct trace_store::impl {
   bool stopping_ = false;
 
   // Which part of each recent (account, chunk) takes the next body, and its bytes so far;
-  // writer thread only. Forgotten after a restart: a part then grows past its target size.
+  // encoder thread only. Forgotten after a restart: a part then grows past its target size.
   struct part_state {
     std::uint32_t part = 0;
     std::size_t bytes = 0;
@@ -231,15 +248,14 @@ struct trace_store::impl {
   std::unordered_map<std::string, part_state> parts_;
   std::int64_t newest_chunk_ = 0;
 
-  // The chunk entries of the batch being built, per chunk key (writer thread only). A
+  // The chunk entries of the batch being built, per chunk key (encoder thread only). A
   // batch's records of one account mostly share one chunk, so each chunk gets one merge
   // operand per batch (the entries concatenated, as the append operator would) instead of
   // one per record: a memtable insert per chunk and batch, not per record.
   std::unordered_map<std::string, std::string> pending_bodies_;
   std::unordered_map<std::string, std::string> pending_index_;
   std::size_t pending_bytes_ = 0;
-  // Buffers append() reuses for every record (writer thread only).
-  std::unique_ptr<rocksdb::WriteBatch> batch_;
+  // Buffers append() reuses for every record (encoder thread only).
   std::string value_buf_, json_buf_, entry_buf_;
   /// Adds the pending chunk operands to the batch.
   void add_pending_chunks(rocksdb::WriteBatch& batch);
@@ -261,7 +277,15 @@ struct trace_store::impl {
   std::uint64_t compactions_at_reclaim_ = 0;
   std::mutex maint_run_mu_;  // one maintenance pass at a time
 
-  std::thread writer_;
+  // The hand-off between encoder and committer.
+  std::mutex job_mu_;
+  std::condition_variable job_cv_;
+  std::optional<write_job> job_;  // built, waiting for the committer
+  std::vector<std::unique_ptr<rocksdb::WriteBatch>> spare_batches_;  // written, for reuse
+  bool encoder_done_ = false;
+
+  std::thread writer_;  // the encoder
+  std::thread committer_;
   std::thread maintainer_;
 };
 
@@ -302,6 +326,7 @@ trace_store::impl::impl(std::shared_ptr<const conf::config> c, metrics::registry
   open();
   disk_bytes_->store(measure_disk_bytes());
   last_flush_ = last_reclaim_ = std::chrono::steady_clock::now();
+  committer_ = std::thread([this] { committer_loop(); });
   writer_ = std::thread([this] { writer_loop(); });
   maintainer_ = std::thread([this] { maintenance_loop(); });
 }
@@ -332,7 +357,7 @@ void trace_store::impl::open() {
   dbo.info_log = rocks::make_logger();    // no LOG file: warnings and errors go to our log
   dbo.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   dbo.listeners.push_back(listener_);
-  // One writer thread: concurrent memtable inserts buy nothing, and they would disable the
+  // One thread writes (the committer): concurrent memtable inserts buy nothing, and they would disable the
   // per-prefix insert hints.
   dbo.allow_concurrent_memtable_write = false;
 
@@ -491,6 +516,12 @@ trace_store::impl::~impl() {
   }
   work_cv_.notify_all();
   if (writer_.joinable()) writer_.join();  // drains the queue first
+  {
+    std::lock_guard lock(job_mu_);
+    encoder_done_ = true;
+  }
+  job_cv_.notify_all();
+  if (committer_.joinable()) committer_.join();  // writes the last batches first
 }
 
 void trace_store::impl::set_health(bool ok, std::string reason) {
@@ -549,45 +580,30 @@ void trace_store::impl::writer_loop() {
 }
 
 void trace_store::impl::process(std::deque<queued>& items, record_builder& builder) {
-  if (!db_.db && std::chrono::steady_clock::now() >= retry_at_ && !reopen()) {
-    retry_at_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-  }
-  // One batch for the writer's life: its buffer keeps its capacity across Clear(), so no
-  // batch allocates (and faults in) megabytes afresh.
-  if (!batch_) batch_ = std::make_unique<rocksdb::WriteBatch>(opts_.max_batch_bytes + (1u << 20));
-  rocksdb::WriteBatch& batch = *batch_;
-  std::unordered_map<std::string, std::uint64_t> counts;
-  std::uint64_t records = 0, done = 0;
-  std::size_t bytes = 0;
+  write_job job = new_job();
+  // The encoder reads db_ (the column family handles) under the shared lock, since the
+  // committer may reopen the database; it never holds it while waiting for the committer.
+  std::shared_lock db_lock(db_mu_);
   auto finish = [&] {
-    add_pending_chunks(batch);
-    if (records > 0) commit(batch, counts, records);
-    batch.Clear();
-    counts.clear();
-    records = 0;
-    {
-      std::lock_guard lock(mu_);
-      processed_ += done;
-      queued_bytes_ -= bytes;
-      queue_gauge_.set(static_cast<std::int64_t>(queued_bytes_));
-    }
-    done_cv_.notify_all();
-    done = 0;
-    bytes = 0;
+    add_pending_chunks(*job.batch);
+    db_lock.unlock();
+    hand_off(std::move(job));
+    job = new_job();
+    db_lock.lock();
   };
   for (auto& q : items) {
-    ++done;
-    bytes += q.bytes;
+    ++job.done;
+    job.bytes += q.bytes;
     try {
       if (auto* c = std::get_if<capture>(&q.item)) {
         auto built = builder.build(*c);
         if (!built.record) {
           skipped_[static_cast<std::size_t>(built.skipped) % skipped_.size()]->inc();
-        } else if (append(batch, *built.record, counts)) {
-          ++records;
+        } else if (append(*job.batch, *built.record, job.counts)) {
+          ++job.records;
         }
-      } else if (append(batch, std::get<trace_record>(q.item), counts)) {
-        ++records;
+      } else if (append(*job.batch, std::get<trace_record>(q.item), job.counts)) {
+        ++job.records;
       }
     } catch (const std::exception& e) {
       dropped_invalid_.inc();
@@ -597,10 +613,65 @@ void trace_store::impl::process(std::deque<queued>& items, record_builder& build
                    {{"error", e.what()}, {"held_back", std::to_string(held)}});
       }
     }
-    if (batch.GetDataSize() + pending_bytes_ >= opts_.max_batch_bytes) finish();
+    if (job.batch->GetDataSize() + pending_bytes_ >= opts_.max_batch_bytes) finish();
   }
-  finish();
+  add_pending_chunks(*job.batch);
+  db_lock.unlock();
+  if (job.done > 0) hand_off(std::move(job));
   items.clear();
+}
+
+trace_store::impl::write_job trace_store::impl::new_job() {
+  write_job job;
+  {
+    std::lock_guard lock(job_mu_);
+    if (!spare_batches_.empty()) {
+      job.batch = std::move(spare_batches_.back());
+      spare_batches_.pop_back();
+    }
+  }
+  // A batch's buffer keeps its capacity across Clear(), so reused batches never allocate
+  // (and fault in) megabytes afresh.
+  if (!job.batch) job.batch = std::make_unique<rocksdb::WriteBatch>(opts_.max_batch_bytes + (1u << 20));
+  return job;
+}
+
+void trace_store::impl::hand_off(write_job&& job) {
+  {
+    std::unique_lock lock(job_mu_);
+    job_cv_.wait(lock, [&] { return !job_.has_value(); });
+    job_ = std::move(job);
+  }
+  job_cv_.notify_all();
+}
+
+void trace_store::impl::committer_loop() {
+  for (;;) {
+    write_job job;
+    {
+      std::unique_lock lock(job_mu_);
+      job_cv_.wait(lock, [&] { return job_.has_value() || encoder_done_; });
+      if (!job_) return;  // the encoder has stopped and everything is written
+      job = std::move(*job_);
+      job_.reset();
+    }
+    job_cv_.notify_all();  // the encoder may wait for the slot
+    // Only this thread changes db_, so it reads it without the lock.
+    if (!db_.db && std::chrono::steady_clock::now() >= retry_at_ && !reopen()) {
+      retry_at_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    }
+    if (job.records > 0) commit(*job.batch, job.counts, job.records);
+    {
+      std::lock_guard lock(mu_);
+      processed_ += job.done;
+      queued_bytes_ -= job.bytes;
+      queue_gauge_.set(static_cast<std::int64_t>(queued_bytes_));
+    }
+    done_cv_.notify_all();
+    job.batch->Clear();
+    std::lock_guard lock(job_mu_);
+    if (spare_batches_.size() < 2) spare_batches_.push_back(std::move(job.batch));
+  }
 }
 
 bool trace_store::impl::append(rocksdb::WriteBatch& batch, trace_record& r,

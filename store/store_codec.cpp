@@ -167,16 +167,13 @@ std::optional<std::string_view> find_in_chunk(std::string_view chunk, std::strin
   return std::nullopt;
 }
 
-void encode_sid_value(std::string& out, std::string_view account, std::uint32_t part) {
-  append_id(out, account);
-  append_varint(out, part);
-}
-
-bool decode_sid_value(std::string_view in, std::string_view& account, std::uint32_t& part) {
+bool split_record_value(std::string_view in, std::string_view& account, std::uint32_t& part,
+                        std::string_view& spliced) {
   std::size_t pos = 0;
   std::uint64_t p = 0;
   if (!read_id(in, pos, account) || !read_varint(in, pos, p)) return false;
   part = static_cast<std::uint32_t>(p);
+  spliced = in.substr(pos);
   return true;
 }
 
@@ -269,7 +266,8 @@ bool decode_session_entry(std::string_view in, std::string_view& account, coveri
   return decode_covering(in.substr(pos), c);
 }
 
-void encode_record_value(trace_record& r, std::string& value, std::string& scratch) {
+void encode_record_value(trace_record& r, std::uint32_t body_part, std::string& value,
+                         std::string& scratch) {
   // The body's place is found by encoding a sentinel instead of it; the body is swapped out
   // and back rather than copied.
   static const std::string escaped = [] {
@@ -287,9 +285,11 @@ void encode_record_value(trace_record& r, std::string& value, std::string& scrat
   const std::string_view json_text = scratch;
   const auto at = json_text.find(escaped);
   value.clear();
+  append_id(value, r.account_sid);
+  append_varint(value, body_part);
   if (at != std::string_view::npos &&
       json_text.find(escaped, at + 1) == std::string_view::npos) {
-    value.reserve(json_text.size() + 4);
+    value.reserve(value.size() + json_text.size() + 4);
     append_varint(value, at + 1);
     value.append(json_text.substr(0, at));
     value.append(json_text.substr(at + escaped.size()));
@@ -300,11 +300,11 @@ void encode_record_value(trace_record& r, std::string& value, std::string& scrat
   }
 }
 
-bool assemble_json(std::string& out, std::string_view records_value, std::string_view body) {
+bool assemble_json(std::string& out, std::string_view spliced, std::string_view body) {
   std::size_t pos = 0;
   std::uint64_t splice = 0;
-  if (!read_varint(records_value, pos, splice)) return false;
-  const std::string_view json_text = records_value.substr(pos);
+  if (!read_varint(spliced, pos, splice)) return false;
+  const std::string_view json_text = spliced.substr(pos);
   if (splice == 0) {
     out.append(json_text);
     return true;

@@ -42,18 +42,17 @@ namespace fs = std::filesystem;
 enum cf : std::size_t {
   cf_default,
   cf_meta,
-  cf_records,       // id_sid key -> record JSON without its response body
+  cf_records,       // sid bytes -> account, body part, record JSON without its response body
   cf_chunks,        // account + chunk + part -> response bodies of that chunk (body_chunks)
   cf_by_account,    // id_sid key -> covering entry
   cf_by_session,    // id_sid key (id = session) -> account + covering entry
-  cf_sids,          // sid bytes -> account
   cf_counters,      // account + bucket -> count
   cf_index_chunks,  // account + chunk + part -> covering entries of that chunk
   cf_count
 };
-constexpr std::array<const char*, cf_count> cf_names{"default",     "meta",       "records",
-                                                     "body_chunks", "by_account", "by_session",
-                                                     "sids",        "counters",   "index_chunks"};
+constexpr std::array<const char*, cf_count> cf_names{
+    "default", "meta", "records", "body_chunks", "by_account", "by_session", "counters",
+    "index_chunks"};
 
 constexpr std::string_view meta_format_key = "format_version";
 constexpr std::string_view meta_floor_key = "floor_ms";
@@ -397,7 +396,10 @@ void trace_store::impl::open() {
         o = cf_options(rocks::key_kind::keep, 4096, false, 4 << 20);
         break;
       case cf_records:
-        o = cf_options(rocks::key_kind::id_inverted_sid, 16 << 10, false, 64 << 20);
+        // Keyed by sid, so in time order: each flush writes a key range after the last one
+        // (compaction can move such files down without rewriting them), and the memtable
+        // inserts are appends. Bloom filter: get(sid) and a page's records are point lookups.
+        o = cf_options(rocks::key_kind::sid, 16 << 10, true, 64 << 20);
         break;
       case cf_chunks:
         // Uncompressed: the ResponseBody filter searches the chunks as they are read.
@@ -409,9 +411,6 @@ void trace_store::impl::open() {
       case cf_by_account:
       case cf_by_session:
         o = cf_options(rocks::key_kind::id_inverted_sid, 16 << 10, false, 32 << 20);
-        break;
-      case cf_sids:
-        o = cf_options(rocks::key_kind::sid, 4096, true, 16 << 20);
         break;
       case cf_counters:
         o = cf_options(rocks::key_kind::counter, 4096, false, 4 << 20);
@@ -693,7 +692,6 @@ bool trace_store::impl::append(rocksdb::WriteBatch& batch, trace_record& r,
   const std::int64_t created = codec::sid_ms(*sid);  // the key's time is the sid's
   const std::string key = codec::id_sid_key(r.account_sid, *sid);
   const std::string_view inv = std::string_view(key).substr(key.size() - 16);
-  codec::encode_record_value(r, value_buf_, json_buf_);
   const std::string_view body = r.response.body.body;
   const std::int64_t chunk = floor_div(created, codec::chunk_ms);
   auto add_to_chunk = [&](std::unordered_map<std::string, std::string>& pending,
@@ -708,10 +706,13 @@ bool trace_store::impl::append(rocksdb::WriteBatch& batch, trace_record& r,
     part = next_part('b', r.account_sid, chunk, body.size());
     add_to_chunk(pending_bodies_, part, body);
   }
+  codec::encode_record_value(r, part, value_buf_, json_buf_);
+  batch.Put(db_[cf_records], rocksdb::Slice(reinterpret_cast<const char*>(sid->data()), 16),
+            value_buf_)
+      .PermitUncheckedError();
   std::string& entry = entry_buf_;
   entry.clear();
   codec::encode_covering(entry, r, part);
-  batch.Put(db_[cf_records], key, value_buf_).PermitUncheckedError();
   batch.Put(db_[cf_by_account], key, entry).PermitUncheckedError();
   add_to_chunk(pending_index_, next_part('i', r.account_sid, chunk, entry.size()), entry);
   if (!r.session_sid.empty()) {
@@ -720,10 +721,6 @@ bool trace_store::impl::append(rocksdb::WriteBatch& batch, trace_record& r,
     batch.Put(db_[cf_by_session], codec::id_sid_key(r.session_sid, *sid), entry)
         .PermitUncheckedError();
   }
-  entry.clear();
-  codec::encode_sid_value(entry, r.account_sid, part);
-  batch.Put(db_[cf_sids], rocksdb::Slice(reinterpret_cast<const char*>(sid->data()), 16), entry)
-      .PermitUncheckedError();
   ++counts[codec::counter_key(r.account_sid, floor_div(created, codec::bucket_ms))];
   return true;
 }
@@ -1007,16 +1004,26 @@ class chunk_reader {
   std::vector<std::pair<std::string_view, std::string_view>> entries_;  // (inv sid, body)
 };
 
+rocksdb::Slice sid_slice(const codec::sid_bytes& sid) {
+  return {reinterpret_cast<const char*>(sid.data()), sid.size()};
+}
+
 /// A record's JSON from its two halves (records and its body chunk); false when it is gone.
+/// `key` is its id-keyed key (account + inv sid), `part` its body's chunk part.
 bool read_record(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* records, chunk_reader& chunks,
                  const rocksdb::ReadOptions& ro, std::string_view key, std::uint32_t part,
                  std::string& json) {
+  std::string_view id, inv;
+  if (!codec::split_id_key(key, id, inv)) return false;
   rocksdb::PinnableSlice value;
-  const auto s = db->Get(ro, records, slice(key), &value);
+  const auto s = db->Get(ro, records, sid_slice(codec::uninvert(inv)), &value);
   if (!s.ok()) return false;  // gone since the page was planned (expired, trimmed)
+  std::string_view account, spliced;
+  std::uint32_t stored_part = 0;
+  if (!codec::split_record_value(view(value), account, stored_part, spliced)) return false;
   std::string_view body;
   if (!chunks.body(ro, key, part, body)) return false;
-  return codec::assemble_json(json, view(value), body);
+  return codec::assemble_json(json, spliced, body);
 }
 
 /// One record of a page: its key (id + inv sid) and the part of its body chunk.
@@ -1445,11 +1452,8 @@ list_result trace_store::impl::list(const list_query& q) {
     std::optional<std::string> after_inv;
     if (q.after_sid) {
       if (auto sid = codec::parse_sid(*q.after_sid); sid && codec::sid_ms(*sid) >= cutoff) {
-        std::string account;
-        const auto s =
-            db_.db->Get(ro, db_[cf_sids],
-                        rocksdb::Slice(reinterpret_cast<const char*>(sid->data()), 16), &account);
-        if (s.ok()) {
+        rocksdb::PinnableSlice stored;
+        if (db_.db->Get(ro, db_[cf_records], sid_slice(*sid), &stored).ok()) {
           after_inv.emplace();
           for (auto v : *sid) after_inv->push_back(static_cast<char>(~v));
         }
@@ -1605,17 +1609,20 @@ std::optional<stored_trace> trace_store::impl::get(std::string_view sid_text) {
     if (!db_.db) return std::nullopt;
     snapshot_holder snap(db_.db.get());
     const auto ro = read_options(snap);
+    // One lookup gives the account, the body's chunk part and the JSON around the body.
     rocksdb::PinnableSlice value;
-    const auto s = db_.db->Get(
-        ro, db_[cf_sids], rocksdb::Slice(reinterpret_cast<const char*>(sid->data()), 16), &value);
-    std::string_view account;
+    const auto s = db_.db->Get(ro, db_[cf_records], sid_slice(*sid), &value);
+    std::string_view account, spliced;
     std::uint32_t part = 0;
-    if (!s.ok() || !codec::decode_sid_value(view(value), account, part)) return std::nullopt;
+    if (!s.ok() || !codec::split_record_value(view(value), account, part, spliced)) {
+      return std::nullopt;
+    }
     stored_trace out;
     out.account_sid = account;
     chunk_reader chunks(db_.db.get(), db_[cf_chunks]);
-    if (!read_record(db_.db.get(), db_[cf_records], chunks, ro,
-                     codec::id_sid_key(out.account_sid, *sid), part, out.json)) {
+    std::string_view body;
+    if (!chunks.body(ro, codec::id_sid_key(account, *sid), part, body) ||
+        !codec::assemble_json(out.json, spliced, body)) {
       return std::nullopt;
     }
     return out;

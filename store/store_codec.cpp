@@ -236,9 +236,9 @@ void encode_covering(std::string& out, const trace_record& r, std::uint32_t body
   append_varint(out, body_part);
 }
 
-void encode_session_entry(std::string& out, const trace_record& r, std::uint32_t body_part) {
-  append_id(out, r.account_sid);
-  encode_covering(out, r, body_part);
+void encode_session_entry(std::string& out, std::string_view account, std::uint32_t body_part) {
+  append_id(out, account);
+  append_varint(out, body_part);
 }
 
 bool decode_covering(std::string_view in, covering& c) {
@@ -260,10 +260,13 @@ bool decode_covering(std::string_view in, covering& c) {
   return true;
 }
 
-bool decode_session_entry(std::string_view in, std::string_view& account, covering& c) {
+bool decode_session_entry(std::string_view in, std::string_view& account,
+                          std::uint32_t& body_part) {
   std::size_t pos = 0;
-  if (!read_id(in, pos, account)) return false;
-  return decode_covering(in.substr(pos), c);
+  std::uint64_t part = 0;
+  if (!read_id(in, pos, account) || !read_varint(in, pos, part)) return false;
+  body_part = static_cast<std::uint32_t>(part);
+  return true;
 }
 
 void encode_record_value(trace_record& r, std::uint32_t body_part, std::string& value,

@@ -14,7 +14,8 @@ namespace sidecar::store::codec {
 
 /// Bumped whenever an encoding below changes; kept in the `meta` column family.
 /// 2: hour counters beside the minute counters.
-/// 3: records keyed by sid (with the account and body part in the value); no sids family.
+/// 3: records keyed by sid (with the account and body part in the value); no sids family;
+///    by_session values without the covering entry.
 inline constexpr std::uint32_t format_version = 3;
 
 /// Width of a per-account counter bucket.
@@ -109,11 +110,13 @@ struct covering {
 };
 /// by_account value.
 void encode_covering(std::string& out, const trace_record& r, std::uint32_t body_part);
-/// by_session value: varint(len) + account, then the covering entry.
-void encode_session_entry(std::string& out, const trace_record& r, std::uint32_t body_part);
+/// by_session value: varint(len) + account, varint(chunk part of the body). No covering
+/// entry: a session holds a few records, and a SessionSid query with covering filters reads
+/// theirs from by_account.
+void encode_session_entry(std::string& out, std::string_view account, std::uint32_t body_part);
 [[nodiscard]] bool decode_covering(std::string_view in, covering& c);
 [[nodiscard]] bool decode_session_entry(std::string_view in, std::string_view& account,
-                                        covering& c);
+                                        std::uint32_t& body_part);
 
 /// The records value (the key is the sid's 16 bytes): varint(len) + account, varint(chunk
 /// part of the response body), then the record's JSON split around its response body

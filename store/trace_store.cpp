@@ -45,7 +45,7 @@ enum cf : std::size_t {
   cf_records,       // sid bytes -> account, body part, record JSON without its response body
   cf_chunks,        // account + chunk + part -> response bodies of that chunk (body_chunks)
   cf_by_account,    // id_sid key -> covering entry
-  cf_by_session,    // id_sid key (id = session) -> account + covering entry
+  cf_by_session,    // id_sid key (id = session) -> account + body part
   cf_counters,      // account + bucket -> count
   cf_index_chunks,  // account + chunk + part -> covering entries of that chunk
   cf_count
@@ -717,7 +717,7 @@ bool trace_store::impl::append(rocksdb::WriteBatch& batch, trace_record& r,
   add_to_chunk(pending_index_, next_part('i', r.account_sid, chunk, entry.size()), entry);
   if (!r.session_sid.empty()) {
     entry.clear();
-    codec::encode_session_entry(entry, r, part);
+    codec::encode_session_entry(entry, r.account_sid, part);
     batch.Put(db_[cf_by_session], codec::id_sid_key(r.session_sid, *sid), entry)
         .PermitUncheckedError();
   }
@@ -1510,25 +1510,33 @@ list_result trace_store::impl::list(const list_query& q) {
       }
       if (!scan.status().ok()) return fail(query_status::failed);
     } else if (f.session_sid) {
-      // SessionSid: its own index, small; bodies looked up per candidate.
+      // SessionSid: its own index, small; covering entries (from by_account) and bodies
+      // looked up per candidate.
       std::unordered_set<std::string_view> allowed(accounts.begin(), accounts.end());
       merged_scan scan(db_.db.get(), db_[cf_by_session], ro, {*f.session_sid}, lo, hi, {});
       chunk_reader chunks(db_.db.get(), db_[cf_chunks]);
       for (; scan.valid(); scan.next()) {
         if (timed_out()) return fail(query_status::timed_out);
         std::string_view account;
-        codec::covering c;
-        if (!codec::decode_session_entry(scan.value(), account, c)) continue;
-        if (!allowed.contains(account) || !covering_match(c)) continue;
+        std::uint32_t part = 0;
+        if (!codec::decode_session_entry(scan.value(), account, part)) continue;
+        if (!allowed.contains(account)) continue;
         std::string key = codec::id_prefix(account);
         key.append(scan.inv());
+        if (covering_filter) {
+          rocksdb::PinnableSlice value;
+          const auto st = db_.db->Get(ro, db_[cf_by_account], slice(key), &value);
+          if (!st.ok() && !st.IsNotFound()) return fail(query_status::failed);
+          codec::covering c;
+          if (!st.ok() || !codec::decode_covering(view(value), c) || !covering_match(c)) continue;
+        }
         if (body_filter) {
           std::string_view body;
-          if (!chunks.body(ro, key, c.body_part, body)) return fail(query_status::failed);
+          if (!chunks.body(ro, key, part, body)) return fail(query_status::failed);
           if (!contains(body, *f.response_body_contains)) continue;
         }
         take(
-            scan.inv(), [&] { return key; }, c.body_part);
+            scan.inv(), [&] { return key; }, part);
       }
       if (!scan.status().ok()) return fail(query_status::failed);
     } else {

@@ -40,8 +40,8 @@ struct expiry_clock {
 
 /// How the time of a key is found in a column family.
 enum class key_kind : std::uint8_t {
-  id_inverted_sid,  // varint(len) id + ~sid (records, bodies, by_account, by_session)
-  sid,              // sid bytes (sids)
+  id_inverted_sid,  // varint(len) id + ~sid (by_account, by_session)
+  sid,              // sid bytes (records)
   counter,  // varint(len) id + be64 bucket (counters): dropped once the whole bucket expired
   chunk,    // varint(len) id + inv(chunk start) + be16 part (body_chunks): likewise
   keep,     // meta: never expires

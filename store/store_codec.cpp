@@ -167,16 +167,13 @@ std::optional<std::string_view> find_in_chunk(std::string_view chunk, std::strin
   return std::nullopt;
 }
 
-void encode_sid_value(std::string& out, std::string_view account, std::uint32_t part) {
-  append_id(out, account);
-  append_varint(out, part);
-}
-
-bool decode_sid_value(std::string_view in, std::string_view& account, std::uint32_t& part) {
+bool split_record_value(std::string_view in, std::string_view& account, std::uint32_t& part,
+                        std::string_view& spliced) {
   std::size_t pos = 0;
   std::uint64_t p = 0;
   if (!read_id(in, pos, account) || !read_varint(in, pos, p)) return false;
   part = static_cast<std::uint32_t>(p);
+  spliced = in.substr(pos);
   return true;
 }
 
@@ -239,9 +236,9 @@ void encode_covering(std::string& out, const trace_record& r, std::uint32_t body
   append_varint(out, body_part);
 }
 
-void encode_session_entry(std::string& out, const trace_record& r, std::uint32_t body_part) {
-  append_id(out, r.account_sid);
-  encode_covering(out, r, body_part);
+void encode_session_entry(std::string& out, std::string_view account, std::uint32_t body_part) {
+  append_id(out, account);
+  append_varint(out, body_part);
 }
 
 bool decode_covering(std::string_view in, covering& c) {
@@ -263,40 +260,54 @@ bool decode_covering(std::string_view in, covering& c) {
   return true;
 }
 
-bool decode_session_entry(std::string_view in, std::string_view& account, covering& c) {
+bool decode_session_entry(std::string_view in, std::string_view& account,
+                          std::uint32_t& body_part) {
   std::size_t pos = 0;
-  if (!read_id(in, pos, account)) return false;
-  return decode_covering(in.substr(pos), c);
+  std::uint64_t part = 0;
+  if (!read_id(in, pos, account) || !read_varint(in, pos, part)) return false;
+  body_part = static_cast<std::uint32_t>(part);
+  return true;
 }
 
-record_value encode_record(trace_record& r) {
-  record_value v;
-  v.body = std::move(r.response.body.body);
-  r.response.body.body.assign(sentinel);
-  std::string json_text = to_json(r);
-  std::string escaped;
-  json::append_string(escaped, sentinel);
+void encode_record_value(trace_record& r, std::uint32_t body_part, std::string& value,
+                         std::string& scratch) {
+  // The body's place is found by encoding a sentinel instead of it; the body is swapped out
+  // and back rather than copied.
+  static const std::string escaped = [] {
+    std::string e;
+    json::append_string(e, sentinel);
+    return e;
+  }();
+  thread_local std::string placeholder;
+  placeholder.assign(sentinel);
+  std::swap(r.response.body.body, placeholder);
+  scratch.clear();
+  scratch.reserve(512 + r.request.body.body.size() + placeholder.size());
+  append_json(scratch, r);
+  std::swap(r.response.body.body, placeholder);
+  const std::string_view json_text = scratch;
   const auto at = json_text.find(escaped);
-  if (at != std::string::npos && json_text.find(escaped, at + 1) == std::string::npos) {
-    append_varint(v.value, at + 1);
-    v.value.append(json_text, 0, at);
-    v.value.append(json_text, at + escaped.size());
+  value.clear();
+  append_id(value, r.account_sid);
+  append_varint(value, body_part);
+  if (at != std::string_view::npos &&
+      json_text.find(escaped, at + 1) == std::string_view::npos) {
+    value.reserve(value.size() + json_text.size() + 4);
+    append_varint(value, at + 1);
+    value.append(json_text.substr(0, at));
+    value.append(json_text.substr(at + escaped.size()));
   } else {
     // The sentinel is not where we expect it: store the JSON whole (body included).
-    r.response.body.body = v.body;
-    json_text = to_json(r);
-    append_varint(v.value, 0);
-    v.value.append(json_text);
+    append_varint(value, 0);
+    append_json(value, r);
   }
-  r.response.body.body = v.body;  // leave the record as it came
-  return v;
 }
 
-bool assemble_json(std::string& out, std::string_view records_value, std::string_view body) {
+bool assemble_json(std::string& out, std::string_view spliced, std::string_view body) {
   std::size_t pos = 0;
   std::uint64_t splice = 0;
-  if (!read_varint(records_value, pos, splice)) return false;
-  const std::string_view json_text = records_value.substr(pos);
+  if (!read_varint(spliced, pos, splice)) return false;
+  const std::string_view json_text = spliced.substr(pos);
   if (splice == 0) {
     out.append(json_text);
     return true;

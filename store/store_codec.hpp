@@ -14,7 +14,9 @@ namespace sidecar::store::codec {
 
 /// Bumped whenever an encoding below changes; kept in the `meta` column family.
 /// 2: hour counters beside the minute counters.
-inline constexpr std::uint32_t format_version = 2;
+/// 3: records keyed by sid (with the account and body part in the value); no sids family;
+///    by_session values without the covering entry.
+inline constexpr std::uint32_t format_version = 3;
 
 /// Width of a per-account counter bucket.
 inline constexpr std::int64_t bucket_ms = 60'000;
@@ -76,10 +78,6 @@ void append_chunk_entry(std::string& out, std::string_view inv, std::string_view
 [[nodiscard]] std::optional<std::string_view> find_in_chunk(std::string_view chunk,
                                                             std::string_view inv);
 
-/// The sids value: varint(len) + account + varint(chunk part of the body).
-void encode_sid_value(std::string& out, std::string_view account, std::uint32_t part);
-[[nodiscard]] bool decode_sid_value(std::string_view in, std::string_view& account,
-                                    std::uint32_t& part);
 
 /// Splits an id-keyed key into its id and the 16 inverted sid bytes; false when malformed.
 [[nodiscard]] bool split_id_key(std::string_view key, std::string_view& id, std::string_view& inv);
@@ -112,23 +110,30 @@ struct covering {
 };
 /// by_account value.
 void encode_covering(std::string& out, const trace_record& r, std::uint32_t body_part);
-/// by_session value: varint(len) + account, then the covering entry.
-void encode_session_entry(std::string& out, const trace_record& r, std::uint32_t body_part);
+/// by_session value: varint(len) + account, varint(chunk part of the body). No covering
+/// entry: a session holds a few records, and a SessionSid query with covering filters reads
+/// theirs from by_account.
+void encode_session_entry(std::string& out, std::string_view account, std::uint32_t body_part);
 [[nodiscard]] bool decode_covering(std::string_view in, covering& c);
 [[nodiscard]] bool decode_session_entry(std::string_view in, std::string_view& account,
-                                        covering& c);
+                                        std::uint32_t& body_part);
 
-/// The record's JSON split around its response body (stored once, in a body chunk):
-/// records value = varint(splice + 1) + json without the body literal; splice 0 (written 0)
-/// means no splice: the JSON is whole.
-struct record_value {
-  std::string value;  // for the records column family
-  std::string body;   // for the bodies column family (the recorded response body)
-};
-/// Encodes `r` (its response body is moved out).
-[[nodiscard]] record_value encode_record(trace_record& r);
-/// Appends the contract JSON of a stored record given both halves; false when malformed.
-[[nodiscard]] bool assemble_json(std::string& out, std::string_view records_value,
+/// The records value (the key is the sid's 16 bytes): varint(len) + account, varint(chunk
+/// part of the response body), then the record's JSON split around its response body
+/// (stored once, in a body chunk): varint(splice + 1) + json without the body literal;
+/// splice 0 (written 0) means no splice: the JSON is whole. The body itself is
+/// r.response.body.body. Writes the value into `value` (cleared first); `scratch` is a
+/// buffer reused between calls (the writer encodes every record with the same two, so
+/// neither allocates once grown). `r` is left as it came.
+void encode_record_value(trace_record& r, std::uint32_t body_part, std::string& value,
+                         std::string& scratch);
+/// Splits a records value into the account, the body's chunk part and the spliced JSON
+/// (for assemble_json); false when malformed.
+[[nodiscard]] bool split_record_value(std::string_view in, std::string_view& account,
+                                      std::uint32_t& part, std::string_view& spliced);
+/// Appends the contract JSON of a stored record given both halves (the spliced JSON of a
+/// records value, and the body); false when malformed.
+[[nodiscard]] bool assemble_json(std::string& out, std::string_view spliced,
                                  std::string_view body);
 
 /// Bytes a ready record holds in memory (the writer queue's bound).

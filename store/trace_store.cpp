@@ -42,18 +42,17 @@ namespace fs = std::filesystem;
 enum cf : std::size_t {
   cf_default,
   cf_meta,
-  cf_records,       // id_sid key -> record JSON without its response body
+  cf_records,       // sid bytes -> account, body part, record JSON without its response body
   cf_chunks,        // account + chunk + part -> response bodies of that chunk (body_chunks)
   cf_by_account,    // id_sid key -> covering entry
-  cf_by_session,    // id_sid key (id = session) -> account + covering entry
-  cf_sids,          // sid bytes -> account
+  cf_by_session,    // id_sid key (id = session) -> account + body part
   cf_counters,      // account + bucket -> count
   cf_index_chunks,  // account + chunk + part -> covering entries of that chunk
   cf_count
 };
-constexpr std::array<const char*, cf_count> cf_names{"default",     "meta",       "records",
-                                                     "body_chunks", "by_account", "by_session",
-                                                     "sids",        "counters",   "index_chunks"};
+constexpr std::array<const char*, cf_count> cf_names{
+    "default", "meta", "records", "body_chunks", "by_account", "by_session", "counters",
+    "index_chunks"};
 
 constexpr std::string_view meta_format_key = "format_version";
 constexpr std::string_view meta_floor_key = "floor_ms";
@@ -139,7 +138,7 @@ struct trace_store::impl {
   // -- open --
   void open();
   /// Closes and opens the database again (a WAL write error that Resume() cannot clear);
-  /// waits for the pages being read. Writer thread only.
+  /// waits for the pages being read and the batch being built. Committer thread only.
   bool reopen();
 
   // -- writer --
@@ -152,6 +151,22 @@ struct trace_store::impl {
     return std::min(opts_.max_batch_bytes, cfg_->store.queue_bytes / 2);
   }
   void process(std::deque<queued>& items, record_builder& builder);
+  // The writer is a pipeline of two threads: the encoder (writer_loop, process, append)
+  // takes the queue and builds WriteBatches; the committer writes them in order. While one
+  // batch is written the next is built, so the two halves of the work use two cores. At
+  // most one built batch waits for the committer; the queued bytes count every item until
+  // its batch is written, so the queue bound holds as before.
+  struct write_job {
+    std::unique_ptr<rocksdb::WriteBatch> batch;
+    std::unordered_map<std::string, std::uint64_t> counts;  // records per minute counter
+    std::uint64_t records = 0;  // records in the batch
+    std::uint64_t done = 0;     // queue items it settles: written, skipped or dropped
+    std::size_t bytes = 0;      // their queued bytes
+  };
+  write_job new_job();
+  /// Waits until the committer has taken the previous job, then gives it this one.
+  void hand_off(write_job&& job);
+  void committer_loop();
   bool append(rocksdb::WriteBatch& batch, trace_record& r,
               std::unordered_map<std::string, std::uint64_t>& counts);
   std::uint32_t next_part(char kind, std::string_view account, std::int64_t chunk,
@@ -206,8 +221,9 @@ struct trace_store::impl {
 
   std::shared_ptr<rocks::listener> listener_;
   std::shared_ptr<rocksdb::Cache> cache_;
-  // Readers (and maintenance, and the writer's Write) hold db_mu_ shared; reopen() holds it
-  // alone. Only the writer thread changes db_, so it reads db_ without the lock.
+  // Readers (and maintenance, the encoder while it builds a batch, and the committer's
+  // Write) hold db_mu_ shared; reopen() holds it alone. Only the committer thread changes
+  // db_, so it reads db_ without the lock.
   mutable std::shared_mutex db_mu_;
   database db_;
 
@@ -223,13 +239,25 @@ struct trace_store::impl {
   bool stopping_ = false;
 
   // Which part of each recent (account, chunk) takes the next body, and its bytes so far;
-  // writer thread only. Forgotten after a restart: a part then grows past its target size.
+  // encoder thread only. Forgotten after a restart: a part then grows past its target size.
   struct part_state {
     std::uint32_t part = 0;
     std::size_t bytes = 0;
   };
   std::unordered_map<std::string, part_state> parts_;
   std::int64_t newest_chunk_ = 0;
+
+  // The chunk entries of the batch being built, per chunk key (encoder thread only). A
+  // batch's records of one account mostly share one chunk, so each chunk gets one merge
+  // operand per batch (the entries concatenated, as the append operator would) instead of
+  // one per record: a memtable insert per chunk and batch, not per record.
+  std::unordered_map<std::string, std::string> pending_bodies_;
+  std::unordered_map<std::string, std::string> pending_index_;
+  std::size_t pending_bytes_ = 0;
+  // Buffers append() reuses for every record (encoder thread only).
+  std::string value_buf_, json_buf_, entry_buf_;
+  /// Adds the pending chunk operands to the batch.
+  void add_pending_chunks(rocksdb::WriteBatch& batch);
 
   // Write failures: batches are dropped until retry_at_, then Resume() and try again.
   bool failing_ = false;
@@ -248,7 +276,15 @@ struct trace_store::impl {
   std::uint64_t compactions_at_reclaim_ = 0;
   std::mutex maint_run_mu_;  // one maintenance pass at a time
 
-  std::thread writer_;
+  // The hand-off between encoder and committer.
+  std::mutex job_mu_;
+  std::condition_variable job_cv_;
+  std::optional<write_job> job_;  // built, waiting for the committer
+  std::vector<std::unique_ptr<rocksdb::WriteBatch>> spare_batches_;  // written, for reuse
+  bool encoder_done_ = false;
+
+  std::thread writer_;  // the encoder
+  std::thread committer_;
   std::thread maintainer_;
 };
 
@@ -289,6 +325,7 @@ trace_store::impl::impl(std::shared_ptr<const conf::config> c, metrics::registry
   open();
   disk_bytes_->store(measure_disk_bytes());
   last_flush_ = last_reclaim_ = std::chrono::steady_clock::now();
+  committer_ = std::thread([this] { committer_loop(); });
   writer_ = std::thread([this] { writer_loop(); });
   maintainer_ = std::thread([this] { maintenance_loop(); });
 }
@@ -319,7 +356,7 @@ void trace_store::impl::open() {
   dbo.info_log = rocks::make_logger();    // no LOG file: warnings and errors go to our log
   dbo.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   dbo.listeners.push_back(listener_);
-  // One writer thread: concurrent memtable inserts buy nothing, and they would disable the
+  // One thread writes (the committer): concurrent memtable inserts buy nothing, and they would disable the
   // per-prefix insert hints.
   dbo.allow_concurrent_memtable_write = false;
 
@@ -359,7 +396,10 @@ void trace_store::impl::open() {
         o = cf_options(rocks::key_kind::keep, 4096, false, 4 << 20);
         break;
       case cf_records:
-        o = cf_options(rocks::key_kind::id_inverted_sid, 16 << 10, false, 64 << 20);
+        // Keyed by sid, so in time order: each flush writes a key range after the last one
+        // (compaction can move such files down without rewriting them), and the memtable
+        // inserts are appends. Bloom filter: get(sid) and a page's records are point lookups.
+        o = cf_options(rocks::key_kind::sid, 16 << 10, true, 64 << 20);
         break;
       case cf_chunks:
         // Uncompressed: the ResponseBody filter searches the chunks as they are read.
@@ -371,9 +411,6 @@ void trace_store::impl::open() {
       case cf_by_account:
       case cf_by_session:
         o = cf_options(rocks::key_kind::id_inverted_sid, 16 << 10, false, 32 << 20);
-        break;
-      case cf_sids:
-        o = cf_options(rocks::key_kind::sid, 4096, true, 16 << 20);
         break;
       case cf_counters:
         o = cf_options(rocks::key_kind::counter, 4096, false, 4 << 20);
@@ -478,6 +515,12 @@ trace_store::impl::~impl() {
   }
   work_cv_.notify_all();
   if (writer_.joinable()) writer_.join();  // drains the queue first
+  {
+    std::lock_guard lock(job_mu_);
+    encoder_done_ = true;
+  }
+  job_cv_.notify_all();
+  if (committer_.joinable()) committer_.join();  // writes the last batches first
 }
 
 void trace_store::impl::set_health(bool ok, std::string reason) {
@@ -536,41 +579,30 @@ void trace_store::impl::writer_loop() {
 }
 
 void trace_store::impl::process(std::deque<queued>& items, record_builder& builder) {
-  if (!db_.db && std::chrono::steady_clock::now() >= retry_at_ && !reopen()) {
-    retry_at_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-  }
-  rocksdb::WriteBatch batch(opts_.max_batch_bytes + (1u << 20));  // no regrowth while filling
-  std::unordered_map<std::string, std::uint64_t> counts;
-  std::uint64_t records = 0, done = 0;
-  std::size_t bytes = 0;
+  write_job job = new_job();
+  // The encoder reads db_ (the column family handles) under the shared lock, since the
+  // committer may reopen the database; it never holds it while waiting for the committer.
+  std::shared_lock db_lock(db_mu_);
   auto finish = [&] {
-    if (records > 0) commit(batch, counts, records);
-    batch.Clear();
-    counts.clear();
-    records = 0;
-    {
-      std::lock_guard lock(mu_);
-      processed_ += done;
-      queued_bytes_ -= bytes;
-      queue_gauge_.set(static_cast<std::int64_t>(queued_bytes_));
-    }
-    done_cv_.notify_all();
-    done = 0;
-    bytes = 0;
+    add_pending_chunks(*job.batch);
+    db_lock.unlock();
+    hand_off(std::move(job));
+    job = new_job();
+    db_lock.lock();
   };
   for (auto& q : items) {
-    ++done;
-    bytes += q.bytes;
+    ++job.done;
+    job.bytes += q.bytes;
     try {
       if (auto* c = std::get_if<capture>(&q.item)) {
         auto built = builder.build(*c);
         if (!built.record) {
           skipped_[static_cast<std::size_t>(built.skipped) % skipped_.size()]->inc();
-        } else if (append(batch, *built.record, counts)) {
-          ++records;
+        } else if (append(*job.batch, *built.record, job.counts)) {
+          ++job.records;
         }
-      } else if (append(batch, std::get<trace_record>(q.item), counts)) {
-        ++records;
+      } else if (append(*job.batch, std::get<trace_record>(q.item), job.counts)) {
+        ++job.records;
       }
     } catch (const std::exception& e) {
       dropped_invalid_.inc();
@@ -580,10 +612,65 @@ void trace_store::impl::process(std::deque<queued>& items, record_builder& build
                    {{"error", e.what()}, {"held_back", std::to_string(held)}});
       }
     }
-    if (batch.GetDataSize() >= opts_.max_batch_bytes) finish();
+    if (job.batch->GetDataSize() + pending_bytes_ >= opts_.max_batch_bytes) finish();
   }
-  finish();
+  add_pending_chunks(*job.batch);
+  db_lock.unlock();
+  if (job.done > 0) hand_off(std::move(job));
   items.clear();
+}
+
+trace_store::impl::write_job trace_store::impl::new_job() {
+  write_job job;
+  {
+    std::lock_guard lock(job_mu_);
+    if (!spare_batches_.empty()) {
+      job.batch = std::move(spare_batches_.back());
+      spare_batches_.pop_back();
+    }
+  }
+  // A batch's buffer keeps its capacity across Clear(), so reused batches never allocate
+  // (and fault in) megabytes afresh.
+  if (!job.batch) job.batch = std::make_unique<rocksdb::WriteBatch>(opts_.max_batch_bytes + (1u << 20));
+  return job;
+}
+
+void trace_store::impl::hand_off(write_job&& job) {
+  {
+    std::unique_lock lock(job_mu_);
+    job_cv_.wait(lock, [&] { return !job_.has_value(); });
+    job_ = std::move(job);
+  }
+  job_cv_.notify_all();
+}
+
+void trace_store::impl::committer_loop() {
+  for (;;) {
+    write_job job;
+    {
+      std::unique_lock lock(job_mu_);
+      job_cv_.wait(lock, [&] { return job_.has_value() || encoder_done_; });
+      if (!job_) return;  // the encoder has stopped and everything is written
+      job = std::move(*job_);
+      job_.reset();
+    }
+    job_cv_.notify_all();  // the encoder may wait for the slot
+    // Only this thread changes db_, so it reads it without the lock.
+    if (!db_.db && std::chrono::steady_clock::now() >= retry_at_ && !reopen()) {
+      retry_at_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    }
+    if (job.records > 0) commit(*job.batch, job.counts, job.records);
+    {
+      std::lock_guard lock(mu_);
+      processed_ += job.done;
+      queued_bytes_ -= job.bytes;
+      queue_gauge_.set(static_cast<std::int64_t>(queued_bytes_));
+    }
+    done_cv_.notify_all();
+    job.batch->Clear();
+    std::lock_guard lock(job_mu_);
+    if (spare_batches_.size() < 2) spare_batches_.push_back(std::move(job.batch));
+  }
 }
 
 bool trace_store::impl::append(rocksdb::WriteBatch& batch, trace_record& r,
@@ -604,40 +691,50 @@ bool trace_store::impl::append(rocksdb::WriteBatch& batch, trace_record& r,
   }
   const std::int64_t created = codec::sid_ms(*sid);  // the key's time is the sid's
   const std::string key = codec::id_sid_key(r.account_sid, *sid);
-  const auto value = codec::encode_record(r);
+  const std::string_view inv = std::string_view(key).substr(key.size() - 16);
+  const std::string_view body = r.response.body.body;
+  const std::int64_t chunk = floor_div(created, codec::chunk_ms);
+  auto add_to_chunk = [&](std::unordered_map<std::string, std::string>& pending,
+                          std::uint32_t chunk_part, std::string_view data) {
+    auto& operand = pending[codec::chunk_key(r.account_sid, chunk, chunk_part)];
+    const std::size_t before = operand.size();
+    codec::append_chunk_entry(operand, inv, data);
+    pending_bytes_ += operand.size() - before;
+  };
   std::uint32_t part = 0;
-  if (!value.body.empty()) {
-    const std::int64_t chunk = floor_div(created, codec::chunk_ms);
-    part = next_part('b', r.account_sid, chunk, value.body.size());
-    std::string entry;
-    codec::append_chunk_entry(entry, std::string_view(key).substr(key.size() - 16), value.body);
-    batch.Merge(db_[cf_chunks], codec::chunk_key(r.account_sid, chunk, part), entry)
-        .PermitUncheckedError();
+  if (!body.empty()) {
+    part = next_part('b', r.account_sid, chunk, body.size());
+    add_to_chunk(pending_bodies_, part, body);
   }
-  std::string entry;
+  codec::encode_record_value(r, part, value_buf_, json_buf_);
+  batch.Put(db_[cf_records], rocksdb::Slice(reinterpret_cast<const char*>(sid->data()), 16),
+            value_buf_)
+      .PermitUncheckedError();
+  std::string& entry = entry_buf_;
+  entry.clear();
   codec::encode_covering(entry, r, part);
-  batch.Put(db_[cf_records], key, value.value).PermitUncheckedError();
   batch.Put(db_[cf_by_account], key, entry).PermitUncheckedError();
-  {
-    const std::int64_t chunk = floor_div(created, codec::chunk_ms);
-    const std::uint32_t ipart = next_part('i', r.account_sid, chunk, entry.size());
-    std::string item;
-    codec::append_chunk_entry(item, std::string_view(key).substr(key.size() - 16), entry);
-    batch.Merge(db_[cf_index_chunks], codec::chunk_key(r.account_sid, chunk, ipart), item)
-        .PermitUncheckedError();
-  }
+  add_to_chunk(pending_index_, next_part('i', r.account_sid, chunk, entry.size()), entry);
   if (!r.session_sid.empty()) {
     entry.clear();
-    codec::encode_session_entry(entry, r, part);
+    codec::encode_session_entry(entry, r.account_sid, part);
     batch.Put(db_[cf_by_session], codec::id_sid_key(r.session_sid, *sid), entry)
         .PermitUncheckedError();
   }
-  entry.clear();
-  codec::encode_sid_value(entry, r.account_sid, part);
-  batch.Put(db_[cf_sids], rocksdb::Slice(reinterpret_cast<const char*>(sid->data()), 16), entry)
-      .PermitUncheckedError();
   ++counts[codec::counter_key(r.account_sid, floor_div(created, codec::bucket_ms))];
   return true;
+}
+
+void trace_store::impl::add_pending_chunks(rocksdb::WriteBatch& batch) {
+  for (auto* pending : {&pending_bodies_, &pending_index_}) {
+    const cf family = pending == &pending_bodies_ ? cf_chunks : cf_index_chunks;
+    for (const auto& [key, operand] : *pending) {
+      if (!db_.db) break;  // closed after a failed reopen: append() added nothing since
+      batch.Merge(db_[family], key, operand).PermitUncheckedError();
+    }
+    pending->clear();
+  }
+  pending_bytes_ = 0;
 }
 
 std::uint32_t trace_store::impl::next_part(char kind, std::string_view account, std::int64_t chunk,
@@ -907,16 +1004,26 @@ class chunk_reader {
   std::vector<std::pair<std::string_view, std::string_view>> entries_;  // (inv sid, body)
 };
 
+rocksdb::Slice sid_slice(const codec::sid_bytes& sid) {
+  return {reinterpret_cast<const char*>(sid.data()), sid.size()};
+}
+
 /// A record's JSON from its two halves (records and its body chunk); false when it is gone.
+/// `key` is its id-keyed key (account + inv sid), `part` its body's chunk part.
 bool read_record(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* records, chunk_reader& chunks,
                  const rocksdb::ReadOptions& ro, std::string_view key, std::uint32_t part,
                  std::string& json) {
+  std::string_view id, inv;
+  if (!codec::split_id_key(key, id, inv)) return false;
   rocksdb::PinnableSlice value;
-  const auto s = db->Get(ro, records, slice(key), &value);
+  const auto s = db->Get(ro, records, sid_slice(codec::uninvert(inv)), &value);
   if (!s.ok()) return false;  // gone since the page was planned (expired, trimmed)
+  std::string_view account, spliced;
+  std::uint32_t stored_part = 0;
+  if (!codec::split_record_value(view(value), account, stored_part, spliced)) return false;
   std::string_view body;
   if (!chunks.body(ro, key, part, body)) return false;
-  return codec::assemble_json(json, view(value), body);
+  return codec::assemble_json(json, spliced, body);
 }
 
 /// One record of a page: its key (id + inv sid) and the part of its body chunk.
@@ -1340,11 +1447,8 @@ list_result trace_store::impl::list(const list_query& q) {
     std::optional<std::string> after_inv;
     if (q.after_sid) {
       if (auto sid = codec::parse_sid(*q.after_sid); sid && codec::sid_ms(*sid) >= cutoff) {
-        std::string account;
-        const auto s =
-            db_.db->Get(ro, db_[cf_sids],
-                        rocksdb::Slice(reinterpret_cast<const char*>(sid->data()), 16), &account);
-        if (s.ok()) {
+        rocksdb::PinnableSlice stored;
+        if (db_.db->Get(ro, db_[cf_records], sid_slice(*sid), &stored).ok()) {
           after_inv.emplace();
           for (auto v : *sid) after_inv->push_back(static_cast<char>(~v));
         }
@@ -1401,25 +1505,33 @@ list_result trace_store::impl::list(const list_query& q) {
       }
       if (!scan.status().ok()) return fail(query_status::failed);
     } else if (f.session_sid) {
-      // SessionSid: its own index, small; bodies looked up per candidate.
+      // SessionSid: its own index, small; covering entries (from by_account) and bodies
+      // looked up per candidate.
       std::unordered_set<std::string_view> allowed(accounts.begin(), accounts.end());
       merged_scan scan(db_.db.get(), db_[cf_by_session], ro, {*f.session_sid}, lo, hi, {});
       chunk_reader chunks(db_.db.get(), db_[cf_chunks]);
       for (; scan.valid(); scan.next()) {
         if (timed_out()) return fail(query_status::timed_out);
         std::string_view account;
-        codec::covering c;
-        if (!codec::decode_session_entry(scan.value(), account, c)) continue;
-        if (!allowed.contains(account) || !covering_match(c)) continue;
+        std::uint32_t part = 0;
+        if (!codec::decode_session_entry(scan.value(), account, part)) continue;
+        if (!allowed.contains(account)) continue;
         std::string key = codec::id_prefix(account);
         key.append(scan.inv());
+        if (covering_filter) {
+          rocksdb::PinnableSlice value;
+          const auto st = db_.db->Get(ro, db_[cf_by_account], slice(key), &value);
+          if (!st.ok() && !st.IsNotFound()) return fail(query_status::failed);
+          codec::covering c;
+          if (!st.ok() || !codec::decode_covering(view(value), c) || !covering_match(c)) continue;
+        }
         if (body_filter) {
           std::string_view body;
-          if (!chunks.body(ro, key, c.body_part, body)) return fail(query_status::failed);
+          if (!chunks.body(ro, key, part, body)) return fail(query_status::failed);
           if (!contains(body, *f.response_body_contains)) continue;
         }
         take(
-            scan.inv(), [&] { return key; }, c.body_part);
+            scan.inv(), [&] { return key; }, part);
       }
       if (!scan.status().ok()) return fail(query_status::failed);
     } else {
@@ -1500,17 +1612,20 @@ std::optional<stored_trace> trace_store::impl::get(std::string_view sid_text) {
     if (!db_.db) return std::nullopt;
     snapshot_holder snap(db_.db.get());
     const auto ro = read_options(snap);
+    // One lookup gives the account, the body's chunk part and the JSON around the body.
     rocksdb::PinnableSlice value;
-    const auto s = db_.db->Get(
-        ro, db_[cf_sids], rocksdb::Slice(reinterpret_cast<const char*>(sid->data()), 16), &value);
-    std::string_view account;
+    const auto s = db_.db->Get(ro, db_[cf_records], sid_slice(*sid), &value);
+    std::string_view account, spliced;
     std::uint32_t part = 0;
-    if (!s.ok() || !codec::decode_sid_value(view(value), account, part)) return std::nullopt;
+    if (!s.ok() || !codec::split_record_value(view(value), account, part, spliced)) {
+      return std::nullopt;
+    }
     stored_trace out;
     out.account_sid = account;
     chunk_reader chunks(db_.db.get(), db_[cf_chunks]);
-    if (!read_record(db_.db.get(), db_[cf_records], chunks, ro,
-                     codec::id_sid_key(out.account_sid, *sid), part, out.json)) {
+    std::string_view body;
+    if (!chunks.body(ro, codec::id_sid_key(account, *sid), part, body) ||
+        !codec::assemble_json(out.json, spliced, body)) {
       return std::nullopt;
     }
     return out;

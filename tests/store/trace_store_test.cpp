@@ -155,6 +155,46 @@ TEST_F(trace_store_test, RecordsSurviveARestart) {
   EXPECT_EQ(drain(res).size(), 20u);
 }
 
+// The writer is a pipeline (an encoder builds batches while a committer writes them): with
+// small batches and a slow committer, many batches are in flight at once. flush() must still
+// return only once every record before it is readable, counters and chunks included, and
+// the destructor must write every batch still being built or waiting.
+TEST_F(trace_store_test, FlushAndShutdownWaitForEveryBatchInThePipeline) {
+  auto o = make_options();
+  o.max_batch_bytes = 4096;  // a few records per batch
+  o.before_write = [] { std::this_thread::sleep_for(std::chrono::milliseconds(1)); };
+  std::vector<std::string> sids;
+  {
+    auto store = open(make_config(), o);
+    for (int i = 0; i < 200; ++i) {
+      auto r = make(t0 - 100 * i, i % 3 ? acct_a : acct_b, "body " + std::to_string(i));
+      sids.push_back(r.sid);
+      ASSERT_TRUE(store->submit(std::move(r)));
+    }
+    store->flush();
+    EXPECT_EQ(store->get_stats().written, 200u);
+    EXPECT_EQ(store->get_stats().queue_bytes, 0u);
+    for (const auto& sid : sids) ASSERT_TRUE(store->get(sid)) << sid;
+    list_query q;
+    q.accounts = {acct_a, acct_b};
+    EXPECT_EQ(store->list(q).total, 200u);
+    q.filter.response_body_contains = "body 19";  // 19 and 190..199
+    EXPECT_EQ(store->list(q).total, 11u);
+    for (int i = 200; i < 600; ++i) {
+      auto r = make(t0 - 100 * i, i % 3 ? acct_a : acct_b, "body " + std::to_string(i));
+      sids.push_back(r.sid);
+      ASSERT_TRUE(store->submit(std::move(r)));
+    }
+  }  // no flush: the destructor writes what is queued, being built or waiting
+  auto store = open();
+  for (const auto& sid : sids) ASSERT_TRUE(store->get(sid)) << sid;
+  list_query q;
+  q.accounts = {acct_a, acct_b};
+  EXPECT_EQ(store->list(q).total, 600u);
+  q.filter.completed = true;  // a covering filter: the index chunks
+  EXPECT_EQ(store->list(q).total, 600u);
+}
+
 TEST_F(trace_store_test, PastRetentionARecordIsInvisibleAtOnceAndGoneAfterCompaction) {
   auto store = open();
   auto old_record = make(t0 - 90 * minute, acct_a, "old");

@@ -356,8 +356,8 @@ void trace_store::impl::open() {
   dbo.info_log = rocks::make_logger();    // no LOG file: warnings and errors go to our log
   dbo.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   dbo.listeners.push_back(listener_);
-  // One thread writes (the committer): concurrent memtable inserts buy nothing, and they would disable the
-  // per-prefix insert hints.
+  // One thread writes (the committer): concurrent memtable inserts buy nothing, and they
+  // would disable the per-prefix insert hints.
   dbo.allow_concurrent_memtable_write = false;
 
   cache_ = rocksdb::NewLRUCache(256 << 20);
@@ -631,7 +631,9 @@ trace_store::impl::write_job trace_store::impl::new_job() {
   }
   // A batch's buffer keeps its capacity across Clear(), so reused batches never allocate
   // (and fault in) megabytes afresh.
-  if (!job.batch) job.batch = std::make_unique<rocksdb::WriteBatch>(opts_.max_batch_bytes + (1u << 20));
+  if (!job.batch) {
+    job.batch = std::make_unique<rocksdb::WriteBatch>(opts_.max_batch_bytes + (1u << 20));
+  }
   return job;
 }
 

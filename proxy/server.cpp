@@ -455,7 +455,8 @@ net::awaitable<server::impl::session::head_status> server::impl::session::read_h
     body_buf.reset();
     client_buf.shrink_to_fit();
     auto [wec] = co_await client_plain->async_wait(tcp::socket::wait_read, tuple_awaitable);
-    if (wec) co_return head_status::closed;
+    // timed_out too: the deadline can pass just as the wait succeeds, too late to cancel it.
+    if (wec || timed_out) co_return head_status::closed;
   }
   for (;;) {
     if (got_bytes) {
@@ -480,7 +481,10 @@ net::awaitable<server::impl::session::head_status> server::impl::session::read_h
     auto [ec, n] = co_await visit_client([&](auto& s) {
       return s.async_read_some(client_buf.prepare(std::min(room, head_read)), tuple_awaitable);
     });
-    if (ec) co_return head_status::closed;  // EOF, reset, timeout or stop: nothing to answer
+    // EOF, reset, timeout or stop: nothing to answer. A read that succeeded as the deadline
+    // passed (the watchdog's cancel then finds nothing to cancel) is a timeout as well: this
+    // loop does not re-arm, so going on would leave the head without any deadline.
+    if (ec || timed_out) co_return head_status::closed;
     client_buf.commit(n);
     if (!got_bytes) {
       got_bytes = true;

@@ -149,12 +149,14 @@ store::header_list to_header_list(const http::fields& f) {
   return out;
 }
 
-/// An answer of the sidecar's own (contract section 3): {"message": ..., "status": N}.
-http::response<http::string_body> local_response(int status, bool keep_alive, unsigned version) {
+/// An answer of the sidecar's own (contract section 3): {"message": ..., "status": N}, the
+/// message of a local answer unless one is given (a 502/504 names its exchange error).
+http::response<http::string_body> local_response(int status, bool keep_alive, unsigned version,
+                                                 std::string_view message = {}) {
   http::response<http::string_body> res{static_cast<http::status>(status),
                                         version < 10 ? 11 : version};
   res.set(http::field::content_type, "application/json");
-  res.body() = json_error(status, local_message(status));
+  res.body() = json_error(status, message.empty() ? local_message(status) : message);
   // Every method but CONNECT is forwarded; HTTP requires a 405 to say which are allowed.
   if (status == 405) {
     res.set(http::field::allow, "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, TRACE");
@@ -832,14 +834,10 @@ net::awaitable<bool> server::impl::session::exchange(
     // Contract section 3: 504 is "no response head within upstream_timeout"; an upstream that
     // cannot be reached, a connect that times out included, is 502.
     const int status = err == exchange_error::upstream_response_timeout ? 504 : 502;
-    http::response<http::string_body> res{static_cast<http::status>(status), client_version};
-    res.set(http::field::content_type, "application/json");
-    res.body() = json_error(status, store::describe(err));
     // The rest of a request body may still be on its way: close rather than read it.
     const bool keep = client_keep_alive && parser.is_done() && !shutdown &&
                       !srv.stopping.load(std::memory_order_relaxed);
-    res.keep_alive(keep);
-    res.prepare_payload();
+    auto res = local_response(status, keep, client_version, store::describe(err));
     record_answer(res);
     upstream.reset();
     finish(shutdown ? exchange_error::shutdown : err);

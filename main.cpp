@@ -6,10 +6,10 @@
 
 #include "api/server.hpp"
 #include "cache/media_cache.hpp"
+#include "conf/listen.hpp"
 #include "conf/load.hpp"
 #include "proxy/server.hpp"
 #include "store/trace_store.hpp"
-#include "support/listen.hpp"
 #include "support/log.hpp"
 #include "support/metrics.hpp"
 
@@ -49,10 +49,7 @@ void check_listen_addresses(const conf::config& cfg) {
                                    std::pair{cfg.api.listen, cfg.api.listen_origin}}) {
     if (at.port == 0) continue;  // any free port: nothing to check
     tcp::acceptor probe(io);
-    if (const auto ec = listen_on(probe, tcp::endpoint(at.address, at.port))) {
-      throw conf::config_error(origin + ": cannot listen on " + at.to_string() + ": " +
-                               ec.message());
-    }
+    conf::listen_on(probe, at, origin);
   }
 }
 

@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "api/handler.hpp"
+#include "conf/listen.hpp"
 #include "conf/load.hpp"
-#include "support/listen.hpp"
 #include "support/log.hpp"
 
 namespace sidecar::api {
@@ -355,10 +355,7 @@ tcp::endpoint server::start() {
   const unsigned n = std::max(1u, cfg.api.threads);
   s.ioc = std::make_unique<net::io_context>(static_cast<int>(n));
   s.acceptor.emplace(net::make_strand(*s.ioc));
-  if (const auto ec = listen_on(*s.acceptor, tcp::endpoint(at.address, at.port))) {
-    throw conf::config_error(cfg.api.listen_origin + ": cannot listen on " + at.to_string() +
-                             ": " + ec.message());
-  }
+  conf::listen_on(*s.acceptor, at, cfg.api.listen_origin);
   const tcp::endpoint bound = s.acceptor->local_endpoint();
   net::co_spawn(s.acceptor->get_executor(), accept_loop(&s), net::detached);
   for (unsigned i = 0; i < n; ++i) s.threads.emplace_back([io = s.ioc.get()] { io->run(); });

@@ -22,13 +22,13 @@
 #include <boost/url/parse.hpp>
 
 #include "cache/media_cache.hpp"
+#include "conf/listen.hpp"
 #include "conf/load.hpp"
 #include "proxy/block_cache.hpp"
 #include "proxy/framing.hpp"
 #include "proxy/routing.hpp"
 #include "proxy/upstream_pool.hpp"
 #include "store/json.hpp"
-#include "support/listen.hpp"
 #include "support/log.hpp"
 
 namespace sidecar::proxy {
@@ -1339,10 +1339,7 @@ tcp::endpoint server::start(std::vector<tcp::endpoint> own_listeners) {
   }
 
   m.acceptor.emplace(net::make_strand(m.ioc));
-  if (const auto ec = listen_on(*m.acceptor, tcp::endpoint(pc.listen.address, pc.listen.port))) {
-    throw conf::config_error(pc.listen_origin + ": cannot listen on " + pc.listen.to_string() +
-                             ": " + ec.message());
-  }
+  conf::listen_on(*m.acceptor, pc.listen, pc.listen_origin);
   const tcp::endpoint bound = m.acceptor->local_endpoint();
   m.own_listeners = std::move(own_listeners);
   m.own_listeners.push_back(bound);

@@ -1,0 +1,24 @@
+// See listen.hpp.
+#include "conf/listen.hpp"
+
+#include <string>
+
+#include "conf/load.hpp"
+
+namespace sidecar::conf {
+
+void listen_on(tcp::acceptor& acceptor, const endpoint& at, std::string_view origin) {
+  const tcp::endpoint ep(at.address, at.port);
+  beast::error_code ec;
+  acceptor.open(ep.protocol(), ec);
+  if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(ep, ec);
+  if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (!ec) return;
+  beast::error_code ignored;
+  acceptor.close(ignored);
+  throw config_error(std::string(origin) + ": cannot listen on " + at.to_string() + ": " +
+                     ec.message());
+}
+
+}  // namespace sidecar::conf

@@ -123,6 +123,7 @@ decision handler::decide_traces(const request_view& req, bool head) const {
     const std::string not_found = "Trace " + std::string(m.trace_sid) + " was not found";
     if (!is_trace_sid(m.trace_sid)) return error(404, not_found);
     auto stored = reader_.get(m.trace_sid);
+    if (stored.status != store::query_status::ok) return query_failed(stored.status);
     if (!stored || std::find(scope.begin(), scope.end(), stored->account_sid) == scope.end()) {
       return error(404, not_found);
     }

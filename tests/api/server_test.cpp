@@ -482,6 +482,16 @@ TEST_F(api_server, QueryTimeoutIs503) {
   expect_error(get(list(accounts::parent)), 503, "query_timeout");
 }
 
+TEST_F(api_server, AFailedReadOfOneTraceIs503NotNotFound) {
+  add(accounts::parent, 1);
+  const std::string sid =
+      get(list(accounts::parent)).json().at("traces").at(0).at("sid").as_string().c_str();
+  reader_.fail_reads(true);
+  expect_error(get(list(accounts::parent) + "/" + sid), 503, "could not answer");
+  reader_.fail_reads(false);
+  EXPECT_EQ(get(list(accounts::parent) + "/" + sid).status, 200u);
+}
+
 TEST_F(api_server, HealthzSaysServingOrTheStoresReason) {
   const http_answer ok = http_client(port_).request("GET", "/healthz");
   EXPECT_EQ(ok.status, 200u);

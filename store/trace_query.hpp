@@ -24,9 +24,11 @@ struct trace_filter {
   std::optional<conf::direction> direction;        // Direction
   std::optional<std::string> response_code_prefix; // ResponseCode, 1-3 digits
   std::optional<std::string> response_body_contains;  // ResponseBody, substring
-  std::optional<std::string> request_path_prefix;  // RequestPath: prefix of path or of url
-  std::optional<std::string> account_sid;          // AccountSid, exact
-  std::optional<std::string> org_sid;              // OrgSid, exact
+  std::optional<std::string> request_path_prefix;     // RequestPath: prefix of path or of url
+  std::optional<std::string> account_sid;             // AccountSid, exact
+  std::optional<std::string> org_sid;                 // OrgSid, exact
+  std::optional<std::string> method;                  // Method, exact but for letter case
+  std::optional<std::string> request_body_contains;   // RequestBody, substring
 };
 
 struct list_query {

@@ -29,6 +29,7 @@
 #include "conf/load.hpp"
 #include "store/json.hpp"
 #include "store/record_builder.hpp"
+#include "store/record_filter.hpp"
 #include "store/rocks_support.hpp"
 #include "store/store_codec.hpp"
 #include "support/log.hpp"
@@ -1241,16 +1242,22 @@ class finder {
 /// The entries of one account's chunks (body_chunks or index_chunks) that a predicate
 /// accepts, newest first: reads the chunks in time order, lets `whole` rule out a whole chunk
 /// at once (the ResponseBody search: most chunks hold no match), and sorts each chunk's
-/// matches. `accept(entry, chunk part)` gives the part of the record's body, or nullopt.
+/// matches. `accept(entry, chunk part)` gives the part of the record's body (and whether the
+/// record must be read to decide), or nullopt.
 class chunk_matches {
  public:
   struct match {
     std::string inv;  // 16 bytes
     std::uint32_t part = 0;
+    bool read = false;  // the record itself decides (record_filter)
+  };
+  struct accepted {
+    std::uint32_t part = 0;
+    bool read = false;
   };
   using whole_fn = std::function<bool(std::string_view chunk)>;
   using accept_fn =
-      std::function<std::optional<std::uint32_t>(std::string_view entry, std::uint32_t part)>;
+      std::function<std::optional<accepted>(std::string_view entry, std::uint32_t part)>;
 
   chunk_matches(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* chunks, rocksdb::ReadOptions ro,
                 const std::string& account, std::int64_t lo, std::int64_t hi, whole_fn whole,
@@ -1311,8 +1318,8 @@ class chunk_matches {
         while (codec::next_chunk_entry(value, pos, inv, entry)) {
           const std::int64_t ms = codec::inv_ms(inv);
           if (ms < lo_ || ms >= hi_) continue;
-          if (const auto body_part = accept_(entry, part)) {
-            matches_.push_back({std::string(inv), *body_part});
+          if (const auto a = accept_(entry, part)) {
+            matches_.push_back({std::string(inv), a->part, a->read});
           }
         }
       }
@@ -1489,8 +1496,25 @@ list_result trace_store::impl::list(const list_query& q) {
       result.total = 0;
       return std::move(result);
     };
-    // One match, in list order: counted, and kept when it falls on the page.
-    auto take = [&](std::string_view inv, auto&& make_key, std::uint32_t part) {
+    // Method and RequestBody: from the covering entry when it can, else from the record
+    // (its JSON without the response body, which they never look at).
+    const record_filter rfilter(f);
+    std::string record_json;
+    auto record_passes = [&](std::string_view inv) {
+      rocksdb::PinnableSlice value;
+      if (!db_.db->Get(ro, db_[cf_records], sid_slice(codec::uninvert(inv)), &value).ok()) {
+        return false;
+      }
+      std::string_view account, spliced;
+      std::uint32_t part = 0;
+      record_json.clear();
+      return codec::split_record_value(view(value), account, part, spliced) &&
+             codec::assemble_json(record_json, spliced, {}) && rfilter.on_record(record_json);
+    };
+    // One match, in list order: counted, and kept when it falls on the page. `read`: the
+    // record filter needs the record itself.
+    auto take = [&](std::string_view inv, auto&& make_key, std::uint32_t part, bool read) {
+      if (read && !record_passes(inv)) return;
       ++total;
       if (after_inv && inv <= std::string_view(*after_inv)) return;
       if (items.size() < want && pos++ >= skip) items.push_back({make_key(), part});
@@ -1499,20 +1523,24 @@ list_result trace_store::impl::list(const list_query& q) {
     const bool body_filter = f.response_body_contains && !f.response_body_contains->empty();
     const bool path_filter = f.request_path_prefix && !f.request_path_prefix->empty();
     const bool covering_filter = f.completed || f.direction || f.min_latency_ms ||
-                                 f.response_code_prefix || f.org_sid || path_filter;
-    auto covering_match = [&](const codec::covering& c) {
+                                 f.response_code_prefix || f.org_sid || path_filter ||
+                                 rfilter.has_method();
+    // Whether the covering filters pass; `read` is then set when the record must decide.
+    auto covering_match = [&](const codec::covering& c, bool& read) {
       if (f.completed && c.completed != *f.completed) return false;
       if (f.direction && c.api != (*f.direction == conf::direction::api)) return false;
       if (f.min_latency_ms && c.latency_ms < *f.min_latency_ms) return false;
       if (f.response_code_prefix && !c.code.starts_with(*f.response_code_prefix)) return false;
       if (f.org_sid && c.org_sid != *f.org_sid) return false;
       if (path_filter && !c.path_or_url_starts_with(*f.request_path_prefix)) return false;
-      return true;
+      const auto v = rfilter.on_covering(c);
+      read = v == record_filter::verdict::read;
+      return v != record_filter::verdict::no;
     };
 
     if (accounts.empty() || lo >= hi) {
       // nothing to list
-    } else if (!covering_filter && !body_filter && !f.session_sid) {
+    } else if (!covering_filter && !body_filter && !f.session_sid && !rfilter.active()) {
       // Unfiltered: the total from the counters, the page from a merge of the accounts.
       for (const auto& a : accounts) total += count_unfiltered(ro, a, lo, hi);
       merged_scan scan(db_.db.get(), db_[cf_by_account], ro, accounts, lo, hi, after_inv);
@@ -1538,12 +1566,15 @@ list_result trace_store::impl::list(const list_query& q) {
         if (!allowed.contains(account)) continue;
         std::string key = codec::id_prefix(account);
         key.append(scan.inv());
+        bool read = rfilter.active();
         if (covering_filter) {
           rocksdb::PinnableSlice value;
           const auto st = db_.db->Get(ro, db_[cf_by_account], slice(key), &value);
           if (!st.ok() && !st.IsNotFound()) return fail(query_status::failed);
           codec::covering c;
-          if (!st.ok() || !codec::decode_covering(view(value), c) || !covering_match(c)) continue;
+          if (!st.ok() || !codec::decode_covering(view(value), c) || !covering_match(c, read)) {
+            continue;
+          }
         }
         if (body_filter) {
           std::string_view body;
@@ -1551,7 +1582,7 @@ list_result trace_store::impl::list(const list_query& q) {
           if (!contains(body, *f.response_body_contains)) continue;
         }
         take(
-            scan.inv(), [&] { return key; }, part);
+            scan.inv(), [&] { return key; }, part, read);
       }
       if (!scan.status().ok()) return fail(query_status::failed);
     } else {
@@ -1565,19 +1596,23 @@ list_result trace_store::impl::list(const list_query& q) {
           sources.push_back(std::make_unique<chunk_matches>(
               db_.db.get(), db_[cf_chunks], ro, a, lo, hi,
               [needle](std::string_view chunk) { return needle->in(chunk); },
-              [needle](std::string_view body, std::uint32_t part) -> std::optional<std::uint32_t> {
+              [needle, read = rfilter.active()](std::string_view body, std::uint32_t part)
+                  -> std::optional<chunk_matches::accepted> {
                 if (!needle->in(body)) return std::nullopt;
-                return part;
+                return chunk_matches::accepted{part, read};
               },
               q.deadline));
         } else {
           sources.push_back(std::make_unique<chunk_matches>(
               db_.db.get(), db_[cf_index_chunks], ro, a, lo, hi, nullptr,
               [&covering_match](std::string_view entry,
-                                std::uint32_t) -> std::optional<std::uint32_t> {
+                                std::uint32_t) -> std::optional<chunk_matches::accepted> {
                 codec::covering c;
-                if (!codec::decode_covering(entry, c) || !covering_match(c)) return std::nullopt;
-                return c.body_part;
+                bool read = false;
+                if (!codec::decode_covering(entry, c) || !covering_match(c, read)) {
+                  return std::nullopt;
+                }
+                return chunk_matches::accepted{c.body_part, read};
               },
               q.deadline));
         }
@@ -1595,14 +1630,17 @@ list_result trace_store::impl::list(const list_query& q) {
         const auto m = sources[best]->top();
         sources[best]->next();
         auto make_key = [&] { return codec::id_prefix(accounts[best]) + m.inv; };
+        bool read = m.read;
         if (needle && covering_filter) {
           rocksdb::PinnableSlice value;
           const auto st = db_.db->Get(ro, db_[cf_by_account], slice(make_key()), &value);
           if (!st.ok() && !st.IsNotFound()) return fail(query_status::failed);
           codec::covering c;
-          if (!st.ok() || !codec::decode_covering(view(value), c) || !covering_match(c)) continue;
+          if (!st.ok() || !codec::decode_covering(view(value), c) || !covering_match(c, read)) {
+            continue;
+          }
         }
-        take(m.inv, make_key, m.part);
+        take(m.inv, make_key, m.part, read);
       }
       for (const auto& src : sources) {
         if (src->timed_out()) return fail(query_status::timed_out);

@@ -130,7 +130,7 @@ TEST_F(api_server, OtherMethodsAre405WithAllow) {
          std::vector<std::string>{list(accounts::parent), item(accounts::parent, make_sid(t0, 1)),
                                   "/healthz", "/metrics"}) {
       const http_answer a = http_client(port_).request(m, t);
-      expect_error(a, 405, "GET and HEAD");
+      expect_error(a, 405, "GET, HEAD");
       EXPECT_EQ(a.header("allow"), "GET, HEAD") << m << " " << t;
     }
   }

@@ -33,6 +33,8 @@ struct fake_trace {
   std::string response_body;
   std::string request_path = "/app";
   std::string request_url = "http://127.0.0.1:9000/app";
+  std::string request_method = "POST";
+  std::string request_body;
   /// The record's JSON (built by make_json()).
   std::string json;
 };

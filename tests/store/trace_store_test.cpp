@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <condition_variable>
 #include <csignal>
 #include <filesystem>
@@ -493,6 +494,17 @@ struct reference_store {
     }
     if (f.account_sid && r.account_sid != *f.account_sid) return false;
     if (f.org_sid && r.org_sid != *f.org_sid) return false;
+    if (f.method) {
+      std::string a = r.request.method, b = *f.method;
+      for (auto* s : {&a, &b}) {
+        for (auto& c : *s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      }
+      if (a != b) return false;
+    }
+    if (f.request_body_contains &&
+        r.request.body.body.find(*f.request_body_contains) == std::string::npos) {
+      return false;
+    }
     return true;
   }
 
@@ -546,6 +558,9 @@ TEST_F(trace_store_test, EveryFilterAndCombinationMatchesABruteForceReference) {
                                           "/"};
   const std::vector<std::string> words = {"alpha", "beta",  "gamma",      "delta",
                                           "<Say>", "héllo", "\"quoted\"", "omega"};
+  // Methods with a code in the covering entry, an unusual one, and letter cases.
+  const std::vector<std::string> methods = {"GET",    "POST",     "post",   "PUT",
+                                            "DELETE", "PROPFIND", "OPTIONS"};
   reference_store ref;
   // 3000 records over the last 150 minutes; retention is 2 h, so the oldest are expired.
   for (int i = 0; i < 3000; ++i) {
@@ -566,6 +581,12 @@ TEST_F(trace_store_test, EveryFilterAndCombinationMatchesABruteForceReference) {
     r.request.path = paths[gen() % paths.size()];
     r.request.url = gen() % 4 == 0 ? "https://other.example/" + std::to_string(gen() % 3)
                                    : "http://127.0.0.1:9000" + r.request.path;
+    r.request.method = methods[gen() % methods.size()];
+    r.request.body.body.clear();
+    for (int w = static_cast<int>(gen() % 3); w > 0; --w) {
+      r.request.body.body += words[gen() % words.size()];
+      r.request.body.body += '&';
+    }
     ref.records.push_back(r);
     ASSERT_TRUE(store->submit(std::move(r)));
   }
@@ -594,6 +615,12 @@ TEST_F(trace_store_test, EveryFilterAndCombinationMatchesABruteForceReference) {
     }
     if (mask & 512) f.account_sid = accounts[gen() % accounts.size()];
     if (mask & 1024) f.org_sid = orgs[gen() % orgs.size()];
+    if (mask & 2048) {
+      const std::vector<std::string> asked = {"get",      "POST",    "Put",   "delete",
+                                              "propfind", "OPTIONS", "PATCH", "MKCOL"};
+      f.method = asked[gen() % asked.size()];
+    }
+    if (mask & 4096) f.request_body_contains = words[gen() % words.size()].substr(0, 3);
     return f;
   };
   // Half the queries are unfiltered but for dates and accounts: the counters path.

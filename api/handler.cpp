@@ -6,6 +6,7 @@
 #include <exception>
 
 #include "api/routing.hpp"
+#include "api/web_assets.hpp"
 #include "store/json.hpp"
 
 namespace sidecar::api {
@@ -66,6 +67,7 @@ answer handler::error(unsigned status, std::string_view message) {
 
 decision handler::decide(const request_view& req) const {
   const target_match m = match_target(req.target);
+  if (is_web_path(m.path)) return web_answer(req.method, m.path, req.if_none_match);
   if (m.kind == resource::not_found) return error(404, "No such resource on the Traces API");
   const bool head = req.method == "HEAD";
   if (req.method != "GET" && !head) {

@@ -3,6 +3,10 @@
 import {h} from './dom.js';
 import {valueText} from './redaction.js';
 
+// Written back as XML, so characters that XML escapes are escaped again (as plain text).
+const escapeText = (t) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const escapeAttr = (t) => escapeText(t).replace(/"/g, '&quot;');
+
 /** The indented text of an XML document, or null when it does not parse. */
 export function indentXml(text) {
   const doc = new DOMParser().parseFromString(text, 'application/xml');
@@ -12,7 +16,7 @@ export function indentXml(text) {
     const pad = '  '.repeat(depth);
     if (node.nodeType === Node.TEXT_NODE || node.nodeType === Node.CDATA_SECTION_NODE) {
       const t = node.nodeValue.trim();
-      if (t) lines.push(pad + t);
+      if (t) lines.push(pad + escapeText(t));
       return;
     }
     if (node.nodeType === Node.COMMENT_NODE) {
@@ -20,13 +24,13 @@ export function indentXml(text) {
       return;
     }
     if (node.nodeType !== Node.ELEMENT_NODE) return;
-    const attrs = [...node.attributes].map((a) => ` ${a.name}="${a.value}"`).join('');
+    const attrs = [...node.attributes].map((a) => ` ${a.name}="${escapeAttr(a.value)}"`).join('');
     const children = [...node.childNodes].filter((c) =>
       c.nodeType !== Node.TEXT_NODE || c.nodeValue.trim());
     if (children.length === 0) {
       lines.push(`${pad}<${node.nodeName}${attrs}/>`);
     } else if (children.length === 1 && children[0].nodeType === Node.TEXT_NODE) {
-      lines.push(`${pad}<${node.nodeName}${attrs}>${children[0].nodeValue.trim()}</${node.nodeName}>`);
+      lines.push(`${pad}<${node.nodeName}${attrs}>${escapeText(children[0].nodeValue.trim())}</${node.nodeName}>`);
     } else {
       lines.push(`${pad}<${node.nodeName}${attrs}>`);
       for (const c of children) walk(c, depth + 1);

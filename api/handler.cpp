@@ -9,6 +9,7 @@
 #include "api/curl_command.hpp"
 #include "api/har.hpp"
 #include "api/routing.hpp"
+#include "api/web_assets.hpp"
 #include "store/json.hpp"
 #include "store/record_decode.hpp"
 #include "support/ascii.hpp"
@@ -80,6 +81,7 @@ bool handler::cross_site(const request_view& req) const {
 
 decision handler::decide(const request_view& req) const {
   const target_match m = match_target(req.target);
+  if (is_web_path(m.path)) return web_answer(req.method, m.path, req.if_none_match);
   if (m.kind == resource::not_found) return error(404, "No such resource on the Traces API");
   const bool head = req.method == "HEAD";
   if (!method_allowed(m.kind, req.method)) {

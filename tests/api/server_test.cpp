@@ -138,7 +138,7 @@ TEST_F(api_server, OtherMethodsAre405WithAllow) {
 
 TEST_F(api_server, UnknownPathIs404Json) {
   expect_error(get("/2012-04-24/Accounts/" + accounts::parent + "/Calls"), 404);
-  expect_error(http_client(port_).request("GET", "/"), 404);
+  expect_error(http_client(port_).request("GET", "/nothing"), 404);
 }
 
 TEST_F(api_server, KeepAliveServesSeveralRequestsOnOneConnection) {

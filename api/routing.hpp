@@ -1,5 +1,6 @@
 // Which resource of the API listener a request target names (contract section 5): the Traces
-// list and item under no prefix, /restcomm or /api, with or without .json; /healthz; /metrics.
+// list and item under no prefix, /restcomm or /api, with or without .json; /healthz, /ready,
+// /status; /metrics.
 #pragma once
 
 #include <string>
@@ -7,7 +8,7 @@
 
 namespace sidecar::api {
 
-enum class resource { not_found, list, item, healthz, metrics };
+enum class resource { not_found, list, item, healthz, ready, status, metrics };
 
 /// A request target split and matched. Views point into the target given to match_target().
 struct target_match {

@@ -184,6 +184,10 @@ class media_cache {
   media_cache(const media_cache&) = delete;
   media_cache& operator=(const media_cache&) = delete;
 
+  /// Swaps in a reloaded configuration: max_bytes (a lower one evicts at once),
+  /// max_object_bytes, ttl and extensions. The directory stays. Thread-safe.
+  void reconfigure(std::shared_ptr<const conf::config> next);
+
   /// Whether a response may be stored, and for how long (policy.hpp, with this cache's
   /// configuration and clock).
   [[nodiscard]] evaluation evaluate(std::string_view upstream_url,

@@ -100,10 +100,10 @@ struct running {
     return n;
   }
   [[nodiscard]] int list_status(std::string_view token) const {
-    return status_of(http_exchange(
-        api, "GET", "/2012-04-24/Accounts/" + std::string(account_sid) + "/Traces",
-        "Authorization: Basic " + base64(std::string(account_sid) + ":" + std::string(token)) +
-            "\r\n"));
+    return status_of(
+        http_exchange(api, "GET", "/2012-04-24/Accounts/" + std::string(account_sid) + "/Traces",
+                      "Authorization: Basic " +
+                          base64(std::string(account_sid) + ":" + std::string(token)) + "\r\n"));
   }
   [[nodiscard]] int hook_status(std::string_view path) const {
     return status_of(http_exchange(proxy, "GET", path));
@@ -123,8 +123,8 @@ TEST(operations, SighupSwapsTokensAndRoutesAtOnce) {
   EXPECT_EQ(s.list_status("token-one"), 200);
   EXPECT_EQ(s.hook_status("/a/x?CallSid=CA1"), 200);
 
-  ASSERT_TRUE(s.reload(dir, config_text(dir, upstream.port(), "token-two", "/b/"),
-                       "msg=\"reload done\""))
+  ASSERT_TRUE(
+      s.reload(dir, config_text(dir, upstream.port(), "token-two", "/b/"), "msg=\"reload done\""))
       << s.p.err();
   EXPECT_EQ(s.list_status("token-one"), 401);  // the old token: refused at once
   EXPECT_EQ(s.list_status("token-two"), 200);
@@ -142,15 +142,18 @@ TEST(operations, EveryBadReloadFileChangesNothingAndSaysWhyInOneLine) {
   const std::string good = config_text(dir, upstream.port(), "token-one", "/a/");
   running s(dir, good);
   ASSERT_NE(s.api, 0) << s.p.err();
-  const std::string twice = "\n[[account]]\nsid = \"" + std::string(account_sid) +
-                            "\"\nauth_token = \"other-token\"\n";
+  const std::string twice =
+      "\n[[account]]\nsid = \"" + std::string(account_sid) + "\"\nauth_token = \"other-token\"\n";
   dir.write("cert.pem", "-----BEGIN CERTIFICATE-----\nnot one\n-----END CERTIFICATE-----\n");
   ASSERT_EQ(std::system(("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=one "
-                         "-keyout " + (dir / "k1.pem").string() + " -out " +
-                         (dir / "c1.pem").string() + " 2>/dev/null && "
+                         "-keyout " +
+                         (dir / "k1.pem").string() + " -out " + (dir / "c1.pem").string() +
+                         " 2>/dev/null && "
                          "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=two "
-                         "-keyout " + (dir / "k2.pem").string() + " -out " +
-                         (dir / "c2.pem").string() + " 2>/dev/null").c_str()),
+                         "-keyout " +
+                         (dir / "k2.pem").string() + " -out " + (dir / "c2.pem").string() +
+                         " 2>/dev/null")
+                            .c_str()),
             0);
   const struct {
     std::string name, text, problem;
@@ -172,7 +175,7 @@ TEST(operations, EveryBadReloadFileChangesNothingAndSaysWhyInOneLine) {
        "does not match the certificate"},
       {"bad route URL",
        config_text(dir, upstream.port(), "token-two", "/b/") + "\n[[route]]\nprefix = \"/c/\"\n"
-                                                                  "upstream = \"ftp://x/\"\n",
+                                                               "upstream = \"ftp://x/\"\n",
        "[[route]] #2 upstream"},
       {"account twice", config_text(dir, upstream.port(), "token-two", "/b/", twice),
        "[[account]] #2"},
@@ -200,10 +203,10 @@ TEST(operations, TlsPairSwapsForNewConnectionsAndAMismatchKeepsTheOldPair) {
   const temp_dir dir;
   const app upstream;
   const auto gen = [&](const char* cn, const char* key, const char* cert) {
-    return std::system(("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=" +
-                        std::string(cn) + " -keyout " + (dir / key).string() + " -out " +
-                        (dir / cert).string() + " 2>/dev/null")
-                           .c_str());
+    return std::system(
+        ("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=" + std::string(cn) +
+         " -keyout " + (dir / key).string() + " -out " + (dir / cert).string() + " 2>/dev/null")
+            .c_str());
   };
   ASSERT_EQ(gen("one", "key.pem", "cert.pem"), 0);
   ASSERT_EQ(gen("two", "k2.pem", "c2.pem"), 0);
@@ -382,14 +385,13 @@ TEST(operations, StatusNamesEachPartAndLogsExplainWhatWasNotRecorded) {
       "msg=exchange trace=- why_none=unknown_account .*route=/a/ .*method=GET path=/x status=200")))
       << s.p.err();
   EXPECT_EQ(s.hook_status("/a/y?CallSid=CAy&AuthToken=secret"), 200);
-  EXPECT_TRUE(s.p.wait_for_err(std::regex(
-      "msg=exchange trace=TR[0-9a-f]{32} why_none=- account=" + std::string(account_sid) +
-      " .*path=/y status=200")))
+  EXPECT_TRUE(s.p.wait_for_err(std::regex("msg=exchange trace=TR[0-9a-f]{32} why_none=- account=" +
+                                          std::string(account_sid) + " .*path=/y status=200")))
       << s.p.err();
   EXPECT_EQ(s.p.err().find("secret"), std::string::npos) << "a query reached the log";
   EXPECT_EQ(s.list_status("wrong"), 401);
-  EXPECT_TRUE(s.p.wait_for_err(std::regex("level=warn msg=\"api auth failed\".* user=" +
-                                          std::string(account_sid))))
+  EXPECT_TRUE(s.p.wait_for_err(
+      std::regex("level=warn msg=\"api auth failed\".* user=" + std::string(account_sid))))
       << s.p.err();
   const std::string metrics = http_exchange(s.api, "GET", "/metrics");
   for (const char* name :

@@ -806,7 +806,7 @@ std::optional<cache_hit> media_cache::lookup(std::string_view upstream_url) {
     const std::lock_guard lock(impl_->mu);
     hit = impl_->find_locked(key, t);
   }
-  (hit ? impl_->hits : impl_->misses).inc();
+  if (hit) impl_->hits.inc();  // a miss is counted by the fill, once its response is storable
   return hit;
 }
 

@@ -194,7 +194,8 @@ class media_cache {
                                     const http::response_header<>& head) const;
 
   /// The fresh entry for `upstream_url` (bumped to most recently used, counted as a hit),
-  /// or nullopt (counted as a miss). Never waits.
+  /// or nullopt. Never waits. Misses are counted by cache_fill::start() when the response
+  /// turns out storable: only requests the cache could have served count.
   [[nodiscard]] std::optional<cache_hit> lookup(std::string_view upstream_url);
 
   /// A fill for `upstream_url` that nobody waits on (several may run at once; the last to

@@ -68,7 +68,14 @@ reload_plan plan_reload(const config& running, const config& loaded) {
   cache_config& c = next->cache;
   const cache_config& rc = running.cache;
   keep(c.enabled, rc.enabled, "[cache] enabled", ignored);
-  keep(c.dir, rc.dir, "[cache] dir", ignored);
+  // The default dir follows [store] path, already named when it changed.
+  const bool derived =
+      c.dir == loaded.store.path / "media" && rc.dir == running.store.path / "media";
+  if (derived) {
+    c.dir = rc.dir;
+  } else {
+    keep(c.dir, rc.dir, "[cache] dir", ignored);
+  }
 
   next->local_account_file = running.local_account_file;
   return {std::move(next), std::move(ignored)};

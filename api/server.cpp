@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "api/handler.hpp"
+#include "api/har.hpp"
 #include "conf/listen.hpp"
 #include "conf/load.hpp"
 #include "conf/server_tls.hpp"
@@ -130,7 +131,8 @@ net::awaitable<bool> write_answer(Stream& stream, const answer& a, unsigned vers
   http::response<http::string_body> res{static_cast<http::status>(a.status), version};
   res.set(http::field::content_type, a.content_type);
   if (a.challenge) res.set(http::field::www_authenticate, "Basic realm=\"Restcomm realm\"");
-  if (a.allow) res.set(http::field::allow, "GET, HEAD");
+  if (!a.allow.empty()) res.set(http::field::allow, a.allow);
+  for (const auto& [name, value] : a.headers) res.set(name, value);
   res.keep_alive(keep_alive);
   res.body() = a.body;
   res.prepare_payload();
@@ -173,6 +175,11 @@ net::awaitable<bool> write_list(Stream& stream, list_plan plan, unsigned version
   if (!chunked) keep_alive = false;
   http::response<http::empty_body> res{http::status::ok, version};
   res.set(http::field::content_type, "application/json");
+  if (plan.har) {
+    if (const std::string next = plan.next_uri(); !next.empty()) {
+      res.set(http::field::link, "<" + next + ">; rel=\"next\"");
+    }
+  }
   res.keep_alive(keep_alive);
   if (chunked) res.chunked(true);
   http::response_serializer<http::empty_body> sr{res};
@@ -183,15 +190,28 @@ net::awaitable<bool> write_list(Stream& stream, list_plan plan, unsigned version
   std::string buf;
   buf.reserve(chunk_bytes + 4096);
   store::json::writer w(buf);
-  write_list_head(w, plan.numbers, plan.uris, plan.last_sid, plan.more);
+  if (plan.har) {
+    append_har_head(buf);
+  } else {
+    write_list_head(w, plan.numbers, plan.uris, plan.last_sid, plan.more);
+  }
 
   std::string record;
+  bool first = true;
   while (plan.records->next(record)) {
-    w.raw(record);
+    if (!plan.har) {
+      w.raw(record);
+    } else if (append_har_entry(buf, record, first)) {
+      first = false;
+    }
     if (buf.size() >= chunk_bytes && !co_await write_chunk(stream, buf, chunked)) co_return false;
   }
   if (plan.records->status() != store::query_status::ok) co_return false;
-  w.end_array().end_object();
+  if (plan.har) {
+    append_har_tail(buf);
+  } else {
+    w.end_array().end_object();
+  }
   if (!co_await write_chunk(stream, buf, chunked)) co_return false;
   if (chunked) {
     arm(stream, write_timeout);
@@ -251,11 +271,27 @@ net::awaitable<void> serve_requests(impl* self, Stream& stream,
     const auto started = std::chrono::steady_clock::now();
     const bool head = req.method() == http::verb::head;
     const bool keep_alive = req.keep_alive() && !self->stopping.load();
-    const request_view view{req.method_string(), req.target(), req[http::field::authorization]};
+    const request_view view{req.method_string(),
+                            req.target(),
+                            req[http::field::authorization],
+                            req[http::field::origin],
+                            req["Sec-Fetch-Site"],
+                            req[http::field::host],
+                            req[http::field::if_none_match]};
     const bool at_once = handler::answers_at_once(req.target());
+    // Given back however the answer ends (an exception from a record stream included); not
+    // while stop() destroys the frames, when the channel is gone.
+    struct slot_release {
+      impl* self;
+      bool held = false;
+      ~slot_release() {
+        if (held && !self->stopping.load()) self->store_slots->try_receive([](beast::error_code) {});
+      }
+    } slot{self};
     if (!at_once) {
       std::tie(ec) = co_await self->store_slots->async_send(beast::error_code{}, as_tuple);
       if (ec) co_return;  // the server is stopping
+      slot.held = true;
     }
     decision d = self->decide.decide(view);
     bool again = false;
@@ -269,7 +305,10 @@ net::awaitable<void> serve_requests(impl* self, Stream& stream,
       again = co_await write_list(stream, std::move(std::get<list_plan>(d)), req.version(), head,
                                   keep_alive);
     }
-    if (!at_once) self->store_slots->try_receive([](beast::error_code) {});
+    if (slot.held) {
+      slot.held = false;
+      self->store_slots->try_receive([](beast::error_code) {});
+    }
     const auto took = std::chrono::steady_clock::now() - started;
     self->duration->observe(std::chrono::duration<double>(took).count());
     if (log::access_enabled()) log_request(view, status, took);

@@ -122,15 +122,15 @@ int run(int argc, char** argv) {
     std::cout << "config ok\n";
     return 0;
   }
+  // First, before any thread starts: the signals are then blocked in every thread but the one
+  // that waits for them, and a SIGHUP or SIGTERM during startup waits for it instead of
+  // killing the process.
+  signal_handling signals;
   conf::live_config live(conf::load(options));
   const std::shared_ptr<const conf::config> cfg = live.get();  // the startup snapshot
   apply_logging(*cfg);
   check_listen_addresses(*cfg);
   const conf::data_dir_lock lock(cfg->store.path);
-
-  // Before any thread starts: the signals are then blocked in every thread but the one
-  // that waits for them.
-  signal_handling signals;
 
   metrics::registry registry;
   metrics::add_process_metrics(registry, SIDECAR_VERSION);

@@ -20,7 +20,7 @@ using testing::http_client;
 /// A reader whose list() blocks until released (a slow query), counting the ones waiting.
 class stuck_reader final : public store::trace_reader {
  public:
-  std::optional<store::stored_trace> get(std::string_view) override { return std::nullopt; }
+  store::trace_lookup get(std::string_view) override { return {}; }
   store::list_result list(const store::list_query&) override {
     std::unique_lock lock(mu_);
     ++waiting_;

@@ -266,6 +266,38 @@ TEST(operations, SettingsThatNeedARestartAreNamedAndKept) {
   EXPECT_EQ(s.p.wait_exit(), 0) << s.p.err();
 }
 
+TEST(operations, FlagsKeepOverridingTheFileAcrossReloads) {
+  const temp_dir dir;
+  const app upstream;
+  const auto file =
+      dir.write("sidecar.toml", config_text(dir, upstream.port(), "token-one", "/a/"));
+  process p(command({"--config", file.string(), "--log-level", "warn"}));
+  // The file asks for debug and access lines (and a restart-only change, whose warning shows
+  // that the reload ran); --log-level warn wins, before and after the reload.
+  std::string text = config_text(dir, upstream.port(), "token-two", "/a/", "", "threads = 3");
+  text.replace(text.find("access = true"), 13, "access = true\nlevel = \"debug\"");
+  // The lock file is made after the signals are blocked: from then on a SIGHUP waits for the
+  // signal thread (nothing logs at warn before it).
+  auto deadline = clock::now() + default_wait;
+  while (!std::filesystem::exists(dir / "data" / "sidecar.lock") && clock::now() < deadline) {
+    ::poll(nullptr, 0, 10);
+  }
+  deadline = clock::now() + default_wait;
+  bool reloaded = false;
+  while (!reloaded && clock::now() < deadline) {
+    dir.write("sidecar.toml", text);
+    p.signal(SIGHUP);
+    reloaded = p.wait_for_err(std::regex("setting=\"\\[proxy\\] threads\""),
+                              std::chrono::milliseconds(500))
+                   .has_value();
+  }
+  EXPECT_TRUE(reloaded) << p.err();
+  p.signal(SIGTERM);
+  EXPECT_EQ(p.wait_exit(), 0) << p.err();
+  EXPECT_EQ(p.err().find("level=info"), std::string::npos) << p.err();
+  EXPECT_EQ(p.err().find("level=debug"), std::string::npos) << p.err();
+}
+
 TEST(operations, ReloadsInARowAndDuringAReloadAllEndInTheLastFile) {
   const temp_dir dir;
   const app upstream;

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Reload under load (docs/operations.md): wrk keeps the proxy saturated while 100 SIGHUPs
 # alternate two configurations (other token, one more route, other body_limit and redaction
-# list). Passes when no request failed, every exchange became a record (none lost), all 100
-# reloads were done, and the resident memory after is within 20 MiB of before. Prints the
-# figures.
+# list). Passes when no request failed, every exchange became a record (none lost), the
+# reloads were done, and memory stays flat: 100 more reloads without traffic add under 4 MiB
+# of resident memory (under load it also grows with the store's memtable, bounded loosely).
+# Prints the figures; RELOADS=0 gives the same run without reloads, for comparison.
 #
 #   bench/ops/reload_under_load.sh [path/to/trace-sidecar]   (default build/release, else dev)
 # Env: DURATION=8 CONNECTIONS=50 RELOADS=100
@@ -72,7 +73,7 @@ exchanges_before=$(metric sidecar_exchanges_total)
 
 wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" "$url" >"$work/wrk.txt" & wrk_pid=$!
 sleep 0.5
-pause=$(python3 -c "print(max(0.01, ($DURATION - 1.5) / $RELOADS))")
+pause=$(python3 -c "print(max(0.01, ($DURATION - 1.5) / max(1, $RELOADS)))")
 for i in $(seq "$RELOADS"); do
   if ((i % 2)); then cp "$work/b.toml" "$work/run.tmp"; else cp "$work/a.toml" "$work/run.tmp"; fi
   mv "$work/run.tmp" "$work/run.toml"   # a whole file, as an editor or a deploy tool writes it
@@ -88,6 +89,15 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 rss_after=$(rss)
+# The reloads alone, without traffic (the store's memtable no longer grows): what they keep.
+for i in $(seq "$RELOADS"); do
+  if ((i % 2)); then cp "$work/b.toml" "$work/run.tmp"; else cp "$work/a.toml" "$work/run.tmp"; fi
+  mv "$work/run.tmp" "$work/run.toml"
+  kill -HUP "$sc"
+  sleep 0.02
+done
+sleep 1
+rss_idle_after=$(rss)
 requests=$(awk '/requests in/ {print $1}' "$work/wrk.txt")
 non2xx=$(awk '/Non-2xx/ {print $NF}' "$work/wrk.txt"); non2xx=${non2xx:-0}
 sockerr=$(awk '/Socket errors/ {gsub(",",""); print $4+$6+$8+$10}' "$work/wrk.txt"); sockerr=${sockerr:-0}
@@ -98,12 +108,15 @@ skipped=$(metric sidecar_records_skipped_total)
 done_lines=$(grep -c 'msg="reload done"' "$work/sidecar.log" || true)
 refused=$(grep -c 'reload refused' "$work/sidecar.log" || true)
 lost=$((exchanges - written - skipped))
-echo "requests=$requests non_2xx=$non2xx socket_errors=$sockerr exchanges=$exchanges records=$written lost=$lost dropped=$dropped skipped=$skipped reloads_sent=$RELOADS reloads_done=$done_lines refused=$refused rss_before_kib=$rss_before rss_after_kib=$rss_after"
+echo "requests=$requests non_2xx=$non2xx socket_errors=$sockerr exchanges=$exchanges records=$written lost=$lost dropped=$dropped skipped=$skipped reloads_sent=$((2 * RELOADS)) reloads_done=$done_lines refused=$refused rss_before_kib=$rss_before rss_after_kib=$rss_after rss_after_idle_reloads_kib=$rss_idle_after"
 grep -E 'requests in|Requests/sec|Latency' "$work/wrk.txt"
 kill -TERM "$sc"; wait "$sc" || true
 fail=0
 ((non2xx == 0 && sockerr == 0)) || { echo "FAIL: failed requests"; fail=1; }
 ((lost == 0 && dropped == 0)) || { echo "FAIL: records lost"; fail=1; }
-((refused == 0 && done_lines >= 1)) || { echo "FAIL: reloads"; fail=1; }
-((rss_after - rss_before < 20480)) || { echo "FAIL: memory grew"; fail=1; }
+((refused == 0 && (done_lines >= 1 || RELOADS == 0))) || { echo "FAIL: reloads"; fail=1; }
+# Under load the store's memtable grows with the records (tens of MiB, flushed at 64 MiB):
+# bounded loosely. The reloads alone must keep nothing.
+((rss_after - rss_before < 98304)) || { echo "FAIL: memory grew under load"; fail=1; }
+((rss_idle_after - rss_after < 4096)) || { echo "FAIL: memory grew with the reloads alone"; fail=1; }
 exit $fail

@@ -18,6 +18,8 @@
 
 namespace sidecar::api {
 
+class purge_audit;
+
 /// A complete answer with its body.
 struct answer {
   unsigned status = 200;
@@ -72,12 +74,15 @@ class handler {
                                    const std::vector<std::string>& scope) const;
   /// Whether an unsafe request comes from another site's page.
   [[nodiscard]] bool cross_site(const request_view& req) const;
+  [[nodiscard]] answer decide_purge(const target_match& m, const conf::account& caller,
+                                    const std::vector<std::string>& scope) const;
 
   std::shared_ptr<const conf::config> cfg_;
   store::trace_reader& reader_;
   std::function<store::store_health()> health_;
   metrics::registry& metrics_;
   authenticator auth_;
+  std::shared_ptr<purge_audit> audit_;  // audit.jsonl in the data directory
 };
 
 /// The sid of a record's JSON (its first field); empty when it cannot be found.

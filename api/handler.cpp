@@ -10,6 +10,7 @@
 #include "api/har.hpp"
 #include "api/purge.hpp"
 #include "api/routing.hpp"
+#include "api/web_assets.hpp"
 #include "store/json.hpp"
 #include "store/record_decode.hpp"
 #include "support/ascii.hpp"
@@ -82,6 +83,7 @@ bool handler::cross_site(const request_view& req) const {
 
 decision handler::decide(const request_view& req) const {
   const target_match m = match_target(req.target);
+  if (is_web_path(m.path)) return web_answer(req.method, m.path, req.if_none_match);
   if (m.kind == resource::not_found) return error(404, "No such resource on the Traces API");
   const bool head = req.method == "HEAD";
   if (!method_allowed(m.kind, req.method)) {
@@ -235,6 +237,7 @@ answer handler::decide_item(const request_view&, const target_match& m,
   const std::string not_found = "Trace " + std::string(m.trace_sid) + " was not found";
   if (!is_trace_sid(m.trace_sid)) return error(404, not_found);
   auto stored = reader_.get(m.trace_sid);
+  if (stored.status != store::query_status::ok) return query_failed(stored.status);
   if (!stored || std::find(scope.begin(), scope.end(), stored->account_sid) == scope.end()) {
     return error(404, not_found);
   }

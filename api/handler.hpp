@@ -6,7 +6,9 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
+#include <vector>
 
 #include "api/auth.hpp"
 #include "api/paging.hpp"
@@ -27,6 +29,8 @@ struct answer {
   std::string_view content_type = "application/json";
   bool challenge = false;  // WWW-Authenticate: Basic realm="Restcomm realm"
   std::string_view allow;  // Allow: on a 405, the resource's own methods
+  // More header fields (the web page's ETag, caching and security headers).
+  std::vector<std::pair<std::string_view, std::string>> headers;
 };
 
 /// A list answer (200) to stream: the head's numbers and URIs, then the records.
@@ -54,6 +58,7 @@ struct request_view {
   std::string_view origin;
   std::string_view sec_fetch_site;
   std::string_view host;
+  std::string_view if_none_match;  // empty when absent (the web page's revalidation)
 };
 
 /// Decides answers; shared by the API threads (every member is read-only or thread-safe).

@@ -68,6 +68,7 @@ answer purge_trace(const purge_context& c, std::string_view sid) {
   const std::string not_found = "Trace " + std::string(sid) + " was not found";
   if (!is_trace_sid(sid)) return handler::error(404, not_found);
   const auto stored = c.reader.get(sid);
+  if (stored.status != store::query_status::ok) return failed(stored.status);
   if (!stored || std::find(c.scope.begin(), c.scope.end(), stored->account_sid) == c.scope.end()) {
     return handler::error(404, not_found);
   }

@@ -148,6 +148,7 @@ net::awaitable<bool> write_answer(Stream& stream, const answer& a, unsigned vers
   if (a.status != 204) res.set(http::field::content_type, a.content_type);
   if (a.challenge) res.set(http::field::www_authenticate, "Basic realm=\"Restcomm realm\"");
   if (!a.allow.empty()) res.set(http::field::allow, a.allow);
+  for (const auto& [name, value] : a.headers) res.set(name, value);
   res.keep_alive(keep_alive);
   res.body() = a.body;
   res.prepare_payload();
@@ -269,9 +270,13 @@ net::awaitable<void> serve_requests(impl* self, Stream& stream,
     const request& req = parser.get();
     const bool head = req.method() == http::verb::head;
     const bool keep_alive = req.keep_alive() && !self->stopping.load();
-    const request_view view{
-        req.method_string(),      req.target(),          req[http::field::authorization],
-        req[http::field::origin], req["Sec-Fetch-Site"], req[http::field::host]};
+    const request_view view{req.method_string(),
+                            req.target(),
+                            req[http::field::authorization],
+                            req[http::field::origin],
+                            req["Sec-Fetch-Site"],
+                            req[http::field::host],
+                            req[http::field::if_none_match]};
     decision d = self->decide.decide(view);
     bool again = false;
     if (auto* a = std::get_if<answer>(&d)) {

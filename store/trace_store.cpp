@@ -207,7 +207,7 @@ struct trace_store::impl {
                              const std::string& upper) const;
   /// `every_match`: the page is every match (Page, PageSize and AfterSid ignored), for a purge.
   list_result list(const list_query& q, bool every_match = false);
-  std::optional<stored_trace> get(std::string_view sid);
+  trace_lookup get(std::string_view sid);
 
   std::shared_ptr<const conf::config> cfg_;
   options opts_;
@@ -1024,22 +1024,32 @@ rocksdb::Slice sid_slice(const codec::sid_bytes& sid) {
   return {reinterpret_cast<const char*>(sid.data()), sid.size()};
 }
 
-/// A record's JSON from its two halves (records and its body chunk); false when it is gone.
+/// What reading one record of a planned page found.
+enum class read_outcome : std::uint8_t { found, gone, failed };
+
+/// A record's JSON from its two halves (records and its body chunk). `gone` when it was
+/// removed since the page was planned (expired, trimmed); `failed` on a read error or a value
+/// that does not decode, which the reader reports as a failed query, never as a missing record.
 /// `key` is its id-keyed key (account + inv sid), `part` its body's chunk part.
-bool read_record(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* records, chunk_reader& chunks,
-                 const rocksdb::ReadOptions& ro, std::string_view key, std::uint32_t part,
-                 std::string& json) {
+read_outcome read_record(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* records,
+                         chunk_reader& chunks, const rocksdb::ReadOptions& ro,
+                         std::string_view key, std::uint32_t part, std::string& json) {
   std::string_view id, inv;
-  if (!codec::split_id_key(key, id, inv)) return false;
+  if (!codec::split_id_key(key, id, inv)) return read_outcome::failed;
   rocksdb::PinnableSlice value;
   const auto s = db->Get(ro, records, sid_slice(codec::uninvert(inv)), &value);
-  if (!s.ok()) return false;  // gone since the page was planned (expired, trimmed)
+  if (s.IsNotFound()) return read_outcome::gone;
+  if (!s.ok()) return read_outcome::failed;
   std::string_view account, spliced;
   std::uint32_t stored_part = 0;
-  if (!codec::split_record_value(view(value), account, stored_part, spliced)) return false;
+  if (!codec::split_record_value(view(value), account, stored_part, spliced)) {
+    return read_outcome::failed;
+  }
   std::string_view body;
-  if (!chunks.body(ro, key, part, body)) return false;
-  return codec::assemble_json(json, spliced, body);
+  if (!chunks.body(ro, key, part, body) || !codec::assemble_json(json, spliced, body)) {
+    return read_outcome::failed;
+  }
+  return read_outcome::found;
 }
 
 /// One record of a page: its key (id + inv sid) and the part of its body chunk.
@@ -1364,7 +1374,15 @@ bool keyed_stream::next(std::string& json) {
     try {
       rocksdb::ReadOptions ro;
       ro.snapshot = snap_->snap;
-      if (read_record(db_, records_, chunks_, ro, item.key, item.part, json)) return true;
+      switch (read_record(db_, records_, chunks_, ro, item.key, item.part, json)) {
+        case read_outcome::found:
+          return true;
+        case read_outcome::gone:
+          continue;
+        case read_outcome::failed:
+          status_ = query_status::failed;
+          return false;
+      }
     } catch (...) {
       status_ = query_status::failed;
       return false;
@@ -1666,21 +1684,23 @@ list_result trace_store::impl::list(const list_query& q, bool every_match) {
   }
 }
 
-std::optional<stored_trace> trace_store::impl::get(std::string_view sid_text) {
+trace_lookup trace_store::impl::get(std::string_view sid_text) {
   try {
     const auto sid = codec::parse_sid(sid_text);
-    if (!sid || codec::sid_ms(*sid) < clock_->cutoff()) return std::nullopt;
+    if (!sid || codec::sid_ms(*sid) < clock_->cutoff()) return {};
     std::shared_lock db_lock(db_mu_);
-    if (!db_.db) return std::nullopt;
+    if (!db_.db) return trace_lookup::failed();
     snapshot_holder snap(db_.db.get());
     const auto ro = read_options(snap);
     // One lookup gives the account, the body's chunk part and the JSON around the body.
     rocksdb::PinnableSlice value;
     const auto s = db_.db->Get(ro, db_[cf_records], sid_slice(*sid), &value);
+    if (s.IsNotFound()) return {};
     std::string_view account, spliced;
     std::uint32_t part = 0;
     if (!s.ok() || !codec::split_record_value(view(value), account, part, spliced)) {
-      return std::nullopt;
+      log::error("store: get failed", {{"error", s.ok() ? "undecodable record" : s.ToString()}});
+      return trace_lookup::failed();
     }
     stored_trace out;
     out.account_sid = account;
@@ -1688,12 +1708,13 @@ std::optional<stored_trace> trace_store::impl::get(std::string_view sid_text) {
     std::string_view body;
     if (!chunks.body(ro, codec::id_sid_key(account, *sid), part, body) ||
         !codec::assemble_json(out.json, spliced, body)) {
-      return std::nullopt;
+      log::error("store: get failed", {{"error", "unreadable body chunk"}});
+      return trace_lookup::failed();
     }
-    return out;
+    return {query_status::ok, std::move(out)};
   } catch (const std::exception& e) {
     log::error("store: get failed", {{"error", e.what()}});
-    return std::nullopt;
+    return trace_lookup::failed();
   }
 }
 
@@ -1730,7 +1751,7 @@ void trace_store::flush() {
   --impl_->flush_waiters_;
 }
 
-std::optional<stored_trace> trace_store::get(std::string_view sid) { return impl_->get(sid); }
+trace_lookup trace_store::get(std::string_view sid) { return impl_->get(sid); }
 
 list_result trace_store::list(const list_query& q) { return impl_->list(q); }
 
@@ -1739,6 +1760,7 @@ purge_result trace_store::purge(std::string_view sid_text) {
     const auto sid = codec::parse_sid(sid_text);
     if (!sid) return {};
     const auto stored = impl_->get(sid_text);
+    if (stored.status != query_status::ok) return {stored.status, 0};
     if (!stored) return {};
     return impl_->purge_keys({codec::id_sid_key(stored->account_sid, *sid)});
   } catch (const std::exception& e) {

@@ -93,12 +93,13 @@ void memory_reader::add(fake_trace t) {
   traces_.push_back(std::move(t));
 }
 
-std::optional<store::stored_trace> memory_reader::get(std::string_view sid) {
+store::trace_lookup memory_reader::get(std::string_view sid) {
+  if (failing_) return store::trace_lookup::failed();
   const std::lock_guard lock(mu_);
   for (const auto& t : traces_) {
-    if (t.sid == sid) return store::stored_trace{t.account_sid, t.json};
+    if (t.sid == sid) return {store::query_status::ok, store::stored_trace{t.account_sid, t.json}};
   }
-  return std::nullopt;
+  return {};
 }
 
 namespace {

@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "conf/load.hpp"
+#include "store/store_codec.hpp"
 
 namespace sidecar::store {
 namespace {
@@ -105,6 +106,25 @@ class trace_store_test : public ::testing::Test {
   static std::string sid_of(const std::string& json) {
     const auto at = json.find("\"sid\":\"");
     return at == std::string::npos ? "" : json.substr(at + 7, 34);
+  }
+
+  /// Writes one key straight into a column family of the closed store's RocksDB, as a bad
+  /// disk, a crash or another binary could have left it.
+  void put_raw(const std::string& family, const std::string& key, const std::string& value) {
+    rocksdb::DBOptions o;
+    std::vector<std::string> names;
+    const auto path = (dir_.path() / "data" / "db").string();
+    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(o, path, &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+    for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(o, path, cfs, &handles, &db).ok());
+    const auto at = std::find(names.begin(), names.end(), family) - names.begin();
+    ASSERT_LT(static_cast<std::size_t>(at), names.size()) << family;
+    EXPECT_TRUE(db->Put({}, handles[at], key, value).ok());
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+    delete db;
   }
 
   temp_dir dir_;
@@ -372,27 +392,47 @@ TEST_F(trace_store_test, CaptureWithoutAccountIsSkippedAndCounted) {
 
 TEST_F(trace_store_test, UnknownFormatVersionIsRefused) {
   { auto store = open(); }
-  {
-    rocksdb::DBOptions o;
-    std::vector<std::string> names;
-    const auto path = (dir_.path() / "data" / "db").string();
-    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(o, path, &names).ok());
-    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-    for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* db = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(o, path, cfs, &handles, &db).ok());
-    const auto meta = std::find(names.begin(), names.end(), "meta") - names.begin();
-    ASSERT_TRUE(db->Put({}, handles[meta], "format_version", "99").ok());
-    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
-    delete db;
-  }
+  put_raw("meta", "format_version", "99");
   try {
     auto store = open();
     FAIL() << "opened a store of format version 99";
   } catch (const conf::config_error& e) {
     EXPECT_NE(std::string(e.what()).find("format version 99"), std::string::npos) << e.what();
   }
+}
+
+TEST_F(trace_store_test, AnUnreadableRecordIsAFailedReadNeverAMissingOne) {
+  std::string broken_sid;
+  std::string whole_sid;
+  {
+    auto store = open();
+    auto broken = make(t0 - 2000, acct_a, "first");
+    auto whole = make(t0 - 1000, acct_a, "second");
+    broken_sid = broken.sid;
+    whole_sid = whole.sid;
+    ASSERT_TRUE(store->submit(std::move(broken)));
+    ASSERT_TRUE(store->submit(std::move(whole)));
+    store->flush();
+  }
+  const auto bytes = codec::parse_sid(broken_sid);
+  ASSERT_TRUE(bytes);
+  put_raw("records", std::string(reinterpret_cast<const char*>(bytes->data()), bytes->size()),
+          "\xff\xff\xff");
+  auto store = open();
+  const auto got = store->get(broken_sid);
+  EXPECT_FALSE(got);
+  EXPECT_EQ(got.status, query_status::failed) << "a 404 would hide the damage";
+  EXPECT_TRUE(store->get(whole_sid));
+  EXPECT_EQ(store->get("TR00000000000000000000000000000000").status, query_status::ok);
+
+  list_query q;
+  q.accounts = {std::string(acct_a)};
+  auto res = store->list(q);
+  ASSERT_EQ(res.status, query_status::ok);
+  std::string json;
+  std::vector<std::string> page;
+  while (res.records->next(json)) page.push_back(json);
+  EXPECT_EQ(res.records->status(), query_status::failed) << "a page never silently loses a record";
 }
 
 TEST_F(trace_store_test, DiskQuotaRemovesTheOldestRecordsFirst) {

@@ -278,6 +278,50 @@ TEST_F(inspector, HarOfATraceIsValidHar12WithEveryField) {
   EXPECT_EQ(get(traces(accounts::sibling) + "/" + sid + ".har", accounts::parent).status, 404u);
 }
 
+TEST_F(inspector, HarOpensInChromiumWhichAnswersFromIt) {
+  // A real HAR consumer: Chromium through Playwright's routeFromHAR (tests/tools/open_har.mjs)
+  // answers a page's navigation from the HAR's entries.
+  const fs::path root(SIDECAR_SOURCE_DIR);
+  if (!fs::exists(root / "tests" / "web" / "node_modules" / "playwright-core") ||
+      !fs::exists("/usr/bin/chromium")) {
+    GTEST_SKIP() << "Playwright (npm ci in tests/web) or chromium not installed";
+  }
+  const std::int64_t base = now_ms() - 60'000;
+  store::trace_record text = make(accounts::other, base);
+  text.request.method = "GET";
+  text.request.body = {};
+  text.request.url = "http://127.0.0.1:9/voice.xml?CallSid=CA1";
+  text.response.body.body = "<Response><Say>héllo \"world\"</Say></Response>";
+  text.response.body.size = text.response.body.body.size();
+  store::trace_record binary = make(accounts::other, base + 1000);
+  binary.request.method = "GET";
+  binary.request.body = {};
+  binary.request.url = "http://127.0.0.1:9/media/beep.wav";
+  binary.response.headers = {{"content-type", "audio/wav"}};
+  std::string bytes;
+  for (int i = 0; i < 256; ++i) bytes.push_back(static_cast<char>(i));
+  binary.response.body.body.clear();
+  store::text::append_base64(binary.response.body.body, bytes);
+  binary.response.body.base64 = true;
+  binary.response.body.size = bytes.size();
+  std::string text_b64;
+  store::text::append_base64(text_b64, text.response.body.body);
+  const std::string binary_b64 = binary.response.body.body;
+  put(std::move(text));
+  put(std::move(binary));
+
+  const http_answer a = get(traces(accounts::other) + ".har", accounts::other);
+  ASSERT_EQ(a.status, 200u);
+  const fs::path file = write("page.har", a.body);
+  // Newest first: entry 1 is the XML one. (A navigation to the audio entry opens Chromium's
+  // media player, which keeps the page loading: only the document entry is opened.)
+  const run_result r = run("node " + (root / "tests" / "tools" / "open_har.mjs").string() + " " +
+                           file.string() + " 1");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.output, "200 " + text_b64 + "\n");
+  EXPECT_NE(a.body.find(binary_b64), std::string::npos);
+}
+
 TEST_F(inspector, HarPageFollowsTheListWithALinkToTheNextPage) {
   const std::int64_t base = now_ms() - 600'000;
   std::vector<std::string> sids;

@@ -8,6 +8,7 @@
 #include "api/accounts.hpp"
 #include "api/curl_command.hpp"
 #include "api/har.hpp"
+#include "api/purge.hpp"
 #include "api/routing.hpp"
 #include "api/status_page.hpp"
 #include "api/web_assets.hpp"
@@ -59,7 +60,8 @@ handler::handler(std::shared_ptr<const conf::config> cfg, store::trace_reader& r
       current_(std::make_shared<const snapshot>(std::move(cfg))),
       reader_(reader),
       health_(std::move(health)),
-      metrics_(metrics) {}
+      metrics_(metrics),
+      audit_(std::make_shared<purge_audit>(cfg_->store.path / "audit.jsonl")) {}
 
 bool handler::answers_at_once(std::string_view target) {
   switch (match_target(target).kind) {
@@ -185,6 +187,7 @@ decision handler::decide_traces(const request_view& req, const target_match& m, 
     return error(403, "Traces are not activated for account " + path_sid);
   }
   const std::vector<std::string> scope = cfg.subtree(path_sid);
+  if (req.method == "DELETE") return decide_purge(cfg, m, *caller, scope);
 
   if (m.kind == resource::item || m.kind == resource::item_har || m.kind == resource::item_curl) {
     return decide_item(req, m, scope);
@@ -262,6 +265,16 @@ decision handler::decide_traces(const request_view& req, const target_match& m, 
   }
   if (!head) plan.records = std::move(r.records);
   return plan;
+}
+
+answer handler::decide_purge(const conf::config& cfg, const target_match& m,
+                             const conf::account& caller,
+                             const std::vector<std::string>& scope) const {
+  // The store purges when it can: the RocksDB store does, a reader of another kind may not.
+  auto* purger = dynamic_cast<store::trace_purger*>(&reader_);
+  if (purger == nullptr) return error(501, "This trace store cannot purge records");
+  const purge_context c{cfg, caller, m.account_sid, scope, reader_, *purger, *audit_};
+  return m.kind == resource::item ? purge_trace(c, m.trace_sid) : purge_list(c, m.query);
 }
 
 answer handler::decide_item(const request_view&, const target_match& m,

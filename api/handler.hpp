@@ -22,6 +22,8 @@
 
 namespace sidecar::api {
 
+class purge_audit;
+
 /// A complete answer with its body.
 struct answer {
   unsigned status = 200;
@@ -98,6 +100,9 @@ class handler {
                                    const std::vector<std::string>& scope) const;
   /// Whether an unsafe request comes from another site's page.
   [[nodiscard]] bool cross_site(const request_view& req) const;
+  [[nodiscard]] answer decide_purge(const conf::config& cfg, const target_match& m,
+                                    const conf::account& caller,
+                                    const std::vector<std::string>& scope) const;
 
   std::shared_ptr<const conf::config> cfg_;  // the startup's: what needs a restart ([api] tls)
   std::atomic<std::shared_ptr<const snapshot>> current_;
@@ -105,6 +110,7 @@ class handler {
   std::function<store::store_health()> health_;
   metrics::registry& metrics_;
   health::board* board_ = nullptr;
+  std::shared_ptr<purge_audit> audit_;  // audit.jsonl in the data directory
 };
 
 /// The sid of a record's JSON (its first field); empty when it cannot be found.

@@ -109,10 +109,13 @@ target_match match_target(std::string_view target) {
   return m;
 }
 
-std::string_view allowed_methods(resource) { return "GET, HEAD"; }
+std::string_view allowed_methods(resource r) {
+  return r == resource::list || r == resource::item ? "GET, HEAD, DELETE" : "GET, HEAD";
+}
 
-bool method_allowed(resource, std::string_view method) {
-  return method == "GET" || method == "HEAD";
+bool method_allowed(resource r, std::string_view method) {
+  if (method == "GET" || method == "HEAD") return true;
+  return method == "DELETE" && (r == resource::list || r == resource::item);
 }
 
 }  // namespace sidecar::api

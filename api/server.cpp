@@ -44,8 +44,8 @@ constexpr auto stop_grace = std::chrono::seconds(3);
 
 constexpr auto as_tuple = net::as_tuple(net::use_awaitable);
 
-const std::array<unsigned, 11> counted_statuses{200, 400, 401, 403, 404, 405,
-                                                413, 431, 500, 503, 0};
+const std::array<unsigned, 13> counted_statuses{200, 204, 400, 401, 403, 404, 405,
+                                                413, 431, 500, 501, 503, 0};
 
 /// Everything the server and its connections share (server::impl is this).
 struct state {
@@ -130,7 +130,7 @@ template <class Stream>
 net::awaitable<bool> write_answer(Stream& stream, const answer& a, unsigned version, bool head,
                                   bool keep_alive) {
   http::response<http::string_body> res{static_cast<http::status>(a.status), version};
-  res.set(http::field::content_type, a.content_type);
+  if (a.status != 204) res.set(http::field::content_type, a.content_type);
   if (a.challenge) res.set(http::field::www_authenticate, "Basic realm=\"Restcomm realm\"");
   if (!a.allow.empty()) res.set(http::field::allow, a.allow);
   for (const auto& [name, value] : a.headers) res.set(name, value);

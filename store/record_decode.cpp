@@ -117,4 +117,14 @@ bool decode_request_parts(std::string_view json, std::string& method, std::strin
   return true;
 }
 
+std::string decode_session_sid(std::string_view json) {
+  element doc;
+  object o;
+  if (thread_parser().parse(json.data(), json.size()).get(doc) != simdjson::SUCCESS ||
+      doc.get_object().get(o) != simdjson::SUCCESS) {
+    return {};
+  }
+  return text_of(o, "session_sid");
+}
+
 }  // namespace sidecar::store

@@ -21,4 +21,7 @@ namespace sidecar::store {
 [[nodiscard]] bool decode_request_parts(std::string_view json, std::string& method,
                                         std::string& body);
 
+/// The session_sid of a record's JSON; empty when it has none or is not a record.
+[[nodiscard]] std::string decode_session_sid(std::string_view json);
+
 }  // namespace sidecar::store

@@ -15,11 +15,19 @@ namespace {
 
 class expiry_filter final : public rocksdb::CompactionFilter {
  public:
-  expiry_filter(std::int64_t cutoff, key_kind kind) : cutoff_(cutoff), kind_(kind) {}
+  expiry_filter(std::int64_t cutoff, key_kind kind, const purge_set* purged)
+      : cutoff_(cutoff), kind_(kind), purged_(purged) {}
 
-  Decision FilterV2(int, const rocksdb::Slice& key, ValueType, const rocksdb::Slice&, std::string*,
-                    std::string*) const override {
-    return expired(key) ? Decision::kRemove : Decision::kKeep;
+  Decision FilterV2(int, const rocksdb::Slice& key, ValueType type, const rocksdb::Slice& value,
+                    std::string* new_value, std::string*) const override {
+    if (expired(key)) return Decision::kRemove;
+    // A purge leaves its records' entries in chunk values: they go here.
+    if (purged_ != nullptr && (type == ValueType::kValue || type == ValueType::kMergeOperand) &&
+        purged_->strip_chunk({value.data(), value.size()}, *new_value)) {
+      return new_value->empty() && type == ValueType::kMergeOperand ? Decision::kRemove
+                                                                    : Decision::kChangeValue;
+    }
+    return Decision::kKeep;
   }
   // Large values live in blob files: decide from the key alone, without reading the blob.
   Decision FilterBlobByKey(int, const rocksdb::Slice& key, std::string*,
@@ -65,12 +73,14 @@ class expiry_filter final : public rocksdb::CompactionFilter {
 
   std::int64_t cutoff_;
   key_kind kind_;
+  const purge_set* purged_;  // owned by the factory, which outlives its filters
 };
 
 class expiry_filter_factory final : public rocksdb::CompactionFilterFactory {
  public:
-  expiry_filter_factory(std::shared_ptr<const expiry_clock> clock, key_kind kind)
-      : clock_(std::move(clock)), kind_(kind) {}
+  expiry_filter_factory(std::shared_ptr<const expiry_clock> clock, key_kind kind,
+                        std::shared_ptr<const purge_set> purged)
+      : clock_(std::move(clock)), kind_(kind), purged_(std::move(purged)) {}
 
   // Flushes filter too: a record that expired while in the memtable never reaches a file.
   bool ShouldFilterTableFileCreation(rocksdb::TableFileCreationReason reason) const override {
@@ -79,13 +89,14 @@ class expiry_filter_factory final : public rocksdb::CompactionFilterFactory {
   }
   std::unique_ptr<rocksdb::CompactionFilter> CreateCompactionFilter(
       const rocksdb::CompactionFilter::Context&) override {
-    return std::make_unique<expiry_filter>(clock_->cutoff(), kind_);
+    return std::make_unique<expiry_filter>(clock_->cutoff(), kind_, purged_.get());
   }
   const char* Name() const override { return "sidecar.expiry_factory"; }
 
  private:
   std::shared_ptr<const expiry_clock> clock_;
   key_kind kind_;
+  std::shared_ptr<const purge_set> purged_;
 };
 
 class hint_prefix final : public rocksdb::SliceTransform {
@@ -160,8 +171,9 @@ class count_merge final : public rocksdb::AssociativeMergeOperator {
 }  // namespace
 
 std::shared_ptr<rocksdb::CompactionFilterFactory> make_expiry_filter_factory(
-    std::shared_ptr<const expiry_clock> clock, key_kind kind) {
-  return std::make_shared<expiry_filter_factory>(std::move(clock), kind);
+    std::shared_ptr<const expiry_clock> clock, key_kind kind,
+    std::shared_ptr<const purge_set> purged) {
+  return std::make_shared<expiry_filter_factory>(std::move(clock), kind, std::move(purged));
 }
 
 std::shared_ptr<const rocksdb::SliceTransform> make_insert_hint_prefix(key_kind kind) {

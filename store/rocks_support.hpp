@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "store/purge_set.hpp"
 #include "support/metrics.hpp"
 
 namespace sidecar::store::rocks {
@@ -48,8 +49,11 @@ enum class key_kind : std::uint8_t {
 };
 
 /// One factory per column family; every filter it makes takes the cutoff once, at its start.
+/// With `purged` (chunk column families), a chunk value or merge operand holding entries of
+/// purged records is rewritten without them.
 [[nodiscard]] std::shared_ptr<rocksdb::CompactionFilterFactory> make_expiry_filter_factory(
-    std::shared_ptr<const expiry_clock> clock, key_kind kind);
+    std::shared_ptr<const expiry_clock> clock, key_kind kind,
+    std::shared_ptr<const purge_set> purged = nullptr);
 
 /// The id part (varint length + id) of an id-keyed key, or the first 4 bytes of a sid key:
 /// the memtable keeps an insert hint per prefix, and each new key of an id lands next to the

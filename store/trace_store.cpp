@@ -18,6 +18,7 @@
 #include <deque>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <shared_mutex>
@@ -29,6 +30,7 @@
 #include "conf/load.hpp"
 #include "store/access_line.hpp"
 #include "store/json.hpp"
+#include "store/purge_batch.hpp"
 #include "store/record_builder.hpp"
 #include "store/record_filter.hpp"
 #include "store/rocks_support.hpp"
@@ -179,6 +181,11 @@ struct trace_store::impl {
               std::uint64_t records);
   void set_health(bool ok, std::string reason);
 
+  // -- purge (store/purge_batch.hpp) --
+  void load_purged();
+  void expire_purged();
+  purge_result purge_keys(const std::vector<std::string>& keys);
+
   // -- maintenance --
   void maintenance_loop();
   void maintain_once();
@@ -201,12 +208,15 @@ struct trace_store::impl {
   /// The sum of the counters with keys in [start, upper).
   std::uint64_t sum_counters(const rocksdb::ReadOptions& ro, const std::string& start,
                              const std::string& upper) const;
-  list_result list(const list_query& q);
+  /// `every_match`: the page is every match (Page, PageSize and AfterSid ignored), for a purge.
+  list_result list(const list_query& q, bool every_match = false);
   trace_lookup get(std::string_view sid);
 
   std::shared_ptr<const conf::config> cfg_;
   options opts_;
   std::shared_ptr<rocks::expiry_clock> clock_;
+  // Purged records whose chunk entries are still on disk (store/purge_set.hpp).
+  std::shared_ptr<purge_set> purged_ = std::make_shared<purge_set>();
   fs::path db_path_;
   std::int64_t reclaim_period_ms_ = 0;
 
@@ -394,7 +404,8 @@ void trace_store::impl::open() {
   auto cf_options = [&](rocks::key_kind kind, std::size_t block_size, bool bloom,
                         std::size_t write_buffer) {
     rocksdb::ColumnFamilyOptions o;
-    o.compaction_filter_factory = rocks::make_expiry_filter_factory(clock_, kind);
+    o.compaction_filter_factory = rocks::make_expiry_filter_factory(
+        clock_, kind, kind == rocks::key_kind::chunk ? purged_ : nullptr);
     o.table_factory.reset(table(block_size, bloom));
     o.compression = rocksdb::kLZ4Compression;
     o.bottommost_compression = rocksdb::kLZ4Compression;
@@ -506,6 +517,7 @@ void trace_store::impl::open() {
   if (db_.db->Get({}, db_[cf_meta], slice(meta_floor_key), &floor).ok()) {
     clock_->floor_ms.store(std::strtoll(floor.c_str(), nullptr, 10));
   }
+  load_purged();
 }
 
 bool trace_store::impl::reopen() {
@@ -879,6 +891,7 @@ void trace_store::impl::maintain_once() {
   std::shared_lock db_lock(db_mu_);
   if (!db_.db) return;
   enforce_quota();
+  expire_purged();
   const auto now = std::chrono::steady_clock::now();
   const auto period = std::chrono::milliseconds(reclaim_period_ms_);
   // Data in memtables is not compacted: flush it so the filter reaches it (docs/store.md).
@@ -1091,6 +1104,13 @@ class keyed_stream final : public record_stream {
 
   bool next(std::string& json) override;
   [[nodiscard]] query_status status() const override { return status_; }
+  /// The page's by_account keys (a purge takes them instead of reading the records).
+  [[nodiscard]] std::vector<std::string> keys() const {
+    std::vector<std::string> out;
+    out.reserve(items_.size());
+    for (const auto& item : items_) out.push_back(item.key);
+    return out;
+  }
 
   /// The page was planned whole from one snapshot: its size and last sid are known before
   /// streaming, so the API's next_page_uri names the record the page really ends with.
@@ -1470,7 +1490,7 @@ std::uint64_t trace_store::impl::sum_counters(const rocksdb::ReadOptions& ro,
   return n;
 }
 
-list_result trace_store::impl::list(const list_query& q) {
+list_result trace_store::impl::list(const list_query& q, bool every_match) {
   list_result result;
   try {
     std::shared_lock db_lock(db_mu_);  // held by the page's stream until it is done
@@ -1501,7 +1521,7 @@ list_result trace_store::impl::list(const list_query& q) {
     }
 
     std::optional<std::string> after_inv;
-    if (q.after_sid) {
+    if (q.after_sid && !every_match) {
       if (auto sid = codec::parse_sid(*q.after_sid); sid && codec::sid_ms(*sid) >= cutoff) {
         rocksdb::PinnableSlice stored;
         if (db_.db->Get(ro, db_[cf_records], sid_slice(*sid), &stored).ok()) {
@@ -1511,8 +1531,9 @@ list_result trace_store::impl::list(const list_query& q) {
       }
     }
 
-    const std::uint64_t skip = after_inv ? 0 : q.page * q.page_size;
-    const std::uint64_t want = q.page_size;
+    const std::uint64_t skip = after_inv || every_match ? 0 : q.page * q.page_size;
+    const std::uint64_t want =
+        every_match ? std::numeric_limits<std::uint64_t>::max() : q.page_size;
     std::vector<page_item> items;
     std::uint64_t total = 0;
     std::uint64_t pos = 0;  // matches after the cursor so far
@@ -1543,6 +1564,7 @@ list_result trace_store::impl::list(const list_query& q) {
     // One match, in list order: counted, and kept when it falls on the page. `read`: the
     // record filter needs the record itself.
     auto take = [&](std::string_view inv, auto&& make_key, std::uint32_t part, bool read) {
+      if (purged_->contains_inv(inv)) return;  // deleted; its chunk entry not yet compacted
       if (read && !record_passes(inv)) return;
       ++total;
       if (after_inv && inv <= std::string_view(*after_inv)) return;
@@ -1761,6 +1783,71 @@ void trace_store::flush() {
 trace_lookup trace_store::get(std::string_view sid) { return impl_->get(sid); }
 
 list_result trace_store::list(const list_query& q) { return impl_->list(q); }
+
+purge_result trace_store::purge(std::string_view sid_text) {
+  try {
+    const auto sid = codec::parse_sid(sid_text);
+    if (!sid) return {};
+    const auto stored = impl_->get(sid_text);
+    if (stored.status != query_status::ok) return {stored.status, 0};
+    if (!stored) return {};
+    return impl_->purge_keys({codec::id_sid_key(stored->account_sid, *sid)});
+  } catch (const std::exception& e) {
+    log::error("store: purge failed", {{"error", e.what()}});
+    return {query_status::failed, 0};
+  }
+}
+
+purge_result trace_store::purge(const list_query& q) {
+  try {
+    std::vector<std::string> keys;
+    {
+      list_result r = impl_->list(q, true);
+      if (r.status != query_status::ok || !r.records) return {r.status, 0};
+      keys = static_cast<const keyed_stream&>(*r.records).keys();
+    }  // the page's snapshot and lock go before the writes
+    return impl_->purge_keys(keys);
+  } catch (const std::exception& e) {
+    log::error("store: purge failed", {{"error", e.what()}});
+    return {query_status::failed, 0};
+  }
+}
+
+purge_result trace_store::impl::purge_keys(const std::vector<std::string>& keys) {
+  std::shared_lock db_lock(db_mu_);
+  if (!db_.db) return {query_status::failed, 0};
+  const purge_handles h{db_.db.get(),       db_[cf_meta],       db_[cf_records],
+                        db_[cf_by_account], db_[cf_by_session], db_[cf_counters]};
+  purge_result out;
+  const auto s = purge_records(h, *purged_, keys, out.deleted);
+  if (!s.ok()) {
+    log::error("store: purge write failed", {{"error", s.ToString()}});
+    out.status = query_status::failed;
+  }
+  return out;
+}
+
+void trace_store::impl::load_purged() {
+  std::unique_ptr<rocksdb::Iterator> it(db_.db->NewIterator({}, db_[cf_meta]));
+  const std::string_view prefix = purge_set::meta_prefix;
+  for (it->Seek(slice(prefix)); it->Valid() && view(it->key()).starts_with(prefix); it->Next()) {
+    const auto key = view(it->key()).substr(prefix.size());
+    if (key.size() != 16) continue;
+    codec::sid_bytes sid{};
+    std::copy(key.begin(), key.end(), sid.begin());
+    purged_->add(sid);
+  }
+}
+
+void trace_store::impl::expire_purged() {
+  // A purged sid older than the cutoff is hidden by expiry anyway; its chunk goes with it.
+  const auto gone = purged_->expire(clock_->cutoff());
+  if (gone.empty()) return;
+  rocksdb::WriteBatch batch;
+  for (const auto& sid : gone)
+    batch.Delete(db_[cf_meta], purge_set::meta_key(sid)).PermitUncheckedError();
+  db_.db->Write({}, &batch).PermitUncheckedError();
+}
 
 store_health trace_store::health() const {
   std::lock_guard lock(impl_->health_mu_);

@@ -11,6 +11,7 @@
 
 #include "conf/config.hpp"
 #include "store/capture.hpp"
+#include "store/trace_purge.hpp"
 #include "store/trace_query.hpp"
 #include "store/trace_record.hpp"
 #include "support/metrics.hpp"
@@ -43,7 +44,7 @@ struct trace_store_options {
   std::chrono::microseconds linger{std::chrono::milliseconds(5)};
 };
 
-class trace_store final : public capture_sink, public trace_reader {
+class trace_store final : public capture_sink, public trace_reader, public trace_purger {
  public:
   using options = trace_store_options;
 
@@ -77,6 +78,10 @@ class trace_store final : public capture_sink, public trace_reader {
   // trace_reader
   [[nodiscard]] trace_lookup get(std::string_view sid) override;
   [[nodiscard]] list_result list(const list_query& q) override;
+
+  // trace_purger (store/purge_batch.hpp)
+  [[nodiscard]] purge_result purge(std::string_view sid) override;
+  [[nodiscard]] purge_result purge(const list_query& q) override;
 
   [[nodiscard]] store_health health() const;
 

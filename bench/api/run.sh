@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# Requests per second (and p50/p99) of the Traces API with wrk, for GET by sid and for a page
-# of 50, on a trace_store holding RECORDS records of 1-2 KB; beside nginx serving the very same
-# response bytes as static files, in the same run. Prints the median of RUNS runs of each.
+# Requests per second (and p50/p99) of the Traces API with wrk, for GET by sid, for a page of
+# 50 and for the same page as HAR (Traces.har), on a trace_store holding RECORDS records of
+# 1-2 KB; beside nginx serving the very same response bytes as static files, in the same run.
+# Prints the median of RUNS runs of each (the targets alternate within each run).
 #
 #   bench/api/run.sh [RECORDS=1000000] [DURATION=10s]
 #   env: BUILD (default build/release), RUNS (3), CONNS (32), THREADS (2), WORK (data dir),
-#        SKIP_BUILD (set: use the binary as built)
+#        SKIP_BUILD (set: use the binary as built),
+#        TARGETS (default "api_item nginx_item api_page nginx_page api_har_page"; e.g.
+#        "api_page api_har_page" for the HAR-vs-JSON figure alone; empty for none),
+#        PURGE (set: at the end, DELETE ...?All=true of the whole account and time until its
+#        records are gone from the list; the dataset is refilled by the next run)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$ROOT/build/release}
@@ -41,6 +46,7 @@ ITEM="/2012-04-24/Accounts/$ACCOUNT/Traces/$SID"
 PAGE="/2012-04-24/Accounts/$ACCOUNT/Traces"
 curl -sf -H "$AUTH" "http://127.0.0.1:$PORT$ITEM" >"$WORK/www/item.json"
 curl -sf -H "$AUTH" "http://127.0.0.1:$PORT$PAGE?PageSize=50" >"$WORK/www/page.json"
+curl -sf -H "$AUTH" "http://127.0.0.1:$PORT$PAGE.har?PageSize=50" >"$WORK/www/page.har"
 
 NGPORT=$(free_port)
 NGUSER=""
@@ -84,24 +90,43 @@ declare -A URL=(
   [nginx_item]="http://127.0.0.1:$NGPORT/item.json"
   [api_page]="http://127.0.0.1:$PORT$PAGE?PageSize=50"
   [nginx_page]="http://127.0.0.1:$NGPORT/page.json"
+  [api_har_page]="http://127.0.0.1:$PORT$PAGE.har?PageSize=50"
 )
+TARGETS=${TARGETS:-api_item nginx_item api_page nginx_page api_har_page}
 for run in $(seq "$RUNS"); do
-  for k in api_item nginx_item api_page nginx_page; do
+  for k in $TARGETS; do
     measure "${URL[$k]}" >>"$WORK/$k.txt.$$"
   done
 done
 
-echo "records: $(field records), item $(wc -c <"$WORK/www/item.json") B, page $(wc -c <"$WORK/www/page.json") B;" \
+echo "records: $(field records), item $(wc -c <"$WORK/www/item.json") B, page $(wc -c <"$WORK/www/page.json") B," \
+     "HAR page $(wc -c <"$WORK/www/page.har") B;" \
      "wrk -t$THREADS -c$CONNS -d$DURATION, median of $RUNS runs"
 printf '%-12s %10s %9s %9s\n' target req/s p50_ms p99_ms
-for k in api_item nginx_item api_page nginx_page; do
+for k in $TARGETS; do
   f="$WORK/$k.txt.$$"
   printf '%-12s %10s %9s %9s\n' "$k" "$(cut -d' ' -f1 "$f" | median)" \
     "$(cut -d' ' -f2 "$f" | median)" "$(cut -d' ' -f3 "$f" | median)"
 done
-for w in item page; do
-  a=$(cut -d' ' -f1 "$WORK/api_$w.txt.$$" | median)
-  n=$(cut -d' ' -f1 "$WORK/nginx_$w.txt.$$" | median)
-  echo "api/nginx $w: $(awk -v a="$a" -v n="$n" 'BEGIN { printf "%.2f", a / n }')"
-done
+ratio() { # ratio NAME A B: the medians' ratio A/B when both targets ran
+  [ -f "$WORK/$2.txt.$$" ] && [ -f "$WORK/$3.txt.$$" ] || return 0
+  a=$(cut -d' ' -f1 "$WORK/$2.txt.$$" | median)
+  b=$(cut -d' ' -f1 "$WORK/$3.txt.$$" | median)
+  echo "$1: $(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", a / b }')"
+}
+ratio "api/nginx item" api_item nginx_item
+ratio "api/nginx page" api_page nginx_page
+ratio "HAR page/JSON page" api_har_page api_page
 rm -f "$WORK"/*.txt.$$
+
+if [ -n "${PURGE:-}" ]; then
+  start=$(date +%s.%N)
+  curl -sf -X DELETE -H "$AUTH" "http://127.0.0.1:$PORT$PAGE?All=true" >"$WORK/purge.json"
+  until [ "$(curl -sf -H "$AUTH" "http://127.0.0.1:$PORT$PAGE?PageSize=1" |
+             python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')" = 0 ]; do
+    sleep 0.1
+  done
+  end=$(date +%s.%N)
+  echo "purge: $(cat "$WORK/purge.json") gone from the list in" \
+       "$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }') s"
+fi

@@ -278,6 +278,50 @@ TEST_F(inspector, HarOfATraceIsValidHar12WithEveryField) {
   EXPECT_EQ(get(traces(accounts::sibling) + "/" + sid + ".har", accounts::parent).status, 404u);
 }
 
+TEST_F(inspector, HarOpensInChromiumWhichAnswersFromIt) {
+  // A real HAR consumer: Chromium through Playwright's routeFromHAR (tests/tools/open_har.mjs)
+  // answers a page's navigation from the HAR's entries.
+  const fs::path root(SIDECAR_SOURCE_DIR);
+  if (!fs::exists(root / "tests" / "web" / "node_modules" / "playwright-core") ||
+      !fs::exists("/usr/bin/chromium")) {
+    GTEST_SKIP() << "Playwright (npm ci in tests/web) or chromium not installed";
+  }
+  const std::int64_t base = now_ms() - 60'000;
+  store::trace_record text = make(accounts::other, base);
+  text.request.method = "GET";
+  text.request.body = {};
+  text.request.url = "http://127.0.0.1:9/voice.xml?CallSid=CA1";
+  text.response.body.body = "<Response><Say>héllo \"world\"</Say></Response>";
+  text.response.body.size = text.response.body.body.size();
+  store::trace_record binary = make(accounts::other, base + 1000);
+  binary.request.method = "GET";
+  binary.request.body = {};
+  binary.request.url = "http://127.0.0.1:9/media/beep.wav";
+  binary.response.headers = {{"content-type", "audio/wav"}};
+  std::string bytes;
+  for (int i = 0; i < 256; ++i) bytes.push_back(static_cast<char>(i));
+  binary.response.body.body.clear();
+  store::text::append_base64(binary.response.body.body, bytes);
+  binary.response.body.base64 = true;
+  binary.response.body.size = bytes.size();
+  std::string text_b64;
+  store::text::append_base64(text_b64, text.response.body.body);
+  const std::string binary_b64 = binary.response.body.body;
+  put(std::move(text));
+  put(std::move(binary));
+
+  const http_answer a = get(traces(accounts::other) + ".har", accounts::other);
+  ASSERT_EQ(a.status, 200u);
+  const fs::path file = write("page.har", a.body);
+  // Newest first: entry 1 is the XML one. (A navigation to the audio entry opens Chromium's
+  // media player, which keeps the page loading: only the document entry is opened.)
+  const run_result r = run("node " + (root / "tests" / "tools" / "open_har.mjs").string() + " " +
+                           file.string() + " 1");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.output, "200 " + text_b64 + "\n");
+  EXPECT_NE(a.body.find(binary_b64), std::string::npos);
+}
+
 TEST_F(inspector, HarPageFollowsTheListWithALinkToTheNextPage) {
   const std::int64_t base = now_ms() - 600'000;
   std::vector<std::string> sids;
@@ -478,16 +522,150 @@ TEST_F(inspector, CurlCommentSaysHowMuchOfACutBodyWasKept) {
 }
 
 TEST_F(inspector, CrossSiteUnsafeRequestsAreRefusedWith403) {
-  // Until purge exists no resource takes an unsafe method; a 405 comes first. This checks the
-  // GET side: browsers' safe requests are never refused.
+  const std::string sid = put(make(accounts::parent, now_ms() - 1000));
   const std::string t = traces(accounts::parent);
   const std::string auth = testing::basic(accounts::parent, testing::token_of(accounts::parent));
-  for (const auto& headers : std::vector<std::map<std::string, std::string>>{
-           {{"Origin", "https://evil.example"}}, {{"Sec-Fetch-Site", "cross-site"}}}) {
-    auto h = headers;
-    h["Authorization"] = auth;
-    EXPECT_EQ(http_client(port_).request("GET", t, h).status, 200u);
+  using headers = std::map<std::string, std::string>;
+  for (const headers& h : std::vector<headers>{{{"Origin", "https://evil.example"}},
+                                               {{"Origin", "null"}},
+                                               {{"Origin", "http://127.0.0.1:1"}},
+                                               {{"Sec-Fetch-Site", "cross-site"}},
+                                               {{"Sec-Fetch-Site", "same-site"}}}) {
+    auto with_auth = h;
+    with_auth["Authorization"] = auth;
+    const http_answer del = http_client(port_).request("DELETE", t + "/" + sid, with_auth);
+    EXPECT_EQ(del.status, 403u) << h.begin()->first << ": " << h.begin()->second;
+    EXPECT_NE(del.body.find("another site"), std::string::npos) << del.body;
+    EXPECT_EQ(http_client(port_).request("DELETE", t + "?All=true", with_auth).status, 403u);
+    // Safe requests from a browser are never refused.
+    EXPECT_EQ(http_client(port_).request("GET", t, with_auth).status, 200u);
   }
+  EXPECT_EQ(get(t + "/" + sid, accounts::parent).status, 200u);  // nothing was deleted
+  // The listener's own origin (the client sends Host: 127.0.0.1) and same-origin pass.
+  const http_answer own = http_client(port_).request(
+      "DELETE", t + "/" + sid,
+      {{"Authorization", auth}, {"Origin", "http://127.0.0.1"}, {"Sec-Fetch-Site", "same-origin"}});
+  EXPECT_EQ(own.status, 204u) << own.body;
+}
+
+TEST_F(inspector, DeletedTraceIsGoneFromEveryAnswerAtOnceAndAudited) {
+  const std::int64_t base = now_ms() - 600'000;
+  std::vector<std::string> sids;
+  for (int i = 0; i < 6; ++i) {
+    store::trace_record r = make(accounts::parent, base + i * 1000);
+    r.response.body.body = "<Response><Say>marker-" + std::to_string(i) + "</Say></Response>";
+    sids.push_back(put(std::move(r)));
+  }
+  const std::string t = traces(accounts::parent);
+  const std::string victim = sids[2];
+  const std::string auth = testing::basic(accounts::parent, testing::token_of(accounts::parent));
+  const http_answer del =
+      http_client(port_).request("DELETE", t + "/" + victim + ".json", {{"Authorization", auth}});
+  ASSERT_EQ(del.status, 204u) << del.body;
+  EXPECT_TRUE(del.body.empty());
+  for (const std::string suffix : {"", ".json", ".har", ".curl"}) {
+    EXPECT_EQ(get(t + "/" + victim + suffix, accounts::parent).status, 404u) << suffix;
+  }
+  // Lists: unfiltered (counters), covering filters (index chunks), ResponseBody (body chunks),
+  // SessionSid, RequestBody (the records): the total and the page both lose it.
+  for (const std::string q : {"", "?Status=completed", "?ResponseBody=marker-", "?Method=POST",
+                              "?RequestBody=Digits", "?Latency=1"}) {
+    const json::value page = get(t + q, accounts::parent).json();
+    EXPECT_EQ(page.at("total").as_int64(), 5) << q;
+    for (const auto& r : page.at("traces").as_array()) {
+      EXPECT_NE(r.at("sid").as_string(), victim) << q;
+    }
+  }
+  EXPECT_EQ(get(t + "?ResponseBody=marker-2", accounts::parent).json().at("total").as_int64(), 0);
+  EXPECT_EQ(get(t + "?SessionSid=CA" + std::to_string(base + 2000), accounts::parent)
+                .json()
+                .at("total")
+                .as_int64(),
+            0);
+  EXPECT_EQ(get(t + ".har", accounts::parent).json().at("log").at("entries").as_array().size(), 5u);
+  // Again: 404, as for GET.
+  EXPECT_EQ(
+      http_client(port_).request("DELETE", t + "/" + victim, {{"Authorization", auth}}).status,
+      404u);
+  // The audit trail: one line with the time, the caller, the path account and the sid.
+  std::ifstream audit(dir_ / "data" / "audit.jsonl");
+  std::string line;
+  ASSERT_TRUE(std::getline(audit, line));
+  const json::value v = json::parse(line);
+  EXPECT_EQ(v.at("caller").as_string(), accounts::parent);
+  EXPECT_EQ(v.at("account").as_string(), accounts::parent);
+  EXPECT_EQ(v.at("sid").as_string(), victim);
+  EXPECT_EQ(v.at("deleted").as_int64(), 1);
+  EXPECT_FALSE(v.at("time").as_string().empty());
+  EXPECT_FALSE(std::getline(audit, line));
+}
+
+TEST_F(inspector, OnlyTheRecordsOwnAccountOrAnAdministratorMayPurge) {
+  const std::string sid = put(make(accounts::child, now_ms() - 1000));
+  const auto del = [&](const std::string& path_account, const std::string& caller) {
+    return http_client(port_)
+        .request("DELETE", traces(path_account) + "/" + sid,
+                 {{"Authorization", testing::basic(caller, testing::token_of(caller))}})
+        .status;
+  };
+  EXPECT_EQ(del(accounts::parent, accounts::parent), 403u);  // reads it, may not purge it
+  EXPECT_EQ(del(accounts::child, accounts::parent), 403u);
+  EXPECT_EQ(del(accounts::sibling, accounts::sibling), 404u);  // not in its subtree
+  EXPECT_EQ(del(accounts::other, accounts::other), 404u);
+  EXPECT_EQ(get(traces(accounts::child) + "/" + sid, accounts::child).status, 200u);
+  EXPECT_EQ(del(accounts::parent, accounts::admin), 204u);
+  EXPECT_EQ(get(traces(accounts::child) + "/" + sid, accounts::child).status, 404u);
+}
+
+TEST_F(inspector, ListPurgeDeletesWhatTheListHoldsAndNeedsAFilterOrAll) {
+  const std::int64_t base = now_ms() - 600'000;
+  std::vector<std::string> failed, ok;
+  for (int i = 0; i < 120; ++i) {
+    store::trace_record r = make(accounts::sibling, base + i * 100);
+    if (i % 3 == 0) {
+      r.completed = false;
+      r.response.code = "500";
+      failed.push_back(r.sid);
+    } else {
+      ok.push_back(r.sid);
+    }
+    EXPECT_TRUE(store_->submit(std::move(r)));
+  }
+  put(make(accounts::parent, base));  // the parent's own record
+  const std::string t = traces(accounts::sibling);
+  const auto del = [&](const std::string& target, const std::string& caller) {
+    return http_client(port_).request(
+        "DELETE", target, {{"Authorization", testing::basic(caller, testing::token_of(caller))}});
+  };
+  EXPECT_EQ(del(t, accounts::sibling).status, 400u);
+  EXPECT_EQ(del(t + "?Page=1&PageSize=5", accounts::sibling).status, 400u);  // paging: no filter
+  EXPECT_EQ(del(t + "?All=yes", accounts::sibling).status, 400u);
+  EXPECT_EQ(del(t + "?Status=bogus", accounts::sibling).status, 400u);
+  const http_answer a = del(t + "?Status=failed&PageSize=5", accounts::sibling);
+  ASSERT_EQ(a.status, 200u) << a.body;
+  EXPECT_EQ(a.header("content-type"), "application/json");
+  EXPECT_EQ(a.json().at("deleted").as_int64(), 40);  // all pages, not the first 5
+  const json::value left = get(t + "?PageSize=1000", accounts::sibling).json();
+  EXPECT_EQ(left.at("total").as_int64(), 80);
+  EXPECT_EQ(get(t + "?Status=failed", accounts::sibling).json().at("total").as_int64(), 0);
+  // A parent may not purge a list holding its sub-accounts' records...
+  EXPECT_EQ(del(traces(accounts::parent) + "?All=true", accounts::parent).status, 403u);
+  // ...but its own, named by AccountSid, yes.
+  const http_answer own =
+      del(traces(accounts::parent) + "?AccountSid=" + accounts::parent, accounts::parent);
+  EXPECT_EQ(own.json().at("deleted").as_int64(), 1) << own.body;
+  EXPECT_EQ(del(t + "?All=true", accounts::sibling).json().at("deleted").as_int64(), 80);
+  EXPECT_EQ(get(t, accounts::sibling).json().at("total").as_int64(), 0);
+  std::ifstream audit(dir_ / "data" / "audit.jsonl");
+  std::string line, last;
+  int lines = 0;
+  while (std::getline(audit, line)) {
+    last = line;
+    ++lines;
+  }
+  EXPECT_EQ(lines, 3);
+  EXPECT_EQ(json::parse(last).at("filters").at("All").as_string(), "true");
+  EXPECT_EQ(json::parse(last).at("deleted").as_int64(), 80);
 }
 
 }  // namespace

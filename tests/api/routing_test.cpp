@@ -65,6 +65,10 @@ TEST(routing, InspectorResourcesUnderEveryPrefix) {
 }
 
 TEST(routing, EachResourceAllowsItsOwnMethods) {
+  EXPECT_EQ(allowed_methods(resource::list), "GET, HEAD, DELETE");
+  EXPECT_EQ(allowed_methods(resource::item), "GET, HEAD, DELETE");
+  EXPECT_TRUE(method_allowed(resource::item, "DELETE"));
+  EXPECT_FALSE(method_allowed(resource::item, "delete"));
   for (const auto r : {resource::accounts, resource::list_har, resource::item_har,
                        resource::item_curl, resource::healthz, resource::metrics}) {
     EXPECT_EQ(allowed_methods(r), "GET, HEAD");

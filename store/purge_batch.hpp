@@ -1,0 +1,33 @@
+// The writes of a purge (docs/store.md, "Purge"), used by trace_store: each record's own keys
+// deleted, its counters decremented, its sid added to the purge_set (in memory at once, and in
+// the meta column family in the same batch).
+#pragma once
+
+#include <rocksdb/db.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "store/purge_set.hpp"
+
+namespace sidecar::store {
+
+/// The column families a purge writes.
+struct purge_handles {
+  rocksdb::DB* db = nullptr;
+  rocksdb::ColumnFamilyHandle* meta = nullptr;
+  rocksdb::ColumnFamilyHandle* records = nullptr;
+  rocksdb::ColumnFamilyHandle* by_account = nullptr;
+  rocksdb::ColumnFamilyHandle* by_session = nullptr;
+  rocksdb::ColumnFamilyHandle* counters = nullptr;
+};
+
+/// Deletes the records whose by_account keys (account + inverted sid) are `keys`, in batches;
+/// adds to `deleted` those that still existed. A failed write's status is returned (the
+/// records of earlier batches stay deleted).
+[[nodiscard]] rocksdb::Status purge_records(const purge_handles& h, purge_set& purged,
+                                            const std::vector<std::string>& keys,
+                                            std::uint64_t& deleted);
+
+}  // namespace sidecar::store

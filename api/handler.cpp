@@ -78,6 +78,10 @@ decision handler::decide(const request_view& req) const {
     if (!h.ok) return error(503, h.reason.empty() ? "the trace store is failing" : h.reason);
     return error(200, "serving");
   }
+  if (m.kind == resource::stream) {
+    // The server answers streams itself (api/stream.hpp) when it has a commit feed.
+    return error(503, "Live streams are not available on this server");
+  }
   if (m.kind == resource::metrics) {
     answer a;
     a.body = metrics_.render();
@@ -92,14 +96,13 @@ decision handler::decide(const request_view& req) const {
   }
 }
 
-decision handler::decide_traces(const request_view& req, bool head) const {
-  const target_match m = match_target(req.target);
+std::variant<answer, access_grant> handler::check_access(std::string_view authorization,
+                                                        std::string_view path_account) const {
   const conf::config& cfg = *cfg_;
-
-  const auto creds = parse_basic_auth(req.authorization);
+  const auto creds = parse_basic_auth(authorization);
   const conf::account* caller = creds ? auth_.check(*creds) : nullptr;
   if (caller == nullptr) {
-    answer a = error(401, req.authorization.empty()
+    answer a = error(401, authorization.empty()
                               ? "Authentication required: HTTP Basic with the account SID and "
                                 "its auth token"
                               : "Wrong or malformed credentials: HTTP Basic with the account "
@@ -108,7 +111,7 @@ decision handler::decide_traces(const request_view& req, bool head) const {
     return a;
   }
 
-  const std::string path_sid(m.account_sid);
+  const std::string path_sid(path_account);
   if (!cfg.may_read(*caller, path_sid)) {
     return error(403, "Account " + caller->sid + " may not read the traces of account " + path_sid);
   }
@@ -117,7 +120,17 @@ decision handler::decide_traces(const request_view& req, bool head) const {
   if (!target->traces) {
     return error(403, "Traces are not activated for account " + path_sid);
   }
-  const std::vector<std::string> scope = cfg.subtree(path_sid);
+  return access_grant{caller, cfg.subtree(path_sid)};
+}
+
+decision handler::decide_traces(const request_view& req, bool head) const {
+  const target_match m = match_target(req.target);
+  const conf::config& cfg = *cfg_;
+
+  auto access = check_access(req.authorization, m.account_sid);
+  if (auto* refused = std::get_if<answer>(&access)) return std::move(*refused);
+  const conf::account* caller = std::get<access_grant>(access).caller;
+  const std::vector<std::string> scope = std::move(std::get<access_grant>(access).scope);
 
   if (m.kind == resource::item) {
     const std::string not_found = "Trace " + std::string(m.trace_sid) + " was not found";

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "api/auth.hpp"
 #include "api/paging.hpp"
@@ -44,6 +45,12 @@ struct request_view {
   std::string_view authorization;  // empty when absent
 };
 
+/// Who is asking, and the accounts whose traces it reads under the path's account.
+struct access_grant {
+  const conf::account* caller = nullptr;
+  std::vector<std::string> scope;  // the path account and its sub-accounts
+};
+
 /// Decides answers; shared by the API threads (every member is read-only or thread-safe).
 class handler {
  public:
@@ -51,6 +58,11 @@ class handler {
           std::function<store::store_health()> health, metrics::registry& metrics);
 
   [[nodiscard]] decision decide(const request_view& req) const;
+
+  /// Basic auth and the visibility rules of a path account (docs/api.md): the grant, or the
+  /// 401, 403 or 404 answer.
+  [[nodiscard]] std::variant<answer, access_grant> check_access(
+      std::string_view authorization, std::string_view path_account) const;
 
   /// {"message": ..., "status": N}
   [[nodiscard]] static answer error(unsigned status, std::string_view message);

@@ -65,6 +65,11 @@ target_match match_target(std::string_view target) {
     return m;
   }
   if (segs[i + 3] != "Traces") return m;
+  if (segs[i + 4] == "Stream") {  // text/event-stream: no .json form
+    m.kind = resource::stream;
+    m.account_sid = account;
+    return m;
+  }
   const std::string_view sid = strip_json(segs[i + 4]);
   if (sid.empty() || sid.ends_with(json_suffix)) return m;
   m.kind = resource::item;

@@ -7,7 +7,14 @@
 
 namespace sidecar::api {
 
-enum class resource { not_found, list, item, healthz, metrics };
+enum class resource {
+  not_found,
+  list,
+  item,
+  healthz,
+  metrics,
+  stream,  // …/Traces/Stream: the live stream (docs/api.md)
+};
 
 /// A request target split and matched. Views point into the target given to match_target().
 struct target_match {

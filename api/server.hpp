@@ -5,7 +5,9 @@
 #include <functional>
 #include <memory>
 
+#include "api/stream.hpp"
 #include "conf/config.hpp"
+#include "store/commit_feed.hpp"
 #include "store/trace_query.hpp"
 #include "store/trace_store.hpp"
 #include "support/metrics.hpp"
@@ -26,6 +28,14 @@ class server {
   /// conf::config_error when it cannot bind, the TLS files are bad, or a plain listener on
   /// a non-loopback address lacks allow_insecure.
   tcp::endpoint start();
+
+  /// Serves the live stream (…/Traces/Stream, docs/api.md) from `feed`, which must outlive the
+  /// server; without it the stream answers 503. Call before start().
+  void enable_streams(store::commit_feed& feed, stream_options opts = {});
+
+  /// Ends the live streams whose caller `cfg` no longer authorises (token changed or gone,
+  /// visibility revoked, traces off); for a configuration reload. Returns how many. Any thread.
+  std::size_t reauthorise(const conf::config& cfg);
 
   /// Stops accepting and closes connections (answers in progress finish first, briefly).
   void stop();

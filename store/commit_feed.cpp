@@ -84,7 +84,10 @@ void commit_feed::publish(std::vector<committed_record>&& records) {
   const std::lock_guard lock(core_->mu);
   std::erase_if(core_->subs, [&](const std::shared_ptr<subscription::shared>& s) {
     const std::lock_guard sub_lock(s->mu);
-    if (s->bytes + bytes > s->max_bytes) {
+    // A batch is always taken by an empty queue, however large (the writer's batches are
+    // bounded by their own limit): only a subscriber that has not taken the last one falls
+    // behind.
+    if (!s->queue.empty() && s->bytes + bytes > s->max_bytes) {
       // Fallen behind: dropped, its queue freed at once (the writer never waits for it).
       s->st = state::overflowed;
       s->queue.clear();
@@ -125,6 +128,11 @@ commit_feed::subscription::~subscription() {
   const std::lock_guard lock(shared_->mu);
   shared_->notify = nullptr;
   shared_->queue.clear();
+}
+
+commit_feed::state commit_feed::subscription::status() const {
+  const std::lock_guard lock(shared_->mu);
+  return shared_->st;
 }
 
 commit_feed::state commit_feed::subscription::take(std::vector<committed_batch>& out) {

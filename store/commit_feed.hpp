@@ -48,6 +48,8 @@ class commit_feed {
     /// Appends the batches waiting for this subscriber to `out`, oldest first, and says whether
     /// more can come. An overflowed subscription returns nothing more.
     state take(std::vector<committed_batch>& out);
+    /// The state, without taking anything (a reader busy writing checks for an overflow).
+    [[nodiscard]] state status() const;
 
     struct shared;  // the queue and the state, shared with the feed
 
@@ -63,11 +65,11 @@ class commit_feed {
   commit_feed& operator=(const commit_feed&) = delete;
 
   /// Subscribes to every batch committed from now on. `max_bytes` bounds what may wait for
-  /// this subscriber (the JSON bytes of the records of its queued batches); past it the
-  /// subscriber is dropped and told so. `notify` is called when its queue becomes non-empty
-  /// and when it overflows or the feed closes: on the committer's thread, with the
-  /// subscriber's lock held, so it must be quick, must not block and must not call take()
-  /// (post a wake-up to the reader's own thread). Thread-safe.
+  /// this subscriber (the JSON bytes of the records of its queued batches; an empty queue
+  /// takes one batch of any size); past it the subscriber is dropped and told so. `notify` is
+  /// called when its queue becomes non-empty and when it overflows or the feed closes: on the
+  /// committer's thread, with the subscriber's lock held, so it must be quick, must not block and
+  /// must not call take() (post a wake-up to the reader's own thread). Thread-safe.
   [[nodiscard]] std::unique_ptr<subscription> subscribe(std::size_t max_bytes,
                                                         std::function<void()> notify);
 

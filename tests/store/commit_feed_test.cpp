@@ -77,8 +77,11 @@ TEST(commit_feed, ASubscriberPastItsBoundIsDroppedAndToldWhileOthersGoOn) {
   std::atomic<int> woken_slow{0};
   auto slow = feed.subscribe(100, [&] { ++woken_slow; });
   auto fast = feed.subscribe(1 << 20, [] {});
+  auto tiny = feed.subscribe(10, [] {});  // keeps up: an empty queue takes any one batch
   feed.publish(batch_of({"TR1"}, 60));
   std::vector<committed_batch> got;
+  ASSERT_EQ(tiny->take(got), commit_feed::state::open);
+  got.clear();
   ASSERT_EQ(fast->take(got), commit_feed::state::open);
   feed.publish(batch_of({"TR2"}, 60));  // slow now holds 120 bytes > 100: dropped
   EXPECT_EQ(woken_slow.load(), 2);      // the first batch, then the overflow
@@ -91,6 +94,8 @@ TEST(commit_feed, ASubscriberPastItsBoundIsDroppedAndToldWhileOthersGoOn) {
   EXPECT_TRUE(got.empty());
   EXPECT_EQ(fast->take(got), commit_feed::state::open);
   EXPECT_EQ(sids_of(got), (std::vector<std::string>{"TR2", "TR3"}));
+  got.clear();
+  EXPECT_EQ(tiny->take(got), commit_feed::state::overflowed) << "it did not take TR2";
 }
 
 TEST(commit_feed, UnsubscribingStopsNotificationsAndCloseEndsEverySubscription) {

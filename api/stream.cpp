@@ -14,7 +14,7 @@
 #include "api/list_params.hpp"
 #include "api/routing.hpp"
 #include "store/json.hpp"
-#include "store/record_filter.hpp"
+#include "store/record_match.hpp"
 #include "store/trace_record.hpp"
 
 namespace sidecar::api {

@@ -1,5 +1,5 @@
 // The list filters applied to one record in memory (docs/api.md, "Filters").
-#include "store/record_filter.hpp"
+#include "store/record_match.hpp"
 
 namespace sidecar::store {
 

@@ -292,7 +292,7 @@ std::variant<answer, stream_hub::ticket_ptr> stream_hub::admit(const request_vie
   const bool head = req.method == "HEAD";
   if (req.method != "GET" && !head) {
     answer a = handler::error(405, "The live stream answers GET and HEAD only");
-    a.allow = true;
+    a.allow = allowed_methods(resource::stream);
     return a;
   }
   auto access = h.access.check_access(req.authorization, m.account_sid);
@@ -405,6 +405,10 @@ net::awaitable<void> stream_hub::run(ticket_ptr t, stream_connection& conn) {
   for (const auto& sid : t->resume) {
     if (!ok || l.gone || l.ended) break;
     auto stored = h.reader.get(sid);
+    if (stored.status != store::query_status::ok) {
+      ok = false;  // a failed read: the client resumes from the last id it got
+      break;
+    }
     if (!stored) continue;  // expired or purged since the plan
     resumed.insert(sid);
     if (time_of(sid) > t->subscribed_ms - hold.count()) {

@@ -1,6 +1,8 @@
 // The list filters applied to one record in memory (docs/api.md, "Filters").
 #include "store/record_match.hpp"
 
+#include "support/ascii.hpp"
+
 namespace sidecar::store {
 
 bool matches(const trace_filter& f, const trace_record& r) {
@@ -20,6 +22,13 @@ bool matches(const trace_filter& f, const trace_record& r) {
   }
   if (f.request_path_prefix && !r.request.path.starts_with(*f.request_path_prefix) &&
       !r.request.url.starts_with(*f.request_path_prefix)) {
+    return false;
+  }
+  if (f.method && !f.method->empty() && !ascii::iequals(*f.method, r.request.method)) {
+    return false;
+  }
+  if (f.request_body_contains && !f.request_body_contains->empty() &&
+      r.request.body.body.find(*f.request_body_contains) == std::string::npos) {
     return false;
   }
   if (f.account_sid && *f.account_sid != r.account_sid) return false;

@@ -24,9 +24,11 @@ struct trace_filter {
   std::optional<conf::direction> direction;        // Direction
   std::optional<std::string> response_code_prefix; // ResponseCode, 1-3 digits
   std::optional<std::string> response_body_contains;  // ResponseBody, substring
-  std::optional<std::string> request_path_prefix;  // RequestPath: prefix of path or of url
-  std::optional<std::string> account_sid;          // AccountSid, exact
-  std::optional<std::string> org_sid;              // OrgSid, exact
+  std::optional<std::string> request_path_prefix;     // RequestPath: prefix of path or of url
+  std::optional<std::string> account_sid;             // AccountSid, exact
+  std::optional<std::string> org_sid;                 // OrgSid, exact
+  std::optional<std::string> method;                  // Method, exact but for letter case
+  std::optional<std::string> request_body_contains;   // RequestBody, substring
 };
 
 struct list_query {
@@ -76,12 +78,29 @@ struct stored_trace {
   std::string json;
 };
 
+/// The answer of trace_reader::get: the record, none (missing or expired), or a failed read.
+/// A failed read is never reported as a missing record (the API answers 503, not 404). It
+/// reads like the optional it wraps: `if (auto t = reader.get(sid)) use(t->json)`.
+struct trace_lookup {
+  query_status status = query_status::ok;
+  std::optional<stored_trace> trace;  // set when found
+
+  [[nodiscard]] static trace_lookup failed() { return {query_status::failed, std::nullopt}; }
+  [[nodiscard]] bool has_value() const { return trace.has_value(); }
+  explicit operator bool() const { return trace.has_value(); }
+  stored_trace& operator*() { return *trace; }
+  const stored_trace& operator*() const { return *trace; }
+  stored_trace* operator->() { return &*trace; }
+  const stored_trace* operator->() const { return &*trace; }
+};
+
 /// The read side of the store.
 class trace_reader {
  public:
   virtual ~trace_reader() = default;
-  /// The record with this sid, unless missing or expired.
-  [[nodiscard]] virtual std::optional<stored_trace> get(std::string_view sid) = 0;
+  /// The record with this sid; none when missing or expired; status failed when it could not
+  /// be read.
+  [[nodiscard]] virtual trace_lookup get(std::string_view sid) = 0;
   /// A page of the list, newest first (date_created descending, then sid descending),
   /// with the exact total of the filtered list.
   [[nodiscard]] virtual list_result list(const list_query& q) = 0;

@@ -63,7 +63,8 @@ std::string base64(std::string_view in) {
 
 /// One reader: reads the stream and records, per event, now - the sid's time (ms).
 void read_stream(std::uint16_t port, const std::string& account, const std::string& token,
-                 const std::atomic<bool>& stop, std::vector<std::int64_t>& out) {
+                 const std::atomic<bool>& stop, std::atomic<int>& ready,
+                 std::vector<std::int64_t>& out) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
@@ -75,6 +76,7 @@ void read_stream(std::uint16_t port, const std::string& account, const std::stri
                           base64(account + ":" + token) + "\r\n\r\n";
   ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
   std::string buf;
+  bool subscribed = false;
   char chunk[65536];
   while (!stop.load()) {
     pollfd p{fd, POLLIN, 0};
@@ -83,6 +85,10 @@ void read_stream(std::uint16_t port, const std::string& account, const std::stri
     if (n <= 0) break;
     const std::int64_t at = now_ms();
     buf.append(chunk, static_cast<std::size_t>(n));
+    if (!subscribed && buf.find(": live stream") != std::string::npos) {
+      subscribed = true;  // the stream's opening comment: it is subscribed
+      ++ready;
+    }
     std::size_t pos = 0;
     std::size_t keep = buf.size() > 64 ? buf.size() - 64 : 0;  // a split "\nid: TR..." fits
     for (;;) {
@@ -127,13 +133,17 @@ int main(int argc, char** argv) {
   const std::uint16_t port = server.start().port();
 
   std::atomic<bool> stop{false};
+  std::atomic<int> ready{0};
   std::vector<std::vector<std::int64_t>> lat(static_cast<std::size_t>(readers));
   std::vector<std::thread> threads;
   for (int i = 0; i < readers; ++i) {
-    threads.emplace_back(read_stream, port, account, token, std::cref(stop),
+    threads.emplace_back(read_stream, port, account, token, std::cref(stop), std::ref(ready),
                          std::ref(lat[static_cast<std::size_t>(i)]));
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // subscribed
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (ready.load() < readers && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
 
   std::mt19937_64 rng(1);
   const auto period = std::chrono::nanoseconds(1'000'000'000 / rate);
@@ -167,7 +177,12 @@ int main(int argc, char** argv) {
   server.stop();
 
   std::vector<std::int64_t> all;
-  for (const auto& l : lat) all.insert(all.end(), l.begin(), l.end());
+  std::printf("events per reader:");
+  for (const auto& l : lat) {
+    std::printf(" %zu", l.size());
+    all.insert(all.end(), l.begin(), l.end());
+  }
+  std::printf("\n");
   std::sort(all.begin(), all.end());
   if (all.empty()) {
     std::printf("no events\n");

@@ -153,10 +153,14 @@ class sse_client {
   }
   std::optional<sse_event> parse_event() {
     for (;;) {
-      const auto end = text_.find("\n\n");
-      if (end == std::string::npos) return std::nullopt;
-      const std::string block = text_.substr(0, end);
-      text_.erase(0, end + 2);
+      const auto end = text_.find("\n\n", at_);
+      if (end == std::string::npos) {
+        text_.erase(0, at_);  // once per read, not per event
+        at_ = 0;
+        return std::nullopt;
+      }
+      const std::string block = text_.substr(at_, end - at_);
+      at_ = end + 2;
       sse_event e;
       bool any = false;
       std::size_t pos = 0;
@@ -184,6 +188,7 @@ class sse_client {
 
   int fd_ = -1;
   std::string raw_, text_, head_;
+  std::size_t at_ = 0;  // where the next event starts in text_
   bool head_done_ = false, chunked_ = false, closed_ = false;
   unsigned status_ = 0;
   int comments_ = 0;
@@ -530,7 +535,7 @@ TEST_F(stream_test, ACommentLineKeepsAQuietStreamOpen) {
 
 TEST_F(stream_test, AReaderThatNeverReadsIsCutWhileAnotherGetsEverything) {
   stream_options o = fast();
-  o.queue_bytes = 2u << 20;
+  o.queue_bytes = 4u << 20;
   o.write_timeout = std::chrono::seconds(2);
   start(o);
   sse_client stuck(port_, stream_path(accounts::parent), accounts::parent, "", false);
@@ -541,20 +546,27 @@ TEST_F(stream_test, AReaderThatNeverReadsIsCutWhileAnotherGetsEverything) {
   while (reader.comments() == 0 && clock::now() < deadline) {
     reader.next(std::chrono::milliseconds(20));
   }
-  // 12 MB of records: far more than the stuck reader's socket and feed bound hold.
-  std::vector<std::string> sids;
+  // 12 MB of records at 10 MB/s: more than the stuck reader's socket holds, and a pace the
+  // other reader keeps up with.
+  constexpr int count = 600;
   std::thread writer([&] {
-    for (int i = 0; i < 600; ++i) sids.push_back(add(accounts::parent, std::string(20000, 'x')));
+    for (int i = 0; i < count; ++i) {
+      add(accounts::parent, std::string(20000, 'x'));
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
   });
-  std::size_t got = 0;
-  while (got < 600) {
+  int got = 0;
+  std::string last_event;
+  while (got < count) {
     auto e = reader.next();
-    ASSERT_TRUE(e) << got;
+    ASSERT_TRUE(e) << got << " events, the last " << last_event;
+    last_event = e->event;
     if (e->event == "trace") ++got;
   }
   writer.join();
   store_->flush();
-  EXPECT_EQ(store_->get_stats().written, 600u) << "the writer was never held back";
+  EXPECT_EQ(store_->get_stats().written, static_cast<std::uint64_t>(count))
+      << "the writer was never held back";
   // The stuck reader's connection is closed by the server.
   std::string all;
   EXPECT_TRUE(stuck.ends(std::chrono::seconds(20)));

@@ -140,6 +140,7 @@ int run(int argc, char** argv) {
   if (cfg->cache.enabled) cache = std::make_unique<cache::media_cache>(cfg, registry);
 
   api::server api(cfg, store, registry, [&store] { return store.health(); });
+  api.enable_streams(store.feed());
   proxy::server proxy(cfg, store, registry, cache.get());
   api.attach(&board);
   board.add_part("store", [&store] {

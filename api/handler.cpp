@@ -134,6 +134,10 @@ decision handler::decide(const request_view& req) const {
     }
     return a;
   }
+  if (m.kind == resource::stream) {
+    // The server answers streams itself (api/stream.hpp) when it has a commit feed.
+    return error(503, "Live streams are not available on this server");
+  }
   if (m.kind == resource::metrics) {
     answer a;
     a.body = metrics_.render();
@@ -148,17 +152,24 @@ decision handler::decide(const request_view& req) const {
   }
 }
 
-decision handler::decide_traces(const request_view& req, const target_match& m, bool head,
-                                const snapshot& now) const {
-  const conf::config& cfg = *now.cfg;
+std::variant<answer, access_grant> handler::check_access(const request_view& req,
+                                                        std::string_view path_account) const {
+  const std::string_view path = req.target.substr(0, req.target.find('?'));
+  return check_access(*current_.load(), req, path_account, path);
+}
 
+std::variant<answer, access_grant> handler::check_access(const snapshot& now,
+                                                        const request_view& req,
+                                                        std::string_view path_account,
+                                                        std::string_view path) const {
+  const conf::config& cfg = *now.cfg;
   const auto creds = parse_basic_auth(req.authorization);
   const conf::account* caller = creds ? now.auth.check(*creds) : nullptr;
   if (caller == nullptr) {
     // Always at warn (docs/operations.md): the presented user, never the password.
     log::warn("api auth failed",
               {{"method", req.method},
-               {"path", m.path},
+               {"path", path},
                {"user", creds ? std::string_view(creds->user).substr(0, 64) : std::string_view()},
                {"reason", req.authorization.empty() ? "no credentials"
                           : !creds                  ? "malformed credentials"
@@ -171,13 +182,9 @@ decision handler::decide_traces(const request_view& req, const target_match& m, 
     a.challenge = true;
     return a;
   }
-  if (m.kind == resource::accounts) {
-    answer a;
-    a.body = accounts_json(cfg, *caller);
-    return a;
-  }
+  if (path_account.empty()) return access_grant{caller, {}, now.cfg};
 
-  const std::string path_sid(m.account_sid);
+  const std::string path_sid(path_account);
   if (!cfg.may_read(*caller, path_sid)) {
     return error(403, "Account " + caller->sid + " may not read the traces of account " + path_sid);
   }
@@ -186,7 +193,23 @@ decision handler::decide_traces(const request_view& req, const target_match& m, 
   if (!target->traces) {
     return error(403, "Traces are not activated for account " + path_sid);
   }
-  const std::vector<std::string> scope = cfg.subtree(path_sid);
+  return access_grant{caller, cfg.subtree(path_sid), now.cfg};
+}
+
+decision handler::decide_traces(const request_view& req, const target_match& m, bool head,
+                                const snapshot& now) const {
+  const conf::config& cfg = *now.cfg;
+
+  auto access =
+      check_access(now, req, m.kind == resource::accounts ? "" : m.account_sid, m.path);
+  if (auto* refused = std::get_if<answer>(&access)) return std::move(*refused);
+  const conf::account* caller = std::get<access_grant>(access).caller;
+  if (m.kind == resource::accounts) {
+    answer a;
+    a.body = accounts_json(cfg, *caller);
+    return a;
+  }
+  const std::vector<std::string> scope = std::move(std::get<access_grant>(access).scope);
   if (req.method == "DELETE") return decide_purge(cfg, m, *caller, scope);
 
   if (m.kind == resource::item || m.kind == resource::item_har || m.kind == resource::item_curl) {

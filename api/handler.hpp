@@ -63,6 +63,13 @@ struct request_view {
   std::string_view if_none_match;  // empty when absent (the web page's revalidation)
 };
 
+/// Who is asking, and the accounts whose traces it reads under the path's account.
+struct access_grant {
+  const conf::account* caller = nullptr;  // points into `cfg`
+  std::vector<std::string> scope;         // the path account and its sub-accounts
+  std::shared_ptr<const conf::config> cfg;  // the configuration the grant was decided with
+};
+
 /// Decides answers; shared by the API threads (every member is read-only or thread-safe).
 class handler {
  public:
@@ -83,6 +90,12 @@ class handler {
   /// and tokens; a request being decided keeps the one it started with. Thread-safe.
   void reconfigure(std::shared_ptr<const conf::config> cfg);
 
+  /// Basic auth and the visibility rules of a path account (docs/api.md), against the
+  /// configuration of this moment: the grant, or the 401, 403 or 404 answer. An auth failure
+  /// is logged at warn. An empty `path_account` checks the credentials alone.
+  [[nodiscard]] std::variant<answer, access_grant> check_access(
+      const request_view& req, std::string_view path_account) const;
+
   /// {"message": ..., "status": N}
   [[nodiscard]] static answer error(unsigned status, std::string_view message);
 
@@ -96,6 +109,9 @@ class handler {
 
   [[nodiscard]] decision decide_traces(const request_view& req, const target_match& m, bool head,
                                        const snapshot& now) const;
+  [[nodiscard]] std::variant<answer, access_grant> check_access(
+      const snapshot& now, const request_view& req, std::string_view path_account,
+      std::string_view path) const;
   [[nodiscard]] answer decide_item(const request_view& req, const target_match& m,
                                    const std::vector<std::string>& scope) const;
   /// Whether an unsafe request comes from another site's page.

@@ -93,6 +93,11 @@ target_match match_target(std::string_view target) {
     return m;
   }
   if (segs[i + 3] != "Traces") return m;
+  if (segs[i + 4] == "Stream") {  // text/event-stream: no .json form
+    m.kind = resource::stream;
+    m.account_sid = account;
+    return m;
+  }
   std::string_view sid = segs[i + 4];
   resource kind = resource::item;
   if (strip_suffix(sid, har_suffix)) {

@@ -21,6 +21,7 @@ enum class resource {
   list_har,   // .../Traces.har
   item_har,   // .../Traces/{TraceSid}.har
   item_curl,  // .../Traces/{TraceSid}.curl
+  stream,     // .../Traces/Stream: the live stream
 };
 
 /// The methods a resource answers, as its 405's Allow header lists them.

@@ -16,6 +16,8 @@
 #include <vector>
 
 #include "api/handler.hpp"
+#include "api/routing.hpp"
+#include "api/stream.hpp"
 #include "api/har.hpp"
 #include "conf/listen.hpp"
 #include "conf/load.hpp"
@@ -49,14 +51,16 @@ const std::array<unsigned, 13> counted_statuses{200, 204, 400, 401, 403, 404, 40
 
 /// Everything the server and its connections share (server::impl is this).
 struct state {
-  state(std::shared_ptr<const conf::config> c, store::trace_reader& reader,
-        metrics::registry& metrics, std::function<store::store_health()> health)
+  state(std::shared_ptr<const conf::config> c, store::trace_reader& r, metrics::registry& m,
+        std::function<store::store_health()> health)
       : cfg(std::move(c)),
-        decide(cfg, reader, std::move(health), metrics),
-        duration(&metrics.add_histogram("sidecar_api_request_duration_seconds",
-                                        "Time from a request read whole to its answer written")) {
+        reader(r),
+        registry(m),
+        decide(cfg, reader, std::move(health), m),
+        duration(&m.add_histogram("sidecar_api_request_duration_seconds",
+                                  "Time from a request read whole to its answer written")) {
     for (const unsigned s : counted_statuses) {
-      requests[s] = &metrics.add_counter("sidecar_api_requests_total",
+      requests[s] = &m.add_counter("sidecar_api_requests_total",
                                          "Requests answered by the Traces API, by status",
                                          {{"status", s == 0 ? "other" : std::to_string(s)}});
     }
@@ -77,7 +81,10 @@ struct state {
   };
 
   std::shared_ptr<const conf::config> cfg;
+  store::trace_reader& reader;
+  metrics::registry& registry;
   handler decide;
+  std::unique_ptr<stream_hub> streams;  // set by enable_streams()
   std::map<unsigned, metrics::counter*> requests;
   metrics::histogram* duration;
   // The listener's TLS context (null: plain); a reload swaps it, a connection keeps its own.
@@ -239,6 +246,35 @@ void log_request(const request_view& req, unsigned status,
                             {"latency_ms", ms}});
 }
 
+/// Answers …/Traces/Stream: a refusal (and the connection goes on), or the event stream until
+/// it ends (and the connection with it). False when the connection is to be closed.
+template <class Stream>
+net::awaitable<bool> serve_stream(impl* self, Stream& stream, const request& req,
+                                  const request_view& view, bool keep_alive) {
+  auto admitted =
+      self->streams->admit(view, req["Last-Event-ID"], stream.get_executor());
+  if (auto* a = std::get_if<answer>(&admitted)) {
+    self->count(a->status);
+    co_return co_await write_answer(stream, *a, req.version(), req.method() == http::verb::head,
+                                    keep_alive);
+  }
+  self->count(200);
+  const bool chunked = req.version() >= 11;
+  http::response<http::empty_body> res{http::status::ok, req.version()};
+  res.set(http::field::content_type, "text/event-stream");
+  res.set(http::field::cache_control, "no-cache");
+  res.set("X-Accel-Buffering", "no");  // a buffering reverse proxy in front must pass events on
+  res.keep_alive(false);  // the connection ends with the stream
+  if (chunked) res.chunked(true);
+  http::response_serializer<http::empty_body> sr{res};
+  arm(stream, write_timeout);
+  auto [ec, n] = co_await http::async_write_header(stream, sr, as_tuple);
+  if (ec) co_return false;
+  stream_connection_over<Stream> sc(stream, chunked);
+  co_await self->streams->run(std::move(std::get<1>(admitted)), sc);
+  co_return false;
+}
+
 /// Reads requests and answers them, one at a time, until the client or the server ends it.
 template <class Stream>
 net::awaitable<void> serve_requests(impl* self, Stream& stream,
@@ -281,6 +317,14 @@ net::awaitable<void> serve_requests(impl* self, Stream& stream,
                             req["Sec-Fetch-Site"],
                             req[http::field::host],
                             req[http::field::if_none_match]};
+    // A live stream is answered by its hub before any store slot is taken: it would hold one
+    // for its whole life (its resume read is bounded by query_timeout).
+    if (self->streams && match_target(req.target()).kind == resource::stream) {
+      const bool again = co_await serve_stream(self, stream, req, view, keep_alive);
+      conn->busy = false;
+      if (!again) co_return;
+      continue;
+    }
     const bool at_once = handler::answers_at_once(req.target());
     // Given back however the answer ends (an exception from a record stream included); not
     // while stop() destroys the frames, when the channel is gone.
@@ -433,11 +477,25 @@ void server::reconfigure(std::shared_ptr<const conf::config> next) {
     ctx = conf::make_server_tls(*next->api.tls, next->source, "[api]");
   s.decide.reconfigure(next);
   if (ctx) s.tls.store(std::move(ctx));
+  // Open live streams are authorised again against the new accounts and tokens.
+  if (s.streams) s.streams->reauthorise(*next);
+}
+
+void server::enable_streams(store::commit_feed& feed, stream_options opts) {
+  impl& s = *impl_;
+  s.streams = std::make_unique<stream_hub>(s.cfg, s.decide, s.reader, feed, s.registry, opts);
+}
+
+std::size_t server::reauthorise(const conf::config& cfg) {
+  return impl_->streams ? impl_->streams->reauthorise(cfg) : 0;
 }
 
 void server::stop() {
   impl& s = *impl_;
   if (!s.ioc || s.stopping.exchange(true)) return;
+  // Streams end first (they are answers in progress), and no feed wake-up is posted to the
+  // io_context from now on.
+  if (s.streams) s.streams->stop();
   net::post(s.acceptor->get_executor(), [&s] {
     beast::error_code ec;
     s.acceptor->close(ec);

@@ -5,7 +5,9 @@
 #include <functional>
 #include <memory>
 
+#include "api/stream.hpp"
 #include "conf/config.hpp"
+#include "store/commit_feed.hpp"
 #include "store/trace_query.hpp"
 #include "store/trace_store.hpp"
 #include "support/health.hpp"
@@ -32,9 +34,18 @@ class server {
   void attach(health::board* board);
 
   /// Swaps in a reloaded configuration: accounts and tokens (the next request's auth sees
-  /// them), query_timeout, and the TLS pair for new connections. Throws conf::config_error,
-  /// nothing changed, when the TLS pair cannot be used. Thread-safe.
+  /// them), query_timeout, and the TLS pair for new connections; open live streams that the
+  /// new configuration no longer authorises end. Throws conf::config_error, nothing changed,
+  /// when the TLS pair cannot be used. Thread-safe.
   void reconfigure(std::shared_ptr<const conf::config> next);
+
+  /// Serves the live stream (…/Traces/Stream, docs/api.md) from `feed`, which must outlive the
+  /// server; without it the stream answers 503. Call before start().
+  void enable_streams(store::commit_feed& feed, stream_options opts = {});
+
+  /// Ends the live streams whose caller `cfg` no longer authorises (token changed or gone,
+  /// visibility revoked, traces off); for a configuration reload. Returns how many. Any thread.
+  std::size_t reauthorise(const conf::config& cfg);
 
   /// Stops accepting and closes connections (answers in progress finish first, briefly).
   void stop();

@@ -100,6 +100,7 @@ struct api_config {
   bool allow_insecure = false;
   duration query_timeout = std::chrono::seconds(10);
   unsigned threads = 2;  // the API's own threads, apart from the proxy's
+  unsigned max_streams = 64;  // live streams at once (docs/api.md); 0: none
 };
 
 struct store_config {

@@ -369,13 +369,16 @@ void read_proxy(const toml::table* t, std::string_view source, proxy_config& p) 
 void read_api(const toml::table* t, std::string_view source, api_config& a) {
   if (t == nullptr) return;
   const table_reader r(source, "[api]", *t);
-  r.only({"listen", "tls_cert", "tls_key", "allow_insecure", "query_timeout", "threads"});
+  r.only({"listen", "tls_cert", "tls_key", "allow_insecure", "query_timeout", "threads",
+          "max_streams"});
   a.listen = read_listen(r, a.listen);
   a.tls = read_tls(r);
   a.allow_insecure = r.boolean("allow_insecure").value_or(a.allow_insecure);
   a.query_timeout = r.dur("query_timeout", std::chrono::milliseconds(1), std::chrono::hours(1))
                         .value_or(a.query_timeout);
   a.threads = static_cast<unsigned>(r.integer("threads", 1, 256).value_or(a.threads));
+  a.max_streams =
+      static_cast<unsigned>(r.integer("max_streams", 0, 100'000).value_or(a.max_streams));
 }
 
 void read_store(const toml::table* t, std::string_view source, store_config& s) {

@@ -168,11 +168,19 @@ struct trace_store::impl {
     std::uint64_t records = 0;  // records in the batch
     std::uint64_t done = 0;     // queue items it settles: written, skipped or dropped
     std::size_t bytes = 0;      // their queued bytes
+    // The batch's records for the commit feed, published once written (their JSON built by
+    // the encoder when someone was subscribed, else by the committer if someone is by then).
+    std::vector<committed_record> published;
   };
   write_job new_job();
   /// Waits until the committer has taken the previous job, then gives it this one.
   void hand_off(write_job&& job);
   void committer_loop();
+  /// Keeps a record appended to the job for the commit feed (JSON built now when someone is
+  /// subscribed).
+  void keep_for_feed(write_job& job, trace_record&& r);
+  /// Publishes a written job's records, when anyone is subscribed (committer thread).
+  void publish(write_job& job);
   bool append(rocksdb::WriteBatch& batch, trace_record& r,
               std::unordered_map<std::string, std::uint64_t>& counts);
   std::uint32_t next_part(char kind, std::string_view account, std::int64_t chunk,
@@ -247,8 +255,8 @@ struct trace_store::impl {
   std::condition_variable done_cv_;
   std::deque<queued> queue_;
   std::size_t queued_bytes_ = 0;
-  std::uint64_t submitted_ = 0;  // accepted items
-  std::uint64_t processed_ = 0;  // written, skipped or dropped by the writer
+  std::uint64_t submitted_ = 0;    // accepted items
+  std::uint64_t processed_ = 0;    // written, skipped or dropped by the writer
   std::size_t flush_waiters_ = 0;  // flush() callers: the writer does not linger for them
   bool stopping_ = false;
 
@@ -304,6 +312,9 @@ struct trace_store::impl {
   std::optional<write_job> job_;  // built, waiting for the committer
   std::vector<std::unique_ptr<rocksdb::WriteBatch>> spare_batches_;  // written, for reuse
   bool encoder_done_ = false;
+
+  // Written batches, for subscribers (the API's live streams).
+  commit_feed feed_;
 
   std::thread writer_;  // the encoder
   std::thread committer_;
@@ -554,6 +565,7 @@ trace_store::impl::~impl() {
   }
   job_cv_.notify_all();
   if (committer_.joinable()) committer_.join();  // writes the last batches first
+  feed_.close();
 }
 
 void trace_store::impl::set_health(bool ok, std::string reason) {
@@ -639,10 +651,14 @@ void trace_store::impl::process(std::deque<queued>& items, record_builder& build
           if (log::access_enabled()) {
             log_access(*c, built.record->sid, built.record->account_sid, {});
           }
-          if (append(*job.batch, *built.record, job.counts)) ++job.records;
+          if (append(*job.batch, *built.record, job.counts)) {
+            ++job.records;
+            keep_for_feed(job, std::move(*built.record));
+          }
         }
-      } else if (append(*job.batch, std::get<trace_record>(q.item), job.counts)) {
+      } else if (auto& r = std::get<trace_record>(q.item); append(*job.batch, r, job.counts)) {
         ++job.records;
+        keep_for_feed(job, std::move(r));
       }
     } catch (const std::exception& e) {
       dropped_invalid_.inc();
@@ -658,6 +674,22 @@ void trace_store::impl::process(std::deque<queued>& items, record_builder& build
   db_lock.unlock();
   if (job.done > 0) hand_off(std::move(job));
   items.clear();
+}
+
+void trace_store::impl::keep_for_feed(write_job& job, trace_record&& r) {
+  committed_record c{std::move(r), {}};
+  if (feed_.has_subscribers()) c.json = to_json(c.record);
+  job.published.push_back(std::move(c));
+}
+
+void trace_store::impl::publish(write_job& job) {
+  // A subscriber that came after the encoder saw none still gets every batch written after
+  // it subscribed: the JSON missing then is built here.
+  if (!feed_.has_subscribers()) return;
+  for (auto& c : job.published) {
+    if (c.json.empty()) c.json = to_json(c.record);
+  }
+  feed_.publish(std::move(job.published));
 }
 
 trace_store::impl::write_job trace_store::impl::new_job() {
@@ -701,7 +733,8 @@ void trace_store::impl::committer_loop() {
     if (!db_.db && std::chrono::steady_clock::now() >= retry_at_ && !reopen()) {
       retry_at_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     }
-    if (job.records > 0) commit(*job.batch, job.counts, job.records);
+    if (job.records > 0 && commit(*job.batch, job.counts, job.records)) publish(job);
+    job.published.clear();
     {
       std::lock_guard lock(mu_);
       processed_ += job.done;
@@ -749,8 +782,9 @@ bool trace_store::impl::append(rocksdb::WriteBatch& batch, trace_record& r,
     add_to_chunk(pending_bodies_, part, body);
   }
   codec::encode_record_value(r, part, value_buf_, json_buf_);
-  batch.Put(db_[cf_records], rocksdb::Slice(reinterpret_cast<const char*>(sid->data()), 16),
-            value_buf_)
+  batch
+      .Put(db_[cf_records], rocksdb::Slice(reinterpret_cast<const char*>(sid->data()), 16),
+           value_buf_)
       .PermitUncheckedError();
   std::string& entry = entry_buf_;
   entry.clear();
@@ -1700,9 +1734,9 @@ list_result trace_store::impl::list(const list_query& q, bool every_match) {
     }
     result.status = query_status::ok;
     result.total = total;
-    result.records = std::make_unique<keyed_stream>(std::move(db_lock), db_.db.get(),
-                                                    db_[cf_records], db_[cf_chunks],
-                                                    std::move(snap), std::move(items));
+    result.records =
+        std::make_unique<keyed_stream>(std::move(db_lock), db_.db.get(), db_[cf_records],
+                                       db_[cf_chunks], std::move(snap), std::move(items));
     return result;
   } catch (const std::exception& e) {
     log::error("store: list failed", {{"error", e.what()}});
@@ -1848,6 +1882,8 @@ void trace_store::impl::expire_purged() {
     batch.Delete(db_[cf_meta], purge_set::meta_key(sid)).PermitUncheckedError();
   db_.db->Write({}, &batch).PermitUncheckedError();
 }
+
+commit_feed& trace_store::feed() { return impl_->feed_; }
 
 store_health trace_store::health() const {
   std::lock_guard lock(impl_->health_mu_);

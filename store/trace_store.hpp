@@ -11,6 +11,7 @@
 
 #include "conf/config.hpp"
 #include "store/capture.hpp"
+#include "store/commit_feed.hpp"
 #include "store/trace_purge.hpp"
 #include "store/trace_query.hpp"
 #include "store/trace_record.hpp"
@@ -84,6 +85,9 @@ class trace_store final : public capture_sink, public trace_reader, public trace
   [[nodiscard]] purge_result purge(const list_query& q) override;
 
   [[nodiscard]] store_health health() const;
+
+  /// The records of every batch once it is written (docs/store.md, "The commit feed").
+  [[nodiscard]] commit_feed& feed();
 
   /// Runs a full manual compaction (tests and tools: expired data is removed now).
   void compact();

@@ -81,6 +81,16 @@ class process {
     }
   }
 
+  /// Reads stdout until it contains `needle`; whether it did before the deadline (or the end
+  /// of the output).
+  bool wait_for_out(std::string_view needle, clock::duration limit = default_wait) {
+    const auto deadline = clock::now() + limit;
+    while (out_.find(needle) == std::string::npos) {
+      if (!pump(deadline)) return false;
+    }
+    return true;
+  }
+
   /// Sends a signal.
   void signal(int sig) const { ::kill(pid_, sig); }
 

@@ -1,0 +1,528 @@
+// The live stream (docs/api.md, "Live stream").
+#include "api/stream.hpp"
+
+#include <algorithm>
+#include <list>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "api/auth.hpp"
+#include "api/list_params.hpp"
+#include "api/routing.hpp"
+#include "store/json.hpp"
+#include "store/record_match.hpp"
+#include "store/trace_record.hpp"
+
+namespace sidecar::api {
+namespace {
+
+// Events are written once this many bytes are ready (or nothing more is due now).
+constexpr std::size_t flush_bytes = 64 * 1024;
+// The sids sent from the store are remembered this long once live: a record committed just
+// as the resume read the store reaches the stream from both, and is sent once.
+constexpr auto resume_memory = std::chrono::seconds(60);
+// The `event: overflow` of a reader that fell behind gets this long to be written.
+constexpr auto overflow_write = std::chrono::milliseconds(200);
+
+constexpr auto as_tuple = net::as_tuple(net::use_awaitable);
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::int64_t time_of(std::string_view sid) { return store::sid_time_ms(sid).value_or(0); }
+
+/// Wake-ups posted to API strands, until the server stops: then none (the io_context may be
+/// going away while the committer still publishes).
+struct gate {
+  std::mutex mu;
+  bool open = true;
+  template <class F>
+  void post(const net::any_io_executor& ex, F&& f) {
+    const std::lock_guard lock(mu);
+    if (open) net::post(ex, std::forward<F>(f));
+  }
+  void close() {
+    const std::lock_guard lock(mu);
+    open = false;
+  }
+};
+
+/// A stream's state shared with its wake-ups; touched only on the connection's strand (the
+/// subscription is thread-safe itself).
+struct live_state {
+  explicit live_state(net::any_io_executor ex) : strand(ex), timer(std::move(ex)) {}
+  net::any_io_executor strand;
+  net::steady_timer timer;  // the stream's sleep; cancelled to wake it
+  std::unique_ptr<store::commit_feed::subscription> sub;
+  std::vector<store::committed_batch> stash;  // taken from the feed, not yet looked at
+  store::commit_feed::state feed_state = store::commit_feed::state::open;
+  stream_connection* conn = nullptr;  // while running
+  bool writing = false;
+  bool gone = false;   // the client closed
+  bool ended = false;  // reauthorise() or stop()
+  bool pending = false;
+
+  void wake() {
+    pending = true;
+    timer.cancel();
+  }
+  /// Takes what the feed has, unless a write is in progress: what a reader has not taken
+  /// stays in the feed, where its bound applies. A reader that overflowed while a write of it
+  /// is stuck is cut now: its socket is full, so the overflow event could not be written.
+  void drain() {
+    if (!sub || feed_state != store::commit_feed::state::open) return;
+    if (writing) {
+      if (sub->status() == store::commit_feed::state::overflowed && conn) conn->cut();
+      return;
+    }
+    feed_state = sub->take(stash);
+  }
+};
+
+void append_event(std::string& out, std::string_view sid, std::string_view json, bool with_id) {
+  if (with_id) {
+    out += "id: ";
+    out += sid;
+    out += '\n';
+  }
+  out += "event: trace\ndata: ";
+  out += json;  // the record's JSON is one line: the encoder escapes every control character
+  out += "\n\n";
+}
+
+void append_notice(std::string& out, std::string_view event, std::string_view message,
+                   std::optional<std::uint64_t> skipped = std::nullopt,
+                   std::string_view last_sid = {}) {
+  out += "event: ";
+  out += event;
+  out += "\ndata: ";
+  store::json::writer w(out);
+  w.begin_object();
+  w.key("message").value(message);
+  if (skipped) w.key("skipped").value(static_cast<std::int64_t>(*skipped));
+  if (!last_sid.empty()) w.key("last_sid").value(last_sid);
+  w.end_object();
+  out += "\n\n";
+}
+
+/// The query without Page and PageSize (the stream takes the list's filters only).
+std::string without_paging(std::string_view raw) {
+  std::string out;
+  while (!raw.empty()) {
+    const auto amp = raw.find('&');
+    const std::string_view pair = raw.substr(0, amp);
+    raw = amp == std::string_view::npos ? std::string_view{} : raw.substr(amp + 1);
+    const std::string_view name = pair.substr(0, pair.find('='));
+    if (name == "Page" || name == "PageSize") continue;
+    if (!out.empty()) out += '&';
+    out += pair;
+  }
+  return out;
+}
+
+}  // namespace
+
+/// One registered stream, for the limits and for reauthorise().
+struct stream_entry {
+  std::string caller;
+  basic_credentials creds;
+  std::string path_account;
+  std::weak_ptr<live_state> live;
+};
+
+struct stream_hub::impl {
+  impl(std::shared_ptr<const conf::config> c, const handler& a, store::trace_reader& r,
+       store::commit_feed& f, metrics::registry& m, stream_options o)
+      : cfg(std::move(c)),
+        access(a),
+        reader(r),
+        feed(f),
+        opts(o),
+        open_gauge(m.add_gauge("sidecar_api_streams", "Live streams open")),
+        cut_overflow(m.add_counter("sidecar_api_streams_cut_total",
+                                   "Live streams cut for not keeping up",
+                                   {{"reason", "overflow"}})),
+        cut_slow(m.add_counter("sidecar_api_streams_cut_total",
+                               "Live streams cut for not keeping up",
+                               {{"reason", "write_timeout"}})),
+        wakes(std::make_shared<gate>()) {}
+
+  /// Ends a stream on its strand (reauthorise, stop).
+  void end(const std::weak_ptr<live_state>& w) {
+    auto l = w.lock();
+    if (!l) return;
+    wakes->post(l->strand, [w] {
+      auto s = w.lock();
+      if (!s) return;
+      s->ended = true;
+      if (s->writing && s->conn) s->conn->cut();
+      s->wake();
+    });
+  }
+
+  std::optional<std::string> plan_resume(stream_hub::ticket& t, const std::string& cursor,
+                                         std::chrono::steady_clock::time_point deadline);
+
+  std::shared_ptr<const conf::config> cfg;
+  const handler& access;
+  store::trace_reader& reader;
+  store::commit_feed& feed;
+  stream_options opts;
+  metrics::gauge& open_gauge;
+  metrics::counter& cut_overflow;
+  metrics::counter& cut_slow;
+  std::shared_ptr<gate> wakes;
+
+  mutable std::mutex mu;
+  std::list<stream_entry> streams;
+};
+
+/// An admitted stream: its slot (released when destroyed), its live state and subscription,
+/// and what it sends first.
+class stream_hub::ticket {
+ public:
+  ticket(impl& hub, std::list<stream_entry>::iterator entry) : hub_(hub), entry_(entry) {}
+  ~ticket() {
+    const std::lock_guard lock(hub_.mu);
+    hub_.streams.erase(entry_);
+    hub_.open_gauge.set(static_cast<std::int64_t>(hub_.streams.size()));
+  }
+  ticket(const ticket&) = delete;
+  ticket& operator=(const ticket&) = delete;
+
+  std::shared_ptr<live_state> live;
+  std::unordered_set<std::string> scope;
+  store::trace_filter filter;
+  std::int64_t subscribed_ms = 0;
+  std::vector<std::string> resume;  // stored sids to send first, ascending
+  std::uint64_t skipped = 0;        // stored matches past max_resume
+  bool truncated = false;
+
+ private:
+  impl& hub_;
+  std::list<stream_entry>::iterator entry_;
+};
+
+/// The stored records after `cursor` (up to the subscription's moment) that match, oldest
+/// first, at most max_resume of them. The list is newest first, so the oldest are its last
+/// positions: the total first, then the one or two pages of size N that hold the last N. An
+/// error message when the store cannot answer in time.
+std::optional<std::string> stream_hub::impl::plan_resume(
+    stream_hub::ticket& t, const std::string& cursor,
+    std::chrono::steady_clock::time_point deadline) {
+  store::list_query q;
+  q.accounts.assign(t.scope.begin(), t.scope.end());
+  q.filter = t.filter;
+  const std::int64_t from = time_of(cursor);
+  q.filter.created_from_ms = std::max(q.filter.created_from_ms.value_or(from), from);
+  // Newer records come from the feed (subscribed before this): the store's part ends here,
+  // which also keeps the positions below stable while records arrive.
+  const std::int64_t before = t.subscribed_ms + 1;
+  q.filter.created_before_ms = std::min(q.filter.created_before_ms.value_or(before), before);
+  q.deadline = deadline;
+  q.page_size = 1;
+  const auto failed = [](store::query_status s) {
+    return s == store::query_status::timed_out
+               ? std::string(
+                     "Resuming took longer than the configured query_timeout; "
+                     "resume from a later Last-Event-ID or narrow the filters")
+               : std::string("The trace store could not answer the resume query");
+  };
+  store::list_result first = reader.list(q);
+  if (first.status != store::query_status::ok) return failed(first.status);
+  const std::uint64_t total = first.total;
+  if (total == 0) return std::nullopt;
+  // A few records of the cursor's own millisecond may be at or before it: fetch some more.
+  const std::uint64_t want = std::min<std::uint64_t>(total, opts.max_resume + 32);
+  const std::uint64_t start = total - want;  // the first position wanted
+  std::vector<std::string> sids;
+  sids.reserve(want);
+  q.page_size = static_cast<std::uint32_t>(want);
+  for (std::uint64_t page = start / want; page * want < total; ++page) {
+    q.page = page;
+    store::list_result r = reader.list(q);
+    if (r.status != store::query_status::ok || !r.records) return failed(r.status);
+    std::string json;
+    for (std::uint64_t pos = page * want; r.records->next(json); ++pos) {
+      if (pos < start) continue;
+      const std::string_view sid = record_sid(json);
+      if (sid > std::string_view(cursor)) sids.emplace_back(sid);
+    }
+    if (r.records->status() != store::query_status::ok) return failed(r.records->status());
+  }
+  std::sort(sids.begin(), sids.end());
+  sids.erase(std::unique(sids.begin(), sids.end()), sids.end());
+  const std::uint64_t unseen = total - want;  // newer than every fetched one
+  if (sids.size() > opts.max_resume || unseen > 0) {
+    t.truncated = true;
+    const std::size_t keep = std::min(sids.size(), opts.max_resume);
+    t.skipped = sids.size() - keep + unseen;
+    sids.resize(keep);
+  }
+  t.resume = std::move(sids);
+  return std::nullopt;
+}
+
+void stream_hub::ticket_deleter::operator()(ticket* t) const { delete t; }
+
+stream_hub::stream_hub(std::shared_ptr<const conf::config> cfg, const handler& access,
+                       store::trace_reader& reader, store::commit_feed& feed,
+                       metrics::registry& metrics, stream_options opts)
+    : impl_(std::make_unique<impl>(std::move(cfg), access, reader, feed, metrics, opts)) {}
+
+stream_hub::~stream_hub() { stop(); }
+
+std::size_t stream_hub::active() const {
+  const std::lock_guard lock(impl_->mu);
+  return impl_->streams.size();
+}
+
+std::variant<answer, stream_hub::ticket_ptr> stream_hub::admit(const request_view& req,
+                                                               std::string_view last_event_id,
+                                                               net::any_io_executor strand) {
+  impl& h = *impl_;
+  const target_match m = match_target(req.target);
+  const bool head = req.method == "HEAD";
+  if (req.method != "GET" && !head) {
+    answer a = handler::error(405, "The live stream answers GET and HEAD only");
+    a.allow = allowed_methods(resource::stream);
+    return a;
+  }
+  auto access = h.access.check_access(req, m.account_sid);
+  if (auto* refused = std::get_if<answer>(&access)) return std::move(*refused);
+  const access_grant& grant = std::get<access_grant>(access);
+
+  list_params_result parsed = parse_list_params(without_paging(m.query));
+  if (!parsed.params) return handler::error(400, parsed.error);
+  list_params& lp = *parsed.params;
+  if (lp.filter.account_sid && !grant.cfg->may_read(*grant.caller, *lp.filter.account_sid)) {
+    return handler::error(403, "AccountSid: account " + grant.caller->sid +
+                                   " may not read the traces of account " + *lp.filter.account_sid);
+  }
+  std::optional<std::string> cursor;
+  if (!last_event_id.empty()) {
+    if (!is_trace_sid(last_event_id)) {
+      return handler::error(400,
+                            "Last-Event-ID must be the id of an event of this stream: a trace "
+                            "sid, TR followed by 32 lower-case hex digits");
+    }
+    cursor.emplace(last_event_id);
+  } else if (lp.after_sid) {
+    if (!is_trace_sid(*lp.after_sid)) {
+      return handler::error(400,
+                            "AfterSid must be a trace sid: TR followed by 32 lower-case "
+                            "hex digits");
+    }
+    cursor = lp.after_sid;
+  }
+  if (head) {
+    answer a;
+    a.content_type = "text/event-stream";
+    return a;
+  }
+
+  const auto creds = parse_basic_auth(req.authorization);
+  std::list<stream_entry>::iterator entry;
+  {
+    const std::lock_guard lock(h.mu);
+    const std::size_t mine = static_cast<std::size_t>(
+        std::count_if(h.streams.begin(), h.streams.end(),
+                      [&](const stream_entry& e) { return e.caller == grant.caller->sid; }));
+    if (h.streams.size() >= h.cfg->api.max_streams || mine >= h.opts.per_account) {
+      return handler::error(503, "Too many live streams: at most " +
+                                     std::to_string(h.cfg->api.max_streams) + " at once and " +
+                                     std::to_string(h.opts.per_account) +
+                                     " per account; close one and try again");
+    }
+    h.streams.push_back(
+        {grant.caller->sid, creds.value_or(basic_credentials{}), std::string(m.account_sid), {}});
+    entry = std::prev(h.streams.end());
+    h.open_gauge.set(static_cast<std::int64_t>(h.streams.size()));
+  }
+  ticket_ptr t(new ticket(h, entry));
+  t->live = std::make_shared<live_state>(strand);
+  t->scope.insert(grant.scope.begin(), grant.scope.end());
+  t->filter = lp.filter;
+  {
+    const std::lock_guard lock(h.mu);
+    entry->live = t->live;
+  }
+  // Subscribed before the store is read for the resume: every record is in one or both.
+  t->live->sub = h.feed.subscribe(
+      h.opts.queue_bytes, [w = std::weak_ptr<live_state>(t->live), ex = strand, g = h.wakes] {
+        g->post(ex, [w] {
+          if (auto s = w.lock()) {
+            s->drain();
+            s->wake();
+          }
+        });
+      });
+  t->subscribed_ms = wall_ms();
+  if (cursor) {
+    const auto deadline = std::chrono::steady_clock::now() + grant.cfg->api.query_timeout;
+    if (auto error = h.plan_resume(*t, *cursor, deadline)) return handler::error(503, *error);
+  }
+  return t;
+}
+
+net::awaitable<void> stream_hub::run(ticket_ptr t, stream_connection& conn) {
+  impl& h = *impl_;
+  live_state& l = *t->live;
+  const auto hold = h.opts.hold;
+  l.conn = &conn;
+  conn.watch([w = std::weak_ptr<live_state>(t->live)] {
+    if (auto s = w.lock()) {
+      s->gone = true;
+      s->wake();
+    }
+  });
+
+  std::string buf = ": live stream of trace records\n\n";
+  auto last_write = std::chrono::steady_clock::now();
+  bool ok = true;
+  // One write of what is ready; `ok` false once the connection is done.
+  const auto send = [&]() -> net::awaitable<void> {
+    l.writing = true;
+    ok = co_await conn.write(buf, h.opts.write_timeout);
+    l.writing = false;
+    last_write = std::chrono::steady_clock::now();
+    if (!ok && !l.gone && l.feed_state == store::commit_feed::state::open) h.cut_slow.inc();
+  };
+
+  std::map<std::string, std::string> held;  // sid -> JSON, waiting for the hold
+  std::unordered_set<std::string> resumed;  // sent (or held) from the store
+  std::string cursor;                       // the newest sid sent with an id
+
+  // 1. The stored records after the cursor.
+  co_await send();
+  for (const auto& sid : t->resume) {
+    if (!ok || l.gone || l.ended) break;
+    auto stored = h.reader.get(sid);
+    if (stored.status != store::query_status::ok) {
+      ok = false;  // a failed read: the client resumes from the last id it got
+      break;
+    }
+    if (!stored) continue;  // expired or purged since the plan
+    resumed.insert(sid);
+    if (time_of(sid) > t->subscribed_ms - hold.count()) {
+      held.emplace(sid, std::move(stored->json));  // as recent as live ones: held like them
+      continue;
+    }
+    append_event(buf, sid, stored->json, true);
+    cursor = sid;
+    if (buf.size() >= flush_bytes) co_await send();
+  }
+  if (ok && t->truncated) {
+    append_notice(buf, "truncated",
+                  "More stored records matched than a resume sends; the list (AfterSid) "
+                  "has the rest",
+                  t->skipped, cursor);
+  }
+  t->resume = {};
+  const auto live_since = std::chrono::steady_clock::now();
+
+  // 2. Live: take what the feed has, hold it for sid order, send what is due.
+  while (ok && !l.gone && !l.ended) {
+    l.pending = false;
+    l.drain();
+    for (const auto& batch : l.stash) {
+      for (const auto& c : *batch) {
+        const std::string& sid = c.record.sid;
+        if (!t->scope.contains(c.record.account_sid) || !store::matches(t->filter, c.record)) {
+          continue;
+        }
+        if (!cursor.empty() && sid <= cursor) {
+          if (resumed.contains(sid)) continue;  // sent from the store already
+          // Committed after a later record went out: sent now, without an id, so that a
+          // reconnection resumes after the newest sid sent and doubles nothing (docs/api.md).
+          append_event(buf, sid, c.json, false);
+          continue;
+        }
+        held.emplace(sid, c.json);  // once, should the resume have held it too
+      }
+    }
+    l.stash.clear();
+    if (l.feed_state == store::commit_feed::state::overflowed) {
+      h.cut_overflow.inc();
+      buf.clear();
+      append_notice(buf, "overflow",
+                    "This reader fell too far behind and is cut; reconnect with Last-Event-ID "
+                    "to resume");
+      co_await conn.write(buf, overflow_write);
+      break;
+    }
+    const bool closing = l.feed_state == store::commit_feed::state::closed;
+    const std::int64_t now = wall_ms();
+    while (!held.empty() && (closing || time_of(held.begin()->first) <= now - hold.count())) {
+      append_event(buf, held.begin()->first, held.begin()->second, true);
+      cursor = held.begin()->first;
+      held.erase(held.begin());
+      if (buf.size() >= flush_bytes) co_await send();
+      if (!ok) break;
+    }
+    const auto steady = std::chrono::steady_clock::now();
+    if (!buf.empty()) {
+      co_await send();
+    } else if (steady - last_write >= h.opts.heartbeat) {
+      buf = ": heartbeat\n\n";
+      co_await send();
+    }
+    if (!resumed.empty() && steady - live_since > resume_memory) resumed.clear();
+    if (closing) {
+      l.ended = true;  // the store is shutting down
+      break;
+    }
+    if (l.pending || !ok) continue;
+    auto wake_at = last_write + h.opts.heartbeat;
+    if (!held.empty()) {
+      const std::int64_t due = time_of(held.begin()->first) + hold.count() - wall_ms();
+      wake_at = std::min(wake_at, std::chrono::steady_clock::now() +
+                                      std::chrono::milliseconds(std::max<std::int64_t>(due, 0)));
+    }
+    l.timer.expires_at(wake_at);
+    co_await l.timer.async_wait(as_tuple);
+  }
+  const bool clean = ok && !l.gone && l.ended;
+  l.conn = nullptr;
+  co_await conn.finish(clean);
+  // The subscription goes with the ticket: the feed stops queueing for this reader.
+}
+
+std::size_t stream_hub::reauthorise(const conf::config& cfg) {
+  impl& h = *impl_;
+  const authenticator auth(cfg);
+  std::vector<std::weak_ptr<live_state>> ending;
+  {
+    const std::lock_guard lock(h.mu);
+    for (const auto& e : h.streams) {
+      const conf::account* caller = auth.check(e.creds);
+      const conf::account* target = cfg.find_account(e.path_account);
+      if (caller == nullptr || caller->sid != e.caller || target == nullptr || !target->traces ||
+          !cfg.may_read(*caller, e.path_account)) {
+        ending.push_back(e.live);
+      }
+    }
+  }
+  for (const auto& w : ending) h.end(w);
+  return ending.size();
+}
+
+void stream_hub::stop() {
+  impl& h = *impl_;
+  std::vector<std::weak_ptr<live_state>> all;
+  {
+    const std::lock_guard lock(h.mu);
+    for (const auto& e : h.streams) all.push_back(e.live);
+  }
+  for (const auto& w : all) h.end(w);
+  h.wakes->close();
+}
+
+}  // namespace sidecar::api

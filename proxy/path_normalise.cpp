@@ -81,6 +81,12 @@ normalised_path normalise_path(std::string_view target) {
         out.problem = path_problem::climbs_above_root;
         return out;
       }
+      // "/a//../b": RFC 3986 drops the empty segment ("/a/b"), a server that merges slashes
+      // first (nginx's default) drops "a" ("/b").
+      if (kept.back().empty()) {
+        out.problem = path_problem::ambiguous;
+        return out;
+      }
       kept.pop_back();
     }
     if (v.kind == segment_kind::plain) {

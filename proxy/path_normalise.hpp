@@ -13,7 +13,7 @@ namespace sidecar::proxy {
 enum class path_problem {
   none,
   climbs_above_root,  // more ".." than segments before them
-  ambiguous,          // %2F, %5C, '\', %252E...: one server splits there, another does not
+  ambiguous,          // %2F, %5C, '\', %252E, "//..": servers split or merge differently
   malformed,          // a '%' not followed by two hex digits
 };
 

@@ -773,7 +773,7 @@ net::awaitable<bool> server::impl::session::exchange(
   const bool client_keep_alive = req.keep_alive();
   // Only the protocols [proxy] upgrades enables go upstream (never h2c): any other Upgrade
   // token is removed here and the request goes on as plain HTTP/1.1.
-  const bool upgrading = keep_enabled_upgrades(req, parser.upgrade(), srv.pc.upgrades);
+  const bool upgrading = keep_enabled_upgrades(req, parser.upgrade(), snap->cfg->proxy.upgrades);
   const bool expect_continue =
       client_version >= 11 && !parser.is_done() &&
       beast::iequals(req[http::field::expect], "100-continue");

@@ -4,11 +4,13 @@
 // accessibility. Screenshots of each view go to build/web-screenshots/.
 import AxeBuilder from '@axe-core/playwright';
 import {expect, test} from '@playwright/test';
+import {execFileSync} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import {fileURLToPath} from 'node:url';
 
 import {answers, evil} from './fixtures.js';
-import {acme, screenshotDir, send, startApp, startSidecar, statusCallback, support, total,
+import {acme, admin, screenshotDir, send, startApp, startSidecar, statusCallback, support, total,
   until} from './harness.js';
 
 test.describe.configure({mode: 'serial'});
@@ -82,6 +84,11 @@ async function expectAccessible(page, view) {
   expect(serious.map((v) => `${view}: ${v.id}: ${v.nodes.map((n) => n.target).join(' ')}`)).toEqual([]);
 }
 
+// The project's HAR 1.2 check (npm har-validator, tests/tools): throws with the schema's
+// errors when a file is not valid HAR.
+const validateHar = (file) => execFileSync(process.execPath,
+  [fileURLToPath(new URL('../tools/validate_har.js', import.meta.url)), file], {stdio: 'pipe'});
+
 const rows = (page) => page.locator('table.traces tbody tr');
 const filter = (page, label) => page.getByRole('form', {name: 'Filters'}).getByLabel(label, {exact: true});
 
@@ -123,9 +130,18 @@ test('sign in: the first page of 50, newest first, drawn within 200 ms of the an
   await expect(rows(page).first()).toContainText('/status');
   const times = await rows(page).locator('td:first-child').allTextContents();
   expect([...times].sort().reverse()).toEqual(times);
-  const draw = await page.evaluate(() => performance.getEntriesByName('list:draw')[0].duration);
-  console.log(`first page of 50 drawn ${draw.toFixed(1)} ms after the API's answer`);
-  expect(draw).toBeLessThan(200);
+  // Drawn twice more (the same filters applied again): the median of three draws, so that one
+  // scheduling hiccup of a busy machine does not decide.
+  for (let i = 2; i <= 3; ++i) {
+    await page.getByRole('button', {name: 'Apply filters'}).click();
+    await until(() => page.evaluate((n) => performance.getEntriesByName('list:draw').length >= n, i),
+      {what: `draw ${i}`});
+  }
+  const draws = await page.evaluate(() => performance.getEntriesByName('list:draw').map((e) => e.duration));
+  const median = [...draws].sort((a, b) => a - b)[1];
+  console.log(`first page of 50 drawn ${median.toFixed(1)} ms after the API's answer (median of ${draws.map((d) => d.toFixed(1)).join(', ')})`);
+  expect(median).toBeLessThan(200);
+  await expect(rows(page)).toHaveCount(50);
   for (const column of ['Time', 'Direction', 'Method', 'Path', 'Code', 'Status', 'Latency', 'Session']) {
     await expect(page.getByRole('columnheader', {name: column})).toBeVisible();
   }
@@ -195,6 +211,80 @@ test('filters narrow the list and live in the address, so a link shows the same'
   await expect(filter(other, 'Status')).toHaveValue('failed');
   await expect(filter(other, 'Path prefix')).toHaveValue('/nowhere');
   await other.close();
+});
+
+test('the method and request body filters', async ({page}) => {
+  await signIn(page);
+  await filter(page, 'Method').selectOption('GET');
+  await page.getByRole('button', {name: 'Apply filters'}).click();
+  await expect(rows(page)).toHaveCount(11);
+  for (const method of await rows(page).locator('td:nth-child(3)').allTextContents()) expect(method).toBe('GET');
+  expect(page.url()).toContain('Method=GET');
+  await filter(page, 'Method').selectOption('');
+  await filter(page, 'Request body contains').fill('CallStatus=ringing');
+  await page.getByRole('button', {name: 'Apply filters'}).click();
+  await expect(rows(page)).toHaveCount(1);
+  await expect(rows(page)).toContainText(callSid);
+});
+
+test('an administrator or a parent chooses the account; a sub-account has no choice', async ({page}) => {
+  await signIn(page, admin);
+  const choice = page.getByRole('combobox', {name: 'Account'});
+  await expect(choice.getByRole('option')).toHaveText([
+    `Operations (${admin.sid})`, `Acme (${acme.sid})`, `Acme support line (${support.sid})`]);
+  await choice.selectOption(support.sid);
+  await expect(rows(page)).toHaveCount(1);
+  await expect(rows(page)).toContainText('CAsub');
+  expect(page.url()).toContain(`account=${support.sid}`);
+  // Links keep the account: the trace opens under it.
+  await rows(page).getByRole('link', {name: /^Trace/}).click();
+  await expect(page.getByRole('heading', {name: /POST \/status/})).toBeVisible();
+  await expect(page.getByText(`${support.sid} (Acme support line)`)).toBeVisible();
+  await choice.selectOption(acme.sid);
+  await expect(rows(page)).toHaveCount(50);
+
+  await page.getByRole('button', {name: 'Sign out'}).click();
+  await signIn(page, acme);
+  await expect(choice.getByRole('option')).toHaveText([`Acme (${acme.sid})`, `Acme support line (${support.sid})`]);
+  await page.getByRole('button', {name: 'Sign out'}).click();
+  await signIn(page, support);
+  await expect(choice).toBeHidden();
+  await expect(rows(page)).toHaveCount(1);
+});
+
+test('copy as curl puts the command on the clipboard', async ({page, context}) => {
+  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+  await signIn(page, acme, `#/traces/${await sidOf('/call.json')}`);
+  await page.getByRole('button', {name: 'Copy as curl'}).click();
+  await expect(page.getByText('The curl command is on the clipboard.')).toBeVisible();
+  const command = await page.evaluate(() => navigator.clipboard.readText());
+  expect(command).toMatch(/^curl /m);
+  expect(command).toContain(`/call.json?AccountSid=${acme.sid}`);
+});
+
+test('HAR of a trace and of the page download as valid HAR 1.2', async ({page}) => {
+  const sid = await sidOf('/voice.xml');
+  await signIn(page, acme, `#/traces/${sid}`);
+  let [download] = await Promise.all([page.waitForEvent('download'),
+    page.getByRole('button', {name: 'Download HAR'}).click()]);
+  expect(download.suggestedFilename()).toBe(`${sid}.har`);
+  validateHar(await download.path());
+  let har = JSON.parse(fs.readFileSync(await download.path(), 'utf8'));
+  expect(har.log.entries).toHaveLength(1);
+  expect(har.log.entries[0].request.url).toContain('/voice.xml?AccountSid=');
+  expect(har.log.entries[0]._trace_sid).toBe(sid);
+
+  await page.getByRole('link', {name: '← All traces'}).click();
+  await filter(page, 'Status').selectOption('completed');
+  await page.getByRole('button', {name: 'Apply filters'}).click();
+  await expect(rows(page)).toHaveCount(50);
+  [download] = await Promise.all([page.waitForEvent('download'),
+    page.getByRole('button', {name: 'Download HAR of this page'}).click()]);
+  validateHar(await download.path());
+  har = JSON.parse(fs.readFileSync(await download.path(), 'utf8'));
+  expect(har.log.entries.map((e) => e._trace_sid)).toEqual(
+    await rows(page).evaluateAll((trs) => trs.map((tr) => tr.dataset.sid)));
+  for (const e of har.log.entries) expect(e.response.status).toBeGreaterThanOrEqual(200);
 });
 
 test('a bad filter value is explained', async ({page}) => {

@@ -6,10 +6,13 @@ import {h} from './dom.js';
 const fields = [
   {name: 'Status', label: 'Status', options: [['', 'any'], ['completed', 'completed'], ['failed', 'failed']]},
   {name: 'Direction', label: 'Direction', options: [['', 'any'], ['webhook', 'webhook'], ['api', 'api']]},
+  {name: 'Method', label: 'Method', options: [['', 'any'],
+    ...['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'].map((m) => [m, m])]},
   {name: 'ResponseCode', label: 'Response code', placeholder: '2, 40, 404', pattern: '[0-9]{1,3}',
    title: 'A prefix of the response code: 1 to 3 digits', size: 5},
   {name: 'SessionSid', label: 'Session', placeholder: 'CallSid or MessageSid', size: 24},
   {name: 'RequestPath', label: 'Path prefix', placeholder: '/apps/acme/', size: 16},
+  {name: 'RequestBody', label: 'Request body contains', size: 16},
   {name: 'ResponseBody', label: 'Response body contains', size: 16},
   {name: 'Latency', label: 'Latency at least (ms)', pattern: '[0-9]+', title: 'Milliseconds', size: 6},
   {name: 'DateCreated', label: 'From', type: 'datetime-local'},

@@ -1,14 +1,18 @@
 // The page's wiring: sign in and out, and which view the address shows.
-import {ApiError, onUnauthorized, request, signIn, signOut, signedInSid, tracesPath} from './api.js';
+import {defaultAccount, readableAccounts, showAccountChoice} from './accounts.js';
+import {ApiError, onUnauthorized, signIn, signOut, signedInSid} from './api.js';
 import {$, say} from './dom.js';
+import {pageHarButton} from './list_actions.js';
 import {renderList} from './list_view.js';
 import {releaseMedia} from './media_view.js';
-import {parseRoute, routeAccount} from './route.js';
+import {go, parseRoute} from './route.js';
 import {renderSession} from './session_view.js';
+import {traceActions} from './trace_actions.js';
 import {renderTrace} from './trace_view.js';
 
 const views = {list: $('list-view'), trace: $('trace-view'), session: $('session-view')};
 let current = null;  // the AbortController of the view being drawn
+let accounts = [];   // what the signed-in caller may read (Accounts.json)
 
 /** A sentence for an API refusal that a person can act on. */
 export function explain(error) {
@@ -30,7 +34,8 @@ async function show() {
   const controller = new AbortController();
   current = controller;
   const route = parseRoute();
-  const account = routeAccount(route, signedInSid());
+  const account = route.params.get('account') || defaultAccount(accounts, signedInSid());
+  showAccountChoice($('account-choice'), $('account-select'), accounts, account);
   say($('app-message'), '');
   for (const [name, node] of Object.entries(views)) {
     node.hidden = name !== route.view;
@@ -38,8 +43,13 @@ async function show() {
   }
   const root = views[route.view];
   const render = {list: renderList, trace: renderTrace, session: renderSession}[route.view];
+  const options = {
+    signal: controller.signal,
+    toolbar: route.view === 'list' ? [pageHarButton(account, route.params, $('app-message'))] : [],
+    actions: (record, message) => traceActions(record, account, message),
+  };
   try {
-    await render(root, route, account, {signal: controller.signal});
+    await render(root, route, account, options);
   } catch (error) {
     if (error.name === 'AbortError' || controller.signal.aborted) return;
     if (error instanceof ApiError && error.status === 401) return;  // signed out already
@@ -59,6 +69,7 @@ function enter(sid) {
 function leave(message = '', kind = 'info') {
   current?.abort();
   signOut();
+  accounts = [];
   releaseMedia();
   for (const node of Object.values(views)) node.replaceChildren();
   $('app-view').hidden = true;
@@ -76,8 +87,8 @@ $('sign-in-form').addEventListener('submit', async (event) => {
   say($('sign-in-message'), 'Signing in…', 'info');
   signIn(sid, token);
   try {
-    // The cheapest authenticated question: one trace of the caller's own list.
-    await request(`${tracesPath(sid)}.json?PageSize=1`);
+    // The accounts the caller may read: it checks the credentials, and offers the choice.
+    accounts = await readableAccounts();
   } catch (error) {
     signOut();
     $('sign-in-token').value = '';
@@ -91,6 +102,11 @@ $('sign-in-form').addEventListener('submit', async (event) => {
 });
 
 $('sign-out').addEventListener('click', () => leave('Signed out.'));
+$('account-select').addEventListener('change', (event) => {
+  const params = new URLSearchParams();
+  params.set('account', event.target.value);
+  go({view: 'list', params});
+});
 onUnauthorized(() => {
   if (!$('app-view').hidden) leave('The sidecar no longer accepts these credentials: sign in again.', 'error');
 });

@@ -33,9 +33,6 @@ export function go(route) {
   else location.hash = hash;
 }
 
-/** The account param of a route, or the signed-in account. */
-export const routeAccount = (route, fallback) => route.params.get('account') || fallback;
-
 /** A copy of params keeping only `account` (what a link to another view carries). */
 export function accountOnly(params) {
   const p = new URLSearchParams();

@@ -38,9 +38,10 @@ export async function renderSession(root, route, account, {signal} = {}) {
     bar.style.width = `${Math.max(0.5, ((end - start) / width) * 100)}%`;
     return h('li', {class: 'event'},
       h('span', {class: 'offset'}, formatOffset(start - first)),
-      h('a', {href: formatRoute({view: 'trace', id: t.sid, params: links})},
-        `${t.request?.method || ''} ${t.request?.path || ''}`),
-      ' ', statusBadge(t.status), ` ${responseCode(t)} · ${formatLatency(t.latency_ms)} · ${t.direction || ''}`,
+      h('div', {class: 'what'},
+        h('a', {href: formatRoute({view: 'trace', id: t.sid, params: links})},
+          `${t.request?.method || ''} ${t.request?.path || ''}`),
+        ' ', statusBadge(t.status), ` ${responseCode(t)} · ${formatLatency(t.latency_ms)} · ${t.direction || ''}`),
       h('span', {class: 'track', 'aria-hidden': 'true'}, bar));
   });
   replace(root,

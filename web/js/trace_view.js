@@ -59,6 +59,12 @@ function summary(record, params) {
     record.node ? fact('Node', record.node) : null);
 }
 
+/** The controls of `actions(record, message)` and the line where they report. */
+function toolbar(record, actions) {
+  const message = h('p', {class: 'message', role: 'status'});
+  return h('div', {class: 'toolbar actions'}, actions(record, message), message);
+}
+
 /**
  * Renders the trace of `route` into `root`; `actions(record)` gives the toolbar's controls
  * (copy as curl, HAR, replay) when the API offers them.
@@ -72,7 +78,7 @@ export async function renderTrace(root, route, account, {signal, actions} = {}) 
     back,
     h('h2', {id: 'trace-title'}, `${record.request?.method || ''} ${record.request?.path || ''}`),
     summary(record, route.params),
-    actions ? h('div', {class: 'toolbar actions'}, actions(record)) : null,
+    actions ? toolbar(record, actions) : null,
     record.error ? h('p', {class: 'message error exchange-error'}, h('strong', {}, 'Error: '), record.error) : null,
     h('section', {'aria-labelledby': 'timing-title'}, h('h3', {id: 'timing-title'}, 'Timing'), timing(record)),
     h('div', {class: 'sides'}, requestSection(record), responseSection(record)));

@@ -336,8 +336,8 @@ net::awaitable<void> serve_requests(impl* self, Stream& stream,
       }
     } slot{self};
     if (!at_once) {
-      std::tie(ec) = co_await self->store_slots->async_send(beast::error_code{}, as_tuple);
-      if (ec) co_return;  // the server is stopping
+      auto [stopped] = co_await self->store_slots->async_send(beast::error_code{}, as_tuple);
+      if (stopped) co_return;  // the server is stopping
       slot.held = true;
     }
     decision d = self->decide.decide(view);

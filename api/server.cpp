@@ -20,6 +20,7 @@
 #include "conf/listen.hpp"
 #include "conf/load.hpp"
 #include "conf/server_tls.hpp"
+#include "support/http_read.hpp"
 #include "support/log.hpp"
 #include "support/thread_name.hpp"
 
@@ -249,7 +250,9 @@ net::awaitable<void> serve_requests(impl* self, Stream& stream,
     parser.header_limit(header_limit);
     parser.body_limit(body_limit);
     arm(stream, request_timeout);
-    auto [ec, n] = co_await http::async_read(stream, buffer, parser, as_tuple);
+    // Beast's read, except that a chunked body with bare-LF lines is refused at once
+    // (support/http_read.hpp) instead of waiting for request_timeout.
+    const beast::error_code ec = co_await http_read::async_read(stream, buffer, parser);
     if (ec == http::error::end_of_stream || ec == net::error::eof || ec == beast::error::timeout ||
         ec == net::error::operation_aborted || ec == net::error::connection_reset ||
         ec == net::ssl::error::stream_truncated || self->stopping.load()) {

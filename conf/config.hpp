@@ -88,6 +88,9 @@ struct proxy_config {
   std::size_t max_header_bytes = 64 * 1024;
   unsigned threads = 0;  // 0: one per core
   duration drain_timeout = std::chrono::seconds(10);  // SIGTERM: in-flight exchanges get this long
+  // Upgrade protocols forwarded (lower case, without a version); any other Upgrade token is
+  // removed and the request goes on as plain HTTP/1.1. Never "h2c" (docs/proxy.md).
+  std::vector<std::string> upgrades{"websocket"};
 };
 
 struct api_config {

@@ -312,12 +312,26 @@ bool is_header_name(std::string_view s) {
   });
 }
 
+// [proxy] upgrades: protocol tokens, lower-cased. h2c would join the client to an HTTP/2
+// connection past routing and recording (docs/proxy.md), so it is refused here too.
+void read_upgrades(const table_reader& r, proxy_config& p) {
+  std::vector<std::string> list;
+  const bool present = r.strings("upgrades", [&](const std::string& s) {
+    if (!is_header_name(s)) r.fail_key("upgrades", quote(s) + " is not a protocol token");
+    std::string low = s;
+    for (char& c : low) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    if (low == "h2c") r.fail_key("upgrades", "\"h2c\" is never forwarded (docs/proxy.md)");
+    list.push_back(std::move(low));
+  });
+  if (present) p.upgrades = std::move(list);
+}
+
 void read_proxy(const toml::table* t, std::string_view source, proxy_config& p) {
   if (t == nullptr) return;
   const table_reader r(source, "[proxy]", *t);
   r.only({"listen", "tls_cert", "tls_key", "allowed_clients", "forward_hosts", "forward_account",
           "upstream_ca", "connect_timeout", "upstream_timeout", "idle_timeout", "header_timeout",
-          "max_connections", "max_header_bytes", "threads", "drain_timeout"});
+          "max_connections", "max_header_bytes", "threads", "drain_timeout", "upgrades"});
   using std::chrono::hours;
   using std::chrono::milliseconds;
   p.listen = read_listen(r, p.listen);
@@ -349,6 +363,7 @@ void read_proxy(const toml::table* t, std::string_view source, proxy_config& p) 
                                    .value_or(static_cast<std::int64_t>(p.max_connections)));
   p.max_header_bytes = r.size("max_header_bytes", 256, 16 << 20).value_or(p.max_header_bytes);
   p.threads = static_cast<unsigned>(r.integer("threads", 0, 1024).value_or(p.threads));
+  read_upgrades(r, p);
 }
 
 void read_api(const toml::table* t, std::string_view source, api_config& a) {

@@ -26,12 +26,16 @@
 #include "conf/load.hpp"
 #include "conf/server_tls.hpp"
 #include "proxy/block_cache.hpp"
+#include "proxy/early_answer.hpp"
 #include "proxy/framing.hpp"
+#include "proxy/path_normalise.hpp"
 #include "proxy/routing.hpp"
 #include "proxy/snapshot.hpp"
+#include "proxy/upgrade.hpp"
 #include "proxy/upstream_pool.hpp"
 #include "store/access_line.hpp"
 #include "store/json.hpp"
+#include "support/http_read.hpp"
 #include "support/log.hpp"
 #include "support/thread_name.hpp"
 
@@ -49,6 +53,9 @@ constexpr std::size_t head_read = 16 * 1024;        // one read while waiting fo
 // How long a request with Expect: 100-continue waits for the upstream's 100 before its body
 // goes anyway (an upstream may ignore the expectation and wait for the body); curl's default.
 constexpr std::chrono::milliseconds continue_wait = 1s;
+// How long a client that still sends a body nobody reads is given, after its answer, to see
+// that answer and close (nginx's lingering_timeout is 5 s).
+constexpr std::chrono::milliseconds linger_limit = 2s;
 // How often a client is looked at while the upstream has not answered its request's head.
 constexpr std::chrono::milliseconds client_check = 1s;
 
@@ -552,7 +559,16 @@ net::awaitable<void> server::impl::session::serve() {
     if (!target.empty() && target.front() == '/') {
       const auto host_it = req.find(http::field::host);
       const std::string_view host = host_it == req.end() ? "" : host_without_port(host_it->value());
-      dest.route = snap->routes.match(host, target);
+      // Routed, forwarded and recorded by its path with dot-segments resolved (docs/proxy.md).
+      const normalised_path path = normalise_path(target);
+      const auto chosen = path.problem == path_problem::none
+                              ? snap->routes.choose(host, target, path.target)
+                              : route_table::choice{nullptr, true};
+      if (chosen.escapes) {
+        co_await answer_local(400, false, version);
+        co_return;
+      }
+      dest.route = chosen.route;
       if (dest.route == nullptr) {
         if (!co_await answer_local(404, keep_alive, version)) co_return;
         continue;
@@ -565,7 +581,7 @@ net::awaitable<void> server::impl::session::serve() {
       dest.pool_key = info.pool_key;
       dest.host_header = info.host_header;
       dest.url_prefix = info.url_prefix;
-      dest.target = rewrite_target(*dest.route, target);
+      dest.target = rewrite_target(*dest.route, path.target);
     } else {
       auto url = boost::urls::parse_absolute_uri(target);
       const bool absolute = url.has_value() && url->has_authority() &&
@@ -623,7 +639,12 @@ net::awaitable<void> server::impl::session::serve() {
         path.push_back('?');
         path.append(url->encoded_query());
       }
-      dest.target = std::move(path);
+      normalised_path normalised = normalise_path(path);
+      if (normalised.problem != path_problem::none) {
+        co_await answer_local(400, false, version);
+        co_return;
+      }
+      dest.target = std::move(normalised.target);
       if (rec) dest.checked.clear();  // resolution failed: exchange() answers 502
     }
 
@@ -750,7 +771,9 @@ net::awaitable<bool> server::impl::session::exchange(
   auto& req = parser.get();
   const unsigned client_version = req.version();
   const bool client_keep_alive = req.keep_alive();
-  const bool upgrading = parser.upgrade();
+  // Only the protocols [proxy] upgrades enables go upstream (never h2c): any other Upgrade
+  // token is removed here and the request goes on as plain HTTP/1.1.
+  const bool upgrading = keep_enabled_upgrades(req, parser.upgrade(), srv.pc.upgrades);
   const bool expect_continue =
       client_version >= 11 && !parser.is_done() &&
       beast::iequals(req[http::field::expect], "100-continue");
@@ -865,6 +888,8 @@ net::awaitable<bool> server::impl::session::exchange(
     bool awaiting_continue = expect_continue;
     bool continue_relayed = false;  // the client has had a 100
     bool stale = false;
+    bool early_answer = false;  // the upstream spoke before the request body was all sent
+    const bool watch_early = !client_tls && !upstream->tls;
     // Room for whole chunks of a request body (see connect_upstream); an idle connection
     // gives it back (shrink_to_fit while waiting for the next request).
     if (!parser.is_done()) client_buf.reserve(body_chunk);
@@ -877,9 +902,21 @@ net::awaitable<bool> server::impl::session::exchange(
             req.body().data = buf;
             req.body().size = body_chunk;
             arm(srv.pc.idle_timeout, phase::client);
-            auto [rec, rn] = co_await visit_client([&](auto& s) {
-              return http::async_read_some(s, client_buf, parser, tuple_awaitable);
-            });
+            // An upstream that answers before the body is all there: relay it now.
+            const next_ready next =
+                watch_early && client_buf.size() == 0
+                    ? co_await wait_for_body_or_answer(client_socket(), upstream->socket())
+                    : next_ready::client;
+            if (next == next_ready::upstream) {
+              early_answer = true;
+              break;
+            }
+            auto [rec, rn] =
+                next == next_ready::cancelled
+                    ? std::tuple{beast::error_code(net::error::operation_aborted), std::size_t{0}}
+                    : co_await visit_client([&](auto& s) {
+                        return http_read::async_read_some(s, client_buf, parser);
+                      });
             if (rec == http::error::need_buffer) rec = {};
             if (rec) {
               upstream.reset();  // the upstream must not see a partial request complete
@@ -923,15 +960,17 @@ net::awaitable<bool> server::impl::session::exchange(
           }
           if (sr.is_done()) break;
         }
-        body_sent = true;
+        body_sent = !early_answer;  // an early answer ends the connection (request_unfinished)
         if (ec) {
           if (reused && replayable && attempt == 0 && cap.request_body.size == 0) {
             stale = true;
             break;
           }
           if (shutdown) co_return co_await answer_error(exchange_error::shutdown);
-          co_return co_await answer_error(timed_out ? exchange_error::upstream_idle_timeout
-                                                    : exchange_error::upstream_closed);
+          if (timed_out) co_return co_await answer_error(exchange_error::upstream_idle_timeout);
+          // The upstream stopped reading: it may have answered first (read below). If it
+          // did not, the head's read fails and the answer is 502 as for any close.
+          early_answer = true;
         }
       } else {
         arm(srv.pc.idle_timeout, phase::upstream);
@@ -1035,11 +1074,15 @@ net::awaitable<bool> server::impl::session::exchange(
   const bool request_unfinished = !parser.is_done() || !body_sent;
   const bool upstream_keep_alive = res.keep_alive() && !rp->need_eof();
   const bool switching = code == 101;
-  if (switching && !upgrading) {
+  if (switching &&
+      (!upgrading || !upgrade_was_offered(req[http::field::upgrade], res[http::field::upgrade]))) {
     co_return co_await answer_error(exchange_error::upstream_bad_response);
   }
 
   // The response as the client gets it.
+  if (!normalise_response_framing(res, code)) {
+    co_return co_await answer_error(exchange_error::upstream_bad_response);
+  }
   strip_hop_by_hop(res, switching);
   bool client_keep = client_keep_alive && !request_unfinished && !switching && !shutdown &&
                      !srv.stopping.load(std::memory_order_relaxed);
@@ -1082,18 +1125,23 @@ net::awaitable<bool> server::impl::session::exchange(
       res.body().data = buf;
       res.body().size = body_chunk;
       arm(srv.pc.idle_timeout, phase::upstream);
-      auto [rec, rn] = co_await upstream->visit([&](auto& s) {
-        return http::async_read_some(s, upstream->buffer, *rp, tuple_awaitable);
-      });
+      auto [rec, rn] = co_await upstream->visit(
+          [&](auto& s) { return http_read::async_read_some(s, upstream->buffer, *rp); });
       if (rec == http::error::need_buffer) rec = {};
       if (rec == http::error::end_of_stream && rp->is_done()) rec = {};
       if (rec) {
-        // The client has the head already: all that is left is to cut its connection.
+        const exchange_error cut = is_malformed_message(rec)
+                                       ? exchange_error::upstream_bad_response
+                                       : exchange_error::upstream_reset_mid_body;
+        // Nothing relayed yet: the client can still have a 502.
+        if (!rs.is_header_done() && !shutdown && !timed_out) co_return co_await answer_error(cut);
+        // The client has the head already: all that is left is to cut its connection, and
+        // the record says why (a malformed chunk is not a reset).
         upstream.reset();
         cap.latency = clock::now() - arrived;
         finish(shutdown    ? exchange_error::shutdown
                : timed_out ? exchange_error::upstream_idle_timeout
-                           : exchange_error::upstream_reset_mid_body);
+                           : cut);
         co_return false;
       }
       const std::size_t got = body_chunk - res.body().size;
@@ -1141,6 +1189,11 @@ net::awaitable<bool> server::impl::session::exchange(
 
   if (upstream) release_upstream();
   finish(exchange_error::none);
+  if (request_unfinished && client_plain) {
+    // The client may still be sending the body: closing now could reset the answer away.
+    arm(linger_limit, phase::client);
+    co_await drain_before_close(*client_plain, body_buffer(), body_chunk);
+  }
   co_return client_keep;
 }
 

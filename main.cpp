@@ -8,6 +8,8 @@
 #include "cache/media_cache.hpp"
 #include "conf/listen.hpp"
 #include "conf/load.hpp"
+#include "fleet/reader.hpp"
+#include "fleet/shipper.hpp"
 #include "proxy/server.hpp"
 #include "store/trace_store.hpp"
 #include "support/log.hpp"
@@ -80,7 +82,20 @@ int run(int argc, char** argv) {
   std::unique_ptr<cache::media_cache> cache;
   if (cfg->cache.enabled) cache = std::make_unique<cache::media_cache>(cfg, registry);
 
-  api::server api(cfg, store, registry, [&store] { return store.health(); });
+  // [fleet] (docs/fleet.md): the shipper sends committed records to ClickHouse; in query
+  // mode the API reads every node's records from there instead of the local store.
+  std::unique_ptr<fleet::shipper> shipper;
+  if (cfg->fleet && cfg->fleet->ship) {
+    shipper = std::make_unique<fleet::shipper>(cfg, store, registry);
+  }
+  std::unique_ptr<fleet::clickhouse_reader> fleet_reader;
+  if (cfg->fleet && cfg->fleet->query) {
+    fleet_reader = std::make_unique<fleet::clickhouse_reader>(cfg, registry);
+  }
+  store::trace_reader& reader =
+      fleet_reader ? *fleet_reader : static_cast<store::trace_reader&>(store);
+
+  api::server api(cfg, reader, registry, [&store] { return store.health(); });
   proxy::server proxy(cfg, store, registry, cache.get());
   const tcp::endpoint api_at = api.start();
   const tcp::endpoint proxy_at = proxy.start({api_at});

@@ -15,13 +15,14 @@ namespace {
 // them early also keeps page * page_size far from overflowing anywhere.
 constexpr std::uint64_t max_page = 1'000'000'000'000ULL;
 
-answer query_failed(store::query_status s) {
+answer query_failed(store::query_status s, const std::string& why = {}) {
   if (s == store::query_status::timed_out) {
     return handler::error(503,
                           "The query took longer than the configured query_timeout; "
                           "narrow it with filters (DateCreated, SessionSid, ...) or a "
                           "smaller PageSize");
   }
+  if (!why.empty()) return handler::error(503, "The traces could not be read: " + why);
   return handler::error(503, "The trace store could not answer the query");
 }
 
@@ -122,7 +123,9 @@ decision handler::decide_traces(const request_view& req, bool head) const {
   if (m.kind == resource::item) {
     const std::string not_found = "Trace " + std::string(m.trace_sid) + " was not found";
     if (!is_trace_sid(m.trace_sid)) return error(404, not_found);
-    auto stored = reader_.get(m.trace_sid);
+    auto found = reader_.find(m.trace_sid);
+    if (found.status != store::query_status::ok) return query_failed(found.status, found.failure);
+    auto& stored = found.trace;
     if (!stored || std::find(scope.begin(), scope.end(), stored->account_sid) == scope.end()) {
       return error(404, not_found);
     }
@@ -154,7 +157,7 @@ decision handler::decide_traces(const request_view& req, bool head) const {
   q.deadline = std::chrono::steady_clock::now() + cfg.api.query_timeout;
 
   store::list_result r = reader_.list(q);
-  if (r.status != store::query_status::ok || !r.records) return query_failed(r.status);
+  if (r.status != store::query_status::ok || !r.records) return query_failed(r.status, r.failure);
   const page_result pr = compute_page(r.total, lp.page, lp.page_size);
   if (!pr.valid) return beyond(pr.numbers.num_pages);
 
@@ -174,7 +177,7 @@ decision handler::decide_traces(const request_view& req, bool head) const {
       probe.page_size = 1;
       store::list_result last = reader_.list(probe);
       if (last.status != store::query_status::ok || !last.records) {
-        return query_failed(last.status);
+        return query_failed(last.status, last.failure);
       }
       std::string json;
       plan.more = last.records->next(json);
@@ -196,7 +199,9 @@ decision handler::decide_traces(const request_view& req, bool head) const {
         return query_failed(r.records->status());
       }
       r = reader_.list(q);
-      if (r.status != store::query_status::ok || !r.records) return query_failed(r.status);
+      if (r.status != store::query_status::ok || !r.records) {
+        return query_failed(r.status, r.failure);
+      }
     }
   }
   plan.records = std::move(r.records);

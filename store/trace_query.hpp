@@ -68,6 +68,9 @@ struct list_result {
   query_status status = query_status::ok;
   std::uint64_t total = 0;  // matches in the whole list, not only this page
   std::unique_ptr<record_stream> records;  // set when status is ok
+  /// Why, when status is failed and the reader can say it in words a user may read (the
+  /// fleet reader: "cannot connect to ClickHouse"); empty otherwise.
+  std::string failure;
 };
 
 /// One stored record, with what the API needs to decide who may see it.
@@ -76,12 +79,22 @@ struct stored_trace {
   std::string json;
 };
 
+/// A lookup that tells a reader's failure from a missing record.
+struct get_result {
+  query_status status = query_status::ok;
+  std::optional<stored_trace> trace;  // nullopt with status ok: no such record
+  std::string failure;                // as list_result::failure
+};
+
 /// The read side of the store.
 class trace_reader {
  public:
   virtual ~trace_reader() = default;
   /// The record with this sid, unless missing or expired.
   [[nodiscard]] virtual std::optional<stored_trace> get(std::string_view sid) = 0;
+  /// get(), with a failure to look told apart (a reader over the network can fail; the
+  /// local store's get() answers from its own disk).
+  [[nodiscard]] virtual get_result find(std::string_view sid) { return {query_status::ok, get(sid), {}}; }
   /// A page of the list, newest first (date_created descending, then sid descending),
   /// with the exact total of the filtered list.
   [[nodiscard]] virtual list_result list(const list_query& q) = 0;

@@ -8,9 +8,11 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "conf/config.hpp"
 #include "store/capture.hpp"
+#include "store/outbox.hpp"
 #include "store/trace_query.hpp"
 #include "store/trace_record.hpp"
 #include "support/metrics.hpp"
@@ -79,6 +81,15 @@ class trace_store final : public capture_sink, public trace_reader {
   [[nodiscard]] list_result list(const list_query& q) override;
 
   [[nodiscard]] store_health health() const;
+
+  /// The shipping outbox (store/outbox.hpp, docs/fleet.md), for the fleet shipper: up to
+  /// `max` entries with seq >= `from`, in commit order (false on a read error); and the
+  /// removal of every entry up to `through` once ClickHouse has them.
+  [[nodiscard]] bool outbox_read(std::uint64_t from, std::size_t max,
+                                 std::vector<outbox_entry>& out);
+  [[nodiscard]] bool outbox_settle(std::uint64_t through);
+  /// The sequence the next outbox entry will take (the backlog's end).
+  [[nodiscard]] std::uint64_t outbox_next_seq() const;
 
   /// Runs a full manual compaction (tests and tools: expired data is removed now).
   void compact();

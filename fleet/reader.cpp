@@ -118,7 +118,10 @@ struct clickhouse_reader::impl {
         fleet(*cfg->fleet),
         now_ms(now ? std::move(now) : system_now_ms),
         table(table_name(fleet, fleet.table)),
-        purged(table_name(fleet, fleet.table + "_purged")),
+        // On a cluster each shard reads its own tombstones (sharded by account like the
+        // records), rather than a set of every tombstone sent to every shard.
+        purged(table_name(fleet, (fleet.local_table.empty() ? fleet.table : fleet.local_table) +
+                                     "_purged")),
         failures(m.add_counter("sidecar_fleet_queries_failed_total",
                                "Fleet queries that ClickHouse did not answer")) {}
 

@@ -318,7 +318,9 @@ bool shipper::impl::drop_partitions() {
   if (shard_clients_.empty()) {
     ok = drop_on(client_, fleet_.table) && drop_on(client_, fleet_.table + "_purged");
   } else {
-    for (auto& c : shard_clients_) ok = drop_on(*c, fleet_.local_table) && ok;
+    for (auto& c : shard_clients_) {
+      ok = drop_on(*c, fleet_.local_table) && drop_on(*c, fleet_.local_table + "_purged") && ok;
+    }
   }
   return ok;
 }

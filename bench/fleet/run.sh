@@ -48,8 +48,8 @@ for port in "$http1" "$http2"; do
   for sql in "CREATE DATABASE traces" \
     "CREATE TABLE traces.traces_local $columns ENGINE = ReplacingMergeTree() PARTITION BY day ORDER BY (account_sid, sid)" \
     "CREATE TABLE traces.traces AS traces.traces_local ENGINE = Distributed(fleet, traces, traces_local, cityHash64(account_sid))" \
-    "CREATE TABLE traces.traces_purged_local (day Date, sid String, account_sid String, purged_ms Int64) ENGINE = ReplacingMergeTree() PARTITION BY day ORDER BY sid" \
-    "CREATE TABLE traces.traces_purged AS traces.traces_purged_local ENGINE = Distributed(fleet, traces, traces_purged_local, cityHash64(account_sid))"; do
+    "CREATE TABLE traces.traces_local_purged (day Date, sid String, account_sid String, purged_ms Int64) ENGINE = ReplacingMergeTree() PARTITION BY day ORDER BY sid" \
+    "CREATE TABLE traces.traces_purged AS traces.traces_local_purged ENGINE = Distributed(fleet, traces, traces_local_purged, cityHash64(account_sid))"; do
     curl -sf "http://127.0.0.1:$port/" --data-binary "$sql" >/dev/null
   done
 done

@@ -32,7 +32,7 @@ bool eventually_true(F&& done) {
 
 const std::regex listening_line(R"(msg=listening proxy=127\.0\.0\.1:(\d+) api=127\.0\.0\.1:(\d+))");
 const std::string account_a = "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
-const std::string account_b = "ACbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+const std::string account_b = "ACcccccccccccccccccccccccccccccccc";  // on the other shard
 const std::string admin = "ACeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee";
 
 /// The tables of docs/fleet.md's cluster, without replication (one replica per shard).
@@ -48,11 +48,11 @@ void create_cluster_tables(clickhouse_server& ch) {
             " ENGINE = ReplacingMergeTree() PARTITION BY day ORDER BY (account_sid, sid)",
         std::string("CREATE TABLE traces.traces AS traces.traces_local ENGINE = "
                     "Distributed(fleet, traces, traces_local, cityHash64(account_sid))"),
-        std::string("CREATE TABLE traces.traces_purged_local (day Date, sid String, "
+        std::string("CREATE TABLE traces.traces_local_purged (day Date, sid String, "
                     "account_sid String, purged_ms Int64) ENGINE = ReplacingMergeTree() "
                     "PARTITION BY day ORDER BY sid"),
-        std::string("CREATE TABLE traces.traces_purged AS traces.traces_purged_local ENGINE "
-                    "= Distributed(fleet, traces, traces_purged_local, "
+        std::string("CREATE TABLE traces.traces_purged AS traces.traces_local_purged ENGINE "
+                    "= Distributed(fleet, traces, traces_local_purged, "
                     "cityHash64(account_sid))")}) {
     ASSERT_EQ(ch.query(sql), "") << sql;
   }

@@ -90,6 +90,7 @@ struct shipper::impl {
   metrics::counter& dropped_partitions_;
   std::map<clickhouse_answer::failure, metrics::counter*> failed_;
   metrics::gauge& behind_seconds_;
+  metrics::gauge& failing_;
   // The backlog's ends, shared with the metric's callback (which may outlive this shipper):
   // the store's next outbox sequence, as last seen, and the first one not yet settled.
   struct backlog_ends {
@@ -128,7 +129,9 @@ shipper::impl::impl(std::shared_ptr<const conf::config> c, store::trace_store& s
       dropped_partitions_(m.add_counter("sidecar_fleet_partitions_dropped_total",
                                         "Day partitions dropped from ClickHouse past retention")),
       behind_seconds_(m.add_gauge("sidecar_fleet_backlog_seconds",
-                                  "Age of the oldest record not yet shipped, in seconds")) {
+                                  "Age of the oldest record not yet shipped, in seconds")),
+      failing_(m.add_gauge("sidecar_fleet_shipping_failing",
+                           "1 while shipping to ClickHouse fails, else 0")) {
   if (!opts_.now_ms) opts_.now_ms = system_now_ms;
   for (const auto k : failure_kinds) {
     clickhouse_answer a;
@@ -170,6 +173,7 @@ bool shipper::impl::pause(std::chrono::milliseconds d) {
 
 void shipper::impl::failed(const clickhouse_answer& a, std::string_view what) {
   failed_[a.fail]->inc();
+  failing_.set(1);
   ++failures_in_a_row_;
   const std::string reason = a.describe();
   bool first = false;
@@ -198,6 +202,7 @@ void shipper::impl::recovered() {
     was_failing = !health_.ok;
     health_ = {};
   }
+  failing_.set(0);
   if (was_failing) {
     log::info("fleet: shipping to ClickHouse again",
               {{"failures", std::to_string(failures_in_a_row_)}});
@@ -268,7 +273,7 @@ bool shipper::impl::ship_once(bool& idle) {
       return false;
     }
   }
-  if (!store_.outbox_settle(pending_.back().seq)) return true;  // settled again next time
+  if (!store_.outbox_settle(backlog_->settled.load(), pending_.back().seq)) return true;  // settled again next time
   if (lost > 0) {
     lost_.inc(lost);
     log::warn("fleet: records removed locally before they were shipped",

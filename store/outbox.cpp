@@ -67,11 +67,20 @@ bool read(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf, std::uint64_t from, 
   return it->status().ok();
 }
 
-bool settle(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf, std::uint64_t through) {
+bool settle(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf, std::uint64_t from,
+            std::uint64_t through) {
   rocksdb::WriteBatch batch;
   const std::string end = key(through + 1);
-  // From the first entry key (position_key sorts before it and is rewritten just below).
-  batch.DeleteRange(cf, key(0), end).PermitUncheckedError();
+  if (through >= from && through - from < 1'000'000) {
+    // Point deletes: a reader's Seek lands past them at no cost, whereas every range
+    // tombstone in a memtable is fragmented again by each new iterator (one batch a second
+    // at a low rate would pile thousands of them up before a flush).
+    for (std::uint64_t seq = from; seq <= through; ++seq) {
+      batch.Delete(cf, key(seq)).PermitUncheckedError();
+    }
+  } else {
+    batch.DeleteRange(cf, key(0), end).PermitUncheckedError();  // position_key sorts before
+  }
   batch.Put(cf, slice(position_key), end).PermitUncheckedError();
   return db.Write({}, &batch).ok();
 }

@@ -45,8 +45,10 @@ void add(rocksdb::WriteBatch& batch, rocksdb::ColumnFamilyHandle* cf, std::uint6
 [[nodiscard]] bool read(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf, std::uint64_t from,
                         std::size_t max, std::vector<outbox_entry>& out);
 
-/// Removes every entry with seq <= `through` and moves the position past it (one write).
-[[nodiscard]] bool settle(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf, std::uint64_t through);
+/// Removes the entries from `from` to `through` (every entry before `from` is already gone)
+/// and moves the position past them, in one write.
+[[nodiscard]] bool settle(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf, std::uint64_t from,
+                          std::uint64_t through);
 
 /// How many entries are waiting (a scan: for startup and tests, not for every batch).
 [[nodiscard]] std::uint64_t count(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf);

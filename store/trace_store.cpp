@@ -18,6 +18,7 @@
 #include <deque>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <shared_mutex>
@@ -503,10 +504,14 @@ void trace_store::impl::open_outbox() {
   if (ship_) return;
   // Shipping is off now: entries left from a run that shipped would wait forever.
   if (const auto left = outbox::count(*db_.db, db_[cf_outbox]); left > 0) {
-    if (!outbox::settle(*db_.db, db_[cf_outbox], outbox_seq_.load())) return;
-    log::warn("store: [fleet] does not ship now; records that were waiting to be shipped are "
-              "no longer waiting",
-              {{"records", std::to_string(left)}});
+    if (!outbox::settle(*db_.db, db_[cf_outbox], 0,
+                        std::numeric_limits<std::uint64_t>::max() - 1)) {
+      return;
+    }
+    log::warn(
+        "store: [fleet] does not ship now; records that were waiting to be shipped are "
+        "no longer waiting",
+        {{"records", std::to_string(left)}});
   }
 }
 
@@ -1708,10 +1713,10 @@ bool trace_store::outbox_read(std::uint64_t from, std::size_t max,
 
 std::uint64_t trace_store::outbox_next_seq() const { return impl_->outbox_seq_.load(); }
 
-bool trace_store::outbox_settle(std::uint64_t through) {
+bool trace_store::outbox_settle(std::uint64_t from, std::uint64_t through) {
   std::shared_lock lock(impl_->db_mu_);
   if (!impl_->db_.db) return false;
-  return outbox::settle(*impl_->db_.db, impl_->db_[cf_outbox], through);
+  return outbox::settle(*impl_->db_.db, impl_->db_[cf_outbox], from, through);
 }
 
 list_result trace_store::list(const list_query& q) { return impl_->list(q); }

@@ -84,10 +84,10 @@ class trace_store final : public capture_sink, public trace_reader {
 
   /// The shipping outbox (store/outbox.hpp, docs/fleet.md), for the fleet shipper: up to
   /// `max` entries with seq >= `from`, in commit order (false on a read error); and the
-  /// removal of every entry up to `through` once ClickHouse has them.
+  /// removal of the entries from `from` to `through` once ClickHouse has them.
   [[nodiscard]] bool outbox_read(std::uint64_t from, std::size_t max,
                                  std::vector<outbox_entry>& out);
-  [[nodiscard]] bool outbox_settle(std::uint64_t through);
+  [[nodiscard]] bool outbox_settle(std::uint64_t from, std::uint64_t through);
   /// The sequence the next outbox entry will take (the backlog's end).
   [[nodiscard]] std::uint64_t outbox_next_seq() const;
 

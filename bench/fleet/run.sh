@@ -4,6 +4,8 @@
 # fleet_bench and runs it against them, then stops the servers by pid.
 #
 #   bench/fleet/run.sh [RECORDS] [extra fleet_bench arguments...]     (default 1000000)
+#
+# PRESET=dev uses the dev build (Debug) instead of building the release preset.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 records=${1:-1000000}
@@ -55,9 +57,10 @@ for port in "$http1" "$http2"; do
 done
 
 export CCACHE_BASEDIR=${CCACHE_BASEDIR:-/work}
-cmake --preset release >/dev/null
-cmake --build build/release --target fleet_bench -j2 >/dev/null
-build/release/bench/fleet/fleet_bench --dir "$work/store" --records "$records" \
+preset=${PRESET:-release}
+cmake --preset "$preset" >/dev/null
+cmake --build "build/$preset" --target fleet_bench -j2 >/dev/null
+"build/$preset/bench/fleet/fleet_bench" --dir "$work/store" --records "$records" \
   --clickhouse "http://127.0.0.1:$http1/" --local-table traces_local \
   --shard "http://127.0.0.1:$http1/" --shard "http://127.0.0.1:$http2/" "$@"
 echo "rows per shard: $(curl -sf "http://127.0.0.1:$http1/" --data-binary 'SELECT count() FROM traces.traces_local') / $(curl -sf "http://127.0.0.1:$http2/" --data-binary 'SELECT count() FROM traces.traces_local')"

@@ -136,6 +136,19 @@ TEST_F(shipper_test, ARestartShipsWhatTheOutboxHeld) {
   EXPECT_TRUE(eventually([&] { return shipper_->get_stats().backlog == 0; }));
 }
 
+TEST_F(shipper_test, ShippingTurnedOffEmptiesTheOutboxAtStart) {
+  ch_.stop();
+  open();
+  submit(40);  // waiting: ClickHouse is away
+  close();
+  cfg_->fleet->ship = false;
+  store_ = std::make_unique<store::trace_store>(cfg_, metrics_);
+  std::vector<store::outbox_entry> entries;
+  ASSERT_TRUE(store_->outbox_read(0, 100, entries));
+  EXPECT_TRUE(entries.empty());
+  EXPECT_TRUE(store_->get(submit(1).front()));  // the records themselves stay
+}
+
 TEST_F(shipper_test, WithoutShippingTheOutboxStaysEmpty) {
   cfg_->fleet->ship = false;
   store_ = std::make_unique<store::trace_store>(cfg_, metrics_);

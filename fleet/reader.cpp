@@ -1,5 +1,5 @@
 // The fleet reader's SQL (see reader.hpp, docs/fleet.md). A list is three queries: the exact
-// total (uniqExact of sid: a sid shipped twice counts once), the page's sids (GROUP BY sid, so
+// total (uniqExact of sid: a sid shipped twice counts once), the page's sids (LIMIT 1 BY sid, so
 // once each, newest first), then those records' JSON. Every value goes through sql::quote.
 #include "fleet/reader.hpp"
 
@@ -295,7 +295,9 @@ struct clickhouse_reader::impl {
     std::string page_sql = "SELECT sid FROM " + table + " WHERE " + *w;
     if (after) page_sql += " AND sid < " + sql::quote(*after);
     // Per shard (a cluster): each shard's first skip + n, merged here; one server: the page.
-    page_sql += " GROUP BY sid ORDER BY sid DESC LIMIT " +
+    // LIMIT 1 BY sid after the sort: each sid once, and only the sid column sorted (a GROUP BY
+    // sid hashes every matching sid first: six times slower at 1 M rows, bench/fleet).
+    page_sql += " ORDER BY sid DESC LIMIT 1 BY sid LIMIT " +
                 (cluster ? "0, " + std::to_string(skip + q.page_size)
                          : std::to_string(skip) + ", " + std::to_string(q.page_size)) +
                 per_shard() + " FORMAT RowBinary";

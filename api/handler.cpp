@@ -5,8 +5,14 @@
 #include <chrono>
 #include <exception>
 
+#include "api/accounts.hpp"
+#include "api/curl_command.hpp"
+#include "api/har.hpp"
 #include "api/routing.hpp"
+#include "api/web_assets.hpp"
 #include "store/json.hpp"
+#include "store/record_decode.hpp"
+#include "support/ascii.hpp"
 
 namespace sidecar::api {
 namespace {
@@ -65,14 +71,28 @@ answer handler::error(unsigned status, std::string_view message) {
   return a;
 }
 
+bool handler::cross_site(const request_view& req) const {
+  if (req.sec_fetch_site == "cross-site" || req.sec_fetch_site == "same-site") return true;
+  if (req.origin.empty()) return false;  // curl and libraries send no Origin
+  // The listener's own origin, as the browser names it: its scheme and the Host it was sent.
+  std::string own = cfg_->api.tls ? "https://" : "http://";
+  own += req.host;
+  return !ascii::iequals(req.origin, own);
+}
+
 decision handler::decide(const request_view& req) const {
   const target_match m = match_target(req.target);
+  if (is_web_path(m.path)) return web_answer(req.method, m.path, req.if_none_match);
   if (m.kind == resource::not_found) return error(404, "No such resource on the Traces API");
   const bool head = req.method == "HEAD";
-  if (req.method != "GET" && !head) {
-    answer a = error(405, "Only GET and HEAD are supported");
-    a.allow = true;
+  if (!method_allowed(m.kind, req.method)) {
+    answer a = error(405, "This resource answers " + std::string(allowed_methods(m.kind)));
+    a.allow = allowed_methods(m.kind);
     return a;
+  }
+  if (req.method != "GET" && !head && cross_site(req)) {
+    return error(403, "Refused: a " + std::string(req.method) +
+                          " from another site's page (Origin or Sec-Fetch-Site)");
   }
   if (m.kind == resource::healthz) {
     const store::store_health h = health_ ? health_() : store::store_health{};
@@ -86,15 +106,14 @@ decision handler::decide(const request_view& req) const {
     return a;
   }
   try {
-    return decide_traces(req, head);
+    return decide_traces(req, m, head);
   } catch (const std::exception&) {
     // A store or allocation failure must not take the API thread down.
     return error(500, "Internal error while answering the request");
   }
 }
 
-decision handler::decide_traces(const request_view& req, bool head) const {
-  const target_match m = match_target(req.target);
+decision handler::decide_traces(const request_view& req, const target_match& m, bool head) const {
   const conf::config& cfg = *cfg_;
 
   const auto creds = parse_basic_auth(req.authorization);
@@ -106,6 +125,11 @@ decision handler::decide_traces(const request_view& req, bool head) const {
                               : "Wrong or malformed credentials: HTTP Basic with the account "
                                 "SID and its auth token");
     a.challenge = true;
+    return a;
+  }
+  if (m.kind == resource::accounts) {
+    answer a;
+    a.body = accounts_json(cfg, *caller);
     return a;
   }
 
@@ -120,18 +144,8 @@ decision handler::decide_traces(const request_view& req, bool head) const {
   }
   const std::vector<std::string> scope = cfg.subtree(path_sid);
 
-  if (m.kind == resource::item) {
-    const std::string not_found = "Trace " + std::string(m.trace_sid) + " was not found";
-    if (!is_trace_sid(m.trace_sid)) return error(404, not_found);
-    auto found = reader_.find(m.trace_sid);
-    if (found.status != store::query_status::ok) return query_failed(found.status, found.failure);
-    auto& stored = found.trace;
-    if (!stored || std::find(scope.begin(), scope.end(), stored->account_sid) == scope.end()) {
-      return error(404, not_found);
-    }
-    answer a;
-    a.body = std::move(stored->json);
-    return a;
+  if (m.kind == resource::item || m.kind == resource::item_har || m.kind == resource::item_curl) {
+    return decide_item(req, m, scope);
   }
 
   list_params_result parsed = parse_list_params(m.query);
@@ -162,7 +176,8 @@ decision handler::decide_traces(const request_view& req, bool head) const {
   if (!pr.valid) return beyond(pr.numbers.num_pages);
 
   list_plan plan{pr.numbers, page_uris(m.path, lp.filters, lp.page_size), {}, true, nullptr};
-  if (head) return plan;
+  plan.har = m.kind == resource::list_har;
+  if (head && !plan.har) return plan;  // a HAR head's Link needs the page's last sid
   if (pr.numbers.has_next()) {
     // next_page_uri comes before the records but carries the page's last sid. A short page
     // (a cursor at the end of a list that grew meanwhile) has no next page.
@@ -204,8 +219,35 @@ decision handler::decide_traces(const request_view& req, bool head) const {
       }
     }
   }
-  plan.records = std::move(r.records);
+  if (!head) plan.records = std::move(r.records);
   return plan;
+}
+
+answer handler::decide_item(const request_view&, const target_match& m,
+                            const std::vector<std::string>& scope) const {
+  const std::string not_found = "Trace " + std::string(m.trace_sid) + " was not found";
+  if (!is_trace_sid(m.trace_sid)) return error(404, not_found);
+  auto stored = reader_.get(m.trace_sid);
+  if (stored.status != store::query_status::ok) {
+    return query_failed(stored.status, stored.failure);
+  }
+  if (!stored || std::find(scope.begin(), scope.end(), stored->account_sid) == scope.end()) {
+    return error(404, not_found);
+  }
+  answer a;
+  if (m.kind == resource::item) {
+    a.body = std::move(stored->json);
+    return a;
+  }
+  const auto record = store::decode_record(stored->json);
+  if (!record) return error(500, "Trace " + std::string(m.trace_sid) + " could not be read");
+  if (m.kind == resource::item_har) {
+    a.body = har_of(*record);
+  } else {
+    a.body = curl_command(*record);
+    a.content_type = "text/plain; charset=utf-8";
+  }
+  return a;
 }
 
 }  // namespace sidecar::api

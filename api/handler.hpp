@@ -6,10 +6,13 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
+#include <vector>
 
 #include "api/auth.hpp"
 #include "api/paging.hpp"
+#include "api/routing.hpp"
 #include "conf/config.hpp"
 #include "store/trace_query.hpp"
 #include "store/trace_store.hpp"
@@ -23,7 +26,9 @@ struct answer {
   std::string body;
   std::string_view content_type = "application/json";
   bool challenge = false;  // WWW-Authenticate: Basic realm="Restcomm realm"
-  bool allow = false;      // Allow: GET, HEAD
+  std::string_view allow;  // Allow: on a 405, the resource's own methods
+  // More header fields (the web page's ETag, caching and security headers).
+  std::vector<std::pair<std::string_view, std::string>> headers;
 };
 
 /// A list answer (200) to stream: the head's numbers and URIs, then the records.
@@ -33,6 +38,11 @@ struct list_plan {
   std::string last_sid;  // for next_page_uri's AfterSid
   bool more = true;      // false: the page is short, there is nothing after it
   std::unique_ptr<store::record_stream> records;  // null for HEAD
+  bool har = false;  // the page as a HAR 1.2 log (Traces.har), with a Link header
+  /// The next page's URI, or empty when there is none.
+  [[nodiscard]] std::string next_uri() const {
+    return numbers.has_next() && more ? uris.page_uri(numbers.page + 1, last_sid) : std::string{};
+  }
 };
 
 using decision = std::variant<answer, list_plan>;
@@ -42,6 +52,11 @@ struct request_view {
   std::string_view method;  // "GET", "HEAD", ...
   std::string_view target;
   std::string_view authorization;  // empty when absent
+  // For refusing unsafe methods from other sites' pages (docs/api.md): empty when absent.
+  std::string_view origin;
+  std::string_view sec_fetch_site;
+  std::string_view host;
+  std::string_view if_none_match;  // empty when absent (the web page's revalidation)
 };
 
 /// Decides answers; shared by the API threads (every member is read-only or thread-safe).
@@ -56,7 +71,12 @@ class handler {
   [[nodiscard]] static answer error(unsigned status, std::string_view message);
 
  private:
-  [[nodiscard]] decision decide_traces(const request_view& req, bool head) const;
+  [[nodiscard]] decision decide_traces(const request_view& req, const target_match& m,
+                                       bool head) const;
+  [[nodiscard]] answer decide_item(const request_view& req, const target_match& m,
+                                   const std::vector<std::string>& scope) const;
+  /// Whether an unsafe request comes from another site's page.
+  [[nodiscard]] bool cross_site(const request_view& req) const;
 
   std::shared_ptr<const conf::config> cfg_;
   store::trace_reader& reader_;

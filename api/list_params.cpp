@@ -212,12 +212,14 @@ list_params_result parse_list_params(std::string_view raw_query) {
       }
       lp.filter.response_code_prefix = v;
     } else if (n == "SessionSid" || n == "ResponseBody" || n == "RequestPath" ||
-               n == "AccountSid" || n == "OrgSid") {
+               n == "AccountSid" || n == "OrgSid" || n == "Method" || n == "RequestBody") {
       if (v.empty() || !first_time(n)) continue;
       auto& slot = n == "SessionSid"     ? lp.filter.session_sid
                    : n == "ResponseBody" ? lp.filter.response_body_contains
                    : n == "RequestPath"  ? lp.filter.request_path_prefix
                    : n == "AccountSid"   ? lp.filter.account_sid
+                   : n == "Method"       ? lp.filter.method
+                   : n == "RequestBody"  ? lp.filter.request_body_contains
                                          : lp.filter.org_sid;
       slot = v;
     } else {

@@ -50,7 +50,8 @@ struct list_params_result {
 
 /// Reads the filters and paging parameters from a raw query string. Unknown parameters are
 /// ignored; of a repeated parameter the first is used; an empty value of a text filter
-/// (SessionSid, ResponseBody, RequestPath, AccountSid, OrgSid) is as if absent.
+/// (SessionSid, ResponseBody, RequestPath, AccountSid, OrgSid, Method, RequestBody) is as if
+/// absent.
 [[nodiscard]] list_params_result parse_list_params(std::string_view raw_query);
 
 /// Appends `s` percent-encoded for a query value (unreserved characters, ':' and '/' kept).

@@ -17,6 +17,16 @@ std::string_view next_segment(std::string_view& rest) {
   return seg;
 }
 
+constexpr std::string_view har_suffix = ".har";
+constexpr std::string_view curl_suffix = ".curl";
+
+/// Removes `suffix` from a longer `seg`; false when `seg` does not end with it.
+bool strip_suffix(std::string_view& seg, std::string_view suffix) {
+  if (seg.size() <= suffix.size() || !seg.ends_with(suffix)) return false;
+  seg.remove_suffix(suffix.size());
+  return true;
+}
+
 std::string_view strip_json(std::string_view seg) {
   if (seg.size() > json_suffix.size() && seg.ends_with(json_suffix)) {
     seg.remove_suffix(json_suffix.size());
@@ -55,22 +65,46 @@ target_match match_target(std::string_view target) {
   std::size_t i = 0;
   if (segs[0] == "restcomm" || segs[0] == "api") i = 1;
   const std::size_t left = n - i;
+  if (left == 2 && segs[i] == api_version &&
+      (segs[i + 1] == "Accounts" || segs[i + 1] == "Accounts.json")) {
+    m.kind = resource::accounts;
+    return m;
+  }
   if (left != 4 && left != 5) return m;
   if (segs[i] != api_version || segs[i + 1] != "Accounts" || segs[i + 2].empty()) return m;
   const std::string_view account = segs[i + 2];
   if (left == 4) {
-    if (segs[i + 3] != "Traces" && segs[i + 3] != "Traces.json") return m;
-    m.kind = resource::list;
+    if (segs[i + 3] == "Traces" || segs[i + 3] == "Traces.json") {
+      m.kind = resource::list;
+    } else if (segs[i + 3] == "Traces.har") {
+      m.kind = resource::list_har;
+    } else {
+      return m;
+    }
     m.account_sid = account;
     return m;
   }
   if (segs[i + 3] != "Traces") return m;
-  const std::string_view sid = strip_json(segs[i + 4]);
+  std::string_view sid = segs[i + 4];
+  resource kind = resource::item;
+  if (strip_suffix(sid, har_suffix)) {
+    kind = resource::item_har;
+  } else if (strip_suffix(sid, curl_suffix)) {
+    kind = resource::item_curl;
+  } else {
+    sid = strip_json(sid);
+  }
   if (sid.empty() || sid.ends_with(json_suffix)) return m;
-  m.kind = resource::item;
+  m.kind = kind;
   m.account_sid = account;
   m.trace_sid = sid;
   return m;
+}
+
+std::string_view allowed_methods(resource) { return "GET, HEAD"; }
+
+bool method_allowed(resource, std::string_view method) {
+  return method == "GET" || method == "HEAD";
 }
 
 }  // namespace sidecar::api

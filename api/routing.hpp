@@ -7,7 +7,23 @@
 
 namespace sidecar::api {
 
-enum class resource { not_found, list, item, healthz, metrics };
+enum class resource {
+  not_found,
+  list,
+  item,
+  healthz,
+  metrics,
+  // docs/api.md, the inspector's resources
+  accounts,   // /2012-04-24/Accounts.json
+  list_har,   // .../Traces.har
+  item_har,   // .../Traces/{TraceSid}.har
+  item_curl,  // .../Traces/{TraceSid}.curl
+};
+
+/// The methods a resource answers, as its 405's Allow header lists them.
+[[nodiscard]] std::string_view allowed_methods(resource r);
+/// Whether `method` is one of allowed_methods(r).
+[[nodiscard]] bool method_allowed(resource r, std::string_view method);
 
 /// A request target split and matched. Views point into the target given to match_target().
 struct target_match {
@@ -15,7 +31,7 @@ struct target_match {
   std::string_view path;         // the path as sent (prefix and .json included), for page URIs
   std::string_view query;        // after '?', raw; empty when none
   std::string_view account_sid;  // {AccountSid} (list and item)
-  std::string_view trace_sid;    // {TraceSid} without .json (item)
+  std::string_view trace_sid;    // {TraceSid} without its suffix (item, item_har, item_curl)
 };
 
 /// Matches an origin-form target ("/path?query"). Path segments are compared as sent (SIDs

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "api/handler.hpp"
+#include "api/har.hpp"
 #include "conf/listen.hpp"
 #include "conf/load.hpp"
 #include "support/log.hpp"
@@ -146,7 +147,8 @@ net::awaitable<bool> write_answer(Stream& stream, const answer& a, unsigned vers
   http::response<http::string_body> res{static_cast<http::status>(a.status), version};
   res.set(http::field::content_type, a.content_type);
   if (a.challenge) res.set(http::field::www_authenticate, "Basic realm=\"Restcomm realm\"");
-  if (a.allow) res.set(http::field::allow, "GET, HEAD");
+  if (!a.allow.empty()) res.set(http::field::allow, a.allow);
+  for (const auto& [name, value] : a.headers) res.set(name, value);
   res.keep_alive(keep_alive);
   res.body() = a.body;
   res.prepare_payload();
@@ -189,6 +191,11 @@ net::awaitable<bool> write_list(Stream& stream, list_plan plan, unsigned version
   if (!chunked) keep_alive = false;
   http::response<http::empty_body> res{http::status::ok, version};
   res.set(http::field::content_type, "application/json");
+  if (plan.har) {
+    if (const std::string next = plan.next_uri(); !next.empty()) {
+      res.set(http::field::link, "<" + next + ">; rel=\"next\"");
+    }
+  }
   res.keep_alive(keep_alive);
   if (chunked) res.chunked(true);
   http::response_serializer<http::empty_body> sr{res};
@@ -199,15 +206,28 @@ net::awaitable<bool> write_list(Stream& stream, list_plan plan, unsigned version
   std::string buf;
   buf.reserve(chunk_bytes + 4096);
   store::json::writer w(buf);
-  write_list_head(w, plan.numbers, plan.uris, plan.last_sid, plan.more);
+  if (plan.har) {
+    append_har_head(buf);
+  } else {
+    write_list_head(w, plan.numbers, plan.uris, plan.last_sid, plan.more);
+  }
 
   std::string record;
+  bool first = true;
   while (plan.records->next(record)) {
-    w.raw(record);
+    if (!plan.har) {
+      w.raw(record);
+    } else if (append_har_entry(buf, record, first)) {
+      first = false;
+    }
     if (buf.size() >= chunk_bytes && !co_await write_chunk(stream, buf, chunked)) co_return false;
   }
   if (plan.records->status() != store::query_status::ok) co_return false;
-  w.end_array().end_object();
+  if (plan.har) {
+    append_har_tail(buf);
+  } else {
+    w.end_array().end_object();
+  }
   if (!co_await write_chunk(stream, buf, chunked)) co_return false;
   if (chunked) {
     arm(stream, write_timeout);
@@ -250,7 +270,13 @@ net::awaitable<void> serve_requests(impl* self, Stream& stream,
     const request& req = parser.get();
     const bool head = req.method() == http::verb::head;
     const bool keep_alive = req.keep_alive() && !self->stopping.load();
-    const request_view view{req.method_string(), req.target(), req[http::field::authorization]};
+    const request_view view{req.method_string(),
+                            req.target(),
+                            req[http::field::authorization],
+                            req[http::field::origin],
+                            req["Sec-Fetch-Site"],
+                            req[http::field::host],
+                            req[http::field::if_none_match]};
     decision d = self->decide.decide(view);
     bool again = false;
     if (auto* a = std::get_if<answer>(&d)) {

@@ -120,8 +120,8 @@ struct clickhouse_reader::impl {
         table(table_name(fleet, fleet.table)),
         // On a cluster each shard reads its own tombstones (sharded by account like the
         // records), rather than a set of every tombstone sent to every shard.
-        purged(table_name(fleet, (fleet.local_table.empty() ? fleet.table : fleet.local_table) +
-                                     "_purged")),
+        purged(table_name(
+            fleet, (fleet.local_table.empty() ? fleet.table : fleet.local_table) + "_purged")),
         failures(m.add_counter("sidecar_fleet_queries_failed_total",
                                "Fleet queries that ClickHouse did not answer")) {}
 
@@ -174,8 +174,8 @@ struct clickhouse_reader::impl {
     return " AND sid NOT IN (SELECT sid FROM " + purged + ")";
   }
 
-  store::get_result find(std::string_view sid) {
-    store::get_result r;
+  store::trace_lookup find(std::string_view sid) {
+    store::trace_lookup r;
     const auto created = store::sid_time_ms(sid);
     if (!created || *created < cutoff()) return r;
     const std::string sql = "SELECT account_sid, json FROM " + table +
@@ -239,6 +239,15 @@ struct clickhouse_reader::impl {
     }
     if (f.response_body_contains && !f.response_body_contains->empty()) {
       w += " AND position(response_body, " + sql::quote(*f.response_body_contains) + ") > 0";
+    }
+    if (f.method && !f.method->empty()) {
+      // Letter case aside (ASCII, as the local store compares): lower() is ASCII-only.
+      std::string lowered = *f.method;
+      for (char& c : lowered) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+      w += " AND lower(method) = " + sql::quote(lowered);
+    }
+    if (f.request_body_contains && !f.request_body_contains->empty()) {
+      w += " AND position(request_body, " + sql::quote(*f.request_body_contains) + ") > 0";
     }
     w += not_purged();
     return w;
@@ -362,11 +371,7 @@ clickhouse_reader::clickhouse_reader(std::shared_ptr<const conf::config> cfg,
 
 clickhouse_reader::~clickhouse_reader() = default;
 
-std::optional<store::stored_trace> clickhouse_reader::get(std::string_view sid) {
-  return impl_->find(sid).trace;
-}
-
-store::get_result clickhouse_reader::find(std::string_view sid) { return impl_->find(sid); }
+store::trace_lookup clickhouse_reader::get(std::string_view sid) { return impl_->find(sid); }
 
 store::list_result clickhouse_reader::list(const store::list_query& q) { return impl_->list(q); }
 

@@ -23,8 +23,7 @@ class clickhouse_reader final : public store::trace_reader {
                     std::function<std::int64_t()> now_ms = {});
   ~clickhouse_reader() override;
 
-  [[nodiscard]] std::optional<store::stored_trace> get(std::string_view sid) override;
-  [[nodiscard]] store::get_result find(std::string_view sid) override;
+  [[nodiscard]] store::trace_lookup get(std::string_view sid) override;
   [[nodiscard]] store::list_result list(const store::list_query& q) override;
 
  private:

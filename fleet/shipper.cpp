@@ -256,6 +256,9 @@ bool shipper::impl::ship_once(bool& idle) {
   std::uint64_t in_batch = 0, lost = 0;
   for (const auto& e : pending_) {
     const auto t = store_.get(e.sid);
+    // A read that failed is tried again with the whole batch; only a record the store no
+    // longer holds is counted as removed.
+    if (t.status != store::query_status::ok) return true;
     if (!t || !rows_.append(rows, e.sid, t->json)) {
       ++lost;  // removed locally (retention, max_bytes) before it could be shipped
       continue;
@@ -273,7 +276,8 @@ bool shipper::impl::ship_once(bool& idle) {
       return false;
     }
   }
-  if (!store_.outbox_settle(backlog_->settled.load(), pending_.back().seq)) return true;  // settled again next time
+  if (!store_.outbox_settle(backlog_->settled.load(), pending_.back().seq))
+    return true;  // settled again next time
   if (lost > 0) {
     lost_.inc(lost);
     log::warn("fleet: records removed locally before they were shipped",

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "store/json.hpp"
+#include "support/ascii.hpp"
 
 namespace sidecar::store::codec {
 
@@ -218,6 +219,15 @@ bool covering::path_or_url_starts_with(std::string_view p) const {
   return p.starts_with(url_head) && path.starts_with(p.substr(url_head.size()));
 }
 
+std::uint8_t method_code(std::string_view method) {
+  static constexpr std::array<std::string_view, 6> known{"GET",    "POST",  "PUT",
+                                                         "DELETE", "PATCH", "HEAD"};
+  for (std::size_t i = 0; i < known.size(); ++i) {
+    if (ascii::iequals(method, known[i])) return static_cast<std::uint8_t>(i + 1);
+  }
+  return method_other;
+}
+
 void encode_covering(std::string& out, const trace_record& r, std::uint32_t body_part) {
   const auto& path = r.request.path;
   const auto& url = r.request.url;
@@ -226,6 +236,7 @@ void encode_covering(std::string& out, const trace_record& r, std::uint32_t body
   if (r.completed) flags |= 1;
   if (r.direction == conf::direction::api) flags |= 2;
   if (url_has_path) flags |= 4;
+  flags |= static_cast<std::uint8_t>(method_code(r.request.method) << 3);
   out.push_back(static_cast<char>(flags));
   append_varint(out, static_cast<std::uint64_t>(std::max<std::int64_t>(r.latency_ms, 0)));
   append_id(out, r.response.code);
@@ -247,6 +258,7 @@ bool decode_covering(std::string_view in, covering& c) {
   c.completed = flags & 1;
   c.api = flags & 2;
   c.url_has_path = flags & 4;
+  c.method = static_cast<std::uint8_t>((flags >> 3) & 7);
   std::size_t pos = 1;
   std::uint64_t latency = 0;
   if (!read_varint(in, pos, latency)) return false;

@@ -92,10 +92,20 @@ void append_chunk_entry(std::string& out, std::string_view inv, std::string_view
 
 // ---- values -------------------------------------------------------------------------------
 
+/// The request method as three bits of a covering entry's flags, so that the Method filter
+/// is decided without reading the record: 1-6 the usual methods, 7 another one, 0 an entry
+/// written before methods were indexed (the format is the same: those bits were 0). With 0 or
+/// 7 the record itself is read (store/record_filter.hpp).
+inline constexpr std::uint8_t method_unknown = 0;
+inline constexpr std::uint8_t method_other = 7;
+/// The code of `method` (exact but for letter case).
+[[nodiscard]] std::uint8_t method_code(std::string_view method);
+
 /// What a list filter needs, besides account, session and time (which are in the keys).
 struct covering {
   bool completed = false;
-  bool api = false;  // direction
+  bool api = false;                      // direction
+  std::uint8_t method = method_unknown;  // method_code() of request.method
   std::int64_t latency_ms = 0;
   std::string_view code;  // "200", "" when none
   std::string_view org_sid;

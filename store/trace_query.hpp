@@ -24,9 +24,11 @@ struct trace_filter {
   std::optional<conf::direction> direction;        // Direction
   std::optional<std::string> response_code_prefix; // ResponseCode, 1-3 digits
   std::optional<std::string> response_body_contains;  // ResponseBody, substring
-  std::optional<std::string> request_path_prefix;  // RequestPath: prefix of path or of url
-  std::optional<std::string> account_sid;          // AccountSid, exact
-  std::optional<std::string> org_sid;              // OrgSid, exact
+  std::optional<std::string> request_path_prefix;     // RequestPath: prefix of path or of url
+  std::optional<std::string> account_sid;             // AccountSid, exact
+  std::optional<std::string> org_sid;                 // OrgSid, exact
+  std::optional<std::string> method;                  // Method, exact but for letter case
+  std::optional<std::string> request_body_contains;   // RequestBody, substring
 };
 
 struct list_query {
@@ -70,7 +72,7 @@ struct list_result {
   std::unique_ptr<record_stream> records;  // set when status is ok
   /// Why, when status is failed and the reader can say it in words a user may read (the
   /// fleet reader: "cannot connect to ClickHouse"); empty otherwise.
-  std::string failure;
+  std::string failure = {};
 };
 
 /// One stored record, with what the API needs to decide who may see it.
@@ -79,22 +81,34 @@ struct stored_trace {
   std::string json;
 };
 
-/// A lookup that tells a reader's failure from a missing record.
-struct get_result {
+/// The answer of trace_reader::get: the record, none (missing or expired), or a failed read.
+/// A failed read is never reported as a missing record (the API answers 503, not 404). It
+/// reads like the optional it wraps: `if (auto t = reader.get(sid)) use(t->json)`.
+struct trace_lookup {
   query_status status = query_status::ok;
-  std::optional<stored_trace> trace;  // nullopt with status ok: no such record
-  std::string failure;                // as list_result::failure
+  std::optional<stored_trace> trace;  // set when found
+  /// Why, when failed and the reader can say it in words a user may read (the fleet
+  /// reader: "cannot connect to ClickHouse"); empty otherwise.
+  std::string failure = {};
+
+  [[nodiscard]] static trace_lookup failed(std::string why = {}) {
+    return {query_status::failed, std::nullopt, std::move(why)};
+  }
+  [[nodiscard]] bool has_value() const { return trace.has_value(); }
+  explicit operator bool() const { return trace.has_value(); }
+  stored_trace& operator*() { return *trace; }
+  const stored_trace& operator*() const { return *trace; }
+  stored_trace* operator->() { return &*trace; }
+  const stored_trace* operator->() const { return &*trace; }
 };
 
 /// The read side of the store.
 class trace_reader {
  public:
   virtual ~trace_reader() = default;
-  /// The record with this sid, unless missing or expired.
-  [[nodiscard]] virtual std::optional<stored_trace> get(std::string_view sid) = 0;
-  /// get(), with a failure to look told apart (a reader over the network can fail; the
-  /// local store's get() answers from its own disk).
-  [[nodiscard]] virtual get_result find(std::string_view sid) { return {query_status::ok, get(sid), {}}; }
+  /// The record with this sid; none when missing or expired; status failed when it could not
+  /// be read.
+  [[nodiscard]] virtual trace_lookup get(std::string_view sid) = 0;
   /// A page of the list, newest first (date_created descending, then sid descending),
   /// with the exact total of the filtered list.
   [[nodiscard]] virtual list_result list(const list_query& q) = 0;

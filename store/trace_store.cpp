@@ -31,6 +31,7 @@
 #include "store/json.hpp"
 #include "store/outbox.hpp"
 #include "store/record_builder.hpp"
+#include "store/record_filter.hpp"
 #include "store/rocks_support.hpp"
 #include "store/store_codec.hpp"
 #include "support/log.hpp"
@@ -201,7 +202,7 @@ struct trace_store::impl {
   std::uint64_t sum_counters(const rocksdb::ReadOptions& ro, const std::string& start,
                              const std::string& upper) const;
   list_result list(const list_query& q);
-  std::optional<stored_trace> get(std::string_view sid);
+  trace_lookup get(std::string_view sid);
 
   std::shared_ptr<const conf::config> cfg_;
   options opts_;
@@ -1042,22 +1043,32 @@ rocksdb::Slice sid_slice(const codec::sid_bytes& sid) {
   return {reinterpret_cast<const char*>(sid.data()), sid.size()};
 }
 
-/// A record's JSON from its two halves (records and its body chunk); false when it is gone.
+/// What reading one record of a planned page found.
+enum class read_outcome : std::uint8_t { found, gone, failed };
+
+/// A record's JSON from its two halves (records and its body chunk). `gone` when it was
+/// removed since the page was planned (expired, trimmed); `failed` on a read error or a value
+/// that does not decode, which the reader reports as a failed query, never as a missing record.
 /// `key` is its id-keyed key (account + inv sid), `part` its body's chunk part.
-bool read_record(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* records, chunk_reader& chunks,
-                 const rocksdb::ReadOptions& ro, std::string_view key, std::uint32_t part,
-                 std::string& json) {
+read_outcome read_record(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* records,
+                         chunk_reader& chunks, const rocksdb::ReadOptions& ro,
+                         std::string_view key, std::uint32_t part, std::string& json) {
   std::string_view id, inv;
-  if (!codec::split_id_key(key, id, inv)) return false;
+  if (!codec::split_id_key(key, id, inv)) return read_outcome::failed;
   rocksdb::PinnableSlice value;
   const auto s = db->Get(ro, records, sid_slice(codec::uninvert(inv)), &value);
-  if (!s.ok()) return false;  // gone since the page was planned (expired, trimmed)
+  if (s.IsNotFound()) return read_outcome::gone;
+  if (!s.ok()) return read_outcome::failed;
   std::string_view account, spliced;
   std::uint32_t stored_part = 0;
-  if (!codec::split_record_value(view(value), account, stored_part, spliced)) return false;
+  if (!codec::split_record_value(view(value), account, stored_part, spliced)) {
+    return read_outcome::failed;
+  }
   std::string_view body;
-  if (!chunks.body(ro, key, part, body)) return false;
-  return codec::assemble_json(json, spliced, body);
+  if (!chunks.body(ro, key, part, body) || !codec::assemble_json(json, spliced, body)) {
+    return read_outcome::failed;
+  }
+  return read_outcome::found;
 }
 
 /// One record of a page: its key (id + inv sid) and the part of its body chunk.
@@ -1263,16 +1274,22 @@ class finder {
 /// The entries of one account's chunks (body_chunks or index_chunks) that a predicate
 /// accepts, newest first: reads the chunks in time order, lets `whole` rule out a whole chunk
 /// at once (the ResponseBody search: most chunks hold no match), and sorts each chunk's
-/// matches. `accept(entry, chunk part)` gives the part of the record's body, or nullopt.
+/// matches. `accept(entry, chunk part)` gives the part of the record's body (and whether the
+/// record must be read to decide), or nullopt.
 class chunk_matches {
  public:
   struct match {
     std::string inv;  // 16 bytes
     std::uint32_t part = 0;
+    bool read = false;  // the record itself decides (record_filter)
+  };
+  struct accepted {
+    std::uint32_t part = 0;
+    bool read = false;
   };
   using whole_fn = std::function<bool(std::string_view chunk)>;
   using accept_fn =
-      std::function<std::optional<std::uint32_t>(std::string_view entry, std::uint32_t part)>;
+      std::function<std::optional<accepted>(std::string_view entry, std::uint32_t part)>;
 
   chunk_matches(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* chunks, rocksdb::ReadOptions ro,
                 const std::string& account, std::int64_t lo, std::int64_t hi, whole_fn whole,
@@ -1333,8 +1350,8 @@ class chunk_matches {
         while (codec::next_chunk_entry(value, pos, inv, entry)) {
           const std::int64_t ms = codec::inv_ms(inv);
           if (ms < lo_ || ms >= hi_) continue;
-          if (const auto body_part = accept_(entry, part)) {
-            matches_.push_back({std::string(inv), *body_part});
+          if (const auto a = accept_(entry, part)) {
+            matches_.push_back({std::string(inv), a->part, a->read});
           }
         }
       }
@@ -1369,7 +1386,15 @@ bool keyed_stream::next(std::string& json) {
     try {
       rocksdb::ReadOptions ro;
       ro.snapshot = snap_->snap;
-      if (read_record(db_, records_, chunks_, ro, item.key, item.part, json)) return true;
+      switch (read_record(db_, records_, chunks_, ro, item.key, item.part, json)) {
+        case read_outcome::found:
+          return true;
+        case read_outcome::gone:
+          continue;
+        case read_outcome::failed:
+          status_ = query_status::failed;
+          return false;
+      }
     } catch (...) {
       status_ = query_status::failed;
       return false;
@@ -1503,8 +1528,25 @@ list_result trace_store::impl::list(const list_query& q) {
       result.total = 0;
       return std::move(result);
     };
-    // One match, in list order: counted, and kept when it falls on the page.
-    auto take = [&](std::string_view inv, auto&& make_key, std::uint32_t part) {
+    // Method and RequestBody: from the covering entry when it can, else from the record
+    // (its JSON without the response body, which they never look at).
+    const record_filter rfilter(f);
+    std::string record_json;
+    auto record_passes = [&](std::string_view inv) {
+      rocksdb::PinnableSlice value;
+      if (!db_.db->Get(ro, db_[cf_records], sid_slice(codec::uninvert(inv)), &value).ok()) {
+        return false;
+      }
+      std::string_view account, spliced;
+      std::uint32_t part = 0;
+      record_json.clear();
+      return codec::split_record_value(view(value), account, part, spliced) &&
+             codec::assemble_json(record_json, spliced, {}) && rfilter.on_record(record_json);
+    };
+    // One match, in list order: counted, and kept when it falls on the page. `read`: the
+    // record filter needs the record itself.
+    auto take = [&](std::string_view inv, auto&& make_key, std::uint32_t part, bool read) {
+      if (read && !record_passes(inv)) return;
       ++total;
       if (after_inv && inv <= std::string_view(*after_inv)) return;
       if (items.size() < want && pos++ >= skip) items.push_back({make_key(), part});
@@ -1513,20 +1555,24 @@ list_result trace_store::impl::list(const list_query& q) {
     const bool body_filter = f.response_body_contains && !f.response_body_contains->empty();
     const bool path_filter = f.request_path_prefix && !f.request_path_prefix->empty();
     const bool covering_filter = f.completed || f.direction || f.min_latency_ms ||
-                                 f.response_code_prefix || f.org_sid || path_filter;
-    auto covering_match = [&](const codec::covering& c) {
+                                 f.response_code_prefix || f.org_sid || path_filter ||
+                                 rfilter.has_method();
+    // Whether the covering filters pass; `read` is then set when the record must decide.
+    auto covering_match = [&](const codec::covering& c, bool& read) {
       if (f.completed && c.completed != *f.completed) return false;
       if (f.direction && c.api != (*f.direction == conf::direction::api)) return false;
       if (f.min_latency_ms && c.latency_ms < *f.min_latency_ms) return false;
       if (f.response_code_prefix && !c.code.starts_with(*f.response_code_prefix)) return false;
       if (f.org_sid && c.org_sid != *f.org_sid) return false;
       if (path_filter && !c.path_or_url_starts_with(*f.request_path_prefix)) return false;
-      return true;
+      const auto v = rfilter.on_covering(c);
+      read = v == record_filter::verdict::read;
+      return v != record_filter::verdict::no;
     };
 
     if (accounts.empty() || lo >= hi) {
       // nothing to list
-    } else if (!covering_filter && !body_filter && !f.session_sid) {
+    } else if (!covering_filter && !body_filter && !f.session_sid && !rfilter.active()) {
       // Unfiltered: the total from the counters, the page from a merge of the accounts.
       for (const auto& a : accounts) total += count_unfiltered(ro, a, lo, hi);
       merged_scan scan(db_.db.get(), db_[cf_by_account], ro, accounts, lo, hi, after_inv);
@@ -1552,12 +1598,15 @@ list_result trace_store::impl::list(const list_query& q) {
         if (!allowed.contains(account)) continue;
         std::string key = codec::id_prefix(account);
         key.append(scan.inv());
+        bool read = rfilter.active();
         if (covering_filter) {
           rocksdb::PinnableSlice value;
           const auto st = db_.db->Get(ro, db_[cf_by_account], slice(key), &value);
           if (!st.ok() && !st.IsNotFound()) return fail(query_status::failed);
           codec::covering c;
-          if (!st.ok() || !codec::decode_covering(view(value), c) || !covering_match(c)) continue;
+          if (!st.ok() || !codec::decode_covering(view(value), c) || !covering_match(c, read)) {
+            continue;
+          }
         }
         if (body_filter) {
           std::string_view body;
@@ -1565,7 +1614,7 @@ list_result trace_store::impl::list(const list_query& q) {
           if (!contains(body, *f.response_body_contains)) continue;
         }
         take(
-            scan.inv(), [&] { return key; }, part);
+            scan.inv(), [&] { return key; }, part, read);
       }
       if (!scan.status().ok()) return fail(query_status::failed);
     } else {
@@ -1579,19 +1628,23 @@ list_result trace_store::impl::list(const list_query& q) {
           sources.push_back(std::make_unique<chunk_matches>(
               db_.db.get(), db_[cf_chunks], ro, a, lo, hi,
               [needle](std::string_view chunk) { return needle->in(chunk); },
-              [needle](std::string_view body, std::uint32_t part) -> std::optional<std::uint32_t> {
+              [needle, read = rfilter.active()](std::string_view body, std::uint32_t part)
+                  -> std::optional<chunk_matches::accepted> {
                 if (!needle->in(body)) return std::nullopt;
-                return part;
+                return chunk_matches::accepted{part, read};
               },
               q.deadline));
         } else {
           sources.push_back(std::make_unique<chunk_matches>(
               db_.db.get(), db_[cf_index_chunks], ro, a, lo, hi, nullptr,
               [&covering_match](std::string_view entry,
-                                std::uint32_t) -> std::optional<std::uint32_t> {
+                                std::uint32_t) -> std::optional<chunk_matches::accepted> {
                 codec::covering c;
-                if (!codec::decode_covering(entry, c) || !covering_match(c)) return std::nullopt;
-                return c.body_part;
+                bool read = false;
+                if (!codec::decode_covering(entry, c) || !covering_match(c, read)) {
+                  return std::nullopt;
+                }
+                return chunk_matches::accepted{c.body_part, read};
               },
               q.deadline));
         }
@@ -1609,14 +1662,17 @@ list_result trace_store::impl::list(const list_query& q) {
         const auto m = sources[best]->top();
         sources[best]->next();
         auto make_key = [&] { return codec::id_prefix(accounts[best]) + m.inv; };
+        bool read = m.read;
         if (needle && covering_filter) {
           rocksdb::PinnableSlice value;
           const auto st = db_.db->Get(ro, db_[cf_by_account], slice(make_key()), &value);
           if (!st.ok() && !st.IsNotFound()) return fail(query_status::failed);
           codec::covering c;
-          if (!st.ok() || !codec::decode_covering(view(value), c) || !covering_match(c)) continue;
+          if (!st.ok() || !codec::decode_covering(view(value), c) || !covering_match(c, read)) {
+            continue;
+          }
         }
-        take(m.inv, make_key, m.part);
+        take(m.inv, make_key, m.part, read);
       }
       for (const auto& src : sources) {
         if (src->timed_out()) return fail(query_status::timed_out);
@@ -1638,21 +1694,23 @@ list_result trace_store::impl::list(const list_query& q) {
   }
 }
 
-std::optional<stored_trace> trace_store::impl::get(std::string_view sid_text) {
+trace_lookup trace_store::impl::get(std::string_view sid_text) {
   try {
     const auto sid = codec::parse_sid(sid_text);
-    if (!sid || codec::sid_ms(*sid) < clock_->cutoff()) return std::nullopt;
+    if (!sid || codec::sid_ms(*sid) < clock_->cutoff()) return {};
     std::shared_lock db_lock(db_mu_);
-    if (!db_.db) return std::nullopt;
+    if (!db_.db) return trace_lookup::failed();
     snapshot_holder snap(db_.db.get());
     const auto ro = read_options(snap);
     // One lookup gives the account, the body's chunk part and the JSON around the body.
     rocksdb::PinnableSlice value;
     const auto s = db_.db->Get(ro, db_[cf_records], sid_slice(*sid), &value);
+    if (s.IsNotFound()) return {};
     std::string_view account, spliced;
     std::uint32_t part = 0;
     if (!s.ok() || !codec::split_record_value(view(value), account, part, spliced)) {
-      return std::nullopt;
+      log::error("store: get failed", {{"error", s.ok() ? "undecodable record" : s.ToString()}});
+      return trace_lookup::failed();
     }
     stored_trace out;
     out.account_sid = account;
@@ -1660,12 +1718,13 @@ std::optional<stored_trace> trace_store::impl::get(std::string_view sid_text) {
     std::string_view body;
     if (!chunks.body(ro, codec::id_sid_key(account, *sid), part, body) ||
         !codec::assemble_json(out.json, spliced, body)) {
-      return std::nullopt;
+      log::error("store: get failed", {{"error", "unreadable body chunk"}});
+      return trace_lookup::failed();
     }
-    return out;
+    return {query_status::ok, std::move(out)};
   } catch (const std::exception& e) {
     log::error("store: get failed", {{"error", e.what()}});
-    return std::nullopt;
+    return trace_lookup::failed();
   }
 }
 
@@ -1702,7 +1761,7 @@ void trace_store::flush() {
   --impl_->flush_waiters_;
 }
 
-std::optional<stored_trace> trace_store::get(std::string_view sid) { return impl_->get(sid); }
+trace_lookup trace_store::get(std::string_view sid) { return impl_->get(sid); }
 
 bool trace_store::outbox_read(std::uint64_t from, std::size_t max,
                               std::vector<outbox_entry>& out) {

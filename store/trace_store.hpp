@@ -77,7 +77,7 @@ class trace_store final : public capture_sink, public trace_reader {
   void flush();
 
   // trace_reader
-  [[nodiscard]] std::optional<stored_trace> get(std::string_view sid) override;
+  [[nodiscard]] trace_lookup get(std::string_view sid) override;
   [[nodiscard]] list_result list(const list_query& q) override;
 
   [[nodiscard]] store_health health() const;

@@ -165,10 +165,22 @@ TEST(list_params, TextFiltersAreExactDecodedStrings) {
   EXPECT_EQ(p.filters[1].value, "<Say>hello");
 }
 
+TEST(list_params, MethodAndRequestBodyAreDecodedStringsKeptForPageUris) {
+  const list_params p = ok("Method=post&RequestBody=CallStatus%3Dcompleted%26x&Method=GET");
+  EXPECT_EQ(p.filter.method, "post");  // letter case is the store's business
+  EXPECT_EQ(p.filter.request_body_contains, "CallStatus=completed&x");
+  ASSERT_EQ(p.filters.size(), 2u);
+  EXPECT_EQ(p.filters[0].name, "Method");
+  EXPECT_EQ(p.filters[1].name, "RequestBody");
+  EXPECT_EQ(p.filters[1].value, "CallStatus=completed&x");
+}
+
 TEST(list_params, EmptyTextFilterIsAbsent) {
-  const list_params p = ok("SessionSid=&ResponseBody=");
+  const list_params p = ok("SessionSid=&ResponseBody=&Method=&RequestBody=");
   EXPECT_FALSE(p.filter.session_sid);
   EXPECT_FALSE(p.filter.response_body_contains);
+  EXPECT_FALSE(p.filter.method);
+  EXPECT_FALSE(p.filter.request_body_contains);
   EXPECT_TRUE(p.filters.empty());
 }
 

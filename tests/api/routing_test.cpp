@@ -41,6 +41,40 @@ TEST(routing, ItemUnderEveryPrefixWithAndWithoutJson) {
   }
 }
 
+TEST(routing, InspectorResourcesUnderEveryPrefix) {
+  for (const std::string prefix : {"", "/restcomm", "/api"}) {
+    const std::string traces = prefix + "/2012-04-24/Accounts/" + std::string(ac) + "/Traces";
+    EXPECT_EQ(match_target(prefix + "/2012-04-24/Accounts.json").kind, resource::accounts);
+    EXPECT_EQ(match_target(prefix + "/2012-04-24/Accounts").kind, resource::accounts);
+    const target_match har = match_target(traces + ".har?Page=1");
+    EXPECT_EQ(har.kind, resource::list_har);
+    EXPECT_EQ(har.account_sid, ac);
+    EXPECT_EQ(har.query, "Page=1");
+    for (const auto& [suffix, kind] :
+         {std::pair{".har", resource::item_har}, std::pair{".curl", resource::item_curl}}) {
+      const target_match m = match_target(traces + "/" + std::string(tr) + suffix);
+      EXPECT_EQ(m.kind, kind) << suffix;
+      EXPECT_EQ(m.trace_sid, tr);
+    }
+  }
+  const std::string traces = "/2012-04-24/Accounts/" + std::string(ac) + "/Traces";
+  for (const std::string& t : {traces + ".curl", std::string("/2012-04-24/Accounts.har"),
+                               std::string("/2012-04-24/Accounts.json/x")}) {
+    EXPECT_EQ(match_target(t).kind, resource::not_found) << t;
+  }
+}
+
+TEST(routing, EachResourceAllowsItsOwnMethods) {
+  for (const auto r : {resource::accounts, resource::list_har, resource::item_har,
+                       resource::item_curl, resource::healthz, resource::metrics}) {
+    EXPECT_EQ(allowed_methods(r), "GET, HEAD");
+    EXPECT_FALSE(method_allowed(r, "DELETE"));
+    EXPECT_TRUE(method_allowed(r, "HEAD"));
+  }
+  EXPECT_FALSE(method_allowed(resource::list, "POST"));
+  EXPECT_FALSE(method_allowed(resource::list, "get"));  // methods are case-sensitive
+}
+
 TEST(routing, HealthAndMetricsAreExactPaths) {
   EXPECT_EQ(match_target("/healthz").kind, resource::healthz);
   EXPECT_EQ(match_target("/metrics").kind, resource::metrics);

@@ -130,7 +130,7 @@ TEST_F(api_server, OtherMethodsAre405WithAllow) {
          std::vector<std::string>{list(accounts::parent), item(accounts::parent, make_sid(t0, 1)),
                                   "/healthz", "/metrics"}) {
       const http_answer a = http_client(port_).request(m, t);
-      expect_error(a, 405, "GET and HEAD");
+      expect_error(a, 405, "GET, HEAD");
       EXPECT_EQ(a.header("allow"), "GET, HEAD") << m << " " << t;
     }
   }
@@ -138,7 +138,7 @@ TEST_F(api_server, OtherMethodsAre405WithAllow) {
 
 TEST_F(api_server, UnknownPathIs404Json) {
   expect_error(get("/2012-04-24/Accounts/" + accounts::parent + "/Calls"), 404);
-  expect_error(http_client(port_).request("GET", "/"), 404);
+  expect_error(http_client(port_).request("GET", "/nothing"), 404);
 }
 
 TEST_F(api_server, KeepAliveServesSeveralRequestsOnOneConnection) {
@@ -480,6 +480,16 @@ TEST_F(api_server, ListIsChunked) {
 TEST_F(api_server, QueryTimeoutIs503) {
   reader_.time_out(true);
   expect_error(get(list(accounts::parent)), 503, "query_timeout");
+}
+
+TEST_F(api_server, AFailedReadOfOneTraceIs503NotNotFound) {
+  add(accounts::parent, 1);
+  const std::string sid =
+      get(list(accounts::parent)).json().at("traces").at(0).at("sid").as_string().c_str();
+  reader_.fail_reads(true);
+  expect_error(get(list(accounts::parent) + "/" + sid), 503, "could not answer");
+  reader_.fail_reads(false);
+  EXPECT_EQ(get(list(accounts::parent) + "/" + sid).status, 200u);
 }
 
 TEST_F(api_server, HealthzSaysServingOrTheStoresReason) {

@@ -10,6 +10,7 @@
 
 #include "api/handler.hpp"
 #include "store/json.hpp"
+#include "support/ascii.hpp"
 #include "support/net.hpp"
 
 namespace sidecar::api::testing {
@@ -47,6 +48,8 @@ std::string make_json(const fake_trace& t) {
   w.key("request").begin_object();
   w.key("path").value(t.request_path);
   w.key("url").value(t.request_url);
+  w.key("method").value(t.request_method);
+  w.key("body").value(t.request_body);
   w.end_object();
   w.key("response").begin_object().key("status").begin_object();
   w.key("code").value(t.response_code);
@@ -76,6 +79,11 @@ bool matches(const fake_trace& t, const store::trace_filter& f) {
   }
   if (f.account_sid && *f.account_sid != t.account_sid) return false;
   if (f.org_sid && *f.org_sid != t.org_sid) return false;
+  if (f.method && !ascii::iequals(*f.method, t.request_method)) return false;
+  if (f.request_body_contains &&
+      t.request_body.find(*f.request_body_contains) == std::string::npos) {
+    return false;
+  }
   return true;
 }
 
@@ -85,12 +93,13 @@ void memory_reader::add(fake_trace t) {
   traces_.push_back(std::move(t));
 }
 
-std::optional<store::stored_trace> memory_reader::get(std::string_view sid) {
+store::trace_lookup memory_reader::get(std::string_view sid) {
+  if (failing_) return store::trace_lookup::failed();
   const std::lock_guard lock(mu_);
   for (const auto& t : traces_) {
-    if (t.sid == sid) return store::stored_trace{t.account_sid, t.json};
+    if (t.sid == sid) return {store::query_status::ok, store::stored_trace{t.account_sid, t.json}};
   }
-  return std::nullopt;
+  return {};
 }
 
 namespace {

@@ -33,6 +33,8 @@ struct fake_trace {
   std::string response_body;
   std::string request_path = "/app";
   std::string request_url = "http://127.0.0.1:9000/app";
+  std::string request_method = "POST";
+  std::string request_body;
   /// The record's JSON (built by make_json()).
   std::string json;
 };
@@ -47,10 +49,12 @@ std::string make_json(const fake_trace& t);
 class memory_reader final : public store::trace_reader {
  public:
   void add(fake_trace t);
-  [[nodiscard]] std::optional<store::stored_trace> get(std::string_view sid) override;
+  [[nodiscard]] store::trace_lookup get(std::string_view sid) override;
   [[nodiscard]] store::list_result list(const store::list_query& q) override;
   /// From now on list() answers query_status::timed_out.
   void time_out(bool on) { timed_out_ = on; }
+  /// From now on get() answers a failed read (an I/O error of the store).
+  void fail_reads(bool on) { failing_ = on; }
   /// From now on record streams tell their page_extent() (as a store that has the page's
   /// keys up front does); by default they do not, like a store that cannot.
   void report_extent(bool on) { report_extent_ = on; }
@@ -61,6 +65,7 @@ class memory_reader final : public store::trace_reader {
   std::mutex mu_;
   std::vector<fake_trace> traces_;
   std::atomic<bool> timed_out_{false};
+  std::atomic<bool> failing_{false};
   std::atomic<bool> report_extent_{false};
   std::atomic<int> list_calls_{0};
 };

@@ -190,6 +190,8 @@ TEST_F(api_over_store, EachFilterThroughTheStore) {
   rs[5].response.body.body = "<Response><Play>https://cdn/x.wav</Play></Response>";
   rs[6].request.url = "https://s3.amazonaws.com/bucket/a.wav";
   rs[6].request.path = "/bucket/a.wav";
+  rs[7].request.method = "POST";
+  rs[7].request.body.body = "CallSid=CA1&CallStatus=no-answer&Digits=$(1)";
   std::vector<std::string> sid;
   for (auto& r : rs) {
     sid.push_back(r.sid);
@@ -229,6 +231,12 @@ TEST_F(api_over_store, EachFilterThroughTheStore) {
   EXPECT_EQ(only("DateCreated=" + iso(base + 6 * 60'000)), (v{sid[7], sid[6]}));
   EXPECT_EQ(only("DateCreatedBefore=" + iso(base + 60'000)), v{sid[0]});
   EXPECT_EQ(only("Status=completed&Latency=700&Direction=webhook"), v{sid[3]});
+  EXPECT_EQ(only("Method=post"), v{sid[7]});
+  EXPECT_EQ(only("Method=GET").size(), 7u);
+  EXPECT_EQ(only("Method=PROPFIND").size(), 0u);
+  EXPECT_EQ(only("RequestBody=CallStatus%3Dno-answer"), v{sid[7]});
+  EXPECT_EQ(only("RequestBody=%24(1)&Method=POST&Status=completed"), v{sid[7]});
+  EXPECT_EQ(only("RequestBody=no-answer&Method=GET").size(), 0u);
   EXPECT_EQ(get(path + "?Latency=x", a).status, 400u);
 }
 

@@ -50,6 +50,8 @@ std::string describe(const store::list_query& q) {
   if (f.request_path_prefix) s += " path=" + *f.request_path_prefix;
   if (f.account_sid) s += " account=" + *f.account_sid;
   if (f.org_sid) s += " org=" + *f.org_sid;
+  if (f.method) s += " method=" + *f.method;
+  if (f.request_body_contains) s += " request_body=" + *f.request_body_contains;
   return s;
 }
 
@@ -217,6 +219,11 @@ TEST_F(reader_test, EveryFilterAloneAndCombined) {
   add([](auto& f) { f.account_sid = "ACdddddddddddddddddddddddddddddddd"; });
   add([](auto& f) { f.org_sid = "ORfe81fe8a3d5f4d5391e901db0bf5755d"; });
   add([](auto& f) { f.org_sid = "x') OR 1=1 --"; });
+  add([](auto& f) { f.method = "post"; });
+  add([](auto& f) { f.method = "GET"; });
+  add([](auto& f) { f.method = "DELETE"; });
+  add([](auto& f) { f.request_body_contains = "%2B15556"; });
+  add([](auto& f) { f.request_body_contains = "'"; });
   add([](auto& f) {
     f.completed = true;
     f.direction = conf::direction::webhook;
@@ -271,16 +278,16 @@ TEST_F(reader_test, CursorsKnownUnknownAndExpired) {
 TEST_F(reader_test, GetAnswersTheSameRecordAndNothingForUnknownSids) {
   for (const std::size_t i : {0u, 57u, 359u}) {
     const auto local = store_->get((*sids_)[i]);
-    const auto fleet = reader_->find((*sids_)[i]);
+    const auto fleet = reader_->get((*sids_)[i]);
     ASSERT_TRUE(local);
     ASSERT_EQ(fleet.status, store::query_status::ok);
     ASSERT_TRUE(fleet.trace);
     EXPECT_EQ(fleet.trace->json, local->json);
     EXPECT_EQ(fleet.trace->account_sid, local->account_sid);
   }
-  EXPECT_FALSE(reader_->find("TR" + std::string(32, 'e')).trace);
-  EXPECT_FALSE(reader_->find("TR0000000000000000000000000000000a").trace);
-  EXPECT_FALSE(reader_->find("x' OR '1'='1").trace);
+  EXPECT_FALSE(reader_->get("TR" + std::string(32, 'e')).trace);
+  EXPECT_FALSE(reader_->get("TR0000000000000000000000000000000a").trace);
+  EXPECT_FALSE(reader_->get("x' OR '1'='1").trace);
 }
 
 TEST_F(reader_test, AServerThatIsDownFailsWithAMessage) {
@@ -293,7 +300,7 @@ TEST_F(reader_test, AServerThatIsDownFailsWithAMessage) {
   EXPECT_EQ(r.status, store::query_status::failed);
   EXPECT_EQ(r.failure, "cannot connect to ClickHouse");
   EXPECT_FALSE(r.records);
-  const auto g = down.find((*sids_)[3]);
+  const auto g = down.get((*sids_)[3]);
   EXPECT_EQ(g.status, store::query_status::failed);
   EXPECT_FALSE(g.trace);
 }

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <condition_variable>
 #include <csignal>
 #include <filesystem>
@@ -19,6 +20,7 @@
 #include <thread>
 
 #include "conf/load.hpp"
+#include "store/store_codec.hpp"
 
 namespace sidecar::store {
 namespace {
@@ -104,6 +106,25 @@ class trace_store_test : public ::testing::Test {
   static std::string sid_of(const std::string& json) {
     const auto at = json.find("\"sid\":\"");
     return at == std::string::npos ? "" : json.substr(at + 7, 34);
+  }
+
+  /// Writes one key straight into a column family of the closed store's RocksDB, as a bad
+  /// disk, a crash or another binary could have left it.
+  void put_raw(const std::string& family, const std::string& key, const std::string& value) {
+    rocksdb::DBOptions o;
+    std::vector<std::string> names;
+    const auto path = (dir_.path() / "data" / "db").string();
+    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(o, path, &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+    for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(o, path, cfs, &handles, &db).ok());
+    const auto at = std::find(names.begin(), names.end(), family) - names.begin();
+    ASSERT_LT(static_cast<std::size_t>(at), names.size()) << family;
+    EXPECT_TRUE(db->Put({}, handles[at], key, value).ok());
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+    delete db;
   }
 
   temp_dir dir_;
@@ -371,27 +392,47 @@ TEST_F(trace_store_test, CaptureWithoutAccountIsSkippedAndCounted) {
 
 TEST_F(trace_store_test, UnknownFormatVersionIsRefused) {
   { auto store = open(); }
-  {
-    rocksdb::DBOptions o;
-    std::vector<std::string> names;
-    const auto path = (dir_.path() / "data" / "db").string();
-    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(o, path, &names).ok());
-    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-    for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* db = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(o, path, cfs, &handles, &db).ok());
-    const auto meta = std::find(names.begin(), names.end(), "meta") - names.begin();
-    ASSERT_TRUE(db->Put({}, handles[meta], "format_version", "99").ok());
-    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
-    delete db;
-  }
+  put_raw("meta", "format_version", "99");
   try {
     auto store = open();
     FAIL() << "opened a store of format version 99";
   } catch (const conf::config_error& e) {
     EXPECT_NE(std::string(e.what()).find("format version 99"), std::string::npos) << e.what();
   }
+}
+
+TEST_F(trace_store_test, AnUnreadableRecordIsAFailedReadNeverAMissingOne) {
+  std::string broken_sid;
+  std::string whole_sid;
+  {
+    auto store = open();
+    auto broken = make(t0 - 2000, acct_a, "first");
+    auto whole = make(t0 - 1000, acct_a, "second");
+    broken_sid = broken.sid;
+    whole_sid = whole.sid;
+    ASSERT_TRUE(store->submit(std::move(broken)));
+    ASSERT_TRUE(store->submit(std::move(whole)));
+    store->flush();
+  }
+  const auto bytes = codec::parse_sid(broken_sid);
+  ASSERT_TRUE(bytes);
+  put_raw("records", std::string(reinterpret_cast<const char*>(bytes->data()), bytes->size()),
+          "\xff\xff\xff");
+  auto store = open();
+  const auto got = store->get(broken_sid);
+  EXPECT_FALSE(got);
+  EXPECT_EQ(got.status, query_status::failed) << "a 404 would hide the damage";
+  EXPECT_TRUE(store->get(whole_sid));
+  EXPECT_EQ(store->get("TR00000000000000000000000000000000").status, query_status::ok);
+
+  list_query q;
+  q.accounts = {std::string(acct_a)};
+  auto res = store->list(q);
+  ASSERT_EQ(res.status, query_status::ok);
+  std::string json;
+  std::vector<std::string> page;
+  while (res.records->next(json)) page.push_back(json);
+  EXPECT_EQ(res.records->status(), query_status::failed) << "a page never silently loses a record";
 }
 
 TEST_F(trace_store_test, DiskQuotaRemovesTheOldestRecordsFirst) {
@@ -453,6 +494,17 @@ struct reference_store {
     }
     if (f.account_sid && r.account_sid != *f.account_sid) return false;
     if (f.org_sid && r.org_sid != *f.org_sid) return false;
+    if (f.method) {
+      std::string a = r.request.method, b = *f.method;
+      for (auto* s : {&a, &b}) {
+        for (auto& c : *s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      }
+      if (a != b) return false;
+    }
+    if (f.request_body_contains &&
+        r.request.body.body.find(*f.request_body_contains) == std::string::npos) {
+      return false;
+    }
     return true;
   }
 
@@ -506,6 +558,9 @@ TEST_F(trace_store_test, EveryFilterAndCombinationMatchesABruteForceReference) {
                                           "/"};
   const std::vector<std::string> words = {"alpha", "beta",  "gamma",      "delta",
                                           "<Say>", "héllo", "\"quoted\"", "omega"};
+  // Methods with a code in the covering entry, an unusual one, and letter cases.
+  const std::vector<std::string> methods = {"GET",    "POST",     "post",   "PUT",
+                                            "DELETE", "PROPFIND", "OPTIONS"};
   reference_store ref;
   // 3000 records over the last 150 minutes; retention is 2 h, so the oldest are expired.
   for (int i = 0; i < 3000; ++i) {
@@ -526,6 +581,12 @@ TEST_F(trace_store_test, EveryFilterAndCombinationMatchesABruteForceReference) {
     r.request.path = paths[gen() % paths.size()];
     r.request.url = gen() % 4 == 0 ? "https://other.example/" + std::to_string(gen() % 3)
                                    : "http://127.0.0.1:9000" + r.request.path;
+    r.request.method = methods[gen() % methods.size()];
+    r.request.body.body.clear();
+    for (int w = static_cast<int>(gen() % 3); w > 0; --w) {
+      r.request.body.body += words[gen() % words.size()];
+      r.request.body.body += '&';
+    }
     ref.records.push_back(r);
     ASSERT_TRUE(store->submit(std::move(r)));
   }
@@ -554,6 +615,12 @@ TEST_F(trace_store_test, EveryFilterAndCombinationMatchesABruteForceReference) {
     }
     if (mask & 512) f.account_sid = accounts[gen() % accounts.size()];
     if (mask & 1024) f.org_sid = orgs[gen() % orgs.size()];
+    if (mask & 2048) {
+      const std::vector<std::string> asked = {"get",      "POST",    "Put",   "delete",
+                                              "propfind", "OPTIONS", "PATCH", "MKCOL"};
+      f.method = asked[gen() % asked.size()];
+    }
+    if (mask & 4096) f.request_body_contains = words[gen() % words.size()].substr(0, 3);
     return f;
   };
   // Half the queries are unfiltered but for dates and accounts: the counters path.

@@ -9,10 +9,12 @@
 #include "api/curl_command.hpp"
 #include "api/har.hpp"
 #include "api/routing.hpp"
+#include "api/status_page.hpp"
 #include "api/web_assets.hpp"
 #include "store/json.hpp"
 #include "store/record_decode.hpp"
 #include "support/ascii.hpp"
+#include "support/log.hpp"
 
 namespace sidecar::api {
 namespace {
@@ -54,11 +56,28 @@ bool is_trace_sid(std::string_view s) {
 
 handler::handler(std::shared_ptr<const conf::config> cfg, store::trace_reader& reader,
                  std::function<store::store_health()> health, metrics::registry& metrics)
-    : cfg_(std::move(cfg)),
+    : cfg_(cfg),
+      current_(std::make_shared<const snapshot>(std::move(cfg))),
       reader_(reader),
       health_(std::move(health)),
-      metrics_(metrics),
-      auth_(*cfg_) {}
+      metrics_(metrics) {}
+
+bool handler::answers_at_once(std::string_view target) {
+  switch (match_target(target).kind) {
+    case resource::healthz:
+    case resource::ready:
+    case resource::status:
+    case resource::metrics:
+    case resource::not_found:
+      return true;
+    default:
+      return false;  // anything that may read the store
+  }
+}
+
+void handler::reconfigure(std::shared_ptr<const conf::config> cfg) {
+  current_.store(std::make_shared<const snapshot>(std::move(cfg)));
+}
 
 answer handler::error(unsigned status, std::string_view message) {
   answer a;
@@ -94,10 +113,25 @@ decision handler::decide(const request_view& req) const {
     return error(403, "Refused: a " + std::string(req.method) +
                           " from another site's page (Origin or Sec-Fetch-Site)");
   }
-  if (m.kind == resource::healthz) {
-    const store::store_health h = health_ ? health_() : store::store_health{};
-    if (!h.ok) return error(503, h.reason.empty() ? "the trace store is failing" : h.reason);
-    return error(200, "serving");
+  // Liveness and readiness never depend on the store: recording never stops traffic
+  // (docs/operations.md). /status says which part is failing.
+  if (m.kind == resource::healthz) return error(200, "serving");
+  if (m.kind == resource::ready) {
+    const health::phase p = board_ ? board_->current_phase() : health::phase::serving;
+    if (p != health::phase::serving)
+      return error(503, std::string("not ready: ") + health::to_string(p));
+    return error(200, "ready");
+  }
+  if (m.kind == resource::status) {
+    answer a;
+    if (board_) {
+      a.body = status_json(board_->report(), board_->current_phase());
+    } else {
+      const store::store_health h = health_ ? health_() : store::store_health{};
+      health::part_report store{"store", {h.ok, h.reason, true}, std::chrono::system_clock::now()};
+      a.body = status_json({store}, health::phase::serving);
+    }
+    return a;
   }
   if (m.kind == resource::metrics) {
     answer a;
@@ -106,19 +140,28 @@ decision handler::decide(const request_view& req) const {
     return a;
   }
   try {
-    return decide_traces(req, m, head);
+    return decide_traces(req, m, head, *current_.load());
   } catch (const std::exception&) {
     // A store or allocation failure must not take the API thread down.
     return error(500, "Internal error while answering the request");
   }
 }
 
-decision handler::decide_traces(const request_view& req, const target_match& m, bool head) const {
-  const conf::config& cfg = *cfg_;
+decision handler::decide_traces(const request_view& req, const target_match& m, bool head,
+                                const snapshot& now) const {
+  const conf::config& cfg = *now.cfg;
 
   const auto creds = parse_basic_auth(req.authorization);
-  const conf::account* caller = creds ? auth_.check(*creds) : nullptr;
+  const conf::account* caller = creds ? now.auth.check(*creds) : nullptr;
   if (caller == nullptr) {
+    // Always at warn (docs/operations.md): the presented user, never the password.
+    log::warn("api auth failed",
+              {{"method", req.method},
+               {"path", m.path},
+               {"user", creds ? std::string_view(creds->user).substr(0, 64) : std::string_view()},
+               {"reason", req.authorization.empty() ? "no credentials"
+                          : !creds                  ? "malformed credentials"
+                                                    : "wrong account or token"}});
     answer a = error(401, req.authorization.empty()
                               ? "Authentication required: HTTP Basic with the account SID and "
                                 "its auth token"
@@ -156,9 +199,10 @@ decision handler::decide_traces(const request_view& req, const target_match& m, 
                           "account " + *lp.filter.account_sid);
   }
   const auto beyond = [&lp](std::uint64_t num_pages) {
-    return error(400, "Page " + std::to_string(lp.page) + " is beyond the last page (" +
-                          std::to_string(num_pages) + ") for PageSize " +
-                          std::to_string(lp.page_size));
+    // The number as sent: one past 18 digits is saturated for the arithmetic only.
+    const std::string page = lp.page_sent.empty() ? std::to_string(lp.page) : lp.page_sent;
+    return error(400, "Page " + page + " is beyond the last page (" + std::to_string(num_pages) +
+                          ") for PageSize " + std::to_string(lp.page_size));
   };
   if (lp.page > max_page) return beyond(0);
 

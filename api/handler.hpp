@@ -2,6 +2,7 @@
 // a streamed Traces list (contract section 5). The server only writes what this decides.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -16,6 +17,7 @@
 #include "conf/config.hpp"
 #include "store/trace_query.hpp"
 #include "store/trace_store.hpp"
+#include "support/health.hpp"
 #include "support/metrics.hpp"
 
 namespace sidecar::api {
@@ -67,22 +69,42 @@ class handler {
 
   [[nodiscard]] decision decide(const request_view& req) const;
 
+  /// The board that /ready and /status read (main's). Without one, /ready says 200 and
+  /// /status shows the store alone. Call before the server starts.
+  void attach(health::board* board) { board_ = board; }
+
+  /// Whether a target is answered without the store or any wait (the probes, /status,
+  /// /metrics, an unknown path): the server never queues these behind store queries.
+  [[nodiscard]] static bool answers_at_once(std::string_view target);
+
+  /// Swaps in a reloaded configuration: the next request authenticates against its accounts
+  /// and tokens; a request being decided keeps the one it started with. Thread-safe.
+  void reconfigure(std::shared_ptr<const conf::config> cfg);
+
   /// {"message": ..., "status": N}
   [[nodiscard]] static answer error(unsigned status, std::string_view message);
 
  private:
-  [[nodiscard]] decision decide_traces(const request_view& req, const target_match& m,
-                                       bool head) const;
+  /// One configuration and the authenticator built from it, taken once per request.
+  struct snapshot {
+    explicit snapshot(std::shared_ptr<const conf::config> c) : cfg(std::move(c)), auth(*cfg) {}
+    std::shared_ptr<const conf::config> cfg;
+    authenticator auth;
+  };
+
+  [[nodiscard]] decision decide_traces(const request_view& req, const target_match& m, bool head,
+                                       const snapshot& now) const;
   [[nodiscard]] answer decide_item(const request_view& req, const target_match& m,
                                    const std::vector<std::string>& scope) const;
   /// Whether an unsafe request comes from another site's page.
   [[nodiscard]] bool cross_site(const request_view& req) const;
 
-  std::shared_ptr<const conf::config> cfg_;
+  std::shared_ptr<const conf::config> cfg_;  // the startup's: what needs a restart ([api] tls)
+  std::atomic<std::shared_ptr<const snapshot>> current_;
   store::trace_reader& reader_;
   std::function<store::store_health()> health_;
   metrics::registry& metrics_;
-  authenticator auth_;
+  health::board* board_ = nullptr;
 };
 
 /// The sid of a record's JSON (its first field); empty when it cannot be found.

@@ -168,6 +168,7 @@ list_params_result parse_list_params(std::string_view raw_query) {
         const auto page = parse_count(v);
         if (!page) return fail("Page must be a non-negative integer (the zero-based page index)");
         lp.page = *page;
+        lp.page_sent = v;
       } else if (n == "PageSize") {
         const auto size = parse_count(v);
         if (!size || *size < 1 || *size > max_page_size) {

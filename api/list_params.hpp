@@ -31,7 +31,8 @@ struct query_param {
 /// Everything a list request asks for.
 struct list_params {
   store::trace_filter filter;
-  std::uint64_t page = 0;
+  std::uint64_t page = 0;  // past 18 digits, saturated (see parse_count)
+  std::string page_sent;   // Page as the request gave it, for messages ("" when absent)
   std::uint32_t page_size = 50;
   std::optional<std::string> after_sid;
   /// The filters that were applied, decoded, in the order the request gave them; page URIs

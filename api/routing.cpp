@@ -47,6 +47,14 @@ target_match match_target(std::string_view target) {
     m.kind = resource::healthz;
     return m;
   }
+  if (m.path == "/ready") {
+    m.kind = resource::ready;
+    return m;
+  }
+  if (m.path == "/status") {
+    m.kind = resource::status;
+    return m;
+  }
   if (m.path == "/metrics") {
     m.kind = resource::metrics;
     return m;

@@ -1,5 +1,6 @@
 // Which resource of the API listener a request target names (contract section 5): the Traces
-// list and item under no prefix, /restcomm or /api, with or without .json; /healthz; /metrics.
+// list and item under no prefix, /restcomm or /api, with or without .json; /healthz, /ready,
+// /status; /metrics.
 #pragma once
 
 #include <string>
@@ -12,6 +13,8 @@ enum class resource {
   list,
   item,
   healthz,
+  ready,
+  status,
   metrics,
   // docs/api.md, the inspector's resources
   accounts,   // /2012-04-24/Accounts.json

@@ -5,6 +5,7 @@
 #include <openssl/ssl.h>
 
 #include <atomic>
+#include <boost/asio/experimental/concurrent_channel.hpp>
 #include <boost/beast/ssl.hpp>
 #include <condition_variable>
 #include <list>
@@ -18,7 +19,10 @@
 #include "api/har.hpp"
 #include "conf/listen.hpp"
 #include "conf/load.hpp"
+#include "conf/server_tls.hpp"
+#include "support/http_read.hpp"
 #include "support/log.hpp"
+#include "support/thread_name.hpp"
 
 namespace sidecar::api {
 namespace {
@@ -47,7 +51,10 @@ const std::array<unsigned, 11> counted_statuses{200, 400, 401, 403, 404, 405,
 struct state {
   state(std::shared_ptr<const conf::config> c, store::trace_reader& reader,
         metrics::registry& metrics, std::function<store::store_health()> health)
-      : cfg(std::move(c)), decide(cfg, reader, std::move(health), metrics) {
+      : cfg(std::move(c)),
+        decide(cfg, reader, std::move(health), metrics),
+        duration(&metrics.add_histogram("sidecar_api_request_duration_seconds",
+                                        "Time from a request read whole to its answer written")) {
     for (const unsigned s : counted_statuses) {
       requests[s] = &metrics.add_counter("sidecar_api_requests_total",
                                          "Requests answered by the Traces API, by status",
@@ -72,7 +79,15 @@ struct state {
   std::shared_ptr<const conf::config> cfg;
   handler decide;
   std::map<unsigned, metrics::counter*> requests;
-  std::optional<ssl::context> tls;
+  metrics::histogram* duration;
+  // The listener's TLS context (null: plain); a reload swaps it, a connection keeps its own.
+  std::atomic<std::shared_ptr<ssl::context>> tls;
+  // Store work slots: one fewer than the API's threads, so that a thread is always free for
+  // the probes, /status and /metrics however many slow queries run (docs/operations.md). A
+  // request that reads the store holds a slot from its decision to its last byte; others
+  // wait for one without holding a thread.
+  using slot_channel = net::experimental::concurrent_channel<void(beast::error_code)>;
+  std::unique_ptr<slot_channel> store_slots;
 
   // Declared before the acceptor: the acceptor (an I/O object of it) goes first. Held by
   // pointer so that stop() can destroy it, and the coroutine frames it still owns, while the
@@ -104,36 +119,6 @@ struct state {
 
 using impl = state;
 using request = http::request<http::string_body>;
-
-/// Makes the TLS context of the listener: TLS 1.2 or newer, forward-secret AEAD ciphers.
-ssl::context make_tls(const conf::config& cfg) {
-  const conf::tls_files& files = *cfg.api.tls;
-  ssl::context ctx(ssl::context::tls_server);
-  ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                  ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
-                  ssl::context::single_dh_use);
-  SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
-  SSL_CTX_set_cipher_list(ctx.native_handle(),
-                          "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
-                          "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
-                          "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305");
-  beast::error_code ec;
-  ctx.use_certificate_chain_file(files.cert.string(), ec);
-  if (ec) {
-    throw conf::config_error(cfg.source + ": [api] tls_cert: cannot use " + files.cert.string() +
-                             ": " + ec.message());
-  }
-  ctx.use_private_key_file(files.key.string(), ssl::context::pem, ec);
-  if (ec) {
-    throw conf::config_error(cfg.source + ": [api] tls_key: cannot use " + files.key.string() +
-                             ": " + ec.message());
-  }
-  if (SSL_CTX_check_private_key(ctx.native_handle()) != 1) {
-    throw conf::config_error(cfg.source + ": [api] tls_key: " + files.key.string() +
-                             " does not match the certificate " + files.cert.string());
-  }
-  return ctx;
-}
 
 template <class Stream>
 void arm(Stream& stream, std::chrono::steady_clock::duration d) {
@@ -238,6 +223,22 @@ net::awaitable<bool> write_list(Stream& stream, list_plan plan, unsigned version
   co_return keep_alive;
 }
 
+/// One access line per API request ([log] access): the caller is the Basic user presented
+/// (checked: a 401 says it did not pass), never the password; the path without its query.
+void log_request(const request_view& req, unsigned status,
+                 std::chrono::steady_clock::duration took) {
+  const auto creds = parse_basic_auth(req.authorization);
+  const std::string_view path = req.target.substr(0, req.target.find('?'));
+  const std::string code = std::to_string(status);
+  const std::string ms =
+      std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(took).count());
+  log::info("api request", {{"method", req.method},
+                            {"path", path},
+                            {"caller", creds ? std::string_view(creds->user).substr(0, 64) : "-"},
+                            {"status", code},
+                            {"latency_ms", ms}});
+}
+
 /// Reads requests and answers them, one at a time, until the client or the server ends it.
 template <class Stream>
 net::awaitable<void> serve_requests(impl* self, Stream& stream,
@@ -249,7 +250,9 @@ net::awaitable<void> serve_requests(impl* self, Stream& stream,
     parser.header_limit(header_limit);
     parser.body_limit(body_limit);
     arm(stream, request_timeout);
-    auto [ec, n] = co_await http::async_read(stream, buffer, parser, as_tuple);
+    // Beast's read, except that a chunked body with bare-LF lines is refused at once
+    // (support/http_read.hpp) instead of waiting for request_timeout.
+    const beast::error_code ec = co_await http_read::async_read(stream, buffer, parser);
     if (ec == http::error::end_of_stream || ec == net::error::eof || ec == beast::error::timeout ||
         ec == net::error::operation_aborted || ec == net::error::connection_reset ||
         ec == net::ssl::error::stream_truncated || self->stopping.load()) {
@@ -268,6 +271,7 @@ net::awaitable<void> serve_requests(impl* self, Stream& stream,
       co_return;
     }
     const request& req = parser.get();
+    const auto started = std::chrono::steady_clock::now();
     const bool head = req.method() == http::verb::head;
     const bool keep_alive = req.keep_alive() && !self->stopping.load();
     const request_view view{req.method_string(),
@@ -277,9 +281,26 @@ net::awaitable<void> serve_requests(impl* self, Stream& stream,
                             req["Sec-Fetch-Site"],
                             req[http::field::host],
                             req[http::field::if_none_match]};
+    const bool at_once = handler::answers_at_once(req.target());
+    // Given back however the answer ends (an exception from a record stream included); not
+    // while stop() destroys the frames, when the channel is gone.
+    struct slot_release {
+      impl* self;
+      bool held = false;
+      ~slot_release() {
+        if (held && !self->stopping.load()) self->store_slots->try_receive([](beast::error_code) {});
+      }
+    } slot{self};
+    if (!at_once) {
+      std::tie(ec) = co_await self->store_slots->async_send(beast::error_code{}, as_tuple);
+      if (ec) co_return;  // the server is stopping
+      slot.held = true;
+    }
     decision d = self->decide.decide(view);
     bool again = false;
+    unsigned status = 200;
     if (auto* a = std::get_if<answer>(&d)) {
+      status = a->status;
       self->count(a->status);
       again = co_await write_answer(stream, *a, req.version(), head, keep_alive);
     } else {
@@ -287,6 +308,13 @@ net::awaitable<void> serve_requests(impl* self, Stream& stream,
       again = co_await write_list(stream, std::move(std::get<list_plan>(d)), req.version(), head,
                                   keep_alive);
     }
+    if (slot.held) {
+      slot.held = false;
+      self->store_slots->try_receive([](beast::error_code) {});
+    }
+    const auto took = std::chrono::steady_clock::now() - started;
+    self->duration->observe(std::chrono::duration<double>(took).count());
+    if (log::access_enabled()) log_request(view, status, took);
     conn->busy = false;
     if (!again) co_return;
   }
@@ -314,8 +342,9 @@ net::awaitable<void> plain_connection(impl* self, tcp::socket socket) {
   self->leave(conn);
 }
 
-net::awaitable<void> tls_connection(impl* self, tcp::socket socket) {
-  beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), *self->tls);
+net::awaitable<void> tls_connection(impl* self, tcp::socket socket,
+                                    std::shared_ptr<ssl::context> ctx) {
+  beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), *ctx);
   auto conn = self->enter(stream.get_executor(), beast::get_lowest_layer(stream).socket());
   arm(stream, request_timeout);
   auto [ec] = co_await stream.async_handshake(ssl::stream_base::server, as_tuple);
@@ -344,8 +373,8 @@ net::awaitable<void> accept_loop(impl* self) {
     // algorithm and the client's delayed ACK would stall each of them.
     socket.set_option(tcp::no_delay(true), ec);
     const auto ex = socket.get_executor();
-    if (self->tls) {
-      net::co_spawn(ex, tls_connection(self, std::move(socket)), net::detached);
+    if (auto ctx = self->tls.load()) {
+      net::co_spawn(ex, tls_connection(self, std::move(socket), std::move(ctx)), net::detached);
     } else {
       net::co_spawn(ex, plain_connection(self, std::move(socket)), net::detached);
     }
@@ -369,7 +398,7 @@ tcp::endpoint server::start() {
   const conf::config& cfg = *s.cfg;
   const conf::endpoint& at = cfg.api.listen;
   if (cfg.api.tls) {
-    s.tls.emplace(make_tls(cfg));
+    s.tls.store(conf::make_server_tls(*cfg.api.tls, cfg.source, "[api]"));
   } else if (!at.address.is_loopback() && !cfg.api.allow_insecure) {
     throw conf::config_error(cfg.source +
                              ": [api] listen: plain HTTP on the non-loopback "
@@ -379,13 +408,31 @@ tcp::endpoint server::start() {
                              "clear; set tls_cert and tls_key, or allow_insecure = true");
   }
   const unsigned n = std::max(1u, cfg.api.threads);
-  s.ioc = std::make_unique<net::io_context>(static_cast<int>(n));
+  // One thread more than store slots: see state::store_slots.
+  s.ioc = std::make_unique<net::io_context>(static_cast<int>(n + 1));
+  s.store_slots = std::make_unique<impl::slot_channel>(*s.ioc, n);
   s.acceptor.emplace(net::make_strand(*s.ioc));
   conf::listen_on(*s.acceptor, at, cfg.api.listen_origin);
   const tcp::endpoint bound = s.acceptor->local_endpoint();
   net::co_spawn(s.acceptor->get_executor(), accept_loop(&s), net::detached);
-  for (unsigned i = 0; i < n; ++i) s.threads.emplace_back([io = s.ioc.get()] { io->run(); });
+  for (unsigned i = 0; i <= n; ++i) {
+    s.threads.emplace_back([io = s.ioc.get(), i] {
+      support::name_this_thread("api-" + std::to_string(i + 1));
+      io->run();
+    });
+  }
   return bound;
+}
+
+void server::attach(health::board* board) { impl_->decide.attach(board); }
+
+void server::reconfigure(std::shared_ptr<const conf::config> next) {
+  impl& s = *impl_;
+  std::shared_ptr<ssl::context> ctx;
+  if (next->api.tls && s.tls.load())
+    ctx = conf::make_server_tls(*next->api.tls, next->source, "[api]");
+  s.decide.reconfigure(next);
+  if (ctx) s.tls.store(std::move(ctx));
 }
 
 void server::stop() {
@@ -407,10 +454,12 @@ void server::stop() {
     }
     s.idle.wait_for(lock, stop_grace, [&s] { return s.connections.empty(); });
   }
+  s.store_slots->close();
   s.ioc->stop();
   for (auto& t : s.threads) t.join();
   s.threads.clear();
   s.acceptor.reset();
+  s.store_slots.reset();
   s.ioc.reset();  // destroys any connection frame still suspended, while impl is alive
 }
 

@@ -8,6 +8,7 @@
 #include "conf/config.hpp"
 #include "store/trace_query.hpp"
 #include "store/trace_store.hpp"
+#include "support/health.hpp"
 #include "support/metrics.hpp"
 #include "support/net.hpp"
 
@@ -15,7 +16,7 @@ namespace sidecar::api {
 
 class server {
  public:
-  /// `health` reports the store's state for /healthz.
+  /// `health` reports the store's state for /status (when no board is attached).
   server(std::shared_ptr<const conf::config> cfg, store::trace_reader& reader,
          metrics::registry& metrics, std::function<store::store_health()> health);
   ~server();
@@ -26,6 +27,14 @@ class server {
   /// conf::config_error when it cannot bind, the TLS files are bad, or a plain listener on
   /// a non-loopback address lacks allow_insecure.
   tcp::endpoint start();
+
+  /// The board that /ready and /status read (main's); before start().
+  void attach(health::board* board);
+
+  /// Swaps in a reloaded configuration: accounts and tokens (the next request's auth sees
+  /// them), query_timeout, and the TLS pair for new connections. Throws conf::config_error,
+  /// nothing changed, when the TLS pair cannot be used. Thread-safe.
+  void reconfigure(std::shared_ptr<const conf::config> next);
 
   /// Stops accepting and closes connections (answers in progress finish first, briefly).
   void stop();

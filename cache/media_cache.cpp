@@ -405,7 +405,7 @@ struct media_cache::impl {
   };
 
   impl(std::shared_ptr<const conf::config> c, metrics::registry& m, clock_fn clk)
-      : cfg(std::move(c)),
+      : cfg(c),
         now(clk ? std::move(clk) : clock_fn{[] { return clock::now(); }}),
         hits(m.add_counter("sidecar_cache_hits_total", "Requests answered from the media cache")),
         misses(m.add_counter("sidecar_cache_misses_total",
@@ -416,10 +416,11 @@ struct media_cache::impl {
                                     "Media cache fills abandoned (error, size, short body)")),
         bytes_gauge(m.add_gauge("sidecar_cache_bytes", "Bytes of the media cache on disk")),
         entries_gauge(m.add_gauge("sidecar_cache_entries", "Entries in the media cache")) {
-    dir = cfg->cache.dir.empty() ? cfg->store.path / "media" : cfg->cache.dir;
+    dir = c->cache.dir.empty() ? c->store.path / "media" : c->cache.dir;
   }
 
-  std::shared_ptr<const conf::config> cfg;
+  // Swapped whole by a reload (the limits, ttl and extensions); `dir` stays.
+  std::atomic<std::shared_ptr<const conf::config>> cfg;
   fs::path dir;
   clock_fn now;
   metrics::counter& hits;
@@ -490,7 +491,8 @@ struct media_cache::impl {
 
   /// Evicts least-recently-used entries until within max_bytes, never `keep` (just stored).
   void evict_locked(const std::string& keep) {
-    while (bytes > cfg->cache.max_bytes && !lru.empty()) {
+    const std::uint64_t max_bytes = cfg.load()->cache.max_bytes;
+    while (bytes > max_bytes && !lru.empty()) {
       const std::string victim = lru.back();
       if (victim == keep) break;  // the only entry left: it fitted alone when admitted
       erase_locked(index.find(victim), true);
@@ -530,7 +532,7 @@ struct media_cache::impl {
     if (std::string_view(prefix, magic.size()) != magic) return std::nullopt;
     const auto meta_bytes = static_cast<std::uint32_t>(get_le(prefix + 8, 4));
     const std::uint64_t body_bytes = get_le(prefix + body_size_offset, 8);
-    if (meta_bytes > max_meta_bytes || body_bytes > cfg->cache.max_object_bytes ||
+    if (meta_bytes > max_meta_bytes || body_bytes > cfg.load()->cache.max_object_bytes ||
         file_bytes != prefix_bytes + meta_bytes + body_bytes) {
       return std::nullopt;
     }
@@ -549,8 +551,8 @@ struct media_cache::impl {
       fs::create_directories(dir, ec);
       if (!ec) fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
       if (ec) {
-        throw conf::config_error(cfg->source + ": [cache] dir: cannot create " + dir.string() +
-                                 ": " + ec.message());
+        throw conf::config_error(cfg.load()->source + ": [cache] dir: cannot create " +
+                                 dir.string() + ": " + ec.message());
       }
     }
     const clock::time_point t = now();
@@ -558,8 +560,8 @@ struct media_cache::impl {
     std::size_t leftovers = 0, broken = 0, expired = 0;
     fs::directory_iterator it(dir, ec);
     if (ec) {
-      throw conf::config_error(cfg->source + ": [cache] dir: cannot read " + dir.string() + ": " +
-                               ec.message());
+      throw conf::config_error(cfg.load()->source + ": [cache] dir: cannot read " + dir.string() +
+                               ": " + ec.message());
     }
     for (; it != fs::directory_iterator(); it.increment(ec)) {
       if (ec) break;
@@ -647,13 +649,14 @@ bool cache_fill::start(const http::response_header<>& head) {
   if (!cache_ || state_ != state::idle) return false;
   auto& im = *cache_->impl_;
   const clock::time_point t = im.now();
-  const evaluation e = evaluate_response(im.cfg->cache, url_, head, t);
+  const evaluation e = evaluate_response(im.cfg.load()->cache, url_, head, t);
   if (!e.storable()) {
     verdict_ = e.why;
     state_ = state::done;
     finish(false);
     return false;
   }
+  im.misses.inc();
   auto meta = std::make_shared<entry_meta>();
   meta->url = url_;
   meta->status = static_cast<int>(head.result_int());
@@ -698,7 +701,8 @@ bool cache_fill::start(const http::response_header<>& head) {
 
 bool cache_fill::write(net::const_buffer chunk) {
   if (state_ != state::writing) return false;
-  const auto& cfg = cache_->impl_->cfg->cache;
+  const auto snap = cache_->impl_->cfg.load();
+  const auto& cfg = snap->cache;
   const std::uint64_t limit = std::min(cfg.max_object_bytes, cfg.max_bytes);
   if (written_ + chunk.size() > limit ||
       (expected_size_ && written_ + chunk.size() > *expected_size_)) {
@@ -785,7 +789,13 @@ media_cache::~media_cache() = default;
 
 evaluation media_cache::evaluate(std::string_view upstream_url,
                                  const http::response_header<>& head) const {
-  return evaluate_response(impl_->cfg->cache, upstream_url, head, impl_->now());
+  return evaluate_response(impl_->cfg.load()->cache, upstream_url, head, impl_->now());
+}
+
+void media_cache::reconfigure(std::shared_ptr<const conf::config> next) {
+  impl_->cfg.store(std::move(next));
+  const std::lock_guard lock(impl_->mu);
+  impl_->evict_locked({});  // a lower max_bytes takes effect now
 }
 
 std::optional<cache_hit> media_cache::lookup(std::string_view upstream_url) {
@@ -796,7 +806,7 @@ std::optional<cache_hit> media_cache::lookup(std::string_view upstream_url) {
     const std::lock_guard lock(impl_->mu);
     hit = impl_->find_locked(key, t);
   }
-  (hit ? impl_->hits : impl_->misses).inc();
+  if (hit) impl_->hits.inc();  // a miss is counted by the fill, once its response is storable
   return hit;
 }
 
@@ -836,7 +846,9 @@ net::awaitable<acquisition> media_cache::acquire(std::string upstream_url,
       }
     }
     if (!w) {
-      (result.hit ? im.hits : im.misses).inc();
+      // A miss is counted when its response turns out storable (cache_fill::start): only
+      // requests the cache could have served are misses.
+      if (result.hit) im.hits.inc();
       co_return result;
     }
     // Lifetime: `w` is shared with the flight (which may post a cancel after we resume), so
@@ -856,7 +868,6 @@ net::awaitable<acquisition> media_cache::acquire(std::string upstream_url,
     // Only a stored entry is worth another look; otherwise fetch for ourselves (the loop's
     // `waited` branch), so that a failing upstream is not retried in single file.
     if (outcome != flight_outcome::stored) {
-      im.misses.inc();
       co_return acquisition{std::nullopt, cache_fill(this, key, std::move(upstream_url), nullptr)};
     }
   }

@@ -184,13 +184,18 @@ class media_cache {
   media_cache(const media_cache&) = delete;
   media_cache& operator=(const media_cache&) = delete;
 
+  /// Swaps in a reloaded configuration: max_bytes (a lower one evicts at once),
+  /// max_object_bytes, ttl and extensions. The directory stays. Thread-safe.
+  void reconfigure(std::shared_ptr<const conf::config> next);
+
   /// Whether a response may be stored, and for how long (policy.hpp, with this cache's
   /// configuration and clock).
   [[nodiscard]] evaluation evaluate(std::string_view upstream_url,
                                     const http::response_header<>& head) const;
 
   /// The fresh entry for `upstream_url` (bumped to most recently used, counted as a hit),
-  /// or nullopt (counted as a miss). Never waits.
+  /// or nullopt. Never waits. Misses are counted by cache_fill::start() when the response
+  /// turns out storable: only requests the cache could have served count.
   [[nodiscard]] std::optional<cache_hit> lookup(std::string_view upstream_url);
 
   /// A fill for `upstream_url` that nobody waits on (several may run at once; the last to

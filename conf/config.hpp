@@ -33,9 +33,15 @@ struct endpoint {
 };
 
 /// TLS on a listener: both files must exist and hold a matching certificate and key.
+/// The loader keeps the bytes it checked, so that the listener uses exactly the pair that was
+/// found to match (a rotation tool writing the two files one after the other cannot slip a
+/// mismatched pair in between the check and the use).
 struct tls_files {
   std::filesystem::path cert;
   std::filesystem::path key;
+  std::string cert_pem{};  // the certificate (chain) as read and checked
+  std::string key_pem{};   // the private key as read and checked; never logged
+  std::chrono::system_clock::time_point not_after{};  // the certificate's expiry
 };
 
 /// One entry of allowed_clients: "10.0.0.0/8", "127.0.0.1/32", "::1/128" or a bare address.
@@ -83,6 +89,9 @@ struct proxy_config {
   std::size_t max_header_bytes = 64 * 1024;
   unsigned threads = 0;  // 0: one per core
   duration drain_timeout = std::chrono::seconds(10);  // SIGTERM: in-flight exchanges get this long
+  // Upgrade protocols forwarded (lower case, without a version); any other Upgrade token is
+  // removed and the request goes on as plain HTTP/1.1. Never "h2c" (docs/proxy.md).
+  std::vector<std::string> upgrades{"websocket"};
 };
 
 struct api_config {
@@ -138,6 +147,7 @@ struct cache_config {
 struct config {
   std::string source;  // the file it came from, or "<embedded default>"
   log::level log_level = log::level::info;
+  bool log_access = false;  // [log] access: one info line per exchange and per API request
   proxy_config proxy;
   api_config api;
   store_config store;

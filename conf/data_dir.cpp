@@ -33,6 +33,36 @@ std::string random_hex(std::size_t bytes) {
   return out;
 }
 
+/// The local account file's text, validated.
+account parse_local_account(std::string_view text, const std::string& source) {
+  const toml::table t = parse_toml(text, source);
+  for (const auto& [k, v] : t) {
+    if (k.str() != "sid" && k.str() != "auth_token") fail(source, k.str(), "unknown key");
+  }
+  auto string_key = [&](std::string_view key) {
+    const toml::node* n = t.get(key);
+    if (n == nullptr) fail(source, key, "missing");
+    if (!n->is_string()) {
+      fail(source, key, "must be a string, not " + std::string(type_name(n->type())));
+    }
+    return n->as_string()->get();
+  };
+  account a;
+  a.sid = string_key("sid");
+  if (!is_sid(a.sid, "AC")) {
+    fail(source, "sid",
+         quote(a.sid) + " is not an account SID (AC followed by 32 lower-case hex digits)");
+  }
+  const std::string token = string_key("auth_token");
+  if (token.size() < 32 || token.find_first_of(" \t") != std::string::npos || has_control(token)) {
+    fail(source, "auth_token", "must be at least 32 characters without spaces (128 random bits)");
+  }
+  a.auth_token = token;
+  a.friendly_name = "local";
+  a.traces = true;
+  return a;
+}
+
 }  // namespace
 
 void ensure_data_dir(const std::filesystem::path& dir) {
@@ -90,35 +120,45 @@ account local_account(const std::filesystem::path& file) {
     text = read_small_file(file, 64 << 10, why);
     if (!text) fail(source, "", why);
   }
-  const toml::table t = parse_toml(*text, source);
-  for (const auto& [k, v] : t) {
-    if (k.str() != "sid" && k.str() != "auth_token") fail(source, k.str(), "unknown key");
-  }
-  auto string_key = [&](std::string_view key) {
-    const toml::node* n = t.get(key);
-    if (n == nullptr) fail(source, key, "missing");
-    if (!n->is_string()) {
-      fail(source, key, "must be a string, not " + std::string(type_name(n->type())));
-    }
-    return n->as_string()->get();
-  };
-  account a;
-  a.sid = string_key("sid");
-  if (!is_sid(a.sid, "AC")) {
-    fail(source, "sid",
-         quote(a.sid) + " is not an account SID (AC followed by 32 lower-case hex digits)");
-  }
-  const std::string token = string_key("auth_token");
-  if (token.size() < 32 || token.find_first_of(" \t") != std::string::npos || has_control(token)) {
-    fail(source, "auth_token", "must be at least 32 characters without spaces (128 random bits)");
-  }
-  a.auth_token = token;
-  a.friendly_name = "local";
-  a.traces = true;
+  account a = parse_local_account(*text, source);
   if (::stat(file.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
     log::warn("the local account file is readable by others; chmod 600 it", {{"path", source}});
   }
   return a;
+}
+
+void check_data_dir(const std::filesystem::path& dir) {
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) {
+    const int err = errno;
+    if (err != ENOENT) {
+      throw config_error("data directory " + quote(dir.string()) + ": " + errno_text(err));
+    }
+    return;  // created at startup (with its parents)
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    throw config_error("data directory " + quote(dir.string()) + ": is not a directory");
+  }
+  if (::access(dir.c_str(), R_OK | W_OK | X_OK) != 0) {
+    const int err = errno;
+    throw config_error("data directory " + quote(dir.string()) +
+                       ": cannot use it: " + errno_text(err));
+  }
+}
+
+account read_local_account(const std::filesystem::path& file) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0 && errno == ENOENT) {
+    account a;  // what startup will generate; its values are never used
+    a.sid = "AC00000000000000000000000000000000";
+    a.friendly_name = "local";
+    a.traces = true;
+    return a;
+  }
+  std::string why;
+  const auto text = read_small_file(file, 64 << 10, why);
+  if (!text) fail(file.string(), "", why);
+  return parse_local_account(*text, file.string());
 }
 
 }  // namespace detail

@@ -40,6 +40,16 @@ namespace sidecar::conf::detail {
 /// config_error when it cannot be created or is not a directory.
 void ensure_data_dir(const std::filesystem::path& dir);
 
+/// What ensure_data_dir() checks, without creating or changing anything: an existing `dir`
+/// must be a directory this process can enter and write; a missing one needs an existing
+/// parent directory (or one that can be created). Throws config_error.
+void check_data_dir(const std::filesystem::path& dir);
+
+/// The local account kept in `file`, read and validated without writing anything; when the
+/// file does not exist yet, a stand-in for the one startup would generate. Throws
+/// config_error.
+[[nodiscard]] account read_local_account(const std::filesystem::path& file);
+
 /// The local account kept in `file` (the embedded default's): read back and validated, or
 /// generated (SID and 128-bit token from the CSPRNG) and written there atomically, mode 0600,
 /// on first start. Throws config_error.

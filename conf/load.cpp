@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <ctime>
 #include <functional>
 #include <initializer_list>
 
@@ -211,7 +212,7 @@ const toml::table* sub_table(const toml::table& top, std::string_view source,
 
 /// Checks that a certificate (chain) and key parse and match, with OpenSSL; the problem
 /// names the key of the table that is at fault.
-void check_tls_files(const table_reader& r, const tls_files& files) {
+void check_tls_files(const table_reader& r, tls_files& files) {
   std::string why;
   const auto cert_pem = read_small_file(files.cert, max_pem_file_bytes, why);
   if (!cert_pem) r.fail_key("tls_cert", quote(files.cert.string()) + ": " + why);
@@ -236,12 +237,17 @@ void check_tls_files(const table_reader& r, const tls_files& files) {
                               "not supported)");
   }
   const bool match = X509_check_private_key(cert, key) == 1;
+  std::tm expiry{};
+  const bool dated = ASN1_TIME_to_tm(X509_get0_notAfter(cert), &expiry) == 1;
   EVP_PKEY_free(key);
   X509_free(cert);
   if (!match) {
     r.fail_key("tls_key", quote(files.key.string()) + " does not match the certificate in " +
                               quote(files.cert.string()));
   }
+  if (dated) files.not_after = std::chrono::system_clock::from_time_t(timegm(&expiry));
+  files.cert_pem = std::move(*cert_pem);
+  files.key_pem = std::move(*key_pem);
 }
 
 std::optional<tls_files> read_tls(const table_reader& r) {
@@ -308,12 +314,26 @@ bool is_header_name(std::string_view s) {
   });
 }
 
+// [proxy] upgrades: protocol tokens, lower-cased. h2c would join the client to an HTTP/2
+// connection past routing and recording (docs/proxy.md), so it is refused here too.
+void read_upgrades(const table_reader& r, proxy_config& p) {
+  std::vector<std::string> list;
+  const bool present = r.strings("upgrades", [&](const std::string& s) {
+    if (!is_header_name(s)) r.fail_key("upgrades", quote(s) + " is not a protocol token");
+    std::string low = s;
+    for (char& c : low) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    if (low == "h2c") r.fail_key("upgrades", "\"h2c\" is never forwarded (docs/proxy.md)");
+    list.push_back(std::move(low));
+  });
+  if (present) p.upgrades = std::move(list);
+}
+
 void read_proxy(const toml::table* t, std::string_view source, proxy_config& p) {
   if (t == nullptr) return;
   const table_reader r(source, "[proxy]", *t);
   r.only({"listen", "tls_cert", "tls_key", "allowed_clients", "forward_hosts", "forward_account",
           "upstream_ca", "connect_timeout", "upstream_timeout", "idle_timeout", "header_timeout",
-          "max_connections", "max_header_bytes", "threads", "drain_timeout"});
+          "max_connections", "max_header_bytes", "threads", "drain_timeout", "upgrades"});
   using std::chrono::hours;
   using std::chrono::milliseconds;
   p.listen = read_listen(r, p.listen);
@@ -345,6 +365,7 @@ void read_proxy(const toml::table* t, std::string_view source, proxy_config& p) 
                                    .value_or(static_cast<std::int64_t>(p.max_connections)));
   p.max_header_bytes = r.size("max_header_bytes", 256, 16 << 20).value_or(p.max_header_bytes);
   p.threads = static_cast<unsigned>(r.integer("threads", 0, 1024).value_or(p.threads));
+  read_upgrades(r, p);
 }
 
 void read_api(const toml::table* t, std::string_view source, api_config& a) {
@@ -383,7 +404,10 @@ void read_cache(const toml::table* t, std::string_view source, cache_config& c) 
   c.enabled = r.boolean("enabled").value_or(c.enabled);
   if (const auto d = r.text("dir")) c.dir = *d;
   c.max_bytes = r.size("max_bytes", 1 << 10, max_size).value_or(c.max_bytes);
-  c.max_object_bytes = r.size("max_object_bytes", 1, max_size).value_or(c.max_object_bytes);
+  // Unset, max_object_bytes follows a small max_bytes down: 64 MiB or max_bytes, whichever
+  // is smaller. Set, it must fit in max_bytes.
+  c.max_object_bytes = r.size("max_object_bytes", 1, max_size)
+                           .value_or(std::min<std::uint64_t>(64ull << 20, c.max_bytes));
   if (c.max_object_bytes > c.max_bytes) {
     r.fail_key("max_object_bytes", format_size(c.max_object_bytes) + " is more than max_bytes (" +
                                        format_size(c.max_bytes) + ")");
@@ -403,10 +427,11 @@ void read_cache(const toml::table* t, std::string_view source, cache_config& c) 
   }
 }
 
-void read_log(const toml::table* t, std::string_view source, log::level& level) {
+void read_log(const toml::table* t, std::string_view source, log::level& level, bool& access) {
   if (t == nullptr) return;
   const table_reader r(source, "[log]", *t);
-  r.only({"level"});
+  r.only({"level", "access"});
+  access = r.boolean("access").value_or(access);
   if (const auto s = r.string("level")) {
     const auto l = log::parse_level(*s);
     if (!l)
@@ -674,7 +699,7 @@ void read_document(const toml::table& top, std::string_view source, config& c) {
     const table_reader r(source, "", top);
     r.only({"proxy", "api", "store", "route", "account", "cache", "fleet", "log"});
   }
-  read_log(sub_table(top, source, "log"), source, c.log_level);
+  read_log(sub_table(top, source, "log"), source, c.log_level, c.log_access);
   read_proxy(sub_table(top, source, "proxy"), source, c.proxy);
   read_api(sub_table(top, source, "api"), source, c.api);
   read_store(sub_table(top, source, "store"), source, c.store);
@@ -788,11 +813,16 @@ std::shared_ptr<config> parse_with_flags(std::string_view toml_text, std::string
 
 /// The embedded default's traffic: route "/" (to --upstream or http://127.0.0.1:9000/),
 /// recorded for the local account kept in the data directory (generated on first start).
-void add_local_account(config& c) {
+void add_local_account(config& c, data_dir_access access) {
   if (c.routes.empty()) c.routes.push_back(default_route());
-  detail::ensure_data_dir(c.store.path);
   c.local_account_file = c.store.path / local_account_name;
-  c.accounts.push_back(detail::local_account(c.local_account_file));
+  if (access == data_dir_access::create) {
+    detail::ensure_data_dir(c.store.path);
+    c.accounts.push_back(detail::local_account(c.local_account_file));
+  } else {
+    detail::check_data_dir(c.store.path);
+    c.accounts.push_back(detail::read_local_account(c.local_account_file));
+  }
   c.routes.front().account = c.accounts.front().sid;
 }
 
@@ -814,6 +844,10 @@ cli_options parse_command_line(int argc, const char* const* argv) {
     const std::string_view arg = argv[i];
     if (arg == "--help" || arg == "-h") {
       o.help = true;
+      continue;
+    }
+    if (arg == "--check-config") {
+      o.check_config = true;
       continue;
     }
     if (arg == "--version" || arg == "-V") {
@@ -854,12 +888,19 @@ Options (each also as --option=value; they override the config file):
   --upstream URL        upstream of the embedded default's route "/"
                         (default http://127.0.0.1:9000/); not with a file that has routes
   --log-level LEVEL     debug, info, warn or error
+  --check-config        check the configuration (the file, or the embedded default, with
+                        these flags) as startup would, without binding the listeners or
+                        touching the data directory; prints "config ok" and exits 0, or
+                        prints the one error line and exits 2
   -h, --help            this text
   -V, --version         the version
 
 Embedded default: proxy on 127.0.0.1:8080, API on 127.0.0.1:8081, data in ./trace-data,
 route "/" -> http://127.0.0.1:9000/ (webhook), recorded for a local account whose SID and
 token are generated on first start and kept in <data dir>/local-account.toml.
+
+Signals: SIGHUP reloads the configuration file (docs/operations.md lists what reloads);
+SIGTERM and SIGINT drain in-flight exchanges and stop.
 
 Exit codes: 0 stopped cleanly (SIGINT/SIGTERM), 1 failure while running,
 2 configuration error (one line on stderr naming the file, the key and the problem).
@@ -872,7 +913,7 @@ std::shared_ptr<const config> parse(std::string_view toml_text, std::string_view
   return parse_with_flags(toml_text, source_name, overrides, traffic_default);
 }
 
-std::shared_ptr<const config> load(const cli_options& options) {
+std::shared_ptr<const config> load(const cli_options& options, data_dir_access access) {
   std::optional<std::string> text = "";
   if (options.config_file) {
     std::string why;
@@ -882,7 +923,9 @@ std::shared_ptr<const config> load(const cli_options& options) {
   bool traffic_default = false;
   auto c = parse_with_flags(*text, options.config_file.value_or(std::string(embedded_source)),
                             options, traffic_default);
-  if (traffic_default) add_local_account(*c);
+  if (traffic_default) add_local_account(*c, access);
+  if (access == data_dir_access::read_only && !traffic_default)
+    detail::check_data_dir(c->store.path);
   return c;
 }
 

@@ -30,6 +30,7 @@ struct cli_options {
   std::optional<std::string> log_level;
   bool help = false;
   bool version = false;
+  bool check_config = false;  // --check-config: load and check everything, bind nothing, exit
 };
 
 /// Parses argv (without running anything). Throws config_error on an unknown flag or a
@@ -39,10 +40,18 @@ struct cli_options {
 /// The text of --help.
 [[nodiscard]] std::string usage();
 
+/// What load() may do to the data directory.
+enum class data_dir_access {
+  create,     // startup: create the directory and the embedded default's local account file
+  read_only,  // --check-config: look only (a running sidecar may hold it); a local account
+              // file not written yet is checked as the one that startup would generate
+};
+
 /// Reads and validates the file (or the embedded default), applies the flags, and for the
-/// embedded default creates the data directory and the local account file. Throws
-/// config_error.
-[[nodiscard]] std::shared_ptr<const config> load(const cli_options& options);
+/// embedded default creates the data directory and the local account file (unless
+/// `access` is read_only). Throws config_error.
+[[nodiscard]] std::shared_ptr<const config> load(const cli_options& options,
+                                                 data_dir_access access = data_dir_access::create);
 
 /// Parses TOML text as if read from `source_name` (tests and fuzzing); no file system
 /// side effects. Throws config_error.

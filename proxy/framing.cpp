@@ -2,6 +2,9 @@
 #include "proxy/framing.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <cstdint>
+#include <limits>
 #include <string>
 
 namespace sidecar::proxy {
@@ -150,14 +153,48 @@ bool normalise_request_framing(http::fields& fields, unsigned version) {
   }
   if (version >= 11 && hosts != 1) return false;
   if (hosts > 1) return false;
-  if (content_lengths > 1 || content_length_list) {
-    // Beast has checked that every value is the same number: forward it once.
-    std::string_view v = first_length.substr(0, first_length.find(','));
-    const std::string one(trim_ows(v));
-    fields.erase(http::field::content_length);
-    fields.set(http::field::content_length, one);
+  if (content_lengths > 0) {
+    // Beast has checked that every value is the same number: forward it once, as digits
+    // without leading zeros.
+    const std::string_view v = trim_ows(first_length.substr(0, first_length.find(',')));
+    std::uint64_t length = 0;
+    const auto [end, err] = std::from_chars(v.data(), v.data() + v.size(), length);
+    if (err != std::errc() || end != v.data() + v.size()) return false;
+    if (length > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return false;
+    const std::string canonical = std::to_string(length);
+    if (content_lengths > 1 || content_length_list || canonical != first_length) {
+      fields.erase(http::field::content_length);
+      fields.set(http::field::content_length, canonical);
+    }
   }
   return true;
+}
+
+bool normalise_response_framing(http::fields& fields, int status) {
+  const auto te = fields.find(http::field::transfer_encoding);
+  if (te != fields.end()) {
+    bool all_identity = true;
+    std::string_view last;
+    for (auto token : http::token_list{te->value()}) {
+      all_identity = all_identity && beast::iequals(token, "identity");
+      last = token;
+    }
+    if (all_identity) {
+      fields.erase(http::field::transfer_encoding);
+    } else if (!beast::iequals(last, "chunked") &&
+               fields.find(http::field::content_length) != fields.end()) {
+      return false;
+    }
+  }
+  if (status == 204) fields.erase(http::field::content_length);
+  return true;
+}
+
+bool is_malformed_message(const beast::error_code& ec) {
+  static const auto& http_errors = beast::error_code(http::error::bad_chunk).category();
+  return ec.category() == http_errors && ec != http::error::partial_message &&
+         ec != http::error::end_of_stream && ec != http::error::need_more &&
+         ec != http::error::need_buffer;
 }
 
 }  // namespace sidecar::proxy

@@ -32,10 +32,23 @@ struct head_scan {
 [[nodiscard]] head_scan scan_request_head(std::string_view data, std::size_t max_header_bytes);
 
 /// Semantic checks after Beast has parsed the head. Normalises what can be made unambiguous
-/// (identical duplicate Content-Length values become one field) and returns false for what
-/// cannot: both Content-Length and Transfer-Encoding, a Transfer-Encoding other than exactly
-/// "chunked" (or any on HTTP/1.0), a missing or repeated Host on HTTP/1.1.
+/// (identical duplicate Content-Length values become one field, leading zeros are dropped)
+/// and returns false for what cannot: both Content-Length and Transfer-Encoding, a
+/// Transfer-Encoding other than exactly "chunked" (or any on HTTP/1.0), a Content-Length of
+/// 2^63 or more (beyond nginx's and most servers' limit), a missing or repeated Host on
+/// HTTP/1.1.
 [[nodiscard]] bool normalise_request_framing(http::fields& fields, unsigned version);
+
+/// The same for an upstream's response head, once Beast has parsed it: a Transfer-Encoding of
+/// only "identity" is removed (the body is then framed by Content-Length, or by the close),
+/// a 204's Content-Length is removed (it has no body). Returns false for a Transfer-Encoding
+/// that does not end in chunked beside a Content-Length: which one frames the body depends on
+/// who reads it.
+[[nodiscard]] bool normalise_response_framing(http::fields& fields, int status);
+
+/// Whether a read error is the peer's malformed message (bad chunk, bad field...) rather than
+/// a connection that ended.
+[[nodiscard]] bool is_malformed_message(const beast::error_code& ec);
 
 /// Whether `c` may appear in an HTTP token (method, header name).
 [[nodiscard]] bool is_token_char(unsigned char c) noexcept;

@@ -23,6 +23,17 @@ const conf::route* route_table::match(std::string_view host, std::string_view pa
   return nullptr;
 }
 
+route_table::choice route_table::choose(std::string_view host, std::string_view raw,
+                                        std::string_view normalised) const {
+  choice c;
+  c.route = match(host, normalised);
+  if (raw != normalised) {
+    const conf::route* addressed = match(host, raw);
+    c.escapes = addressed != nullptr && !normalised.starts_with(addressed->prefix);
+  }
+  return c;
+}
+
 std::string rewrite_target(const conf::route& r, std::string_view target) {
   std::string_view rest = target.substr(std::min(r.prefix.size(), target.size()));
   const std::string& base = r.upstream.base_path;  // starts and ends with '/'

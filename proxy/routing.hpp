@@ -21,6 +21,17 @@ class route_table {
   /// any case; `path` the origin-form target.
   [[nodiscard]] const conf::route* match(std::string_view host, std::string_view path) const;
 
+  /// The route for a target whose dot-segments were resolved (proxy/path_normalise.hpp):
+  /// chosen by the `normalised` path. `escapes` when the `raw` target was addressed to a
+  /// route whose prefix the normalised path leaves ("/pub/../x" under route "/pub/"): a
+  /// dot-segment may move inside the prefix it was sent to, never out of it (400).
+  struct choice {
+    const conf::route* route = nullptr;
+    bool escapes = false;
+  };
+  [[nodiscard]] choice choose(std::string_view host, std::string_view raw,
+                              std::string_view normalised) const;
+
  private:
   std::vector<const conf::route*> ordered_;
 };

@@ -24,12 +24,20 @@
 #include "cache/media_cache.hpp"
 #include "conf/listen.hpp"
 #include "conf/load.hpp"
+#include "conf/server_tls.hpp"
 #include "proxy/block_cache.hpp"
+#include "proxy/early_answer.hpp"
 #include "proxy/framing.hpp"
+#include "proxy/path_normalise.hpp"
 #include "proxy/routing.hpp"
+#include "proxy/snapshot.hpp"
+#include "proxy/upgrade.hpp"
 #include "proxy/upstream_pool.hpp"
+#include "store/access_line.hpp"
 #include "store/json.hpp"
+#include "support/http_read.hpp"
 #include "support/log.hpp"
+#include "support/thread_name.hpp"
 
 namespace sidecar::proxy {
 
@@ -45,6 +53,9 @@ constexpr std::size_t head_read = 16 * 1024;        // one read while waiting fo
 // How long a request with Expect: 100-continue waits for the upstream's 100 before its body
 // goes anyway (an upstream may ignore the expectation and wait for the body); curl's default.
 constexpr std::chrono::milliseconds continue_wait = 1s;
+// How long a client that still sends a body nobody reads is given, after its answer, to see
+// that answer and close (nginx's lingering_timeout is 5 s).
+constexpr std::chrono::milliseconds linger_limit = 2s;
 // How often a client is looked at while the upstream has not answered its request's head.
 constexpr std::chrono::milliseconds client_check = 1s;
 
@@ -187,19 +198,6 @@ struct destination {
   const conf::route* route = nullptr;  // null for the forward proxy
 };
 
-std::string authority(std::string_view host, std::uint16_t port, bool https) {
-  std::string out;
-  const bool v6 = host.find(':') != std::string_view::npos;
-  if (v6) out.push_back('[');
-  out.append(host);
-  if (v6) out.push_back(']');
-  if (port != (https ? 443 : 80)) {
-    out.push_back(':');
-    out += std::to_string(port);
-  }
-  return out;
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------------------
@@ -210,8 +208,11 @@ struct server::impl {
 
   struct session;
 
+  // The configuration at startup: what needs a restart (listen, threads, timeouts, sizes) is
+  // read from it. What reloads is read from `current` (proxy/snapshot.hpp).
   std::shared_ptr<const conf::config> cfg;
   const conf::proxy_config& pc;
+  std::atomic<std::shared_ptr<const snapshot>> current;
   store::capture_sink& sink;
   cache::media_cache* media_cache;  // null when [cache] enabled = false
 
@@ -220,20 +221,14 @@ struct server::impl {
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
   std::vector<std::thread> threads;
   std::optional<tcp::acceptor> acceptor;
-  std::optional<ssl::context> server_tls;
   ssl::context client_tls{ssl::context::tls_client};
-  route_table routes;
-  // Per route, computed once: its pool key, Host value and URL prefix.
-  struct route_info {
-    std::string pool_key, host_header, url_prefix;
-  };
-  std::unordered_map<const conf::route*, route_info> route_infos;
   upstream_pool pool;
   std::vector<tcp::endpoint> own_listeners;
   bool started = false;
 
   // Metrics: registered once, then one relaxed add each.
   std::array<std::array<metrics::counter*, 5>, 2> exchanges{};
+  std::array<metrics::histogram*, 2> durations{};  // by direction: webhook, api
   std::array<metrics::counter*, error_kinds.size()> upstream_errors{};
   std::array<metrics::counter*, local_statuses.size()> local_answers{};
   metrics::gauge* connections = nullptr;
@@ -260,11 +255,11 @@ server::impl::impl(std::shared_ptr<const conf::config> c, store::capture_sink& s
                    metrics::registry& m, cache::media_cache* mc)
     : cfg(std::move(c)),
       pc(cfg->proxy),
+      current(std::make_shared<const snapshot>(cfg)),
       sink(s),
       media_cache(mc),
       thread_count(pc.threads != 0 ? pc.threads : std::max(1u, std::thread::hardware_concurrency())),
       ioc(static_cast<int>(thread_count)),
-      routes(cfg->routes),
       pool(max_idle_per_upstream, pc.idle_timeout) {
   for (std::size_t d = 0; d < 2; ++d) {
     for (std::size_t k = 0; k < class_names.size(); ++k) {
@@ -285,13 +280,11 @@ server::impl::impl(std::shared_ptr<const conf::config> c, store::capture_sink& s
                                       {{"status", std::to_string(local_statuses[i])}});
   }
   connections = &m.add_gauge("sidecar_proxy_connections", "Client connections open on the proxy");
-  for (const auto& r : cfg->routes) {
-    const auto& up = r.upstream;
-    route_info info;
-    info.pool_key = (up.https ? "r|https|" : "r|http|") + up.host + "|" + std::to_string(up.port);
-    info.host_header = authority(up.host, up.port, up.https);
-    info.url_prefix = (up.https ? "https://" : "http://") + info.host_header;
-    route_infos.emplace(&r, std::move(info));
+  for (std::size_t d = 0; d < 2; ++d) {
+    durations[d] = &m.add_histogram(
+        "sidecar_proxy_request_duration_seconds",
+        "From a request head arriving to the end of the exchange (the response relayed)",
+        {{"direction", d == 0 ? "webhook" : "api"}});
   }
 }
 
@@ -306,9 +299,10 @@ struct server::impl::session : std::enable_shared_from_this<session> {
         id(session_id),
         strand(sock.get_executor()),
         timer(strand),
-        client_buf(s.pc.max_header_bytes + 2 * body_chunk) {
-    if (s.server_tls) {
-      client_tls.emplace(std::move(sock), *s.server_tls);
+        client_buf(s.pc.max_header_bytes + 2 * body_chunk),
+        snap(s.current.load()) {
+    if (snap->server_tls) {
+      client_tls.emplace(std::move(sock), *snap->server_tls);
     } else {
       client_plain.emplace(std::move(sock));
     }
@@ -332,6 +326,10 @@ struct server::impl::session : std::enable_shared_from_this<session> {
   std::unique_ptr<upstream_connection> upstream;
   net::ip::address peer;
   std::string client_address;
+  // The configuration this connection's current exchange uses: taken when the connection is
+  // accepted (its TLS context) and again when each request head has arrived, then kept to the
+  // exchange's end whatever a reload does meanwhile.
+  std::shared_ptr<const snapshot> snap;
 
   // The watchdog: one deadline at a time, for the operation of `phase_now`.
   clock::time_point deadline = clock::time_point::max();
@@ -530,6 +528,7 @@ net::awaitable<void> server::impl::session::serve() {
       case head_status::ok: break;
     }
     const auto arrived = clock::now();
+    snap = srv.current.load();
 
     http::request_parser<http::buffer_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(head_len + 1));
@@ -560,20 +559,29 @@ net::awaitable<void> server::impl::session::serve() {
     if (!target.empty() && target.front() == '/') {
       const auto host_it = req.find(http::field::host);
       const std::string_view host = host_it == req.end() ? "" : host_without_port(host_it->value());
-      dest.route = srv.routes.match(host, target);
+      // Routed, forwarded and recorded by its path with dot-segments resolved (docs/proxy.md).
+      const normalised_path path = normalise_path(target);
+      const auto chosen = path.problem == path_problem::none
+                              ? snap->routes.choose(host, target, path.target)
+                              : route_table::choice{nullptr, true};
+      if (chosen.escapes) {
+        co_await answer_local(400, false, version);
+        co_return;
+      }
+      dest.route = chosen.route;
       if (dest.route == nullptr) {
         if (!co_await answer_local(404, keep_alive, version)) co_return;
         continue;
       }
       const auto& up = dest.route->upstream;
-      const auto& info = srv.route_infos.at(dest.route);
+      const auto& info = snap->route_infos.at(dest.route);
       dest.https = up.https;
       dest.host = up.host;
       dest.port = up.port;
       dest.pool_key = info.pool_key;
       dest.host_header = info.host_header;
       dest.url_prefix = info.url_prefix;
-      dest.target = rewrite_target(*dest.route, target);
+      dest.target = rewrite_target(*dest.route, path.target);
     } else {
       auto url = boost::urls::parse_absolute_uri(target);
       const bool absolute = url.has_value() && url->has_authority() &&
@@ -593,7 +601,7 @@ net::awaitable<void> server::impl::session::serve() {
       const conf::forward_host* allowed =
           host.empty() || (url->has_port() && url->port_number() == 0)
               ? nullptr
-              : match_forward_host(srv.pc.forward_hosts, host, dest.port);
+              : match_forward_host(snap->cfg->proxy.forward_hosts, host, dest.port);
       if (allowed == nullptr) {
         if (!co_await answer_local(403, keep_alive, version)) co_return;
         continue;
@@ -631,7 +639,12 @@ net::awaitable<void> server::impl::session::serve() {
         path.push_back('?');
         path.append(url->encoded_query());
       }
-      dest.target = std::move(path);
+      normalised_path normalised = normalise_path(path);
+      if (normalised.problem != path_problem::none) {
+        co_await answer_local(400, false, version);
+        co_return;
+      }
+      dest.target = std::move(normalised.target);
       if (rec) dest.checked.clear();  // resolution failed: exchange() answers 502
     }
 
@@ -758,7 +771,9 @@ net::awaitable<bool> server::impl::session::exchange(
   auto& req = parser.get();
   const unsigned client_version = req.version();
   const bool client_keep_alive = req.keep_alive();
-  const bool upgrading = parser.upgrade();
+  // Only the protocols [proxy] upgrades enables go upstream (never h2c): any other Upgrade
+  // token is removed here and the request goes on as plain HTTP/1.1.
+  const bool upgrading = keep_enabled_upgrades(req, parser.upgrade(), srv.pc.upgrades);
   const bool expect_continue =
       client_version >= 11 && !parser.is_done() &&
       beast::iequals(req[http::field::expect], "100-continue");
@@ -788,14 +803,16 @@ net::awaitable<bool> server::impl::session::exchange(
   store::capture cap;
   cap.client_address = client_address;
   cap.direction = dest.route ? dest.route->dir : conf::direction::webhook;
-  cap.route_account = dest.route ? dest.route->account : srv.pc.forward_account;
+  cap.route_account = dest.route ? dest.route->account : snap->cfg->proxy.forward_account;
+  if (dest.route) cap.route_prefix = dest.route->prefix;
+  cap.config = snap->cfg;
   cap.forward_proxy = dest.route == nullptr;
   cap.capture_bodies = dest.route ? dest.route->capture_bodies : true;
   cap.method = std::string(req.method_string());
   cap.upstream_url.reserve(dest.url_prefix.size() + dest.target.size());
   cap.upstream_url.append(dest.url_prefix).append(dest.target);
   cap.request_headers = to_header_list(req);
-  const std::size_t body_limit = srv.cfg->store.body_limit;
+  const std::size_t body_limit = snap->cfg->store.body_limit;
   // A webhook's form body attributes the record (AccountSid, CallSid...) from all of it, kept
   // or not: scanned as it streams (store/form_scan.hpp).
   std::optional<store::form_scanner> form_scan;
@@ -816,9 +833,14 @@ net::awaitable<bool> server::impl::session::exchange(
     if (cap.latency == clock::duration::zero()) cap.latency = clock::now() - arrived;
     const std::size_t d = cap.direction == conf::direction::api ? 1 : 0;
     srv.exchanges[d][status_class(cap.status_code)]->inc();
+    srv.durations[d]->observe(std::chrono::duration<double>(clock::now() - arrived).count());
     if (err != exchange_error::none) srv.upstream_errors[static_cast<std::size_t>(err)]->inc();
     if (log::enabled(log::level::debug)) log_exchange(cap);
-    srv.sink.submit(std::move(cap));
+    // A capture the queue refused is left to us: its access line says so (the store writes
+    // the others' once it knows their fate).
+    if (!srv.sink.submit(std::move(cap)) && log::access_enabled()) {
+      store::log_access(cap, {}, {}, "queue_full");
+    }
   };
   // An answer of the sidecar's own, as the record's response (contract section 4).
   auto record_answer = [&](const http::response<http::string_body>& res) {
@@ -866,6 +888,8 @@ net::awaitable<bool> server::impl::session::exchange(
     bool awaiting_continue = expect_continue;
     bool continue_relayed = false;  // the client has had a 100
     bool stale = false;
+    bool early_answer = false;  // the upstream spoke before the request body was all sent
+    const bool watch_early = !client_tls && !upstream->tls;
     // Room for whole chunks of a request body (see connect_upstream); an idle connection
     // gives it back (shrink_to_fit while waiting for the next request).
     if (!parser.is_done()) client_buf.reserve(body_chunk);
@@ -878,9 +902,21 @@ net::awaitable<bool> server::impl::session::exchange(
             req.body().data = buf;
             req.body().size = body_chunk;
             arm(srv.pc.idle_timeout, phase::client);
-            auto [rec, rn] = co_await visit_client([&](auto& s) {
-              return http::async_read_some(s, client_buf, parser, tuple_awaitable);
-            });
+            // An upstream that answers before the body is all there: relay it now.
+            const next_ready next =
+                watch_early && client_buf.size() == 0
+                    ? co_await wait_for_body_or_answer(client_socket(), upstream->socket())
+                    : next_ready::client;
+            if (next == next_ready::upstream) {
+              early_answer = true;
+              break;
+            }
+            auto [rec, rn] =
+                next == next_ready::cancelled
+                    ? std::tuple{beast::error_code(net::error::operation_aborted), std::size_t{0}}
+                    : co_await visit_client([&](auto& s) {
+                        return http_read::async_read_some(s, client_buf, parser);
+                      });
             if (rec == http::error::need_buffer) rec = {};
             if (rec) {
               upstream.reset();  // the upstream must not see a partial request complete
@@ -924,15 +960,17 @@ net::awaitable<bool> server::impl::session::exchange(
           }
           if (sr.is_done()) break;
         }
-        body_sent = true;
+        body_sent = !early_answer;  // an early answer ends the connection (request_unfinished)
         if (ec) {
           if (reused && replayable && attempt == 0 && cap.request_body.size == 0) {
             stale = true;
             break;
           }
           if (shutdown) co_return co_await answer_error(exchange_error::shutdown);
-          co_return co_await answer_error(timed_out ? exchange_error::upstream_idle_timeout
-                                                    : exchange_error::upstream_closed);
+          if (timed_out) co_return co_await answer_error(exchange_error::upstream_idle_timeout);
+          // The upstream stopped reading: it may have answered first (read below). If it
+          // did not, the head's read fails and the answer is 502 as for any close.
+          early_answer = true;
         }
       } else {
         arm(srv.pc.idle_timeout, phase::upstream);
@@ -1036,11 +1074,15 @@ net::awaitable<bool> server::impl::session::exchange(
   const bool request_unfinished = !parser.is_done() || !body_sent;
   const bool upstream_keep_alive = res.keep_alive() && !rp->need_eof();
   const bool switching = code == 101;
-  if (switching && !upgrading) {
+  if (switching &&
+      (!upgrading || !upgrade_was_offered(req[http::field::upgrade], res[http::field::upgrade]))) {
     co_return co_await answer_error(exchange_error::upstream_bad_response);
   }
 
   // The response as the client gets it.
+  if (!normalise_response_framing(res, code)) {
+    co_return co_await answer_error(exchange_error::upstream_bad_response);
+  }
   strip_hop_by_hop(res, switching);
   bool client_keep = client_keep_alive && !request_unfinished && !switching && !shutdown &&
                      !srv.stopping.load(std::memory_order_relaxed);
@@ -1083,18 +1125,23 @@ net::awaitable<bool> server::impl::session::exchange(
       res.body().data = buf;
       res.body().size = body_chunk;
       arm(srv.pc.idle_timeout, phase::upstream);
-      auto [rec, rn] = co_await upstream->visit([&](auto& s) {
-        return http::async_read_some(s, upstream->buffer, *rp, tuple_awaitable);
-      });
+      auto [rec, rn] = co_await upstream->visit(
+          [&](auto& s) { return http_read::async_read_some(s, upstream->buffer, *rp); });
       if (rec == http::error::need_buffer) rec = {};
       if (rec == http::error::end_of_stream && rp->is_done()) rec = {};
       if (rec) {
-        // The client has the head already: all that is left is to cut its connection.
+        const exchange_error cut = is_malformed_message(rec)
+                                       ? exchange_error::upstream_bad_response
+                                       : exchange_error::upstream_reset_mid_body;
+        // Nothing relayed yet: the client can still have a 502.
+        if (!rs.is_header_done() && !shutdown && !timed_out) co_return co_await answer_error(cut);
+        // The client has the head already: all that is left is to cut its connection, and
+        // the record says why (a malformed chunk is not a reset).
         upstream.reset();
         cap.latency = clock::now() - arrived;
         finish(shutdown    ? exchange_error::shutdown
                : timed_out ? exchange_error::upstream_idle_timeout
-                           : exchange_error::upstream_reset_mid_body);
+                           : cut);
         co_return false;
       }
       const std::size_t got = body_chunk - res.body().size;
@@ -1142,6 +1189,11 @@ net::awaitable<bool> server::impl::session::exchange(
 
   if (upstream) release_upstream();
   finish(exchange_error::none);
+  if (request_unfinished && client_plain) {
+    // The client may still be sending the body: closing now could reset the answer away.
+    arm(linger_limit, phase::client);
+    co_await drain_before_close(*client_plain, body_buffer(), body_chunk);
+  }
   co_return client_keep;
 }
 
@@ -1221,16 +1273,18 @@ net::awaitable<void> server::impl::accept_loop() {
     const auto remote = socket.remote_endpoint(rec);
     if (rec) continue;
     int refusal = 0;
-    if (!pc.allowed_clients.empty() &&
-        std::none_of(pc.allowed_clients.begin(), pc.allowed_clients.end(),
+    const std::shared_ptr<const snapshot> now = current.load();
+    const conf::proxy_config& live = now->cfg->proxy;
+    if (!live.allowed_clients.empty() &&
+        std::none_of(live.allowed_clients.begin(), live.allowed_clients.end(),
                      [&](const conf::cidr& c) { return c.contains(remote.address()); })) {
       refusal = 403;
-    } else if (static_cast<std::size_t>(connections->value()) >= pc.max_connections) {
+    } else if (static_cast<std::size_t>(connections->value()) >= live.max_connections) {
       refusal = 503;
     }
     if (refusal != 0) {
       count_local(refusal);
-      if (!server_tls) {
+      if (!now->server_tls) {
         // A short answer on a fresh socket fits its send buffer: written without waiting.
         const std::string body = json_error(refusal, local_message(refusal));
         const std::string text = "HTTP/1.1 " + std::to_string(refusal) +
@@ -1257,22 +1311,6 @@ server::server(std::shared_ptr<const conf::config> cfg, store::capture_sink& sin
 server::~server() {
   if (impl_->started) stop(std::chrono::milliseconds(0));
 }
-
-namespace {
-
-void restrict_tls(ssl::context& ctx) {
-  ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                  ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
-                  ssl::context::no_compression | ssl::context::single_dh_use);
-  SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
-  // TLS 1.2: forward secrecy and AEAD only (TLS 1.3 suites are all modern).
-  SSL_CTX_set_cipher_list(ctx.native_handle(),
-                          "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
-                          "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
-                          "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305");
-}
-
-}  // namespace
 
 namespace {
 
@@ -1311,22 +1349,8 @@ void refuse_routes_to_own_listeners(const conf::config& cfg,
 tcp::endpoint server::start(std::vector<tcp::endpoint> own_listeners) {
   impl& m = *impl_;
   const auto& pc = m.pc;
-  if (pc.tls) {
-    m.server_tls.emplace(ssl::context::tls_server);
-    restrict_tls(*m.server_tls);
-    beast::error_code ec;
-    m.server_tls->use_certificate_chain_file(pc.tls->cert.string(), ec);
-    if (ec) {
-      throw conf::config_error(m.cfg->source + ": [proxy] tls_cert: cannot use " +
-                               pc.tls->cert.string() + ": " + ec.message());
-    }
-    m.server_tls->use_private_key_file(pc.tls->key.string(), ssl::context::pem, ec);
-    if (ec) {
-      throw conf::config_error(m.cfg->source + ": [proxy] tls_key: cannot use " +
-                               pc.tls->key.string() + ": " + ec.message());
-    }
-  }
-  restrict_tls(m.client_tls);
+  m.current.store(make_snapshot(m.cfg));
+  conf::restrict_tls(m.client_tls);
   m.client_tls.set_default_verify_paths();
   m.client_tls.set_verify_mode(ssl::verify_peer);
   if (pc.upstream_ca) {
@@ -1350,10 +1374,19 @@ tcp::endpoint server::start(std::vector<tcp::endpoint> own_listeners) {
   });
   m.work.emplace(m.ioc.get_executor());
   for (unsigned i = 0; i < m.thread_count; ++i) {
-    m.threads.emplace_back([&m] { m.ioc.run(); });
+    m.threads.emplace_back([&m, i] {
+      support::name_this_thread("proxy-" + std::to_string(i + 1));
+      m.ioc.run();
+    });
   }
   m.started = true;
   return bound;
+}
+
+void server::reconfigure(std::shared_ptr<const conf::config> next) {
+  impl& m = *impl_;
+  refuse_routes_to_own_listeners(*next, m.own_listeners);
+  m.current.store(make_snapshot(std::move(next)));
 }
 
 void server::stop(std::chrono::milliseconds drain) {

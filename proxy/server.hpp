@@ -31,6 +31,13 @@ class server {
   /// Throws conf::config_error when the address cannot be bound or TLS files are bad.
   tcp::endpoint start(std::vector<tcp::endpoint> own_listeners);
 
+  /// Swaps in a reloaded configuration (after start()): routes, forward_hosts,
+  /// forward_account, allowed_clients, max_connections, body_limit and the TLS pair. New
+  /// connections and the next exchanges use it; an exchange in flight keeps the one it
+  /// started with. Throws conf::config_error (nothing changed) when a route points at the
+  /// sidecar's own listeners or the TLS pair cannot be used. Thread-safe.
+  void reconfigure(std::shared_ptr<const conf::config> next);
+
   /// Stops accepting, lets in-flight exchanges finish for up to `drain`, then cancels
   /// what is left and joins the threads. Every exchange has been handed to the sink when
   /// this returns.

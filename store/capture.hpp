@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -58,6 +59,7 @@ struct capture {
   std::string client_address;  // "203.0.113.9:51234"
   conf::direction direction = conf::direction::webhook;
   std::string route_account;  // the route's `account` (or forward_account); "" when none
+  std::string route_prefix;   // the route's `prefix` ("" for the forward proxy): access lines
   bool forward_proxy = false;  // an absolute-form request sent under forward_hosts
   bool capture_bodies = true;  // the route's capture_bodies
 
@@ -80,6 +82,11 @@ struct capture {
   bool upgraded = false;  // 101 and tunnelled; the record holds the handshake only
 
   exchange_error error = exchange_error::none;
+
+  /// The configuration the exchange ran under (accounts, redaction lists, body_limit): the
+  /// record is built with it, so a reload between the exchange and its recording changes
+  /// neither. Null: the store's own.
+  std::shared_ptr<const conf::config> config;
 
   /// Bytes this capture holds in memory, for the writer queue's bound.
   [[nodiscard]] std::size_t memory_size() const;

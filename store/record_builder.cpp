@@ -446,6 +446,8 @@ std::span<const std::uint8_t, 10> record_builder::sid_random() {
 }
 
 build_result record_builder::build(const capture& c) {
+  // The configuration of the exchange (a reload since then changes nothing of its record).
+  const conf::config& cfg = c.config ? *c.config : *cfg_;
   const url_parts url = split_url(c.upstream_url);
   const content_info req_ci = content_of(c.request_headers);
   const bool form_body = is_form_type(req_ci.type) && !req_ci.encoded;
@@ -480,7 +482,7 @@ build_result record_builder::build(const capture& c) {
     result.skipped = skip_reason::no_account;
     return result;
   }
-  const conf::account* account = cfg_->find_account(account_sid);
+  const conf::account* account = cfg.find_account(account_sid);
   if (account == nullptr) {
     result.skipped = skip_reason::unknown_account;
     return result;
@@ -532,8 +534,8 @@ build_result record_builder::build(const capture& c) {
   // The secret field list of this config, built once per thread and config contents.
   static thread_local std::vector<std::string> secrets_source;
   static thread_local redact::secret_fields secrets;
-  if (secrets_source != cfg_->store.redact_fields) {
-    secrets_source = cfg_->store.redact_fields;
+  if (secrets_source != cfg.store.redact_fields) {
+    secrets_source = cfg.store.redact_fields;
     secrets = redact::secret_fields(secrets_source);
   }
   std::string query;
@@ -548,9 +550,9 @@ build_result record_builder::build(const capture& c) {
   }
   r.request.url += r.request.path;
   r.request.method = c.method;
-  r.request.headers = make_headers(c.request_headers, cfg_->store.redact_headers);
-  r.request.body = make_body(c.request_body, c.request_headers, c.capture_bodies,
-                             cfg_->store.body_limit, secrets);
+  r.request.headers = make_headers(c.request_headers, cfg.store.redact_headers);
+  r.request.body =
+      make_body(c.request_body, c.request_headers, c.capture_bodies, cfg.store.body_limit, secrets);
 
   if (c.status_code > 0) {
     r.response.code = std::to_string(c.status_code);
@@ -559,9 +561,9 @@ build_result record_builder::build(const capture& c) {
       r.response.phrase = default_phrase(c.status_code);
     }
   }
-  r.response.headers = make_headers(c.response_headers, cfg_->store.redact_headers);
+  r.response.headers = make_headers(c.response_headers, cfg.store.redact_headers);
   r.response.body = make_body(c.response_body, c.response_headers, c.capture_bodies,
-                              cfg_->store.body_limit, secrets);
+                              cfg.store.body_limit, secrets);
   return result;
 }
 

@@ -34,6 +34,8 @@ class record_builder {
  public:
   explicit record_builder(std::shared_ptr<const conf::config> cfg);
 
+  /// Builds with the capture's configuration (the one its exchange ran under), or this
+  /// builder's when the capture carries none.
   [[nodiscard]] build_result build(const capture& c);
 
  private:

@@ -28,13 +28,16 @@
 #include <variant>
 
 #include "conf/load.hpp"
+#include "store/access_line.hpp"
 #include "store/json.hpp"
 #include "store/outbox.hpp"
 #include "store/record_builder.hpp"
 #include "store/record_filter.hpp"
 #include "store/rocks_support.hpp"
 #include "store/store_codec.hpp"
+#include "support/counted_warning.hpp"
 #include "support/log.hpp"
+#include "support/thread_name.hpp"
 
 namespace sidecar::store {
 
@@ -273,6 +276,14 @@ struct trace_store::impl {
   bool failing_ = false;
   std::chrono::steady_clock::time_point retry_at_{};
   log_limiter write_log_{std::chrono::seconds(10)};
+  // Skipped and dropped records at warn, one line per reason every 10 s with its count
+  // (docs/operations.md), in the order of skip_reason.
+  std::array<log::counted_warning, 3> skipped_log_{
+      log::counted_warning{"records skipped", "no_account"},
+      log::counted_warning{"records skipped", "unknown_account"},
+      log::counted_warning{"records skipped", "traces_not_enabled"}};
+  log::counted_warning full_log_{"records dropped", "queue_full"};
+  log::counted_warning error_log_{"records dropped", "write_error"};
   log_limiter invalid_log_{std::chrono::seconds(10)};
 
   mutable std::mutex health_mu_;
@@ -336,9 +347,18 @@ trace_store::impl::impl(std::shared_ptr<const conf::config> c, metrics::registry
   open_outbox();
   disk_bytes_->store(measure_disk_bytes());
   last_flush_ = last_reclaim_ = std::chrono::steady_clock::now();
-  committer_ = std::thread([this] { committer_loop(); });
-  writer_ = std::thread([this] { writer_loop(); });
-  maintainer_ = std::thread([this] { maintenance_loop(); });
+  committer_ = std::thread([this] {
+    support::name_this_thread("store-commit");
+    committer_loop();
+  });
+  writer_ = std::thread([this] {
+    support::name_this_thread("store-encode");
+    writer_loop();
+  });
+  maintainer_ = std::thread([this] {
+    support::name_this_thread("store-maintain");
+    maintenance_loop();
+  });
 }
 
 void trace_store::impl::open() {
@@ -570,6 +590,7 @@ bool trace_store::impl::enqueue(Item& item, std::size_t bytes) noexcept {
       std::lock_guard lock(mu_);
       if (stopping_ || queued_bytes_ + bytes > cfg_->store.queue_bytes) {
         dropped_full_.inc();
+        full_log_.add();
         return false;
       }
       queue_.push_back(queued{std::move(item), bytes});
@@ -626,9 +647,15 @@ void trace_store::impl::process(std::deque<queued>& items, record_builder& build
       if (auto* c = std::get_if<capture>(&q.item)) {
         auto built = builder.build(*c);
         if (!built.record) {
-          skipped_[static_cast<std::size_t>(built.skipped) % skipped_.size()]->inc();
-        } else if (append(*job.batch, *built.record, job.counts)) {
-          ++job.records;
+          const std::size_t reason = static_cast<std::size_t>(built.skipped) % skipped_.size();
+          skipped_[reason]->inc();
+          skipped_log_[reason].add();
+          if (log::access_enabled()) log_access(*c, {}, {}, to_string(built.skipped));
+        } else {
+          if (log::access_enabled()) {
+            log_access(*c, built.record->sid, built.record->account_sid, {});
+          }
+          if (append(*job.batch, *built.record, job.counts)) ++job.records;
         }
       } else if (append(*job.batch, std::get<trace_record>(q.item), job.counts)) {
         ++job.records;
@@ -814,6 +841,7 @@ bool trace_store::impl::commit(rocksdb::WriteBatch& batch,
   const auto now = std::chrono::steady_clock::now();
   if (failing_ && now < retry_at_) {
     dropped_error_.inc(records);
+    error_log_.add(records);
     return false;
   }
   rocksdb::WriteOptions wo;
@@ -841,6 +869,7 @@ bool trace_store::impl::commit(rocksdb::WriteBatch& batch,
     return true;
   }
   dropped_error_.inc(records);
+  error_log_.add(records);
   const bool again = failing_;
   failing_ = true;
   set_health(false, (s.IsNoSpace() ? "disk full: " : "write error: ") + s.ToString());

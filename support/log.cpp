@@ -12,6 +12,7 @@ namespace sidecar::log {
 namespace {
 
 std::atomic<level> g_level{level::info};
+std::atomic<bool> g_access{false};
 
 bool needs_quotes(std::string_view v) {
   if (v.empty()) return true;
@@ -83,6 +84,8 @@ std::string_view to_string(level l) {
 
 void set_level(level l) { g_level.store(l, std::memory_order_relaxed); }
 level current_level() { return g_level.load(std::memory_order_relaxed); }
+void set_access(bool on) { g_access.store(on, std::memory_order_relaxed); }
+bool access_enabled() { return g_access.load(std::memory_order_relaxed) && enabled(level::info); }
 
 std::string format(level l, std::string_view msg, std::initializer_list<field> fields) {
   std::string line;

@@ -26,6 +26,11 @@ void set_level(level l);
 [[nodiscard]] level current_level();
 [[nodiscard]] inline bool enabled(level l) { return l >= current_level(); }
 
+/// Whether access lines are written ([log] access): one line per exchange and per API
+/// request at info. Thread-safe; a reload changes it.
+void set_access(bool on);
+[[nodiscard]] bool access_enabled();
+
 using field = std::pair<std::string_view, std::string_view>;
 
 /// Writes one line if `l` is enabled; the line is written with a single write(2).

@@ -49,11 +49,11 @@ histogram& registry::add_histogram(std::string_view name, std::string_view help,
 }
 
 void registry::add_callback(std::string_view name, std::string_view help,
-                            std::function<double()> read, labels l) {
+                            std::function<double()> read, labels l, bool monotonic) {
   std::lock_guard lock(mu_);
   callbacks_.push_back(std::move(read));
-  entries_.push_back({std::string(name), std::string(help), std::move(l), kind::callback,
-                      callbacks_.size() - 1});
+  entries_.push_back({std::string(name), std::string(help), std::move(l),
+                      monotonic ? kind::counter_callback : kind::callback, callbacks_.size() - 1});
 }
 
 namespace {
@@ -106,9 +106,9 @@ std::string registry::render() const {
     if (e->name != last) {
       last = e->name;
       out.append("# HELP ").append(e->name).append(" ").append(e->help).append("\n");
-      const char* type = e->k == kind::counter     ? "counter"
-                         : e->k == kind::histogram ? "histogram"
-                                                   : "gauge";
+      const char* type = e->k == kind::counter || e->k == kind::counter_callback ? "counter"
+                         : e->k == kind::histogram                               ? "histogram"
+                                                                                 : "gauge";
       out.append("# TYPE ").append(e->name).append(" ").append(type).append("\n");
     }
     switch (e->k) {
@@ -127,6 +127,7 @@ std::string registry::render() const {
         out.push_back('\n');
         break;
       case kind::callback:
+      case kind::counter_callback:
         out.append(e->name);
         append_labels(out, e->lbls);
         out.push_back(' ');

@@ -68,15 +68,16 @@ class registry {
   counter& add_counter(std::string_view name, std::string_view help, labels l = {});
   gauge& add_gauge(std::string_view name, std::string_view help, labels l = {});
   histogram& add_histogram(std::string_view name, std::string_view help, labels l = {});
-  /// A gauge computed when scraped (bytes on disk, queue depth).
+  /// A gauge computed when scraped (bytes on disk, queue depth); a counter when
+  /// `monotonic` (CPU seconds).
   void add_callback(std::string_view name, std::string_view help, std::function<double()> read,
-                    labels l = {});
+                    labels l = {}, bool monotonic = false);
 
   /// The Prometheus text exposition (version 0.0.4) of every metric.
   [[nodiscard]] std::string render() const;
 
  private:
-  enum class kind { counter, gauge, histogram, callback };
+  enum class kind { counter, gauge, histogram, callback, counter_callback };
   struct entry {
     std::string name, help;
     labels lbls;

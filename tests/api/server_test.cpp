@@ -492,11 +492,18 @@ TEST_F(api_server, AFailedReadOfOneTraceIs503NotNotFound) {
   EXPECT_EQ(get(list(accounts::parent) + "/" + sid).status, 200u);
 }
 
-TEST_F(api_server, HealthzSaysServingOrTheStoresReason) {
-  const http_answer ok = http_client(port_).request("GET", "/healthz");
-  EXPECT_EQ(ok.status, 200u);
+TEST_F(api_server, HealthzServesWhateverTheStoreAndStatusSaysWhy) {
+  EXPECT_EQ(http_client(port_).request("GET", "/healthz").status, 200u);
   healthy_ = false;
-  expect_error(http_client(port_).request("GET", "/healthz"), 503, "disk full");
+  // A full disk stops recording, never traffic: liveness stays 200, /status names the store.
+  EXPECT_EQ(http_client(port_).request("GET", "/healthz").status, 200u);
+  EXPECT_EQ(http_client(port_).request("GET", "/ready").status, 200u);
+  const http_answer status = http_client(port_).request("GET", "/status");
+  EXPECT_EQ(status.status, 200u);
+  EXPECT_NE(status.body.find(R"("store":{"state":"failing","enabled":true,"reason":"disk full")"),
+            std::string::npos)
+      << status.body;
+  EXPECT_NE(status.body.find(R"("status":"failing")"), std::string::npos) << status.body;
 }
 
 TEST_F(api_server, MetricsCountRequestsByStatusWithoutAuth) {

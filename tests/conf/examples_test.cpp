@@ -17,6 +17,7 @@ TEST(examples, TheCommentedExampleSetsEveryKeyItDocuments) {
   EXPECT_EQ(c->api.listen.to_string(), "127.0.0.1:8081");
   EXPECT_EQ(c->store.retention, std::chrono::hours(48));
   EXPECT_EQ(c->store.body_limit, 100u * 1024);
+  EXPECT_EQ(c->proxy.upgrades, std::vector<std::string>{"websocket"});
   ASSERT_EQ(c->accounts.size(), 2u);
   EXPECT_TRUE(c->accounts[0].administrator);
   EXPECT_EQ(c->accounts[1].parent, c->accounts[0].sid);

@@ -11,6 +11,8 @@
 #include <string>
 
 #include "proxy/framing.hpp"
+#include "proxy/path_normalise.hpp"
+#include "proxy/upgrade.hpp"
 
 namespace {
 
@@ -72,6 +74,36 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const framing seen{parser.chunked(), parser.content_length()
                                            ? std::optional(*parser.content_length())
                                            : std::nullopt};
+
+  // The path as routed and forwarded: no dot-segment left, and normalising again changes
+  // nothing (what the upstream resolves is what the sidecar routed).
+  if (req.target().starts_with('/')) {
+    const auto path = proxy::normalise_path(req.target());
+    if (path.problem == proxy::path_problem::none) {
+      const std::string_view p = std::string_view(path.target).substr(0, path.target.find('?'));
+      if (!p.starts_with('/')) fail("normalised path without its slash", path.target);
+      if (p.find("/./") != std::string_view::npos || p.find("/../") != std::string_view::npos ||
+          p.ends_with("/.") || p.ends_with("/..")) {
+        fail("dot-segment left in a normalised path", path.target);
+      }
+      const auto again = proxy::normalise_path(path.target);
+      if (again.problem != proxy::path_problem::none || again.target != path.target) {
+        fail("normalising twice changes the path", path.target);
+      }
+    }
+  }
+  // The upgrade as forwarded: never h2c, never HTTP2-Settings.
+  {
+    http::fields upgraded;
+    for (const auto& f : req) upgraded.insert(f.name_string(), f.value());
+    const bool upgrading = proxy::keep_enabled_upgrades(upgraded, parser.upgrade(), {"websocket"});
+    if (upgraded.count("HTTP2-Settings") != 0) fail("HTTP2-Settings forwarded", head);
+    const std::string kept(upgraded[http::field::upgrade]);
+    if (kept.find("h2c") != std::string::npos || kept.find("H2C") != std::string::npos) {
+      fail("h2c forwarded", head);
+    }
+    if (upgrading && kept.empty()) fail("an upgrade without its Upgrade field", head);
+  }
 
   // A second parser reads the forwarded head the same way.
   const std::string out = forwarded_head(req);

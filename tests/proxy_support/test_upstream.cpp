@@ -27,6 +27,30 @@ std::string received_request::value(std::string_view name) const {
   return v.empty() ? std::string() : v.front();
 }
 
+namespace {
+
+// The responses of /raw/<name>, byte for byte.
+std::string_view raw_answer(std::string_view target) {
+  if (target == "/raw/te-identity") {
+    return "HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\nContent-Length: 5\r\n\r\nhello";
+  }
+  if (target == "/raw/204-with-length") {
+    return "HTTP/1.1 204 No Content\r\nContent-Length: 5\r\nX-A: 1\r\n\r\n";
+  }
+  if (target == "/raw/bad-chunk-size") {
+    return "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\nmore\r\n";
+  }
+  if (target == "/raw/bare-lf-chunks") {
+    return "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n5\nworld\n0\n\n";
+  }
+  if (target == "/raw/bad-first-chunk") {
+    return "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n";
+  }
+  return {};
+}
+
+}  // namespace
+
 class test_upstream::impl {
  public:
   explicit impl(ssl::context* tls) : tls_(tls), acceptor_(ioc_) {
@@ -114,6 +138,23 @@ class test_upstream::impl {
       for (const auto& f : req) r.headers.emplace_back(f.name_string(), f.value());
       const std::string target = r.target.substr(0, r.target.find('?'));
 
+      if (req[http::field::upgrade].find("h2c") != std::string_view::npos) {
+        // An h2c-capable server: 101, its HTTP/2 SETTINGS frame, then whatever it reads is
+        // answered with a marker, so that a tunnel through the proxy would show.
+        record(r);
+        const std::string switched =
+            "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n" +
+            std::string("\0\0\0\x04\0\0\0\0\0", 9);
+        auto [wec, wn] = co_await net::async_write(stream, net::buffer(switched), tok);
+        if (wec) co_return;
+        for (;;) {
+          auto [tec, tn] = co_await stream.async_read_some(net::buffer(chunk), tok);
+          if (tec) co_return;
+          auto [xec, xn] =
+              co_await net::async_write(stream, net::buffer(std::string_view("H2C-TUNNEL")), tok);
+          if (xec) co_return;
+        }
+      }
       if (target == "/ws" && beast::websocket::is_upgrade(req)) {
         record(r);
         http::request<http::empty_body> up;
@@ -132,6 +173,30 @@ class test_upstream::impl {
         }
       }
 
+      if (target == "/early401") {
+        // Answers before reading the body, and closes with the body unread (a reset).
+        record(r);
+        const std::string_view denied =
+            "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"test\"\r\n"
+            "Content-Length: 12\r\nConnection: close\r\n\r\nunauthorized";
+        co_await net::async_write(stream, net::buffer(denied), tok);
+        beast::get_lowest_layer(stream).close();
+        co_return;
+      }
+      if (const auto raw = raw_answer(target); !raw.empty()) {
+        // A response written byte for byte; the connection then stays open for the next
+        // request (so that what the proxy does is about the bytes, not about a close).
+        while (!p.is_done()) {
+          req.body().data = chunk.data();
+          req.body().size = chunk.size();
+          auto [rec, rn] = co_await http::async_read_some(stream, buf, p, tok);
+          if (rec && rec != http::error::need_buffer) co_return;
+        }
+        record(r);
+        auto [wec, wn] = co_await net::async_write(stream, net::buffer(raw), tok);
+        if (wec) co_return;
+        continue;  // the next request, if the proxy sends one on this connection
+      }
       if (beast::iequals(req[http::field::expect], "100-continue") && target != "/nocontinue") {
         http::response<http::empty_body> cont{http::status::continue_, 11};
         auto [cec, cn] = co_await http::async_write(stream, cont, tok);

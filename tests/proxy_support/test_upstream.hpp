@@ -11,9 +11,14 @@
 //   /close         reads the request, closes without answering
 //   /reset-mid     200 with Content-Length 1000000, sends 1000 bytes, then resets
 //   /ws            WebSocket echo
+//   Upgrade: h2c   (any path) 101 to HTTP/2 with a SETTINGS frame, then "H2C-TUNNEL" for any
+//                  bytes read: an h2c-capable upstream
 //   /closedelim    200 with no length: the body ends when the connection closes
 //   /nocontinue    ignores Expect: 100-continue (waits for the body), then as below
 //   /slow/N        answers as below after N milliseconds
+//   /early401      401 before reading the body, then closes (resetting the unread body)
+//   /raw/NAME      a response byte for byte (te-identity, 204-with-length, bad-chunk-size,
+//                  bare-lf-chunks, bad-first-chunk), then the connection stays open
 //   anything else  200 "hello <target>"
 // Expect: 100-continue is answered with a 100 before the body is read.
 #pragma once

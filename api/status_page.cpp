@@ -1,0 +1,42 @@
+// The JSON of GET /status: see status_page.hpp.
+#include "api/status_page.hpp"
+
+#include <ctime>
+
+#include "store/json.hpp"
+
+namespace sidecar::api {
+namespace {
+
+std::string iso_time(std::chrono::system_clock::time_point t) {
+  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace
+
+std::string status_json(const std::vector<health::part_report>& parts, health::phase p) {
+  bool all_ok = true;
+  for (const auto& r : parts) all_ok = all_ok && r.now.ok;
+  std::string out;
+  store::json::writer w(out);
+  w.begin_object().key("status").value(all_ok ? "ok" : "failing");
+  w.key("phase").value(health::to_string(p));
+  w.key("parts").begin_object();
+  for (const auto& r : parts) {
+    w.key(r.name).begin_object();
+    w.key("state").value(r.now.ok ? "ok" : "failing");
+    w.key("enabled").value(r.now.enabled);
+    if (!r.now.reason.empty()) w.key("reason").value(r.now.reason);
+    w.key("since").value(iso_time(r.since));
+    w.end_object();
+  }
+  w.end_object().end_object();
+  return out;
+}
+
+}  // namespace sidecar::api

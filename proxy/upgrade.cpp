@@ -1,0 +1,64 @@
+// Upgrade filtering: see upgrade.hpp for why h2c is never forwarded.
+#include "proxy/upgrade.hpp"
+
+#include <algorithm>
+#include <boost/range/iterator_range.hpp>
+
+#include "support/ascii.hpp"
+
+namespace sidecar::proxy {
+
+namespace {
+
+// Calls `each` with every element of a comma-separated list (RFC 9110 5.6.1), trimmed, empty
+// elements skipped. Upgrade tokens hold a '/', which http::token_list does not accept.
+template <class F>
+void for_each_element(std::string_view list, F&& each) {
+  while (!list.empty()) {
+    const auto comma = list.find(',');
+    const std::string_view element = ascii::trim(list.substr(0, comma));
+    if (!element.empty()) each(element);
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+}
+
+}  // namespace
+
+std::string_view upgrade_protocol(std::string_view token) {
+  return ascii::trim(token.substr(0, token.find('/')));
+}
+
+bool keep_enabled_upgrades(http::fields& req, bool connection_upgrade,
+                           const std::vector<std::string>& enabled) {
+  // Always: an HTTP/2 upgrade's settings have no meaning to anyone but an h2c server.
+  req.erase("HTTP2-Settings");
+  std::string kept;
+  bool offered = false;
+  for (const auto& f : boost::make_iterator_range(req.equal_range(http::field::upgrade))) {
+    offered = true;
+    for_each_element(f.value(), [&](std::string_view token) {
+      const std::string protocol = ascii::to_lower(upgrade_protocol(token));
+      if (std::find(enabled.begin(), enabled.end(), protocol) == enabled.end()) return;
+      if (!kept.empty()) kept += ", ";
+      kept.append(token);
+    });
+  }
+  if (!offered) return false;
+  req.erase(http::field::upgrade);
+  if (kept.empty()) return false;
+  req.set(http::field::upgrade, kept);
+  return connection_upgrade;
+}
+
+bool upgrade_was_offered(std::string_view request_upgrade, std::string_view response_upgrade) {
+  bool found = false;
+  for_each_element(response_upgrade, [&](std::string_view answered) {
+    for_each_element(request_upgrade, [&](std::string_view offered) {
+      if (ascii::iequals(upgrade_protocol(answered), upgrade_protocol(offered))) found = true;
+    });
+  });
+  return found;
+}
+
+}  // namespace sidecar::proxy

@@ -1,0 +1,79 @@
+// Reading an HTTP message piece by piece as Beast's http::async_read_some does, with one
+// difference both listeners need: a chunked body whose next line ends in a bare LF
+// ("5\nhello\n0\n\n") fails at once with http::error::bad_chunk. Beast looks for the CRLF that
+// ends a chunk line and, not finding one, waits for more bytes that a client which has sent
+// its whole message never sends: the connection would hang until a timeout.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+#include <tuple>
+
+#include "support/net.hpp"
+
+namespace sidecar::http_read {
+
+/// Whether the bytes a parser left unconsumed when it asked for more hold a bare LF inside a
+/// chunked body. Chunk data is always consumed as it arrives, so what is left there is a chunk
+/// line, the CRLF after a chunk's data, or the trailer: lines that only CRLF may end.
+template <bool isRequest>
+[[nodiscard]] bool chunk_line_has_bare_lf(const http::basic_parser<isRequest>& p,
+                                          std::string_view unconsumed) {
+  if (!p.is_header_done() || !p.chunked() || p.is_done()) return false;
+  for (std::size_t i = 0; i < unconsumed.size(); ++i) {
+    if (unconsumed[i] == '\n' && (i == 0 || unconsumed[i - 1] != '\r')) return true;
+  }
+  return false;
+}
+
+/// http::async_read_some (same results and errors) over a flat buffer, plus the bare-LF check.
+template <class Stream, class FlatBuffer, bool isRequest>
+net::awaitable<std::tuple<beast::error_code, std::size_t>> async_read_some(
+    Stream& stream, FlatBuffer& buffer, http::basic_parser<isRequest>& parser) {
+  std::size_t used_total = 0;
+  bool parse = buffer.size() != 0;
+  for (;;) {
+    if (parse) {
+      beast::error_code ec;
+      const net::const_buffer data = buffer.data();
+      const std::size_t used = parser.put(data, ec);
+      used_total += used;
+      buffer.consume(used);
+      if (ec != http::error::need_more) co_return std::tuple{ec, used_total};
+      const net::const_buffer left = buffer.data();
+      if (chunk_line_has_bare_lf(
+              parser, std::string_view(static_cast<const char*>(left.data()), left.size()))) {
+        co_return std::tuple{beast::error_code(http::error::bad_chunk), used_total};
+      }
+    }
+    parse = true;
+    const std::size_t size = beast::read_size(buffer, 65536);
+    if (size == 0)
+      co_return std::tuple{beast::error_code(http::error::buffer_overflow), used_total};
+    auto [ec, n] =
+        co_await stream.async_read_some(buffer.prepare(size), net::as_tuple(net::use_awaitable));
+    buffer.commit(n);
+    if (ec == net::error::eof) {
+      if (!parser.got_some()) {
+        co_return std::tuple{beast::error_code(http::error::end_of_stream), used_total};
+      }
+      beast::error_code eof_ec;
+      parser.put_eof(eof_ec);
+      co_return std::tuple{eof_ec, used_total};
+    }
+    if (ec) co_return std::tuple{ec, used_total};
+  }
+}
+
+/// http::async_read (a whole message), built on async_read_some above.
+template <class Stream, class FlatBuffer, bool isRequest>
+net::awaitable<beast::error_code> async_read(Stream& stream, FlatBuffer& buffer,
+                                             http::basic_parser<isRequest>& parser) {
+  while (!parser.is_done()) {
+    auto [ec, n] = co_await async_read_some(stream, buffer, parser);
+    if (ec) co_return ec;
+  }
+  co_return beast::error_code{};
+}
+
+}  // namespace sidecar::http_read

@@ -10,6 +10,8 @@
 #include "conf/load.hpp"
 #include "conf/reload.hpp"
 #include "conf/server_tls.hpp"
+#include "fleet/reader.hpp"
+#include "fleet/shipper.hpp"
 #include "proxy/server.hpp"
 #include "signals.hpp"
 #include "store/trace_store.hpp"
@@ -139,7 +141,20 @@ int run(int argc, char** argv) {
   std::unique_ptr<cache::media_cache> cache;
   if (cfg->cache.enabled) cache = std::make_unique<cache::media_cache>(cfg, registry);
 
-  api::server api(cfg, store, registry, [&store] { return store.health(); });
+  // [fleet] (docs/fleet.md): the shipper sends committed records to ClickHouse; in query
+  // mode the API reads every node's records from there instead of the local store.
+  std::unique_ptr<fleet::shipper> shipper;
+  if (cfg->fleet && cfg->fleet->ship) {
+    shipper = std::make_unique<fleet::shipper>(cfg, store, registry);
+  }
+  std::unique_ptr<fleet::clickhouse_reader> fleet_reader;
+  if (cfg->fleet && cfg->fleet->query) {
+    fleet_reader = std::make_unique<fleet::clickhouse_reader>(cfg, registry);
+  }
+  store::trace_reader& reader =
+      fleet_reader ? *fleet_reader : static_cast<store::trace_reader&>(store);
+
+  api::server api(cfg, reader, registry, [&store] { return store.health(); });
   api.enable_streams(store.feed());
   proxy::server proxy(cfg, store, registry, cache.get());
   api.attach(&board);
@@ -150,7 +165,12 @@ int run(int argc, char** argv) {
   board.add_part("cache", [&cache] {
     return cache ? health::state{} : health::state{true, "disabled", false};
   });
-  board.add_part("fleet", [] { return health::state{true, "not configured", false}; });
+  board.add_part("fleet", [&shipper, &cfg] {
+    if (!cfg->fleet) return health::state{true, "not configured", false};
+    if (!shipper) return health::state{true, "queries only", true};
+    const fleet::shipping_health h = shipper->health();
+    return health::state{h.ok, h.ok ? std::string() : "shipping: " + h.reason, true};
+  });
   add_certificate_metrics(registry, live);
   live.on_change([&cache](const std::shared_ptr<const conf::config>& next) {
     apply_logging(*next);

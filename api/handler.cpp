@@ -24,13 +24,14 @@ namespace {
 // them early also keeps page * page_size far from overflowing anywhere.
 constexpr std::uint64_t max_page = 1'000'000'000'000ULL;
 
-answer query_failed(store::query_status s) {
+answer query_failed(store::query_status s, const std::string& why = {}) {
   if (s == store::query_status::timed_out) {
     return handler::error(503,
                           "The query took longer than the configured query_timeout; "
                           "narrow it with filters (DateCreated, SessionSid, ...) or a "
                           "smaller PageSize");
   }
+  if (!why.empty()) return handler::error(503, "The traces could not be read: " + why);
   return handler::error(503, "The trace store could not answer the query");
 }
 
@@ -240,7 +241,7 @@ decision handler::decide_traces(const request_view& req, const target_match& m, 
   q.deadline = std::chrono::steady_clock::now() + cfg.api.query_timeout;
 
   store::list_result r = reader_.list(q);
-  if (r.status != store::query_status::ok || !r.records) return query_failed(r.status);
+  if (r.status != store::query_status::ok || !r.records) return query_failed(r.status, r.failure);
   const page_result pr = compute_page(r.total, lp.page, lp.page_size);
   if (!pr.valid) return beyond(pr.numbers.num_pages);
 
@@ -261,7 +262,7 @@ decision handler::decide_traces(const request_view& req, const target_match& m, 
       probe.page_size = 1;
       store::list_result last = reader_.list(probe);
       if (last.status != store::query_status::ok || !last.records) {
-        return query_failed(last.status);
+        return query_failed(last.status, last.failure);
       }
       std::string json;
       plan.more = last.records->next(json);
@@ -283,7 +284,9 @@ decision handler::decide_traces(const request_view& req, const target_match& m, 
         return query_failed(r.records->status());
       }
       r = reader_.list(q);
-      if (r.status != store::query_status::ok || !r.records) return query_failed(r.status);
+      if (r.status != store::query_status::ok || !r.records) {
+        return query_failed(r.status, r.failure);
+      }
     }
   }
   if (!head) plan.records = std::move(r.records);
@@ -305,7 +308,9 @@ answer handler::decide_item(const request_view&, const target_match& m,
   const std::string not_found = "Trace " + std::string(m.trace_sid) + " was not found";
   if (!is_trace_sid(m.trace_sid)) return error(404, not_found);
   auto stored = reader_.get(m.trace_sid);
-  if (stored.status != store::query_status::ok) return query_failed(stored.status);
+  if (stored.status != store::query_status::ok) {
+    return query_failed(stored.status, stored.failure);
+  }
   if (!stored || std::find(scope.begin(), scope.end(), stored->account_sid) == scope.end()) {
     return error(404, not_found);
   }

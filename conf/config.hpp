@@ -13,6 +13,7 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include "conf/fleet_config.hpp"
 #include "support/log.hpp"
 
 namespace sidecar::conf {
@@ -154,6 +155,8 @@ struct config {
   std::vector<route> routes;
   std::vector<account> accounts;
   cache_config cache;
+  /// [fleet]: set when `clickhouse` is (docs/fleet.md).
+  std::optional<fleet_config> fleet;
   /// The embedded default's generated account file (empty with a config file).
   std::filesystem::path local_account_file;
 

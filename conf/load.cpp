@@ -5,6 +5,7 @@
 
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -260,15 +261,16 @@ std::optional<tls_files> read_tls(const table_reader& r) {
   return files;
 }
 
-void check_ca_file(const table_reader& r, const std::filesystem::path& path) {
+void check_ca_file(const table_reader& r, const std::filesystem::path& path,
+                   std::string_view key = "upstream_ca") {
   std::string why;
   const auto pem = read_small_file(path, max_pem_file_bytes, why);
-  if (!pem) r.fail_key("upstream_ca", quote(path.string()) + ": " + why);
+  if (!pem) r.fail_key(key, quote(path.string()) + ": " + why);
   BIO* bio = BIO_new_mem_buf(pem->data(), static_cast<int>(pem->size()));
   X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
   BIO_free(bio);
   if (cert == nullptr) {
-    r.fail_key("upstream_ca", quote(path.string()) + " holds no PEM certificate");
+    r.fail_key(key, quote(path.string()) + " holds no PEM certificate");
   }
   X509_free(cert);
 }
@@ -603,17 +605,110 @@ void read_routes(const toml::table& top, std::string_view source, config& c) {
   }
 }
 
+// -- [fleet] (docs/fleet.md) ------------------------------------------------------------------
+
+/// A ClickHouse URL: http or https, a host, an optional port, no path beyond "/".
+clickhouse_url read_clickhouse_url(const table_reader& r, std::string_view key,
+                                   std::string_view text) {
+  const auto u = parse_upstream_url(text);
+  if (!u) r.fail_key(key, u.problem);
+  if (u.value->base_path != "/") {
+    r.fail_key(key, quote(text) +
+                        " has a path: give ClickHouse's HTTP interface as "
+                        "http://host:8123/ (the database is the database key)");
+  }
+  return clickhouse_url{u.value->text, u.value->https, u.value->host, u.value->port};
+}
+
+/// Database and table names go into SQL as identifiers: letters, digits and '_' only.
+std::string read_identifier(const table_reader& r, std::string_view key, std::string fallback) {
+  const auto s = r.string(key);
+  if (!s) return fallback;
+  const bool ok = !s->empty() && s->size() <= 64 && !(s->front() >= '0' && s->front() <= '9') &&
+                  std::all_of(s->begin(), s->end(), [](char ch) {
+                    return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') ||
+                           (ch >= 'A' && ch <= 'Z') || ch == '_';
+                  });
+  if (!ok) {
+    r.fail_key(key, quote(*s) +
+                        " is not a ClickHouse name (letters, digits and _, at most 64, "
+                        "not starting with a digit)");
+  }
+  return *s;
+}
+
+std::string host_name() {
+  std::array<char, 256> buf{};
+  if (::gethostname(buf.data(), buf.size() - 1) != 0 || buf[0] == '\0') return "sidecar";
+  return buf.data();
+}
+
+void read_fleet(const toml::table* t, std::string_view source, config& c) {
+  if (t == nullptr) return;
+  const table_reader r(source, "[fleet]", *t);
+  r.only({"clickhouse", "database", "table", "user", "password", "node", "local_table", "shards",
+          "retention", "ship", "query", "ca", "batch_records", "batch_interval", "timeout"});
+  const auto url = r.string("clickhouse");
+  if (!url) {
+    if (!t->empty()) r.fail_key("clickhouse", "missing: the other [fleet] keys need it");
+    return;
+  }
+  fleet_config f;
+  f.clickhouse = read_clickhouse_url(r, "clickhouse", *url);
+  f.database = read_identifier(r, "database", f.database);
+  f.table = read_identifier(r, "table", f.table);
+  f.local_table = read_identifier(r, "local_table", "");
+  if (const auto u = r.text("user")) f.user = *u;
+  if (const auto p = r.string("password")) {
+    if (has_control(*p)) r.fail_key("password", "holds control characters");
+    f.password = *p;  // never quoted back in a message
+  }
+  if (const auto n = r.text("node")) {
+    if (n->size() > 64) r.fail_key("node", quote(*n) + " is longer than 64 bytes");
+    f.node = *n;
+  } else {
+    f.node = host_name();
+  }
+  r.strings("shards",
+            [&](const std::string& s) { f.shards.push_back(read_clickhouse_url(r, "shards", s)); });
+  if (f.local_table.empty() != f.shards.empty()) {
+    r.fail_key(f.local_table.empty() ? "local_table" : "shards",
+               "missing: local_table and shards go together (a Distributed table's per-shard "
+               "table and where it lives)");
+  }
+  if (const auto d = r.dur("retention", std::chrono::hours(1), std::chrono::hours(24 * 3650))) {
+    f.retention = *d;
+  }
+  f.ship = r.boolean("ship").value_or(f.ship);
+  f.query = r.boolean("query").value_or(f.query);
+  if (const auto ca = r.text("ca")) {
+    check_ca_file(r, *ca, "ca");
+    f.ca = *ca;
+  }
+  f.batch_records =
+      static_cast<std::size_t>(r.integer("batch_records", 1, 1'000'000)
+                                   .value_or(static_cast<std::int64_t>(f.batch_records)));
+  f.batch_interval =
+      r.dur("batch_interval", std::chrono::milliseconds(10), std::chrono::minutes(10))
+          .value_or(f.batch_interval);
+  f.timeout = r.dur("timeout", std::chrono::milliseconds(100), std::chrono::minutes(10))
+                  .value_or(f.timeout);
+  c.fleet = std::move(f);
+}
+
 /// The whole file: every table, then the checks that span tables.
 void read_document(const toml::table& top, std::string_view source, config& c) {
   {
     const table_reader r(source, "", top);
-    r.only({"proxy", "api", "store", "route", "account", "cache", "log"});
+    r.only({"proxy", "api", "store", "route", "account", "cache", "fleet", "log"});
   }
   read_log(sub_table(top, source, "log"), source, c.log_level, c.log_access);
   read_proxy(sub_table(top, source, "proxy"), source, c.proxy);
   read_api(sub_table(top, source, "api"), source, c.api);
   read_store(sub_table(top, source, "store"), source, c.store);
   read_cache(sub_table(top, source, "cache"), source, c.cache);
+  read_fleet(sub_table(top, source, "fleet"), source, c);
+  if (c.fleet && c.fleet->retention.count() == 0) c.fleet->retention = c.store.retention;
   read_accounts(top, source, c);
   read_routes(top, source, c);
   if (!c.proxy.forward_account.empty() && c.find_account(c.proxy.forward_account) == nullptr) {

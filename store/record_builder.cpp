@@ -529,6 +529,7 @@ build_result record_builder::build(const capture& c) {
       ((c.status_code >= 200 && c.status_code < 300) || (c.status_code == 101 && c.upgraded));
   r.error = describe(c.error);
   if (r.error.empty() && c.sidecar_answered) r.error = "upstream failed";  // never a silent failure
+  if (cfg_->fleet) r.node = cfg_->fleet->node;
 
   // The secret field list of this config, built once per thread and config contents.
   static thread_local std::vector<std::string> secrets_source;

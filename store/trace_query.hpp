@@ -70,6 +70,9 @@ struct list_result {
   query_status status = query_status::ok;
   std::uint64_t total = 0;  // matches in the whole list, not only this page
   std::unique_ptr<record_stream> records;  // set when status is ok
+  /// Why, when status is failed and the reader can say it in words a user may read (the
+  /// fleet reader: "cannot connect to ClickHouse"); empty otherwise.
+  std::string failure = {};
 };
 
 /// One stored record, with what the API needs to decide who may see it.
@@ -84,8 +87,13 @@ struct stored_trace {
 struct trace_lookup {
   query_status status = query_status::ok;
   std::optional<stored_trace> trace;  // set when found
+  /// Why, when failed and the reader can say it in words a user may read (the fleet
+  /// reader: "cannot connect to ClickHouse"); empty otherwise.
+  std::string failure = {};
 
-  [[nodiscard]] static trace_lookup failed() { return {query_status::failed, std::nullopt}; }
+  [[nodiscard]] static trace_lookup failed(std::string why = {}) {
+    return {query_status::failed, std::nullopt, std::move(why)};
+  }
   [[nodiscard]] bool has_value() const { return trace.has_value(); }
   explicit operator bool() const { return trace.has_value(); }
   stored_trace& operator*() { return *trace; }

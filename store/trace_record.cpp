@@ -142,6 +142,7 @@ void append_json(std::string& out, const trace_record& r) {
   w.key("direction").value(conf::to_string(r.direction));
   w.key("latency_ms").value(r.latency_ms);
   if (!r.error.empty()) w.key("error").value(r.error);
+  if (!r.node.empty()) w.key("node").value(r.node);
 
   w.key("request").begin_object();
   w.key("path").value(r.request.path);

@@ -50,6 +50,7 @@ struct trace_record {
   recorded_request request;
   recorded_response response;
   std::string error;  // "" when the exchange ran to its end
+  std::string node;   // the sidecar's [fleet] node name; "" when no [fleet] (docs/fleet.md)
 };
 
 /// "TR" + 12 hex digits of `created_ms` + 20 hex digits of `random` (80 bits).

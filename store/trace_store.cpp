@@ -30,6 +30,7 @@
 #include "conf/load.hpp"
 #include "store/access_line.hpp"
 #include "store/json.hpp"
+#include "store/outbox.hpp"
 #include "store/purge_batch.hpp"
 #include "store/record_builder.hpp"
 #include "store/record_filter.hpp"
@@ -54,11 +55,12 @@ enum cf : std::size_t {
   cf_by_session,    // id_sid key (id = session) -> account + body part
   cf_counters,      // account + bucket -> count
   cf_index_chunks,  // account + chunk + part -> covering entries of that chunk
+  cf_outbox,        // commit sequence -> sid, while [fleet] ships (store/outbox.hpp)
   cf_count
 };
 constexpr std::array<const char*, cf_count> cf_names{
     "default", "meta", "records", "body_chunks", "by_account", "by_session", "counters",
-    "index_chunks"};
+    "index_chunks", outbox::column_family};
 
 constexpr std::string_view meta_format_key = "format_version";
 constexpr std::string_view meta_floor_key = "floor_ms";
@@ -281,6 +283,12 @@ struct trace_store::impl {
   /// Adds the pending chunk operands to the batch.
   void add_pending_chunks(rocksdb::WriteBatch& batch);
 
+  // The shipping outbox: whether records get an entry, and the next entry's sequence
+  // (encoder thread, after open()).
+  bool ship_ = false;
+  std::atomic<std::uint64_t> outbox_seq_{0};  // read by the shipper for its backlog
+  void open_outbox();
+
   // Write failures: batches are dropped until retry_at_, then Resume() and try again.
   bool failing_ = false;
   std::chrono::steady_clock::time_point retry_at_{};
@@ -356,6 +364,7 @@ trace_store::impl::impl(std::shared_ptr<const conf::config> c, metrics::registry
   reclaim_period_ms_ = std::clamp<std::int64_t>(clock_->retention_ms / 8, 60'000, 6 * 3'600'000);
   listener_ = std::make_shared<rocks::listener>(stall_);
   open();
+  open_outbox();
   disk_bytes_->store(measure_disk_bytes());
   last_flush_ = last_reclaim_ = std::chrono::steady_clock::now();
   committer_ = std::thread([this] {
@@ -436,6 +445,7 @@ void trace_store::impl::open() {
     switch (static_cast<cf>(i)) {
       case cf_default:
       case cf_meta:
+      case cf_outbox:  // settled by the shipper, never expired by key (docs/fleet.md)
         o = cf_options(rocks::key_kind::keep, 4096, false, 4 << 20);
         break;
       case cf_records:
@@ -529,6 +539,23 @@ void trace_store::impl::open() {
     clock_->floor_ms.store(std::strtoll(floor.c_str(), nullptr, 10));
   }
   load_purged();
+}
+
+void trace_store::impl::open_outbox() {
+  ship_ = cfg_->fleet && cfg_->fleet->ship;
+  outbox_seq_.store(outbox::next_seq(*db_.db, db_[cf_outbox]));
+  if (ship_) return;
+  // Shipping is off now: entries left from a run that shipped would wait forever.
+  if (const auto left = outbox::count(*db_.db, db_[cf_outbox]); left > 0) {
+    if (!outbox::settle(*db_.db, db_[cf_outbox], 0,
+                        std::numeric_limits<std::uint64_t>::max() - 1)) {
+      return;
+    }
+    log::warn(
+        "store: [fleet] does not ship now; records that were waiting to be shipped are "
+        "no longer waiting",
+        {{"records", std::to_string(left)}});
+  }
 }
 
 bool trace_store::impl::reopen() {
@@ -796,6 +823,10 @@ bool trace_store::impl::append(rocksdb::WriteBatch& batch, trace_record& r,
     codec::encode_session_entry(entry, r.account_sid, part);
     batch.Put(db_[cf_by_session], codec::id_sid_key(r.session_sid, *sid), entry)
         .PermitUncheckedError();
+  }
+  if (ship_) {
+    outbox::add(batch, db_[cf_outbox], outbox_seq_.fetch_add(1, std::memory_order_relaxed),
+                std::string_view(reinterpret_cast<const char*>(sid->data()), 16));
   }
   ++counts[codec::counter_key(r.account_sid, floor_div(created, codec::bucket_ms))];
   return true;
@@ -1815,6 +1846,21 @@ void trace_store::flush() {
 }
 
 trace_lookup trace_store::get(std::string_view sid) { return impl_->get(sid); }
+
+bool trace_store::outbox_read(std::uint64_t from, std::size_t max,
+                              std::vector<outbox_entry>& out) {
+  std::shared_lock lock(impl_->db_mu_);
+  if (!impl_->db_.db) return false;
+  return outbox::read(*impl_->db_.db, impl_->db_[cf_outbox], from, max, out);
+}
+
+std::uint64_t trace_store::outbox_next_seq() const { return impl_->outbox_seq_.load(); }
+
+bool trace_store::outbox_settle(std::uint64_t from, std::uint64_t through) {
+  std::shared_lock lock(impl_->db_mu_);
+  if (!impl_->db_.db) return false;
+  return outbox::settle(*impl_->db_.db, impl_->db_[cf_outbox], from, through);
+}
 
 list_result trace_store::list(const list_query& q) { return impl_->list(q); }
 

@@ -8,10 +8,12 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "conf/config.hpp"
 #include "store/capture.hpp"
 #include "store/commit_feed.hpp"
+#include "store/outbox.hpp"
 #include "store/trace_purge.hpp"
 #include "store/trace_query.hpp"
 #include "store/trace_record.hpp"
@@ -88,6 +90,15 @@ class trace_store final : public capture_sink, public trace_reader, public trace
 
   /// The records of every batch once it is written (docs/store.md, "The commit feed").
   [[nodiscard]] commit_feed& feed();
+
+  /// The shipping outbox (store/outbox.hpp, docs/fleet.md), for the fleet shipper: up to
+  /// `max` entries with seq >= `from`, in commit order (false on a read error); and the
+  /// removal of the entries from `from` to `through` once ClickHouse has them.
+  [[nodiscard]] bool outbox_read(std::uint64_t from, std::size_t max,
+                                 std::vector<outbox_entry>& out);
+  [[nodiscard]] bool outbox_settle(std::uint64_t from, std::uint64_t through);
+  /// The sequence the next outbox entry will take (the backlog's end).
+  [[nodiscard]] std::uint64_t outbox_next_seq() const;
 
   /// Runs a full manual compaction (tests and tools: expired data is removed now).
   void compact();

@@ -77,6 +77,18 @@ TEST_F(record_builder_test, WebhookAccountFromQueryString) {
   EXPECT_EQ(r.org_name, "acme.example.com");
 }
 
+TEST_F(record_builder_test, NodeNamesTheSidecarOnlyWithAFleet) {
+  const capture c = capture_from("voice-rcml-get.http", direction::webhook);
+  const auto plain = to_json(record(c));
+  EXPECT_EQ(plain.find("\"node\""), std::string::npos);
+  cfg_->fleet.emplace();
+  cfg_->fleet->node = "node-3";
+  const auto r = record(c);
+  EXPECT_EQ(r.node, "node-3");
+  EXPECT_NE(to_json(r).find(R"("latency_ms":)"), std::string::npos);
+  EXPECT_NE(to_json(r).find(R"(,"node":"node-3","request":{)"), std::string::npos);
+}
+
 TEST_F(record_builder_test, WebhookAccountFromFormBodyWithCharset) {
   capture c = capture_from("voice-rcml-request.http", direction::webhook);
   c.route_account = other;

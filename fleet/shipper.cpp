@@ -1,0 +1,398 @@
+// The shipper's thread (see shipper.hpp, docs/fleet.md).
+#include "fleet/shipper.hpp"
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "fleet/clickhouse_client.hpp"
+#include "fleet/schema.hpp"
+#include "fleet/sql.hpp"
+#include "store/trace_record.hpp"
+#include "support/log.hpp"
+
+namespace sidecar::fleet {
+
+namespace {
+
+std::int64_t system_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+constexpr std::array<clickhouse_answer::failure, 6> failure_kinds{
+    clickhouse_answer::failure::connect, clickhouse_answer::failure::tls,
+    clickhouse_answer::failure::timeout, clickhouse_answer::failure::io,
+    clickhouse_answer::failure::http,    clickhouse_answer::failure::too_large};
+
+/// "2026-12-01" for a Date partition; nullopt for anything else.
+std::optional<std::int64_t> partition_day(std::string_view p) {
+  if (p.size() != 10 || p[4] != '-' || p[7] != '-') return std::nullopt;
+  auto num = [&](std::size_t at, std::size_t n) {
+    int v = 0;
+    for (std::size_t i = at; i < at + n; ++i) {
+      if (p[i] < '0' || p[i] > '9') return -1;
+      v = v * 10 + (p[i] - '0');
+    }
+    return v;
+  };
+  const int y = num(0, 4), m = num(5, 2), d = num(8, 2);
+  if (y < 0 || m < 1 || m > 12 || d < 1 || d > 31) return std::nullopt;
+  // Days from civil (Howard Hinnant's algorithm).
+  const int yy = y - (m <= 2 ? 1 : 0);
+  const int era = yy / 400;
+  const int yoe = yy - era * 400;
+  const int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return std::int64_t{era} * 146097 + doe - 719468;
+}
+
+}  // namespace
+
+struct shipper::impl {
+  impl(std::shared_ptr<const conf::config> c, store::trace_store& s, metrics::registry& m,
+       shipper_options o);
+  ~impl();
+  void run();
+  bool ensure_schema();
+  /// One pass of shipping: false when ClickHouse failed (the caller backs off).
+  bool ship_once(bool& idle);
+  bool drop_partitions();
+  void failed(const clickhouse_answer& a, std::string_view what);
+  void recovered();
+  /// Sleeps up to `d`, or until stopped; false when stopped.
+  bool pause(std::chrono::milliseconds d);
+
+  std::shared_ptr<const conf::config> cfg_;
+  const conf::fleet_config& fleet_;
+  store::trace_store& store_;
+  shipper_options opts_;
+  clickhouse_client client_;
+  std::vector<std::unique_ptr<clickhouse_client>> shard_clients_;
+  row_encoder rows_;
+
+  // The batch being gathered: entries read from the outbox, not yet sent.
+  std::vector<store::outbox_entry> pending_;
+  std::uint64_t cursor_ = 0;  // first sequence not yet read into pending_
+  std::chrono::steady_clock::time_point gathering_since_{};
+  bool schema_ready_ = false;
+  std::chrono::steady_clock::time_point next_retention_{};
+
+  metrics::counter& shipped_;
+  metrics::counter& batches_;
+  metrics::counter& lost_;
+  metrics::counter& dropped_partitions_;
+  std::map<clickhouse_answer::failure, metrics::counter*> failed_;
+  metrics::gauge& behind_seconds_;
+  metrics::gauge& failing_;
+  // The backlog's ends, shared with the metric's callback (which may outlive this shipper):
+  // the store's next outbox sequence, as last seen, and the first one not yet settled.
+  struct backlog_ends {
+    std::atomic<std::uint64_t> next{0};
+    std::atomic<std::uint64_t> settled{0};
+    [[nodiscard]] std::uint64_t records() const {
+      const auto n = next.load(), d = settled.load();
+      return n > d ? n - d : 0;
+    }
+  };
+  std::shared_ptr<backlog_ends> backlog_ = std::make_shared<backlog_ends>();
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  bool retention_now_ = false;
+  shipping_health health_;
+  std::uint64_t failures_in_a_row_ = 0;
+  std::thread thread_;
+};
+
+shipper::impl::impl(std::shared_ptr<const conf::config> c, store::trace_store& s,
+                    metrics::registry& m, shipper_options o)
+    : cfg_(std::move(c)),
+      fleet_(*cfg_->fleet),
+      store_(s),
+      opts_(std::move(o)),
+      client_(fleet_.clickhouse, fleet_),
+      shipped_(m.add_counter("sidecar_fleet_records_shipped_total",
+                             "Trace records ClickHouse has taken")),
+      batches_(m.add_counter("sidecar_fleet_batches_shipped_total",
+                             "Batches of records ClickHouse has taken")),
+      lost_(m.add_counter("sidecar_fleet_records_lost_total",
+                          "Records removed locally (retention, max_bytes) before they were shipped",
+                          {{"reason", "removed_locally"}})),
+      dropped_partitions_(m.add_counter("sidecar_fleet_partitions_dropped_total",
+                                        "Day partitions dropped from ClickHouse past retention")),
+      behind_seconds_(m.add_gauge("sidecar_fleet_backlog_seconds",
+                                  "Age of the oldest record not yet shipped, in seconds")),
+      failing_(m.add_gauge("sidecar_fleet_shipping_failing",
+                           "1 while shipping to ClickHouse fails, else 0")) {
+  if (!opts_.now_ms) opts_.now_ms = system_now_ms;
+  for (const auto k : failure_kinds) {
+    clickhouse_answer a;
+    a.fail = k;
+    failed_[k] = &m.add_counter("sidecar_fleet_batches_failed_total",
+                                "Requests to ClickHouse that failed, by kind",
+                                {{"kind", std::string(a.kind())}});
+  }
+  for (const auto& url : fleet_.shards) {
+    shard_clients_.push_back(std::make_unique<clickhouse_client>(url, fleet_));
+  }
+  // The backlog: entries given by the committer and not yet settled.
+  m.add_callback("sidecar_fleet_backlog_records", "Records committed locally, not yet shipped",
+                 [b = backlog_] { return static_cast<double>(b->records()); });
+  std::vector<store::outbox_entry> first;
+  if (store_.outbox_read(0, 1, first) && !first.empty())
+    cursor_ = first.front().seq;
+  else
+    cursor_ = store_.outbox_next_seq();
+  backlog_->settled.store(cursor_);
+  backlog_->next.store(store_.outbox_next_seq());
+  thread_ = std::thread([this] { run(); });
+}
+
+shipper::impl::~impl() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool shipper::impl::pause(std::chrono::milliseconds d) {
+  std::unique_lock lock(mu_);
+  cv_.wait_for(lock, d, [&] { return stop_ || retention_now_; });
+  return !stop_;
+}
+
+void shipper::impl::failed(const clickhouse_answer& a, std::string_view what) {
+  failed_[a.fail]->inc();
+  failing_.set(1);
+  ++failures_in_a_row_;
+  const std::string reason = a.describe();
+  bool first = false;
+  {
+    std::lock_guard lock(mu_);
+    first = health_.ok;
+    if (health_.ok || health_.reason != reason) {
+      health_.ok = false;
+      health_.reason = reason;
+      if (first) health_.since_ms = opts_.now_ms();
+    }
+  }
+  // One line when shipping starts failing, then one per 64 failures in a row.
+  if (first || (failures_in_a_row_ & 63) == 0) {
+    log::warn("fleet: shipping to ClickHouse failed; records wait in the local outbox",
+              {{"step", what},
+               {"error", reason},
+               {"failures_in_a_row", std::to_string(failures_in_a_row_)}});
+  }
+}
+
+void shipper::impl::recovered() {
+  bool was_failing = false;
+  {
+    std::lock_guard lock(mu_);
+    was_failing = !health_.ok;
+    health_ = {};
+  }
+  failing_.set(0);
+  if (was_failing) {
+    log::info("fleet: shipping to ClickHouse again",
+              {{"failures", std::to_string(failures_in_a_row_)}});
+  }
+  failures_in_a_row_ = 0;
+}
+
+bool shipper::impl::ensure_schema() {
+  if (!fleet_.local_table.empty()) {
+    // A cluster's tables are the operator's (docs/fleet.md gives the SQL): nothing to create.
+    schema_ready_ = true;
+    return true;
+  }
+  for (const auto& q : {create_database_sql(fleet_), create_table_sql(fleet_, fleet_.table),
+                        create_tombstone_table_sql(fleet_, fleet_.table)}) {
+    const auto a = client_.query(q);
+    if (!a.ok()) {
+      failed(a, "create table");
+      return false;
+    }
+  }
+  schema_ready_ = true;
+  return true;
+}
+
+bool shipper::impl::ship_once(bool& idle) {
+  idle = false;
+  const std::size_t want = fleet_.batch_records;
+  backlog_->next.store(store_.outbox_next_seq());
+  if (pending_.size() < want) {
+    const std::size_t before = pending_.size();
+    if (!store_.outbox_read(cursor_, want - pending_.size(), pending_)) return true;  // retried
+    if (pending_.size() > before) cursor_ = pending_.back().seq + 1;
+  }
+  if (pending_.empty()) {
+    behind_seconds_.set(0);
+    idle = true;
+    return true;
+  }
+  const auto now = std::chrono::steady_clock::now();
+  if (gathering_since_ == std::chrono::steady_clock::time_point{}) gathering_since_ = now;
+  if (const auto oldest = store::sid_time_ms(pending_.front().sid)) {
+    behind_seconds_.set(std::max<std::int64_t>(0, (opts_.now_ms() - *oldest) / 1000));
+  }
+  if (pending_.size() < want && now - gathering_since_ < fleet_.batch_interval) {
+    idle = true;  // let the batch gather
+    return true;
+  }
+
+  std::string rows;
+  std::uint64_t in_batch = 0, lost = 0;
+  for (const auto& e : pending_) {
+    const auto t = store_.get(e.sid);
+    // A read that failed is tried again with the whole batch; only a record the store no
+    // longer holds is counted as removed.
+    if (t.status != store::query_status::ok) return true;
+    if (!t || !rows_.append(rows, e.sid, t->json)) {
+      ++lost;  // removed locally (retention, max_bytes) before it could be shipped
+      continue;
+    }
+    ++in_batch;
+  }
+  if (in_batch > 0) {
+    const auto a = client_.insert(insert_sql(fleet_), rows, !fleet_.local_table.empty());
+    if (!a.ok()) {
+      // The table is gone (an operator dropped it): create it again before the next try.
+      if (a.fail == clickhouse_answer::failure::http && (a.code == 60 || a.code == 81)) {
+        schema_ready_ = false;
+      }
+      failed(a, "insert");
+      return false;
+    }
+  }
+  if (!store_.outbox_settle(backlog_->settled.load(), pending_.back().seq))
+    return true;  // settled again next time
+  if (lost > 0) {
+    lost_.inc(lost);
+    log::warn("fleet: records removed locally before they were shipped",
+              {{"records", std::to_string(lost)}});
+  }
+  shipped_.inc(in_batch);
+  if (in_batch > 0) batches_.inc();
+  backlog_->settled.store(pending_.back().seq + 1);
+  pending_.clear();
+  gathering_since_ = {};
+  recovered();
+  return true;
+}
+
+bool shipper::impl::drop_partitions() {
+  const std::int64_t cutoff = opts_.now_ms() - fleet_.retention.count();
+  // A day partition goes once the whole day is past the cutoff.
+  const std::int64_t last_day_to_drop = day_of(cutoff) - 1;
+  auto drop_on = [&](clickhouse_client& c, const std::string& table) {
+    const std::string list = "SELECT DISTINCT partition FROM system.parts WHERE database = " +
+                             sql::quote(fleet_.database) + " AND table = " + sql::quote(table) +
+                             " AND active FORMAT TabSeparated";
+    const auto a = c.query(list);
+    if (!a.ok()) {
+      failed(a, "retention");
+      return false;
+    }
+    std::string_view rest = a.body;
+    while (!rest.empty()) {
+      const auto nl = rest.find('\n');
+      const std::string_view p = rest.substr(0, nl);
+      rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
+      const auto day = partition_day(p);
+      if (!day || *day > last_day_to_drop) continue;
+      const auto d =
+          c.query("ALTER TABLE " + table_name(fleet_, table) + " DROP PARTITION " + sql::quote(p));
+      if (!d.ok()) {
+        failed(d, "retention");
+        return false;
+      }
+      dropped_partitions_.inc();
+      log::info("fleet: day partition past retention dropped", {{"table", table}, {"day", p}});
+    }
+    return true;
+  };
+  bool ok = true;
+  if (shard_clients_.empty()) {
+    ok = drop_on(client_, fleet_.table) && drop_on(client_, fleet_.table + "_purged");
+  } else {
+    for (auto& c : shard_clients_) {
+      ok = drop_on(*c, fleet_.local_table) && drop_on(*c, fleet_.local_table + "_purged") && ok;
+    }
+  }
+  return ok;
+}
+
+void shipper::impl::run() {
+  const auto poll = std::clamp<std::chrono::milliseconds>(
+      fleet_.batch_interval / 4, std::chrono::milliseconds(5), std::chrono::milliseconds(100));
+  std::chrono::milliseconds backoff{0};
+  for (;;) {
+    {
+      std::lock_guard lock(mu_);
+      if (stop_) return;
+      if (retention_now_) next_retention_ = {};
+      retention_now_ = false;
+    }
+    bool ok = schema_ready_ || ensure_schema();
+    bool idle = false;
+    if (ok && std::chrono::steady_clock::now() >= next_retention_) {
+      if (drop_partitions())
+        next_retention_ = std::chrono::steady_clock::now() + opts_.retention_interval;
+    }
+    if (ok) ok = ship_once(idle);
+    if (!ok) {
+      backoff = std::min<std::chrono::milliseconds>(
+          opts_.max_backoff,
+          std::max<std::chrono::milliseconds>(backoff * 2, std::chrono::milliseconds(250)));
+      if (!pause(backoff)) return;
+      continue;
+    }
+    backoff = {};
+    if (idle && !pause(poll)) return;
+  }
+}
+
+shipper::shipper(std::shared_ptr<const conf::config> cfg, store::trace_store& store,
+                 metrics::registry& metrics, shipper_options opts)
+    : impl_(std::make_unique<impl>(std::move(cfg), store, metrics, std::move(opts))) {}
+
+shipper::~shipper() = default;
+
+shipper::stats shipper::get_stats() const {
+  stats s;
+  s.shipped = impl_->shipped_.value();
+  s.batches = impl_->batches_.value();
+  for (const auto& [k, c] : impl_->failed_) s.failed_batches += c->value();
+  s.lost = impl_->lost_.value();
+  impl_->backlog_->next.store(impl_->store_.outbox_next_seq());
+  s.backlog = impl_->backlog_->records();
+  s.partitions_dropped = impl_->dropped_partitions_.value();
+  return s;
+}
+
+shipping_health shipper::health() const {
+  std::lock_guard lock(impl_->mu_);
+  return impl_->health_;
+}
+
+void shipper::drop_expired_partitions() {
+  {
+    std::lock_guard lock(impl_->mu_);
+    impl_->retention_now_ = true;
+  }
+  impl_->cv_.notify_all();
+}
+
+}  // namespace sidecar::fleet

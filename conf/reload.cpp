@@ -1,6 +1,8 @@
 // What a reload may change: see reload.hpp.
 #include "conf/reload.hpp"
 
+#include <algorithm>
+
 namespace sidecar::conf {
 namespace {
 
@@ -76,6 +78,24 @@ reload_plan plan_reload(const config& running, const config& loaded) {
   } else {
     keep(c.dir, rc.dir, "[cache] dir", ignored);
   }
+
+  // [fleet] (docs/fleet.md): the shipper and the ClickHouse reader are built once at startup.
+  const auto same_url = [](const clickhouse_url& x, const clickhouse_url& y) {
+    return x.text == y.text;
+  };
+  const auto same_fleet = [&](const std::optional<fleet_config>& x,
+                              const std::optional<fleet_config>& y) {
+    if (!x || !y) return x.has_value() == y.has_value();
+    return same_url(x->clickhouse, y->clickhouse) && x->database == y->database &&
+           x->table == y->table && x->user == y->user && x->password == y->password &&
+           x->node == y->node && x->local_table == y->local_table &&
+           std::equal(x->shards.begin(), x->shards.end(), y->shards.begin(), y->shards.end(),
+                      same_url) &&
+           x->retention == y->retention && x->ship == y->ship && x->query == y->query &&
+           x->ca == y->ca && x->batch_records == y->batch_records &&
+           x->batch_interval == y->batch_interval && x->timeout == y->timeout;
+  };
+  keep(next->fleet, running.fleet, "[fleet]", ignored, same_fleet);
 
   next->local_account_file = running.local_account_file;
   return {std::move(next), std::move(ignored)};

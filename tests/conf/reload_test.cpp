@@ -45,6 +45,25 @@ TEST(conf_reload, AnUnchangedFileIgnoresNothing) {
   EXPECT_TRUE(plan_reload(*running, *parse(base, "a.toml")).ignored.empty());
 }
 
+TEST(conf_reload, FleetNeedsARestartWhetherAddedChangedOrRemoved) {
+  const auto plain = parse(base, "a.toml");
+  const std::string with_fleet = std::string(base) +
+                                 "[fleet]\nclickhouse = \"http://127.0.0.1:8123/\"\n"
+                                 "node = \"node-1\"\n";
+  const auto fleet = parse(with_fleet, "a.toml");
+  std::string other_node = with_fleet;
+  other_node.replace(other_node.find("node-1"), 6, "node-2");
+
+  const reload_plan added = plan_reload(*plain, *fleet);
+  EXPECT_EQ(added.ignored, (std::vector<std::string>{"[fleet]"}));
+  EXPECT_FALSE(added.next->fleet.has_value());
+  const reload_plan changed = plan_reload(*fleet, *parse(other_node, "a.toml"));
+  EXPECT_EQ(changed.ignored, (std::vector<std::string>{"[fleet]"}));
+  EXPECT_EQ(changed.next->fleet->node, "node-1");
+  EXPECT_EQ(plan_reload(*fleet, *plain).ignored, (std::vector<std::string>{"[fleet]"}));
+  EXPECT_TRUE(plan_reload(*fleet, *parse(with_fleet, "a.toml")).ignored.empty());
+}
+
 TEST(conf_reload, LiveConfigSwapsWholeAndTellsItsListeners) {
   live_config live(parse(base, "a.toml"));
   const auto before = live.get();

@@ -44,14 +44,14 @@ export function startApp(answers) {
   return once(server, 'listening').then(() => ({server, port: server.address().port}));
 }
 
-function config(dir, appPort) {
+function config(dir, appPort, api) {
   return `
 [log]
 level = "info"
 [proxy]
 listen = "127.0.0.1:0"
 [api]
-listen = "127.0.0.1:0"
+listen = "${api}"
 [store]
 path = "${dir}/data"
 body_limit = "8KiB"
@@ -90,10 +90,13 @@ account = "${acme.sid}"
 `;
 }
 
-/** Starts the sidecar; resolves to {proxy, api, stop()} once its `listening` line is out. */
-export async function startSidecar(appPort) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sidecar-web-'));
-  fs.writeFileSync(path.join(dir, 'sidecar.toml'), config(dir, appPort));
+/**
+ * Starts the sidecar; resolves to {proxy, api, stop(), restart()} once its `listening` line is
+ * out. restart() stops it and starts it again on the same API address and data.
+ */
+export async function startSidecar(appPort, {dir: given, api = '127.0.0.1:0'} = {}) {
+  const dir = given || fs.mkdtempSync(path.join(os.tmpdir(), 'sidecar-web-'));
+  fs.writeFileSync(path.join(dir, 'sidecar.toml'), config(dir, appPort, api));
   const child = spawn(binary, ['--config', path.join(dir, 'sidecar.toml')],
     {stdio: ['ignore', 'ignore', 'pipe']});
   let err = '';
@@ -107,10 +110,19 @@ export async function startSidecar(appPort) {
     proxy: `http://${listening[1]}`,
     api: `http://${listening[2]}`,
     log: () => err,
+    async halt() {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await once(child, 'exit');
+      }
+    },
     async stop() {
-      child.kill('SIGTERM');
-      if (child.exitCode === null) await once(child, 'exit');
+      await this.halt();
       fs.rmSync(dir, {recursive: true, force: true});
+    },
+    async restart() {
+      await this.halt();
+      return startSidecar(appPort, {dir, api: listening[2]});
     },
   };
 }

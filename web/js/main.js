@@ -2,8 +2,10 @@
 import {defaultAccount, readableAccounts, showAccountChoice} from './accounts.js';
 import {ApiError, onUnauthorized, signIn, signOut, signedInSid} from './api.js';
 import {$, say} from './dom.js';
+import {filtersOf} from './filters.js';
 import {pageHarButton} from './list_actions.js';
 import {renderList} from './list_view.js';
+import {liveMode} from './live_view.js';
 import {releaseMedia} from './media_view.js';
 import {go, parseRoute} from './route.js';
 import {renderSession} from './session_view.js';
@@ -43,9 +45,12 @@ async function show() {
   }
   const root = views[route.view];
   const render = {list: renderList, trace: renderTrace, session: renderSession}[route.view];
+  const live = route.view === 'list'
+    ? liveMode(account, route.params, filtersOf(route.params), controller.signal) : null;
   const options = {
     signal: controller.signal,
-    toolbar: route.view === 'list' ? [pageHarButton(account, route.params, $('app-message'))] : [],
+    toolbar: live ? [...live.controls, pageHarButton(account, route.params, $('app-message'))] : [],
+    onPage: (page, tbody) => live?.start(page, tbody),
     actions: (record, message) => traceActions(record, account, message),
   };
   try {

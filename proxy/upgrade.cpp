@@ -23,6 +23,26 @@ void for_each_element(std::string_view list, F&& each) {
   }
 }
 
+// A token character of RFC 9110 5.6.2.
+bool is_tchar(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+// protocol-name ["/" protocol-version] (RFC 9110 7.8), both tokens: anything else (spaces,
+// other bytes, a second '/') is not forwarded, so that no upstream reads a protocol out of
+// bytes the sidecar did not recognise.
+bool well_formed_upgrade(std::string_view token) {
+  const auto slash = token.find('/');
+  const std::string_view name = token.substr(0, slash);
+  const std::string_view version =
+      slash == std::string_view::npos ? std::string_view("v") : token.substr(slash + 1);
+  const auto all_tchar = [](std::string_view t) {
+    return !t.empty() && std::all_of(t.begin(), t.end(), is_tchar);
+  };
+  return all_tchar(name) && all_tchar(version);
+}
+
 }  // namespace
 
 std::string_view upgrade_protocol(std::string_view token) {
@@ -38,6 +58,7 @@ bool keep_enabled_upgrades(http::fields& req, bool connection_upgrade,
   for (const auto& f : boost::make_iterator_range(req.equal_range(http::field::upgrade))) {
     offered = true;
     for_each_element(f.value(), [&](std::string_view token) {
+      if (!well_formed_upgrade(token)) return;
       const std::string protocol = ascii::to_lower(upgrade_protocol(token));
       if (std::find(enabled.begin(), enabled.end(), protocol) == enabled.end()) return;
       if (!kept.empty()) kept += ", ";

@@ -40,16 +40,29 @@ void varints(std::string_view in) {
 void keys(std::string_view in) {
   std::string_view id;
   std::string_view inv;
+  // Keys are written with the shortest varints; a reader may accept a longer one, but what it
+  // reads must encode back to a key that reads the same.
   if (codec::split_id_key(in, id, inv)) {
     if (inv.size() != 16) fail("inverted sid is not 16 bytes");
-    if (codec::id_sid_key(id, codec::uninvert(inv)) != in) fail("id key round trip");
+    const std::string again = codec::id_sid_key(id, codec::uninvert(inv));
+    std::string_view id2;
+    std::string_view inv2;
+    if (!codec::split_id_key(again, id2, inv2) || id2 != id || inv2 != inv) {
+      fail("id key round trip");
+    }
   }
   std::int64_t bucket = 0;
   std::int64_t width = 0;
   if (codec::split_counter_key(in, id, bucket, width)) {
     const std::string again = width == codec::hour_ms ? codec::hour_counter_key(id, bucket)
                                                       : codec::counter_key(id, bucket);
-    if (again != in) fail("counter key round trip");
+    std::string_view id2;
+    std::int64_t bucket2 = 0;
+    std::int64_t width2 = 0;
+    if (!codec::split_counter_key(again, id2, bucket2, width2) || id2 != id || bucket2 != bucket ||
+        width2 != width) {
+      fail("counter key round trip");
+    }
   }
   std::int64_t chunk = 0;
   std::uint32_t part = 0;

@@ -117,6 +117,13 @@ TEST(upgrade_filter, KeepsEnabledProtocolsByNameWithoutCaseOrVersion) {
   EXPECT_FALSE(keep_enabled_upgrades(only_h2c, true, {"websocket"}));
   EXPECT_EQ(only_h2c.count(http::field::upgrade), 0u);
 
+  // Found by fuzz_http_request: a token with spaces or other bytes in it ("websocket /x ...
+  // h2c") is not a protocol the sidecar recognised, and is dropped whole.
+  http::fields junk;
+  junk.set(http::field::upgrade, "websocket /x HTTP/2 h2c, websocket/13/1, \xffwebsocket");
+  EXPECT_FALSE(keep_enabled_upgrades(junk, true, {"websocket"}));
+  EXPECT_EQ(junk.count(http::field::upgrade), 0u);
+
   EXPECT_TRUE(upgrade_was_offered("websocket", "WebSocket"));
   EXPECT_FALSE(upgrade_was_offered("websocket", "h2c"));
 }

@@ -46,13 +46,16 @@ TEST(routing, InspectorResourcesUnderEveryPrefix) {
     const std::string traces = prefix + "/2012-04-24/Accounts/" + std::string(ac) + "/Traces";
     EXPECT_EQ(match_target(prefix + "/2012-04-24/Accounts.json").kind, resource::accounts);
     EXPECT_EQ(match_target(prefix + "/2012-04-24/Accounts").kind, resource::accounts);
-    const target_match har = match_target(traces + ".har?Page=1");
+    // match_target answers views into its argument: each target outlives its match.
+    const std::string har_target = traces + ".har?Page=1";
+    const target_match har = match_target(har_target);
     EXPECT_EQ(har.kind, resource::list_har);
     EXPECT_EQ(har.account_sid, ac);
     EXPECT_EQ(har.query, "Page=1");
     for (const auto& [suffix, kind] :
          {std::pair{".har", resource::item_har}, std::pair{".curl", resource::item_curl}}) {
-      const target_match m = match_target(traces + "/" + std::string(tr) + suffix);
+      const std::string target = traces + "/" + std::string(tr) + suffix;
+      const target_match m = match_target(target);
       EXPECT_EQ(m.kind, kind) << suffix;
       EXPECT_EQ(m.trace_sid, tr);
     }

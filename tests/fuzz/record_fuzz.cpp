@@ -120,6 +120,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // JSON body (first, so that no fuzzed bytes before it can turn it into a string's content).
   if (plant_query) {
     std::erase_if(c.upstream_url, [](char ch) { return ch == '?' || ch == '#'; });
+    // Erasing can join fuzzed bytes into the planted value ("PLANTED?SECRET"): that is typed.
+    typed += c.upstream_url;
     c.upstream_url += "?password=" + std::string(planted);
     planted_secret = true;
   }

@@ -179,6 +179,9 @@ int run(int argc, char** argv) {
 
   const tcp::endpoint api_at = api.start();
   const tcp::endpoint proxy_at = proxy.start({api_at});
+  // Replays (docs/api.md) go through the proxy's upstream code and checks.
+  const std::unique_ptr<store::trace_replayer> replayer = proxy.make_replayer(store.feed());
+  api.enable_replay(*replayer);
   signals.start([&] { reload(options, live, api, proxy); });
   board.set_phase(health::phase::serving);
 
@@ -191,6 +194,8 @@ int run(int argc, char** argv) {
   const int sig = signals.wait_for_stop();
   board.set_phase(health::phase::draining);  // /ready answers 503 from now on
   log::info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  // A replay still in progress ends with the proxy's io_context; its API request then ends
+  // with the API (both stopped before `replayer` goes).
   proxy.stop(cfg->proxy.drain_timeout);  // in-flight exchanges finish, captures submitted
   api.stop();
   store.flush();

@@ -135,6 +135,10 @@ decision handler::decide(const request_view& req) const {
     }
     return a;
   }
+  if (m.kind == resource::replay) {
+    // The server answers replays itself (api/replay.hpp) when main gave it a replayer.
+    return error(503, "Replay is not available on this server");
+  }
   if (m.kind == resource::stream) {
     // The server answers streams itself (api/stream.hpp) when it has a commit feed.
     return error(503, "Live streams are not available on this server");

@@ -99,6 +99,9 @@ class handler {
   /// {"message": ..., "status": N}
   [[nodiscard]] static answer error(unsigned status, std::string_view message);
 
+  /// Whether an unsafe request comes from another site's page (docs/api.md).
+  [[nodiscard]] bool cross_site(const request_view& req) const;
+
  private:
   /// One configuration and the authenticator built from it, taken once per request.
   struct snapshot {
@@ -114,8 +117,6 @@ class handler {
       std::string_view path) const;
   [[nodiscard]] answer decide_item(const request_view& req, const target_match& m,
                                    const std::vector<std::string>& scope) const;
-  /// Whether an unsafe request comes from another site's page.
-  [[nodiscard]] bool cross_site(const request_view& req) const;
   [[nodiscard]] answer decide_purge(const conf::config& cfg, const target_match& m,
                                     const conf::account& caller,
                                     const std::vector<std::string>& scope) const;

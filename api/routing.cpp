@@ -34,6 +34,10 @@ std::string_view strip_json(std::string_view seg) {
   return seg;
 }
 
+bool is_sid_segment(std::string_view seg) {
+  return !seg.empty() && seg.find('.') == std::string_view::npos;
+}
+
 }  // namespace
 
 target_match match_target(std::string_view target) {
@@ -78,6 +82,17 @@ target_match match_target(std::string_view target) {
     m.kind = resource::accounts;
     return m;
   }
+  if (left == 6) {
+    // .../Traces/{TraceSid}/Replay
+    if (segs[i] != api_version || segs[i + 1] != "Accounts" || segs[i + 2].empty() ||
+        segs[i + 3] != "Traces" || !is_sid_segment(segs[i + 4]) || segs[i + 5] != "Replay") {
+      return m;
+    }
+    m.kind = resource::replay;
+    m.account_sid = segs[i + 2];
+    m.trace_sid = segs[i + 4];
+    return m;
+  }
   if (left != 4 && left != 5) return m;
   if (segs[i] != api_version || segs[i + 1] != "Accounts" || segs[i + 2].empty()) return m;
   const std::string_view account = segs[i + 2];
@@ -115,10 +130,12 @@ target_match match_target(std::string_view target) {
 }
 
 std::string_view allowed_methods(resource r) {
+  if (r == resource::replay) return "POST";
   return r == resource::list || r == resource::item ? "GET, HEAD, DELETE" : "GET, HEAD";
 }
 
 bool method_allowed(resource r, std::string_view method) {
+  if (r == resource::replay) return method == "POST";
   if (method == "GET" || method == "HEAD") return true;
   return method == "DELETE" && (r == resource::list || r == resource::item);
 }

@@ -22,6 +22,7 @@ enum class resource {
   item_har,   // .../Traces/{TraceSid}.har
   item_curl,  // .../Traces/{TraceSid}.curl
   stream,     // .../Traces/Stream: the live stream
+  replay,     // .../Traces/{TraceSid}/Replay
 };
 
 /// The methods a resource answers, as its 405's Allow header lists them.
@@ -35,7 +36,7 @@ struct target_match {
   std::string_view path;         // the path as sent (prefix and .json included), for page URIs
   std::string_view query;        // after '?', raw; empty when none
   std::string_view account_sid;  // {AccountSid} (list and item)
-  std::string_view trace_sid;    // {TraceSid} without its suffix (item, item_har, item_curl)
+  std::string_view trace_sid;    // {TraceSid} without its suffix (items, replay)
 };
 
 /// Matches an origin-form target ("/path?query"). Path segments are compared as sent (SIDs

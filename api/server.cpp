@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "api/handler.hpp"
+#include "api/replay.hpp"
 #include "api/routing.hpp"
 #include "api/stream.hpp"
 #include "api/har.hpp"
@@ -85,6 +86,8 @@ struct state {
   metrics::registry& registry;
   handler decide;
   std::unique_ptr<stream_hub> streams;  // set by enable_streams()
+  std::unique_ptr<replay_desk> replay_owner;  // set once by enable_replay()
+  std::atomic<replay_desk*> replays{nullptr};
   std::map<unsigned, metrics::counter*> requests;
   metrics::histogram* duration;
   // The listener's TLS context (null: plain); a reload swaps it, a connection keeps its own.
@@ -325,6 +328,21 @@ net::awaitable<void> serve_requests(impl* self, Stream& stream,
       if (!again) co_return;
       continue;
     }
+    // A replay waits on an upstream for up to the proxy's timeouts: it holds no store slot
+    // (its one read of the store is a point lookup).
+    replay_desk* const replays = self->replays.load(std::memory_order_acquire);
+    if (replays != nullptr && req.method() == http::verb::post &&
+        match_target(req.target()).kind == resource::replay) {
+      const answer a = co_await replays->serve(view, req.body());
+      self->count(a.status);
+      const bool again = co_await write_answer(stream, a, req.version(), false, keep_alive);
+      const auto took = std::chrono::steady_clock::now() - started;
+      self->duration->observe(std::chrono::duration<double>(took).count());
+      if (log::access_enabled()) log_request(view, a.status, took);
+      conn->busy = false;
+      if (!again) co_return;
+      continue;
+    }
     const bool at_once = handler::answers_at_once(req.target());
     // Given back however the answer ends (an exception from a record stream included); not
     // while stop() destroys the frames, when the channel is gone.
@@ -484,6 +502,12 @@ void server::reconfigure(std::shared_ptr<const conf::config> next) {
 void server::enable_streams(store::commit_feed& feed, stream_options opts) {
   impl& s = *impl_;
   s.streams = std::make_unique<stream_hub>(s.cfg, s.decide, s.reader, feed, s.registry, opts);
+}
+
+void server::enable_replay(store::trace_replayer& replayer) {
+  impl& s = *impl_;
+  s.replay_owner = std::make_unique<replay_desk>(s.decide, s.reader, replayer);
+  s.replays.store(s.replay_owner.get(), std::memory_order_release);
 }
 
 std::size_t server::reauthorise(const conf::config& cfg) {

@@ -8,6 +8,7 @@
 #include "api/stream.hpp"
 #include "conf/config.hpp"
 #include "store/commit_feed.hpp"
+#include "store/replayer.hpp"
 #include "store/trace_query.hpp"
 #include "store/trace_store.hpp"
 #include "support/health.hpp"
@@ -42,6 +43,11 @@ class server {
   /// Serves the live stream (…/Traces/Stream, docs/api.md) from `feed`, which must outlive the
   /// server; without it the stream answers 503. Call before start().
   void enable_streams(store::commit_feed& feed, stream_options opts = {});
+
+  /// Answers …/Traces/{TraceSid}/Replay (docs/api.md) through `replayer`, which must outlive
+  /// the server; until then the resource answers 503. Once; may be called after start() (the
+  /// proxy's replayer exists once the proxy has started, after this listener).
+  void enable_replay(store::trace_replayer& replayer);
 
   /// Ends the live streams whose caller `cfg` no longer authorises (token changed or gone,
   /// visibility revoked, traces off); for a configuration reload. Returns how many. Any thread.

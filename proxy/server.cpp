@@ -26,9 +26,13 @@
 #include "conf/load.hpp"
 #include "conf/server_tls.hpp"
 #include "proxy/block_cache.hpp"
+#include "proxy/destination.hpp"
+#include "proxy/upstream_connect.hpp"
 #include "proxy/early_answer.hpp"
+#include "proxy/exchange_parts.hpp"
 #include "proxy/framing.hpp"
 #include "proxy/path_normalise.hpp"
+#include "proxy/replay.hpp"
 #include "proxy/routing.hpp"
 #include "proxy/snapshot.hpp"
 #include "proxy/upgrade.hpp"
@@ -103,100 +107,6 @@ void log_exchange(const store::capture& cap) {
                           {"error", store::describe(cap.error)}});
 }
 
-// The contract's error body, {"message": "...", "status": N}, by the project's one JSON encoder.
-std::string json_error(int status, std::string_view message) {
-  std::string body;
-  store::json::writer w(body);
-  w.begin_object().key("message").value(message).key("status").value(std::int64_t{status});
-  w.end_object();
-  return body;
-}
-
-std::string_view local_message(int status) {
-  switch (status) {
-    case 400: return "bad request";
-    case 403: return "forbidden";
-    case 404: return "no route for this request";
-    case 405: return "method not allowed";
-    case 414: return "request target too long";
-    case 431: return "request header fields too large";
-    case 503: return "too many connections";
-    default: return "error";
-  }
-}
-
-// Removes the hop-by-hop fields of a message (those named by Connection included). Keeps
-// Upgrade when `keep_upgrade`.
-void strip_hop_by_hop(http::fields& f, bool keep_upgrade) {
-  // Fields named by Connection first, while Connection is still there.
-  std::vector<std::string> named;
-  for (auto it = f.find(http::field::connection); it != f.end() && it->name() == http::field::connection;
-       ++it) {
-    for (auto token : http::token_list{it->value()}) named.emplace_back(token);
-  }
-  for (const auto& n : named) {
-    if (keep_upgrade && beast::iequals(n, "upgrade")) continue;
-    if (beast::iequals(n, "content-length") || beast::iequals(n, "transfer-encoding") ||
-        beast::iequals(n, "host")) {
-      continue;  // framing and Host are the proxy's to set, never a client's to remove
-    }
-    f.erase(n);
-  }
-  for (auto it = f.begin(); it != f.end();) {
-    const auto name = it->name();
-    const bool hop = name == http::field::connection || name == http::field::keep_alive ||
-                     name == http::field::te || name == http::field::trailer ||
-                     (name == http::field::upgrade && !keep_upgrade) ||
-                     (it->name_string().size() >= 6 &&
-                      beast::iequals(it->name_string().substr(0, 6), "proxy-"));
-    it = hop ? f.erase(it) : std::next(it);
-  }
-}
-
-store::header_list to_header_list(const http::fields& f) {
-  store::header_list out;
-  out.reserve(16);
-  for (const auto& field : f) out.emplace_back(field.name_string(), field.value());
-  return out;
-}
-
-/// An answer of the sidecar's own (contract section 3): {"message": ..., "status": N}, the
-/// message of a local answer unless one is given (a 502/504 names its exchange error).
-http::response<http::string_body> local_response(int status, bool keep_alive, unsigned version,
-                                                 std::string_view message = {}) {
-  http::response<http::string_body> res{static_cast<http::status>(status),
-                                        version < 10 ? 11 : version};
-  res.set(http::field::content_type, "application/json");
-  res.body() = json_error(status, message.empty() ? local_message(status) : message);
-  // Every method but CONNECT is forwarded; HTTP requires a 405 to say which are allowed.
-  if (status == 405) {
-    res.set(http::field::allow, "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, TRACE");
-  }
-  res.keep_alive(keep_alive);
-  res.prepare_payload();
-  return res;
-}
-
-void keep_head(store::captured_body& body, const char* data, std::size_t n, std::size_t limit,
-               bool keep) {
-  body.size += n;
-  if (keep && body.head.size() < limit) {
-    body.head.append(data, std::min(n, limit - body.head.size()));
-  }
-}
-
-// Where one request goes.
-struct destination {
-  bool https = false;
-  std::string host;  // for connecting, SNI and verification
-  std::uint16_t port = 0;
-  std::string pool_key;
-  std::string host_header;  // the upstream's Host value
-  std::string url_prefix;   // scheme://authority
-  std::string target;       // path and query sent upstream
-  std::vector<tcp::endpoint> checked;  // forward proxy: the addresses that passed the checks
-  const conf::route* route = nullptr;  // null for the forward proxy
-};
 
 }  // namespace
 
@@ -568,84 +478,33 @@ net::awaitable<void> server::impl::session::serve() {
         co_await answer_local(400, false, version);
         co_return;
       }
-      dest.route = chosen.route;
-      if (dest.route == nullptr) {
+      if (chosen.route == nullptr) {
         if (!co_await answer_local(404, keep_alive, version)) co_return;
         continue;
       }
-      const auto& up = dest.route->upstream;
-      const auto& info = snap->route_infos.at(dest.route);
-      dest.https = up.https;
-      dest.host = up.host;
-      dest.port = up.port;
-      dest.pool_key = info.pool_key;
-      dest.host_header = info.host_header;
-      dest.url_prefix = info.url_prefix;
-      dest.target = rewrite_target(*dest.route, path.target);
+      dest = route_destination(*snap, *chosen.route, rewrite_target(*chosen.route, path.target));
     } else {
-      auto url = boost::urls::parse_absolute_uri(target);
-      const bool absolute = url.has_value() && url->has_authority() &&
-                            (url->scheme_id() == boost::urls::scheme::http ||
-                             url->scheme_id() == boost::urls::scheme::https);
-      if (!absolute) {
-        const int status = target == "*" ? 404 : 400;
+      forward_target fwd = read_forward_target(target, snap->cfg->proxy.forward_hosts);
+      if (fwd.status == forward_target::problem::asterisk ||
+          fwd.status == forward_target::problem::not_absolute) {
+        const int status = fwd.status == forward_target::problem::asterisk ? 404 : 400;
         if (!co_await answer_local(status, keep_alive && status == 404, version)) co_return;
         continue;
       }
-      dest.https = url->scheme_id() == boost::urls::scheme::https;
-      std::string host(url->encoded_host_address());
-      if (host.size() > 1 && host.front() == '[') host = host.substr(1, host.size() - 2);
-      for (auto& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      dest.host = host;
-      dest.port = url->has_port() ? url->port_number() : (dest.https ? 443 : 80);
-      const conf::forward_host* allowed =
-          host.empty() || (url->has_port() && url->port_number() == 0)
-              ? nullptr
-              : match_forward_host(snap->cfg->proxy.forward_hosts, host, dest.port);
-      if (allowed == nullptr) {
+      if (fwd.allowed == nullptr) {
         if (!co_await answer_local(403, keep_alive, version)) co_return;
         continue;
       }
-      // Resolve now, and check every address: the upstream is then reached by one of these
-      // very addresses (no second lookup that a DNS rebinding could answer differently).
-      tcp::resolver resolver(strand);
+      dest = std::move(fwd.dest);
       arm(srv.pc.connect_timeout, phase::none);
-      auto [rec, results] = co_await resolver.async_resolve(
-          host, std::to_string(dest.port), tuple_awaitable);
-      bool refused = false;
-      for (const auto& r : results) {
-        const auto ep = r.endpoint();
-        const bool own = std::any_of(
-            srv.own_listeners.begin(), srv.own_listeners.end(), [&](const tcp::endpoint& l) {
-              return l.port() == ep.port() &&
-                     (l.address() == ep.address() || l.address().is_unspecified());
-            });
-        // Contract section 3: loopback, private... and the sidecar's own listeners are
-        // refused unless the host is listed by address (the operator's explicit choice).
-        if (!allowed->is_address && (own || !is_public_address(ep.address()))) refused = true;
-        dest.checked.push_back(ep);
-      }
-      if (refused) {
+      if (co_await resolve_forward(dest, *fwd.allowed, srv.own_listeners, false)) {
         if (!co_await answer_local(403, keep_alive, version)) co_return;
         continue;
       }
-      dest.pool_key = std::string(dest.https ? "f|https|" : "f|http|") + host + "|" +
-                      std::to_string(dest.port);
-      dest.host_header = authority(host, dest.port, dest.https);
-      dest.url_prefix = (dest.https ? "https://" : "http://") + dest.host_header;
-      std::string path(url->encoded_path());
-      if (path.empty()) path = "/";
-      if (url->has_query()) {
-        path.push_back('?');
-        path.append(url->encoded_query());
-      }
-      normalised_path normalised = normalise_path(path);
-      if (normalised.problem != path_problem::none) {
+      if (fwd.status == forward_target::problem::path) {
         co_await answer_local(400, false, version);
         co_return;
       }
-      dest.target = std::move(normalised.target);
-      if (rec) dest.checked.clear();  // resolution failed: exchange() answers 502
     }
 
     // The media cache (webhook routes, GET without credentials): a hit is answered from disk
@@ -680,35 +539,7 @@ net::awaitable<store::exchange_error> server::impl::session::connect_upstream(
   conn->buffer.reserve(body_chunk);
   upstream = std::move(conn);
   arm(srv.pc.connect_timeout, phase::upstream);
-  std::vector<tcp::endpoint> endpoints = dest.checked;
-  if (dest.route != nullptr) {
-    tcp::resolver resolver(strand);
-    auto [ec, results] =
-        co_await resolver.async_resolve(dest.host, std::to_string(dest.port), tuple_awaitable);
-    if (timed_out) co_return exchange_error::upstream_connect_timeout;
-    if (ec) co_return exchange_error::upstream_resolve_failed;
-    for (const auto& r : results) endpoints.push_back(r.endpoint());
-  }
-  if (endpoints.empty()) co_return exchange_error::upstream_resolve_failed;
-  auto [ec, ep] = co_await net::async_connect(*upstream->plain, endpoints, tuple_awaitable);
-  if (timed_out) co_return exchange_error::upstream_connect_timeout;
-  if (ec == net::error::connection_refused) co_return exchange_error::upstream_connect_refused;
-  if (ec) co_return exchange_error::upstream_unreachable;
-  beast::error_code ignored;
-  upstream->plain->set_option(tcp::no_delay(true), ignored);
-  if (dest.https) {
-    upstream->tls.emplace(std::move(*upstream->plain), srv.client_tls);
-    upstream->plain.reset();
-    beast::error_code addr_ec;
-    net::ip::make_address(dest.host, addr_ec);
-    if (addr_ec) SSL_set_tlsext_host_name(upstream->tls->native_handle(), dest.host.c_str());
-    upstream->tls->set_verify_mode(ssl::verify_peer);
-    upstream->tls->set_verify_callback(ssl::host_name_verification(dest.host));
-    auto [hec] = co_await upstream->tls->async_handshake(ssl::stream_base::client, tuple_awaitable);
-    if (timed_out) co_return exchange_error::upstream_connect_timeout;
-    if (hec) co_return exchange_error::upstream_tls_failed;
-  }
-  co_return exchange_error::none;
+  co_return co_await proxy::connect_upstream(*upstream, dest, srv.client_tls, timed_out);
 }
 
 net::awaitable<beast::error_code> server::impl::session::read_upstream_head(
@@ -1345,6 +1176,13 @@ void refuse_routes_to_own_listeners(const conf::config& cfg,
 }
 
 }  // namespace
+
+std::unique_ptr<store::trace_replayer> server::make_replayer(store::commit_feed& feed) {
+  impl& m = *impl_;
+  replay_parts parts{m.ioc.get_executor(), m.current, m.pool, m.client_tls, m.own_listeners,
+                     m.sink, m.pc};
+  return std::make_unique<replayer>(std::move(parts), feed);
+}
 
 tcp::endpoint server::start(std::vector<tcp::endpoint> own_listeners) {
   impl& m = *impl_;

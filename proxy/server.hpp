@@ -8,6 +8,8 @@
 
 #include "conf/config.hpp"
 #include "store/capture.hpp"
+#include "store/commit_feed.hpp"
+#include "store/replayer.hpp"
 #include "support/metrics.hpp"
 #include "support/net.hpp"
 
@@ -37,6 +39,11 @@ class server {
   /// started with. Throws conf::config_error (nothing changed) when a route points at the
   /// sidecar's own listeners or the TLS pair cannot be used. Thread-safe.
   void reconfigure(std::shared_ptr<const conf::config> next);
+
+  /// A replayer (docs/api.md, "Replay") that sends through this server's destination checks,
+  /// connection code and pool, and waits on `feed` for its records. After start(); it borrows
+  /// this server's parts: destroy it before stopping this server.
+  [[nodiscard]] std::unique_ptr<store::trace_replayer> make_replayer(store::commit_feed& feed);
 
   /// Stops accepting, lets in-flight exchanges finish for up to `drain`, then cancels
   /// what is left and joins the threads. Every exchange has been handed to the sink when

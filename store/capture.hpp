@@ -83,6 +83,19 @@ struct capture {
 
   exchange_error error = exchange_error::none;
 
+  /// A replay through the API (docs/api.md, "Replay"): the record it replays and that record's
+  /// account and session, which the new record keeps whatever the request says; the sid the
+  /// API was promised (its time is completed_at's); and the names of headers whose values were
+  /// supplied for this replay, recorded redacted like the configured ones. Empty otherwise.
+  struct replay_origin {
+    std::string of;
+    std::string account_sid;
+    std::string session_sid;
+    std::string sid;
+    std::vector<std::string> redact_headers;
+  };
+  std::optional<replay_origin> replay;
+
   /// The configuration the exchange ran under (accounts, redaction lists, body_limit): the
   /// record is built with it, so a reload between the exchange and its recording changes
   /// neither. Null: the store's own.

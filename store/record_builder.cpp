@@ -476,6 +476,7 @@ build_result record_builder::build(const capture& c) {
     if (!account_sid.starts_with("AC")) account_sid.clear();
   }
   if (account_sid.empty()) account_sid = c.route_account;
+  if (c.replay) account_sid = c.replay->account_sid;  // a replay stays with its original
 
   build_result result;
   if (account_sid.empty()) {
@@ -499,7 +500,8 @@ build_result record_builder::build(const capture& c) {
       std::chrono::duration_cast<std::chrono::milliseconds>(c.completed_at.time_since_epoch())
           .count(),
       0, (std::int64_t{1} << 48) - 1);
-  r.sid = make_trace_sid(r.created_ms, sid_random());
+  r.sid = c.replay && !c.replay->sid.empty() ? c.replay->sid
+                                               : make_trace_sid(r.created_ms, sid_random());
   r.account_sid = account->sid;
   r.account_friendly_name = account->friendly_name;
   r.org_sid = account->org_sid;
@@ -530,6 +532,10 @@ build_result record_builder::build(const capture& c) {
   r.error = describe(c.error);
   if (r.error.empty() && c.sidecar_answered) r.error = "upstream failed";  // never a silent failure
   if (cfg_->fleet) r.node = cfg_->fleet->node;
+  if (c.replay) {
+    r.session_sid = c.replay->session_sid;
+    r.replay_of = c.replay->of;
+  }
 
   // The secret field list of this config, built once per thread and config contents.
   static thread_local std::vector<std::string> secrets_source;
@@ -550,7 +556,13 @@ build_result record_builder::build(const capture& c) {
   }
   r.request.url += r.request.path;
   r.request.method = c.method;
-  r.request.headers = make_headers(c.request_headers, cfg.store.redact_headers);
+  if (c.replay && !c.replay->redact_headers.empty()) {
+    std::vector<std::string> names = cfg.store.redact_headers;
+    names.insert(names.end(), c.replay->redact_headers.begin(), c.replay->redact_headers.end());
+    r.request.headers = make_headers(c.request_headers, names);
+  } else {
+    r.request.headers = make_headers(c.request_headers, cfg.store.redact_headers);
+  }
   r.request.body =
       make_body(c.request_body, c.request_headers, c.capture_bodies, cfg.store.body_limit, secrets);
 

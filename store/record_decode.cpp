@@ -93,6 +93,8 @@ std::optional<trace_record> decode_record(std::string_view json) {
   r.direction = text_of(o, "direction") == "api" ? conf::direction::api : conf::direction::webhook;
   r.latency_ms = int_of(o, "latency_ms");
   r.error = text_of(o, "error");
+  r.node = text_of(o, "node");
+  r.replay_of = text_of(o, "replay_of");  // absent from records written before replay existed
   r.request.path = text_of(req, "path");
   r.request.url = text_of(req, "url");
   r.request.method = text_of(req, "method");

@@ -334,7 +334,7 @@ bool assemble_json(std::string& out, std::string_view spliced, std::string_view 
 std::size_t memory_size(const trace_record& r) {
   std::size_t n = sizeof(trace_record) + r.sid.size() + r.account_sid.size() +
                   r.account_friendly_name.size() + r.org_sid.size() + r.org_name.size() +
-                  r.session_sid.size() + r.error.size() + r.request.path.size() +
+                  r.session_sid.size() + r.error.size() + r.replay_of.size() + r.request.path.size() +
                   r.request.url.size() + r.request.method.size() + r.request.body.body.size() +
                   r.response.code.size() + r.response.phrase.size() + r.response.body.body.size();
   for (const auto& [k, v] : r.request.headers) n += k.size() + v.size() + 64;

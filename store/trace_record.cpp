@@ -143,6 +143,7 @@ void append_json(std::string& out, const trace_record& r) {
   w.key("latency_ms").value(r.latency_ms);
   if (!r.error.empty()) w.key("error").value(r.error);
   if (!r.node.empty()) w.key("node").value(r.node);
+  if (!r.replay_of.empty()) w.key("replay_of").value(r.replay_of);
 
   w.key("request").begin_object();
   w.key("path").value(r.request.path);

@@ -51,6 +51,7 @@ struct trace_record {
   recorded_response response;
   std::string error;  // "" when the exchange ran to its end
   std::string node;   // the sidecar's [fleet] node name; "" when no [fleet] (docs/fleet.md)
+  std::string replay_of;  // the sid of the record this one replays; "" when not a replay
 };
 
 /// "TR" + 12 hex digits of `created_ms` + 20 hex digits of `random` (80 bits).

@@ -1,0 +1,101 @@
+// The sidecar's own answers and the body and header helpers of an exchange.
+#include "proxy/exchange_parts.hpp"
+
+#include <algorithm>
+#include <vector>
+
+#include "store/json.hpp"
+
+namespace sidecar::proxy {
+
+// The contract's error body, {"message": "...", "status": N}, by the project's one JSON encoder.
+std::string json_error(int status, std::string_view message) {
+  std::string body;
+  store::json::writer w(body);
+  w.begin_object().key("message").value(message).key("status").value(std::int64_t{status});
+  w.end_object();
+  return body;
+}
+
+std::string_view local_message(int status) {
+  switch (status) {
+    case 400:
+      return "bad request";
+    case 403:
+      return "forbidden";
+    case 404:
+      return "no route for this request";
+    case 405:
+      return "method not allowed";
+    case 414:
+      return "request target too long";
+    case 431:
+      return "request header fields too large";
+    case 503:
+      return "too many connections";
+    default:
+      return "error";
+  }
+}
+
+/// An answer of the sidecar's own (contract section 3): {"message": ..., "status": N}, the
+/// message of a local answer unless one is given (a 502/504 names its exchange error).
+http::response<http::string_body> local_response(int status, bool keep_alive, unsigned version,
+                                                 std::string_view message) {
+  http::response<http::string_body> res{static_cast<http::status>(status),
+                                        version < 10 ? 11 : version};
+  res.set(http::field::content_type, "application/json");
+  res.body() = json_error(status, message.empty() ? local_message(status) : message);
+  // Every method but CONNECT is forwarded; HTTP requires a 405 to say which are allowed.
+  if (status == 405) {
+    res.set(http::field::allow, "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, TRACE");
+  }
+  res.keep_alive(keep_alive);
+  res.prepare_payload();
+  return res;
+}
+
+// Removes the hop-by-hop fields of a message (those named by Connection included). Keeps
+// Upgrade when `keep_upgrade`.
+void strip_hop_by_hop(http::fields& f, bool keep_upgrade) {
+  // Fields named by Connection first, while Connection is still there.
+  std::vector<std::string> named;
+  for (auto it = f.find(http::field::connection);
+       it != f.end() && it->name() == http::field::connection; ++it) {
+    for (auto token : http::token_list{it->value()}) named.emplace_back(token);
+  }
+  for (const auto& n : named) {
+    if (keep_upgrade && beast::iequals(n, "upgrade")) continue;
+    if (beast::iequals(n, "content-length") || beast::iequals(n, "transfer-encoding") ||
+        beast::iequals(n, "host")) {
+      continue;  // framing and Host are the proxy's to set, never a client's to remove
+    }
+    f.erase(n);
+  }
+  for (auto it = f.begin(); it != f.end();) {
+    const auto name = it->name();
+    const bool hop =
+        name == http::field::connection || name == http::field::keep_alive ||
+        name == http::field::te || name == http::field::trailer ||
+        (name == http::field::upgrade && !keep_upgrade) ||
+        (it->name_string().size() >= 6 && beast::iequals(it->name_string().substr(0, 6), "proxy-"));
+    it = hop ? f.erase(it) : std::next(it);
+  }
+}
+
+store::header_list to_header_list(const http::fields& f) {
+  store::header_list out;
+  out.reserve(16);
+  for (const auto& field : f) out.emplace_back(field.name_string(), field.value());
+  return out;
+}
+
+void keep_head(store::captured_body& body, const char* data, std::size_t n, std::size_t limit,
+               bool keep) {
+  body.size += n;
+  if (keep && body.head.size() < limit) {
+    body.head.append(data, std::min(n, limit - body.head.size()));
+  }
+}
+
+}  // namespace sidecar::proxy

@@ -286,7 +286,7 @@ net::awaitable<store::replay_outcome> replayer::run(store::replay_request r) {
         break;
       }
       const int code = rp.get().result_int();
-      interim = code >= 100 && code < 200;
+      interim = code >= 100 && code < 200 && code != 101;  // no Upgrade was sent: 101 is final
     }
     if (conn == nullptr) continue;  // stale: once more on a new connection
     if (err != exchange_error::none) break;

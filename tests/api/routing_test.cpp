@@ -67,6 +67,28 @@ TEST(routing, InspectorResourcesUnderEveryPrefix) {
   }
 }
 
+TEST(routing, ReplayOfATraceUnderEveryPrefixPostOnly) {
+  for (const std::string prefix : {"", "/restcomm", "/api"}) {
+    const std::string target = prefix + "/2012-04-24/Accounts/" + std::string(ac) + "/Traces/" +
+                               std::string(tr) + "/Replay";
+    const target_match m = match_target(target);
+    EXPECT_EQ(m.kind, resource::replay) << target;
+    EXPECT_EQ(m.account_sid, ac);
+    EXPECT_EQ(m.trace_sid, tr);
+  }
+  const std::string traces = "/2012-04-24/Accounts/" + std::string(ac) + "/Traces/";
+  for (const std::string& t :
+       {traces + std::string(tr) + ".json/Replay", traces + std::string(tr) + "/Replay/x",
+        traces + std::string(tr) + "/replay", traces + "/Replay",
+        "/2012-04-24/Accounts/" + std::string(ac) + "/Calls/" + std::string(tr) + "/Replay"}) {
+    EXPECT_EQ(match_target(t).kind, resource::not_found) << t;
+  }
+  EXPECT_EQ(allowed_methods(resource::replay), "POST");
+  EXPECT_TRUE(method_allowed(resource::replay, "POST"));
+  EXPECT_FALSE(method_allowed(resource::replay, "GET"));
+  EXPECT_FALSE(method_allowed(resource::replay, "HEAD"));
+}
+
 TEST(routing, EachResourceAllowsItsOwnMethods) {
   EXPECT_EQ(allowed_methods(resource::list), "GET, HEAD, DELETE");
   EXPECT_EQ(allowed_methods(resource::item), "GET, HEAD, DELETE");

@@ -1,8 +1,9 @@
 // What a person can do with one trace besides reading it: copy it as a curl command, download
-// it as HAR.
+// it as HAR, replay it.
 import {request, tracesPath} from './api.js';
 import {h, say} from './dom.js';
 import {saveFile} from './download.js';
+import {openReplayDialog} from './replay_dialog.js';
 
 /** The toolbar's controls for one trace; `message` is where their outcome is said. */
 export function traceActions(record, account, message) {
@@ -26,5 +27,7 @@ export function traceActions(record, account, message) {
       say(message, `Could not download the HAR: ${error.message}`);
     }
   });
-  return [copy, har];
+  const replay = h('button', {type: 'button', 'aria-haspopup': 'dialog'}, 'Replay…');
+  replay.addEventListener('click', () => openReplayDialog(record, base, account, replay));
+  return [copy, har, replay];
 }

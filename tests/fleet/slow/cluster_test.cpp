@@ -1,7 +1,8 @@
 // The fleet as it runs: two clickhouse-server processes form a two-shard cluster (a
 // Distributed table over each server's local table, sharded by account), and three real
 // trace-sidecar binaries record webhooks and ship them. One query through any sidecar sees
-// all three nodes' records with exact totals; a shard stopped gives 503, then recovery. Then
+// all three nodes' records with exact totals, and a replay there is refused with 409 naming the
+// node that holds the record; a shard stopped gives 503, then recovery. Then
 // the sidecar killed with kill -9 mid-shipping: after its restart every record it committed
 // is in ClickHouse, once in answers.
 #include <gtest/gtest.h>
@@ -198,6 +199,19 @@ TEST_F(cluster_test, OneQueryThroughAnySidecarSeesEveryNodeThenAShardDownIs503) 
   // The same answer through every sidecar, byte for byte.
   EXPECT_EQ(body_of(list(n1.api, account_a, "token-a", "?PageSize=13&Page=1")),
             body_of(list(n3.api, account_a, "token-a", "?PageSize=13&Page=1")));
+
+  // Replay stays with the node that holds the record: in query mode, 409 naming it.
+  {
+    const auto held = list(n1.api, account_a, "token-a", "?SessionSid=CAz0");
+    std::smatch m;
+    static const std::regex sid(R"re("sid":"(TR[0-9a-f]{32})")re");
+    ASSERT_TRUE(std::regex_search(held, m, sid)) << held;
+    const auto replay = http_exchange(
+        n1.api, "POST", "/2012-04-24/Accounts/" + account_a + "/Traces/" + m[1].str() + "/Replay",
+        "Authorization: Basic " + base64(account_a + ":token-a") + "\r\nContent-Length: 0\r\n");
+    EXPECT_EQ(status_of(replay), 409) << replay;
+    EXPECT_NE(body_of(replay).find("node 'node-3'"), std::string::npos) << replay;
+  }
 
   ch2_.stop();
   const auto down = list(n1.api, account_a, "token-a");

@@ -49,11 +49,7 @@ std::string_view record_sid(std::string_view json) {
   return json.substr(i + 1, close - i - 1);
 }
 
-bool is_trace_sid(std::string_view s) {
-  if (s.size() != 34 || s[0] != 'T' || s[1] != 'R') return false;
-  return std::all_of(s.begin() + 2, s.end(),
-                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
+bool is_trace_sid(std::string_view s) { return store::parse_sid(s).has_value(); }
 
 handler::handler(std::shared_ptr<const conf::config> cfg, store::trace_reader& reader,
                  std::function<store::store_health()> health, metrics::registry& metrics)

@@ -11,15 +11,10 @@
 #include "api/list_params.hpp"
 #include "store/json.hpp"
 #include "support/log.hpp"
+#include "support/utc_time.hpp"
 
 namespace sidecar::api {
 namespace {
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 bool may_purge(const conf::account& caller, std::string_view owner) {
   return caller.administrator || caller.sid == owner;
@@ -39,7 +34,7 @@ void purge_audit::append(std::string_view caller, std::string_view account, std:
   std::string line;
   store::json::writer w(line);
   w.begin_object();
-  w.key("time").value(iso8601_ms(now_ms()));
+  w.key("time").value(utc::iso8601(utc::now_ms(), true));
   w.key("caller").value(caller);
   w.key("account").value(account);
   line += ',';

@@ -15,29 +15,13 @@
 #include "fleet/sql.hpp"
 #include "store/trace_record.hpp"
 #include "support/log.hpp"
+#include "support/utc_time.hpp"
 
 namespace sidecar::fleet {
 
 namespace {
 
 using clock = std::chrono::steady_clock;
-
-std::int64_t system_now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-/// "TR" + the 12 hex digits of `ms`: every sid created at or after `ms` sorts at or after it,
-/// every sid created before sorts before it.
-std::string sid_floor(std::int64_t ms) {
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string s = "TR";
-  const auto u =
-      static_cast<std::uint64_t>(std::clamp<std::int64_t>(ms, 0, (std::int64_t{1} << 48) - 1));
-  for (int shift = 44; shift >= 0; shift -= 4) s += hex[(u >> shift) & 0xf];
-  return s;
-}
 
 /// A RowBinary answer, read field by field.
 class row_reader {
@@ -116,7 +100,7 @@ struct clickhouse_reader::impl {
        std::function<std::int64_t()> now)
       : cfg(std::move(c)),
         fleet(*cfg->fleet),
-        now_ms(now ? std::move(now) : system_now_ms),
+        now_ms(now ? std::move(now) : utc::now_ms),
         table(table_name(fleet, fleet.table)),
         // On a cluster each shard reads its own tombstones (sharded by account like the
         // records), rather than a set of every tombstone sent to every shard.
@@ -203,10 +187,10 @@ struct clickhouse_reader::impl {
   std::optional<std::string> where(const store::list_query& q) const {
     const auto& f = q.filter;
     const std::int64_t lo = std::max(cutoff(), f.created_from_ms.value_or(cutoff()));
-    const std::int64_t hi = f.created_before_ms.value_or(std::int64_t{1} << 48);
+    const std::int64_t hi = f.created_before_ms.value_or(store::max_sid_ms + 1);
     if (lo >= hi) return std::nullopt;
-    std::string w =
-        "sid >= " + sql::quote(sid_floor(lo)) + " AND sid < " + sql::quote(sid_floor(hi));
+    std::string w = "sid >= " + sql::quote(store::sid_floor(lo)) + " AND sid < " +
+                    sql::quote(store::sid_floor(hi));
     auto list_of = [](const std::vector<std::string>& values) {
       std::string s = "(";
       for (std::size_t i = 0; i < values.size(); ++i) {

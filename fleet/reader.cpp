@@ -129,19 +129,31 @@ struct clickhouse_reader::impl {
   /// creates the tables too (the first time), so that an empty fleet answers empty lists.
   clickhouse_answer run(const std::string& sql, clock::time_point deadline,
                         std::size_t max_bytes = 16u << 20) {
-    if (!schema_ready.load() && fleet.local_table.empty()) {
-      for (const auto& ddl : {create_database_sql(fleet), create_table_sql(fleet, fleet.table),
-                              create_tombstone_table_sql(fleet, fleet.table)}) {
-        auto a = run_one(ddl, deadline, 1u << 20);
-        if (!a.ok()) return a;
-      }
-      schema_ready.store(true);
-    }
-    return run_one(sql, deadline, max_bytes);
+    if (auto a = ensure_schema(deadline); !a.ok()) return a;
+    return on_client([&](clickhouse_client& c) { return c.query(sql, max_bytes, deadline); });
   }
 
-  clickhouse_answer run_one(const std::string& sql, clock::time_point deadline,
-                            std::size_t max_bytes) {
+  /// Inserts RowBinary `rows` with `insert_sql`; on a cluster the Distributed table answers
+  /// once every shard holds its rows, so that they count at once.
+  clickhouse_answer insert(const std::string& insert_sql, const std::string& rows) {
+    if (auto a = ensure_schema(clock::time_point::max()); !a.ok()) return a;
+    return on_client([&](clickhouse_client& c) { return c.insert(insert_sql, rows, cluster); });
+  }
+
+  clickhouse_answer ensure_schema(clock::time_point deadline) {
+    if (schema_ready.load() || !fleet.local_table.empty()) return {};
+    for (const auto& ddl : {create_database_sql(fleet), create_table_sql(fleet, fleet.table),
+                            create_tombstone_table_sql(fleet, fleet.table)}) {
+      auto a = on_client([&](clickhouse_client& c) { return c.query(ddl, 1u << 20, deadline); });
+      if (!a.ok()) return a;
+    }
+    schema_ready.store(true);
+    return {};
+  }
+
+  /// One request on a pooled client.
+  template <class Request>
+  clickhouse_answer on_client(Request&& request) {
     std::unique_ptr<clickhouse_client> c;
     {
       std::lock_guard lock(mu);
@@ -151,7 +163,7 @@ struct clickhouse_reader::impl {
       }
     }
     if (!c) c = std::make_unique<clickhouse_client>(fleet.clickhouse, fleet);
-    auto a = c->query(sql, max_bytes, deadline);
+    auto a = request(*c);
     if (!a.ok()) {
       failures.inc();
       log::warn("fleet: a query to ClickHouse failed", {{"error", a.describe()}});
@@ -362,6 +374,66 @@ struct clickhouse_reader::impl {
     result.records = std::make_unique<page_stream>(std::move(records));
     return result;
   }
+
+  static store::purge_result purge_failed(const clickhouse_answer& a, clock::time_point deadline) {
+    store::purge_result r;
+    r.status = clock::now() >= deadline && a.fail == clickhouse_answer::failure::timeout
+                   ? store::query_status::timed_out
+                   : store::query_status::failed;
+    r.failure = a.describe();
+    return r;
+  }
+
+  /// Tombstones for `victims` (sid, account), in inserts of at most 100 000 rows. A failed
+  /// insert stops there: the tombstones already written stay (as the local store's batches).
+  store::purge_result bury(const std::vector<std::pair<std::string, std::string>>& victims) {
+    store::purge_result r;
+    const std::string sql = insert_tombstones_sql(fleet);
+    const std::int64_t at = now_ms();
+    std::string rows;
+    std::uint64_t pending = 0;
+    for (std::size_t i = 0; i < victims.size(); ++i) {
+      if (append_tombstone(rows, victims[i].first, victims[i].second, at)) ++pending;
+      if (i + 1 == victims.size() || pending == 100'000) {
+        if (pending == 0) break;
+        const auto a = insert(sql, rows);
+        if (!a.ok()) return purge_failed(a, clock::time_point::max());
+        r.deleted += pending;
+        pending = 0;
+        rows.clear();
+      }
+    }
+    return r;
+  }
+
+  store::purge_result purge(std::string_view sid) {
+    const auto found = find(sid);
+    if (found.status != store::query_status::ok) {
+      return {found.status, 0, found.failure};
+    }
+    if (!found.trace) return {};
+    return bury({{std::string(sid), found.trace->account_sid}});
+  }
+
+  store::purge_result purge(const store::list_query& q) {
+    const auto w = where(q);  // excludes what is purged already: each record counted once
+    if (!w) return {};
+    // Every matching sid once (a sid lives on one shard: per shard is exact), read whole
+    // before any tombstone is written; records shipped meanwhile that it did not hold stay.
+    const auto a = run("SELECT DISTINCT sid, account_sid FROM " + table + " WHERE " + *w +
+                           per_shard() + " FORMAT RowBinary",
+                       q.deadline, std::size_t{1} << 30);
+    if (!a.ok()) return purge_failed(a, q.deadline);
+    std::vector<std::pair<std::string, std::string>> victims;
+    for (row_reader rows(a.body); !rows.at_end();) {
+      std::string_view sid, account;
+      if (!rows.string(sid) || !rows.string(account)) {
+        return {store::query_status::failed, 0, "ClickHouse's answer could not be read"};
+      }
+      victims.emplace_back(sid, account);
+    }
+    return bury(victims);
+  }
 };
 
 clickhouse_reader::clickhouse_reader(std::shared_ptr<const conf::config> cfg,
@@ -374,5 +446,9 @@ clickhouse_reader::~clickhouse_reader() = default;
 store::trace_lookup clickhouse_reader::get(std::string_view sid) { return impl_->find(sid); }
 
 store::list_result clickhouse_reader::list(const store::list_query& q) { return impl_->list(q); }
+
+store::purge_result clickhouse_reader::purge(std::string_view sid) { return impl_->purge(sid); }
+
+store::purge_result clickhouse_reader::purge(const store::list_query& q) { return impl_->purge(q); }
 
 }  // namespace sidecar::fleet

@@ -297,15 +297,27 @@ struct clickhouse_reader::impl {
   /// unsent row above its k-th, and that k-th is at most the k-th largest row received, so
   /// every sid at or above that row was received. When fewer than `want` distinct sids are
   /// at or above it (duplicates), k grows and the shards are asked again.
-  std::optional<store::list_result> page_rows(const std::string& w,
+  std::optional<store::list_result> page_rows(const std::string& w, const store::list_query& q,
                                               const std::optional<std::string>& after,
-                                              std::uint64_t want, std::uint64_t margin,
-                                              clock::time_point deadline,
+                                              std::uint64_t want, clock::time_point deadline,
                                               std::vector<page_row>& out) {
-    std::uint64_t k = want + std::max<std::uint64_t>(margin, 16);
+    std::uint64_t k = want + std::max<std::uint64_t>(q.page_size, 16);
+    // The window: sids sort by creation time, so the newest `want` of the list are the newest
+    // of any window of its newest records that holds `want` of them. For a list bounded by the
+    // sort key alone, the first looks at the last hour before the cursor (or now), and each
+    // next one at 16 times as long, up to the list's whole range: the page then reads the
+    // rows of its window, not of the whole table.
+    const std::int64_t lo = std::max(cutoff(), q.filter.created_from_ms.value_or(cutoff()));
+    std::int64_t top = q.filter.created_before_ms.value_or(now_ms());
+    if (after) top = std::min(top, store::sid_time_ms(*after).value_or(top) + 1);
+    // A filtered list may have no record in the last hours: its page reads the whole range
+    // at once rather than three windows.
+    std::int64_t window = key_only(q.filter) ? 3'600'000 : top - lo;
     for (;;) {
+      const bool whole = top - window <= lo;
       std::string sql = "SELECT sid, account_sid FROM " + table + " WHERE " + w;
       if (after) sql += " AND sid < " + sql::quote(*after);
+      if (!whole) sql += " AND sid >= " + sql::quote(sid_floor(top - window));
       sql += " ORDER BY sid DESC LIMIT " + std::to_string(k) + per_shard() + " FORMAT RowBinary";
       const auto a = run(sql, deadline, 1u << 30);
       if (!a.ok()) return fail(a, deadline);
@@ -330,12 +342,16 @@ struct clickhouse_reader::impl {
       rows.erase(std::unique(rows.begin(), rows.end(),
                              [](const page_row& x, const page_row& y) { return x.sid == y.sid; }),
                  rows.end());
-      if (complete || rows.size() >= want) {
+      if (rows.size() >= want || (complete && whole)) {
         if (rows.size() > want) rows.resize(want);
         out = std::move(rows);
         return std::nullopt;
       }
-      k *= 4;
+      if (complete) {
+        window *= 16;  // the window holds fewer than `want`: a longer one
+      } else {
+        k *= 4;  // copies of sids crowded the k rows
+      }
     }
   }
 
@@ -384,7 +400,7 @@ struct clickhouse_reader::impl {
     }
     const std::uint64_t skip = after ? 0 : q.page * q.page_size;
     std::vector<page_row> page;
-    if (auto failed = page_rows(*w, after, skip + q.page_size, q.page_size, deadline, page)) {
+    if (auto failed = page_rows(*w, q, after, skip + q.page_size, deadline, page)) {
       return std::move(*failed);
     }
     page.erase(page.begin(), page.begin() + static_cast<std::ptrdiff_t>(

@@ -292,8 +292,9 @@ decision handler::decide_traces(const request_view& req, const target_match& m, 
 answer handler::decide_purge(const conf::config& cfg, const target_match& m,
                              const conf::account& caller,
                              const std::vector<std::string>& scope) const {
-  // The store purges when it can: the RocksDB store does, a reader of another kind may not.
-  auto* purger = dynamic_cast<store::trace_purger*>(&reader_);
+  // The reader names what purges its records: the local store, or the fleet reader's
+  // tombstones in query mode (docs/fleet.md).
+  store::trace_purger* purger = reader_.purger();
   if (purger == nullptr) return error(501, "This trace store cannot purge records");
   const purge_context c{cfg, caller, m.account_sid, scope, reader_, *purger, *audit_};
   return m.kind == resource::item ? purge_trace(c, m.trace_sid) : purge_list(c, m.query);

@@ -1,12 +1,11 @@
 // Rendering trace records as HAR 1.2 entries.
 #include "api/har.hpp"
 
-#include <ctime>
-
 #include "api/list_params.hpp"
 #include "store/json.hpp"
 #include "store/record_decode.hpp"
 #include "support/ascii.hpp"
+#include "support/utc_time.hpp"
 
 #ifndef SIDECAR_VERSION
 #define SIDECAR_VERSION "0"
@@ -117,23 +116,6 @@ void write_response(writer& w, const store::trace_record& r) {
 
 }  // namespace
 
-std::string iso8601_ms(std::int64_t epoch_ms) {
-  std::int64_t secs = epoch_ms / 1000;
-  std::int64_t millis = epoch_ms % 1000;
-  if (millis < 0) {
-    millis += 1000;
-    secs -= 1;
-  }
-  const auto t = static_cast<std::time_t>(secs);
-  std::tm tm{};
-  if (gmtime_r(&t, &tm) == nullptr) return "1970-01-01T00:00:00.000Z";
-  char buf[80];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(millis));
-  return buf;
-}
-
 void append_har_head(std::string& out) {
   out += R"({"log":{"version":"1.2","creator":{"name":"trace-sidecar","version":)";
   store::json::append_string(out, SIDECAR_VERSION);
@@ -147,7 +129,7 @@ void append_har_entry(std::string& out, const store::trace_record& r, bool first
   writer w(out);
   const std::int64_t latency = std::max<std::int64_t>(r.latency_ms, 0);
   w.begin_object();
-  w.key("startedDateTime").value(iso8601_ms(r.created_ms - latency));
+  w.key("startedDateTime").value(utc::iso8601(r.created_ms - latency, true));
   w.key("time").value(latency);
   write_request(w, r);
   write_response(w, r);

@@ -73,7 +73,7 @@ net::awaitable<answer> replay_desk::serve(request_view req, std::string body) {
     // the record (docs/fleet.md).
     co_return handler::error(
         409, "Replay is not answered in query mode: trace " + sid + " is held by node " +
-                 (record->node.empty() ? std::string("(unnamed)") : "'" + record->node + "'") +
+                 (record->node.empty() ? std::string("(unnamed)") : "\"" + record->node + "\"") +
                  "; replay it through that node's API");
   }
   std::string why;

@@ -13,8 +13,9 @@
 #include "proxy/exchange_parts.hpp"
 #include "proxy/path_normalise.hpp"
 #include "proxy/upstream_connect.hpp"
-#include "store/text.hpp"
+#include "store/trace_sid.hpp"
 #include "support/ascii.hpp"
+#include "support/base64.hpp"
 #include "support/log.hpp"
 
 namespace sidecar::proxy {
@@ -56,12 +57,6 @@ struct watchdog {
 
 bool is_idempotent(std::string_view m) {
   return m == "GET" || m == "HEAD" || m == "OPTIONS" || m == "TRACE" || m == "PUT" || m == "DELETE";
-}
-
-std::int64_t epoch_ms(std::chrono::system_clock::time_point t) {
-  return std::clamp<std::int64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count(), 0,
-      (std::int64_t{1} << 48) - 1);
 }
 
 const std::string* supplied_value(const store::header_list& supplied, std::string_view name) {
@@ -183,9 +178,9 @@ net::awaitable<store::replay_outcome> replayer::run(store::replay_request r) {
   strip_hop_by_hop(req, false);
   if (req.find(http::field::host) == req.end()) req.set(http::field::host, dest.host_header);
   if (original.request.body.base64) {
-    if (!store::text::decode_base64(original.request.body.body, req.body())) {
-      co_return refused("The recorded request body is not valid base64");
-    }
+    auto bytes = base64::decode(original.request.body.body);
+    if (!bytes) co_return refused("The recorded request body is not valid base64");
+    req.body() = std::move(*bytes);
   } else {
     req.body() = original.request.body.body;
   }
@@ -329,7 +324,11 @@ net::awaitable<store::replay_outcome> replayer::run(store::replay_request r) {
   if (RAND_bytes(random.data(), static_cast<int>(random.size())) != 1) {
     co_return store::replay_outcome{503, "No random bytes for a trace sid", {}, {}};
   }
-  origin.sid = store::make_trace_sid(epoch_ms(cap.completed_at), random);
+  origin.sid = store::make_trace_sid(
+      store::clamp_sid_ms(
+          std::chrono::duration_cast<std::chrono::milliseconds>(cap.completed_at.time_since_epoch())
+              .count()),
+      random);
   const std::string sid = origin.sid;
 
   // Recorded through the capture path like any exchange; the answer waits for the commit, so

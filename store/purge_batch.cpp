@@ -24,12 +24,12 @@ rocksdb::Status purge_records(const purge_handles& h, purge_set& purged,
   for (std::size_t from = 0; from < keys.size(); from += batch_records) {
     rocksdb::WriteBatch batch;
     std::unordered_map<std::string, std::uint64_t> counts;  // counter key -> records purged
-    std::vector<codec::sid_bytes> sids;
+    std::vector<store::sid_bytes> sids;
     const std::size_t to = std::min(keys.size(), from + batch_records);
     for (std::size_t i = from; i < to; ++i) {
       std::string_view account, inv;
       if (!codec::split_id_key(keys[i], account, inv)) continue;
-      const codec::sid_bytes sid = codec::uninvert(inv);
+      const store::sid_bytes sid = codec::uninvert(inv);
       const rocksdb::Slice sid_key(reinterpret_cast<const char*>(sid.data()), sid.size());
       rocksdb::PinnableSlice value;
       const auto s = h.db->Get({}, h.records, sid_key, &value);
@@ -48,7 +48,7 @@ rocksdb::Status purge_records(const purge_handles& h, purge_set& purged,
       if (!session.empty()) {
         batch.Delete(h.by_session, codec::id_sid_key(session, sid)).PermitUncheckedError();
       }
-      const std::int64_t minute = codec::sid_ms(sid) / codec::bucket_ms;  // a sid's time is >= 0
+      const std::int64_t minute = store::sid_ms(sid) / codec::bucket_ms;  // a sid's time is >= 0
       ++counts[codec::counter_key(account, minute)];
       ++counts[codec::hour_counter_key(account, minute / codec::buckets_per_hour)];
       batch.Put(h.meta, purge_set::meta_key(sid), {}).PermitUncheckedError();

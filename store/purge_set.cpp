@@ -6,14 +6,14 @@
 
 namespace sidecar::store {
 
-std::size_t purge_set::hash::operator()(const codec::sid_bytes& s) const noexcept {
+std::size_t purge_set::hash::operator()(const store::sid_bytes& s) const noexcept {
   // The last 10 bytes of a sid are random.
   std::uint64_t h = 0;
   std::memcpy(&h, s.data() + 8, sizeof h);
   return static_cast<std::size_t>(h);
 }
 
-void purge_set::add(const codec::sid_bytes& sid) {
+void purge_set::add(const store::sid_bytes& sid) {
   const std::unique_lock lock(mu_);
   sids_.insert(sid);
   count_.store(sids_.size(), std::memory_order_release);
@@ -21,7 +21,7 @@ void purge_set::add(const codec::sid_bytes& sid) {
 
 bool purge_set::contains_inv(std::string_view inv) const {
   if (inv.size() != 16 || count_.load(std::memory_order_acquire) == 0) return false;
-  const codec::sid_bytes sid = codec::uninvert(inv);
+  const store::sid_bytes sid = codec::uninvert(inv);
   const std::shared_lock lock(mu_);
   return !sids_.empty() && sids_.contains(sid);
 }
@@ -31,11 +31,11 @@ std::size_t purge_set::size() const {
   return sids_.size();
 }
 
-std::vector<codec::sid_bytes> purge_set::expire(std::int64_t cutoff_ms) {
-  std::vector<codec::sid_bytes> gone;
+std::vector<store::sid_bytes> purge_set::expire(std::int64_t cutoff_ms) {
+  std::vector<store::sid_bytes> gone;
   const std::unique_lock lock(mu_);
   for (auto it = sids_.begin(); it != sids_.end();) {
-    if (codec::sid_ms(*it) < cutoff_ms) {
+    if (store::sid_ms(*it) < cutoff_ms) {
       gone.push_back(*it);
       it = sids_.erase(it);
     } else {
@@ -68,7 +68,7 @@ bool purge_set::strip_chunk(std::string_view chunk, std::string& out) const {
   return true;
 }
 
-std::string purge_set::meta_key(const codec::sid_bytes& sid) {
+std::string purge_set::meta_key(const store::sid_bytes& sid) {
   std::string k(meta_prefix);
   k.append(reinterpret_cast<const char*>(sid.data()), sid.size());
   return k;

@@ -240,8 +240,8 @@ TEST_F(cluster_test, OneQueryThroughAnySidecarSeesEveryNodeThenAShardDownIs503) 
   {
     const auto held = list(n1.api, account_a, "token-a", "?SessionSid=CAz0");
     std::smatch m;
-    static const std::regex sid(R"re("sid":"(TR[0-9a-f]{32})")re");
-    ASSERT_TRUE(std::regex_search(held, m, sid)) << held;
+    static const std::regex sid_pattern(R"re("sid":"(TR[0-9a-f]{32})")re");
+    ASSERT_TRUE(std::regex_search(held, m, sid_pattern)) << held;
     const auto replay = http_exchange(
         n1.api, "POST", "/2012-04-24/Accounts/" + account_a + "/Traces/" + m[1].str() + "/Replay",
         "Authorization: Basic " + base64(account_a + ":token-a") + "\r\nContent-Length: 0\r\n");

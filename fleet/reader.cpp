@@ -301,7 +301,7 @@ struct clickhouse_reader::impl {
       const bool whole = top - window <= lo;
       std::string sql = "SELECT sid, account_sid FROM " + table + " WHERE " + w;
       if (after) sql += " AND sid < " + sql::quote(*after);
-      if (!whole) sql += " AND sid >= " + sql::quote(sid_floor(top - window));
+      if (!whole) sql += " AND sid >= " + sql::quote(store::sid_floor(top - window));
       sql += " ORDER BY sid DESC LIMIT " + std::to_string(k) + per_shard() + " FORMAT RowBinary";
       const auto a = run(sql, deadline, 1u << 30);
       if (!a.ok()) return fail(a, deadline);

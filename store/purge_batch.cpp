@@ -82,7 +82,7 @@ rocksdb::Status purge_records(const purge_handles& h, purge_set& purged,
     }
     // In the set before the write: chunk scans skip these records from this moment on, and
     // their own keys go with the write.
-    for (const auto& sid : found) purged.add(sid);
+    purged.add(found);
     const auto s = h.db->Write({}, &batch);
     if (!s.ok()) return s;
     deleted += found.size();

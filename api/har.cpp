@@ -79,7 +79,7 @@ void append_pair(std::string& out, bool& first, std::string_view name, std::stri
 }
 
 /// The query of `url` as name/value pairs, decoded like the API's own query strings (once,
-/// '+' a space); a query that does not decode is given as it is.
+/// '+' a space); a query that does not decode (or needs no decoding) is given as it is.
 void append_query_string(std::string& out, std::string_view url) {
   out += R"("queryString":[)";
   const auto hash = url.find('#');
@@ -88,7 +88,11 @@ void append_query_string(std::string& out, std::string_view url) {
   bool first = true;
   if (q != std::string_view::npos) {
     const std::string_view raw = url.substr(q + 1);
-    if (auto params = parse_query(raw)) {
+    // Without '%' or '+' decoding changes nothing: the pairs are split in place below.
+    const bool encoded = raw.find_first_of("%+") != std::string_view::npos;
+    std::optional<std::vector<query_param>> params;
+    if (encoded) params = parse_query(raw);
+    if (params) {
       for (const auto& p : *params) append_pair(out, first, p.name, p.value);
     } else {
       for (std::string_view rest = raw; !rest.empty();) {

@@ -120,15 +120,25 @@ TEST(har, TextBodySizeCountsTheRecordedBytesNotTheirEscapes) {
   EXPECT_FALSE(e.contains("_body_truncated"));
 }
 
-TEST(har, ARequestWithoutBodyHasNoPostData) {
+TEST(har, ARequestWithoutBodyHasNoPostDataAndAPlainQueryIsSplitAsTheDecoderWould) {
   store::trace_record r = awkward_record();
   r.request.method = "GET";
+  r.request.url = "http://127.0.0.1:9000/x?a=1&&b&c=d=e#frag";
   r.request.body = {};
   const auto har = har_of(store::to_json(r));
   ASSERT_TRUE(har);
   const json::object e = entry_of(*har);
   EXPECT_FALSE(e.at("request").as_object().contains("postData"));
   EXPECT_EQ(e.at("request").at("bodySize").as_int64(), 0);
+  // A query that needs no decoding: the same pairs as the decoder gives.
+  const auto& query = e.at("request").at("queryString").as_array();
+  ASSERT_EQ(query.size(), 3u);
+  EXPECT_EQ(text(query[0].at("name")), "a");
+  EXPECT_EQ(text(query[0].at("value")), "1");
+  EXPECT_EQ(text(query[1].at("name")), "b");
+  EXPECT_EQ(text(query[1].at("value")), "");
+  EXPECT_EQ(text(query[2].at("name")), "c");
+  EXPECT_EQ(text(query[2].at("value")), "d=e");
 }
 
 TEST(har, APageOfEntriesIsOneLogAndWhatIsNotARecordIsLeftOut) {

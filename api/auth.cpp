@@ -5,63 +5,20 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "support/ascii.hpp"
+#include "support/base64.hpp"
+
 namespace sidecar::api {
-namespace {
-
-int base64_value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
-
-/// Strict base64 (RFC 4648 alphabet, '=' padding to a multiple of 4).
-std::optional<std::string> decode_base64(std::string_view in) {
-  if (in.empty() || in.size() % 4 != 0) return std::nullopt;
-  std::size_t pad = 0;
-  if (in.back() == '=') ++pad;
-  if (in.size() >= 2 && in[in.size() - 2] == '=') ++pad;
-  std::string out;
-  out.reserve(in.size() / 4 * 3);
-  for (std::size_t i = 0; i < in.size(); i += 4) {
-    const bool last = i + 4 == in.size();
-    std::uint32_t group = 0;
-    for (std::size_t k = 0; k < 4; ++k) {
-      const char c = in[i + k];
-      int v = 0;
-      if (c == '=') {
-        if (!last || k < 4 - pad) return std::nullopt;
-      } else {
-        v = base64_value(c);
-        if (v < 0) return std::nullopt;
-      }
-      group = (group << 6) | static_cast<std::uint32_t>(v);
-    }
-    out.push_back(static_cast<char>((group >> 16) & 0xff));
-    if (!last || pad < 2) out.push_back(static_cast<char>((group >> 8) & 0xff));
-    if (!last || pad < 1) out.push_back(static_cast<char>(group & 0xff));
-  }
-  return out;
-}
-
-}  // namespace
 
 std::optional<basic_credentials> parse_basic_auth(std::string_view h) {
-  while (!h.empty() && (h.front() == ' ' || h.front() == '\t')) h.remove_prefix(1);
-  while (!h.empty() && (h.back() == ' ' || h.back() == '\t')) h.remove_suffix(1);
+  h = ascii::trim(h);
   constexpr std::string_view scheme = "basic";
-  if (h.size() <= scheme.size()) return std::nullopt;
-  for (std::size_t i = 0; i < scheme.size(); ++i) {
-    char c = h[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != scheme[i]) return std::nullopt;
+  if (h.size() <= scheme.size() || !ascii::istarts_with(h, scheme) || h[scheme.size()] != ' ') {
+    return std::nullopt;
   }
   h.remove_prefix(scheme.size());
-  if (h.front() != ' ') return std::nullopt;
   while (!h.empty() && h.front() == ' ') h.remove_prefix(1);
-  const auto decoded = decode_base64(h);
+  const auto decoded = base64::decode(h);
   if (!decoded) return std::nullopt;
   const auto colon = decoded->find(':');
   if (colon == std::string::npos || colon == 0) return std::nullopt;

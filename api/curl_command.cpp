@@ -5,19 +5,16 @@
 
 #include "store/text.hpp"
 #include "support/ascii.hpp"
+#include "support/base64.hpp"
+#include "support/http_fields.hpp"
 
 namespace sidecar::api {
 namespace {
 
 /// Fields curl sets itself (Host, framing) or that belong to one connection only.
 bool left_to_curl(std::string_view name) {
-  static constexpr std::array<std::string_view, 8> names{
-      "host",    "content-length", "transfer-encoding", "connection", "keep-alive", "te",
-      "trailer", "upgrade"};
-  for (const auto n : names) {
-    if (ascii::iequals(name, n)) return true;
-  }
-  return ascii::istarts_with(name, "proxy-");
+  return ascii::iequals(name, "host") || http_fields::is_framing(name) ||
+         http_fields::is_hop_by_hop(name);
 }
 
 /// A byte printf's format may hold as it is inside single quotes.
@@ -65,7 +62,7 @@ std::string curl_command(const store::trace_record& r) {
   const auto& q = r.request;
   std::string body;
   if (q.body.base64) {
-    if (!store::text::decode_base64(q.body.body, body)) body.clear();
+    body = base64::decode(q.body.body).value_or(std::string());
   } else {
     body = q.body.body;
   }

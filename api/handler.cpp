@@ -49,11 +49,7 @@ std::string_view record_sid(std::string_view json) {
   return json.substr(i + 1, close - i - 1);
 }
 
-bool is_trace_sid(std::string_view s) {
-  if (s.size() != 34 || s[0] != 'T' || s[1] != 'R') return false;
-  return std::all_of(s.begin() + 2, s.end(),
-                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
+bool is_trace_sid(std::string_view s) { return store::parse_sid(s).has_value(); }
 
 handler::handler(std::shared_ptr<const conf::config> cfg, store::trace_reader& reader,
                  std::function<store::store_health()> health, metrics::registry& metrics)
@@ -296,8 +292,9 @@ decision handler::decide_traces(const request_view& req, const target_match& m, 
 answer handler::decide_purge(const conf::config& cfg, const target_match& m,
                              const conf::account& caller,
                              const std::vector<std::string>& scope) const {
-  // The store purges when it can: the RocksDB store does, a reader of another kind may not.
-  auto* purger = dynamic_cast<store::trace_purger*>(&reader_);
+  // The reader names what purges its records: the local store, or the fleet reader's
+  // tombstones in query mode (docs/fleet.md).
+  store::trace_purger* purger = reader_.purger();
   if (purger == nullptr) return error(501, "This trace store cannot purge records");
   const purge_context c{cfg, caller, m.account_sid, scope, reader_, *purger, *audit_};
   return m.kind == resource::item ? purge_trace(c, m.trace_sid) : purge_list(c, m.query);

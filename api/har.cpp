@@ -2,11 +2,11 @@
 #include "api/har.hpp"
 
 #include <algorithm>
-#include <ctime>
 
 #include "api/list_params.hpp"
 #include "store/json.hpp"
 #include "store/record_view.hpp"
+#include "support/utc_time.hpp"
 
 #ifndef SIDECAR_VERSION
 #define SIDECAR_VERSION "0"
@@ -17,38 +17,6 @@ namespace {
 
 using store::json::append_int;
 using store::json::append_string;
-
-/// Appends "2021-06-30T16:41:08.892Z" (digits by hand: snprintf was a tenth of a HAR page's
-/// own work).
-void append_iso8601_ms(std::string& out, std::int64_t epoch_ms) {
-  std::int64_t secs = epoch_ms / 1000;
-  std::int64_t millis = epoch_ms % 1000;
-  if (millis < 0) {
-    millis += 1000;
-    secs -= 1;
-  }
-  const auto t = static_cast<std::time_t>(secs);
-  std::tm tm{};
-  const int year = gmtime_r(&t, &tm) == nullptr ? -1 : tm.tm_year + 1900;
-  if (year < 0 || year > 9999) {
-    out += "1970-01-01T00:00:00.000Z";
-    return;
-  }
-  char buf[25] = "0000-00-00T00:00:00.000Z";
-  const auto put = [&buf](std::size_t at, int v, int digits) {
-    for (int i = digits - 1; i >= 0; --i, v /= 10) {
-      buf[at + static_cast<std::size_t>(i)] = static_cast<char>('0' + v % 10);
-    }
-  };
-  put(0, year, 4);
-  put(5, tm.tm_mon + 1, 2);
-  put(8, tm.tm_mday, 2);
-  put(11, tm.tm_hour, 2);
-  put(14, tm.tm_min, 2);
-  put(17, tm.tm_sec, 2);
-  put(20, static_cast<int>(millis), 3);
-  out.append(buf, 24);
-}
 
 /// A token, or "" when the record does not hold the field.
 std::string_view or_empty(std::string_view token) {
@@ -169,7 +137,7 @@ void append_response(std::string& out, const store::message_view& s) {
 void append_entry(std::string& out, const store::record_view& r) {
   const std::int64_t latency = std::max<std::int64_t>(r.latency_ms, 0);
   out += R"({"startedDateTime":")";
-  append_iso8601_ms(out, r.created_ms - latency);
+  utc::append_iso8601(out, r.created_ms - latency, true);
   out += R"(","time":)";
   append_int(out, latency);
   out += ',';
@@ -195,12 +163,6 @@ void append_entry(std::string& out, const store::record_view& r) {
 }
 
 }  // namespace
-
-std::string iso8601_ms(std::int64_t epoch_ms) {
-  std::string out;
-  append_iso8601_ms(out, epoch_ms);
-  return out;
-}
 
 void append_har_head(std::string& out) {
   out += R"({"log":{"version":"1.2","creator":{"name":"trace-sidecar","version":)";

@@ -28,7 +28,4 @@ void append_har_tail(std::string& out);
 /// A whole log of one stored record; nullopt when it is not a record.
 [[nodiscard]] std::optional<std::string> har_of(std::string_view record_json);
 
-/// "2021-06-30T16:41:08.892Z": ISO 8601 in UTC with milliseconds.
-[[nodiscard]] std::string iso8601_ms(std::int64_t epoch_ms);
-
 }  // namespace sidecar::api

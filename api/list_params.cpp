@@ -4,37 +4,11 @@
 #include <chrono>
 
 #include "support/ascii.hpp"
+#include "support/percent.hpp"
+#include "support/utc_time.hpp"
 
 namespace sidecar::api {
 namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-bool decode_component(std::string_view in, std::string& out) {
-  out.clear();
-  out.reserve(in.size());
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    const char c = in[i];
-    if (c == '+') {
-      out.push_back(' ');
-    } else if (c == '%') {
-      if (i + 2 >= in.size()) return false;
-      const int hi = hex_value(in[i + 1]);
-      const int lo = hex_value(in[i + 2]);
-      if (hi < 0 || lo < 0) return false;
-      out.push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else {
-      out.push_back(c);
-    }
-  }
-  return true;
-}
 
 bool all_digits(std::string_view s) {
   if (s.empty()) return false;
@@ -84,27 +58,25 @@ std::optional<std::vector<query_param>> parse_query(std::string_view raw) {
     raw = amp == std::string_view::npos ? std::string_view{} : raw.substr(amp + 1);
     if (pair.empty()) continue;
     const auto eq = pair.find('=');
-    query_param p;
-    if (!decode_component(pair.substr(0, eq), p.name)) return std::nullopt;
-    if (eq != std::string_view::npos && !decode_component(pair.substr(eq + 1), p.value)) {
-      return std::nullopt;
-    }
-    out.push_back(std::move(p));
+    auto name = percent::decode(pair.substr(0, eq), true);
+    auto value = eq == std::string_view::npos ? std::optional<std::string>(std::in_place)
+                                              : percent::decode(pair.substr(eq + 1), true);
+    if (!name || !value) return std::nullopt;
+    out.push_back({std::move(*name), std::move(*value)});
   }
   return out;
 }
 
 std::optional<std::int64_t> parse_instant(std::string_view s) {
-  using namespace std::chrono;
   // YYYY-MM-DD
   const auto y = fixed_digits(s, 0, 4);
   const auto mo = fixed_digits(s, 5, 2);
   const auto d = fixed_digits(s, 8, 2);
   if (!y || !mo || !d || s[4] != '-' || s[7] != '-') return std::nullopt;
-  const year_month_day ymd{year{*y}, month{static_cast<unsigned>(*mo)},
-                           day{static_cast<unsigned>(*d)}};
-  if (!ymd.ok()) return std::nullopt;
-  std::int64_t ms = duration_cast<milliseconds>(sys_days{ymd}.time_since_epoch()).count();
+  const auto days =
+      utc::days_from_civil(*y, static_cast<unsigned>(*mo), static_cast<unsigned>(*d));
+  if (!days) return std::nullopt;
+  std::int64_t ms = *days * 86'400'000;
   if (s.size() == 10) return ms;
 
   // THH:MM:SS
@@ -229,22 +201,6 @@ list_params_result parse_list_params(std::string_view raw_query) {
     if (keep) lp.filters.push_back(p);
   }
   return {std::move(lp), {}};
-}
-
-void append_query_encoded(std::string& out, std::string_view s) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  for (const char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    const bool plain = (u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') || (u >= '0' && u <= '9') ||
-                       u == '-' || u == '.' || u == '_' || u == '~' || u == ':' || u == '/';
-    if (plain) {
-      out.push_back(c);
-    } else {
-      out.push_back('%');
-      out.push_back(hex[u >> 4]);
-      out.push_back(hex[u & 15]);
-    }
-  }
 }
 
 }  // namespace sidecar::api

@@ -55,7 +55,4 @@ struct list_params_result {
 /// absent.
 [[nodiscard]] list_params_result parse_list_params(std::string_view raw_query);
 
-/// Appends `s` percent-encoded for a query value (unreserved characters, ':' and '/' kept).
-void append_query_encoded(std::string& out, std::string_view s);
-
 }  // namespace sidecar::api

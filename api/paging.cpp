@@ -1,6 +1,8 @@
 // Restcomm's paging arithmetic and page URIs.
 #include "api/paging.hpp"
 
+#include "support/percent.hpp"
+
 namespace sidecar::api {
 
 page_result compute_page(std::uint64_t total, std::uint64_t page, std::uint32_t page_size) {
@@ -24,9 +26,9 @@ page_uris::page_uris(std::string_view path, const std::vector<query_param>& filt
     : path_(path), page_size_(page_size) {
   for (const query_param& f : filters) {
     if (!filters_.empty()) filters_.push_back('&');
-    append_query_encoded(filters_, f.name);
+    percent::append_query_value(filters_, f.name);
     filters_.push_back('=');
-    append_query_encoded(filters_, f.value);
+    percent::append_query_value(filters_, f.value);
   }
 }
 
@@ -51,7 +53,7 @@ std::string page_uris::page_uri(std::uint64_t page, std::string_view after_sid) 
   }
   if (!after_sid.empty()) {
     uri += "&AfterSid=";
-    append_query_encoded(uri, after_sid);
+    percent::append_query_value(uri, after_sid);
   }
   return uri;
 }

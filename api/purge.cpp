@@ -11,25 +11,25 @@
 #include "api/list_params.hpp"
 #include "store/json.hpp"
 #include "support/log.hpp"
+#include "support/utc_time.hpp"
 
 namespace sidecar::api {
 namespace {
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 bool may_purge(const conf::account& caller, std::string_view owner) {
   return caller.administrator || caller.sid == owner;
 }
 
-answer failed(store::query_status s) {
-  return handler::error(503, s == store::query_status::timed_out
-                                 ? "The purge's query took longer than the configured "
-                                   "query_timeout; narrow it with filters"
-                                 : "The trace store could not purge the records");
+/// `why`: the reader's words for a failure a user may read (the fleet reader's "cannot
+/// connect to ClickHouse"), empty when it has none.
+answer failed(store::query_status s, const std::string& why = {}) {
+  if (s == store::query_status::timed_out) {
+    return handler::error(503,
+                          "The purge's query took longer than the configured query_timeout; "
+                          "narrow it with filters");
+  }
+  if (!why.empty()) return handler::error(503, "The traces could not be purged: " + why);
+  return handler::error(503, "The trace store could not purge the records");
 }
 
 }  // namespace
@@ -39,7 +39,7 @@ void purge_audit::append(std::string_view caller, std::string_view account, std:
   std::string line;
   store::json::writer w(line);
   w.begin_object();
-  w.key("time").value(iso8601_ms(now_ms()));
+  w.key("time").value(utc::iso8601(utc::now_ms(), true));
   w.key("caller").value(caller);
   w.key("account").value(account);
   line += ',';
@@ -68,7 +68,7 @@ answer purge_trace(const purge_context& c, std::string_view sid) {
   const std::string not_found = "Trace " + std::string(sid) + " was not found";
   if (!is_trace_sid(sid)) return handler::error(404, not_found);
   const auto stored = c.reader.get(sid);
-  if (stored.status != store::query_status::ok) return failed(stored.status);
+  if (stored.status != store::query_status::ok) return failed(stored.status, stored.failure);
   if (!stored || std::find(c.scope.begin(), c.scope.end(), stored->account_sid) == c.scope.end()) {
     return handler::error(404, not_found);
   }
@@ -78,7 +78,7 @@ answer purge_trace(const purge_context& c, std::string_view sid) {
                                    ": only the record's own account or an administrator may");
   }
   const store::purge_result r = c.purger.purge(sid);
-  if (r.status != store::query_status::ok) return failed(r.status);
+  if (r.status != store::query_status::ok) return failed(r.status, r.failure);
   if (r.deleted == 0) return handler::error(404, not_found);  // purged or expired meanwhile
   std::string what;
   store::json::writer(what).key("sid").value(sid);
@@ -122,7 +122,7 @@ answer purge_list(const purge_context& c, std::string_view raw_query) {
     if (!q.accounts.empty()) {
       q.page_size = 1;
       const store::list_result others = c.reader.list(q);
-      if (others.status != store::query_status::ok) return failed(others.status);
+      if (others.status != store::query_status::ok) return failed(others.status, others.failure);
       if (others.total > 0) {
         return handler::error(403, "Account " + c.caller.sid + " may not purge the " +
                                        std::to_string(others.total) +
@@ -136,7 +136,7 @@ answer purge_list(const purge_context& c, std::string_view raw_query) {
     }
   }
   const store::purge_result r = c.purger.purge(q);
-  if (r.status != store::query_status::ok) return failed(r.status);
+  if (r.status != store::query_status::ok) return failed(r.status, r.failure);
 
   std::string what;
   store::json::writer w(what);

@@ -443,7 +443,7 @@ tcp::endpoint server::start() {
   const conf::endpoint& at = cfg.api.listen;
   if (cfg.api.tls) {
     s.tls.store(conf::make_server_tls(*cfg.api.tls, cfg.source, "[api]"));
-  } else if (!at.address.is_loopback() && !cfg.api.allow_insecure) {
+  } else if (!conf::is_loopback(at.address) && !cfg.api.allow_insecure) {
     throw conf::config_error(cfg.source +
                              ": [api] listen: plain HTTP on the non-loopback "
                              "address " +

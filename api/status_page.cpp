@@ -1,21 +1,13 @@
 // The JSON of GET /status: see status_page.hpp.
 #include "api/status_page.hpp"
 
-#include <ctime>
+#include <chrono>
 
 #include "store/json.hpp"
+#include "support/utc_time.hpp"
 
 namespace sidecar::api {
 namespace {
-
-std::string iso_time(std::chrono::system_clock::time_point t) {
-  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 }  // namespace
 
@@ -32,7 +24,7 @@ std::string status_json(const std::vector<health::part_report>& parts, health::p
     w.key("state").value(r.now.ok ? "ok" : "failing");
     w.key("enabled").value(r.now.enabled);
     if (!r.now.reason.empty()) w.key("reason").value(r.now.reason);
-    w.key("since").value(iso_time(r.since));
+    w.key("since").value(utc::iso8601(std::chrono::duration_cast<std::chrono::milliseconds>(r.since.time_since_epoch()).count(), false));
     w.end_object();
   }
   w.end_object().end_object();

@@ -298,6 +298,18 @@ std::variant<answer, stream_hub::ticket_ptr> stream_hub::admit(const request_vie
   auto access = h.access.check_access(req, m.account_sid);
   if (auto* refused = std::get_if<answer>(&access)) return std::move(*refused);
   const access_grant& grant = std::get<access_grant>(access);
+  if (h.cfg->fleet && h.cfg->fleet->query) {
+    // Query mode (docs/fleet.md): the fleet's records arrive in ClickHouse in batches, and
+    // only the node that records them sees each as it is committed.
+    return handler::error(
+        409,
+        "The live stream is served by the node that records the traces: this sidecar, "
+        "node \"" +
+            h.cfg->fleet->node +
+            "\", answers the Traces API from the fleet's ClickHouse ([fleet] query = true); "
+            "open the stream on the API of the sidecar whose node you want to watch (each "
+            "record's \"node\" names it)");
+  }
 
   list_params_result parsed = parse_list_params(without_paging(m.query));
   if (!parsed.params) return handler::error(400, parsed.error);

@@ -19,6 +19,8 @@
 
 #include "conf/load.hpp"
 #include "support/ascii.hpp"
+#include "support/hex.hpp"
+#include "support/http_fields.hpp"
 #include "support/log.hpp"
 
 namespace sidecar::cache {
@@ -192,27 +194,17 @@ std::optional<entry_meta> decode_meta(std::string_view text) {
 
 using ascii::iequals;
 
-/// Fields that describe one connection, not the response (RFC 9110 7.6.1), plus the ones the
-/// cache sets itself on a hit.
+/// Fields that describe one connection, not the response, plus the ones the cache sets itself
+/// on a hit.
 bool stored_field(std::string_view name, const http::fields& head) {
-  for (std::string_view hop : {"connection", "keep-alive", "proxy-connection", "proxy-authenticate",
-                               "te", "trailer", "transfer-encoding", "upgrade", "content-length",
-                               "age", "x-cache"}) {
-    if (iequals(name, hop)) return false;
-  }
-  // Fields named by Connection are hop-by-hop too.
-  for (auto it = head.find(http::field::connection);
-       it != head.end() && it->name() == http::field::connection; ++it) {
-    for (const auto& token : http::token_list{it->value()}) {
-      if (iequals(token, name)) return false;
-    }
-  }
-  return true;
+  return !http_fields::is_hop_by_hop(name) && !http_fields::is_framing(name) &&
+         !iequals(name, "age") && !iequals(name, "x-cache") &&
+         !http_fields::named_by_connection(head, name);
 }
 
 bool is_hex_key(std::string_view s) {
   return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+           return hex::lower_value(c) >= 0;
          });
 }
 

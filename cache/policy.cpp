@@ -9,6 +9,8 @@
 #include <limits>
 
 #include "support/ascii.hpp"
+#include "support/hex.hpp"
+#include "support/utc_time.hpp"
 
 namespace sidecar::cache {
 
@@ -41,17 +43,20 @@ struct directive {
 
 template <class Fn>
 void for_each_directive(const http::fields& headers, std::string_view field_name, Fn&& fn) {
-  for (auto it = headers.find(field_name); it != headers.end() && iequals(it->name_string(), field_name);
-       ++it) {
+  for (auto it = headers.find(field_name);
+       it != headers.end() && iequals(it->name_string(), field_name); ++it) {
     std::string_view v = it->value();
     while (!v.empty()) {
       // One directive: up to the next comma outside quotes.
       std::size_t i = 0;
       bool quoted = false;
       for (; i < v.size(); ++i) {
-        if (v[i] == '"') quoted = !quoted;
-        else if (v[i] == '\\' && quoted && i + 1 < v.size()) ++i;
-        else if (v[i] == ',' && !quoted) break;
+        if (v[i] == '"')
+          quoted = !quoted;
+        else if (v[i] == '\\' && quoted && i + 1 < v.size())
+          ++i;
+        else if (v[i] == ',' && !quoted)
+          break;
       }
       std::string_view item = trim(v.substr(0, i));
       v.remove_prefix(std::min(i + 1, v.size()));
@@ -87,17 +92,11 @@ bool is_media(const conf::cache_config& cfg, std::string_view upstream_url,
   type = trim(type.substr(0, type.find(';')));
   if (istarts_with(type, "audio/") || istarts_with(type, "video/")) return true;
   const std::string_view path = url_path(upstream_url);
-  return std::any_of(cfg.extensions.begin(), cfg.extensions.end(), [&](const std::string& ext) {
-    return !ext.empty() && iends_with(path, ext);
-  });
+  return std::any_of(cfg.extensions.begin(), cfg.extensions.end(),
+                     [&](const std::string& ext) { return !ext.empty() && iends_with(path, ext); });
 }
 
 // --- HTTP-date -------------------------------------------------------------------------------
-
-constexpr std::array<std::string_view, 12> month_names{"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-constexpr std::array<std::string_view, 7> day_names{"Sun", "Mon", "Tue", "Wed",
-                                                    "Thu", "Fri", "Sat"};
 
 std::optional<int> parse_int(std::string_view s, std::size_t min_digits, std::size_t max_digits) {
   if (s.size() < min_digits || s.size() > max_digits) return std::nullopt;
@@ -108,8 +107,8 @@ std::optional<int> parse_int(std::string_view s, std::size_t min_digits, std::si
 }
 
 std::optional<unsigned> parse_month(std::string_view s) {
-  for (unsigned i = 0; i < month_names.size(); ++i) {
-    if (s == month_names[i]) return i + 1;
+  for (unsigned i = 0; i < utc::month_names.size(); ++i) {
+    if (s == utc::month_names[i]) return i + 1;
   }
   return std::nullopt;
 }
@@ -125,11 +124,9 @@ std::optional<int> parse_clock(std::string_view s) {
 }
 
 std::optional<clock::time_point> make_time(int year, unsigned month, int day, int seconds) {
-  using namespace std::chrono;
-  const year_month_day ymd{std::chrono::year{year}, std::chrono::month{month},
-                           std::chrono::day{static_cast<unsigned>(day)}};
-  if (!ymd.ok()) return std::nullopt;
-  return clock::time_point{sys_days{ymd}.time_since_epoch() + std::chrono::seconds{seconds}};
+  const auto days = utc::days_from_civil(year, month, static_cast<unsigned>(day));
+  if (!days) return std::nullopt;
+  return clock::time_point{std::chrono::days{*days} + std::chrono::seconds{seconds}};
 }
 
 std::vector<std::string_view> split_spaces(std::string_view s) {
@@ -157,16 +154,11 @@ std::string key_of(std::string_view upstream_url) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int length = 0;
   // EVP_Digest with SHA-256 cannot fail for in-memory input short of allocation failure.
-  const int ok = EVP_Digest(upstream_url.data(), upstream_url.size(), digest.data(), &length,
-                            sha256, nullptr);
+  const int ok =
+      EVP_Digest(upstream_url.data(), upstream_url.size(), digest.data(), &length, sha256, nullptr);
   if (ok != 1) return {};
-  static constexpr char hex[] = "0123456789abcdef";
   std::string out;
-  out.reserve(length * 2);
-  for (unsigned i = 0; i < length; ++i) {
-    out.push_back(hex[digest[i] >> 4]);
-    out.push_back(hex[digest[i] & 0xf]);
-  }
+  hex::append_bytes(out, std::span(digest.data(), length));
   return out;
 }
 
@@ -192,16 +184,26 @@ bool cacheable_request(http::verb method, conf::direction direction, bool forwar
 
 std::string_view to_string(verdict v) {
   switch (v) {
-    case verdict::storable: return "storable";
-    case verdict::not_200: return "status not 200";
-    case verdict::not_media: return "not media";
-    case verdict::no_store: return "no-store";
-    case verdict::private_: return "private";
-    case verdict::no_cache: return "no-cache";
-    case verdict::too_big: return "too big";
-    case verdict::vary: return "vary";
-    case verdict::set_cookie: return "set-cookie";
-    case verdict::stale: return "stale";
+    case verdict::storable:
+      return "storable";
+    case verdict::not_200:
+      return "status not 200";
+    case verdict::not_media:
+      return "not media";
+    case verdict::no_store:
+      return "no-store";
+    case verdict::private_:
+      return "private";
+    case verdict::no_cache:
+      return "no-cache";
+    case verdict::too_big:
+      return "too big";
+    case verdict::vary:
+      return "vary";
+    case verdict::set_cookie:
+      return "set-cookie";
+    case verdict::stale:
+      return "stale";
   }
   return "?";
 }
@@ -214,9 +216,12 @@ evaluation evaluate_response(const conf::cache_config& cfg, std::string_view ups
   bool no_store = false, private_ = false, no_cache = false;
   std::optional<std::int64_t> s_maxage, max_age;
   for_each_directive(head, "cache-control", [&](const directive& d) {
-    if (iequals(d.name, "no-store")) no_store = true;
-    else if (iequals(d.name, "private")) private_ = true;
-    else if (iequals(d.name, "no-cache")) no_cache = true;
+    if (iequals(d.name, "no-store"))
+      no_store = true;
+    else if (iequals(d.name, "private"))
+      private_ = true;
+    else if (iequals(d.name, "no-cache"))
+      no_cache = true;
     else if (iequals(d.name, "s-maxage") || iequals(d.name, "max-age")) {
       auto& target = iequals(d.name, "s-maxage") ? s_maxage : max_age;
       // A malformed value makes the response stale (RFC 9111 4.2.1), and the first of
@@ -298,7 +303,7 @@ std::optional<clock::time_point> parse_http_date(std::string_view text) {
   // asctime: "Sun Nov  6 08:49:37 1994"
   const auto parts = split_spaces(text);
   if (parts.size() != 5 ||
-      std::find(day_names.begin(), day_names.end(), parts[0]) == day_names.end()) {
+      std::find(utc::day_names.begin(), utc::day_names.end(), parts[0]) == utc::day_names.end()) {
     return std::nullopt;
   }
   const auto month = parse_month(parts[1]);
@@ -310,21 +315,8 @@ std::optional<clock::time_point> parse_http_date(std::string_view text) {
 }
 
 std::string format_http_date(clock::time_point t) {
-  using namespace std::chrono;
-  const auto secs = floor<seconds>(t);
-  const auto days = floor<std::chrono::days>(secs);
-  const year_month_day ymd{days};
-  const hh_mm_ss hms{secs - days};
-  const weekday wd{days};
-  char buf[40];
-  const int n = std::snprintf(buf, sizeof buf, "%s, %02u %s %04d %02d:%02d:%02d GMT",
-                              std::string(day_names[wd.c_encoding()]).c_str(),
-                              static_cast<unsigned>(ymd.day()),
-                              std::string(month_names[static_cast<unsigned>(ymd.month()) - 1]).c_str(),
-                              static_cast<int>(ymd.year()), static_cast<int>(hms.hours().count()),
-                              static_cast<int>(hms.minutes().count()),
-                              static_cast<int>(hms.seconds().count()));
-  return std::string(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
+  return utc::http_date(
+      std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count());
 }
 
 }  // namespace sidecar::cache

@@ -13,6 +13,7 @@
 #include "conf/detail.hpp"
 #include "conf/load.hpp"
 #include "conf/values.hpp"
+#include "support/hex.hpp"
 #include "support/log.hpp"
 
 namespace sidecar::conf {
@@ -24,12 +25,8 @@ std::string random_hex(std::size_t bytes) {
   if (RAND_bytes(raw.data(), static_cast<int>(raw.size())) != 1) {
     throw config_error("cannot generate the local account: the system's random generator failed");
   }
-  static constexpr char hex[] = "0123456789abcdef";
   std::string out;
-  for (unsigned char b : raw) {
-    out += hex[b >> 4];
-    out += hex[b & 0xf];
-  }
+  hex::append_bytes(out, raw);
   return out;
 }
 

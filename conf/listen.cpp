@@ -21,4 +21,11 @@ void listen_on(tcp::acceptor& acceptor, const endpoint& at, std::string_view ori
                      ec.message());
 }
 
+bool is_loopback(const net::ip::address& a) {
+  if (a.is_v6() && a.to_v6().is_v4_mapped()) {
+    return net::ip::make_address_v4(net::ip::v4_mapped, a.to_v6()).is_loopback();
+  }
+  return a.is_loopback();
+}
+
 }  // namespace sidecar::conf

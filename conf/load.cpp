@@ -14,7 +14,9 @@
 #include <initializer_list>
 
 #include "conf/detail.hpp"
+#include "conf/listen.hpp"
 #include "conf/values.hpp"
+#include "support/hex.hpp"
 #include "support/log.hpp"
 
 namespace sidecar::conf {
@@ -492,11 +494,7 @@ void read_accounts(const toml::table& top, std::string_view source, config& c) {
       std::array<std::uint8_t, 32> digest{};
       bool ok = hashed->size() == 64;
       for (std::size_t j = 0; ok && j < 64; ++j) {
-        const char ch = (*hashed)[j];
-        int v = -1;
-        if (ch >= '0' && ch <= '9') v = ch - '0';
-        if (ch >= 'a' && ch <= 'f') v = ch - 'a' + 10;
-        if (ch >= 'A' && ch <= 'F') v = ch - 'A' + 10;
+        const int v = hex::value((*hashed)[j]);
         ok = v >= 0;
         if (ok) digest[j / 2] = static_cast<std::uint8_t>(digest[j / 2] << 4 | v);
       }
@@ -765,13 +763,6 @@ void apply_flags(const cli_options& o, config& c, bool file_has_routes) {
     if (c.routes.empty()) c.routes.push_back(default_route());
     c.routes.front().upstream = *u.value;
   }
-}
-
-bool is_loopback(const boost::asio::ip::address& a) {
-  if (a.is_v6() && a.to_v6().is_v4_mapped()) {
-    return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, a.to_v6()).is_loopback();
-  }
-  return a.is_loopback();
 }
 
 /// The checks that depend on the file and the flags together.

@@ -10,6 +10,7 @@
 #include <limits>
 
 #include "support/ascii.hpp"
+#include "support/hex.hpp"
 
 namespace sidecar::conf {
 namespace {
@@ -21,7 +22,7 @@ constexpr std::string_view size_hint = R"((use e.g. 512, "64KiB", "1GiB"))";
 constexpr std::string_view listen_hint = R"((use e.g. "127.0.0.1:8080" or "[::1]:8080"))";
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_hex_lower(char c) { return is_digit(c) || (c >= 'a' && c <= 'f'); }
+bool is_hex_lower(char c) { return hex::lower_value(c) >= 0; }
 using ascii::to_lower;
 
 /// A whole decimal number (digits only, no sign), or nullopt (also on overflow, with
@@ -149,10 +150,8 @@ std::string quote(std::string_view text) {
         break;
       default:
         if (c < 0x20 || c == 0x7f) {
-          static constexpr char hex[] = "0123456789abcdef";
           out += "\\u00";
-          out += hex[c >> 4];
-          out += hex[c & 0xf];
+          hex::append_byte(out, c);
         } else {
           out += ch;
         }

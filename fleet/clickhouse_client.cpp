@@ -8,7 +8,7 @@
 #include <boost/url/url.hpp>
 #include <optional>
 
-#include "store/text.hpp"
+#include "support/base64.hpp"
 #include "support/net.hpp"
 
 namespace sidecar::fleet {
@@ -89,7 +89,7 @@ struct clickhouse_client::impl {
       : url(std::move(u)), timeout(f.timeout) {
     std::string credentials = f.user + ":" + f.password;
     authorization = "Basic ";
-    store::text::append_base64(authorization, credentials);
+    base64::append_encoded(authorization, credentials);
     tls.set_default_verify_paths();
     if (f.ca) tls.load_verify_file(f.ca->string());
     tls.set_options(ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);

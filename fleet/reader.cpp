@@ -1,6 +1,7 @@
 // The fleet reader's SQL (see reader.hpp, docs/fleet.md). A list is three queries: the exact
-// total (uniqExact of sid: a sid shipped twice counts once), the page's sids (LIMIT 1 BY sid, so
-// once each, newest first), then those records' JSON. Every value goes through sql::quote.
+// total (count() FINAL or uniqExact of sid: a sid shipped twice counts once), the page's sids
+// (a top-k sort made distinct here, newest first), then those records' JSON by primary key.
+// Every value goes through sql::quote.
 #include "fleet/reader.hpp"
 
 #include <algorithm>
@@ -15,29 +16,13 @@
 #include "fleet/sql.hpp"
 #include "store/trace_record.hpp"
 #include "support/log.hpp"
+#include "support/utc_time.hpp"
 
 namespace sidecar::fleet {
 
 namespace {
 
 using clock = std::chrono::steady_clock;
-
-std::int64_t system_now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-/// "TR" + the 12 hex digits of `ms`: every sid created at or after `ms` sorts at or after it,
-/// every sid created before sorts before it.
-std::string sid_floor(std::int64_t ms) {
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string s = "TR";
-  const auto u =
-      static_cast<std::uint64_t>(std::clamp<std::int64_t>(ms, 0, (std::int64_t{1} << 48) - 1));
-  for (int shift = 44; shift >= 0; shift -= 4) s += hex[(u >> shift) & 0xf];
-  return s;
-}
 
 /// A RowBinary answer, read field by field.
 class row_reader {
@@ -116,7 +101,7 @@ struct clickhouse_reader::impl {
        std::function<std::int64_t()> now)
       : cfg(std::move(c)),
         fleet(*cfg->fleet),
-        now_ms(now ? std::move(now) : system_now_ms),
+        now_ms(now ? std::move(now) : utc::now_ms),
         table(table_name(fleet, fleet.table)),
         // On a cluster each shard reads its own tombstones (sharded by account like the
         // records), rather than a set of every tombstone sent to every shard.
@@ -129,19 +114,31 @@ struct clickhouse_reader::impl {
   /// creates the tables too (the first time), so that an empty fleet answers empty lists.
   clickhouse_answer run(const std::string& sql, clock::time_point deadline,
                         std::size_t max_bytes = 16u << 20) {
-    if (!schema_ready.load() && fleet.local_table.empty()) {
-      for (const auto& ddl : {create_database_sql(fleet), create_table_sql(fleet, fleet.table),
-                              create_tombstone_table_sql(fleet, fleet.table)}) {
-        auto a = run_one(ddl, deadline, 1u << 20);
-        if (!a.ok()) return a;
-      }
-      schema_ready.store(true);
-    }
-    return run_one(sql, deadline, max_bytes);
+    if (auto a = ensure_schema(deadline); !a.ok()) return a;
+    return on_client([&](clickhouse_client& c) { return c.query(sql, max_bytes, deadline); });
   }
 
-  clickhouse_answer run_one(const std::string& sql, clock::time_point deadline,
-                            std::size_t max_bytes) {
+  /// Inserts RowBinary `rows` with `insert_sql`; on a cluster the Distributed table answers
+  /// once every shard holds its rows, so that they count at once.
+  clickhouse_answer insert(const std::string& insert_sql, const std::string& rows) {
+    if (auto a = ensure_schema(clock::time_point::max()); !a.ok()) return a;
+    return on_client([&](clickhouse_client& c) { return c.insert(insert_sql, rows, cluster); });
+  }
+
+  clickhouse_answer ensure_schema(clock::time_point deadline) {
+    if (schema_ready.load() || !fleet.local_table.empty()) return {};
+    for (const auto& ddl : {create_database_sql(fleet), create_table_sql(fleet, fleet.table),
+                            create_tombstone_table_sql(fleet, fleet.table)}) {
+      auto a = on_client([&](clickhouse_client& c) { return c.query(ddl, 1u << 20, deadline); });
+      if (!a.ok()) return a;
+    }
+    schema_ready.store(true);
+    return {};
+  }
+
+  /// One request on a pooled client.
+  template <class Request>
+  clickhouse_answer on_client(Request&& request) {
     std::unique_ptr<clickhouse_client> c;
     {
       std::lock_guard lock(mu);
@@ -151,7 +148,7 @@ struct clickhouse_reader::impl {
       }
     }
     if (!c) c = std::make_unique<clickhouse_client>(fleet.clickhouse, fleet);
-    auto a = c->query(sql, max_bytes, deadline);
+    auto a = request(*c);
     if (!a.ok()) {
       failures.inc();
       log::warn("fleet: a query to ClickHouse failed", {{"error", a.describe()}});
@@ -199,14 +196,21 @@ struct clickhouse_reader::impl {
     return r;
   }
 
+  /// Whether `f` sets nothing but the sort key's columns (the account, the dates).
+  static bool key_only(const store::trace_filter& f) {
+    return !f.completed && !f.session_sid && !f.min_latency_ms && !f.direction &&
+           !f.response_code_prefix && !f.response_body_contains && !f.request_path_prefix &&
+           !f.org_sid && !f.method && !f.request_body_contains;
+  }
+
   /// The WHERE clause of a list, or nullopt when it can match nothing.
   std::optional<std::string> where(const store::list_query& q) const {
     const auto& f = q.filter;
     const std::int64_t lo = std::max(cutoff(), f.created_from_ms.value_or(cutoff()));
-    const std::int64_t hi = f.created_before_ms.value_or(std::int64_t{1} << 48);
+    const std::int64_t hi = f.created_before_ms.value_or(store::max_sid_ms + 1);
     if (lo >= hi) return std::nullopt;
-    std::string w =
-        "sid >= " + sql::quote(sid_floor(lo)) + " AND sid < " + sql::quote(sid_floor(hi));
+    std::string w = "sid >= " + sql::quote(store::sid_floor(lo)) + " AND sid < " +
+                    sql::quote(store::sid_floor(hi));
     auto list_of = [](const std::vector<std::string>& values) {
       std::string s = "(";
       for (std::size_t i = 0; i < values.size(); ++i) {
@@ -262,6 +266,79 @@ struct clickhouse_reader::impl {
     return r;
   }
 
+  struct page_row {
+    std::string sid;
+    std::string account;
+  };
+
+  /// The first `want` distinct sids of the list (WHERE `w`, after `after`), newest first, with
+  /// their accounts, into `out` (fewer when the list is shorter); a failed list otherwise.
+  ///
+  /// A plain top-k sort (ORDER BY sid DESC LIMIT k, per shard) is what ClickHouse does fast;
+  /// making sids distinct in ClickHouse (LIMIT 1 BY sid) sorts every matching sid instead
+  /// (bench/fleet). A sid shipped twice can take two of the k rows, so the rows are made
+  /// distinct here. Each shard sent its k largest rows: a shard that sent k rows holds no
+  /// unsent row above its k-th, and that k-th is at most the k-th largest row received, so
+  /// every sid at or above that row was received. When fewer than `want` distinct sids are
+  /// at or above it (duplicates), k grows and the shards are asked again.
+  std::optional<store::list_result> page_rows(const std::string& w, const store::list_query& q,
+                                              const std::optional<std::string>& after,
+                                              std::uint64_t want, clock::time_point deadline,
+                                              std::vector<page_row>& out) {
+    std::uint64_t k = want + std::max<std::uint64_t>(q.page_size, 16);
+    // The window: sids sort by creation time, so the newest `want` of the list are the newest
+    // of any window of its newest records that holds `want` of them. For a list bounded by the
+    // sort key alone, the first looks at the last hour before the cursor (or now), and each
+    // next one at 16 times as long, up to the list's whole range: the page then reads the
+    // rows of its window, not of the whole table.
+    const std::int64_t lo = std::max(cutoff(), q.filter.created_from_ms.value_or(cutoff()));
+    std::int64_t top = q.filter.created_before_ms.value_or(now_ms());
+    if (after) top = std::min(top, store::sid_time_ms(*after).value_or(top) + 1);
+    // A filtered list may have no record in the last hours: its page reads the whole range
+    // at once rather than three windows.
+    std::int64_t window = key_only(q.filter) ? 3'600'000 : top - lo;
+    for (;;) {
+      const bool whole = top - window <= lo;
+      std::string sql = "SELECT sid, account_sid FROM " + table + " WHERE " + w;
+      if (after) sql += " AND sid < " + sql::quote(*after);
+      if (!whole) sql += " AND sid >= " + sql::quote(sid_floor(top - window));
+      sql += " ORDER BY sid DESC LIMIT " + std::to_string(k) + per_shard() + " FORMAT RowBinary";
+      const auto a = run(sql, deadline, 1u << 30);
+      if (!a.ok()) return fail(a, deadline);
+      std::vector<page_row> rows;
+      for (row_reader r(a.body); !r.at_end();) {
+        std::string_view sid, account;
+        if (!r.string(sid) || !r.string(account)) {
+          store::list_result failed;
+          failed.status = store::query_status::failed;
+          failed.failure = "ClickHouse's answer could not be read";
+          return failed;
+        }
+        rows.push_back({std::string(sid), std::string(account)});
+      }
+      std::sort(rows.begin(), rows.end(),
+                [](const page_row& x, const page_row& y) { return x.sid > y.sid; });
+      const bool complete = rows.size() < k;  // no shard had k rows: every row was sent
+      if (!complete) {
+        const std::string cut = rows[k - 1].sid;
+        std::erase_if(rows, [&](const page_row& r) { return r.sid < cut; });
+      }
+      rows.erase(std::unique(rows.begin(), rows.end(),
+                             [](const page_row& x, const page_row& y) { return x.sid == y.sid; }),
+                 rows.end());
+      if (rows.size() >= want || (complete && whole)) {
+        if (rows.size() > want) rows.resize(want);
+        out = std::move(rows);
+        return std::nullopt;
+      }
+      if (complete) {
+        window *= 16;  // the window holds fewer than `want`: a longer one
+      } else {
+        k *= 4;  // copies of sids crowded the k rows
+      }
+    }
+  }
+
   store::list_result list(const store::list_query& q) {
     store::list_result result;
     const auto w = where(q);
@@ -273,9 +350,14 @@ struct clickhouse_reader::impl {
     // The exact total: each sid once, however many times it was shipped. On a cluster each
     // shard counts its own (a sid lives on one shard: sharded by account) and the counts are
     // added here, instead of every shard sending its set of sids to one server to merge.
-    auto a = run(
-        "SELECT uniqExact(sid) FROM " + table + " WHERE " + *w + per_shard() + " FORMAT RowBinary",
-        deadline);
+    // Conditions on the sort key alone (accounts, dates, tombstones): count() FINAL, which
+    // collapses the copies of a sid (same key, same partition) as it reads, and reads nothing
+    // else. Other filters: uniqExact(sid) of what matches, since FINAL would read and collapse
+    // the filters' columns of the whole range before filtering (bench/fleet, docs/fleet.md).
+    const char* count = key_only(q.filter) ? "count() FROM " : "uniqExact(sid) FROM ";
+    auto a = run("SELECT " + std::string(count) + table + (key_only(q.filter) ? " FINAL" : "") +
+                     " WHERE " + *w + per_shard() + " FORMAT RowBinary",
+                 deadline);
     if (!a.ok()) return fail(a, deadline);
     std::uint64_t total = 0;
     for (row_reader rows(a.body); !rows.at_end();) {
@@ -301,44 +383,29 @@ struct clickhouse_reader::impl {
       }
     }
     const std::uint64_t skip = after ? 0 : q.page * q.page_size;
-    std::string page_sql = "SELECT sid FROM " + table + " WHERE " + *w;
-    if (after) page_sql += " AND sid < " + sql::quote(*after);
-    // Per shard (a cluster): each shard's first skip + n, merged here; one server: the page.
-    // LIMIT 1 BY sid after the sort: each sid once, and only the sid column sorted (a GROUP BY
-    // sid hashes every matching sid first: six times slower at 1 M rows, bench/fleet).
-    page_sql += " ORDER BY sid DESC LIMIT 1 BY sid LIMIT " +
-                (cluster ? "0, " + std::to_string(skip + q.page_size)
-                         : std::to_string(skip) + ", " + std::to_string(q.page_size)) +
-                per_shard() + " FORMAT RowBinary";
-    a = run(page_sql, deadline, 1u << 30);
-    if (!a.ok()) return fail(a, deadline);
-    std::vector<std::string> sids;
-    for (row_reader rows(a.body); !rows.at_end();) {
-      std::string_view sid;
-      if (!rows.string(sid)) {
-        result.status = store::query_status::failed;
-        result.failure = "ClickHouse's answer could not be read";
-        return result;
-      }
-      sids.emplace_back(sid);
+    std::vector<page_row> page;
+    if (auto failed = page_rows(*w, q, after, skip + q.page_size, deadline, page)) {
+      return std::move(*failed);
     }
-    if (cluster) {
-      std::sort(sids.begin(), sids.end(), std::greater<>());
-      sids.erase(sids.begin(), sids.begin() + static_cast<std::ptrdiff_t>(
-                                                  std::min<std::uint64_t>(skip, sids.size())));
-      if (sids.size() > q.page_size) sids.resize(q.page_size);
-    }
+    page.erase(page.begin(), page.begin() + static_cast<std::ptrdiff_t>(
+                                                std::min<std::uint64_t>(skip, page.size())));
+    if (page.size() > q.page_size) page.resize(q.page_size);
     std::vector<std::string> records;
-    if (!sids.empty()) {
+    if (!page.empty()) {
+      // The page's records by their primary key (account, sid): a few granules per part,
+      // instead of the sid column of the whole range.
       std::string in = "(";
-      for (std::size_t i = 0; i < sids.size(); ++i) {
+      for (std::size_t i = 0; i < page.size(); ++i) {
         if (i > 0) in += ", ";
-        sql::append_quoted(in, sids[i]);
+        in += "(";
+        sql::append_quoted(in, page[i].account);
+        in += ", ";
+        sql::append_quoted(in, page[i].sid);
+        in += ")";
       }
       in += ")";
-      // The page's records, read by their sids within the same accounts and time range.
-      a = run("SELECT sid, any(json) FROM " + table + " WHERE " + *w + " AND sid IN " + in +
-                  " GROUP BY sid" + per_shard() + " FORMAT RowBinary",
+      a = run("SELECT sid, any(json) FROM " + table + " WHERE (account_sid, sid) IN " + in +
+                  not_purged() + " GROUP BY sid" + per_shard() + " FORMAT RowBinary",
               deadline, 1u << 30);
       if (!a.ok()) return fail(a, deadline);
       std::unordered_map<std::string_view, std::string_view> by_sid;
@@ -351,9 +418,9 @@ struct clickhouse_reader::impl {
         }
         by_sid.emplace(sid, json);
       }
-      records.reserve(sids.size());
-      for (const auto& sid : sids) {
-        const auto it = by_sid.find(sid);
+      records.reserve(page.size());
+      for (const auto& row : page) {
+        const auto it = by_sid.find(row.sid);
         // Purged between the two queries: the page is shorter rather than wrong.
         if (it != by_sid.end()) records.emplace_back(it->second);
       }
@@ -361,6 +428,66 @@ struct clickhouse_reader::impl {
     result.total = total;
     result.records = std::make_unique<page_stream>(std::move(records));
     return result;
+  }
+
+  static store::purge_result purge_failed(const clickhouse_answer& a, clock::time_point deadline) {
+    store::purge_result r;
+    r.status = clock::now() >= deadline && a.fail == clickhouse_answer::failure::timeout
+                   ? store::query_status::timed_out
+                   : store::query_status::failed;
+    r.failure = a.describe();
+    return r;
+  }
+
+  /// Tombstones for `victims` (sid, account), in inserts of at most 100 000 rows. A failed
+  /// insert stops there: the tombstones already written stay (as the local store's batches).
+  store::purge_result bury(const std::vector<std::pair<std::string, std::string>>& victims) {
+    store::purge_result r;
+    const std::string sql = insert_tombstones_sql(fleet);
+    const std::int64_t at = now_ms();
+    std::string rows;
+    std::uint64_t pending = 0;
+    for (std::size_t i = 0; i < victims.size(); ++i) {
+      if (append_tombstone(rows, victims[i].first, victims[i].second, at)) ++pending;
+      if (i + 1 == victims.size() || pending == 100'000) {
+        if (pending == 0) break;
+        const auto a = insert(sql, rows);
+        if (!a.ok()) return purge_failed(a, clock::time_point::max());
+        r.deleted += pending;
+        pending = 0;
+        rows.clear();
+      }
+    }
+    return r;
+  }
+
+  store::purge_result purge(std::string_view sid) {
+    const auto found = find(sid);
+    if (found.status != store::query_status::ok) {
+      return {found.status, 0, found.failure};
+    }
+    if (!found.trace) return {};
+    return bury({{std::string(sid), found.trace->account_sid}});
+  }
+
+  store::purge_result purge(const store::list_query& q) {
+    const auto w = where(q);  // excludes what is purged already: each record counted once
+    if (!w) return {};
+    // Every matching sid once (a sid lives on one shard: per shard is exact), read whole
+    // before any tombstone is written; records shipped meanwhile that it did not hold stay.
+    const auto a = run("SELECT DISTINCT sid, account_sid FROM " + table + " WHERE " + *w +
+                           per_shard() + " FORMAT RowBinary",
+                       q.deadline, std::size_t{1} << 30);
+    if (!a.ok()) return purge_failed(a, q.deadline);
+    std::vector<std::pair<std::string, std::string>> victims;
+    for (row_reader rows(a.body); !rows.at_end();) {
+      std::string_view sid, account;
+      if (!rows.string(sid) || !rows.string(account)) {
+        return {store::query_status::failed, 0, "ClickHouse's answer could not be read"};
+      }
+      victims.emplace_back(sid, account);
+    }
+    return bury(victims);
   }
 };
 
@@ -374,5 +501,9 @@ clickhouse_reader::~clickhouse_reader() = default;
 store::trace_lookup clickhouse_reader::get(std::string_view sid) { return impl_->find(sid); }
 
 store::list_result clickhouse_reader::list(const store::list_query& q) { return impl_->list(q); }
+
+store::purge_result clickhouse_reader::purge(std::string_view sid) { return impl_->purge(sid); }
+
+store::purge_result clickhouse_reader::purge(const store::list_query& q) { return impl_->purge(q); }
 
 }  // namespace sidecar::fleet

@@ -84,6 +84,22 @@ std::string insert_sql(const conf::fleet_config& f) {
          ") FORMAT RowBinary";
 }
 
+std::string insert_tombstones_sql(const conf::fleet_config& f) {
+  return "INSERT INTO " + table_name(f, f.table + "_purged") +
+         " (day, sid, account_sid, purged_ms) FORMAT RowBinary";
+}
+
+bool append_tombstone(std::string& out, std::string_view sid, std::string_view account,
+                      std::int64_t purged_ms) {
+  const auto created = store::sid_time_ms(sid);
+  if (!created) return false;
+  put_le<std::uint16_t>(out, static_cast<std::uint16_t>(day_of(*created)));
+  put_string(out, sid);
+  put_string(out, account);
+  put_le<std::int64_t>(out, purged_ms);
+  return true;
+}
+
 struct row_encoder::impl {
   simdjson::dom::parser parser;
   std::string padded;

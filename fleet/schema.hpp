@@ -23,6 +23,15 @@ namespace sidecar::fleet {
 /// `INSERT INTO {database}.{table} (columns) FORMAT RowBinary`.
 [[nodiscard]] std::string insert_sql(const conf::fleet_config& f);
 
+/// `INSERT INTO {database}.{table}_purged (…) FORMAT RowBinary`: the purge tombstones beside
+/// `[fleet] table` (on a cluster its Distributed table, so that a tombstone goes to the shard
+/// of its account's records).
+[[nodiscard]] std::string insert_tombstones_sql(const conf::fleet_config& f);
+/// Appends the tombstone row of the record `sid` of `account` (in the day partition of the
+/// record, so that both leave together past retention). False when `sid` is not a trace sid.
+bool append_tombstone(std::string& out, std::string_view sid, std::string_view account,
+                      std::int64_t purged_ms);
+
 /// `{database}.{table}` with both names quoted.
 [[nodiscard]] std::string table_name(const conf::fleet_config& f, std::string_view table);
 

@@ -15,16 +15,11 @@
 #include "fleet/sql.hpp"
 #include "store/trace_record.hpp"
 #include "support/log.hpp"
+#include "support/utc_time.hpp"
 
 namespace sidecar::fleet {
 
 namespace {
-
-std::int64_t system_now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 constexpr std::array<clickhouse_answer::failure, 6> failure_kinds{
     clickhouse_answer::failure::connect, clickhouse_answer::failure::tls,
@@ -43,14 +38,8 @@ std::optional<std::int64_t> partition_day(std::string_view p) {
     return v;
   };
   const int y = num(0, 4), m = num(5, 2), d = num(8, 2);
-  if (y < 0 || m < 1 || m > 12 || d < 1 || d > 31) return std::nullopt;
-  // Days from civil (Howard Hinnant's algorithm).
-  const int yy = y - (m <= 2 ? 1 : 0);
-  const int era = yy / 400;
-  const int yoe = yy - era * 400;
-  const int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return std::int64_t{era} * 146097 + doe - 719468;
+  if (y < 0 || m < 0 || d < 0) return std::nullopt;
+  return utc::days_from_civil(y, static_cast<unsigned>(m), static_cast<unsigned>(d));
 }
 
 }  // namespace
@@ -132,7 +121,7 @@ shipper::impl::impl(std::shared_ptr<const conf::config> c, store::trace_store& s
                                   "Age of the oldest record not yet shipped, in seconds")),
       failing_(m.add_gauge("sidecar_fleet_shipping_failing",
                            "1 while shipping to ClickHouse fails, else 0")) {
-  if (!opts_.now_ms) opts_.now_ms = system_now_ms;
+  if (!opts_.now_ms) opts_.now_ms = utc::now_ms;
   for (const auto k : failure_kinds) {
     clickhouse_answer a;
     a.fail = k;

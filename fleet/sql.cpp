@@ -3,10 +3,11 @@
 
 #include <stdexcept>
 
+#include "support/hex.hpp"
+
 namespace sidecar::fleet::sql {
 
 void append_quoted(std::string& out, std::string_view text) {
-  static constexpr char hex[] = "0123456789abcdef";
   out.reserve(out.size() + text.size() + 2);
   out += '\'';
   for (const char ch : text) {
@@ -16,8 +17,7 @@ void append_quoted(std::string& out, std::string_view text) {
       out += ch;
     } else if (b < 0x20 || b == 0x7f) {
       out += "\\x";
-      out += hex[b >> 4];
-      out += hex[b & 0xf];
+      hex::append_byte(out, b);
     } else {
       out += ch;
     }

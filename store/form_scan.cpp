@@ -3,6 +3,7 @@
 
 #include "store/redact.hpp"
 #include "support/ascii.hpp"
+#include "support/percent.hpp"
 
 namespace sidecar::store {
 namespace {
@@ -56,9 +57,9 @@ void form_scanner::finish() { end_pair(); }
 void form_scanner::end_pair() {
   if (in_value_ && !overlong_) {
     for (const std::string_view name : {"AccountSid", "CallSid", "MessageSid", "SmsSid"}) {
-      if (!redact::decoded_equals(name_, name)) continue;
+      if (!percent::decoded_equals(name_, name)) continue;
       std::optional<std::string>& slot = *found_.find(name);
-      if (!slot) slot = redact::percent_decode(value_, true);
+      if (!slot) slot = percent::decode_lenient(value_, true);
       break;
     }
   }

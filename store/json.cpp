@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "store/text.hpp"
+#include "support/hex.hpp"
 
 namespace sidecar::store::json {
 
@@ -56,9 +57,8 @@ void append_escape(std::string& out, unsigned char c) {
     const char e[2] = {'\\', short_escape[c]};
     out.append(e, 2);
   } else {
-    constexpr std::string_view hex = "0123456789abcdef";
-    const char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xF]};
-    out.append(u, 6);
+    out += "\\u00";
+    hex::append_byte(out, c);
   }
 }
 

@@ -60,9 +60,9 @@ bool read(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf, std::uint64_t from, 
     const auto seq = decode_seq(it->key());
     const auto v = it->value();
     if (!seq || v.size() != 16) continue;  // not an entry
-    codec::sid_bytes b{};
+    store::sid_bytes b{};
     std::memcpy(b.data(), v.data(), 16);
-    out.push_back({*seq, codec::format_sid(b)});
+    out.push_back({*seq, store::format_sid(b)});
   }
   return it->status().ok();
 }

@@ -21,8 +21,8 @@ rocksdb::Slice slice(std::string_view s) { return {s.data(), s.size()}; }
 rocksdb::Status purge_records(const purge_handles& h, purge_set& purged,
                               const std::vector<std::string>& keys, std::uint64_t& deleted) {
   std::string json;
-  std::vector<codec::sid_bytes> sids;   // the batch's records
-  std::vector<codec::sid_bytes> found;  // those still stored, deleted by the batch
+  std::vector<store::sid_bytes> sids;   // the batch's records
+  std::vector<store::sid_bytes> found;  // those still stored, deleted by the batch
   std::vector<std::size_t> at;          // index in `keys` of each sid
   std::vector<rocksdb::Slice> sid_keys;
   std::vector<rocksdb::PinnableSlice> values;
@@ -53,7 +53,7 @@ rocksdb::Status purge_records(const purge_handles& h, purge_set& purged,
     for (std::size_t j = 0; j < sids.size(); ++j) {
       if (statuses[j].IsNotFound()) continue;  // purged or expired meanwhile
       if (!statuses[j].ok()) return statuses[j];
-      const codec::sid_bytes& sid = sids[j];
+      const store::sid_bytes& sid = sids[j];
       const std::string& key = keys[at[j]];
       std::string_view account, inv, stored_account, spliced;
       (void)codec::split_id_key(key, account, inv);
@@ -70,7 +70,7 @@ rocksdb::Status purge_records(const purge_handles& h, purge_set& purged,
       if (!session.empty()) {
         batch.Delete(h.by_session, codec::id_sid_key(session, sid)).PermitUncheckedError();
       }
-      const std::int64_t minute = codec::sid_ms(sid) / codec::bucket_ms;  // a sid's time is >= 0
+      const std::int64_t minute = store::sid_ms(sid) / codec::bucket_ms;  // a sid's time is >= 0
       ++counts[codec::counter_key(account, minute)];
       ++counts[codec::hour_counter_key(account, minute / codec::buckets_per_hour)];
       batch.Put(h.meta, purge_set::meta_key(sid), {}).PermitUncheckedError();

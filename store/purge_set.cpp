@@ -8,34 +8,34 @@
 
 namespace sidecar::store {
 
-std::size_t purge_set::hash::operator()(const codec::sid_bytes& s) const noexcept {
+std::size_t purge_set::hash::operator()(const store::sid_bytes& s) const noexcept {
   // The last 10 bytes of a sid are random.
   std::uint64_t h = 0;
   std::memcpy(&h, s.data() + 8, sizeof h);
   return static_cast<std::size_t>(h);
 }
 
-void purge_set::add(const codec::sid_bytes& sid) {
+void purge_set::add(const store::sid_bytes& sid) {
   const std::unique_lock lock(mu_);
-  oldest_ms_ = sids_.empty() ? codec::sid_ms(sid) : std::min(oldest_ms_, codec::sid_ms(sid));
+  oldest_ms_ = sids_.empty() ? store::sid_ms(sid) : std::min(oldest_ms_, store::sid_ms(sid));
   sids_.insert(sid);
   count_.store(sids_.size(), std::memory_order_release);
 }
 
-void purge_set::add(const std::vector<codec::sid_bytes>& sids) {
+void purge_set::add(const std::vector<store::sid_bytes>& sids) {
   if (sids.empty()) return;
   const std::unique_lock lock(mu_);
-  if (sids_.empty()) oldest_ms_ = codec::sid_ms(sids.front());
+  if (sids_.empty()) oldest_ms_ = store::sid_ms(sids.front());
   for (const auto& sid : sids) {
     sids_.insert(sid);
-    oldest_ms_ = std::min(oldest_ms_, codec::sid_ms(sid));
+    oldest_ms_ = std::min(oldest_ms_, store::sid_ms(sid));
   }
   count_.store(sids_.size(), std::memory_order_release);
 }
 
 bool purge_set::contains_inv(std::string_view inv) const {
   if (inv.size() != 16 || count_.load(std::memory_order_acquire) == 0) return false;
-  const codec::sid_bytes sid = codec::uninvert(inv);
+  const store::sid_bytes sid = codec::uninvert(inv);
   const std::shared_lock lock(mu_);
   return !sids_.empty() && sids_.contains(sid);
 }
@@ -45,8 +45,8 @@ std::size_t purge_set::size() const {
   return sids_.size();
 }
 
-std::vector<codec::sid_bytes> purge_set::expire(std::int64_t cutoff_ms) {
-  std::vector<codec::sid_bytes> gone;
+std::vector<store::sid_bytes> purge_set::expire(std::int64_t cutoff_ms) {
+  std::vector<store::sid_bytes> gone;
   {
     // The walk holds the lock that every chunk scan takes: skip it when nothing is old enough
     // (a purge of a million records leaves a million sids here until they expire).
@@ -56,7 +56,7 @@ std::vector<codec::sid_bytes> purge_set::expire(std::int64_t cutoff_ms) {
   const std::unique_lock lock(mu_);
   std::int64_t oldest = std::numeric_limits<std::int64_t>::max();
   for (auto it = sids_.begin(); it != sids_.end();) {
-    const std::int64_t ms = codec::sid_ms(*it);
+    const std::int64_t ms = store::sid_ms(*it);
     if (ms < cutoff_ms) {
       gone.push_back(*it);
       it = sids_.erase(it);
@@ -92,7 +92,7 @@ bool purge_set::strip_chunk(std::string_view chunk, std::string& out) const {
   return true;
 }
 
-std::string purge_set::meta_key(const codec::sid_bytes& sid) {
+std::string purge_set::meta_key(const store::sid_bytes& sid) {
   std::string k(meta_prefix);
   k.append(reinterpret_cast<const char*>(sid.data()), sid.size());
   return k;

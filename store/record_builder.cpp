@@ -14,6 +14,8 @@
 #include "store/redact.hpp"
 #include "store/text.hpp"
 #include "support/ascii.hpp"
+#include "support/base64.hpp"
+#include "support/percent.hpp"
 
 namespace sidecar::store {
 
@@ -91,8 +93,8 @@ std::optional<std::string> form_value(std::string_view form, std::string_view na
     const std::string_view pair = form.substr(i, last ? form.size() - i : amp - i);
     if (!(last && cut)) {
       const auto eq = pair.find('=');
-      if (eq != std::string_view::npos && redact::decoded_equals(pair.substr(0, eq), name)) {
-        return redact::percent_decode(pair.substr(eq + 1), true);
+      if (eq != std::string_view::npos && percent::decoded_equals(pair.substr(0, eq), name)) {
+        return percent::decode_lenient(pair.substr(eq + 1), true);
       }
     }
     if (last) break;
@@ -121,9 +123,9 @@ std::string basic_user(const header_list& headers) {
   if (auth == nullptr) return {};
   std::string_view v = trim(*auth);
   if (!istarts_with(v, "basic ")) return {};
-  std::string decoded;
-  if (!text::decode_base64(trim(v.substr(6)), decoded)) return {};
-  return decoded.substr(0, std::min(decoded.find(':'), decoded.size()));
+  const auto decoded = base64::decode(trim(v.substr(6)));
+  if (!decoded) return {};
+  return decoded->substr(0, std::min(decoded->find(':'), decoded->size()));
 }
 
 // --- bodies ------------------------------------------------------------------------------
@@ -286,8 +288,8 @@ recorded_body make_body(const captured_body& cb, const header_list& headers, boo
     // A compressed body is kept as its original bytes (base64, contract section 4) once it is
     // known to hold no secret field. One that does, or that cannot be read (an unknown coding,
     // UTF-16/32), cannot be redacted in place: it is not kept, rather than stored with them.
-    const bool checked = ci.encoded && !is_wide_charset(ci.charset) &&
-                         compressed_without_secrets(head, ci, secrets);
+    const bool checked =
+        ci.encoded && !is_wide_charset(ci.charset) && compressed_without_secrets(head, ci, secrets);
     if (!checked) {
       rb.truncated = true;
       return rb;
@@ -322,7 +324,7 @@ recorded_body make_body(const captured_body& cb, const header_list& headers, boo
   if (text) {
     text::append_utf8(rb.body, kept);
   } else if (!kept.empty()) {
-    text::append_base64(rb.body, kept);
+    base64::append_encoded(rb.body, kept);
     rb.base64 = true;
   }
   return rb;
@@ -495,10 +497,9 @@ build_result record_builder::build(const capture& c) {
   trace_record& r = result.record.emplace();
   // Clamped to what a sid's 12 hex digits hold, so that the sid and date_created always agree
   // (the store places and expires a record by its sid's time).
-  r.created_ms = std::clamp<std::int64_t>(
+  r.created_ms = clamp_sid_ms(
       std::chrono::duration_cast<std::chrono::milliseconds>(c.completed_at.time_since_epoch())
-          .count(),
-      0, (std::int64_t{1} << 48) - 1);
+          .count());
   r.sid = make_trace_sid(r.created_ms, sid_random());
   r.account_sid = account->sid;
   r.account_friendly_name = account->friendly_name;

@@ -4,6 +4,7 @@
 #include <simdjson.h>
 
 #include "store/text.hpp"
+#include "support/base64.hpp"
 
 namespace sidecar::store {
 namespace {
@@ -57,8 +58,8 @@ recorded_body body_of(const object& o) {
   if (b.truncated) {
     b.size = static_cast<std::uint64_t>(int_of(o, "body_size"));
   } else if (b.base64) {
-    std::string raw;
-    b.size = text::decode_base64(b.body, raw) ? raw.size() : 0;
+    const auto raw = base64::decode(b.body);
+    b.size = raw ? raw->size() : 0;
   } else {
     b.size = b.body.size();
   }

@@ -7,7 +7,7 @@
 #include <cstring>
 #include <string>
 
-#include "store/trace_record.hpp"
+#include "store/trace_sid.hpp"
 #include "support/ascii.hpp"
 
 namespace sidecar::store {

@@ -6,6 +6,8 @@
 #include <array>
 
 #include "support/ascii.hpp"
+#include "support/hex.hpp"
+#include "support/percent.hpp"
 
 namespace sidecar::store::redact {
 
@@ -15,13 +17,6 @@ using ascii::iequals;
 using ascii::to_lower;
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // HTTP authentication schemes (the IANA registry and common private ones). Only these are
 // kept in front of "[REDACTED]": an unknown first word might itself be a credential.
@@ -62,7 +57,7 @@ std::string json_key_name(std::string_view quoted) {
       int v = 0;
       bool ok = true;
       for (std::size_t k = 1; k <= 4; ++k) {
-        const int h = hex_value(quoted[i + k]);
+        const int h = hex::value(quoted[i + k]);
         ok = ok && h >= 0;
         v = v * 16 + std::max(h, 0);
       }
@@ -145,41 +140,6 @@ std::string header_value(std::string_view value, bool keep_scheme) {
   return std::string(marker);
 }
 
-std::string percent_decode(std::string_view s, bool plus_is_space) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (c == '%' && i + 2 < s.size()) {
-      const int hi = hex_value(s[i + 1]);
-      const int lo = hex_value(s[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out += static_cast<char>(hi * 16 + lo);
-        i += 2;
-        continue;
-      }
-    }
-    out += (plus_is_space && c == '+') ? ' ' : c;
-  }
-  return out;
-}
-
-bool decoded_equals(std::string_view raw, std::string_view name) {
-  std::size_t n = 0;
-  for (std::size_t i = 0; i < raw.size(); ++i, ++n) {
-    char c = raw[i];
-    if (c == '+') {
-      c = ' ';
-    } else if (c == '%' && i + 2 < raw.size() && hex_value(raw[i + 1]) >= 0 &&
-               hex_value(raw[i + 2]) >= 0) {
-      c = static_cast<char>(hex_value(raw[i + 1]) * 16 + hex_value(raw[i + 2]));
-      i += 2;
-    }
-    if (n >= name.size() || name[n] != c) return false;
-  }
-  return n == name.size();
-}
-
 void append_form(std::string& out, std::string_view form, const secret_fields& secrets) {
   out.reserve(out.size() + form.size());
   std::size_t i = 0;
@@ -191,7 +151,8 @@ void append_form(std::string& out, std::string_view form, const secret_fields& s
     const std::string_view raw_name = pair.substr(0, eq == std::string_view::npos ? 0 : eq);
     const bool plain = raw_name.find_first_of("%+") == std::string_view::npos;
     if (eq != std::string_view::npos &&
-        (plain ? secrets.matches(raw_name) : secrets.matches(percent_decode(raw_name, true)))) {
+        (plain ? secrets.matches(raw_name)
+               : secrets.matches(percent::decode_lenient(raw_name, true)))) {
       out.append(pair.substr(0, eq + 1));
       out += marker;
     } else {

@@ -43,10 +43,4 @@ void append_json(std::string& out, std::string_view json, const secret_fields& s
 /// field replaced by "[REDACTED]".
 void append_xml(std::string& out, std::string_view xml, const secret_fields& secrets);
 
-/// Whether `raw` percent-decodes ('+' as space) to exactly `name`, without allocating.
-[[nodiscard]] bool decoded_equals(std::string_view raw, std::string_view name);
-
-/// Percent-decoding ('+' as space when `plus_is_space`); malformed escapes are kept as is.
-[[nodiscard]] std::string percent_decode(std::string_view s, bool plus_is_space);
-
 }  // namespace sidecar::store::redact

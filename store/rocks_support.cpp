@@ -47,9 +47,9 @@ class expiry_filter final : public rocksdb::CompactionFilter {
       }
       case key_kind::sid: {
         if (key.size() != 16) return false;
-        codec::sid_bytes b{};
+        store::sid_bytes b{};
         std::copy(key.begin(), key.end(), b.begin());
-        return codec::sid_ms(b) < cutoff_;
+        return store::sid_ms(b) < cutoff_;
       }
       case key_kind::counter: {
         std::string_view id;

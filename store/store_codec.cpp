@@ -10,16 +10,6 @@ namespace sidecar::store::codec {
 
 namespace {
 
-constexpr std::int64_t max_ms = (std::int64_t{1} << 48) - 1;
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
-std::int64_t clamp_ms(std::int64_t ms) { return std::clamp<std::int64_t>(ms, 0, max_ms); }
-
 // Never found in a record by chance: when it is (a body holding these very bytes), the
 // record is stored whole instead of spliced.
 constexpr std::string_view sentinel = "\x1e\x1fsidecar-response-body\x1f\x1e";
@@ -38,35 +28,6 @@ bool read_id(std::string_view in, std::size_t& pos, std::string_view& id) {
 }
 
 }  // namespace
-
-std::optional<sid_bytes> parse_sid(std::string_view sid) {
-  if (sid.size() != 34 || sid[0] != 'T' || sid[1] != 'R') return std::nullopt;
-  sid_bytes b{};
-  for (std::size_t i = 0; i < 16; ++i) {
-    const int hi = hex_value(sid[2 + 2 * i]);
-    const int lo = hex_value(sid[3 + 2 * i]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    b[i] = static_cast<std::uint8_t>(hi << 4 | lo);
-  }
-  return b;
-}
-
-std::string format_sid(const sid_bytes& b) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string s = "TR";
-  s.reserve(34);
-  for (auto v : b) {
-    s.push_back(digits[v >> 4]);
-    s.push_back(digits[v & 15]);
-  }
-  return s;
-}
-
-std::int64_t sid_ms(const sid_bytes& b) {
-  std::int64_t ms = 0;
-  for (std::size_t i = 0; i < 6; ++i) ms = ms << 8 | b[i];
-  return ms;
-}
 
 void append_varint(std::string& out, std::uint64_t v) {
   while (v >= 0x80) {
@@ -100,7 +61,7 @@ std::string id_sid_key(std::string_view id, const sid_bytes& sid) {
 }
 
 void append_inv_time(std::string& out, std::int64_t ms) {
-  const auto t = static_cast<std::uint64_t>(clamp_ms(ms));
+  const auto t = static_cast<std::uint64_t>(clamp_sid_ms(ms));
   for (int shift = 40; shift >= 0; shift -= 8) {
     out.push_back(static_cast<char>(~static_cast<std::uint8_t>(t >> shift)));
   }
@@ -123,8 +84,8 @@ std::string counter_key(std::string_view id, std::int64_t bucket) {
 }
 
 std::string hour_counter_key(std::string_view id, std::int64_t hour) {
-  return raw_counter_key(id, static_cast<std::uint64_t>(std::max<std::int64_t>(hour, 0)) |
-                                 hour_flag);
+  return raw_counter_key(id,
+                         static_cast<std::uint64_t>(std::max<std::int64_t>(hour, 0)) | hour_flag);
 }
 
 std::string chunk_key(std::string_view id, std::int64_t chunk, std::uint32_t part) {
@@ -302,8 +263,7 @@ void encode_record_value(trace_record& r, std::uint32_t body_part, std::string& 
   value.clear();
   append_id(value, r.account_sid);
   append_varint(value, body_part);
-  if (at != std::string_view::npos &&
-      json_text.find(escaped, at + 1) == std::string_view::npos) {
+  if (at != std::string_view::npos && json_text.find(escaped, at + 1) == std::string_view::npos) {
     value.reserve(value.size() + json_text.size() + 4);
     append_varint(value, at + 1);
     value.append(json_text.substr(0, at));

@@ -32,17 +32,6 @@ inline constexpr std::int64_t buckets_per_hour = hour_ms / bucket_ms;
 inline constexpr std::int64_t chunk_ms = 10'000;
 inline constexpr std::size_t chunk_part_bytes = 256 * 1024;
 
-/// A trace sid as 16 bytes: 6 bytes of big-endian creation ms, then 10 random bytes. Byte
-/// order equals the order of the "TR..." text, so it sorts by time.
-using sid_bytes = std::array<std::uint8_t, 16>;
-
-/// Parses "TR" + 32 lower-case hex; nullopt otherwise.
-[[nodiscard]] std::optional<sid_bytes> parse_sid(std::string_view sid);
-/// Back to "TR" + 32 lower-case hex.
-[[nodiscard]] std::string format_sid(const sid_bytes& b);
-/// The creation time carried by the first 6 bytes.
-[[nodiscard]] std::int64_t sid_ms(const sid_bytes& b);
-
 // ---- keys ---------------------------------------------------------------------------------
 // Identifiers (account, session) are written varint(length) + bytes, so that one id is never
 // a prefix of another's keys. "inv" is the bitwise complement of the 16 sid bytes: ascending
@@ -77,7 +66,6 @@ void append_chunk_entry(std::string& out, std::string_view inv, std::string_view
 /// The body of the entry for `inv` in a chunk; nullopt when it has none.
 [[nodiscard]] std::optional<std::string_view> find_in_chunk(std::string_view chunk,
                                                             std::string_view inv);
-
 
 /// Splits an id-keyed key into its id and the 16 inverted sid bytes; false when malformed.
 [[nodiscard]] bool split_id_key(std::string_view key, std::string_view& id, std::string_view& inv);
@@ -143,8 +131,7 @@ void encode_record_value(trace_record& r, std::uint32_t body_part, std::string& 
                                       std::uint32_t& part, std::string_view& spliced);
 /// Appends the contract JSON of a stored record given both halves (the spliced JSON of a
 /// records value, and the body); false when malformed.
-[[nodiscard]] bool assemble_json(std::string& out, std::string_view spliced,
-                                 std::string_view body);
+[[nodiscard]] bool assemble_json(std::string& out, std::string_view spliced, std::string_view body);
 
 /// Bytes a ready record holds in memory (the writer queue's bound).
 [[nodiscard]] std::size_t memory_size(const trace_record& r);

@@ -1,5 +1,5 @@
 // Byte-level text helpers shared by the JSON encoder and the record builder: UTF-8 validation
-// with U+FFFD replacement (maximal subparts, as Unicode recommends) and base64.
+// with U+FFFD replacement (maximal subparts, as Unicode recommends).
 #pragma once
 
 #include <cstddef>
@@ -30,11 +30,5 @@ namespace sidecar::store::text {
 
 /// Appends `s` with every ill-formed sequence replaced by U+FFFD.
 void append_utf8(std::string& out, std::string_view s);
-
-/// Appends the standard base64 (RFC 4648, with padding) of `s`.
-void append_base64(std::string& out, std::string_view s);
-
-/// Decodes base64 (standard alphabet; padding optional). False on any other byte.
-[[nodiscard]] bool decode_base64(std::string_view s, std::string& out);
 
 }  // namespace sidecar::store::text

@@ -1,8 +1,10 @@
 // Deleting trace records on request (docs/store.md, "Purge"): the seam the API's DELETE goes
-// through, implemented by the RocksDB trace_store.
+// through, implemented by the RocksDB trace_store and by the fleet reader (docs/fleet.md,
+// tombstones). A reader hands out its purger (trace_reader::purger()).
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "store/trace_query.hpp"
@@ -12,6 +14,9 @@ namespace sidecar::store {
 struct purge_result {
   query_status status = query_status::ok;
   std::uint64_t deleted = 0;
+  /// Why, when status is failed and the purger can say it in words a user may read (the
+  /// fleet reader: "cannot connect to ClickHouse"); empty otherwise.
+  std::string failure = {};
 };
 
 class trace_purger {

@@ -13,6 +13,8 @@
 
 namespace sidecar::store {
 
+class trace_purger;
+
 /// The list filters, all ANDed; an unset field matches everything. Values are already
 /// validated and decoded by the API.
 struct trace_filter {
@@ -112,6 +114,9 @@ class trace_reader {
   /// A page of the list, newest first (date_created descending, then sid descending),
   /// with the exact total of the filtered list.
   [[nodiscard]] virtual list_result list(const list_query& q) = 0;
+  /// What deletes the records this reader answers (store/trace_purge.hpp): the reader itself
+  /// for the local store and the fleet reader; null for a reader that cannot purge.
+  [[nodiscard]] virtual trace_purger* purger() { return nullptr; }
 };
 
 }  // namespace sidecar::store

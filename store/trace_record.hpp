@@ -10,6 +10,7 @@
 
 #include "conf/config.hpp"
 #include "store/capture.hpp"
+#include "store/trace_sid.hpp"
 
 namespace sidecar::store {
 
@@ -22,8 +23,8 @@ struct recorded_body {
 };
 
 struct recorded_request {
-  std::string path;    // path and query as sent upstream, credentials removed
-  std::string url;     // full upstream URL, credentials removed
+  std::string path;  // path and query as sent upstream, credentials removed
+  std::string url;   // full upstream URL, credentials removed
   std::string method;
   header_list headers;  // lower-case names, repeats joined with ", ", secrets redacted
   recorded_body body;
@@ -52,17 +53,6 @@ struct trace_record {
   std::string error;  // "" when the exchange ran to its end
   std::string node;   // the sidecar's [fleet] node name; "" when no [fleet] (docs/fleet.md)
 };
-
-/// "TR" + 12 hex digits of `created_ms` + 20 hex digits of `random` (80 bits).
-[[nodiscard]] std::string make_trace_sid(std::int64_t created_ms,
-                                         std::span<const std::uint8_t, 10> random);
-/// The same with bits from `rng`: for tests and benchmarks, which want reproducible sids.
-[[nodiscard]] std::string make_trace_sid(std::int64_t created_ms, std::mt19937_64& rng);
-/// The creation time carried by a sid; nullopt when `sid` is not a well-formed trace sid.
-[[nodiscard]] std::optional<std::int64_t> sid_time_ms(std::string_view sid);
-
-/// "Wed, 30 Jun 2021 16:41:09 +0000" and, with millis, "Wed, 30 Jun 2021 16:41:09.456 +0000".
-[[nodiscard]] std::string rfc2822_date(std::int64_t epoch_ms, bool with_millis);
 
 /// The record as the API returns it (contract section 4, field order as in the example).
 [[nodiscard]] std::string to_json(const trace_record& r);

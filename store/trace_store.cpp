@@ -39,6 +39,7 @@
 #include "support/counted_warning.hpp"
 #include "support/log.hpp"
 #include "support/thread_name.hpp"
+#include "support/utc_time.hpp"
 
 namespace sidecar::store {
 
@@ -59,18 +60,11 @@ enum cf : std::size_t {
   cf_count
 };
 constexpr std::array<const char*, cf_count> cf_names{
-    "default", "meta", "records", "body_chunks", "by_account", "by_session", "counters",
-    "index_chunks", outbox::column_family};
+    "default",    "meta",     "records",      "body_chunks",        "by_account",
+    "by_session", "counters", "index_chunks", outbox::column_family};
 
 constexpr std::string_view meta_format_key = "format_version";
 constexpr std::string_view meta_floor_key = "floor_ms";
-constexpr std::int64_t max_time_ms = (std::int64_t{1} << 48) - 1;
-
-std::int64_t system_now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 rocksdb::Slice slice(std::string_view s) { return {s.data(), s.size()}; }
 std::string_view view(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
@@ -167,9 +161,9 @@ struct trace_store::impl {
   struct write_job {
     std::unique_ptr<rocksdb::WriteBatch> batch;
     std::unordered_map<std::string, std::uint64_t> counts;  // records per minute counter
-    std::uint64_t records = 0;  // records in the batch
-    std::uint64_t done = 0;     // queue items it settles: written, skipped or dropped
-    std::size_t bytes = 0;      // their queued bytes
+    std::uint64_t records = 0;                              // records in the batch
+    std::uint64_t done = 0;  // queue items it settles: written, skipped or dropped
+    std::size_t bytes = 0;   // their queued bytes
     // The batch's records for the commit feed, published once written (their JSON built by
     // the encoder when someone was subscribed, else by the committer if someone is by then).
     std::vector<committed_record> published;
@@ -358,7 +352,7 @@ trace_store::impl::impl(std::shared_ptr<const conf::config> c, metrics::registry
   }
   m.add_callback("sidecar_store_disk_bytes", "Bytes the trace store takes on disk",
                  [bytes = disk_bytes_] { return static_cast<double>(bytes->load()); });
-  clock_->now_ms = opts_.now_ms ? opts_.now_ms : system_now_ms;
+  clock_->now_ms = opts_.now_ms ? opts_.now_ms : utc::now_ms;
   clock_->retention_ms = cfg_->store.retention.count();
   // Reclaim period P (docs/store.md): expired data is physically gone within 2P of expiry.
   reclaim_period_ms_ = std::clamp<std::int64_t>(clock_->retention_ms / 8, 60'000, 6 * 3'600'000);
@@ -781,7 +775,7 @@ bool trace_store::impl::append(rocksdb::WriteBatch& batch, trace_record& r,
     dropped_error_.inc();
     return false;
   }
-  const auto sid = codec::parse_sid(r.sid);
+  const auto sid = store::parse_sid(r.sid);
   if (!sid || r.account_sid.empty()) {
     dropped_invalid_.inc();
     std::uint64_t held = 0;
@@ -791,7 +785,7 @@ bool trace_store::impl::append(rocksdb::WriteBatch& batch, trace_record& r,
     }
     return false;
   }
-  const std::int64_t created = codec::sid_ms(*sid);  // the key's time is the sid's
+  const std::int64_t created = store::sid_ms(*sid);  // the key's time is the sid's
   const std::string key = codec::id_sid_key(r.account_sid, *sid);
   const std::string_view inv = std::string_view(key).substr(key.size() - 16);
   const std::string_view body = r.response.body.body;
@@ -1114,7 +1108,7 @@ class chunk_reader {
   std::vector<std::pair<std::string_view, std::string_view>> entries_;  // (inv sid, body)
 };
 
-rocksdb::Slice sid_slice(const codec::sid_bytes& sid) {
+rocksdb::Slice sid_slice(const store::sid_bytes& sid) {
   return {reinterpret_cast<const char*>(sid.data()), sid.size()};
 }
 
@@ -1126,8 +1120,8 @@ enum class read_outcome : std::uint8_t { found, gone, failed };
 /// that does not decode, which the reader reports as a failed query, never as a missing record.
 /// `key` is its id-keyed key (account + inv sid), `part` its body's chunk part.
 read_outcome read_record(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* records,
-                         chunk_reader& chunks, const rocksdb::ReadOptions& ro,
-                         std::string_view key, std::uint32_t part, std::string& json) {
+                         chunk_reader& chunks, const rocksdb::ReadOptions& ro, std::string_view key,
+                         std::uint32_t part, std::string& json) {
   std::string_view id, inv;
   if (!codec::split_id_key(key, id, inv)) return read_outcome::failed;
   rocksdb::PinnableSlice value;
@@ -1185,12 +1179,12 @@ class keyed_stream final : public record_stream {
     if (!items_.empty()) {
       // A key ends with the bitwise complement of the record's 16 sid bytes.
       const std::string& key = items_.back().key;
-      codec::sid_bytes sid{};
+      store::sid_bytes sid{};
       const std::size_t at = key.size() - sid.size();
       for (std::size_t i = 0; i < sid.size(); ++i) {
         sid[i] = static_cast<std::uint8_t>(~static_cast<std::uint8_t>(key[at + i]));
       }
-      e.last_sid = codec::format_sid(sid);
+      e.last_sid = store::format_sid(sid);
     }
     return e;
   }
@@ -1236,7 +1230,7 @@ class merged_scan {
       opts.iterate_upper_bound = &s->upper_slice;
       s->it.reset(db->NewIterator(opts, cfh));
       std::string start = prefix;
-      if (hi <= max_time_ms) codec::append_inv_time(start, hi - 1);
+      if (hi <= max_sid_ms) codec::append_inv_time(start, hi - 1);
       if (after_inv) {
         std::string after = prefix + *after_inv;
         after.push_back('\0');  // strictly after the cursor's record
@@ -1395,7 +1389,7 @@ class chunk_matches {
     ro.readahead_size = 4u << 20;
     it_.reset(db->NewIterator(ro, chunks));
     std::string start = prefix;
-    if (hi <= max_time_ms)
+    if (hi <= max_sid_ms)
       codec::append_inv_time(start, floor_div(hi - 1, codec::chunk_ms) * codec::chunk_ms);
     it_->Seek(start);
     fill();
@@ -1522,10 +1516,10 @@ std::uint64_t trace_store::impl::count_unfiltered(const rocksdb::ReadOptions& ro
   const std::int64_t b = codec::bucket_ms;
   const std::int64_t first_full = floor_div(lo + b - 1, b);  // first bucket starting >= lo
   const std::int64_t end_full =
-      hi > max_time_ms ? floor_div(max_time_ms, b) + 1 : floor_div(hi, b);  // buckets ending <= hi
+      hi > max_sid_ms ? floor_div(max_sid_ms, b) + 1 : floor_div(hi, b);  // buckets ending <= hi
   if (first_full >= end_full) return count_keys(ro, account, lo, hi);
   std::uint64_t n = count_keys(ro, account, lo, first_full * b);
-  if (hi <= max_time_ms) n += count_keys(ro, account, end_full * b, hi);
+  if (hi <= max_sid_ms) n += count_keys(ro, account, end_full * b, hi);
   const std::int64_t per_hour = codec::buckets_per_hour;
   const std::int64_t first_hour = floor_div(first_full + per_hour - 1, per_hour);
   const std::int64_t end_hour = floor_div(end_full, per_hour);
@@ -1569,7 +1563,7 @@ list_result trace_store::impl::list(const list_query& q, bool every_match) {
 
     const std::int64_t cutoff = clock_->cutoff();
     const std::int64_t lo = std::max(cutoff, f.created_from_ms.value_or(cutoff));
-    const std::int64_t hi = f.created_before_ms.value_or(max_time_ms + 1);
+    const std::int64_t hi = f.created_before_ms.value_or(max_sid_ms + 1);
 
     std::vector<std::string> accounts;
     if (f.account_sid) {
@@ -1587,7 +1581,7 @@ list_result trace_store::impl::list(const list_query& q, bool every_match) {
 
     std::optional<std::string> after_inv;
     if (q.after_sid && !every_match) {
-      if (auto sid = codec::parse_sid(*q.after_sid); sid && codec::sid_ms(*sid) >= cutoff) {
+      if (auto sid = store::parse_sid(*q.after_sid); sid && store::sid_ms(*sid) >= cutoff) {
         rocksdb::PinnableSlice stored;
         if (db_.db->Get(ro, db_[cf_records], sid_slice(*sid), &stored).ok()) {
           after_inv.emplace();
@@ -1780,8 +1774,8 @@ list_result trace_store::impl::list(const list_query& q, bool every_match) {
 
 trace_lookup trace_store::impl::get(std::string_view sid_text) {
   try {
-    const auto sid = codec::parse_sid(sid_text);
-    if (!sid || codec::sid_ms(*sid) < clock_->cutoff()) return {};
+    const auto sid = store::parse_sid(sid_text);
+    if (!sid || store::sid_ms(*sid) < clock_->cutoff()) return {};
     std::shared_lock db_lock(db_mu_);
     if (!db_.db) return trace_lookup::failed();
     snapshot_holder snap(db_.db.get());
@@ -1847,8 +1841,7 @@ void trace_store::flush() {
 
 trace_lookup trace_store::get(std::string_view sid) { return impl_->get(sid); }
 
-bool trace_store::outbox_read(std::uint64_t from, std::size_t max,
-                              std::vector<outbox_entry>& out) {
+bool trace_store::outbox_read(std::uint64_t from, std::size_t max, std::vector<outbox_entry>& out) {
   std::shared_lock lock(impl_->db_mu_);
   if (!impl_->db_.db) return false;
   return outbox::read(*impl_->db_.db, impl_->db_[cf_outbox], from, max, out);
@@ -1866,7 +1859,7 @@ list_result trace_store::list(const list_query& q) { return impl_->list(q); }
 
 purge_result trace_store::purge(std::string_view sid_text) {
   try {
-    const auto sid = codec::parse_sid(sid_text);
+    const auto sid = store::parse_sid(sid_text);
     if (!sid) return {};
     const auto stored = impl_->get(sid_text);
     if (stored.status != query_status::ok) return {stored.status, 0};
@@ -1913,7 +1906,7 @@ void trace_store::impl::load_purged() {
   for (it->Seek(slice(prefix)); it->Valid() && view(it->key()).starts_with(prefix); it->Next()) {
     const auto key = view(it->key()).substr(prefix.size());
     if (key.size() != 16) continue;
-    codec::sid_bytes sid{};
+    store::sid_bytes sid{};
     std::copy(key.begin(), key.end(), sid.begin());
     purged_->add(sid);
   }

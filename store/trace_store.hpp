@@ -81,6 +81,7 @@ class trace_store final : public capture_sink, public trace_reader, public trace
   // trace_reader
   [[nodiscard]] trace_lookup get(std::string_view sid) override;
   [[nodiscard]] list_result list(const list_query& q) override;
+  [[nodiscard]] trace_purger* purger() override { return this; }
 
   // trace_purger (store/purge_batch.hpp)
   [[nodiscard]] purge_result purge(std::string_view sid) override;

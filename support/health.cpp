@@ -1,15 +1,12 @@
 // The parts' states for the probes and the status page: see health.hpp.
 #include "support/health.hpp"
 
+#include "support/utc_time.hpp"
+
 namespace sidecar::health {
 namespace {
 
 using sys_clock = std::chrono::system_clock;
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(sys_clock::now().time_since_epoch())
-      .count();
-}
 
 }  // namespace
 
@@ -25,10 +22,10 @@ const char* to_string(phase p) {
   return "starting";
 }
 
-board::board() : phase_since_ms_(now_ms()) {}
+board::board() : phase_since_ms_(utc::now_ms()) {}
 
 void board::set_phase(phase p) noexcept {
-  if (phase_.exchange(p) != p) phase_since_ms_.store(now_ms());
+  if (phase_.exchange(p) != p) phase_since_ms_.store(utc::now_ms());
 }
 
 phase board::current_phase() const noexcept { return phase_.load(); }

@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "support/utc_time.hpp"
+
 namespace sidecar::log {
 namespace {
 
@@ -48,20 +50,6 @@ void append_value(std::string& out, std::string_view v) {
   out.push_back('"');
 }
 
-void append_timestamp(std::string& out) {
-  using namespace std::chrono;
-  const auto now = system_clock::now();
-  const auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count();
-  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(ms % 1000));
-  out.append(buf);
-}
-
 }  // namespace
 
 std::optional<level> parse_level(std::string_view text) {
@@ -91,7 +79,7 @@ std::string format(level l, std::string_view msg, std::initializer_list<field> f
   std::string line;
   line.reserve(96 + msg.size());
   line.append("ts=");
-  append_timestamp(line);
+  utc::append_iso8601(line, utc::now_ms(), true);
   line.append(" level=");
   line.append(to_string(l));
   line.append(" msg=");

@@ -16,7 +16,9 @@
 #include "store/trace_record.hpp"
 #include "store/trace_store.hpp"
 #include "support/ascii.hpp"
+#include "support/base64.hpp"
 #include "support/net.hpp"
+#include "support/utc_time.hpp"
 #include "tests/api/test_support.hpp"
 
 namespace sidecar::api {
@@ -222,8 +224,7 @@ TEST_F(inspector, HarOfATraceIsValidHar12WithEveryField) {
   r.response.code = "302";
   r.response.phrase = "Found";
   r.response.headers.push_back({"location", "https://example.com/next"});
-  r.response.body.body =
-      store::text::decode_base64("AAECAw==", r.response.body.body) ? "AAECAw==" : "";
+  r.response.body.body = "AAECAw==";  // the bytes 0 1 2 3
   r.response.body.base64 = true;
   r.response.body.size = 4;
   r.request.body.truncated = true;
@@ -243,7 +244,7 @@ TEST_F(inspector, HarOfATraceIsValidHar12WithEveryField) {
   EXPECT_EQ(log.at("creator").at("name").as_string(), "trace-sidecar");
   ASSERT_EQ(log.at("entries").as_array().size(), 1u);
   const auto e = log.at("entries").as_array()[0];
-  EXPECT_EQ(e.at("startedDateTime").as_string(), iso8601_ms(created - 250));
+  EXPECT_EQ(e.at("startedDateTime").as_string(), utc::iso8601(created - 250, true));
   EXPECT_EQ(e.at("time").as_int64(), 250);
   const auto req = e.at("request");
   EXPECT_EQ(req.at("method").as_string(), "POST");
@@ -301,11 +302,11 @@ TEST_F(inspector, HarOpensInChromiumWhichAnswersFromIt) {
   std::string bytes;
   for (int i = 0; i < 256; ++i) bytes.push_back(static_cast<char>(i));
   binary.response.body.body.clear();
-  store::text::append_base64(binary.response.body.body, bytes);
+  base64::append_encoded(binary.response.body.body, bytes);
   binary.response.body.base64 = true;
   binary.response.body.size = bytes.size();
   std::string text_b64;
-  store::text::append_base64(text_b64, text.response.body.body);
+  base64::append_encoded(text_b64, text.response.body.body);
   const std::string binary_b64 = binary.response.body.body;
   put(std::move(text));
   put(std::move(binary));
@@ -432,13 +433,10 @@ class curl_replay : public inspector {
     ASSERT_TRUE(got) << a.body;
     EXPECT_EQ(got->method_string(), recorded.request.method);
     EXPECT_EQ(got->target(), target);
-    std::string body;
-    if (recorded.request.body.base64) {
-      ASSERT_TRUE(store::text::decode_base64(recorded.request.body.body, body));
-    } else {
-      body = recorded.request.body.body;
-    }
-    EXPECT_EQ(got->body(), body) << a.body;
+    const auto body = recorded.request.body.base64 ? base64::decode(recorded.request.body.body)
+                                                   : recorded.request.body.body;
+    ASSERT_TRUE(body);
+    EXPECT_EQ(got->body(), *body) << a.body;
     // Every recorded header arrived with its value, and nothing else but Host and framing.
     std::size_t extra = 0;
     std::size_t fields = 0;
@@ -485,7 +483,7 @@ TEST_F(curl_replay, BinaryBodyWithEveryByteArrivesByteForByte) {
   for (int i = 0; i < 256; ++i) bytes.push_back(static_cast<char>(i));
   bytes += bytes;
   r.request.body.body.clear();
-  store::text::append_base64(r.request.body.body, bytes);
+  base64::append_encoded(r.request.body.body, bytes);
   r.request.body.base64 = true;
   r.request.body.size = bytes.size();
   r.request.headers = {{"content-type", "application/octet-stream"}};

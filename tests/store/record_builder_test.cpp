@@ -10,6 +10,7 @@
 
 #include "store/text.hpp"
 #include "store/trace_record.hpp"
+#include "support/base64.hpp"
 #include "tests/store/record_fixtures.hpp"
 
 namespace sidecar::store {
@@ -695,7 +696,7 @@ std::string gzip(std::string_view text) {
 
 std::string base64_of(std::string_view bytes) {
   std::string out;
-  text::append_base64(out, bytes);
+  base64::append_encoded(out, bytes);
   return out;
 }
 

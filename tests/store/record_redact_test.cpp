@@ -69,13 +69,6 @@ TEST(redact_form, ReplacesOnlySecretValues) {
   EXPECT_EQ(form("pin=1=2"), "pin=[REDACTED]");
 }
 
-TEST(redact_form, PercentDecodingKeepsMalformedEscapes) {
-  EXPECT_EQ(redact::percent_decode("a%2Fb%zz%4", false), "a/b%zz%4");
-  EXPECT_EQ(redact::percent_decode("a+b", true), "a b");
-  EXPECT_EQ(redact::percent_decode("a+b", false), "a+b");
-  EXPECT_EQ(redact::percent_decode("%", true), "%");
-}
-
 TEST(redact_json, ReplacesValuesOfEveryKind) {
   EXPECT_EQ(json(R"({"password":"x"})"), R"({"password":"[REDACTED]"})");
   EXPECT_EQ(json(R"({"password":12.5e3})"), R"({"password":"[REDACTED]"})");

@@ -44,16 +44,5 @@ TEST(utf8, RepairReplacesEachMaximalSubpart) {
             "c\xC3\xA9");
 }
 
-TEST(base64, EncodesWithPadding) {
-  const std::pair<std::string_view, std::string_view> cases[] = {
-      {"", ""},        {"f", "Zg=="},          {"fo", "Zm8="},
-      {"foo", "Zm9v"}, {"foobar", "Zm9vYmFy"}, {std::string_view("\0\xff\xfe", 3), "AP/+"}};
-  for (const auto& [in, want] : cases) {
-    std::string out = "x";
-    text::append_base64(out, in);
-    EXPECT_EQ(out, "x" + std::string(want));
-  }
-}
-
 }  // namespace
 }  // namespace sidecar::store

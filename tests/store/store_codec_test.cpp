@@ -21,22 +21,22 @@ using namespace std::string_view_literals;
 
 constexpr std::string_view sid_text = "TR018f3a2b4c5d0d2c6e0b5a1f4c3e9b8a";
 
-codec::sid_bytes sid_at(std::int64_t ms, std::uint8_t fill) {
+store::sid_bytes sid_at(std::int64_t ms, std::uint8_t fill) {
   std::mt19937_64 rng(fill);
-  return *codec::parse_sid(make_trace_sid(ms, rng));
+  return *store::parse_sid(make_trace_sid(ms, rng));
 }
 
-std::string inv_of(const codec::sid_bytes& sid) {
+std::string inv_of(const store::sid_bytes& sid) {
   std::string key = codec::id_sid_key("", sid);
   return key.substr(key.size() - 16);
 }
 
 TEST(store_codec, SidParsesAndFormatsBackToTheSameText) {
-  const auto bytes = codec::parse_sid(sid_text);
+  const auto bytes = store::parse_sid(sid_text);
   ASSERT_TRUE(bytes.has_value());
-  EXPECT_EQ(codec::format_sid(*bytes), sid_text);
-  EXPECT_EQ(codec::sid_ms(*bytes), 0x018f3a2b4c5d);
-  EXPECT_EQ(codec::sid_ms(*bytes), sid_time_ms(sid_text));
+  EXPECT_EQ(store::format_sid(*bytes), sid_text);
+  EXPECT_EQ(store::sid_ms(*bytes), 0x018f3a2b4c5d);
+  EXPECT_EQ(store::sid_ms(*bytes), sid_time_ms(sid_text));
 }
 
 TEST(store_codec, MalformedSidsAreRefused) {
@@ -45,7 +45,7 @@ TEST(store_codec, MalformedSidsAreRefused) {
         "TR018F3A2B4C5D0D2C6E0B5A1F4C3E9B8A"sv, "TR018f3a2b4c5d0d2c6e0b5a1f4c3e9b8"sv,
         "TR018f3a2b4c5d0d2c6e0b5a1f4c3e9b8aa"sv, "TR018f3a2b4c5d0d2c6e0b5a1f4c3e9b8g"sv,
         "AC018f3a2b4c5d0d2c6e0b5a1f4c3e9b8a"sv}) {
-    EXPECT_FALSE(codec::parse_sid(bad).has_value()) << bad;
+    EXPECT_FALSE(store::parse_sid(bad).has_value()) << bad;
   }
 }
 
@@ -92,7 +92,7 @@ TEST(store_codec, OneIdsKeysNeverShareAPrefixWithAnothers) {
 }
 
 TEST(store_codec, KeysOfOneIdSortNewestFirstThenSidDescending) {
-  std::vector<codec::sid_bytes> sids;
+  std::vector<store::sid_bytes> sids;
   for (std::uint8_t i = 0; i < 20; ++i) sids.push_back(sid_at(1'700'000'000'000 + (i % 5), i));
   std::vector<std::string> keys;
   for (const auto& s : sids) keys.push_back(codec::id_sid_key("ACx", s));
@@ -103,7 +103,7 @@ TEST(store_codec, KeysOfOneIdSortNewestFirstThenSidDescending) {
     std::string_view b;
     ASSERT_TRUE(codec::split_id_key(keys[i - 1], id, a));
     ASSERT_TRUE(codec::split_id_key(keys[i], id, b));
-    EXPECT_GT(codec::format_sid(codec::uninvert(a)), codec::format_sid(codec::uninvert(b)));
+    EXPECT_GT(store::format_sid(codec::uninvert(a)), store::format_sid(codec::uninvert(b)));
   }
 }
 

@@ -1,11 +1,9 @@
-// The trace record: sids that carry their time, RFC 2822 dates, and the JSON shape of contract
-// section 4 (the example, byte for byte, plus the extensions where they apply).
+// The trace record's JSON: the shape of docs/records.md (its example, byte for byte, plus the
+// extensions where they apply).
 #include "store/trace_record.hpp"
 
 #include <gtest/gtest.h>
 #include <simdjson.h>
-
-#include <set>
 
 namespace sidecar::store {
 namespace {
@@ -41,50 +39,6 @@ simdjson::dom::element parse(simdjson::dom::parser& parser, const std::string& d
   simdjson::dom::element e;
   EXPECT_EQ(parser.parse(doc).get(e), simdjson::SUCCESS) << doc;
   return e;
-}
-
-TEST(trace_sid, IsTrAnd32LowerHexWithTheTimeFirst) {
-  std::mt19937_64 rng(1);
-  const std::string sid = make_trace_sid(example_ms, rng);
-  ASSERT_EQ(sid.size(), 34u);
-  EXPECT_EQ(sid.substr(0, 2), "TR");
-  EXPECT_EQ(sid.substr(2, 12), "017a5dcbb650");
-  EXPECT_EQ(sid.find_first_not_of("0123456789abcdef", 2), std::string::npos);
-  EXPECT_EQ(sid_time_ms(sid), example_ms);
-}
-
-TEST(trace_sid, RandomPartDiffersBetweenSids) {
-  std::mt19937_64 rng(7);
-  std::set<std::string> tails;
-  for (int i = 0; i < 1000; ++i) tails.insert(make_trace_sid(example_ms, rng).substr(14));
-  EXPECT_EQ(tails.size(), 1000u);
-}
-
-TEST(trace_sid, TimeOutsideTwelveHexDigitsIsClamped) {
-  std::mt19937_64 rng(1);
-  EXPECT_EQ(sid_time_ms(make_trace_sid(-5, rng)), 0);
-  EXPECT_EQ(sid_time_ms(make_trace_sid(std::int64_t{1} << 50, rng)), (std::int64_t{1} << 48) - 1);
-}
-
-TEST(trace_sid, MalformedSidsCarryNoTime) {
-  EXPECT_FALSE(sid_time_ms(""));
-  EXPECT_FALSE(sid_time_ms("TR018f3a2b4c5d0d2c6e0b5a1f4c3e9b8"));    // 31 hex
-  EXPECT_FALSE(sid_time_ms("TR018f3a2b4c5d0d2c6e0b5a1f4c3e9b8a0"));  // 33 hex
-  EXPECT_FALSE(sid_time_ms("TR018F3A2B4C5D0D2C6E0B5A1F4C3E9B8A"));   // upper case
-  EXPECT_FALSE(sid_time_ms("CA018f3a2b4c5d0d2c6e0b5a1f4c3e9b8a"));
-  EXPECT_FALSE(sid_time_ms("TR018f3a2b4c5d0d2c6e0b5a1f4c3e9b8g"));
-  EXPECT_EQ(sid_time_ms("TR018f3a2b4c5d0d2c6e0b5a1f4c3e9b8a"), 0x018f3a2b4c5d);
-}
-
-TEST(rfc2822, FormatsSecondsAndMillisInUtc) {
-  EXPECT_EQ(rfc2822_date(example_ms, false), "Wed, 30 Jun 2021 16:41:09 +0000");
-  EXPECT_EQ(rfc2822_date(example_ms, true), "Wed, 30 Jun 2021 16:41:09.456 +0000");
-  EXPECT_EQ(rfc2822_date(0, true), "Thu, 01 Jan 1970 00:00:00.000 +0000");
-  EXPECT_EQ(rfc2822_date(1798419723005, true), "Mon, 28 Dec 2026 01:02:03.005 +0000");
-}
-
-TEST(rfc2822, InstantsBeforeTheEpochFloorTheirMillis) {
-  EXPECT_EQ(rfc2822_date(-1, true), "Wed, 31 Dec 1969 23:59:59.999 +0000");
 }
 
 TEST(trace_json, MatchesTheContractExampleFieldForField) {

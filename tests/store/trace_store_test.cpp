@@ -414,7 +414,7 @@ TEST_F(trace_store_test, AnUnreadableRecordIsAFailedReadNeverAMissingOne) {
     ASSERT_TRUE(store->submit(std::move(whole)));
     store->flush();
   }
-  const auto bytes = codec::parse_sid(broken_sid);
+  const auto bytes = store::parse_sid(broken_sid);
   ASSERT_TRUE(bytes);
   put_raw("records", std::string(reinterpret_cast<const char*>(bytes->data()), bytes->size()),
           "\xff\xff\xff");

@@ -1,0 +1,71 @@
+// Trace sids (see trace_sid.hpp and docs/records.md).
+#include "store/trace_sid.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "support/hex.hpp"
+
+namespace sidecar::store {
+
+namespace {
+
+constexpr std::string_view prefix = "TR";
+constexpr int time_digits = 12;
+
+}  // namespace
+
+std::int64_t clamp_sid_ms(std::int64_t ms) { return std::clamp<std::int64_t>(ms, 0, max_sid_ms); }
+
+std::string make_trace_sid(std::int64_t created_ms, std::span<const std::uint8_t, 10> random) {
+  std::string sid = sid_floor(created_ms);
+  sid.reserve(sid_length);
+  hex::append_bytes(sid, random);
+  return sid;
+}
+
+std::string make_trace_sid(std::int64_t created_ms, std::mt19937_64& rng) {
+  std::array<std::uint8_t, 10> random{};
+  const std::uint64_t a = rng(), b = rng();
+  std::memcpy(random.data(), &a, 8);
+  std::memcpy(random.data() + 8, &b, 2);
+  return make_trace_sid(created_ms, std::span<const std::uint8_t, 10>(random));
+}
+
+std::string sid_floor(std::int64_t ms) {
+  std::string s(prefix);
+  hex::append_fixed(s, static_cast<std::uint64_t>(clamp_sid_ms(ms)), time_digits);
+  return s;
+}
+
+std::optional<sid_bytes> parse_sid(std::string_view sid) {
+  if (sid.size() != sid_length || !sid.starts_with(prefix)) return std::nullopt;
+  sid_bytes b{};
+  for (std::size_t i = 0; i < b.size(); ++i) {
+    const int hi = hex::lower_value(sid[prefix.size() + 2 * i]);
+    const int lo = hex::lower_value(sid[prefix.size() + 2 * i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    b[i] = static_cast<std::uint8_t>(hi << 4 | lo);
+  }
+  return b;
+}
+
+std::string format_sid(const sid_bytes& b) {
+  std::string s(prefix);
+  hex::append_bytes(s, b);
+  return s;
+}
+
+std::int64_t sid_ms(const sid_bytes& b) {
+  std::int64_t ms = 0;
+  for (std::size_t i = 0; i < 6; ++i) ms = ms << 8 | b[i];
+  return ms;
+}
+
+std::optional<std::int64_t> sid_time_ms(std::string_view sid) {
+  const auto b = parse_sid(sid);
+  if (!b) return std::nullopt;
+  return sid_ms(*b);
+}
+
+}  // namespace sidecar::store

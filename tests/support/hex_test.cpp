@@ -1,0 +1,39 @@
+// support/hex: digit values of either case, and the three ways of appending digits.
+#include "support/hex.hpp"
+
+#include <gtest/gtest.h>
+
+#include <array>
+
+namespace sidecar::hex {
+namespace {
+
+TEST(hex, ValuesOfDigits) {
+  EXPECT_EQ(value('0'), 0);
+  EXPECT_EQ(value('9'), 9);
+  EXPECT_EQ(value('a'), 10);
+  EXPECT_EQ(value('F'), 15);
+  for (const char c : {'g', 'G', '/', ':', '@', '`', ' ', '\0'}) EXPECT_EQ(value(c), -1) << c;
+  EXPECT_EQ(lower_value('f'), 15);
+  EXPECT_EQ(lower_value('F'), -1);
+}
+
+TEST(hex, AppendsBytesAndFixedWidths) {
+  std::string out;
+  append_byte(out, 0x0f);
+  append_byte(out, 0xa0, upper_digits);
+  EXPECT_EQ(out, "0fA0");
+  out.clear();
+  const std::array<std::uint8_t, 3> bytes = {0x00, 0x7f, 0xff};
+  append_bytes(out, bytes);
+  EXPECT_EQ(out, "007fff");
+  out.clear();
+  append_fixed(out, 0x1234, 6);
+  EXPECT_EQ(out, "001234");
+  out.clear();
+  append_fixed(out, 0xabcdef, 2);
+  EXPECT_EQ(out, "ef");
+}
+
+}  // namespace
+}  // namespace sidecar::hex

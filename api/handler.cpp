@@ -320,14 +320,17 @@ answer handler::decide_item(const request_view&, const target_match& m,
     a.body = std::move(stored->json);
     return a;
   }
-  const auto record = store::decode_record(stored->json);
-  if (!record) return error(500, "Trace " + std::string(m.trace_sid) + " could not be read");
+  const std::string unreadable = "Trace " + std::string(m.trace_sid) + " could not be read";
   if (m.kind == resource::item_har) {
-    a.body = har_of(*record);
-  } else {
-    a.body = curl_command(*record);
-    a.content_type = "text/plain; charset=utf-8";
+    auto har = har_of(stored->json);
+    if (!har) return error(500, unreadable);
+    a.body = std::move(*har);
+    return a;
   }
+  const auto record = store::decode_record(stored->json);
+  if (!record) return error(500, unreadable);
+  a.body = curl_command(*record);
+  a.content_type = "text/plain; charset=utf-8";
   return a;
 }
 

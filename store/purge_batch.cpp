@@ -21,30 +21,52 @@ rocksdb::Slice slice(std::string_view s) { return {s.data(), s.size()}; }
 rocksdb::Status purge_records(const purge_handles& h, purge_set& purged,
                               const std::vector<std::string>& keys, std::uint64_t& deleted) {
   std::string json;
+  std::vector<store::sid_bytes> sids;   // the batch's records
+  std::vector<store::sid_bytes> found;  // those still stored, deleted by the batch
+  std::vector<std::size_t> at;          // index in `keys` of each sid
+  std::vector<rocksdb::Slice> sid_keys;
+  std::vector<rocksdb::PinnableSlice> values;
+  std::vector<rocksdb::Status> statuses;
   for (std::size_t from = 0; from < keys.size(); from += batch_records) {
     rocksdb::WriteBatch batch;
     std::unordered_map<std::string, std::uint64_t> counts;  // counter key -> records purged
-    std::vector<store::sid_bytes> sids;
     const std::size_t to = std::min(keys.size(), from + batch_records);
+    sids.clear();
+    at.clear();
     for (std::size_t i = from; i < to; ++i) {
       std::string_view account, inv;
       if (!codec::split_id_key(keys[i], account, inv)) continue;
-      const store::sid_bytes sid = codec::uninvert(inv);
-      const rocksdb::Slice sid_key(reinterpret_cast<const char*>(sid.data()), sid.size());
-      rocksdb::PinnableSlice value;
-      const auto s = h.db->Get({}, h.records, sid_key, &value);
-      if (s.IsNotFound()) continue;  // purged or expired meanwhile
-      if (!s.ok()) return s;
-      std::string_view stored_account, spliced;
+      sids.push_back(codec::uninvert(inv));
+      at.push_back(i);
+    }
+    // One MultiGet for the batch's records (their sessions): a batch reads its blocks once
+    // instead of one Get per record.
+    sid_keys.clear();
+    for (const auto& sid : sids) {
+      sid_keys.emplace_back(reinterpret_cast<const char*>(sid.data()), sid.size());
+    }
+    values.clear();
+    values.resize(sids.size());
+    statuses.assign(sids.size(), rocksdb::Status::OK());
+    h.db->MultiGet({}, h.records, sid_keys.size(), sid_keys.data(), values.data(), statuses.data());
+    found.clear();
+    for (std::size_t j = 0; j < sids.size(); ++j) {
+      if (statuses[j].IsNotFound()) continue;  // purged or expired meanwhile
+      if (!statuses[j].ok()) return statuses[j];
+      const store::sid_bytes& sid = sids[j];
+      const std::string& key = keys[at[j]];
+      std::string_view account, inv, stored_account, spliced;
+      (void)codec::split_id_key(key, account, inv);
       std::uint32_t part = 0;
-      json.clear();
       std::string session;
-      if (codec::split_record_value({value.data(), value.size()}, stored_account, part, spliced) &&
+      json.clear();
+      if (codec::split_record_value({values[j].data(), values[j].size()}, stored_account, part,
+                                    spliced) &&
           codec::assemble_json(json, spliced, {})) {
         session = decode_session_sid(json);
       }
-      batch.Delete(h.records, sid_key).PermitUncheckedError();
-      batch.Delete(h.by_account, slice(keys[i])).PermitUncheckedError();
+      batch.Delete(h.records, sid_keys[j]).PermitUncheckedError();
+      batch.Delete(h.by_account, slice(key)).PermitUncheckedError();
       if (!session.empty()) {
         batch.Delete(h.by_session, codec::id_sid_key(session, sid)).PermitUncheckedError();
       }
@@ -52,7 +74,7 @@ rocksdb::Status purge_records(const purge_handles& h, purge_set& purged,
       ++counts[codec::counter_key(account, minute)];
       ++counts[codec::hour_counter_key(account, minute / codec::buckets_per_hour)];
       batch.Put(h.meta, purge_set::meta_key(sid), {}).PermitUncheckedError();
-      sids.push_back(sid);
+      found.push_back(sid);
     }
     // Counters add little-endian uint64s with wrap-around: adding 2^64 - n takes n away.
     for (const auto& [key, n] : counts) {
@@ -60,10 +82,10 @@ rocksdb::Status purge_records(const purge_handles& h, purge_set& purged,
     }
     // In the set before the write: chunk scans skip these records from this moment on, and
     // their own keys go with the write.
-    for (const auto& sid : sids) purged.add(sid);
+    purged.add(found);
     const auto s = h.db->Write({}, &batch);
     if (!s.ok()) return s;
-    deleted += sids.size();
+    deleted += found.size();
   }
   return rocksdb::Status::OK();
 }

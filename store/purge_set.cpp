@@ -1,7 +1,9 @@
 // The purged sids, and stripping them from chunk values.
 #include "store/purge_set.hpp"
 
+#include <algorithm>
 #include <cstring>
+#include <limits>
 #include <mutex>
 
 namespace sidecar::store {
@@ -15,7 +17,19 @@ std::size_t purge_set::hash::operator()(const store::sid_bytes& s) const noexcep
 
 void purge_set::add(const store::sid_bytes& sid) {
   const std::unique_lock lock(mu_);
+  oldest_ms_ = sids_.empty() ? store::sid_ms(sid) : std::min(oldest_ms_, store::sid_ms(sid));
   sids_.insert(sid);
+  count_.store(sids_.size(), std::memory_order_release);
+}
+
+void purge_set::add(const std::vector<store::sid_bytes>& sids) {
+  if (sids.empty()) return;
+  const std::unique_lock lock(mu_);
+  if (sids_.empty()) oldest_ms_ = store::sid_ms(sids.front());
+  for (const auto& sid : sids) {
+    sids_.insert(sid);
+    oldest_ms_ = std::min(oldest_ms_, store::sid_ms(sid));
+  }
   count_.store(sids_.size(), std::memory_order_release);
 }
 
@@ -33,15 +47,25 @@ std::size_t purge_set::size() const {
 
 std::vector<store::sid_bytes> purge_set::expire(std::int64_t cutoff_ms) {
   std::vector<store::sid_bytes> gone;
+  {
+    // The walk holds the lock that every chunk scan takes: skip it when nothing is old enough
+    // (a purge of a million records leaves a million sids here until they expire).
+    const std::shared_lock lock(mu_);
+    if (sids_.empty() || oldest_ms_ >= cutoff_ms) return gone;
+  }
   const std::unique_lock lock(mu_);
+  std::int64_t oldest = std::numeric_limits<std::int64_t>::max();
   for (auto it = sids_.begin(); it != sids_.end();) {
-    if (store::sid_ms(*it) < cutoff_ms) {
+    const std::int64_t ms = store::sid_ms(*it);
+    if (ms < cutoff_ms) {
       gone.push_back(*it);
       it = sids_.erase(it);
     } else {
+      oldest = std::min(oldest, ms);
       ++it;
     }
   }
+  oldest_ms_ = oldest;
   count_.store(sids_.size(), std::memory_order_release);
   return gone;
 }

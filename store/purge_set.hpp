@@ -20,10 +20,13 @@ namespace sidecar::store {
 class purge_set {
  public:
   void add(const store::sid_bytes& sid);
+  /// Adds a purge batch's sids under one lock.
+  void add(const std::vector<store::sid_bytes>& sids);
   /// Whether the record of these 16 inverted sid bytes (a chunk entry's key) was purged.
   [[nodiscard]] bool contains_inv(std::string_view inv) const;
   [[nodiscard]] std::size_t size() const;
   /// Forgets the sids created before `cutoff_ms` and returns them (to delete their meta keys).
+  /// Walks the set only when its oldest sid is older than the cutoff.
   std::vector<store::sid_bytes> expire(std::int64_t cutoff_ms);
   /// `chunk` without the entries of purged records, into `out`; false when it has none (then
   /// `out` is untouched).
@@ -40,6 +43,7 @@ class purge_set {
   mutable std::shared_mutex mu_;
   std::unordered_set<store::sid_bytes, hash> sids_;
   std::atomic<std::size_t> count_{0};  // sids_.size(): lets lookups skip the lock when empty
+  std::int64_t oldest_ms_ = 0;         // the time of the oldest sid in sids_ (under mu_)
 };
 
 }  // namespace sidecar::store

@@ -121,13 +121,19 @@ bool decode_request_parts(std::string_view json, std::string& method, std::strin
 }
 
 std::string decode_session_sid(std::string_view json) {
-  element doc;
-  object o;
-  if (thread_parser().parse(json.data(), json.size()).get(doc) != simdjson::SUCCESS ||
-      doc.get_object().get(o) != simdjson::SUCCESS) {
+  // On Demand stops at the field (the encoder writes it near the start): a purge reads one
+  // per record it deletes.
+  static thread_local simdjson::ondemand::parser parser;
+  static thread_local std::string padded;
+  padded.assign(json);
+  padded.reserve(json.size() + simdjson::SIMDJSON_PADDING);
+  simdjson::ondemand::document doc;
+  std::string_view session;
+  if (parser.iterate(padded.data(), json.size(), padded.capacity()).get(doc) != simdjson::SUCCESS ||
+      doc["session_sid"].get_string().get(session) != simdjson::SUCCESS) {
     return {};
   }
-  return text_of(o, "session_sid");
+  return std::string(session);
 }
 
 }  // namespace sidecar::store

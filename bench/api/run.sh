@@ -92,7 +92,7 @@ declare -A URL=(
   [nginx_page]="http://127.0.0.1:$NGPORT/page.json"
   [api_har_page]="http://127.0.0.1:$PORT$PAGE.har?PageSize=50"
 )
-TARGETS=${TARGETS:-api_item nginx_item api_page nginx_page api_har_page}
+TARGETS=${TARGETS-api_item nginx_item api_page nginx_page api_har_page}
 for run in $(seq "$RUNS"); do
   for k in $TARGETS; do
     measure "${URL[$k]}" >>"$WORK/$k.txt.$$"

@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# The proxy's efficiency with live-stream readers attached against none (issue 14): one
+# trace-sidecar (1 proxy thread, every exchange recorded) in front of an nginx upstream,
+# saturated by wrk (-t1 -c50, keep-alive), alternating runs without readers and with READERS
+# `curl -N` streams of the account's traces attached. Efficiency as bench/peers defines it:
+# requests completed / CPU-seconds of the sidecar process (utime + stime, all threads),
+# counted from the run's start until the process is idle again (the store's writes and the
+# events sent after the run included). Prints the median of RUNS runs of each and the ratio.
+#
+#   bench/stream/efficiency.sh [BINARY=build/release/trace-sidecar]
+#   env: RUNS (3), DURATION (10s), READERS (10), LOAD_CPUS (0), PROXY_CPUS (1)
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BIN=${1:-$ROOT/build/release/trace-sidecar}
+RUNS=${RUNS:-3}
+DURATION=${DURATION:-10s}
+READERS=${READERS:-10}
+LOAD_CPUS=${LOAD_CPUS:-0}
+PROXY_CPUS=${PROXY_CPUS:-1}
+[ -x "$BIN" ] || { echo "no binary at $BIN (cmake --build build/release --target trace-sidecar)"; exit 2; }
+
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+UP=$(free_port); PX=$(free_port); API=$(free_port)
+ACCOUNT=ACbe0c4bbe0c4bbe0c4bbe0c4bbe0c4bbe
+ADMIN=ACad0c4bad0c4bad0c4bad0c4bad0c4bad
+
+cat >"$WORK/upstream.conf" <<CONF
+worker_processes 1; daemon off; pid $WORK/up.pid; error_log $WORK/up.err;
+events { worker_connections 4096; }
+http { access_log off; keepalive_requests 1000000;
+  server { listen 127.0.0.1:$UP; location / { return 200 '<Response><Say>hello</Say></Response>'; } } }
+CONF
+taskset -c "$LOAD_CPUS" nginx -c "$WORK/upstream.conf" -p "$WORK" -e "$WORK/up.err" &
+PIDS+=($!)
+
+# 8 streams per caller at most: the readers are split between the account and an administrator.
+cat >"$WORK/sidecar.toml" <<CONF
+[proxy]
+listen = "127.0.0.1:$PX"
+threads = 1
+[api]
+listen = "127.0.0.1:$API"
+[store]
+path = "$WORK/trace-data"
+retention = "1h"
+[[route]]
+prefix = "/"
+upstream = "http://127.0.0.1:$UP/"
+direction = "webhook"
+account = "$ACCOUNT"
+[[account]]
+sid = "$ACCOUNT"
+auth_token = "bench-token"
+friendly_name = "Bench"
+traces = true
+[[account]]
+sid = "$ADMIN"
+auth_token = "admin-token"
+friendly_name = "Admin"
+role = "administrator"
+[cache]
+enabled = false
+CONF
+taskset -c "$PROXY_CPUS" "$BIN" --config "$WORK/sidecar.toml" --log-level warn \
+  >"$WORK/sidecar.out" 2>&1 &
+SIDECAR=$!
+PIDS+=($SIDECAR)
+until curl -sf "http://127.0.0.1:$PX/" >/dev/null 2>&1; do
+  kill -0 "$SIDECAR" 2>/dev/null || { cat "$WORK/sidecar.out"; exit 1; }
+  sleep 0.2
+done
+
+ticks() { awk '{ print $14 + $15 }' "/proc/$SIDECAR/stat"; }
+# CPU ticks once the process has used none for a second (at most 30 s).
+ticks_when_idle() {
+  local last now i
+  last=$(ticks)
+  for i in $(seq 60); do
+    sleep 1
+    now=$(ticks)
+    [ "$now" = "$last" ] && break
+    last=$now
+  done
+  echo "$last"
+}
+HZ=$(getconf CLK_TCK)
+
+# One run: prints "requests cpu_seconds requests_per_cpu_second".
+run_once() {
+  local before after requests
+  before=$(ticks_when_idle)
+  requests=$(taskset -c "$LOAD_CPUS" wrk -t1 -c50 -d"$DURATION" "http://127.0.0.1:$PX/" |
+             awk '/requests in/ { print $1 }')
+  after=$(ticks_when_idle)
+  awk -v r="$requests" -v t=$((after - before)) -v hz="$HZ" \
+    'BEGIN { s = t / hz; printf "%d %.2f %.0f\n", r, s, (s > 0 ? r / s : 0) }'
+}
+
+# mawk (Debian's awk) reads a pipe in blocks: -W interactive makes it see each line as it comes.
+LINE_AWK=awk
+if awk -W version 2>&1 | grep -q mawk; then LINE_AWK="awk -W interactive"; fi
+# READERS streams; each one's events are counted into count-N when it ends, and ready-N
+# appears with its first line (the opening comment).
+readers_on() {
+  READER_PIDS=()
+  rm -f "$WORK"/ready-* "$WORK"/count-*
+  for i in $(seq "$READERS"); do
+    if [ $((i % 2)) = 0 ]; then cred="$ADMIN:admin-token"; else cred="$ACCOUNT:bench-token"; fi
+    taskset -c "$LOAD_CPUS" curl -sN -u "$cred" \
+      "http://127.0.0.1:$API/2012-04-24/Accounts/$ACCOUNT/Traces/Stream" \
+      > >($LINE_AWK -v ready="$WORK/ready-$i" -v count="$WORK/count-$i" '
+            NR == 1 { print "" > ready; close(ready) }
+            /^event: trace/ { n++ }
+            END { print n + 0 > count }') &
+    READER_PIDS+=($!)
+    PIDS+=($!)
+  done
+  for i in $(seq "$READERS"); do
+    until [ -f "$WORK/ready-$i" ]; do sleep 0.1; done
+  done
+}
+readers_off() {
+  for p in "${READER_PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  for i in $(seq "$READERS"); do
+    for _ in $(seq 50); do [ -f "$WORK/count-$i" ] && break; sleep 0.1; done
+  done
+}
+
+taskset -c "$LOAD_CPUS" wrk -t1 -c50 -d2s "http://127.0.0.1:$PX/" >/dev/null  # warm-up
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+for run in $(seq "$RUNS"); do
+  run_once >>"$WORK/none.txt"
+  readers_on
+  run_once >>"$WORK/readers.txt"
+  readers_off
+  events=$(cat "$WORK"/count-* 2>/dev/null | awk '{ n += $1 } END { print n + 0 }')
+  echo "run $run: none $(tail -1 "$WORK/none.txt"); $READERS readers $(tail -1 "$WORK/readers.txt"), $events events"
+done
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+none=$(cut -d' ' -f3 "$WORK/none.txt" | median)
+with=$(cut -d' ' -f3 "$WORK/readers.txt" | median)
+echo "requests per CPU-second, median of $RUNS: none $none, $READERS readers $with," \
+     "ratio $(awk -v a="$with" -v b="$none" 'BEGIN { printf "%.2f", a / b }')"

@@ -20,8 +20,8 @@ using namespace sidecar::store;
 }
 
 void sids(std::string_view in) {
-  const auto bytes = store::parse_sid(in);
-  if (bytes && store::format_sid(*bytes) != in) fail("a parsed sid formats to other text");
+  const auto bytes = parse_sid(in);
+  if (bytes && format_sid(*bytes) != in) fail("a parsed sid formats to other text");
 }
 
 void varints(std::string_view in) {

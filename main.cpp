@@ -26,7 +26,7 @@ using namespace sidecar;
 
 constexpr int exit_config_error = 2;
 
-/// Nothing is half-started (contract section 2): a listen address that cannot be taken stops
+/// Nothing is half-started (docs/configuration.md): a listen address that cannot be taken stops
 /// startup before the data directory, the store or the cache are touched. (The servers bind
 /// again when they start; only a race with another process could fail there now.)
 void check_listen_addresses(const conf::config& cfg) {

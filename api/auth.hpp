@@ -1,4 +1,4 @@
-// HTTP Basic authentication of API callers (contract section 5): user = account SID,
+// HTTP Basic authentication of API callers (docs/api.md): user = account SID,
 // password = its auth token, compared in constant time, and in the same time whether or not
 // the SID exists.
 #pragma once

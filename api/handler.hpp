@@ -1,5 +1,5 @@
 // What the API answers to one request, decided without I/O: a complete answer, or a plan for
-// a streamed Traces list (contract section 5). The server only writes what this decides.
+// a streamed Traces list (docs/api.md). The server only writes what this decides.
 #pragma once
 
 #include <atomic>

@@ -1,4 +1,4 @@
-// The query string of a Traces list request (contract section 5): the filters, strictly
+// The query string of a Traces list request (docs/api.md): the filters, strictly
 // validated, and the paging parameters Page, PageSize and AfterSid.
 #pragma once
 

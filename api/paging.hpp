@@ -1,4 +1,4 @@
-// Restcomm's paging arithmetic and page URIs, quirks included (contract section 5).
+// Restcomm's paging arithmetic and page URIs, quirks included (docs/api.md).
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-// Which resource of the API listener a request target names (contract section 5): the Traces
+// Which resource of the API listener a request target names (docs/api.md): the Traces
 // list and item under no prefix, /restcomm or /api, with or without .json; /healthz, /ready,
 // /status; /metrics.
 #pragma once

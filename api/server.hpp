@@ -1,4 +1,4 @@
-// The Traces API listener (contract section 5) on threads of its own, plus /healthz and
+// The Traces API listener (docs/api.md) on threads of its own, plus /healthz and
 // /metrics.
 #pragma once
 

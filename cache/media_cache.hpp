@@ -1,4 +1,4 @@
-// The media cache in front of the apps (contract section 7): cacheable GETs on webhook routes
+// The media cache in front of the apps (docs/cache.md): cacheable GETs on webhook routes
 // are answered from files under [cache] dir without contacting the app and without a Trace
 // record. The proxy calls it; it knows nothing of the proxy or the store. Design: docs/cache.md.
 //

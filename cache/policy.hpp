@@ -1,4 +1,4 @@
-// What the media cache may store and for how long (contract section 7): request and response
+// What the media cache may store and for how long (docs/cache.md): request and response
 // eligibility, Cache-Control / Expires / Age parsing, and the cache key.
 #pragma once
 

@@ -1,4 +1,4 @@
-// The loaded configuration of trace-sidecar (contract section 2): immutable once loaded and
+// The loaded configuration of trace-sidecar (docs/configuration.md): immutable once loaded and
 // shared as std::shared_ptr<const config> by every module.
 #pragma once
 

@@ -8,7 +8,7 @@
 
 namespace sidecar::proxy {
 
-// The contract's error body, {"message": "...", "status": N}, by the project's one JSON encoder.
+// The error body of docs/api.md, {"message": "...", "status": N}, by the one JSON encoder.
 std::string json_error(int status, std::string_view message) {
   std::string body;
   store::json::writer w(body);
@@ -38,7 +38,7 @@ std::string_view local_message(int status) {
   }
 }
 
-/// An answer of the sidecar's own (contract section 3): {"message": ..., "status": N}, the
+/// An answer of the sidecar's own (docs/proxy.md): {"message": ..., "status": N}, the
 /// message of a local answer unless one is given (a 502/504 names its exchange error).
 http::response<http::string_body> local_response(int status, bool keep_alive, unsigned version,
                                                  std::string_view message) {

@@ -11,7 +11,7 @@
 
 namespace sidecar::proxy {
 
-/// The contract's error body, {"message": "...", "status": N}.
+/// The error body of docs/api.md, {"message": "...", "status": N}.
 [[nodiscard]] std::string json_error(int status, std::string_view message);
 
 /// The message of a local answer of this status ("bad request", ...).

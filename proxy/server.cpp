@@ -90,7 +90,7 @@ bool is_idempotent(http::verb v) {
   }
 }
 
-// One line per exchange, at debug level only (contract section 8). The query string is left
+// One line per exchange, at debug level only (docs/operations.md). The query string is left
 // out: it may carry an AuthToken or a password, and no credential ever reaches a log line.
 void log_exchange(const store::capture& cap) {
   std::string_view url = cap.upstream_url;
@@ -673,7 +673,7 @@ net::awaitable<bool> server::impl::session::exchange(
       store::log_access(cap, {}, {}, "queue_full");
     }
   };
-  // An answer of the sidecar's own, as the record's response (contract section 4).
+  // An answer of the sidecar's own, as the record's response (docs/records.md).
   auto record_answer = [&](const http::response<http::string_body>& res) {
     cap.status_code = res.result_int();
     cap.reason = std::string(res.reason());

@@ -1,4 +1,4 @@
-// The proxy listener (contract section 3): forward and reverse HTTP/1.x proxying, streaming,
+// The proxy listener (docs/proxy.md): forward and reverse HTTP/1.x proxying, streaming,
 // keep-alive, TLS, and one capture per exchange handed to the store without waiting.
 #pragma once
 

@@ -1,4 +1,4 @@
-// The attribution parameters of a form body (contract section 4: `AccountSid`, and `CallSid`,
+// The attribution parameters of a form body (docs/records.md: `AccountSid`, and `CallSid`,
 // `MessageSid` or `SmsSid` for the session), found while the body streams through the proxy,
 // whatever its size and whether or not the route keeps bodies. A record is attributed by the
 // whole body, not by the part of it that `body_limit` lets the record keep.

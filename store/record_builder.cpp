@@ -1,4 +1,4 @@
-// Capture -> trace record, by the rules of contract section 4. Runs on the store's writer
+// Capture -> trace record, by the rules of docs/records.md. Runs on the store's writer
 // thread; the capture holds raw bytes from the network, so nothing here trusts its input.
 #include "store/record_builder.hpp"
 
@@ -285,7 +285,7 @@ recorded_body make_body(const captured_body& cb, const header_list& headers, boo
   const bool declared_structured =
       is_form_type(ci.type) || is_json_type(ci.type) || is_xml_type(ci.type);
   if (!head.empty() && declared_structured && (ci.encoded || is_wide_charset(ci.charset))) {
-    // A compressed body is kept as its original bytes (base64, contract section 4) once it is
+    // A compressed body is kept as its original bytes (base64, docs/records.md) once it is
     // known to hold no secret field. One that does, or that cannot be read (an unknown coding,
     // UTF-16/32), cannot be redacted in place: it is not kept, rather than stored with them.
     const bool checked =
@@ -434,7 +434,7 @@ std::string_view to_string(skip_reason r) {
 record_builder::record_builder(std::shared_ptr<const conf::config> cfg) : cfg_(std::move(cfg)) {}
 
 std::span<const std::uint8_t, 10> record_builder::sid_random() {
-  // A sid's 80 random bits must not be guessable from other sids (contract section 4): a
+  // A sid's 80 random bits must not be guessable from other sids (docs/records.md): a
   // cryptographic generator, not a seeded PRNG whose state its outputs reveal.
   if (random_at_ + 10 > random_.size()) {
     if (RAND_bytes(random_.data(), static_cast<int>(random_.size())) != 1) {

@@ -1,4 +1,4 @@
-// Turns a capture into a trace record by the rules of contract section 4: attribution of the
+// Turns a capture into a trace record by the rules of docs/records.md: attribution of the
 // account and the session, status, dates, redaction of credentials and secret fields, and
 // text-or-base64 bodies cut to body_limit.
 #pragma once

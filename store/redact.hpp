@@ -14,7 +14,7 @@ inline constexpr std::string_view marker = "[REDACTED]";
 /// Field names whose values are secrets, matched without regard to letter case.
 class secret_fields {
  public:
-  /// The defaults of contract section 4 plus `extra` (any case).
+  /// The defaults of docs/records.md plus `extra` (any case).
   explicit secret_fields(const std::vector<std::string>& extra = {});
   [[nodiscard]] bool matches(std::string_view name) const;
 

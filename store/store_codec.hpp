@@ -129,7 +129,7 @@ void encode_record_value(trace_record& r, std::uint32_t body_part, std::string& 
 /// (for assemble_json); false when malformed.
 [[nodiscard]] bool split_record_value(std::string_view in, std::string_view& account,
                                       std::uint32_t& part, std::string_view& spliced);
-/// Appends the contract JSON of a stored record given both halves (the spliced JSON of a
+/// Appends the JSON (docs/records.md) of a stored record given both halves (the spliced JSON of a
 /// records value, and the body); false when malformed.
 [[nodiscard]] bool assemble_json(std::string& out, std::string_view spliced, std::string_view body);
 

@@ -1,4 +1,4 @@
-// Reading trace records back: the filters of contract section 5, a page request with an
+// Reading trace records back: the filters of docs/api.md, a page request with an
 // optional cursor, and the interface the API reads through.
 #pragma once
 
@@ -53,7 +53,7 @@ enum class query_status : std::uint8_t { ok, timed_out, failed };
 class record_stream {
  public:
   virtual ~record_stream() = default;
-  /// The next record's JSON (exactly the contract's record object) into `json`; false at
+  /// The next record's JSON (exactly the record object of docs/records.md) into `json`; false at
   /// the end of the page or on failure (then status() says which).
   virtual bool next(std::string& json) = 0;
   [[nodiscard]] virtual query_status status() const = 0;

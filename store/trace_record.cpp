@@ -1,5 +1,5 @@
-// The record's JSON, in the field order of the contract's
-// example (section 4), extensions beside what they describe.
+// The record's JSON, in the field order of the example in docs/records.md, extensions beside
+// what they describe.
 #include "store/trace_record.hpp"
 
 #include <algorithm>

@@ -1,4 +1,4 @@
-// The Trace record of contract section 4, its sid, and its JSON encoding: the one definition
+// The Trace record of docs/records.md, its sid, and its JSON encoding: the one definition
 // used by the producer (the store's writer, from a capture) and the reader (the API).
 #pragma once
 
@@ -55,7 +55,7 @@ struct trace_record {
   std::string replay_of;  // the sid of the record this one replays; "" when not a replay
 };
 
-/// The record as the API returns it (contract section 4, field order as in the example).
+/// The record as the API returns it (docs/records.md, field order as in the example).
 [[nodiscard]] std::string to_json(const trace_record& r);
 void append_json(std::string& out, const trace_record& r);
 

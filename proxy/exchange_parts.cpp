@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "store/json.hpp"
+#include "support/http_fields.hpp"
 
 namespace sidecar::proxy {
 
@@ -66,19 +67,14 @@ void strip_hop_by_hop(http::fields& f, bool keep_upgrade) {
   }
   for (const auto& n : named) {
     if (keep_upgrade && beast::iequals(n, "upgrade")) continue;
-    if (beast::iequals(n, "content-length") || beast::iequals(n, "transfer-encoding") ||
-        beast::iequals(n, "host")) {
+    if (http_fields::is_framing(n) || beast::iequals(n, "host")) {
       continue;  // framing and Host are the proxy's to set, never a client's to remove
     }
     f.erase(n);
   }
   for (auto it = f.begin(); it != f.end();) {
-    const auto name = it->name();
-    const bool hop =
-        name == http::field::connection || name == http::field::keep_alive ||
-        name == http::field::te || name == http::field::trailer ||
-        (name == http::field::upgrade && !keep_upgrade) ||
-        (it->name_string().size() >= 6 && beast::iequals(it->name_string().substr(0, 6), "proxy-"));
+    const bool hop = http_fields::is_hop_by_hop(it->name_string()) &&
+                     !(keep_upgrade && it->name() == http::field::upgrade);
     it = hop ? f.erase(it) : std::next(it);
   }
 }

@@ -5,6 +5,7 @@
 
 #include "api/server.hpp"
 #include "cache/media_cache.hpp"
+#include "conf/data_dir.hpp"
 #include "conf/listen.hpp"
 #include "conf/live_config.hpp"
 #include "conf/load.hpp"

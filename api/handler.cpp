@@ -249,45 +249,12 @@ decision handler::decide_traces(const request_view& req, const target_match& m, 
   plan.har = m.kind == resource::list_har;
   if (head && !plan.har) return plan;  // a HAR head's Link needs the page's last sid
   if (pr.numbers.has_next()) {
-    // next_page_uri comes before the records but carries the page's last sid. A short page
-    // (a cursor at the end of a list that grew meanwhile) has no next page.
-    if (const auto extent = r.records->page_extent()) {
-      // The store knows the page's keys already.
-      plan.last_sid = extent->last_sid;
-      plan.more = extent->count == lp.page_size;
-    } else if (!q.after_sid) {
-      // Probe the page's last position alone; the page itself is streamed from `r`.
-      store::list_query probe = q;
-      probe.page = pr.numbers.start + lp.page_size - 1;
-      probe.page_size = 1;
-      store::list_result last = reader_.list(probe);
-      if (last.status != store::query_status::ok || !last.records) {
-        return query_failed(last.status, last.failure);
-      }
-      std::string json;
-      plan.more = last.records->next(json);
-      if (plan.more) plan.last_sid = record_sid(json);
-      if (last.records->status() != store::query_status::ok) {
-        return query_failed(last.records->status());
-      }
-    } else {
-      // A cursor page: walk it once keeping only the last sid and the count, then query
-      // again to stream it. Memory stays one record.
-      std::string json;
-      std::uint32_t count = 0;
-      while (r.records->next(json)) {
-        plan.last_sid = record_sid(json);
-        ++count;
-      }
-      plan.more = count == lp.page_size;
-      if (r.records->status() != store::query_status::ok) {
-        return query_failed(r.records->status());
-      }
-      r = reader_.list(q);
-      if (r.status != store::query_status::ok || !r.records) {
-        return query_failed(r.status, r.failure);
-      }
-    }
+    // next_page_uri comes before the records but carries the page's last sid, which the
+    // reader knows before streaming. A short page (a cursor at the end of a list that grew
+    // meanwhile) has no next page.
+    const store::record_stream::extent extent = r.records->page_extent();
+    plan.last_sid = extent.last_sid;
+    plan.more = extent.count == lp.page_size;
   }
   if (!head) plan.records = std::move(r.records);
   return plan;

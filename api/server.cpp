@@ -16,12 +16,12 @@
 #include <vector>
 
 #include "api/handler.hpp"
+#include "api/har.hpp"
 #include "api/replay.hpp"
 #include "api/routing.hpp"
 #include "api/stream.hpp"
-#include "api/har.hpp"
+#include "conf/config_error.hpp"
 #include "conf/listen.hpp"
-#include "conf/load.hpp"
 #include "conf/server_tls.hpp"
 #include "support/http_read.hpp"
 #include "support/log.hpp"

@@ -1,10 +1,9 @@
-// The media cache: entry files, the in-memory index with LRU order, fills, and the single
-// flight of concurrent misses. See media_cache.hpp and docs/cache.md.
+// The media cache: the in-memory index with LRU order, fills, and the single flight of
+// concurrent misses. See media_cache.hpp and docs/cache.md; the entry files' format is
+// entry_file.cpp's, serving a hit hit_writer.cpp's.
 #include "cache/media_cache.hpp"
 
 #include <fcntl.h>
-#include <sys/sendfile.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,7 +16,7 @@
 #include <mutex>
 #include <unordered_map>
 
-#include "conf/load.hpp"
+#include "conf/config_error.hpp"
 #include "support/ascii.hpp"
 #include "support/hex.hpp"
 #include "support/http_fields.hpp"
@@ -27,25 +26,8 @@ namespace sidecar::cache {
 
 namespace fs = std::filesystem;
 
-// --- on-disk format ---------------------------------------------------------------------------
-//
-// <key>.entry, where key is the SHA-256 hex of the URL:
-//   bytes 0..7    magic and format version "TSCACHE1"
-//   bytes 8..11   metadata length M, little endian
-//   bytes 12..19  body length B, little endian (written last, just before the rename)
-//   bytes 20..    M bytes of metadata (text lines, see encode_meta), then B bytes of body
-// The metadata ends with a "pad" line that puts the body on a page boundary (entries written
-// before it have none, and are read alike). The file size must be exactly 20 + M + B. A fill
-// is written to <key>.<pid>-<n>.tmp and renamed over <key>.entry only when complete.
-
 namespace {
 
-constexpr std::string_view magic = "TSCACHE1";
-constexpr std::size_t prefix_bytes = 20;
-constexpr std::size_t body_size_offset = 12;
-constexpr std::uint32_t max_meta_bytes = 1u << 20;
-constexpr std::string_view entry_suffix = ".entry";
-constexpr std::string_view temp_suffix = ".tmp";
 // A URL whose response was not storable is not coalesced for this long: concurrent requests
 // for it go to the app side by side instead of queueing behind each other.
 constexpr std::chrono::seconds uncacheable_hint{30};
@@ -53,144 +35,6 @@ constexpr std::size_t max_uncacheable_hints = 4096;
 // Entries keep their file open (saving an open and a close per hit) up to this many; beyond,
 // a hit opens the file for itself.
 constexpr std::size_t max_open_files = 512;
-// The body starts on a page boundary: sendfile(2) then moves whole page-cache pages, and a
-// 64 KiB body is 16 pages rather than 17 (one pass through sendfile's internal pipe, whose
-// 16 slots an unaligned 64 KiB body overflows by one).
-constexpr std::size_t body_alignment = 4096;
-
-void put_le(char* out, std::uint64_t v, std::size_t bytes) {
-  for (std::size_t i = 0; i < bytes; ++i) out[i] = static_cast<char>((v >> (8 * i)) & 0xff);
-}
-
-std::uint64_t get_le(const char* in, std::size_t bytes) {
-  std::uint64_t v = 0;
-  for (std::size_t i = 0; i < bytes; ++i) {
-    v |= static_cast<std::uint64_t>(static_cast<unsigned char>(in[i])) << (8 * i);
-  }
-  return v;
-}
-
-bool write_all(int fd, const char* data, std::size_t n) {
-  while (n > 0) {
-    const ssize_t w = ::write(fd, data, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    data += w;
-    n -= static_cast<std::size_t>(w);
-  }
-  return true;
-}
-
-bool pwrite_all(int fd, const char* data, std::size_t n, std::uint64_t offset) {
-  while (n > 0) {
-    const ssize_t w = ::pwrite(fd, data, n, static_cast<off_t>(offset));
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    data += w;
-    n -= static_cast<std::size_t>(w);
-    offset += static_cast<std::uint64_t>(w);
-  }
-  return true;
-}
-
-/// Reads exactly n bytes at offset; false on error or a short file.
-bool pread_all(int fd, char* data, std::size_t n, std::uint64_t offset) {
-  while (n > 0) {
-    const ssize_t r = ::pread(fd, data, n, static_cast<off_t>(offset));
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    if (r == 0) return false;
-    data += r;
-    n -= static_cast<std::size_t>(r);
-    offset += static_cast<std::uint64_t>(r);
-  }
-  return true;
-}
-
-std::int64_t to_ms(clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
-clock::time_point from_ms(std::int64_t ms) {
-  return clock::time_point{std::chrono::duration_cast<clock::duration>(std::chrono::milliseconds{ms})};
-}
-
-bool has_line_break(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; }
-
-/// Metadata text: one "tag value" per line; headers as "header Name: value".
-std::string encode_meta(const entry_meta& m) {
-  std::string out;
-  out.reserve(256 + m.url.size());
-  const auto line = [&out](std::string_view tag, std::string_view value) {
-    out.append(tag).append(" ").append(value).append("\n");
-  };
-  line("url", m.url);
-  line("status", std::to_string(m.status));
-  line("reason", m.reason);
-  line("stored_ms", std::to_string(to_ms(m.stored_at)));
-  line("expires_ms", std::to_string(to_ms(m.expires_at)));
-  line("initial_age", std::to_string(m.initial_age.count()));
-  for (const auto& [name, value] : m.headers) {
-    out.append("header ").append(name).append(": ").append(value).append("\n");
-  }
-  // A "pad" line (an unknown tag to older readers, which skip it) fills the metadata up to
-  // the next page boundary of the file, so that the body starts on one.
-  constexpr std::size_t pad_line = 5;  // "pad \n"
-  const std::size_t end = prefix_bytes + out.size() + pad_line;
-  out.append("pad ").append((body_alignment - end % body_alignment) % body_alignment, ' ');
-  out.push_back('\n');
-  return out;
-}
-
-template <class Int>
-bool parse_number(std::string_view s, Int& out) {
-  const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc{} && p == s.data() + s.size();
-}
-
-std::optional<entry_meta> decode_meta(std::string_view text) {
-  entry_meta m;
-  bool have_url = false, have_status = false, have_stored = false, have_expires = false;
-  while (!text.empty()) {
-    const auto eol = text.find('\n');
-    if (eol == std::string_view::npos) return std::nullopt;  // every line ends with \n
-    const std::string_view line = text.substr(0, eol);
-    text.remove_prefix(eol + 1);
-    const auto space = line.find(' ');
-    if (space == std::string_view::npos) return std::nullopt;
-    const std::string_view tag = line.substr(0, space), value = line.substr(space + 1);
-    std::int64_t n = 0;
-    if (tag == "url") {
-      m.url = value, have_url = true;
-    } else if (tag == "status") {
-      if (!parse_number(value, m.status)) return std::nullopt;
-      have_status = true;
-    } else if (tag == "reason") {
-      m.reason = value;
-    } else if (tag == "stored_ms") {
-      if (!parse_number(value, n)) return std::nullopt;
-      m.stored_at = from_ms(n), have_stored = true;
-    } else if (tag == "expires_ms") {
-      if (!parse_number(value, n)) return std::nullopt;
-      m.expires_at = from_ms(n), have_expires = true;
-    } else if (tag == "initial_age") {
-      if (!parse_number(value, n)) return std::nullopt;
-      m.initial_age = std::chrono::seconds{n};
-    } else if (tag == "header") {
-      const auto colon = value.find(": ");
-      if (colon == std::string_view::npos || colon == 0) return std::nullopt;
-      m.headers.emplace_back(value.substr(0, colon), value.substr(colon + 2));
-    }  // unknown tags are ignored: a newer writer may add some
-  }
-  if (!have_url || !have_status || !have_stored || !have_expires) return std::nullopt;
-  return m;
-}
 
 using ascii::iequals;
 
@@ -202,173 +46,7 @@ bool stored_field(std::string_view name, const http::fields& head) {
          !http_fields::named_by_connection(head, name);
 }
 
-bool is_hex_key(std::string_view s) {
-  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
-           return hex::lower_value(c) >= 0;
-         });
-}
-
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
 }  // namespace
-
-// --- file_handle ------------------------------------------------------------------------------
-
-file_handle& file_handle::operator=(file_handle&& o) noexcept {
-  if (this != &o) {
-    reset();
-    fd_ = std::exchange(o.fd_, -1);
-  }
-  return *this;
-}
-
-file_handle::~file_handle() { reset(); }
-
-void file_handle::reset() noexcept {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = -1;
-}
-
-// --- cache_hit --------------------------------------------------------------------------------
-
-http::response<http::empty_body> cache_hit::head() const {
-  http::response<http::empty_body> h;
-  h.version(11);
-  h.result(static_cast<unsigned>(meta_->status));
-  if (!meta_->reason.empty()) h.reason(meta_->reason);
-  for (const auto& [name, value] : meta_->headers) h.insert(name, value);
-  h.set(http::field::content_length, std::to_string(meta_->body_size));
-  h.set(http::field::age, std::to_string(age_.count()));
-  h.set("X-Cache", "HIT");
-  return h;
-}
-
-std::string cache_hit::head_text(unsigned version, bool keep_alive) const {
-  const std::string age = std::to_string(age_.count());
-  const std::string length = std::to_string(meta_->body_size);
-  const std::string_view reason =
-      meta_->reason.empty()
-          ? std::string_view(http::obsolete_reason(static_cast<http::status>(meta_->status)))
-          : std::string_view(meta_->reason);
-  // What Beast's keep_alive() adds to a message without a Connection field (stored heads
-  // never have one: it is hop-by-hop), and where: last.
-  const std::string_view connection = version == 10 ? (keep_alive ? "keep-alive" : "")
-                                                    : (keep_alive ? "" : "close");
-  std::size_t size = 64 + reason.size() + age.size() + length.size() + connection.size();
-  for (const auto& [name, value] : meta_->headers) size += name.size() + value.size() + 4;
-  std::string out;
-  out.reserve(size);
-  out.append(version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
-  out.append(std::to_string(meta_->status)).append(" ").append(reason).append("\r\n");
-  const auto field = [&out](std::string_view name, std::string_view value) {
-    out.append(name).append(": ").append(value).append("\r\n");
-  };
-  for (const auto& [name, value] : meta_->headers) field(name, value);
-  field("Content-Length", length);
-  field("Age", age);
-  field("X-Cache", "HIT");
-  if (!connection.empty()) field("Connection", connection);
-  out.append("\r\n");
-  return out;
-}
-
-std::size_t cache_hit::read(std::uint64_t offset, net::mutable_buffer buffer,
-                            beast::error_code& ec) const {
-  ec = {};
-  if (offset >= meta_->body_size) return 0;
-  const std::size_t want =
-      static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), meta_->body_size - offset));
-  for (;;) {
-    const ssize_t r = ::pread(file_->get(), buffer.data(), want,
-                              static_cast<off_t>(meta_->body_offset + offset));
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) {
-      ec = beast::error_code(errno, boost::system::system_category());
-      return 0;
-    }
-    if (r == 0) {
-      // The file is shorter than its header says: it changed under us.
-      ec = net::error::make_error_code(net::error::misc_errors::eof);
-      return 0;
-    }
-    return static_cast<std::size_t>(r);
-  }
-}
-
-std::string serialize_head(const http::response_header<>& head) {
-  std::string out;
-  out.reserve(512);
-  out.append(head.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
-  out.append(std::to_string(head.result_int()));
-  out.push_back(' ');
-  const std::string_view reason = head.reason();
-  out.append(reason.empty() ? std::string_view(http::obsolete_reason(head.result())) : reason);
-  out.append("\r\n");
-  for (const auto& f : head) {
-    out.append(f.name_string()).append(": ").append(f.value()).append("\r\n");
-  }
-  out.append("\r\n");
-  return out;
-}
-
-net::awaitable<beast::error_code> write_hit_sendfile(tcp::socket& socket,
-                                                     const std::string& head_text,
-                                                     const cache_hit& hit,
-                                                     std::function<void()> before_write) {
-  constexpr auto tuple_awaitable = net::as_tuple(net::use_awaitable);
-  // The head with MSG_MORE, so that it leaves in one packet with the start of the body.
-  std::size_t sent = 0;
-  while (sent < head_text.size()) {
-    before_write();
-    auto [ec, n] = co_await socket.async_send(net::buffer(head_text.data() + sent,
-                                                          head_text.size() - sent),
-                                              MSG_MORE, tuple_awaitable);
-    if (ec) co_return ec;
-    sent += n;
-  }
-  beast::error_code ec;
-  // Asio has usually made the descriptor non-blocking already (its async operations need it):
-  // then there is no system call to make.
-  if (!socket.native_non_blocking()) socket.native_non_blocking(true, ec);
-  if (ec) co_return ec;
-  off_t offset = static_cast<off_t>(hit.body_offset());
-  std::uint64_t left = hit.size();
-  while (left > 0) {
-    before_write();
-    // At most 1 MiB per call: the socket buffer takes less than that anyway.
-    const ssize_t n = ::sendfile(socket.native_handle(), hit.native_handle(), &offset,
-                                 static_cast<std::size_t>(std::min<std::uint64_t>(left, 1 << 20)));
-    if (n > 0) {
-      left -= static_cast<std::uint64_t>(n);
-      continue;
-    }
-    if (n == 0) co_return net::error::make_error_code(net::error::misc_errors::eof);  // shrank
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      auto [wec] = co_await socket.async_wait(tcp::socket::wait_write, tuple_awaitable);
-      if (wec) co_return wec;
-      continue;
-    }
-    if ((errno == EINVAL || errno == ENOSYS) && left == hit.size()) {
-      // A file system without sendfile support: copy through a buffer instead.
-      std::vector<char> buffer(static_cast<std::size_t>(std::min<std::uint64_t>(left, 64 * 1024)));
-      for (std::uint64_t at = 0; at < hit.size();) {
-        const std::size_t got = hit.read(at, net::buffer(buffer), ec);
-        if (ec) co_return ec;
-        before_write();
-        auto [wec, written] =
-            co_await net::async_write(socket, net::buffer(buffer.data(), got), tuple_awaitable);
-        if (wec) co_return wec;
-        at += got;
-      }
-      co_return beast::error_code{};
-    }
-    co_return beast::error_code(errno, boost::system::system_category());
-  }
-  co_return beast::error_code{};
-}
 
 // --- shared state -----------------------------------------------------------------------------
 
@@ -432,7 +110,7 @@ struct media_cache::impl {
   std::unordered_map<std::string, clock::time_point> uncacheable;  // key -> hint ends
 
   [[nodiscard]] fs::path entry_path(std::string_view key) const {
-    return dir / (std::string(key) + std::string(entry_suffix));
+    return dir / (std::string(key) + std::string(entry_file::entry_suffix));
   }
 
   void publish_locked() {
@@ -519,21 +197,8 @@ struct media_cache::impl {
     struct stat st {};
     if (::fstat(file.get(), &st) != 0) return std::nullopt;
     const auto file_bytes = static_cast<std::uint64_t>(st.st_size);
-    char prefix[prefix_bytes];
-    if (!pread_all(file.get(), prefix, prefix_bytes, 0)) return std::nullopt;
-    if (std::string_view(prefix, magic.size()) != magic) return std::nullopt;
-    const auto meta_bytes = static_cast<std::uint32_t>(get_le(prefix + 8, 4));
-    const std::uint64_t body_bytes = get_le(prefix + body_size_offset, 8);
-    if (meta_bytes > max_meta_bytes || body_bytes > cfg.load()->cache.max_object_bytes ||
-        file_bytes != prefix_bytes + meta_bytes + body_bytes) {
-      return std::nullopt;
-    }
-    std::string text(meta_bytes, '\0');
-    if (!pread_all(file.get(), text.data(), meta_bytes, prefix_bytes)) return std::nullopt;
-    auto meta = decode_meta(text);
+    auto meta = entry_file::read(file.get(), file_bytes, cfg.load()->cache.max_object_bytes);
     if (!meta || key_of(meta->url) != key) return std::nullopt;
-    meta->body_size = body_bytes;
-    meta->body_offset = prefix_bytes + meta_bytes;
     return std::pair{std::move(*meta), file_bytes};
   }
 
@@ -560,15 +225,15 @@ struct media_cache::impl {
       std::error_code type_ec;
       if (!it->is_regular_file(type_ec)) continue;
       const std::string name = it->path().filename().string();
-      if (ends_with(name, temp_suffix)) {
+      if (name.ends_with(entry_file::temp_suffix)) {
         // A fill that never completed (the process died while writing it).
         fs::remove(it->path(), type_ec);
         ++leftovers;
         continue;
       }
-      if (!ends_with(name, entry_suffix)) continue;  // not ours: left alone
-      const std::string key = name.substr(0, name.size() - entry_suffix.size());
-      if (!is_hex_key(key)) continue;
+      if (!name.ends_with(entry_file::entry_suffix)) continue;  // not ours: left alone
+      const std::string key = name.substr(0, name.size() - entry_file::entry_suffix.size());
+      if (!entry_file::is_key(key)) continue;
       auto loaded = load_entry(it->path(), key);
       if (!loaded) {
         fs::remove(it->path(), type_ec);
@@ -656,34 +321,33 @@ bool cache_fill::start(const http::response_header<>& head) {
   meta->stored_at = t;
   meta->initial_age = e.fresh.initial_age;
   meta->expires_at = t + e.fresh.lifetime - e.fresh.initial_age;
-  bool clean = !has_line_break(url_) && !has_line_break(meta->reason);
+  bool clean = entry_file::storable(url_) && entry_file::storable(meta->reason);
   for (const auto& f : head) {
     if (!stored_field(f.name_string(), head)) continue;
-    clean = clean && !has_line_break(f.name_string()) && !has_line_break(f.value());
+    clean = clean && entry_file::storable(f.name_string()) && entry_file::storable(f.value());
     meta->headers.emplace_back(f.name_string(), f.value());
   }
   if (const auto cl = head.find(http::field::content_length); cl != head.end()) {
+    const std::string_view v = cl->value();
     std::uint64_t n = 0;
-    if (parse_number(cl->value(), n)) expected_size_ = n;
+    const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (ec == std::errc{} && end == v.data() + v.size()) expected_size_ = n;
   }
-  const std::string text = encode_meta(*meta);
-  if (!clean || text.size() > max_meta_bytes) {
+  const auto head_bytes = clean ? entry_file::head_bytes(*meta) : std::nullopt;
+  if (!head_bytes) {
     state_ = state::done;
     finish(false);
     return false;
   }
-  temp_path_ = (im.dir / (key_ + "." + std::to_string(::getpid()) + "-" +
-                          std::to_string(im.temp_seq.fetch_add(1)) + std::string(temp_suffix)))
-                   .string();
+  temp_path_ =
+      (im.dir / (key_ + "." + std::to_string(::getpid()) + "-" +
+                 std::to_string(im.temp_seq.fetch_add(1)) + std::string(entry_file::temp_suffix)))
+          .string();
   file_ = file_handle(::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-  std::string prefix(prefix_bytes, '\0');
-  std::memcpy(prefix.data(), magic.data(), magic.size());
-  put_le(prefix.data() + 8, text.size(), 4);  // body length stays 0 until commit
-  meta->body_offset = prefix_bytes + text.size();
+  meta->body_offset = head_bytes->size();
   meta_ = std::move(meta);
   state_ = state::writing;
-  if (!file_ || !write_all(file_.get(), prefix.data(), prefix.size()) ||
-      !write_all(file_.get(), text.data(), text.size())) {
+  if (!file_ || !entry_file::write_all(file_.get(), *head_bytes)) {
     log::warn("cache fill failed", {{"key", key_}, {"error", std::strerror(errno)}});
     abort();
     return false;
@@ -701,7 +365,8 @@ bool cache_fill::write(net::const_buffer chunk) {
     abort();
     return false;
   }
-  if (!write_all(file_.get(), static_cast<const char*>(chunk.data()), chunk.size())) {
+  if (!entry_file::write_all(
+          file_.get(), std::string_view(static_cast<const char*>(chunk.data()), chunk.size()))) {
     log::warn("cache fill failed", {{"key", key_}, {"error", std::strerror(errno)}});
     abort();
     return false;
@@ -716,9 +381,7 @@ bool cache_fill::commit() {
     abort();  // a short body: the upstream closed early
     return false;
   }
-  char size_bytes[8];
-  put_le(size_bytes, written_, 8);
-  const bool written = pwrite_all(file_.get(), size_bytes, sizeof size_bytes, body_size_offset);
+  const bool written = entry_file::set_body_size(file_.get(), written_);
   const bool closed = ::close(file_.release()) == 0;  // closed here to see close's result
   if (!written || !closed) {
     log::warn("cache fill failed", {{"key", key_}, {"error", std::strerror(errno)}});

@@ -1,6 +1,8 @@
 // The data directory's own files: its creation (owner-only), the local account of the
 // embedded default (generated once, then read back), and the lock that keeps a second
 // sidecar out.
+#include "conf/data_dir.hpp"
+
 #include <fcntl.h>
 #include <openssl/rand.h>
 #include <sys/file.h>
@@ -10,8 +12,8 @@
 #include <cerrno>
 #include <vector>
 
+#include "conf/config_error.hpp"
 #include "conf/detail.hpp"
-#include "conf/load.hpp"
 #include "conf/values.hpp"
 #include "support/hex.hpp"
 #include "support/log.hpp"

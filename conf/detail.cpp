@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "conf/load.hpp"
+#include "conf/config_error.hpp"
 #include "conf/values.hpp"
 
 namespace sidecar::conf::detail {

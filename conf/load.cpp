@@ -1,20 +1,20 @@
-// Loading the configuration: the command line, the TOML file (or the embedded default) with
-// every key of every table validated, and the flags on top. Every problem becomes one
-// config_error line (see load.hpp). The data directory's files are data_dir.cpp's.
+// Loading the configuration: each table of the TOML file (or the embedded default) read into
+// the config, the checks that span tables, and the flags on top. Every problem becomes one
+// config_error line (see load.hpp). Reading a table's keys is table_reader.cpp's, the TLS
+// files' checks tls_files.cpp's, the flags command_line.cpp's, the data directory's files
+// data_dir.cpp's.
 #include "conf/load.hpp"
 
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
-#include <ctime>
 #include <functional>
-#include <initializer_list>
 
 #include "conf/detail.hpp"
 #include "conf/listen.hpp"
+#include "conf/table_reader.hpp"
+#include "conf/tls_files.hpp"
 #include "conf/values.hpp"
 #include "support/hex.hpp"
 #include "support/log.hpp"
@@ -22,260 +22,19 @@
 namespace sidecar::conf {
 namespace {
 
+using detail::check_ca_file;
 using detail::fail;
 using detail::has_control;
+using detail::max_size;
 using detail::read_small_file;
-using detail::type_name;
+using detail::read_tls;
+using detail::sub_table;
+using detail::table_array;
+using detail::table_reader;
 
 constexpr std::string_view embedded_source = "<embedded default>";
-constexpr std::string_view command_line_source = "command line";
 constexpr std::size_t max_config_file_bytes = 1 << 20;
-constexpr std::size_t max_pem_file_bytes = 1 << 20;
 constexpr std::string_view local_account_name = "local-account.toml";
-constexpr std::uint64_t max_size = 1ull << 62;  // what parse_size accepts at most
-
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = up;
-    }
-  }
-  return row[b.size()];
-}
-
-/// Reads the keys of one table, each checked for its type and range; any problem throws the
-/// one-line error naming `source`, the table's label ("[proxy]", "[[route]] #2") and the key.
-class table_reader {
- public:
-  table_reader(std::string_view source, std::string label, const toml::table& t)
-      : source_(source), label_(std::move(label)), table_(t) {}
-
-  /// Refuses any key not in `known` (the first in file order), suggesting a near one.
-  void only(std::initializer_list<std::string_view> known) const {
-    const toml::key* first = nullptr;
-    for (const auto& [k, v] : table_) {
-      if (std::find(known.begin(), known.end(), k.str()) != known.end()) continue;
-      if (first == nullptr || k.source().begin < first->source().begin) first = &k;
-    }
-    if (first == nullptr) return;
-    // Suggest the nearest known key when it is near enough to be a typo: up to one edit per
-    // four characters, at most three.
-    std::string_view best;
-    std::size_t best_distance = 0;
-    for (std::string_view candidate : known) {
-      const std::size_t d = edit_distance(first->str(), candidate);
-      const std::size_t allowed =
-          std::min<std::size_t>(3, std::min(first->str().size(), candidate.size()) / 4);
-      if (d <= allowed && (best.empty() || d < best_distance)) {
-        best = candidate;
-        best_distance = d;
-      }
-    }
-    std::string problem = "unknown key";
-    if (!best.empty()) problem += " (did you mean " + std::string(best) + "?)";
-    fail_key(first->str(), problem);
-  }
-
-  [[noreturn]] void fail_key(std::string_view key, std::string_view problem) const {
-    fail(source_, label_.empty() ? std::string(key) : label_ + " " + std::string(key), problem);
-  }
-
-  [[nodiscard]] const toml::node* find(std::string_view key) const { return table_.get(key); }
-
-  [[noreturn]] void wrong_type(std::string_view key, std::string_view wanted,
-                               const toml::node& n) const {
-    fail_key(key, "must be " + std::string(wanted) + ", not " + std::string(type_name(n.type())));
-  }
-
-  std::optional<std::string> string(std::string_view key) const {
-    const toml::node* n = find(key);
-    if (n == nullptr) return std::nullopt;
-    if (!n->is_string()) wrong_type(key, "a string", *n);
-    return n->as_string()->get();
-  }
-
-  /// A string that must not be empty nor hold control characters (paths, names, tokens).
-  std::optional<std::string> text(std::string_view key) const {
-    auto s = string(key);
-    if (s && s->empty()) fail_key(key, "must not be empty");
-    if (s && has_control(*s)) fail_key(key, quote(*s) + " holds control characters");
-    return s;
-  }
-
-  std::optional<bool> boolean(std::string_view key) const {
-    const toml::node* n = find(key);
-    if (n == nullptr) return std::nullopt;
-    if (!n->is_boolean()) wrong_type(key, "true or false", *n);
-    return n->as_boolean()->get();
-  }
-
-  std::optional<std::int64_t> integer(std::string_view key, std::int64_t min,
-                                      std::int64_t max) const {
-    const toml::node* n = find(key);
-    if (n == nullptr) return std::nullopt;
-    if (!n->is_integer()) wrong_type(key, "an integer", *n);
-    const std::int64_t v = n->as_integer()->get();
-    if (v < min || v > max) {
-      fail_key(key, std::to_string(v) + " is out of range (" + std::to_string(min) + " to " +
-                        std::to_string(max) + ")");
-    }
-    return v;
-  }
-
-  std::optional<duration> dur(std::string_view key, duration min, duration max) const {
-    const toml::node* n = find(key);
-    if (n == nullptr) return std::nullopt;
-    if (n->is_integer()) {
-      fail_key(
-          key,
-          std::to_string(n->as_integer()->get()) +
-              R"( is not a duration: give it a unit, as a string (e.g. "90s", "15m", "48h", "2d"))");
-    }
-    if (!n->is_string()) wrong_type(key, R"(a duration string like "90s")", *n);
-    const std::string& s = n->as_string()->get();
-    const auto d = parse_duration(s);
-    if (!d) fail_key(key, d.problem);
-    if (*d.value < min || *d.value > max) {
-      fail_key(key, quote(s) + " is out of range (" + format_duration(min) + " to " +
-                        format_duration(max) + ")");
-    }
-    return *d.value;
-  }
-
-  std::optional<std::uint64_t> size(std::string_view key, std::uint64_t min,
-                                    std::uint64_t max) const {
-    const toml::node* n = find(key);
-    if (n == nullptr) return std::nullopt;
-    std::uint64_t v = 0;
-    std::string shown;
-    if (n->is_integer()) {
-      const std::int64_t i = n->as_integer()->get();
-      shown = std::to_string(i);
-      if (i < 0) fail_key(key, shown + R"( is not a size (use e.g. 512, "64KiB", "1GiB"))");
-      v = static_cast<std::uint64_t>(i);
-    } else if (n->is_string()) {
-      const std::string& s = n->as_string()->get();
-      const auto p = parse_size(s);
-      if (!p) fail_key(key, p.problem);
-      v = *p.value;
-      shown = quote(s);
-    } else {
-      wrong_type(key, R"(a size (an integer or a string like "64KiB"))", *n);
-    }
-    if (v < min || v > max) {
-      fail_key(key, shown + " is out of range (" +
-                        (max == max_size ? "at least " + format_size(min)
-                                         : format_size(min) + " to " + format_size(max)) +
-                        ")");
-    }
-    return v;
-  }
-
-  /// An array of strings, each passed to `each` (which throws on a bad one).
-  template <class F>
-  bool strings(std::string_view key, F&& each) const {
-    const toml::node* n = find(key);
-    if (n == nullptr) return false;
-    if (!n->is_array()) wrong_type(key, "an array of strings", *n);
-    for (const toml::node& item : *n->as_array()) {
-      if (!item.is_string()) {
-        fail_key(key, "must hold only strings, not " + std::string(type_name(item.type())));
-      }
-      each(item.as_string()->get());
-    }
-    return true;
-  }
-
-  [[nodiscard]] const std::string& label() const { return label_; }
-
- private:
-  std::string_view source_;
-  std::string label_;
-  const toml::table& table_;
-};
-
-/// The table under `key` of the top level, or nullptr; anything else there is a type error.
-const toml::table* sub_table(const toml::table& top, std::string_view source,
-                             std::string_view key) {
-  const toml::node* n = top.get(key);
-  if (n == nullptr) return nullptr;
-  if (!n->is_table()) {
-    fail(source, "[" + std::string(key) + "]",
-         "must be a table, not " + std::string(type_name(n->type())));
-  }
-  return n->as_table();
-}
-
-/// Checks that a certificate (chain) and key parse and match, with OpenSSL; the problem
-/// names the key of the table that is at fault.
-void check_tls_files(const table_reader& r, tls_files& files) {
-  std::string why;
-  const auto cert_pem = read_small_file(files.cert, max_pem_file_bytes, why);
-  if (!cert_pem) r.fail_key("tls_cert", quote(files.cert.string()) + ": " + why);
-  const auto key_pem = read_small_file(files.key, max_pem_file_bytes, why);
-  if (!key_pem) r.fail_key("tls_key", quote(files.key.string()) + ": " + why);
-
-  // Never prompt for a pass phrase on the terminal: an encrypted key is refused.
-  pem_password_cb* no_password = [](char*, int, int, void*) { return 0; };
-  BIO* cert_bio = BIO_new_mem_buf(cert_pem->data(), static_cast<int>(cert_pem->size()));
-  X509* cert = PEM_read_bio_X509(cert_bio, nullptr, no_password, nullptr);
-  BIO_free(cert_bio);
-  if (cert == nullptr) {
-    r.fail_key("tls_cert", quote(files.cert.string()) + " holds no PEM certificate");
-  }
-  BIO* key_bio = BIO_new_mem_buf(key_pem->data(), static_cast<int>(key_pem->size()));
-  EVP_PKEY* key = PEM_read_bio_PrivateKey(key_bio, nullptr, no_password, nullptr);
-  BIO_free(key_bio);
-  if (key == nullptr) {
-    X509_free(cert);
-    r.fail_key("tls_key", quote(files.key.string()) +
-                              " holds no PEM private key (or one with a pass phrase, which is "
-                              "not supported)");
-  }
-  const bool match = X509_check_private_key(cert, key) == 1;
-  std::tm expiry{};
-  const bool dated = ASN1_TIME_to_tm(X509_get0_notAfter(cert), &expiry) == 1;
-  EVP_PKEY_free(key);
-  X509_free(cert);
-  if (!match) {
-    r.fail_key("tls_key", quote(files.key.string()) + " does not match the certificate in " +
-                              quote(files.cert.string()));
-  }
-  if (dated) files.not_after = std::chrono::system_clock::from_time_t(timegm(&expiry));
-  files.cert_pem = std::move(*cert_pem);
-  files.key_pem = std::move(*key_pem);
-}
-
-std::optional<tls_files> read_tls(const table_reader& r) {
-  const auto cert = r.text("tls_cert");
-  const auto key = r.text("tls_key");
-  if (!cert && !key) return std::nullopt;
-  if (!key) r.fail_key("tls_key", "missing: tls_cert and tls_key go together");
-  if (!cert) r.fail_key("tls_cert", "missing: tls_cert and tls_key go together");
-  tls_files files{*cert, *key};
-  check_tls_files(r, files);
-  return files;
-}
-
-void check_ca_file(const table_reader& r, const std::filesystem::path& path,
-                   std::string_view key = "upstream_ca") {
-  std::string why;
-  const auto pem = read_small_file(path, max_pem_file_bytes, why);
-  if (!pem) r.fail_key(key, quote(path.string()) + ": " + why);
-  BIO* bio = BIO_new_mem_buf(pem->data(), static_cast<int>(pem->size()));
-  X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
-  BIO_free(bio);
-  if (cert == nullptr) {
-    r.fail_key(key, quote(path.string()) + " holds no PEM certificate");
-  }
-  X509_free(cert);
-}
 
 endpoint read_listen(const table_reader& r, const endpoint& fallback) {
   const auto s = r.string("listen");
@@ -445,88 +204,56 @@ void read_log(const toml::table* t, std::string_view source, log::level& level, 
   }
 }
 
-/// The tables of an array of tables ([[route]], [[account]]), each with its label.
-std::vector<std::pair<std::string, const toml::table*>> table_array(const toml::table& top,
-                                                                    std::string_view source,
-                                                                    std::string_view key) {
-  std::vector<std::pair<std::string, const toml::table*>> out;
-  const toml::node* n = top.get(key);
-  if (n == nullptr) return out;
-  const std::string label = "[[" + std::string(key) + "]]";
-  if (n->is_array() && n->as_array()->empty()) return out;  // `route = []`: none
-  if (!n->is_array_of_tables()) {
-    fail(source, label,
-         "must be an array of tables (write each one as " + label + "), not " +
-             std::string(n->is_table() ? "a single table" : type_name(n->type())));
+/// `auth_token_sha256`: 64 hex digits of either case.
+std::array<std::uint8_t, 32> read_token_digest(const table_reader& r, const std::string& hashed) {
+  std::array<std::uint8_t, 32> digest{};
+  if (!hex::decode(hashed, digest)) {
+    r.fail_key("auth_token_sha256", quote(hashed) + " is not a SHA-256 digest (64 hex digits)");
   }
-  std::size_t i = 0;
-  for (const toml::node& item : *n->as_array()) {
-    out.emplace_back(label + " #" + std::to_string(++i), item.as_table());
-  }
-  return out;
+  return digest;
 }
 
-void read_accounts(const toml::table& top, std::string_view source, config& c) {
-  const auto tables = table_array(top, source, "account");
-  std::vector<std::string> labels;
-  for (const auto& [label, t] : tables) {
-    const table_reader r(source, label, *t);
-    r.only({"sid", "auth_token", "auth_token_sha256", "friendly_name", "org_sid", "org_name",
-            "traces", "parent", "role"});
-    account a;
-    if (r.find("sid") == nullptr) r.fail_key("sid", "missing: every account needs its SID");
-    a.sid = read_account_sid(r, "sid");
-    for (std::size_t j = 0; j < c.accounts.size(); ++j) {
-      if (c.accounts[j].sid == a.sid) {
-        r.fail_key("sid", quote(a.sid) + " is already the SID of " + labels[j]);
-      }
-    }
-    const auto token = r.text("auth_token");
-    const auto hashed = r.string("auth_token_sha256");
-    if (token && hashed) {
-      r.fail_key("auth_token_sha256", "set either auth_token or auth_token_sha256, not both");
-    }
-    if (!token && !hashed) {
-      r.fail_key("auth_token", "missing: set auth_token or auth_token_sha256");
-    }
-    a.auth_token = token;
-    if (hashed) {
-      std::array<std::uint8_t, 32> digest{};
-      bool ok = hashed->size() == 64;
-      for (std::size_t j = 0; ok && j < 64; ++j) {
-        const int v = hex::value((*hashed)[j]);
-        ok = v >= 0;
-        if (ok) digest[j / 2] = static_cast<std::uint8_t>(digest[j / 2] << 4 | v);
-      }
-      if (!ok) {
-        r.fail_key("auth_token_sha256",
-                   quote(*hashed) + " is not a SHA-256 digest (64 hex digits)");
-      }
-      a.auth_token_sha256 = digest;
-    }
-    a.friendly_name = r.string("friendly_name").value_or("");
-    if (const auto org = r.string("org_sid")) {
-      if (!is_sid(*org, "OR")) {
-        r.fail_key("org_sid", quote(*org) +
-                                  " is not an organization SID (OR followed by 32 lower-case "
-                                  "hex digits)");
-      }
-      a.org_sid = *org;
-    }
-    a.org_name = r.string("org_name").value_or("");
-    a.traces = r.boolean("traces").value_or(false);
-    a.parent = read_account_sid(r, "parent");
-    if (const auto role = r.string("role")) {
-      if (*role != "administrator") {
-        r.fail_key("role", quote(*role) + R"( is not a role (the only one is "administrator"))");
-      }
-      a.administrator = true;
-    }
-    c.accounts.push_back(std::move(a));
-    labels.push_back(label);
+/// One [[account]] table (its SID present and well formed; not yet checked against the others).
+account read_account(const table_reader& r) {
+  r.only({"sid", "auth_token", "auth_token_sha256", "friendly_name", "org_sid", "org_name",
+          "traces", "parent", "role"});
+  account a;
+  if (r.find("sid") == nullptr) r.fail_key("sid", "missing: every account needs its SID");
+  a.sid = read_account_sid(r, "sid");
+  const auto token = r.text("auth_token");
+  const auto hashed = r.string("auth_token_sha256");
+  if (token && hashed) {
+    r.fail_key("auth_token_sha256", "set either auth_token or auth_token_sha256, not both");
   }
-  // Parents must exist and must not loop, so that "a sub-account of" is a tree. Every parent
-  // is checked before any chain is walked: a walk must never meet a missing one.
+  if (!token && !hashed) r.fail_key("auth_token", "missing: set auth_token or auth_token_sha256");
+  a.auth_token = token;
+  if (hashed) a.auth_token_sha256 = read_token_digest(r, *hashed);
+  a.friendly_name = r.string("friendly_name").value_or("");
+  if (const auto org = r.string("org_sid")) {
+    if (!is_sid(*org, "OR")) {
+      r.fail_key("org_sid", quote(*org) +
+                                " is not an organization SID (OR followed by 32 lower-case "
+                                "hex digits)");
+    }
+    a.org_sid = *org;
+  }
+  a.org_name = r.string("org_name").value_or("");
+  a.traces = r.boolean("traces").value_or(false);
+  a.parent = read_account_sid(r, "parent");
+  if (const auto role = r.string("role")) {
+    if (*role != "administrator") {
+      r.fail_key("role", quote(*role) + R"( is not a role (the only one is "administrator"))");
+    }
+    a.administrator = true;
+  }
+  return a;
+}
+
+/// Parents must exist and must not loop, so that "a sub-account of" is a tree. Every parent
+/// is checked before any chain is walked: a walk must never meet a missing one. `labels[i]`
+/// names the table of `c.accounts[i]`.
+void check_account_tree(const config& c, std::string_view source,
+                        const std::vector<std::string>& labels) {
   for (std::size_t i = 0; i < c.accounts.size(); ++i) {
     const account& a = c.accounts[i];
     if (!a.parent.empty() && c.find_account(a.parent) == nullptr) {
@@ -535,17 +262,33 @@ void read_accounts(const toml::table& top, std::string_view source, config& c) {
   }
   for (std::size_t i = 0; i < c.accounts.size(); ++i) {
     const account& a = c.accounts[i];
-    if (a.parent.empty()) continue;
     std::string chain = a.sid;
-    const account* at = &a;
-    for (std::size_t steps = 0; !at->parent.empty(); ++steps) {
+    std::size_t steps = 0;
+    for (const account* at = &a; !at->parent.empty(); at = c.find_account(at->parent), ++steps) {
       chain += " -> " + at->parent;
+      // Back at the start, or longer than the accounts allow: a loop (perhaps further up).
       if (at->parent == a.sid || steps > c.accounts.size()) {
         fail(source, labels[i] + " parent", "makes a cycle: " + chain);
       }
-      at = c.find_account(at->parent);
     }
   }
+}
+
+void read_accounts(const toml::table& top, std::string_view source, config& c) {
+  std::vector<std::string> labels;
+  for (const auto& [label, t] : table_array(top, source, "account")) {
+    const table_reader r(source, label, *t);
+    account a = read_account(r);
+    const auto same = std::find_if(c.accounts.begin(), c.accounts.end(),
+                                   [&a](const account& b) { return b.sid == a.sid; });
+    if (same != c.accounts.end()) {
+      r.fail_key("sid", quote(a.sid) + " is already the SID of " +
+                            labels[static_cast<std::size_t>(same - c.accounts.begin())]);
+    }
+    c.accounts.push_back(std::move(a));
+    labels.push_back(label);
+  }
+  check_account_tree(c, source, labels);
 }
 
 void read_routes(const toml::table& top, std::string_view source, config& c) {
@@ -821,85 +564,6 @@ void add_local_account(config& c, data_dir_access access) {
 }
 
 }  // namespace
-
-cli_options parse_command_line(int argc, const char* const* argv) {
-  cli_options o;
-  struct flag {
-    std::string_view name;
-    std::optional<std::string> cli_options::*field;
-  };
-  static const std::array<flag, 6> flags{{{"--config", &cli_options::config_file},
-                                          {"--proxy-listen", &cli_options::proxy_listen},
-                                          {"--api-listen", &cli_options::api_listen},
-                                          {"--data-dir", &cli_options::data_dir},
-                                          {"--upstream", &cli_options::upstream},
-                                          {"--log-level", &cli_options::log_level}}};
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      o.help = true;
-      continue;
-    }
-    if (arg == "--check-config") {
-      o.check_config = true;
-      continue;
-    }
-    if (arg == "--version" || arg == "-V") {
-      o.version = true;
-      continue;
-    }
-    const auto eq = arg.find('=');
-    const std::string_view name = arg.substr(0, eq);
-    const auto* const f =
-        std::find_if(flags.begin(), flags.end(), [&](const flag& x) { return x.name == name; });
-    if (f == flags.end() || !arg.starts_with("--")) {
-      fail(command_line_source, "",
-           (arg.starts_with("-") ? "unknown option " : "unexpected argument ") + quote(arg) +
-               " (see --help)");
-    }
-    if (eq != std::string_view::npos) {
-      o.*(f->field) = std::string(arg.substr(eq + 1));
-    } else if (i + 1 < argc) {
-      o.*(f->field) = std::string(argv[++i]);
-    } else {
-      fail(command_line_source, name, "needs a value (see --help)");
-    }
-  }
-  return o;
-}
-
-std::string usage() {
-  return R"(Usage: trace-sidecar [options]
-
-A recording HTTP proxy between a CPaaS platform and its apps, with the Restcomm Traces API.
-
-Options (each also as --option=value; they override the config file):
-  --config FILE         run with this TOML file (see examples/trace-sidecar.toml);
-                        without it, the embedded default runs
-  --proxy-listen ADDR   proxy listener, e.g. 127.0.0.1:8080 or [::1]:8080 (port 0: any free)
-  --api-listen ADDR     Traces API listener, e.g. 127.0.0.1:8081
-  --data-dir DIR        trace store directory ([store] path; default ./trace-data)
-  --upstream URL        upstream of the embedded default's route "/"
-                        (default http://127.0.0.1:9000/); not with a file that has routes
-  --log-level LEVEL     debug, info, warn or error
-  --check-config        check the configuration (the file, or the embedded default, with
-                        these flags) as startup would, without binding the listeners or
-                        touching the data directory; prints "config ok" and exits 0, or
-                        prints the one error line and exits 2
-  -h, --help            this text
-  -V, --version         the version
-
-Embedded default: proxy on 127.0.0.1:8080, API on 127.0.0.1:8081, data in ./trace-data,
-route "/" -> http://127.0.0.1:9000/ (webhook), recorded for a local account whose SID and
-token are generated on first start and kept in <data dir>/local-account.toml.
-
-Signals: SIGHUP reloads the configuration file (docs/operations.md lists what reloads);
-SIGTERM and SIGINT drain in-flight exchanges and stop.
-
-Exit codes: 0 stopped cleanly (SIGINT/SIGTERM), 1 failure while running,
-2 configuration error (one line on stderr naming the file, the key and the problem).
-)";
-}
 
 std::shared_ptr<const config> parse(std::string_view toml_text, std::string_view source_name,
                                     const cli_options& overrides) {

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "conf/load.hpp"
+#include "conf/config_error.hpp"
 
 namespace sidecar::conf {
 

@@ -66,7 +66,7 @@ class page_stream final : public store::record_stream {
     return true;
   }
   [[nodiscard]] store::query_status status() const override { return store::query_status::ok; }
-  [[nodiscard]] std::optional<extent> page_extent() const override {
+  [[nodiscard]] extent page_extent() const override {
     extent e;
     e.count = records_.size();
     if (!records_.empty()) {

@@ -7,6 +7,10 @@
 #include <sys/socket.h>
 
 #include <atomic>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/range/iterator_range.hpp>
+#include <boost/url/parse.hpp>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
@@ -16,18 +20,12 @@
 #include <thread>
 #include <unordered_map>
 
-#include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/beast/ssl.hpp>
-#include <boost/range/iterator_range.hpp>
-#include <boost/url/parse.hpp>
-
 #include "cache/media_cache.hpp"
+#include "conf/config_error.hpp"
 #include "conf/listen.hpp"
-#include "conf/load.hpp"
 #include "conf/server_tls.hpp"
 #include "proxy/block_cache.hpp"
 #include "proxy/destination.hpp"
-#include "proxy/upstream_connect.hpp"
 #include "proxy/early_answer.hpp"
 #include "proxy/exchange_parts.hpp"
 #include "proxy/framing.hpp"
@@ -36,6 +34,7 @@
 #include "proxy/routing.hpp"
 #include "proxy/snapshot.hpp"
 #include "proxy/upgrade.hpp"
+#include "proxy/upstream_connect.hpp"
 #include "proxy/upstream_pool.hpp"
 #include "store/access_line.hpp"
 #include "store/json.hpp"

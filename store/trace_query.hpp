@@ -58,14 +58,15 @@ class record_stream {
   virtual bool next(std::string& json) = 0;
   [[nodiscard]] virtual query_status status() const = 0;
 
-  /// How many records the page holds and the sid of its last one, when the store knows them
-  /// before streaming (it has the page's keys); nullopt otherwise. The API needs the last sid
-  /// for next_page_uri, which comes before the records; without it, it reads the page twice.
+  /// How many records the page holds and the sid of its last one. Every reader plans a page
+  /// whole before streaming it (the local store has its keys, the fleet reader its records),
+  /// so it knows them up front: the API needs the last sid for next_page_uri, which comes
+  /// before the records (docs/api.md).
   struct extent {
     std::size_t count = 0;
     std::string last_sid;
   };
-  [[nodiscard]] virtual std::optional<extent> page_extent() const { return std::nullopt; }
+  [[nodiscard]] virtual extent page_extent() const = 0;
 };
 
 struct list_result {

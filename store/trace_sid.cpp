@@ -41,12 +41,7 @@ std::string sid_floor(std::int64_t ms) {
 std::optional<sid_bytes> parse_sid(std::string_view sid) {
   if (sid.size() != sid_length || !sid.starts_with(prefix)) return std::nullopt;
   sid_bytes b{};
-  for (std::size_t i = 0; i < b.size(); ++i) {
-    const int hi = hex::lower_value(sid[prefix.size() + 2 * i]);
-    const int lo = hex::lower_value(sid[prefix.size() + 2 * i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    b[i] = static_cast<std::uint8_t>(hi << 4 | lo);
-  }
+  if (!hex::decode(sid.substr(prefix.size()), b, /*lower_only=*/true)) return std::nullopt;
   return b;
 }
 

@@ -27,7 +27,7 @@
 #include <unordered_set>
 #include <variant>
 
-#include "conf/load.hpp"
+#include "conf/config_error.hpp"
 #include "store/access_line.hpp"
 #include "store/json.hpp"
 #include "store/outbox.hpp"
@@ -1173,7 +1173,7 @@ class keyed_stream final : public record_stream {
 
   /// The page was planned whole from one snapshot: its size and last sid are known before
   /// streaming, so the API's next_page_uri names the record the page really ends with.
-  [[nodiscard]] std::optional<extent> page_extent() const override {
+  [[nodiscard]] extent page_extent() const override {
     extent e;
     e.count = items_.size();
     if (!items_.empty()) {

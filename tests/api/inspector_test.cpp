@@ -116,64 +116,31 @@ class capture_server {
 
 class inspector : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "api_inspector_test.XXXXXX").string();
-    dir_ = ::mkdtemp(tmpl.data());
-    auto cfg = testing::make_config();
-    cfg->store.path = dir_ / "data";
-    cfg_ = cfg;
-    store::trace_store::options o;
-    o.maintenance_interval = std::chrono::hours(1);
-    store_ = std::make_unique<store::trace_store>(cfg_, registry_, o);
-    server_ = std::make_unique<server>(cfg_, *store_, registry_,
-                                       [s = store_.get()] { return s->health(); });
-    port_ = server_->start().port();
-  }
-  void TearDown() override {
-    server_->stop();
-    server_.reset();
-    store_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-
   store::trace_record make(const std::string& account, std::int64_t created_ms) {
-    store::trace_record r;
-    r.sid = store::make_trace_sid(created_ms, rng_);
-    r.account_sid = account;
+    store::trace_record r = testing::sample_record(account, created_ms, rng_);
     r.account_friendly_name = "Friendly";
-    r.created_ms = created_ms;
     r.session_sid = "CA" + std::to_string(created_ms);
-    r.completed = true;
     r.latency_ms = 250;
     r.request.path = "/apps/voice?From=%2B1555&To=a+b";
     r.request.url = "http://127.0.0.1:9000/apps/voice?From=%2B1555&To=a+b";
-    r.request.method = "POST";
     r.request.headers = {{"content-type", "application/x-www-form-urlencoded"},
                          {"authorization", "Basic [REDACTED]"}};
     r.request.body.body = "CallSid=CA1&Digits=1";
     r.request.body.size = r.request.body.body.size();
-    r.response.code = "200";
-    r.response.phrase = "OK";
     r.response.headers = {{"content-type", "application/xml"}};
     r.response.body.body = "<Response><Say>hello</Say></Response>";
     r.response.body.size = r.response.body.body.size();
     return r;
   }
-  std::string put(store::trace_record r) {
-    std::string sid = r.sid;
-    EXPECT_TRUE(store_->submit(std::move(r)));
-    store_->flush();
-    return sid;
-  }
+  std::string put(store::trace_record r) { return env_.put(std::move(r)); }
   http_answer get(const std::string& target, const std::string& sid) {
-    return http_client(port_).get(target, sid);
+    return http_client(env_.port).get(target, sid);
   }
   std::string traces(const std::string& account) {
     return "/2012-04-24/Accounts/" + account + "/Traces";
   }
   fs::path write(const std::string& name, const std::string& bytes) {
-    const fs::path p = dir_ / name;
+    const fs::path p = env_.dir() / name;
     std::ofstream(p, std::ios::binary) << bytes;
     return p;
   }
@@ -187,12 +154,7 @@ class inspector : public ::testing::Test {
     return r.status == 0 ? "" : r.output + " (status " + std::to_string(r.status) + ")";
   }
 
-  fs::path dir_;
-  std::shared_ptr<conf::config> cfg_;
-  metrics::registry registry_;
-  std::unique_ptr<store::trace_store> store_;
-  std::unique_ptr<server> server_;
-  std::uint16_t port_ = 0;
+  testing::store_env env_;
   std::mt19937_64 rng_{7};
 };
 
@@ -213,9 +175,9 @@ TEST_F(inspector, AccountsListsWhatTheCallerMayReadItselfFirst) {
   EXPECT_EQ(top.as_array().size(), 4u);  // parent, child, grandchild, sibling
   EXPECT_TRUE(top.as_array()[0].at("parent_sid").is_null());
   const auto all = get("/2012-04-24/Accounts.json", accounts::admin).json().at("accounts");
-  EXPECT_EQ(all.as_array().size(), cfg_->accounts.size());
+  EXPECT_EQ(all.as_array().size(), env_.cfg->accounts.size());
   EXPECT_EQ(all.as_array()[0].at("sid").as_string(), accounts::admin);
-  EXPECT_EQ(http_client(port_).request("GET", "/2012-04-24/Accounts.json").status, 401u);
+  EXPECT_EQ(http_client(env_.port).request("GET", "/2012-04-24/Accounts.json").status, 401u);
   EXPECT_EQ(get("/2012-04-24/Accounts.json", accounts::off).status, 200u);
 }
 
@@ -397,7 +359,7 @@ TEST_F(inspector, EachResourceAnswers405WithItsOwnAllow) {
   for (const std::string& target : {std::string("/2012-04-24/Accounts.json"), t + ".har",
                                     t + "/" + sid + ".har", t + "/" + sid + ".curl"}) {
     for (const std::string m : {"POST", "PUT", "DELETE"}) {
-      const http_answer a = http_client(port_).request(m, target);
+      const http_answer a = http_client(env_.port).request(m, target);
       EXPECT_EQ(a.status, 405u) << m << " " << target;
       EXPECT_EQ(a.header("allow"), "GET, HEAD") << m << " " << target;
     }
@@ -427,7 +389,7 @@ class curl_replay : public inspector {
     const http_answer a = get(traces(accounts::parent) + "/" + sid + ".curl", accounts::parent);
     ASSERT_EQ(a.status, 200u) << a.body;
     const fs::path script = write("replay.sh", a.body);
-    const run_result ran = run("cd " + dir_.string() + " && bash " + script.string());
+    const run_result ran = run("cd " + env_.dir().string() + " && bash " + script.string());
     ASSERT_EQ(ran.status, 0) << ran.output << "\n" << a.body;
     const auto got = peer.last();
     ASSERT_TRUE(got) << a.body;
@@ -462,7 +424,7 @@ class curl_replay : public inspector {
 
 TEST_F(curl_replay, TextBodyWithShellMetacharactersArrivesByteForByte) {
   store::trace_record r = make(accounts::parent, now_ms() - 1000);
-  const fs::path trap = dir_ / "trap";
+  const fs::path trap = env_.dir() / "trap";
   r.request.body.body = "a='1' \"2\" $HOME ${PATH} `touch " + trap.string() + "` $(touch " +
                         trap.string() + ") \\ back\\slash % %s %% \n second line\r\n" +
                         std::string("nul:\0:end", 9) + " héllo ☃ '\\'' !! !$";
@@ -531,16 +493,16 @@ TEST_F(inspector, CrossSiteUnsafeRequestsAreRefusedWith403) {
                                                {{"Sec-Fetch-Site", "same-site"}}}) {
     auto with_auth = h;
     with_auth["Authorization"] = auth;
-    const http_answer del = http_client(port_).request("DELETE", t + "/" + sid, with_auth);
+    const http_answer del = http_client(env_.port).request("DELETE", t + "/" + sid, with_auth);
     EXPECT_EQ(del.status, 403u) << h.begin()->first << ": " << h.begin()->second;
     EXPECT_NE(del.body.find("another site"), std::string::npos) << del.body;
-    EXPECT_EQ(http_client(port_).request("DELETE", t + "?All=true", with_auth).status, 403u);
+    EXPECT_EQ(http_client(env_.port).request("DELETE", t + "?All=true", with_auth).status, 403u);
     // Safe requests from a browser are never refused.
-    EXPECT_EQ(http_client(port_).request("GET", t, with_auth).status, 200u);
+    EXPECT_EQ(http_client(env_.port).request("GET", t, with_auth).status, 200u);
   }
   EXPECT_EQ(get(t + "/" + sid, accounts::parent).status, 200u);  // nothing was deleted
   // The listener's own origin (the client sends Host: 127.0.0.1) and same-origin pass.
-  const http_answer own = http_client(port_).request(
+  const http_answer own = http_client(env_.port).request(
       "DELETE", t + "/" + sid,
       {{"Authorization", auth}, {"Origin", "http://127.0.0.1"}, {"Sec-Fetch-Site", "same-origin"}});
   EXPECT_EQ(own.status, 204u) << own.body;
@@ -558,7 +520,7 @@ TEST_F(inspector, DeletedTraceIsGoneFromEveryAnswerAtOnceAndAudited) {
   const std::string victim = sids[2];
   const std::string auth = testing::basic(accounts::parent, testing::token_of(accounts::parent));
   const http_answer del =
-      http_client(port_).request("DELETE", t + "/" + victim + ".json", {{"Authorization", auth}});
+      http_client(env_.port).request("DELETE", t + "/" + victim + ".json", {{"Authorization", auth}});
   ASSERT_EQ(del.status, 204u) << del.body;
   EXPECT_TRUE(del.body.empty());
   for (const std::string suffix : {"", ".json", ".har", ".curl"}) {
@@ -583,10 +545,10 @@ TEST_F(inspector, DeletedTraceIsGoneFromEveryAnswerAtOnceAndAudited) {
   EXPECT_EQ(get(t + ".har", accounts::parent).json().at("log").at("entries").as_array().size(), 5u);
   // Again: 404, as for GET.
   EXPECT_EQ(
-      http_client(port_).request("DELETE", t + "/" + victim, {{"Authorization", auth}}).status,
+      http_client(env_.port).request("DELETE", t + "/" + victim, {{"Authorization", auth}}).status,
       404u);
   // The audit trail: one line with the time, the caller, the path account and the sid.
-  std::ifstream audit(dir_ / "data" / "audit.jsonl");
+  std::ifstream audit(env_.dir() / "data" / "audit.jsonl");
   std::string line;
   ASSERT_TRUE(std::getline(audit, line));
   const json::value v = json::parse(line);
@@ -601,7 +563,7 @@ TEST_F(inspector, DeletedTraceIsGoneFromEveryAnswerAtOnceAndAudited) {
 TEST_F(inspector, OnlyTheRecordsOwnAccountOrAnAdministratorMayPurge) {
   const std::string sid = put(make(accounts::child, now_ms() - 1000));
   const auto del = [&](const std::string& path_account, const std::string& caller) {
-    return http_client(port_)
+    return http_client(env_.port)
         .request("DELETE", traces(path_account) + "/" + sid,
                  {{"Authorization", testing::basic(caller, testing::token_of(caller))}})
         .status;
@@ -627,12 +589,12 @@ TEST_F(inspector, ListPurgeDeletesWhatTheListHoldsAndNeedsAFilterOrAll) {
     } else {
       ok.push_back(r.sid);
     }
-    EXPECT_TRUE(store_->submit(std::move(r)));
+    EXPECT_TRUE(env_.store->submit(std::move(r)));
   }
   put(make(accounts::parent, base));  // the parent's own record
   const std::string t = traces(accounts::sibling);
   const auto del = [&](const std::string& target, const std::string& caller) {
-    return http_client(port_).request(
+    return http_client(env_.port).request(
         "DELETE", target, {{"Authorization", testing::basic(caller, testing::token_of(caller))}});
   };
   EXPECT_EQ(del(t, accounts::sibling).status, 400u);
@@ -654,7 +616,7 @@ TEST_F(inspector, ListPurgeDeletesWhatTheListHoldsAndNeedsAFilterOrAll) {
   EXPECT_EQ(own.json().at("deleted").as_int64(), 1) << own.body;
   EXPECT_EQ(del(t + "?All=true", accounts::sibling).json().at("deleted").as_int64(), 80);
   EXPECT_EQ(get(t, accounts::sibling).json().at("total").as_int64(), 0);
-  std::ifstream audit(dir_ / "data" / "audit.jsonl");
+  std::ifstream audit(env_.dir() / "data" / "audit.jsonl");
   std::string line, last;
   int lines = 0;
   while (std::getline(audit, line)) {

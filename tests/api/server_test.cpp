@@ -338,68 +338,65 @@ TEST_F(api_server, AccountSidFilterTheCallerMayNotReadIs403) {
 
 /// The list of `account` in a server of its own holding `total` records of it.
 TEST_F(api_server, PagingArithmeticOnTheWorkedCases) {
-  for (const bool extent : {false, true})
-    for (const int total : {0, 1, 34, 49, 50, 51, 120}) {
-      testing::memory_reader r;
-      r.report_extent(extent);
-      metrics::registry reg;
-      server s(cfg_, r, reg, {});
-      std::vector<std::string> newest_first;
-      for (int i = 0; i < total; ++i) {
-        fake_trace t;
-        t.created_ms = t0 + i;
-        t.sid = make_sid(t.created_ms, static_cast<std::uint64_t>(i));
-        t.account_sid = accounts::grandchild;
-        newest_first.insert(newest_first.begin(), t.sid);
-        r.add(t);
-      }
-      const std::uint16_t port = s.start().port();
-      const std::string path = list(accounts::grandchild, "", "/restcomm");
-      const int num_pages = total / 50;
-      for (int page = 0; page <= num_pages; ++page) {
-        const std::string target = path + "?Page=" + std::to_string(page);
-        const http_answer a = http_client(port).get(target, accounts::parent);
-        ASSERT_EQ(a.status, 200u) << a.body;
-        const json::object o = a.json().as_object();
-        const int start = page * 50;
-        const int items = page == num_pages ? total - start : 50;
-        const std::string end = std::to_string(page == num_pages ? total : start + 49);
-        const std::string at = std::to_string(total) + "/" + std::to_string(page);
-        // Field order as in the contract's example.
-        std::vector<std::string> keys;
-        for (const auto& kv : o) keys.emplace_back(kv.key());
-        EXPECT_EQ(keys,
-                  (std::vector<std::string>{"page", "num_pages", "page_size", "total", "start",
-                                            "end", "uri", "first_page_uri", "previous_page_uri",
-                                            "next_page_uri", "last_page_uri", "traces"}));
-        EXPECT_EQ(o.at("page").as_int64(), page) << at;
-        EXPECT_EQ(o.at("num_pages").as_int64(), num_pages) << at;
-        EXPECT_EQ(o.at("page_size").as_int64(), 50) << at;
-        EXPECT_EQ(o.at("total").as_int64(), total) << at;
-        EXPECT_EQ(o.at("start").as_string(), std::to_string(start)) << at;
-        EXPECT_EQ(o.at("end").as_string(), end) << at;
-        EXPECT_EQ(o.at("uri").as_string(), path) << at;
-        EXPECT_EQ(o.at("first_page_uri").as_string(), path + "?Page=0&PageSize=50") << at;
-        EXPECT_EQ(o.at("last_page_uri").as_string(),
-                  path + "?Page=" + std::to_string(num_pages) + "&PageSize=50")
-            << at;
-        EXPECT_EQ(o.at("previous_page_uri").as_string(),
-                  page == 0 ? "null" : path + "?Page=" + std::to_string(page - 1) + "&PageSize=50")
-            << at;
-        const std::vector<std::string> got = sids_of(o);
-        ASSERT_EQ(static_cast<int>(got.size()), items) << at;
-        EXPECT_TRUE(std::equal(got.begin(), got.end(), newest_first.begin() + start)) << at;
-        EXPECT_EQ(o.at("next_page_uri").as_string(),
-                  page == num_pages ? std::string("null")
-                                    : path + "?Page=" + std::to_string(page + 1) +
-                                          "&PageSize=50&AfterSid=" + got.back())
-            << at;
-      }
-      expect_error(
-          http_client(port).get(path + "?Page=" + std::to_string(num_pages + 1), accounts::parent),
-          400, "beyond the last page");
-      s.stop();
+  for (const int total : {0, 1, 34, 49, 50, 51, 120}) {
+    testing::memory_reader r;
+    metrics::registry reg;
+    server s(cfg_, r, reg, {});
+    std::vector<std::string> newest_first;
+    for (int i = 0; i < total; ++i) {
+      fake_trace t;
+      t.created_ms = t0 + i;
+      t.sid = make_sid(t.created_ms, static_cast<std::uint64_t>(i));
+      t.account_sid = accounts::grandchild;
+      newest_first.insert(newest_first.begin(), t.sid);
+      r.add(t);
     }
+    const std::uint16_t port = s.start().port();
+    const std::string path = list(accounts::grandchild, "", "/restcomm");
+    const int num_pages = total / 50;
+    for (int page = 0; page <= num_pages; ++page) {
+      const std::string target = path + "?Page=" + std::to_string(page);
+      const http_answer a = http_client(port).get(target, accounts::parent);
+      ASSERT_EQ(a.status, 200u) << a.body;
+      const json::object o = a.json().as_object();
+      const int start = page * 50;
+      const int items = page == num_pages ? total - start : 50;
+      const std::string end = std::to_string(page == num_pages ? total : start + 49);
+      const std::string at = std::to_string(total) + "/" + std::to_string(page);
+      // Field order as in the contract's example.
+      std::vector<std::string> keys;
+      for (const auto& kv : o) keys.emplace_back(kv.key());
+      EXPECT_EQ(keys, (std::vector<std::string>{"page", "num_pages", "page_size", "total", "start",
+                                                "end", "uri", "first_page_uri", "previous_page_uri",
+                                                "next_page_uri", "last_page_uri", "traces"}));
+      EXPECT_EQ(o.at("page").as_int64(), page) << at;
+      EXPECT_EQ(o.at("num_pages").as_int64(), num_pages) << at;
+      EXPECT_EQ(o.at("page_size").as_int64(), 50) << at;
+      EXPECT_EQ(o.at("total").as_int64(), total) << at;
+      EXPECT_EQ(o.at("start").as_string(), std::to_string(start)) << at;
+      EXPECT_EQ(o.at("end").as_string(), end) << at;
+      EXPECT_EQ(o.at("uri").as_string(), path) << at;
+      EXPECT_EQ(o.at("first_page_uri").as_string(), path + "?Page=0&PageSize=50") << at;
+      EXPECT_EQ(o.at("last_page_uri").as_string(),
+                path + "?Page=" + std::to_string(num_pages) + "&PageSize=50")
+          << at;
+      EXPECT_EQ(o.at("previous_page_uri").as_string(),
+                page == 0 ? "null" : path + "?Page=" + std::to_string(page - 1) + "&PageSize=50")
+          << at;
+      const std::vector<std::string> got = sids_of(o);
+      ASSERT_EQ(static_cast<int>(got.size()), items) << at;
+      EXPECT_TRUE(std::equal(got.begin(), got.end(), newest_first.begin() + start)) << at;
+      EXPECT_EQ(o.at("next_page_uri").as_string(),
+                page == num_pages ? std::string("null")
+                                  : path + "?Page=" + std::to_string(page + 1) +
+                                        "&PageSize=50&AfterSid=" + got.back())
+          << at;
+    }
+    expect_error(
+        http_client(port).get(path + "?Page=" + std::to_string(num_pages + 1), accounts::parent),
+        400, "beyond the last page");
+    s.stop();
+  }
 }
 
 TEST_F(api_server, PageUrisKeepEveryFilterInTheRequestsOrder) {
@@ -431,10 +428,7 @@ TEST_F(api_server, AfterSidIsACursorAndAnUnknownOneLeavesItToPage) {
   EXPECT_EQ(sids_of(u), (std::vector<std::string>{newer[0], sids[9], sids[8]}));
 }
 
-class api_server_walk : public api_server, public ::testing::WithParamInterface<bool> {};
-
-TEST_P(api_server_walk, CursorWalkWhileRecordsArriveSeesEachRecordOnce) {
-  reader_.report_extent(GetParam());
+TEST_F(api_server, CursorWalkWhileRecordsArriveSeesEachRecordOnce) {
   add(accounts::parent, 120);
   std::set<std::string> seen;
   std::string next = list(accounts::parent, "PageSize=7");
@@ -450,8 +444,6 @@ TEST_P(api_server_walk, CursorWalkWhileRecordsArriveSeesEachRecordOnce) {
   }
   EXPECT_EQ(seen.size(), 120u);
 }
-
-INSTANTIATE_TEST_SUITE_P(with_and_without_page_extent, api_server_walk, ::testing::Bool());
 
 // --- HEAD, errors, health, metrics ----------------------------------------------------------
 

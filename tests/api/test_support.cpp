@@ -8,8 +8,11 @@
 #include <boost/json/src.hpp>  // Boost.JSON compiled once, here
 #include <cstdio>
 
+#include <gtest/gtest.h>
+
 #include "api/handler.hpp"
 #include "store/json.hpp"
+#include "store/trace_sid.hpp"
 #include "support/ascii.hpp"
 #include "support/net.hpp"
 
@@ -105,16 +108,14 @@ store::trace_lookup memory_reader::get(std::string_view sid) {
 namespace {
 class vector_stream final : public store::record_stream {
  public:
-  vector_stream(std::vector<std::string> page, bool report_extent)
-      : page_(std::move(page)), report_extent_(report_extent) {}
+  explicit vector_stream(std::vector<std::string> page) : page_(std::move(page)) {}
   bool next(std::string& json) override {
     if (i_ == page_.size()) return false;
     json = page_[i_++];
     return true;
   }
   store::query_status status() const override { return store::query_status::ok; }
-  std::optional<extent> page_extent() const override {
-    if (!report_extent_) return std::nullopt;
+  extent page_extent() const override {
     extent e;
     e.count = page_.size();
     if (!page_.empty()) e.last_sid = std::string(api::record_sid(page_.back()));
@@ -123,7 +124,6 @@ class vector_stream final : public store::record_stream {
 
  private:
   std::vector<std::string> page_;
-  bool report_extent_;
   std::size_t i_ = 0;
 };
 }  // namespace
@@ -157,7 +157,7 @@ store::list_result memory_reader::list(const store::list_query& q) {
   for (std::size_t i = from; i < hits.size() && page.size() < q.page_size; ++i) {
     page.push_back(hits[i]->json);
   }
-  r.records = std::make_unique<vector_stream>(std::move(page), report_extent_.load());
+  r.records = std::make_unique<vector_stream>(std::move(page));
   return r;
 }
 
@@ -262,6 +262,47 @@ http_answer http_client::raw(const std::string& bytes) {
   impl_->stream.expires_after(std::chrono::seconds(20));
   net::write(impl_->stream, net::buffer(bytes));
   return impl_->read_answer(false);
+}
+
+store_env::store_env(const std::function<void(conf::config&)>& adjust) : cfg(make_config()) {
+  cfg->store.path = dir_.path() / "data";
+  if (adjust) adjust(*cfg);
+  store::trace_store::options o;
+  o.maintenance_interval = std::chrono::hours(1);
+  store = std::make_unique<store::trace_store>(cfg, registry, o);
+  api = std::make_unique<server>(cfg, *store, registry, [s = store.get()] { return s->health(); });
+  port = api->start().port();
+}
+
+store_env::~store_env() {
+  api->stop();
+  api.reset();
+  store.reset();
+}
+
+std::string store_env::put(store::trace_record r) {
+  std::string sid = r.sid;
+  EXPECT_TRUE(store->submit(std::move(r)));
+  store->flush();
+  return sid;
+}
+
+store::trace_record sample_record(const std::string& account, std::int64_t created_ms,
+                                  std::mt19937_64& rng) {
+  store::trace_record r;
+  r.sid = store::make_trace_sid(created_ms, rng);
+  r.account_sid = account;
+  r.created_ms = created_ms;
+  r.completed = true;
+  r.latency_ms = 10;
+  r.request.method = "POST";
+  r.request.path = "/apps/voice";
+  r.request.url = "http://127.0.0.1:9000/apps/voice";
+  r.response.code = "200";
+  r.response.phrase = "OK";
+  r.response.body.body = "<Response/>";
+  r.response.body.size = r.response.body.body.size();
+  return r;
 }
 
 }  // namespace sidecar::api::testing

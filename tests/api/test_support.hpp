@@ -1,11 +1,14 @@
 // Test helpers for the API: an in-memory trace_reader double, a test configuration with an
-// account tree, a small blocking HTTP client, and JSON parsing (Boost.JSON) of answers.
+// account tree, the real store with the server over it (store_env) and a sample record, a
+// small blocking HTTP client, and JSON parsing (Boost.JSON) of answers.
 #pragma once
 
 #include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -14,8 +17,13 @@
 #include <string>
 #include <vector>
 
+#include "api/server.hpp"
 #include "conf/config.hpp"
 #include "store/trace_query.hpp"
+#include "store/trace_record.hpp"
+#include "store/trace_store.hpp"
+#include "support/metrics.hpp"
+#include "tests/common/temp_dir.hpp"
 
 namespace sidecar::api::testing {
 
@@ -55,9 +63,6 @@ class memory_reader final : public store::trace_reader {
   void time_out(bool on) { timed_out_ = on; }
   /// From now on get() answers a failed read (an I/O error of the store).
   void fail_reads(bool on) { failing_ = on; }
-  /// From now on record streams tell their page_extent() (as a store that has the page's
-  /// keys up front does); by default they do not, like a store that cannot.
-  void report_extent(bool on) { report_extent_ = on; }
   /// How many times list() was called.
   [[nodiscard]] int list_calls() const { return list_calls_; }
 
@@ -66,7 +71,6 @@ class memory_reader final : public store::trace_reader {
   std::vector<fake_trace> traces_;
   std::atomic<bool> timed_out_{false};
   std::atomic<bool> failing_{false};
-  std::atomic<bool> report_extent_{false};
   std::atomic<int> list_calls_{0};
 };
 
@@ -114,5 +118,38 @@ class http_client {
 };
 
 std::string basic(const std::string& user, const std::string& password);
+
+/// The real RocksDB trace_store in a temporary directory, with the API server over it on
+/// 127.0.0.1:0 (maintenance hourly, so that it never runs during a test): what the tests over
+/// the real store share. Destroyed in order: server, store, directory.
+class store_env {
+ public:
+  /// `adjust` edits the configuration (make_config(), the store under the directory) before
+  /// the store opens.
+  explicit store_env(const std::function<void(conf::config&)>& adjust = {});
+  ~store_env();
+  store_env(const store_env&) = delete;
+  store_env& operator=(const store_env&) = delete;
+
+  [[nodiscard]] const std::filesystem::path& dir() const { return dir_.path(); }
+  /// Submits `r` and waits until it is written; its sid.
+  std::string put(store::trace_record r);
+
+ private:
+  testing_support::temp_dir dir_;
+
+ public:
+  std::shared_ptr<conf::config> cfg;
+  metrics::registry registry;
+  std::unique_ptr<store::trace_store> store;
+  std::unique_ptr<server> api;
+  std::uint16_t port = 0;
+};
+
+/// A completed webhook record of `account` created at `created_ms`: POST
+/// http://127.0.0.1:9000/apps/voice answered 200 OK with `<Response/>`, 10 ms. Tests change
+/// what they look at.
+[[nodiscard]] store::trace_record sample_record(const std::string& account,
+                                                std::int64_t created_ms, std::mt19937_64& rng);
 
 }  // namespace sidecar::api::testing

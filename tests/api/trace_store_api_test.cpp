@@ -30,51 +30,15 @@ std::string leaf(int i) {
 
 class api_over_store : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "api_store_test.XXXXXX").string();
-    dir_ = ::mkdtemp(tmpl.data());
-    auto cfg = testing::make_config();
-    cfg->store.path = dir_ / "data";
-    for (int i = 0; i < 8; ++i) {
-      conf::account a;
-      a.sid = leaf(i);
-      a.auth_token = testing::token_of(a.sid);
-      a.traces = true;
-      a.org_sid = "OR0000000000000000000000000000000" + std::to_string(i % 2);
-      cfg->accounts.push_back(a);
-    }
-    cfg_ = cfg;
-    store::trace_store::options o;
-    o.maintenance_interval = std::chrono::hours(1);
-    store_ = std::make_unique<store::trace_store>(cfg_, registry_, o);
-    server_ = std::make_unique<server>(cfg_, *store_, registry_,
-                                       [s = store_.get()] { return s->health(); });
-    port_ = server_->start().port();
-  }
-  void TearDown() override {
-    server_->stop();
-    server_.reset();
-    store_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-
   store::trace_record make(const std::string& account, std::int64_t created_ms) {
-    store::trace_record r;
-    r.sid = store::make_trace_sid(created_ms, rng_);
-    r.account_sid = account;
+    store::trace_record r = testing::sample_record(account, created_ms, rng_);
     r.account_friendly_name = "Friendly";
-    const conf::account* a = cfg_->find_account(account);
+    const conf::account* a = env_.cfg->find_account(account);
     r.org_sid = a != nullptr ? a->org_sid : "";
-    r.created_ms = created_ms;
-    r.completed = true;
-    r.latency_ms = 10;
     r.request.path = "/apps/voice?x=1";
     r.request.url = "http://127.0.0.1:9000/apps/voice?x=1";
     r.request.method = "GET";
     r.request.headers = {{"accept", "application/xml"}};
-    r.response.code = "200";
-    r.response.phrase = "OK";
     r.response.headers = {{"content-type", "application/xml"}};
     r.response.body.body = "<Response><Say>hello</Say></Response>";
     r.response.body.size = r.response.body.body.size();
@@ -87,14 +51,14 @@ class api_over_store : public ::testing::Test {
     for (int i = 0; i < n; ++i) {
       store::trace_record r = make(account, from + i);
       sids.push_back(r.sid);
-      EXPECT_TRUE(store_->submit(std::move(r)));
+      EXPECT_TRUE(env_.store->submit(std::move(r)));
     }
-    store_->flush();
+    env_.store->flush();
     return sids;
   }
 
   http_answer get(const std::string& target, const std::string& sid) {
-    return http_client(port_).get(target, sid);
+    return http_client(env_.port).get(target, sid);
   }
   static std::vector<std::string> sids_of(const boost::json::value& page) {
     std::vector<std::string> out;
@@ -107,12 +71,16 @@ class api_over_store : public ::testing::Test {
         .count();
   }
 
-  fs::path dir_;
-  std::shared_ptr<conf::config> cfg_;
-  metrics::registry registry_;
-  std::unique_ptr<store::trace_store> store_;
-  std::unique_ptr<server> server_;
-  std::uint16_t port_ = 0;
+  testing::store_env env_{[](conf::config& cfg) {
+    for (int i = 0; i < 8; ++i) {
+      conf::account a;
+      a.sid = leaf(i);
+      a.auth_token = testing::token_of(a.sid);
+      a.traces = true;
+      a.org_sid = "OR0000000000000000000000000000000" + std::to_string(i % 2);
+      cfg.accounts.push_back(a);
+    }
+  }};
   std::mt19937_64 rng_{99};
 };
 
@@ -157,8 +125,8 @@ TEST_F(api_over_store, CursorWalkWhileNewRecordsArriveSeesEveryRecordOnce) {
   // ahead of the clock dated them in the future, which made this test flaky).
   std::thread writer([&] {
     for (int n = 1; !done.load(); ++n) {
-      store_->submit(make(leaf(7), now_ms()));
-      if (n % 10 == 0) store_->flush();
+      env_.store->submit(make(leaf(7), now_ms()));
+      if (n % 10 == 0) env_.store->flush();
     }
   });
   std::set<std::string> seen;
@@ -195,10 +163,10 @@ TEST_F(api_over_store, EachFilterThroughTheStore) {
   std::vector<std::string> sid;
   for (auto& r : rs) {
     sid.push_back(r.sid);
-    ASSERT_TRUE(store_->submit(std::move(r)));
+    ASSERT_TRUE(env_.store->submit(std::move(r)));
   }
   fill(leaf(1), 1, base);  // another tenant's record, never listed below
-  store_->flush();
+  env_.store->flush();
   const std::string path = "/2012-04-24/Accounts/" + a + "/Traces";
   const auto only = [&](const std::string& q) {
     const http_answer ans = get(path + "?" + q, a);
@@ -215,7 +183,7 @@ TEST_F(api_over_store, EachFilterThroughTheStore) {
   EXPECT_EQ(only("RequestPath=https%3A%2F%2Fs3.amazonaws.com"), v{sid[6]});
   EXPECT_EQ(only("RequestPath=/bucket"), v{sid[6]});
   EXPECT_EQ(only("AccountSid=" + a).size(), 8u);
-  EXPECT_EQ(only("OrgSid=" + cfg_->find_account(a)->org_sid).size(), 8u);
+  EXPECT_EQ(only("OrgSid=" + env_.cfg->find_account(a)->org_sid).size(), 8u);
   EXPECT_EQ(only("OrgSid=ORnone").size(), 0u);
   // DateCreated is inclusive, DateCreatedBefore exclusive; both in UTC ISO-8601.
   const auto iso = [](std::int64_t ms) {
@@ -244,8 +212,8 @@ TEST_F(api_over_store, TraceJsonIsTheRecordsAndReachableThroughAnAncestor) {
   store::trace_record r = make(accounts::grandchild, now_ms() - 5000);
   const std::string expected = store::to_json(r);
   const std::string sid = r.sid;
-  ASSERT_TRUE(store_->submit(std::move(r)));
-  store_->flush();
+  ASSERT_TRUE(env_.store->submit(std::move(r)));
+  env_.store->flush();
   for (const auto& path_account : {accounts::grandchild, accounts::child, accounts::parent}) {
     const http_answer a =
         get("/restcomm/2012-04-24/Accounts/" + path_account + "/Traces/" + sid + ".json",

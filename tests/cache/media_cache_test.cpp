@@ -9,28 +9,15 @@
 #include <fstream>
 #include <thread>
 
+#include "tests/common/temp_dir.hpp"
+
 namespace sidecar::cache {
 namespace {
 
 namespace fs = std::filesystem;
 using std::chrono::seconds;
 
-/// A fresh directory under the temp dir, removed at the end.
-class temp_dir {
- public:
-  temp_dir() {
-    std::string pattern = (fs::temp_directory_path() / "cache-test-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  [[nodiscard]] const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using testing_support::temp_dir;
 
 /// The wall clock of the cache, moved by the test.
 struct fake_clock {
@@ -156,37 +143,6 @@ TEST_F(media_cache_test, MissThenHitWithStoredHeadersAgeAndXCache) {
   EXPECT_EQ(metric("sidecar_cache_misses_total"), "1");
   EXPECT_EQ(metric("sidecar_cache_bytes"), std::to_string(c->bytes()));
   EXPECT_GT(c->bytes(), body.size());
-}
-
-// The proxy sends head_text(); it must be byte for byte what Beast would have serialised
-// from head() with the client's version and keep-alive.
-TEST_F(media_cache_test, HeadTextIsTheSerialisedHead) {
-  auto c = open();
-  cache_fill fill = c->begin_fill(url_a);
-  auto stored = media_head(3);
-  stored.reason("Fine");
-  stored.set(http::field::age, "7");
-  ASSERT_TRUE(fill.start(stored));
-  ASSERT_TRUE(fill.write(net::buffer("abc", 3)));
-  ASSERT_TRUE(fill.commit());
-  clock_.advance(seconds{5});
-  const auto hit = c->lookup(url_a);
-  ASSERT_TRUE(hit);
-  for (const unsigned version : {10u, 11u}) {
-    for (const bool keep : {true, false}) {
-      auto head = hit->head();
-      head.version(version);
-      head.keep_alive(keep);
-      EXPECT_EQ(hit->head_text(version, keep), serialize_head(head)) << version << " " << keep;
-    }
-  }
-  const std::string text = hit->head_text(11, true);
-  EXPECT_EQ(text.rfind("HTTP/1.1 200 Fine\r\n", 0), 0u) << text;
-  EXPECT_NE(text.find("\r\nAge: 12\r\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("\r\nX-Cache: HIT\r\n"), std::string::npos) << text;
-  EXPECT_EQ(text.find("Connection"), std::string::npos) << text;
-  EXPECT_NE(hit->head_text(10, true).find("\r\nConnection: keep-alive\r\n"), std::string::npos);
-  EXPECT_NE(hit->head_text(11, false).find("\r\nConnection: close\r\n"), std::string::npos);
 }
 
 TEST_F(media_cache_test, UpstreamAgeAddsToTheAgeOfAHit) {
@@ -531,131 +487,6 @@ TEST_F(media_cache_test, CrashLeftoversAreIgnoredAndRemoved) {
   EXPECT_FALSE(fs::exists(media / (key_of(url_d) + ".entry")));
   EXPECT_TRUE(fs::exists(media / "README"));
   EXPECT_EQ(files_in(media), 2u);  // a's entry and README
-}
-
-/// A stream that records the size of every write it is asked for.
-struct recording_stream {
-  tcp::socket& socket;
-  std::size_t* largest_write;
-  using executor_type = tcp::socket::executor_type;
-  executor_type get_executor() { return socket.get_executor(); }
-  template <class Buffers, class Token>
-  auto async_write_some(const Buffers& buffers, Token&& token) {
-    *largest_write = std::max(*largest_write, net::buffer_size(buffers));
-    return socket.async_write_some(buffers, std::forward<Token>(token));
-  }
-};
-
-TEST_F(media_cache_test, HitStreamsFromDiskInChunks) {
-  auto c = open();
-  const std::string body = body_of(1 << 20);
-  ASSERT_TRUE(store(*c, url_a, body));
-  const auto hit = c->lookup(url_a);
-  ASSERT_TRUE(hit);
-
-  net::io_context io;
-  tcp::acceptor acceptor(io, {net::ip::make_address("127.0.0.1"), 0});
-  tcp::socket client(io), server(io);
-  client.connect(acceptor.local_endpoint());
-  acceptor.accept(server);
-
-  std::size_t largest = 0;
-  beast::error_code write_error = net::error::would_block;
-  const auto head = hit->head();
-  net::co_spawn(
-      io,
-      [](recording_stream s, http::response<http::empty_body> h, const cache_hit* hp,
-         beast::error_code* out) -> net::awaitable<void> {
-        *out = co_await write_hit(s, h, *hp, false, 16 * 1024);
-        s.socket.shutdown(tcp::socket::shutdown_send);
-      }(recording_stream{server, &largest}, head, &*hit, &write_error),
-      net::detached);
-
-  beast::flat_buffer buffer;
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(2 << 20);
-  beast::error_code read_error = net::error::would_block;
-  http::async_read(client, buffer, parser,
-                   [&](beast::error_code ec, std::size_t) { read_error = ec; });
-  io.run();
-
-  EXPECT_FALSE(write_error) << write_error.message();
-  ASSERT_FALSE(read_error) << read_error.message();
-  const auto& res = parser.get();
-  EXPECT_EQ(res["X-Cache"], "HIT");
-  EXPECT_EQ(res[http::field::age], "0");
-  EXPECT_EQ(res.body().size(), body.size());
-  EXPECT_TRUE(res.body() == body);
-  // Never more than the head and one chunk per write: the file is not held in memory whole.
-  EXPECT_LE(largest, serialize_head(head).size() + 16 * 1024);
-}
-
-TEST_F(media_cache_test, HitOverPlainTcpIsSentWholeWithSendfile) {
-  auto c = open();
-  const std::string body = body_of(3 << 20);  // several times a socket buffer
-  ASSERT_TRUE(store(*c, url_a, body));
-  const auto hit = c->lookup(url_a);
-  ASSERT_TRUE(hit);
-
-  net::io_context io;
-  tcp::acceptor acceptor(io, {net::ip::make_address("127.0.0.1"), 0});
-  tcp::socket client(io), server(io);
-  client.connect(acceptor.local_endpoint());
-  acceptor.accept(server);
-  beast::error_code write_error = net::error::would_block;
-  int writes = 0;
-  net::co_spawn(
-      io,
-      [](tcp::socket* s, const cache_hit* h, beast::error_code* out,
-         int* count) -> net::awaitable<void> {
-        *out = co_await write_hit(*s, h->head(), *h, false, 64 * 1024, [count] { ++*count; });
-        s->shutdown(tcp::socket::shutdown_send);
-      }(&server, &*hit, &write_error, &writes),
-      net::detached);
-  beast::flat_buffer buffer;
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(8 << 20);
-  beast::error_code read_error = net::error::would_block;
-  http::async_read(client, buffer, parser,
-                   [&](beast::error_code ec, std::size_t) { read_error = ec; });
-  io.run();
-  EXPECT_FALSE(write_error) << write_error.message();
-  ASSERT_FALSE(read_error) << read_error.message();
-  EXPECT_EQ(parser.get()["X-Cache"], "HIT");
-  EXPECT_TRUE(parser.get().body() == body);
-  EXPECT_GE(writes, 2);  // the head, then the body (the idle deadline re-armed for each)
-}
-
-TEST_F(media_cache_test, HeadOnlyHitSendsNoBody) {
-  auto c = open();
-  ASSERT_TRUE(store(*c, url_a, body_of(5000)));
-  const auto hit = c->lookup(url_a);
-  ASSERT_TRUE(hit);
-  net::io_context io;
-  tcp::acceptor acceptor(io, {net::ip::make_address("127.0.0.1"), 0});
-  tcp::socket client(io), server(io);
-  client.connect(acceptor.local_endpoint());
-  acceptor.accept(server);
-  net::co_spawn(
-      io,
-      [](tcp::socket& s, const cache_hit& h) -> net::awaitable<void> {
-        co_await write_hit(s, h.head(), h, true);
-        s.shutdown(tcp::socket::shutdown_send);
-      }(server, *hit),
-      net::detached);
-  io.run();
-  std::string received(100'000, '\0');
-  beast::error_code ec;
-  std::size_t total = 0;
-  for (;;) {
-    const std::size_t n = client.read_some(net::buffer(received.data() + total, received.size() - total), ec);
-    total += n;
-    if (ec) break;
-  }
-  received.resize(total);
-  EXPECT_TRUE(received.starts_with("HTTP/1.1 200 OK\r\n"));
-  EXPECT_NE(received.find("Content-Length: 5000\r\n"), std::string::npos);
-  EXPECT_TRUE(received.ends_with("\r\n\r\n"));
 }
 
 }  // namespace

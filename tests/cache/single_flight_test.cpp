@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "cache/media_cache.hpp"
+#include "tests/common/temp_dir.hpp"
 
 namespace sidecar::cache {
 namespace {
@@ -16,21 +17,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-class temp_dir {
- public:
-  temp_dir() {
-    std::string pattern = (fs::temp_directory_path() / "cache-flight-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  [[nodiscard]] const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using testing_support::temp_dir;
 
 const std::string url = "http://127.0.0.1:9000/media/hold-music.wav";
 

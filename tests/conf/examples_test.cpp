@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "conf/load.hpp"
-#include "temp_dir.hpp"
+#include "tests/common/temp_dir.hpp"
 
 namespace sidecar::conf {
 namespace {

@@ -5,10 +5,11 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "conf/values.hpp"
-#include "temp_dir.hpp"
+#include "tests/common/temp_dir.hpp"
 
 namespace sidecar::conf {
 namespace {
@@ -59,12 +60,41 @@ TEST(load_file, DanglingSymlinkIsOneLine) {
             link.string() + ": cannot read it: No such file or directory");
 }
 
+/// load_error() as a user who is not root: root reads any file, so as root (CI) the load runs
+/// in a child process that has become `nobody` first and hands its line back through a pipe.
+std::string load_error_unprivileged(const cli_options& o) {
+  if (::geteuid() != 0) return load_error(o);
+  int out[2];
+  if (::pipe(out) != 0) return "pipe failed";
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::close(out[0]);
+    constexpr uid_t nobody = 65534;
+    std::string line = ::setgid(nobody) == 0 && ::setuid(nobody) == 0 ? load_error(o)
+                                                                       : "cannot become nobody";
+    const bool sent = ::write(out[1], line.data(), line.size()) == ssize_t(line.size());
+    ::_exit(sent ? 0 : 1);
+  }
+  ::close(out[1]);
+  std::string line;
+  char buf[512];
+  for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) > 0;) line.append(buf, std::size_t(n));
+  ::close(out[0]);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  return line;
+}
+
 TEST(load_file, FileWithoutReadPermissionIsOneLine) {
-  if (::geteuid() == 0) GTEST_SKIP() << "root reads a 0000 file; the other cases cover root";
   const temp_dir dir;
+  // Only the file's own mode may stand in the way: the directory is open to everyone.
+  std::filesystem::permissions(dir.path(), std::filesystem::perms::owner_all |
+                                               std::filesystem::perms::others_exec |
+                                               std::filesystem::perms::group_exec);
   const auto p = dir.write("secret.toml", "");
   ::chmod(p.c_str(), 0);
-  EXPECT_EQ(load_error(with_config(p)), p.string() + ": cannot read it: Permission denied");
+  EXPECT_EQ(load_error_unprivileged(with_config(p)),
+            p.string() + ": cannot read it: Permission denied");
 }
 
 TEST(load_file, HugeFileIsRefusedNotRead) {

@@ -13,7 +13,7 @@
 #include <regex>
 #include <thread>
 
-#include "tests/conf/temp_dir.hpp"
+#include "tests/common/temp_dir.hpp"
 #include "tests/integration/harness.hpp"
 
 namespace sidecar::testing_support {

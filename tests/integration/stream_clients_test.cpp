@@ -11,7 +11,7 @@
 #include <set>
 #include <thread>
 
-#include "tests/conf/temp_dir.hpp"
+#include "tests/common/temp_dir.hpp"
 #include "tests/integration/harness.hpp"
 
 namespace sidecar::testing_support {

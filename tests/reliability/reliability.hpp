@@ -17,7 +17,7 @@
 #include <thread>
 #include <vector>
 
-#include "tests/conf/temp_dir.hpp"
+#include "tests/common/temp_dir.hpp"
 #include "tests/integration/harness.hpp"
 
 namespace sidecar::testing_support {

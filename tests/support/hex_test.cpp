@@ -35,5 +35,17 @@ TEST(hex, AppendsBytesAndFixedWidths) {
   EXPECT_EQ(out, "ef");
 }
 
+TEST(hex, DecodesExactlyTwoDigitsPerByte) {
+  std::array<std::uint8_t, 3> out{};
+  EXPECT_TRUE(decode("007fFF", out));
+  EXPECT_EQ(out, (std::array<std::uint8_t, 3>{0x00, 0x7f, 0xff}));
+  EXPECT_FALSE(decode("007fFF", out, /*lower_only=*/true));
+  EXPECT_TRUE(decode("007fff", out, /*lower_only=*/true));
+  EXPECT_FALSE(decode("007ff", out));    // too short
+  EXPECT_FALSE(decode("007fff0", out));  // too long
+  EXPECT_FALSE(decode("007fgf", out));
+  EXPECT_FALSE(decode("00 fff", out));
+}
+
 }  // namespace
 }  // namespace sidecar::hex

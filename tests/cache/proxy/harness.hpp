@@ -16,30 +16,14 @@
 #include "conf/load.hpp"
 #include "proxy/server.hpp"
 #include "store/capture.hpp"
+#include "tests/common/temp_dir.hpp"
 
 namespace sidecar::cache::testing {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-class temp_dir {
- public:
-  temp_dir() {
-    std::string pattern = (fs::temp_directory_path() / "cache-proxy-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) std::abort();
-    path_ = pattern;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  [[nodiscard]] const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using testing_support::temp_dir;
 
 /// What the upstream app answers for one path.
 struct resource {

@@ -10,7 +10,7 @@
 
 #include <regex>
 
-#include "tests/conf/temp_dir.hpp"
+#include "tests/common/temp_dir.hpp"
 #include "tests/fleet/clickhouse_server.hpp"
 #include "tests/integration/harness.hpp"
 

@@ -1,11 +1,13 @@
 // The data directory's lock: created owner-only, and one sidecar per data directory.
+#include "conf/data_dir.hpp"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "conf/load.hpp"
-#include "temp_dir.hpp"
+#include "tests/common/temp_dir.hpp"
 
 namespace sidecar::conf {
 namespace {

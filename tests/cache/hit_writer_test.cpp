@@ -51,6 +51,33 @@ class hit_writer_test : public ::testing::Test {
   int files_ = 0;
 };
 
+/// Two connected TCP sockets on 127.0.0.1: a hit is written to `server` by a coroutine spawned
+/// on `io`, and read from `client`.
+struct socket_pair {
+  net::io_context io;
+  tcp::socket client{io};
+  tcp::socket server{io};
+
+  socket_pair() {
+    tcp::acceptor acceptor(io, {net::ip::make_address("127.0.0.1"), 0});
+    client.connect(acceptor.local_endpoint());
+    acceptor.accept(server);
+  }
+
+  /// Runs `io` (the writer) while reading one response of at most `body_limit` body bytes.
+  http::response<http::string_body> run_and_read(std::size_t body_limit) {
+    beast::flat_buffer buffer;
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(body_limit);
+    beast::error_code read_error = net::error::would_block;
+    http::async_read(client, buffer, parser,
+                     [&](beast::error_code ec, std::size_t) { read_error = ec; });
+    io.run();
+    EXPECT_FALSE(read_error) << read_error.message();
+    return parser.release();
+  }
+};
+
 /// A stream that records the size of every write it is asked for.
 struct recording_stream {
   tcp::socket& socket;
@@ -89,35 +116,20 @@ TEST_F(hit_writer_test, HitStreamsFromDiskInChunks) {
   const std::string body = body_of(1 << 20);
   const auto hit = make_hit(body);
 
-  net::io_context io;
-  tcp::acceptor acceptor(io, {net::ip::make_address("127.0.0.1"), 0});
-  tcp::socket client(io), server(io);
-  client.connect(acceptor.local_endpoint());
-  acceptor.accept(server);
-
+  socket_pair sockets;
   std::size_t largest = 0;
   beast::error_code write_error = net::error::would_block;
   const auto head = hit->head();
   net::co_spawn(
-      io,
+      sockets.io,
       [](recording_stream s, http::response<http::empty_body> h, const cache_hit* hp,
          beast::error_code* out) -> net::awaitable<void> {
         *out = co_await write_hit(s, h, *hp, false, 16 * 1024);
         s.socket.shutdown(tcp::socket::shutdown_send);
-      }(recording_stream{server, &largest}, head, &*hit, &write_error),
+      }(recording_stream{sockets.server, &largest}, head, &*hit, &write_error),
       net::detached);
-
-  beast::flat_buffer buffer;
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(2 << 20);
-  beast::error_code read_error = net::error::would_block;
-  http::async_read(client, buffer, parser,
-                   [&](beast::error_code ec, std::size_t) { read_error = ec; });
-  io.run();
-
+  const auto res = sockets.run_and_read(2 << 20);
   EXPECT_FALSE(write_error) << write_error.message();
-  ASSERT_FALSE(read_error) << read_error.message();
-  const auto& res = parser.get();
   EXPECT_EQ(res["X-Cache"], "HIT");
   EXPECT_EQ(res[http::field::age], "0");
   EXPECT_EQ(res["X-Origin"], "app");
@@ -131,56 +143,41 @@ TEST_F(hit_writer_test, HitOverPlainTcpIsSentWholeWithSendfile) {
   const std::string body = body_of(3 << 20);  // several times a socket buffer
   const auto hit = make_hit(body);
 
-  net::io_context io;
-  tcp::acceptor acceptor(io, {net::ip::make_address("127.0.0.1"), 0});
-  tcp::socket client(io), server(io);
-  client.connect(acceptor.local_endpoint());
-  acceptor.accept(server);
+  socket_pair sockets;
   beast::error_code write_error = net::error::would_block;
   int writes = 0;
   net::co_spawn(
-      io,
+      sockets.io,
       [](tcp::socket* s, const cache_hit* h, beast::error_code* out,
          int* count) -> net::awaitable<void> {
         *out = co_await write_hit(*s, h->head(), *h, false, 64 * 1024, [count] { ++*count; });
         s->shutdown(tcp::socket::shutdown_send);
-      }(&server, &*hit, &write_error, &writes),
+      }(&sockets.server, &*hit, &write_error, &writes),
       net::detached);
-  beast::flat_buffer buffer;
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(8 << 20);
-  beast::error_code read_error = net::error::would_block;
-  http::async_read(client, buffer, parser,
-                   [&](beast::error_code ec, std::size_t) { read_error = ec; });
-  io.run();
+  const auto res = sockets.run_and_read(8 << 20);
   EXPECT_FALSE(write_error) << write_error.message();
-  ASSERT_FALSE(read_error) << read_error.message();
-  EXPECT_EQ(parser.get()["X-Cache"], "HIT");
-  EXPECT_TRUE(parser.get().body() == body);
+  EXPECT_EQ(res["X-Cache"], "HIT");
+  EXPECT_TRUE(res.body() == body);
   EXPECT_GE(writes, 2);  // the head, then the body (the idle deadline re-armed for each)
 }
 
 TEST_F(hit_writer_test, HeadOnlyHitSendsNoBody) {
   const auto hit = make_hit(body_of(5000));
-  net::io_context io;
-  tcp::acceptor acceptor(io, {net::ip::make_address("127.0.0.1"), 0});
-  tcp::socket client(io), server(io);
-  client.connect(acceptor.local_endpoint());
-  acceptor.accept(server);
+  socket_pair sockets;
   net::co_spawn(
-      io,
+      sockets.io,
       [](tcp::socket& s, const cache_hit& h) -> net::awaitable<void> {
         co_await write_hit(s, h.head(), h, true);
         s.shutdown(tcp::socket::shutdown_send);
-      }(server, *hit),
+      }(sockets.server, *hit),
       net::detached);
-  io.run();
+  sockets.io.run();
   std::string received(100'000, '\0');
   beast::error_code ec;
   std::size_t total = 0;
   for (;;) {
     const std::size_t n =
-        client.read_some(net::buffer(received.data() + total, received.size() - total), ec);
+        sockets.client.read_some(net::buffer(received.data() + total, received.size() - total), ec);
     total += n;
     if (ec) break;
   }

@@ -59,20 +59,18 @@ http::response<http::string_body> local_response(int status, bool keep_alive, un
 // Removes the hop-by-hop fields of a message (those named by Connection included). Keeps
 // Upgrade when `keep_upgrade`.
 void strip_hop_by_hop(http::fields& f, bool keep_upgrade) {
-  // Fields named by Connection first, while Connection is still there. Each is erased as its
-  // token is read (no copy of the names: this runs on every request and response): erasing
-  // other fields leaves the Connection fields, and the tokens that point into them, in place.
-  const auto connection = f.equal_range(http::field::connection);
-  for (auto it = connection.first; it != connection.second; ++it) {
-    for (const auto token : http::token_list{it->value()}) {
-      if (keep_upgrade && beast::iequals(token, "upgrade")) continue;
-      if (http_fields::is_framing(token) || beast::iequals(token, "host") ||
-          beast::iequals(token, "connection")) {
-        continue;  // framing and Host are the proxy's to set, never a client's to remove;
-                   // Connection itself goes below
-      }
-      f.erase(token);
+  // Fields named by Connection first, while Connection is still there.
+  std::vector<std::string> named;
+  for (auto it = f.find(http::field::connection);
+       it != f.end() && it->name() == http::field::connection; ++it) {
+    for (auto token : http::token_list{it->value()}) named.emplace_back(token);
+  }
+  for (const auto& n : named) {
+    if (keep_upgrade && beast::iequals(n, "upgrade")) continue;
+    if (http_fields::is_framing(n) || beast::iequals(n, "host")) {
+      continue;  // framing and Host are the proxy's to set, never a client's to remove
     }
+    f.erase(n);
   }
   for (auto it = f.begin(); it != f.end();) {
     const bool hop = http_fields::is_hop_by_hop(it->name_string()) &&

@@ -258,10 +258,18 @@ net::awaitable<store::replay_outcome> replayer::run(store::replay_request r) {
       rp.header_limit(static_cast<std::uint32_t>(parts_.pc.max_header_bytes));
       rp.body_limit(boost::none);
       if (original.request.method == "HEAD") rp.skip(true);
-      const std::size_t buffered = conn->buffer.size();
       watchdog::arm(dog, parts_.pc.upstream_timeout);
-      auto [hec, hn] = co_await conn->visit(
-          [&](auto& s) { return http::async_read_header(s, conn->buffer, rp, tuple_awaitable); });
+      // A pooled connection's pending read brings the response's first bytes (or its close).
+      beast::error_code hec;
+      std::size_t settled = 0;
+      if (conn->read_pending) std::tie(hec, settled) = co_await parts_.pool.settle(*conn);
+      const std::size_t buffered = conn->buffer.size() - settled;
+      if (!hec) {
+        auto [rec, rn] = co_await conn->visit([&](auto& s) {
+          return http::async_read_header(s, conn->buffer, rp, tuple_awaitable);
+        });
+        hec = rec;
+      }
       if (hec) {
         if (dog->timed_out) {
           err = exchange_error::upstream_response_timeout;

@@ -79,6 +79,14 @@ constexpr std::array<std::string_view, 15> error_kinds{
 static_assert(error_kinds.size() == static_cast<std::size_t>(store::exchange_error::shutdown) + 1,
               "one kind per exchange_error, in its order");
 
+// Whether the whole request body is already read (in the client buffer, with a length): its
+// streaming then never waits for the client.
+bool body_buffered(const http::request_parser<http::buffer_body>& parser,
+                   std::size_t in_buffer) {
+  const auto left = parser.content_length_remaining();
+  return parser.is_done() || (left && *left <= in_buffer);
+}
+
 bool is_idempotent(http::verb v) {
   switch (v) {
     case http::verb::get: case http::verb::head: case http::verb::options:
@@ -232,6 +240,9 @@ struct server::impl::session : std::enable_shared_from_this<session> {
   // reserved to a whole chunk), and give it back while the connection is idle.
   beast::basic_flat_buffer<block_allocator<char>> client_buf;
   block_ptr body_buf;
+  // What the wait for a next request reads into (read_head): the first bytes of a request
+  // head and often its body, without holding a block while idle.
+  std::array<char, 1024> idle_bytes;
   std::unique_ptr<upstream_connection> upstream;
   net::ip::address peer;
   std::string client_address;
@@ -327,7 +338,7 @@ struct server::impl::session : std::enable_shared_from_this<session> {
   // and the read abandoned (plain-TCP upstreams only: a TLS read is not cut off half-way).
   net::awaitable<beast::error_code> read_upstream_head(http::response_parser<http::buffer_body>& p,
                                                        std::chrono::milliseconds limit,
-                                                       bool& client_gone);
+                                                       bool& client_gone, bool& nothing_read);
   // Whether the client closed or reset its connection (a non-blocking peek; data waiting,
   // such as a pipelined request, means it is still there).
   bool client_left();
@@ -360,12 +371,21 @@ net::awaitable<server::impl::session::head_status> server::impl::session::read_h
   if (idle && client_plain) {
     // An idle keep-alive connection holds no buffers while it waits (10 000 of them must fit
     // in 256 MiB): the body buffer goes, and the read buffer is only allocated once the
-    // next request starts to arrive.
+    // next request starts to arrive. The wait is a read into the session's own small array,
+    // not a readiness wait: Asio re-arms epoll (an epoll_ctl) for every async_wait, never
+    // for a read, and the read also brings the request's first bytes (most often all of it).
     body_buf.reset();
     client_buf.shrink_to_fit();
-    auto [wec] = co_await client_plain->async_wait(tcp::socket::wait_read, tuple_awaitable);
-    // timed_out too: the deadline can pass just as the wait succeeds, too late to cancel it.
+    auto [wec, wn] =
+        co_await client_plain->async_read_some(net::buffer(idle_bytes), tuple_awaitable);
+    // timed_out too: the deadline can pass just as the read succeeds, too late to cancel it.
     if (wec || timed_out) co_return head_status::closed;
+    client_buf.reserve(body_chunk);
+    net::buffer_copy(client_buf.prepare(wn), net::buffer(idle_bytes, wn));
+    client_buf.commit(wn);
+    got_bytes = true;
+    idle = false;
+    if (!first) arm(srv.pc.header_timeout, phase::client);
   }
   for (;;) {
     if (got_bytes) {
@@ -543,15 +563,29 @@ net::awaitable<store::exchange_error> server::impl::session::connect_upstream(
 
 net::awaitable<beast::error_code> server::impl::session::read_upstream_head(
     http::response_parser<http::buffer_body>& p, std::chrono::milliseconds limit,
-    bool& client_gone) {
+    bool& client_gone, bool& nothing_read) {
   const auto until = clock::now() + limit;
+  // The buffer's size before this head's bytes; known once the pool's pending read (on a
+  // reused connection) has completed, since until then that read may be filling it.
+  std::optional<std::size_t> before;
   for (;;) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - clock::now());
     const bool watch = !upstream->tls && left > client_check;
     arm(watch ? client_check : std::max(left, 0ms), phase::upstream);
-    auto [ec, n] = co_await upstream->visit([&](auto& s) {
-      return http::async_read_header(s, upstream->buffer, p, tuple_awaitable);
-    });
+    beast::error_code ec;
+    if (upstream->read_pending) {
+      auto [sec, settled] = co_await srv.pool.settle(*upstream);
+      ec = sec;
+      before = upstream->buffer.size() - settled;
+    }
+    if (!before) before = upstream->buffer.size();
+    if (!ec) {
+      auto [rec, n] = co_await upstream->visit([&](auto& s) {
+        return http::async_read_header(s, upstream->buffer, p, tuple_awaitable);
+      });
+      ec = rec;
+    }
+    nothing_read = upstream->buffer.size() == *before;
     // A head that had begun to arrive stays in the buffer (the parser takes none of it until
     // it is whole), so the next read goes on with it.
     if (!ec || !timed_out || !watch || shutdown) co_return ec;
@@ -710,6 +744,20 @@ net::awaitable<bool> server::impl::session::exchange(
       const exchange_error err = co_await connect_upstream(dest);
       if (err != exchange_error::none) co_return co_await answer_error(err);
     }
+    const bool watch_early = !client_tls && !upstream->tls;
+    if (reused && watch_early && upstream->read_pending && !body_buffered(parser, client_buf.size())) {
+      // The body is watched for an early answer as it streams (proxy/early_answer.hpp), a
+      // readiness wait that the pool's pending read would race for the upstream's bytes: the
+      // read ends first. If it saw anything (the upstream's close, stray bytes), the
+      // connection is stale, and nothing has been sent on it yet.
+      beast::error_code ignored;
+      upstream->socket().cancel(ignored);
+      auto [sec, sn] = co_await srv.pool.settle(*upstream);
+      if (sec != net::error::operation_aborted || sn != 0) {
+        upstream.reset();
+        continue;
+      }
+    }
     ++upstream->exchanges;
 
     http::request_serializer<http::buffer_body> sr{req};
@@ -719,7 +767,6 @@ net::awaitable<bool> server::impl::session::exchange(
     bool continue_relayed = false;  // the client has had a 100
     bool stale = false;
     bool early_answer = false;  // the upstream spoke before the request body was all sent
-    const bool watch_early = !client_tls && !upstream->tls;
     // Room for whole chunks of a request body (see connect_upstream); an idle connection
     // gives it back (shrink_to_fit while waiting for the next request).
     if (!parser.is_done()) client_buf.reserve(body_chunk);
@@ -817,10 +864,9 @@ net::awaitable<bool> server::impl::session::exchange(
         if (head_request) rp->skip(true);
         const bool fallback = awaiting_continue && srv.pc.upstream_timeout > continue_wait;
         bool client_gone = false;
-        const std::size_t buffered = upstream->buffer.size();
+        bool nothing_read = true;
         const beast::error_code hec = co_await read_upstream_head(
-            *rp, fallback ? continue_wait : srv.pc.upstream_timeout, client_gone);
-        const bool nothing_read = upstream->buffer.size() == buffered;
+            *rp, fallback ? continue_wait : srv.pc.upstream_timeout, client_gone, nothing_read);
         if (client_gone) {
           // The client left while the upstream was thinking: the exchange ends now, and the
           // upstream connection with it (its answer would have nowhere to go).

@@ -3,14 +3,19 @@
 
 #include <poll.h>
 
+#include <algorithm>
+
+
 namespace sidecar::proxy {
 
 namespace {
 
-// An idle keep-alive connection has nothing to say: if it is readable, the upstream has
-// closed it (EOF) or sent stray bytes, and either way it must not carry a request.
+// An idle TLS connection has nothing to say: if it is readable, the upstream has closed it
+// (EOF) or sent stray bytes, and either way it must not carry a request. (A plain one is
+// watched by its pending read instead; a TLS read cannot be left pending: a session ticket
+// arriving while idle is no reason to drop the connection, and the read would consume it.)
 bool looks_alive(upstream_connection& c) {
-  if (c.tls && SSL_pending(c.tls->native_handle()) > 0) return false;
+  if (SSL_pending(c.tls->native_handle()) > 0) return false;
   pollfd p{};
   p.fd = c.socket().native_handle();
   p.events = POLLIN | POLLRDHUP;
@@ -31,7 +36,9 @@ std::unique_ptr<upstream_connection> upstream_pool::take(std::string_view key) {
     while (!list.empty()) {
       auto c = std::move(list.back());
       list.pop_back();
-      if (now - c->idle_since < idle_timeout_ && looks_alive(*c)) {
+      c->idle->pooled = nullptr;
+      if (now - c->idle_since < idle_timeout_ && (!c->tls || looks_alive(*c))) {
+        c->read_pending = c->idle->pending;
         found = std::move(c);
         break;
       }
@@ -41,10 +48,98 @@ std::unique_ptr<upstream_connection> upstream_pool::take(std::string_view key) {
   return found;
 }
 
+void upstream_pool::start_idle_read(upstream_connection& c) {
+  idle_read& r = *c.idle;
+  r.pending = true;
+  r.done = false;
+  r.ec = {};
+  r.n = 0;
+  // The room the buffer has (a whole body chunk once reserved): the response's first read.
+  const std::size_t room =
+      std::min(r.buffer.max_size(), std::max<std::size_t>(r.buffer.capacity(), 512));
+  c.plain->async_read_some(r.buffer.prepare(room),
+                           [this, keep = c.idle](beast::error_code ec, std::size_t n) {
+                             on_idle_read(keep, ec, n);
+                           });
+}
+
+void upstream_pool::on_idle_read(const std::shared_ptr<idle_read>& r, beast::error_code ec,
+                                 std::size_t n) {
+  std::unique_ptr<upstream_connection> closed;  // destroyed outside the lock
+  std::optional<net::any_completion_handler<void(beast::error_code, std::size_t)>> waiter;
+  {
+    std::lock_guard lock(mu_);
+    r->buffer.commit(n);
+    if (r->pooled != nullptr) {
+      // Still idle: the upstream closed the connection or spoke out of turn. It leaves the
+      // pool now, as nginx closes such a connection when its read event fires.
+      const auto at = idle_.find(r->pooled->key);
+      if (at != idle_.end()) {
+        auto& list = at->second;
+        const auto it = std::find_if(list.begin(), list.end(),
+                                     [&](const auto& c) { return c.get() == r->pooled; });
+        if (it != list.end()) {
+          closed = std::move(*it);
+          list.erase(it);
+        }
+      }
+      r->pooled = nullptr;
+    }
+    if (r->waiter) {
+      r->pending = false;
+      waiter.emplace(std::move(*r->waiter));
+      r->waiter.reset();
+    } else {
+      r->done = true;
+      r->ec = ec;
+      r->n = n;
+    }
+  }
+  // Resumes settle()'s caller on its own executor (its connection's strand). Not through
+  // net::append, which would copy the handler as an lvalue: see idle_read::waiter.
+  if (waiter) {
+    const auto ex = net::get_associated_executor(*waiter);
+    net::dispatch(ex, [w = std::move(*waiter), ec, n]() mutable { std::move(w)(ec, n); });
+  }
+}
+
+net::awaitable<std::tuple<beast::error_code, std::size_t>> upstream_pool::settle(
+    upstream_connection& c) {
+  constexpr auto tuple_awaitable = net::as_tuple(net::use_awaitable);
+  c.read_pending = false;
+  {
+    std::lock_guard lock(mu_);
+    idle_read& r = *c.idle;
+    if (!r.pending) co_return std::tuple{beast::error_code{}, std::size_t{0}};
+    if (r.done) {
+      r.pending = false;
+      co_return std::tuple{r.ec, r.n};
+    }
+  }
+  // Not complete yet: the handler resumes us. The check is repeated under the lock that the
+  // handler takes, so a completion between the two cannot be missed.
+  co_return co_await net::async_initiate<decltype(tuple_awaitable),
+                                         void(beast::error_code, std::size_t)>(
+      [this, &c](auto handler) {
+        std::unique_lock lock(mu_);
+        idle_read& r = *c.idle;
+        if (r.done || !r.pending) {
+          const beast::error_code ec = r.done ? r.ec : beast::error_code{};
+          const std::size_t n = r.done ? r.n : 0;
+          r.pending = false;
+          lock.unlock();
+          const auto ex = net::get_associated_executor(handler);
+          net::post(ex, [h = std::move(handler), ec, n]() mutable { std::move(h)(ec, n); });
+          return;
+        }
+        r.waiter.emplace(std::move(handler));
+      },
+      tuple_awaitable);
+}
+
 void upstream_pool::give(std::unique_ptr<upstream_connection> c) {
   c->idle_since = std::chrono::steady_clock::now();
-  std::unique_ptr<upstream_connection> dropped;
-  std::vector<std::unique_ptr<upstream_connection>> expired;
+  std::vector<std::unique_ptr<upstream_connection>> expired;  // closed outside the lock
   std::lock_guard lock(mu_);
   if (closed_) return;  // c closes when it goes out of scope
   auto& list = idle_[c->key];
@@ -53,8 +148,13 @@ void upstream_pool::give(std::unique_ptr<upstream_connection> c) {
   std::size_t stale = 0;
   while (stale < list.size() && c->idle_since - list[stale]->idle_since >= idle_timeout_) ++stale;
   if (stale == 0 && list.size() >= max_idle_) stale = 1;
-  for (std::size_t i = 0; i < stale; ++i) expired.push_back(std::move(list[i]));
+  for (std::size_t i = 0; i < stale; ++i) {
+    list[i]->idle->pooled = nullptr;
+    expired.push_back(std::move(list[i]));
+  }
   list.erase(list.begin(), list.begin() + static_cast<std::ptrdiff_t>(stale));
+  if (c->plain) start_idle_read(*c);
+  c->idle->pooled = c.get();
   list.push_back(std::move(c));
 }
 
@@ -62,6 +162,9 @@ void upstream_pool::close() {
   decltype(idle_) all;
   std::lock_guard lock(mu_);
   closed_ = true;
+  for (auto& [key, list] : idle_) {
+    for (auto& c : list) c->idle->pooled = nullptr;
+  }
   all.swap(idle_);
 }
 

@@ -9,28 +9,55 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
+#include <boost/asio/any_completion_handler.hpp>
 #include <boost/beast/ssl.hpp>
 
 #include "support/net.hpp"
 
 namespace sidecar::proxy {
 
+struct upstream_connection;
+
+/// A connection's read buffer and the read the pool leaves pending on a plain connection
+/// while it is idle (as nginx keeps its read event armed): a close or stray bytes complete it
+/// and the connection leaves the pool then, with no system call at take(). Shared with that
+/// read's handler, which may run after the connection is gone.
+struct idle_read {
+  beast::flat_buffer buffer;  // bytes read from the upstream and not yet parsed
+  // Under the pool's mutex.
+  upstream_connection* pooled = nullptr;  // the connection while it waits in the pool
+  bool pending = false;  // a read started by give() whose result settle() has not taken
+  bool done = false;     // that read completed: ec, n
+  beast::error_code ec;
+  std::size_t n = 0;
+  // settle()'s, while it waits. In an optional, emplaced and moved out, never assigned:
+  // Boost 1.81's any_completion_handler move assignment wraps itself forever.
+  std::optional<net::any_completion_handler<void(beast::error_code, std::size_t)>> waiter;
+};
+
 /// One connection to an upstream. Its socket runs on the io_context's executor (not a
 /// strand) because it moves between client connections; only the client connection that
 /// holds it touches it, and completions run on that connection's strand (the coroutine's
-/// executor), so no two threads ever use it at once.
+/// executor), so no two threads ever use it at once. The pool's pending read is the
+/// exception, synchronised by the pool's mutex: see upstream_pool::settle().
 struct upstream_connection {
-  explicit upstream_connection(const net::any_io_executor& ex) : plain(ex) {}
+  explicit upstream_connection(const net::any_io_executor& ex)
+      : plain(ex), idle(std::make_shared<idle_read>()), buffer(idle->buffer) {}
+  upstream_connection(const upstream_connection&) = delete;
+  upstream_connection& operator=(const upstream_connection&) = delete;
 
   std::optional<tcp::socket> plain;
   std::optional<beast::ssl_stream<tcp::socket>> tls;
-  beast::flat_buffer buffer;  // bytes read from the upstream and not yet parsed
-  std::string key;            // the pool list it belongs to
+  std::shared_ptr<idle_read> idle;
+  beast::flat_buffer& buffer;  // bytes read from the upstream and not yet parsed
+  std::string key;             // the pool list it belongs to
   std::chrono::steady_clock::time_point idle_since;
   std::uint64_t exchanges = 0;  // exchanges carried so far (0: fresh)
+  bool read_pending = false;    // taken from the pool with its idle read not yet settled
 
   [[nodiscard]] tcp::socket& socket() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
   /// Calls f with the stream to read and write (plain or TLS); both calls return the same
@@ -49,10 +76,20 @@ class upstream_pool {
       : max_idle_(max_idle_per_upstream), idle_timeout_(idle_timeout) {}
 
   /// The most recently used idle connection to `key` that still looks alive (not idle for
-  /// longer than idle_timeout, nothing readable on it), or nullptr.
+  /// longer than idle_timeout; a plain one that the upstream closed or spoke on has left the
+  /// pool already, a TLS one is checked with poll()), or nullptr. A plain connection comes
+  /// with its idle read still pending: settle() it before reading from it or touching its
+  /// buffer.
   [[nodiscard]] std::unique_ptr<upstream_connection> take(std::string_view key);
-  /// Keeps a connection for reuse; dropped (closed) when its list is full or the pool closed.
+  /// Keeps a connection for reuse (its buffer empty); dropped (closed) when its list is full
+  /// or the pool closed. A plain connection gets a read left pending on it.
   void give(std::unique_ptr<upstream_connection> c);
+  /// Waits for the read give() left pending on `c` (taken from the pool) and returns how it
+  /// completed; its bytes, the first of the response, are then in c.buffer. With nothing
+  /// pending, at once with no error and 0. Cancelling c's socket ends the wait
+  /// (operation_aborted), as it ends a read.
+  [[nodiscard]] net::awaitable<std::tuple<beast::error_code, std::size_t>> settle(
+      upstream_connection& c);
   /// Closes every idle connection and refuses new ones.
   void close();
   [[nodiscard]] std::size_t idle_count(std::string_view key);
@@ -64,6 +101,9 @@ class upstream_pool {
       return std::hash<std::string_view>{}(s);
     }
   };
+  void start_idle_read(upstream_connection& c);  // under mu_
+  void on_idle_read(const std::shared_ptr<idle_read>& r, beast::error_code ec, std::size_t n);
+
   std::mutex mu_;
   std::unordered_map<std::string, std::vector<std::unique_ptr<upstream_connection>>, string_hash,
                      std::equal_to<>>

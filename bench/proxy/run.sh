@@ -5,12 +5,18 @@
 # during its runs, for requests per CPU-second.
 #
 #   bench/proxy/run.sh [build-dir]     (default build/release; builds proxy_bench_server)
-# Env: RUNS=3 DURATION=10 THREADS=1 CONNECTIONS=50 SINK=store|discard
+# Env: RUNS=3 DURATION=10 THREADS=1 CONNECTIONS=50 SINK=store|discard REQUEST=get|form
+# (form: the peers' webhook, a 396-byte form POST through bench/peers/post.lua)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$root/build/release}
 RUNS=${RUNS:-3} DURATION=${DURATION:-10} THREADS=${THREADS:-1} CONNECTIONS=${CONNECTIONS:-50}
-SINK=${SINK:-store}
+SINK=${SINK:-store} REQUEST=${REQUEST:-get}
+wrk_script=()
+if [[ $REQUEST == form ]]; then
+  export BENCH_BODY=$root/bench/peers/webhook.form
+  wrk_script=(-s "$root/bench/peers/post.lua")
+fi
 if [[ ! -x $build/bench/proxy/proxy_bench_server ]]; then
   cmake --preset release >/dev/null
   cmake --build "$build" --target proxy_bench_server -j2
@@ -65,15 +71,15 @@ nginx_pids() { pgrep -f "nginx: worker process" -P "$ngx_pid" | tr '\n' ' '; ech
 hz=$(getconf CLK_TCK)
 
 run_wrk() {  # port -> "rps p50_ms"
-  wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency "http://127.0.0.1:$1/" >"$work/wrk.txt"
+  wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency "${wrk_script[@]}" "http://127.0.0.1:$1/" >"$work/wrk.txt"
   local rps p50
   rps=$(awk '/Requests\/sec/ {print $2}' "$work/wrk.txt")
   p50=$(awk '$1=="50%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v=v*1000}; print v}' "$work/wrk.txt")
   echo "$rps $p50"
 }
 
-wrk -t2 -c"$CONNECTIONS" -d2s "http://127.0.0.1:$sc_port/" >/dev/null  # warm-up
-wrk -t2 -c"$CONNECTIONS" -d2s "http://127.0.0.1:$ngx_port/" >/dev/null
+wrk -t2 -c"$CONNECTIONS" -d2s "${wrk_script[@]}" "http://127.0.0.1:$sc_port/" >/dev/null  # warm-up
+wrk -t2 -c"$CONNECTIONS" -d2s "${wrk_script[@]}" "http://127.0.0.1:$ngx_port/" >/dev/null
 
 declare -a sc_rps sc_p50 sc_eff ng_rps ng_p50 ng_eff
 for i in $(seq 1 "$RUNS"); do
@@ -91,7 +97,7 @@ msr=$(median "${sc_rps[@]}"); mnr=$(median "${ng_rps[@]}")
 msp=$(median "${sc_p50[@]}"); mnp=$(median "${ng_p50[@]}")
 mse=$(median "${sc_eff[@]}"); mne=$(median "${ng_eff[@]}")
 echo
-echo "medians of $RUNS runs (${DURATION}s, $CONNECTIONS connections, $THREADS thread(s)/worker(s), sink=$SINK):"
+echo "medians of $RUNS runs (${DURATION}s, $CONNECTIONS connections, $THREADS thread(s)/worker(s), sink=$SINK, request=$REQUEST):"
 printf '%-10s %12s %10s %14s\n' "" "req/s" "p50 ms" "req/CPU-s"
 printf '%-10s %12s %10s %14s\n' sidecar "$msr" "$msp" "$mse"
 printf '%-10s %12s %10s %14s\n' nginx "$mnr" "$mnp" "$mne"

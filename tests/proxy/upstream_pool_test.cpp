@@ -1,6 +1,7 @@
 // proxy/upstream_pool: idle keep-alive connections per upstream, last in first out, bounded,
-// expired after idle_timeout, never handed out once the upstream closed them or spoke, and all
-// closed by close(). Real sockets on 127.0.0.1.
+// expired after idle_timeout, dropped as soon as the upstream closes them or speaks (their pending
+// read), whose read brings a taken connection's first response bytes, and all closed by close().
+// Real sockets on 127.0.0.1.
 #include "proxy/upstream_pool.hpp"
 
 #include <gtest/gtest.h>
@@ -39,6 +40,16 @@ class upstream_pool_test : public ::testing::Test {
   static void wait_readable(upstream_connection& c) {
     pollfd p{c.socket().native_handle(), POLLIN | POLLRDHUP, 0};
     ASSERT_EQ(::poll(&p, 1, 1000), 1);
+  }
+
+  /// Runs the pool's handlers until `key` has `n` idle connections (or 5 s pass).
+  bool idle_count_becomes(upstream_pool& pool, const std::string& key, std::size_t n) {
+    const auto end = std::chrono::steady_clock::now() + 5s;
+    while (pool.idle_count(key) != n && std::chrono::steady_clock::now() < end) {
+      ioc_.restart();
+      ioc_.run_one_for(50ms);
+    }
+    return pool.idle_count(key) == n;
   }
 
   net::io_context ioc_;
@@ -92,24 +103,80 @@ TEST_F(upstream_pool_test, AConnectionIdleForTooLongIsNotTaken) {
   EXPECT_TRUE(closed_by_pool(up));
 }
 
-TEST_F(upstream_pool_test, AConnectionTheUpstreamClosedIsNotTaken) {
+TEST_F(upstream_pool_test, AConnectionTheUpstreamClosesWhileIdleLeavesThePool) {
+  upstream_pool pool(4, 10s);
+  auto [c, up] = connect("http://a");
+  pool.give(std::move(c));
+  EXPECT_EQ(pool.idle_count("http://a"), 1u);
+  up.close();
+  // The pending read sees the close: no check is needed at take().
+  EXPECT_TRUE(idle_count_becomes(pool, "http://a", 0));
+  EXPECT_EQ(pool.take("http://a"), nullptr);
+}
+
+TEST_F(upstream_pool_test, AConnectionClosedBeforeItWasGivenIsNotTaken) {
   upstream_pool pool(4, 10s);
   auto [c, up] = connect("http://a");
   up.close();
   wait_readable(*c);
   pool.give(std::move(c));
+  EXPECT_TRUE(idle_count_becomes(pool, "http://a", 0));
   EXPECT_EQ(pool.take("http://a"), nullptr);
-  EXPECT_EQ(pool.idle_count("http://a"), 0u);
 }
 
 TEST_F(upstream_pool_test, AConnectionWithStrayBytesIsNotTaken) {
   upstream_pool pool(4, 10s);
   auto [c, up] = connect("http://a");
-  net::write(up, net::buffer(std::string_view("HTTP/1.1 200 OK\r\n\r\n")));
-  wait_readable(*c);
   pool.give(std::move(c));
+  net::write(up, net::buffer(std::string_view("HTTP/1.1 200 OK\r\n\r\n")));
+  EXPECT_TRUE(idle_count_becomes(pool, "http://a", 0));
   EXPECT_EQ(pool.take("http://a"), nullptr);
   EXPECT_TRUE(closed_by_pool(up));
+}
+
+TEST_F(upstream_pool_test, TheIdleReadOfATakenConnectionBringsTheResponsesFirstBytes) {
+  upstream_pool pool(4, 10s);
+  auto [given, up] = connect("http://a");
+  pool.give(std::move(given));
+  auto c = pool.take("http://a");
+  ASSERT_NE(c, nullptr);
+  EXPECT_TRUE(c->read_pending);
+  const std::string_view answer = "HTTP/1.1 204 No Content\r\n\r\n";
+  net::write(up, net::buffer(answer));
+  beast::error_code got_ec = net::error::would_block;
+  std::size_t got_n = 0;
+  net::co_spawn(
+      ioc_,
+      [](upstream_pool& p, upstream_connection& conn, beast::error_code& ec,
+         std::size_t& n) -> net::awaitable<void> {
+        std::tie(ec, n) = co_await p.settle(conn);
+      }(pool, *c, got_ec, got_n),
+      net::detached);
+  ioc_.run_for(5s);
+  EXPECT_FALSE(got_ec);
+  EXPECT_EQ(got_n, answer.size());
+  EXPECT_EQ(beast::buffers_to_string(c->buffer.data()), answer);
+  EXPECT_FALSE(c->read_pending);
+}
+
+TEST_F(upstream_pool_test, CancellingATakenConnectionEndsItsIdleRead) {
+  upstream_pool pool(4, 10s);
+  auto [given, up] = connect("http://a");
+  pool.give(std::move(given));
+  auto c = pool.take("http://a");
+  ASSERT_NE(c, nullptr);
+  c->socket().cancel();
+  beast::error_code got_ec;
+  net::co_spawn(
+      ioc_,
+      [](upstream_pool& p, upstream_connection& conn,
+         beast::error_code& ec) -> net::awaitable<void> {
+        std::tie(ec, std::ignore) = co_await p.settle(conn);
+      }(pool, *c, got_ec),
+      net::detached);
+  ioc_.run_for(5s);
+  EXPECT_EQ(got_ec, net::error::operation_aborted);
+  EXPECT_EQ(c->buffer.size(), 0u);
 }
 
 TEST_F(upstream_pool_test, CloseClosesEveryIdleConnectionAndRefusesNewOnes) {

@@ -1,0 +1,134 @@
+// The proxy thread's heap allocations per keep-alive exchange in steady state (docs/proxy.md,
+// "Allocations"): a webhook form POST through a real proxy::server to a real nginx, counted by a
+// global operator new that counts only on the threads the proxy names "proxy-N". The count is
+// deterministic (the same request, the same response, one connection on each side), so the
+// test asserts the bound reached: the issue's aim is zero, and docs/proxy.md lists what is
+// left and why.
+#include <pthread.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include <gtest/gtest.h>
+
+#include "tests/proxy_support/harness.hpp"
+#include "tests/proxy_support/nginx.hpp"
+
+namespace {
+
+std::atomic<std::uint64_t> proxy_thread_allocations{0};
+thread_local bool known_proxy_thread = false;
+
+// A thread's name is set after it starts (its first allocations come before): only a "yes"
+// is remembered.
+bool on_proxy_thread() noexcept {
+  if (known_proxy_thread) return true;
+  char name[16] = {};
+  if (pthread_getname_np(pthread_self(), name, sizeof name) != 0) return false;
+  known_proxy_thread = std::strncmp(name, "proxy-", 6) == 0;
+  return known_proxy_thread;
+}
+
+void* counted_alloc(std::size_t n) {
+  if (on_proxy_thread()) proxy_thread_allocations.fetch_add(1, std::memory_order_relaxed);
+  return std::malloc(n == 0 ? 1 : n);
+}
+
+}  // namespace
+
+void* operator new(std::size_t n) {
+  if (void* p = counted_alloc(n)) return p;
+  throw std::bad_alloc();
+}
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return counted_alloc(n); }
+void* operator new(std::size_t n, std::align_val_t a) {
+  if (on_proxy_thread()) proxy_thread_allocations.fetch_add(1, std::memory_order_relaxed);
+  const auto align = static_cast<std::size_t>(a);
+  if (void* p = std::aligned_alloc(align, (n + align - 1) / align * align)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+
+namespace sidecar::testing {
+namespace {
+
+// The store's side is not the proxy's: captures are counted and dropped here, on the proxy
+// thread, as the store's submit() would take them.
+class dropping_sink : public store::capture_sink {
+ public:
+  bool submit(store::capture&& c) noexcept override {
+    const store::capture gone = std::move(c);
+    count.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
+  std::atomic<std::uint64_t> count{0};
+};
+
+constexpr std::string_view webhook_form =
+    "CallSid=IDbb44ef8c2ebf4d4599d0378a2a8a2ea8-CAd9e08ede8b604e739ba7d0bd477fdf49&InstanceId="
+    "IDbb44ef8c2ebf4d4599d0378a2a8a2ea8&AccountSid=ACae6e420f425248d6a26948c17a9e2acf&From=%"
+    "2B15551234567&To=%2B15557654321&CallStatus=ringing&ApiVersion=2012-04-24&Direction="
+    "inbound&CallerName=null&ForwardedFrom=null&CallTimestamp=2026-11-28T01%3A02%3A03.456Z&"
+    "FromCountry=US&ToCountry=US&FromState=CA&ToState=NY";
+
+// The bound reached (dev build, measured: exactly 42 per exchange, the same every run). The
+// issue's aim is 0; what is left is not yet itemised one by one: Beast's fields of the request
+// and response parsers (one node per field, the target), the capture's strings and header
+// lists (one string per long name or value) and body heads, the form scanner's strings, and
+// coroutine frames beyond Asio's per-thread cache of two, and strip_hop_by_hop's copy of the
+// names Connection lists (docs/proxy.md, "Allocations").
+constexpr std::uint64_t allocations_per_exchange = 42;
+
+TEST(proxy_allocations, KeepAliveWebhookExchangesAllocateAtMostTheBoundOnTheProxyThread) {
+  nginx_server app(R"(location / { return 200 '<Response><Say>hello</Say></Response>'; })",
+                   "keepalive_requests 100000;");
+  auto cfg = base_config();
+  cfg->proxy.threads = 1;
+  cfg->routes.push_back(route_to("/", upstream_at(app.port())));
+  metrics::registry registry;
+  dropping_sink sink;
+  proxy::server server(cfg, sink, registry, nullptr);
+  const std::uint16_t port = server.start({}).port();
+
+  const std::string request =
+      "POST /voice.xml HTTP/1.1\r\nHost: app.example\r\nContent-Type: "
+      "application/x-www-form-urlencoded; charset=UTF-8\r\nAccept: application/xml, "
+      "text/xml\r\nUser-Agent: Apache-HttpClient/4.5.13 (Java/11.0.16)\r\nContent-Length: " +
+      std::to_string(webhook_form.size()) + "\r\n\r\n" + std::string(webhook_form);
+  net::io_context ioc;
+  auto client = connect_to(ioc, port);
+  beast::flat_buffer buf;
+  auto exchanges = [&](int n) {
+    for (int i = 0; i < n; ++i) {
+      send_all(client, request);
+      const auto r = read_response(client, buf);
+      ASSERT_FALSE(r.ec) << r.ec.message();
+      ASSERT_EQ(r.res.result_int(), 200);
+    }
+  };
+  // Warm-up: the pool's connection, the block cache, Asio's per-thread recycled memory.
+  exchanges(200);
+  // The capture of the last exchange is submitted after its response is written: counted
+  // once every capture has arrived.
+  ASSERT_TRUE(eventually([&] { return sink.count.load() == 200; }));
+  constexpr int measured = 1000;
+  const std::uint64_t before = proxy_thread_allocations.load();
+  exchanges(measured);
+  ASSERT_TRUE(eventually([&] { return sink.count.load() == 200 + measured; }));
+  const std::uint64_t during = proxy_thread_allocations.load() - before;
+  RecordProperty("allocations_per_exchange", std::to_string(during / measured));
+  std::printf("proxy thread: %llu allocations in %d exchanges (%.2f each)\n",
+              static_cast<unsigned long long>(during), measured,
+              static_cast<double>(during) / measured);
+  EXPECT_LE(during, allocations_per_exchange * measured);
+  server.stop(std::chrono::milliseconds(500));
+}
+
+}  // namespace
+}  // namespace sidecar::testing

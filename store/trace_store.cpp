@@ -8,6 +8,7 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
+#include <rocksdb/write_buffer_manager.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -204,12 +205,21 @@ void trace_store::impl::open() {
   // would disable the per-prefix insert hints.
   dbo.allow_concurrent_memtable_write = false;
 
-  cache_ = rocksdb::NewLRUCache(256 << 20);
+  // [store] memory bounds RocksDB's memtables and block cache together (docs/store.md,
+  // "Memory"): the cache holds the whole budget, and the write buffer manager charges every
+  // memtable to it, flushing once the memtables take half of it; index and filter blocks are
+  // cached too rather than held beside it by each open file.
+  const std::size_t memory = cfg_->store.memory;
+  const std::size_t memtables = memory / 2;
+  cache_ = rocksdb::NewLRUCache(memory);
+  dbo.write_buffer_manager = std::make_shared<rocksdb::WriteBufferManager>(memtables, cache_);
   auto table = [&](std::size_t block_size, bool bloom) {
     rocksdb::BlockBasedTableOptions t;
     t.block_cache = cache_;
     t.block_size = block_size;
     t.format_version = 5;
+    t.cache_index_and_filter_blocks = true;
+    t.pin_l0_filter_and_index_blocks_in_cache = true;
     if (bloom) t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
     return rocksdb::NewBlockBasedTableFactory(t);
   };
@@ -232,6 +242,10 @@ void trace_store::impl::open() {
     }
     return o;
   };
+  // Each family's memtable is a share of the budget (records and bodies a quarter each, the
+  // indexes an eighth, the small families 2 MiB at most), so that most flushes are a family
+  // filling its own memtable rather than the manager flushing the oldest one early.
+  const std::size_t small_buffer = std::min<std::size_t>(2 << 20, memtables / 16);
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (std::size_t i = 0; i < cf_count; ++i) {
     rocksdb::ColumnFamilyOptions o;
@@ -239,33 +253,33 @@ void trace_store::impl::open() {
       case cf_default:
       case cf_meta:
       case cf_outbox:  // settled by the shipper, never expired by key (docs/fleet.md)
-        o = cf_options(rocks::key_kind::keep, 4096, false, 4 << 20);
+        o = cf_options(rocks::key_kind::keep, 4096, false, small_buffer);
         break;
       case cf_records:
         // Keyed by sid, so in time order: each flush writes a key range after the last one
         // (compaction can move such files down without rewriting them), and the memtable
         // inserts are appends. Bloom filter: get(sid) and a page's records are point lookups.
-        o = cf_options(rocks::key_kind::sid, 16 << 10, true, 64 << 20);
+        o = cf_options(rocks::key_kind::sid, 16 << 10, true, memtables / 4);
         break;
       case cf_chunks:
         // Uncompressed: the ResponseBody filter searches the chunks as they are read.
-        o = cf_options(rocks::key_kind::chunk, 64 << 10, false, 64 << 20);
+        o = cf_options(rocks::key_kind::chunk, 64 << 10, false, memtables / 4);
         o.compression = rocksdb::kNoCompression;
         o.bottommost_compression = rocksdb::kNoCompression;
         o.merge_operator = rocks::make_append_merge_operator();
         break;
       case cf_by_account:
       case cf_by_session:
-        o = cf_options(rocks::key_kind::id_inverted_sid, 16 << 10, false, 32 << 20);
+        o = cf_options(rocks::key_kind::id_inverted_sid, 16 << 10, false, memtables / 8);
         break;
       case cf_counters:
-        o = cf_options(rocks::key_kind::counter, 4096, false, 4 << 20);
+        o = cf_options(rocks::key_kind::counter, 4096, false, small_buffer);
         o.merge_operator = rocks::make_count_merge_operator();
         break;
       case cf_index_chunks:
         // The covering entries again, in chunks: the filtered scans read large values
         // instead of stepping an iterator once per record. Uncompressed, like body_chunks.
-        o = cf_options(rocks::key_kind::chunk, 64 << 10, false, 32 << 20);
+        o = cf_options(rocks::key_kind::chunk, 64 << 10, false, memtables / 8);
         o.compression = rocksdb::kNoCompression;
         o.bottommost_compression = rocksdb::kNoCompression;
         o.merge_operator = rocks::make_append_merge_operator();

@@ -110,6 +110,8 @@ struct store_config {
   std::size_t body_limit = 100 * 1024;
   std::optional<std::uint64_t> max_bytes;
   std::size_t queue_bytes = 64 * 1024 * 1024;
+  // RocksDB's memtables and block cache together (docs/store.md, "Memory").
+  std::size_t memory = 64 * 1024 * 1024;
   std::vector<std::string> redact_headers;  // lower case, besides the four defaults
   std::vector<std::string> redact_fields;   // lower case, besides the defaults of section 4
 };

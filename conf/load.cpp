@@ -147,14 +147,15 @@ void read_api(const toml::table* t, std::string_view source, api_config& a) {
 void read_store(const toml::table* t, std::string_view source, store_config& s) {
   if (t == nullptr) return;
   const table_reader r(source, "[store]", *t);
-  r.only({"path", "retention", "body_limit", "max_bytes", "queue_bytes", "redact_headers",
-          "redact_fields"});
+  r.only({"path", "retention", "body_limit", "max_bytes", "queue_bytes", "memory",
+          "redact_headers", "redact_fields"});
   if (const auto p = r.text("path")) s.path = *p;
   s.retention = r.dur("retention", std::chrono::seconds(1), std::chrono::hours(24 * 3650))
                     .value_or(s.retention);
   s.body_limit = r.size("body_limit", 0, 64 << 20).value_or(s.body_limit);
   if (const auto m = r.size("max_bytes", 1 << 20, max_size)) s.max_bytes = *m;
   s.queue_bytes = r.size("queue_bytes", 1 << 10, 64ull << 30).value_or(s.queue_bytes);
+  s.memory = r.size("memory", 16 << 20, 64ull << 30).value_or(s.memory);
   s.redact_headers = lower_list(r, "redact_headers", is_header_name, "a header name");
   s.redact_fields = lower_list(
       r, "redact_fields", [](std::string_view f) { return !f.empty() && !has_control(f); },

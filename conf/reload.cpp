@@ -66,6 +66,7 @@ reload_plan plan_reload(const config& running, const config& loaded) {
   keep(s.retention, rs.retention, "[store] retention", ignored);
   keep(s.max_bytes, rs.max_bytes, "[store] max_bytes", ignored);
   keep(s.queue_bytes, rs.queue_bytes, "[store] queue_bytes", ignored);
+  keep(s.memory, rs.memory, "[store] memory", ignored);
 
   cache_config& c = next->cache;
   const cache_config& rc = running.cache;

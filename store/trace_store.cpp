@@ -1,6 +1,6 @@
-// The RocksDB trace store: the writer (bounded queue -> group-committed WriteBatches), the
-// maintenance thread (quota, reclaim, recovery), and the readers (get, list). The key design
-// is in docs/store.md.
+// The RocksDB trace store: opening the database, the maintenance thread (quota, reclaim,
+// recovery), the readers (get, list) and purge; its writer (queue -> group-committed
+// WriteBatches) is store/trace_writer.cpp. The key design is in docs/store.md.
 #include "store/trace_store.hpp"
 
 #include <rocksdb/cache.h>
@@ -8,6 +8,7 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
+#include <rocksdb/write_buffer_manager.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -15,7 +16,6 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstring>
-#include <deque>
 #include <filesystem>
 #include <functional>
 #include <limits>
@@ -23,20 +23,17 @@
 #include <mutex>
 #include <shared_mutex>
 #include <thread>
-#include <unordered_map>
 #include <unordered_set>
-#include <variant>
 
 #include "conf/config_error.hpp"
-#include "store/access_line.hpp"
 #include "store/json.hpp"
 #include "store/outbox.hpp"
 #include "store/purge_batch.hpp"
-#include "store/record_builder.hpp"
 #include "store/record_filter.hpp"
 #include "store/rocks_support.hpp"
 #include "store/store_codec.hpp"
-#include "support/counted_warning.hpp"
+#include "store/store_db.hpp"
+#include "store/trace_writer.hpp"
 #include "support/log.hpp"
 #include "support/thread_name.hpp"
 #include "support/utc_time.hpp"
@@ -47,74 +44,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-enum cf : std::size_t {
-  cf_default,
-  cf_meta,
-  cf_records,       // sid bytes -> account, body part, record JSON without its response body
-  cf_chunks,        // account + chunk + part -> response bodies of that chunk (body_chunks)
-  cf_by_account,    // id_sid key -> covering entry
-  cf_by_session,    // id_sid key (id = session) -> account + body part
-  cf_counters,      // account + bucket -> count
-  cf_index_chunks,  // account + chunk + part -> covering entries of that chunk
-  cf_outbox,        // commit sequence -> sid, while [fleet] ships (store/outbox.hpp)
-  cf_count
-};
-constexpr std::array<const char*, cf_count> cf_names{
-    "default",    "meta",     "records",      "body_chunks",        "by_account",
-    "by_session", "counters", "index_chunks", outbox::column_family};
-
 constexpr std::string_view meta_format_key = "format_version";
 constexpr std::string_view meta_floor_key = "floor_ms";
-
-rocksdb::Slice slice(std::string_view s) { return {s.data(), s.size()}; }
-std::string_view view(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
-
-std::int64_t floor_div(std::int64_t a, std::int64_t b) {
-  return a >= 0 ? a / b : -((-a + b - 1) / b);
-}
-
-/// At most one log line per interval for a recurring problem; counts what it held back.
-class log_limiter {
- public:
-  explicit log_limiter(std::chrono::seconds interval) : interval_(interval) {}
-  /// True when a line may be written now; `held` is how many were held back since the last.
-  bool allow(std::uint64_t& held) {
-    std::lock_guard lock(mu_);
-    const auto now = std::chrono::steady_clock::now();
-    if (last_ && now - *last_ < interval_) {
-      ++held_;
-      return false;
-    }
-    last_ = now;
-    held = held_;
-    held_ = 0;
-    return true;
-  }
-
- private:
-  std::mutex mu_;
-  std::chrono::seconds interval_;
-  std::optional<std::chrono::steady_clock::time_point> last_;
-  std::uint64_t held_ = 0;
-};
-
-/// The database and its column family handles; handles go before the database.
-struct database {
-  std::unique_ptr<rocksdb::DB> db;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;  // opened order: cf_names, then extras
-  database() = default;
-  database(const database&) = delete;
-  database& operator=(const database&) = delete;
-  ~database() { reset(); }
-  void reset() {
-    if (!db) return;
-    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
-    handles.clear();
-    db->Close().PermitUncheckedError();
-    db.reset();
-  }
-  rocksdb::ColumnFamilyHandle* operator[](cf c) const { return handles[c]; }
-};
 
 /// A snapshot released when the last reader of it is gone.
 struct snapshot_holder {
@@ -124,11 +55,6 @@ struct snapshot_holder {
   snapshot_holder(const snapshot_holder&) = delete;
   snapshot_holder& operator=(const snapshot_holder&) = delete;
   ~snapshot_holder() { db->ReleaseSnapshot(snap); }
-};
-
-struct queued {
-  std::variant<capture, trace_record> item;
-  std::size_t bytes = 0;
 };
 
 }  // namespace
@@ -142,48 +68,6 @@ struct trace_store::impl {
   /// Closes and opens the database again (a WAL write error that Resume() cannot clear);
   /// waits for the pages being read and the batch being built. Committer thread only.
   bool reopen();
-
-  // -- writer --
-  template <class Item>
-  bool enqueue(Item& item, std::size_t bytes) noexcept;
-  void writer_loop();
-  /// Queued bytes at which the writer stops lingering: a batch's worth, or half the queue
-  /// when the queue is smaller than a batch.
-  [[nodiscard]] std::size_t batch_threshold() const {
-    return std::min(opts_.max_batch_bytes, cfg_->store.queue_bytes / 2);
-  }
-  void process(std::deque<queued>& items, record_builder& builder);
-  // The writer is a pipeline of two threads: the encoder (writer_loop, process, append)
-  // takes the queue and builds WriteBatches; the committer writes them in order. While one
-  // batch is written the next is built, so the two halves of the work use two cores. At
-  // most one built batch waits for the committer; the queued bytes count every item until
-  // its batch is written, so the queue bound holds as before.
-  struct write_job {
-    std::unique_ptr<rocksdb::WriteBatch> batch;
-    std::unordered_map<std::string, std::uint64_t> counts;  // records per minute counter
-    std::uint64_t records = 0;                              // records in the batch
-    std::uint64_t done = 0;  // queue items it settles: written, skipped or dropped
-    std::size_t bytes = 0;   // their queued bytes
-    // The batch's records for the commit feed, published once written (their JSON built by
-    // the encoder when someone was subscribed, else by the committer if someone is by then).
-    std::vector<committed_record> published;
-  };
-  write_job new_job();
-  /// Waits until the committer has taken the previous job, then gives it this one.
-  void hand_off(write_job&& job);
-  void committer_loop();
-  /// Keeps a record appended to the job for the commit feed (JSON built now when someone is
-  /// subscribed).
-  void keep_for_feed(write_job& job, trace_record&& r);
-  /// Publishes a written job's records, when anyone is subscribed (committer thread).
-  void publish(write_job& job);
-  bool append(rocksdb::WriteBatch& batch, trace_record& r,
-              std::unordered_map<std::string, std::uint64_t>& counts);
-  std::uint32_t next_part(char kind, std::string_view account, std::int64_t chunk,
-                          std::size_t bytes);
-  bool commit(rocksdb::WriteBatch& batch, std::unordered_map<std::string, std::uint64_t>& counts,
-              std::uint64_t records);
-  void set_health(bool ok, std::string reason);
 
   // -- purge (store/purge_batch.hpp) --
   void load_purged();
@@ -225,80 +109,26 @@ struct trace_store::impl {
   std::int64_t reclaim_period_ms_ = 0;
 
   // metrics
-  metrics::counter& written_;
-  metrics::counter& dropped_full_;
-  metrics::counter& dropped_error_;
-  metrics::counter& dropped_invalid_;
-  std::array<metrics::counter*, 3> skipped_{};
-  metrics::histogram& write_seconds_;
   metrics::gauge& stall_;
-  metrics::gauge& queue_gauge_;
   metrics::counter& quota_trims_;
   std::shared_ptr<std::atomic<std::uint64_t>> disk_bytes_ =
       std::make_shared<std::atomic<std::uint64_t>>(0);
 
   std::shared_ptr<rocks::listener> listener_;
   std::shared_ptr<rocksdb::Cache> cache_;
-  // Readers (and maintenance, the encoder while it builds a batch, and the committer's
-  // Write) hold db_mu_ shared; reopen() holds it alone. Only the committer thread changes
-  // db_, so it reads db_ without the lock.
+  // Readers (and maintenance, the writer's encoder while it builds a batch, and its
+  // committer's Write) hold db_mu_ shared; reopen() holds it alone. Only the committer thread
+  // changes db_, so it reads db_ without the lock.
   mutable std::shared_mutex db_mu_;
   database db_;
 
-  // The queue. queued_bytes_ counts what the writer holds too, until it is written.
-  std::mutex mu_;
-  std::condition_variable work_cv_;
-  std::condition_variable done_cv_;
-  std::deque<queued> queue_;
-  std::size_t queued_bytes_ = 0;
-  std::uint64_t submitted_ = 0;    // accepted items
-  std::uint64_t processed_ = 0;    // written, skipped or dropped by the writer
-  std::size_t flush_waiters_ = 0;  // flush() callers: the writer does not linger for them
-  bool stopping_ = false;
-
-  // Which part of each recent (account, chunk) takes the next body, and its bytes so far;
-  // encoder thread only. Forgotten after a restart: a part then grows past its target size.
-  struct part_state {
-    std::uint32_t part = 0;
-    std::size_t bytes = 0;
-  };
-  std::unordered_map<std::string, part_state> parts_;
-  std::int64_t newest_chunk_ = 0;
-
-  // The chunk entries of the batch being built, per chunk key (encoder thread only). A
-  // batch's records of one account mostly share one chunk, so each chunk gets one merge
-  // operand per batch (the entries concatenated, as the append operator would) instead of
-  // one per record: a memtable insert per chunk and batch, not per record.
-  std::unordered_map<std::string, std::string> pending_bodies_;
-  std::unordered_map<std::string, std::string> pending_index_;
-  std::size_t pending_bytes_ = 0;
-  // Buffers append() reuses for every record (encoder thread only).
-  std::string value_buf_, json_buf_, entry_buf_;
-  /// Adds the pending chunk operands to the batch.
-  void add_pending_chunks(rocksdb::WriteBatch& batch);
-
-  // The shipping outbox: whether records get an entry, and the next entry's sequence
-  // (encoder thread, after open()).
+  // The shipping outbox when the database opened: whether records get an entry, and the
+  // next entry's sequence (the writer numbers them from there).
   bool ship_ = false;
-  std::atomic<std::uint64_t> outbox_seq_{0};  // read by the shipper for its backlog
+  std::uint64_t outbox_first_seq_ = 0;
   void open_outbox();
 
-  // Write failures: batches are dropped until retry_at_, then Resume() and try again.
-  bool failing_ = false;
-  std::chrono::steady_clock::time_point retry_at_{};
-  log_limiter write_log_{std::chrono::seconds(10)};
-  // Skipped and dropped records at warn, one line per reason every 10 s with its count
-  // (docs/operations.md), in the order of skip_reason.
-  std::array<log::counted_warning, 3> skipped_log_{
-      log::counted_warning{"records skipped", "no_account"},
-      log::counted_warning{"records skipped", "unknown_account"},
-      log::counted_warning{"records skipped", "traces_not_enabled"}};
-  log::counted_warning full_log_{"records dropped", "queue_full"};
-  log::counted_warning error_log_{"records dropped", "write_error"};
-  log_limiter invalid_log_{std::chrono::seconds(10)};
-
-  mutable std::mutex health_mu_;
-  store_health health_;
+  log_limiter reopen_log_{std::chrono::seconds(10)};
 
   std::mutex maint_mu_;
   std::condition_variable maint_cv_;
@@ -308,18 +138,9 @@ struct trace_store::impl {
   std::uint64_t compactions_at_reclaim_ = 0;
   std::mutex maint_run_mu_;  // one maintenance pass at a time
 
-  // The hand-off between encoder and committer.
-  std::mutex job_mu_;
-  std::condition_variable job_cv_;
-  std::optional<write_job> job_;  // built, waiting for the committer
-  std::vector<std::unique_ptr<rocksdb::WriteBatch>> spare_batches_;  // written, for reuse
-  bool encoder_done_ = false;
-
-  // Written batches, for subscribers (the API's live streams).
-  commit_feed feed_;
-
-  std::thread writer_;  // the encoder
-  std::thread committer_;
+  // The queue, the encoder and the committer (store/trace_writer.hpp); started once the
+  // database is open, stopped before it closes.
+  std::unique_ptr<trace_writer> writer_;
   std::thread maintainer_;
 };
 
@@ -330,26 +151,10 @@ trace_store::impl::impl(std::shared_ptr<const conf::config> c, metrics::registry
     : cfg_(std::move(c)),
       opts_(std::move(o)),
       clock_(std::make_shared<rocks::expiry_clock>()),
-      written_(m.add_counter("sidecar_records_written_total", "Trace records written")),
-      dropped_full_(m.add_counter("sidecar_records_dropped_total", "Trace records lost",
-                                  {{"reason", "queue_full"}})),
-      dropped_error_(m.add_counter("sidecar_records_dropped_total", "Trace records lost",
-                                   {{"reason", "write_error"}})),
-      dropped_invalid_(m.add_counter("sidecar_records_dropped_total", "Trace records lost",
-                                     {{"reason", "invalid"}})),
-      write_seconds_(
-          m.add_histogram("sidecar_store_write_seconds", "Latency of one store batch write")),
       stall_(m.add_gauge("sidecar_store_write_stall",
                          "RocksDB write stall: 0 normal, 1 delayed, 2 stopped")),
-      queue_gauge_(m.add_gauge("sidecar_store_queue_bytes", "Bytes waiting for the store writer")),
       quota_trims_(m.add_counter("sidecar_store_quota_trims_total",
                                  "Times the disk quota removed the oldest records")) {
-  static constexpr std::array<const char*, 3> skip_names{"no_account", "unknown_account",
-                                                         "traces_not_enabled"};
-  for (std::size_t i = 0; i < skip_names.size(); ++i) {
-    skipped_[i] = &m.add_counter("sidecar_records_skipped_total",
-                                 "Exchanges not recorded, by reason", {{"reason", skip_names[i]}});
-  }
   m.add_callback("sidecar_store_disk_bytes", "Bytes the trace store takes on disk",
                  [bytes = disk_bytes_] { return static_cast<double>(bytes->load()); });
   clock_->now_ms = opts_.now_ms ? opts_.now_ms : utc::now_ms;
@@ -361,14 +166,9 @@ trace_store::impl::impl(std::shared_ptr<const conf::config> c, metrics::registry
   open_outbox();
   disk_bytes_->store(measure_disk_bytes());
   last_flush_ = last_reclaim_ = std::chrono::steady_clock::now();
-  committer_ = std::thread([this] {
-    support::name_this_thread("store-commit");
-    committer_loop();
-  });
-  writer_ = std::thread([this] {
-    support::name_this_thread("store-encode");
-    writer_loop();
-  });
+  writer_ = std::make_unique<trace_writer>(
+      cfg_, opts_, m, trace_writer::store_side{db_, db_mu_, [this] { return reopen(); }}, ship_,
+      outbox_first_seq_);
   maintainer_ = std::thread([this] {
     support::name_this_thread("store-maintain");
     maintenance_loop();
@@ -405,12 +205,21 @@ void trace_store::impl::open() {
   // would disable the per-prefix insert hints.
   dbo.allow_concurrent_memtable_write = false;
 
-  cache_ = rocksdb::NewLRUCache(256 << 20);
+  // [store] memory bounds RocksDB's memtables and block cache together (docs/store.md,
+  // "Memory"): the cache holds the whole budget, and the write buffer manager charges every
+  // memtable to it, flushing once the memtables take half of it; index and filter blocks are
+  // cached too rather than held beside it by each open file.
+  const std::size_t memory = cfg_->store.memory;
+  const std::size_t memtables = memory / 2;
+  cache_ = rocksdb::NewLRUCache(memory);
+  dbo.write_buffer_manager = std::make_shared<rocksdb::WriteBufferManager>(memtables, cache_);
   auto table = [&](std::size_t block_size, bool bloom) {
     rocksdb::BlockBasedTableOptions t;
     t.block_cache = cache_;
     t.block_size = block_size;
     t.format_version = 5;
+    t.cache_index_and_filter_blocks = true;
+    t.pin_l0_filter_and_index_blocks_in_cache = true;
     if (bloom) t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
     return rocksdb::NewBlockBasedTableFactory(t);
   };
@@ -433,6 +242,10 @@ void trace_store::impl::open() {
     }
     return o;
   };
+  // Each family's memtable is a share of the budget (records and bodies a quarter each, the
+  // indexes an eighth, the small families 2 MiB at most), so that most flushes are a family
+  // filling its own memtable rather than the manager flushing the oldest one early.
+  const std::size_t small_buffer = std::min<std::size_t>(2 << 20, memtables / 16);
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (std::size_t i = 0; i < cf_count; ++i) {
     rocksdb::ColumnFamilyOptions o;
@@ -440,33 +253,33 @@ void trace_store::impl::open() {
       case cf_default:
       case cf_meta:
       case cf_outbox:  // settled by the shipper, never expired by key (docs/fleet.md)
-        o = cf_options(rocks::key_kind::keep, 4096, false, 4 << 20);
+        o = cf_options(rocks::key_kind::keep, 4096, false, small_buffer);
         break;
       case cf_records:
         // Keyed by sid, so in time order: each flush writes a key range after the last one
         // (compaction can move such files down without rewriting them), and the memtable
         // inserts are appends. Bloom filter: get(sid) and a page's records are point lookups.
-        o = cf_options(rocks::key_kind::sid, 16 << 10, true, 64 << 20);
+        o = cf_options(rocks::key_kind::sid, 16 << 10, true, memtables / 4);
         break;
       case cf_chunks:
         // Uncompressed: the ResponseBody filter searches the chunks as they are read.
-        o = cf_options(rocks::key_kind::chunk, 64 << 10, false, 64 << 20);
+        o = cf_options(rocks::key_kind::chunk, 64 << 10, false, memtables / 4);
         o.compression = rocksdb::kNoCompression;
         o.bottommost_compression = rocksdb::kNoCompression;
         o.merge_operator = rocks::make_append_merge_operator();
         break;
       case cf_by_account:
       case cf_by_session:
-        o = cf_options(rocks::key_kind::id_inverted_sid, 16 << 10, false, 32 << 20);
+        o = cf_options(rocks::key_kind::id_inverted_sid, 16 << 10, false, memtables / 8);
         break;
       case cf_counters:
-        o = cf_options(rocks::key_kind::counter, 4096, false, 4 << 20);
+        o = cf_options(rocks::key_kind::counter, 4096, false, small_buffer);
         o.merge_operator = rocks::make_count_merge_operator();
         break;
       case cf_index_chunks:
         // The covering entries again, in chunks: the filtered scans read large values
         // instead of stepping an iterator once per record. Uncompressed, like body_chunks.
-        o = cf_options(rocks::key_kind::chunk, 64 << 10, false, 32 << 20);
+        o = cf_options(rocks::key_kind::chunk, 64 << 10, false, memtables / 8);
         o.compression = rocksdb::kNoCompression;
         o.bottommost_compression = rocksdb::kNoCompression;
         o.merge_operator = rocks::make_append_merge_operator();
@@ -537,7 +350,7 @@ void trace_store::impl::open() {
 
 void trace_store::impl::open_outbox() {
   ship_ = cfg_->fleet && cfg_->fleet->ship;
-  outbox_seq_.store(outbox::next_seq(*db_.db, db_[cf_outbox]));
+  outbox_first_seq_ = outbox::next_seq(*db_.db, db_[cf_outbox]);
   if (ship_) return;
   // Shipping is off now: entries left from a run that shipped would wait forever.
   if (const auto left = outbox::count(*db_.db, db_[cf_outbox]); left > 0) {
@@ -562,7 +375,7 @@ bool trace_store::impl::reopen() {
   } catch (const std::exception& e) {
     db_.reset();
     std::uint64_t held = 0;
-    if (write_log_.allow(held)) log::error("store: reopening failed", {{"error", e.what()}});
+    if (reopen_log_.allow(held)) log::error("store: reopening failed", {{"error", e.what()}});
     return false;
   }
 }
@@ -574,356 +387,7 @@ trace_store::impl::~impl() {
   }
   maint_cv_.notify_all();
   if (maintainer_.joinable()) maintainer_.join();
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  work_cv_.notify_all();
-  if (writer_.joinable()) writer_.join();  // drains the queue first
-  {
-    std::lock_guard lock(job_mu_);
-    encoder_done_ = true;
-  }
-  job_cv_.notify_all();
-  if (committer_.joinable()) committer_.join();  // writes the last batches first
-  feed_.close();
-}
-
-void trace_store::impl::set_health(bool ok, std::string reason) {
-  std::lock_guard lock(health_mu_);
-  health_.ok = ok;
-  health_.reason = std::move(reason);
-}
-
-// ---------------------------------------------------------------------------------------
-// writer
-
-// The item is moved only once accepted: a refused one is left to the caller.
-template <class Item>
-bool trace_store::impl::enqueue(Item& item, std::size_t bytes) noexcept {
-  try {
-    bool wake = false;
-    {
-      std::lock_guard lock(mu_);
-      if (stopping_ || queued_bytes_ + bytes > cfg_->store.queue_bytes) {
-        dropped_full_.inc();
-        full_log_.add();
-        return false;
-      }
-      queue_.push_back(queued{std::move(item), bytes});
-      // The writer sleeps until the first record, then lingers until a batch's worth is
-      // queued: only those two moments need a wake-up (a futex call), not every record.
-      const std::size_t batch = batch_threshold();
-      wake = queue_.size() == 1 || (queued_bytes_ < batch && queued_bytes_ + bytes >= batch);
-      queued_bytes_ += bytes;
-      ++submitted_;
-      queue_gauge_.set(static_cast<std::int64_t>(queued_bytes_));
-    }
-    if (wake) work_cv_.notify_one();
-    return true;
-  } catch (...) {  // allocation failure: dropped like a full queue, never thrown at the proxy
-    dropped_full_.inc();
-    return false;
-  }
-}
-
-void trace_store::impl::writer_loop() {
-  record_builder builder(cfg_);
-  std::deque<queued> items;
-  for (;;) {
-    {
-      std::unique_lock lock(mu_);
-      work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and everything is written
-      // Group commit: let the batch gather (see trace_store_options::linger).
-      work_cv_.wait_for(lock, opts_.linger, [&] {
-        return stopping_ || flush_waiters_ > 0 || queued_bytes_ >= batch_threshold();
-      });
-      items.swap(queue_);
-    }
-    process(items, builder);
-  }
-}
-
-void trace_store::impl::process(std::deque<queued>& items, record_builder& builder) {
-  write_job job = new_job();
-  // The encoder reads db_ (the column family handles) under the shared lock, since the
-  // committer may reopen the database; it never holds it while waiting for the committer.
-  std::shared_lock db_lock(db_mu_);
-  auto finish = [&] {
-    add_pending_chunks(*job.batch);
-    db_lock.unlock();
-    hand_off(std::move(job));
-    job = new_job();
-    db_lock.lock();
-  };
-  for (auto& q : items) {
-    ++job.done;
-    job.bytes += q.bytes;
-    try {
-      if (auto* c = std::get_if<capture>(&q.item)) {
-        auto built = builder.build(*c);
-        if (!built.record) {
-          const std::size_t reason = static_cast<std::size_t>(built.skipped) % skipped_.size();
-          skipped_[reason]->inc();
-          skipped_log_[reason].add();
-          if (log::access_enabled()) log_access(*c, {}, {}, to_string(built.skipped));
-        } else {
-          if (log::access_enabled()) {
-            log_access(*c, built.record->sid, built.record->account_sid, {});
-          }
-          if (append(*job.batch, *built.record, job.counts)) {
-            ++job.records;
-            keep_for_feed(job, std::move(*built.record));
-          }
-        }
-      } else if (auto& r = std::get<trace_record>(q.item); append(*job.batch, r, job.counts)) {
-        ++job.records;
-        keep_for_feed(job, std::move(r));
-      }
-    } catch (const std::exception& e) {
-      dropped_invalid_.inc();
-      std::uint64_t held = 0;
-      if (invalid_log_.allow(held)) {
-        log::error("store: record not built",
-                   {{"error", e.what()}, {"held_back", std::to_string(held)}});
-      }
-    }
-    if (job.batch->GetDataSize() + pending_bytes_ >= opts_.max_batch_bytes) finish();
-  }
-  add_pending_chunks(*job.batch);
-  db_lock.unlock();
-  if (job.done > 0) hand_off(std::move(job));
-  items.clear();
-}
-
-void trace_store::impl::keep_for_feed(write_job& job, trace_record&& r) {
-  committed_record c{std::move(r), {}};
-  if (feed_.has_subscribers()) c.json = to_json(c.record);
-  job.published.push_back(std::move(c));
-}
-
-void trace_store::impl::publish(write_job& job) {
-  // A subscriber that came after the encoder saw none still gets every batch written after
-  // it subscribed: the JSON missing then is built here.
-  if (!feed_.has_subscribers()) return;
-  for (auto& c : job.published) {
-    if (c.json.empty()) c.json = to_json(c.record);
-  }
-  feed_.publish(std::move(job.published));
-}
-
-trace_store::impl::write_job trace_store::impl::new_job() {
-  write_job job;
-  {
-    std::lock_guard lock(job_mu_);
-    if (!spare_batches_.empty()) {
-      job.batch = std::move(spare_batches_.back());
-      spare_batches_.pop_back();
-    }
-  }
-  // A batch's buffer keeps its capacity across Clear(), so reused batches never allocate
-  // (and fault in) megabytes afresh.
-  if (!job.batch) {
-    job.batch = std::make_unique<rocksdb::WriteBatch>(opts_.max_batch_bytes + (1u << 20));
-  }
-  return job;
-}
-
-void trace_store::impl::hand_off(write_job&& job) {
-  {
-    std::unique_lock lock(job_mu_);
-    job_cv_.wait(lock, [&] { return !job_.has_value(); });
-    job_ = std::move(job);
-  }
-  job_cv_.notify_all();
-}
-
-void trace_store::impl::committer_loop() {
-  for (;;) {
-    write_job job;
-    {
-      std::unique_lock lock(job_mu_);
-      job_cv_.wait(lock, [&] { return job_.has_value() || encoder_done_; });
-      if (!job_) return;  // the encoder has stopped and everything is written
-      job = std::move(*job_);
-      job_.reset();
-    }
-    job_cv_.notify_all();  // the encoder may wait for the slot
-    // Only this thread changes db_, so it reads it without the lock.
-    if (!db_.db && std::chrono::steady_clock::now() >= retry_at_ && !reopen()) {
-      retry_at_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-    }
-    if (job.records > 0 && commit(*job.batch, job.counts, job.records)) publish(job);
-    job.published.clear();
-    {
-      std::lock_guard lock(mu_);
-      processed_ += job.done;
-      queued_bytes_ -= job.bytes;
-      queue_gauge_.set(static_cast<std::int64_t>(queued_bytes_));
-    }
-    done_cv_.notify_all();
-    job.batch->Clear();
-    std::lock_guard lock(job_mu_);
-    if (spare_batches_.size() < 2) spare_batches_.push_back(std::move(job.batch));
-  }
-}
-
-bool trace_store::impl::append(rocksdb::WriteBatch& batch, trace_record& r,
-                               std::unordered_map<std::string, std::uint64_t>& counts) {
-  if (!db_.db) {  // closed after a failed reopen: dropped like a failed write
-    dropped_error_.inc();
-    return false;
-  }
-  const auto sid = store::parse_sid(r.sid);
-  if (!sid || r.account_sid.empty()) {
-    dropped_invalid_.inc();
-    std::uint64_t held = 0;
-    if (invalid_log_.allow(held)) {
-      log::error("store: record without a valid sid or account",
-                 {{"held_back", std::to_string(held)}});
-    }
-    return false;
-  }
-  const std::int64_t created = store::sid_ms(*sid);  // the key's time is the sid's
-  const std::string key = codec::id_sid_key(r.account_sid, *sid);
-  const std::string_view inv = std::string_view(key).substr(key.size() - 16);
-  const std::string_view body = r.response.body.body;
-  const std::int64_t chunk = floor_div(created, codec::chunk_ms);
-  auto add_to_chunk = [&](std::unordered_map<std::string, std::string>& pending,
-                          std::uint32_t chunk_part, std::string_view data) {
-    auto& operand = pending[codec::chunk_key(r.account_sid, chunk, chunk_part)];
-    const std::size_t before = operand.size();
-    codec::append_chunk_entry(operand, inv, data);
-    pending_bytes_ += operand.size() - before;
-  };
-  std::uint32_t part = 0;
-  if (!body.empty()) {
-    part = next_part('b', r.account_sid, chunk, body.size());
-    add_to_chunk(pending_bodies_, part, body);
-  }
-  codec::encode_record_value(r, part, value_buf_, json_buf_);
-  batch
-      .Put(db_[cf_records], rocksdb::Slice(reinterpret_cast<const char*>(sid->data()), 16),
-           value_buf_)
-      .PermitUncheckedError();
-  std::string& entry = entry_buf_;
-  entry.clear();
-  codec::encode_covering(entry, r, part);
-  batch.Put(db_[cf_by_account], key, entry).PermitUncheckedError();
-  add_to_chunk(pending_index_, next_part('i', r.account_sid, chunk, entry.size()), entry);
-  if (!r.session_sid.empty()) {
-    entry.clear();
-    codec::encode_session_entry(entry, r.account_sid, part);
-    batch.Put(db_[cf_by_session], codec::id_sid_key(r.session_sid, *sid), entry)
-        .PermitUncheckedError();
-  }
-  if (ship_) {
-    outbox::add(batch, db_[cf_outbox], outbox_seq_.fetch_add(1, std::memory_order_relaxed),
-                std::string_view(reinterpret_cast<const char*>(sid->data()), 16));
-  }
-  ++counts[codec::counter_key(r.account_sid, floor_div(created, codec::bucket_ms))];
-  return true;
-}
-
-void trace_store::impl::add_pending_chunks(rocksdb::WriteBatch& batch) {
-  for (auto* pending : {&pending_bodies_, &pending_index_}) {
-    const cf family = pending == &pending_bodies_ ? cf_chunks : cf_index_chunks;
-    for (const auto& [key, operand] : *pending) {
-      if (!db_.db) break;  // closed after a failed reopen: append() added nothing since
-      batch.Merge(db_[family], key, operand).PermitUncheckedError();
-    }
-    pending->clear();
-  }
-  pending_bytes_ = 0;
-}
-
-std::uint32_t trace_store::impl::next_part(char kind, std::string_view account, std::int64_t chunk,
-                                           std::size_t bytes) {
-  std::string state_key(1, kind);
-  state_key += codec::id_prefix(account);
-  state_key.append(reinterpret_cast<const char*>(&chunk), sizeof chunk);
-  if (parts_.size() > 100'000) {  // forget chunks an hour older than the newest
-    std::erase_if(parts_, [&](const auto& e) {
-      std::int64_t c = 0;
-      std::memcpy(&c, e.first.data() + e.first.size() - sizeof c, sizeof c);
-      return c < newest_chunk_ - 360;
-    });
-  }
-  newest_chunk_ = std::max(newest_chunk_, chunk);
-  auto& st = parts_[state_key];
-  if (st.bytes > 0 && st.bytes + bytes > codec::chunk_part_bytes && st.part < 0xffff) {
-    ++st.part;
-    st.bytes = 0;
-  }
-  st.bytes += bytes + 20;
-  return st.part;
-}
-
-bool trace_store::impl::commit(rocksdb::WriteBatch& batch,
-                               std::unordered_map<std::string, std::uint64_t>& counts,
-                               std::uint64_t records) {
-  // Each minute counter, and the hour counter it adds to.
-  std::unordered_map<std::string, std::uint64_t> hours;
-  for (const auto& [key, n] : counts) {
-    batch.Merge(db_[cf_counters], key, rocks::encode_count(n)).PermitUncheckedError();
-    std::string_view id;
-    std::int64_t minute = 0, width = 0;
-    if (codec::split_counter_key(key, id, minute, width)) {
-      hours[codec::hour_counter_key(id, floor_div(minute, codec::buckets_per_hour))] += n;
-    }
-  }
-  for (const auto& [key, n] : hours) {
-    batch.Merge(db_[cf_counters], key, rocks::encode_count(n)).PermitUncheckedError();
-  }
-  if (opts_.before_write) opts_.before_write();
-  const auto now = std::chrono::steady_clock::now();
-  if (failing_ && now < retry_at_) {
-    dropped_error_.inc(records);
-    error_log_.add(records);
-    return false;
-  }
-  rocksdb::WriteOptions wo;
-  wo.sync = false;  // WAL on: a process crash loses only the queue (docs/store.md)
-  rocksdb::Status s;
-  {
-    std::shared_lock lock(db_mu_);
-    if (!db_.db) {
-      s = rocksdb::Status::IOError("database closed after a write error");
-    } else {
-      // A hard error (disk full) stops writes until Resume().
-      if (failing_) db_.db->Resume().PermitUncheckedError();
-      s = db_.db->Write(wo, &batch);
-    }
-  }
-  const auto elapsed = std::chrono::steady_clock::now() - now;
-  write_seconds_.observe(std::chrono::duration<double>(elapsed).count());
-  if (s.ok()) {
-    written_.inc(records);
-    if (failing_) {
-      failing_ = false;
-      set_health(true, {});
-      log::info("store: writing again");
-    }
-    return true;
-  }
-  dropped_error_.inc(records);
-  error_log_.add(records);
-  const bool again = failing_;
-  failing_ = true;
-  set_health(false, (s.IsNoSpace() ? "disk full: " : "write error: ") + s.ToString());
-  std::uint64_t held = 0;
-  if (write_log_.allow(held)) {
-    log::error("store: write failed, records dropped",
-               {{"error", s.ToString()},
-                {"records", std::to_string(records)},
-                {"failures_held_back", std::to_string(held)}});
-  }
-  // Failing again after Resume(): some errors (a failed WAL append) stick to the open
-  // database, so close it and open it again.
-  if (again) reopen();
-  retry_at_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-  return false;
+  writer_.reset();  // writes the queue and every batch in the pipeline, closes the feed
 }
 
 // ---------------------------------------------------------------------------------------
@@ -965,12 +429,7 @@ void trace_store::impl::maintain_once() {
     compactions_at_reclaim_ = listener_->compactions();
     last_reclaim_ = now;
   }
-  bool failing = false;
-  {
-    std::lock_guard lock(health_mu_);
-    failing = !health_.ok;
-  }
-  if (failing) db_.db->Resume().PermitUncheckedError();
+  if (!writer_->health().ok) db_.db->Resume().PermitUncheckedError();
 }
 
 void trace_store::impl::flush_memtables() {
@@ -1815,29 +1274,11 @@ trace_store::trace_store(std::shared_ptr<const conf::config> cfg, metrics::regis
 
 trace_store::~trace_store() = default;
 
-bool trace_store::submit(capture&& c) noexcept {
-  std::size_t bytes = 0;
-  try {
-    bytes = c.memory_size();
-  } catch (...) {
-    bytes = sizeof(capture);
-  }
-  return impl_->enqueue(c, bytes);
-}
+bool trace_store::submit(capture&& c) noexcept { return impl_->writer_->submit(std::move(c)); }
 
-bool trace_store::submit(trace_record&& r) noexcept {
-  const std::size_t bytes = codec::memory_size(r);
-  return impl_->enqueue(r, bytes);
-}
+bool trace_store::submit(trace_record&& r) noexcept { return impl_->writer_->submit(std::move(r)); }
 
-void trace_store::flush() {
-  std::unique_lock lock(impl_->mu_);
-  const std::uint64_t target = impl_->submitted_;
-  ++impl_->flush_waiters_;
-  impl_->work_cv_.notify_one();
-  impl_->done_cv_.wait(lock, [&] { return impl_->processed_ >= target; });
-  --impl_->flush_waiters_;
-}
+void trace_store::flush() { impl_->writer_->flush(); }
 
 trace_lookup trace_store::get(std::string_view sid) { return impl_->get(sid); }
 
@@ -1847,7 +1288,7 @@ bool trace_store::outbox_read(std::uint64_t from, std::size_t max, std::vector<o
   return outbox::read(*impl_->db_.db, impl_->db_[cf_outbox], from, max, out);
 }
 
-std::uint64_t trace_store::outbox_next_seq() const { return impl_->outbox_seq_.load(); }
+std::uint64_t trace_store::outbox_next_seq() const { return impl_->writer_->outbox_next_seq(); }
 
 bool trace_store::outbox_settle(std::uint64_t from, std::uint64_t through) {
   std::shared_lock lock(impl_->db_mu_);
@@ -1922,12 +1363,9 @@ void trace_store::impl::expire_purged() {
   db_.db->Write({}, &batch).PermitUncheckedError();
 }
 
-commit_feed& trace_store::feed() { return impl_->feed_; }
+commit_feed& trace_store::feed() { return impl_->writer_->feed(); }
 
-store_health trace_store::health() const {
-  std::lock_guard lock(impl_->health_mu_);
-  return impl_->health_;
-}
+store_health trace_store::health() const { return impl_->writer_->health(); }
 
 void trace_store::compact() {
   std::lock_guard run(impl_->maint_run_mu_);
@@ -1942,14 +1380,8 @@ std::uint64_t trace_store::disk_bytes() const { return impl_->measure_disk_bytes
 
 trace_store::stats trace_store::get_stats() const {
   stats s;
-  s.written = impl_->written_.value();
-  s.dropped_queue_full = impl_->dropped_full_.value();
-  s.dropped_write_error = impl_->dropped_error_.value();
-  s.dropped_invalid = impl_->dropped_invalid_.value();
-  for (auto* c : impl_->skipped_) s.skipped += c->value();
+  impl_->writer_->add_stats(s);
   s.quota_trims = impl_->quota_trims_.value();
-  std::lock_guard lock(impl_->mu_);
-  s.queue_bytes = impl_->queued_bytes_;
   return s;
 }
 

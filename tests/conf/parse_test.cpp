@@ -187,6 +187,8 @@ INSTANTIATE_TEST_SUITE_P(
                  "bad.toml: [store] max_bytes: \"9999999999TiB\" is too large"},
         bad_case{"[store]\nqueue_bytes = \"512\"",
                  "bad.toml: [store] queue_bytes: \"512\" is out of range (1KiB to 64GiB)"},
+        bad_case{"[store]\nmemory = \"8MiB\"",
+                 "bad.toml: [store] memory: \"8MiB\" is out of range (16MiB to 64GiB)"},
         bad_case{"[store]\nredact_headers = [\"x api key\"]",
                  "bad.toml: [store] redact_headers: \"x api key\" is not a header name"},
         bad_case{"[store]\nredact_fields = [\"\"]",
@@ -392,6 +394,7 @@ retention = "2d"
 body_limit = 512
 max_bytes = "50GiB"
 queue_bytes = "64MiB"
+memory = "32MiB"
 redact_headers = ["X-Api-Key"]
 redact_fields = ["PIN"]
 
@@ -462,6 +465,7 @@ upstream = "http://127.0.0.1:9000/"
   EXPECT_EQ(c->store.body_limit, 512u);
   EXPECT_EQ(c->store.max_bytes, 50ull << 30);
   EXPECT_EQ(c->store.queue_bytes, 64u << 20);
+  EXPECT_EQ(c->store.memory, 32u << 20);
   EXPECT_EQ(c->store.redact_headers, std::vector<std::string>{"x-api-key"});
   EXPECT_EQ(c->store.redact_fields, std::vector<std::string>{"pin"});
 

@@ -1,0 +1,441 @@
+// The writer of the trace store: queue, encoder, committer (docs/store.md, "Write path").
+#include "store/trace_writer.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "store/access_line.hpp"
+#include "store/outbox.hpp"
+#include "store/rocks_support.hpp"
+#include "store/store_codec.hpp"
+#include "support/log.hpp"
+#include "support/thread_name.hpp"
+
+namespace sidecar::store {
+
+trace_writer::trace_writer(std::shared_ptr<const conf::config> cfg, const trace_store_options& opts,
+                           metrics::registry& m, store_side store, bool ship,
+                           std::uint64_t outbox_seq)
+    : cfg_(std::move(cfg)),
+      opts_(opts),
+      db_(store.db),
+      db_mu_(store.db_mu),
+      reopen_(std::move(store.reopen)),
+      written_(m.add_counter("sidecar_records_written_total", "Trace records written")),
+      dropped_full_(m.add_counter("sidecar_records_dropped_total", "Trace records lost",
+                                  {{"reason", "queue_full"}})),
+      dropped_error_(m.add_counter("sidecar_records_dropped_total", "Trace records lost",
+                                   {{"reason", "write_error"}})),
+      dropped_invalid_(m.add_counter("sidecar_records_dropped_total", "Trace records lost",
+                                     {{"reason", "invalid"}})),
+      write_seconds_(
+          m.add_histogram("sidecar_store_write_seconds", "Latency of one store batch write")),
+      queue_gauge_(m.add_gauge("sidecar_store_queue_bytes", "Bytes waiting for the store writer")),
+      ship_(ship),
+      outbox_seq_(outbox_seq) {
+  static constexpr std::array<const char*, 3> skip_names{"no_account", "unknown_account",
+                                                         "traces_not_enabled"};
+  for (std::size_t i = 0; i < skip_names.size(); ++i) {
+    skipped_[i] = &m.add_counter("sidecar_records_skipped_total",
+                                 "Exchanges not recorded, by reason", {{"reason", skip_names[i]}});
+  }
+  committer_ = std::thread([this] {
+    support::name_this_thread("store-commit");
+    committer_loop();
+  });
+  encoder_ = std::thread([this] {
+    support::name_this_thread("store-encode");
+    encoder_loop();
+  });
+}
+
+trace_writer::~trace_writer() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  work_cv_.notify_all();
+  if (encoder_.joinable()) encoder_.join();  // drains the queue first
+  {
+    std::lock_guard lock(job_mu_);
+    encoder_done_ = true;
+  }
+  job_cv_.notify_all();
+  if (committer_.joinable()) committer_.join();  // writes the last batches first
+  feed_.close();
+}
+
+bool trace_writer::submit(capture&& c) noexcept {
+  std::size_t bytes = 0;
+  try {
+    bytes = c.memory_size();
+  } catch (...) {
+    bytes = sizeof(capture);
+  }
+  return enqueue(c, bytes);
+}
+
+bool trace_writer::submit(trace_record&& r) noexcept {
+  const std::size_t bytes = codec::memory_size(r);
+  return enqueue(r, bytes);
+}
+
+void trace_writer::flush() {
+  std::unique_lock lock(mu_);
+  const std::uint64_t target = submitted_;
+  ++flush_waiters_;
+  work_cv_.notify_one();
+  done_cv_.wait(lock, [&] { return processed_ >= target; });
+  --flush_waiters_;
+}
+
+store_health trace_writer::health() const {
+  std::lock_guard lock(health_mu_);
+  return health_;
+}
+
+void trace_writer::set_health(bool ok, std::string reason) {
+  std::lock_guard lock(health_mu_);
+  health_.ok = ok;
+  health_.reason = std::move(reason);
+}
+
+void trace_writer::add_stats(trace_store::stats& s) const {
+  s.written = written_.value();
+  s.dropped_queue_full = dropped_full_.value();
+  s.dropped_write_error = dropped_error_.value();
+  s.dropped_invalid = dropped_invalid_.value();
+  for (auto* c : skipped_) s.skipped += c->value();
+  std::lock_guard lock(mu_);
+  s.queue_bytes = queued_bytes_;
+}
+
+// The item is moved only once accepted: a refused one is left to the caller.
+template <class Item>
+bool trace_writer::enqueue(Item& item, std::size_t bytes) noexcept {
+  try {
+    bool wake = false;
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_ || queued_bytes_ + bytes > cfg_->store.queue_bytes) {
+        dropped_full_.inc();
+        full_log_.add();
+        return false;
+      }
+      queue_.push_back(queued{std::move(item), bytes});
+      // The writer sleeps until the first record, then lingers until a batch's worth is
+      // queued: only those two moments need a wake-up (a futex call), not every record.
+      const std::size_t batch = batch_threshold();
+      wake = queue_.size() == 1 || (queued_bytes_ < batch && queued_bytes_ + bytes >= batch);
+      queued_bytes_ += bytes;
+      ++submitted_;
+      queue_gauge_.set(static_cast<std::int64_t>(queued_bytes_));
+    }
+    if (wake) work_cv_.notify_one();
+    return true;
+  } catch (...) {  // allocation failure: dropped like a full queue, never thrown at the proxy
+    dropped_full_.inc();
+    return false;
+  }
+}
+
+void trace_writer::encoder_loop() {
+  record_builder builder(cfg_);
+  std::deque<queued> items;
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and everything is written
+      // Group commit: let the batch gather (see trace_store_options::linger).
+      work_cv_.wait_for(lock, opts_.linger, [&] {
+        return stopping_ || flush_waiters_ > 0 || queued_bytes_ >= batch_threshold();
+      });
+      items.swap(queue_);
+    }
+    process(items, builder);
+  }
+}
+
+void trace_writer::process(std::deque<queued>& items, record_builder& builder) {
+  write_job job = new_job();
+  // The encoder reads db_ (the column family handles) under the shared lock, since the
+  // committer may reopen the database; it never holds it while waiting for the committer.
+  std::shared_lock db_lock(db_mu_);
+  auto finish = [&] {
+    add_pending_chunks(*job.batch);
+    db_lock.unlock();
+    hand_off(std::move(job));
+    job = new_job();
+    db_lock.lock();
+  };
+  for (auto& q : items) {
+    ++job.done;
+    job.bytes += q.bytes;
+    try {
+      if (auto* c = std::get_if<capture>(&q.item)) {
+        auto built = builder.build(*c);
+        if (!built.record) {
+          const std::size_t reason = static_cast<std::size_t>(built.skipped) % skipped_.size();
+          skipped_[reason]->inc();
+          skipped_log_[reason].add();
+          if (log::access_enabled()) log_access(*c, {}, {}, to_string(built.skipped));
+        } else {
+          if (log::access_enabled()) {
+            log_access(*c, built.record->sid, built.record->account_sid, {});
+          }
+          if (append(*job.batch, *built.record, job.counts)) {
+            ++job.records;
+            keep_for_feed(job, std::move(*built.record));
+          }
+        }
+      } else if (auto& r = std::get<trace_record>(q.item); append(*job.batch, r, job.counts)) {
+        ++job.records;
+        keep_for_feed(job, std::move(r));
+      }
+    } catch (const std::exception& e) {
+      dropped_invalid_.inc();
+      std::uint64_t held = 0;
+      if (invalid_log_.allow(held)) {
+        log::error("store: record not built",
+                   {{"error", e.what()}, {"held_back", std::to_string(held)}});
+      }
+    }
+    if (job.batch->GetDataSize() + pending_bytes_ >= opts_.max_batch_bytes) finish();
+  }
+  add_pending_chunks(*job.batch);
+  db_lock.unlock();
+  if (job.done > 0) hand_off(std::move(job));
+  items.clear();
+}
+
+void trace_writer::keep_for_feed(write_job& job, trace_record&& r) {
+  committed_record c{std::move(r), {}};
+  if (feed_.has_subscribers()) c.json = to_json(c.record);
+  job.published.push_back(std::move(c));
+}
+
+void trace_writer::publish(write_job& job) {
+  // A subscriber that came after the encoder saw none still gets every batch written after
+  // it subscribed: the JSON missing then is built here.
+  if (!feed_.has_subscribers()) return;
+  for (auto& c : job.published) {
+    if (c.json.empty()) c.json = to_json(c.record);
+  }
+  feed_.publish(std::move(job.published));
+}
+
+trace_writer::write_job trace_writer::new_job() {
+  write_job job;
+  {
+    std::lock_guard lock(job_mu_);
+    if (!spare_batches_.empty()) {
+      job.batch = std::move(spare_batches_.back());
+      spare_batches_.pop_back();
+    }
+  }
+  // A batch's buffer keeps its capacity across Clear(), so reused batches never allocate
+  // (and fault in) megabytes afresh.
+  if (!job.batch) {
+    job.batch = std::make_unique<rocksdb::WriteBatch>(opts_.max_batch_bytes + (1u << 20));
+  }
+  return job;
+}
+
+void trace_writer::hand_off(write_job&& job) {
+  {
+    std::unique_lock lock(job_mu_);
+    job_cv_.wait(lock, [&] { return !job_.has_value(); });
+    job_ = std::move(job);
+  }
+  job_cv_.notify_all();
+}
+
+void trace_writer::committer_loop() {
+  for (;;) {
+    write_job job;
+    {
+      std::unique_lock lock(job_mu_);
+      job_cv_.wait(lock, [&] { return job_.has_value() || encoder_done_; });
+      if (!job_) return;  // the encoder has stopped and everything is written
+      job = std::move(*job_);
+      job_.reset();
+    }
+    job_cv_.notify_all();  // the encoder may wait for the slot
+    // Only this thread changes db_, so it reads it without the lock.
+    if (!db_.db && std::chrono::steady_clock::now() >= retry_at_ && !reopen_()) {
+      retry_at_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    }
+    if (job.records > 0 && commit(*job.batch, job.counts, job.records)) publish(job);
+    job.published.clear();
+    {
+      std::lock_guard lock(mu_);
+      processed_ += job.done;
+      queued_bytes_ -= job.bytes;
+      queue_gauge_.set(static_cast<std::int64_t>(queued_bytes_));
+    }
+    done_cv_.notify_all();
+    job.batch->Clear();
+    std::lock_guard lock(job_mu_);
+    if (spare_batches_.size() < 2) spare_batches_.push_back(std::move(job.batch));
+  }
+}
+
+bool trace_writer::append(rocksdb::WriteBatch& batch, trace_record& r,
+                          std::unordered_map<std::string, std::uint64_t>& counts) {
+  if (!db_.db) {  // closed after a failed reopen: dropped like a failed write
+    dropped_error_.inc();
+    return false;
+  }
+  const auto sid = store::parse_sid(r.sid);
+  if (!sid || r.account_sid.empty()) {
+    dropped_invalid_.inc();
+    std::uint64_t held = 0;
+    if (invalid_log_.allow(held)) {
+      log::error("store: record without a valid sid or account",
+                 {{"held_back", std::to_string(held)}});
+    }
+    return false;
+  }
+  const std::int64_t created = store::sid_ms(*sid);  // the key's time is the sid's
+  const std::string key = codec::id_sid_key(r.account_sid, *sid);
+  const std::string_view inv = std::string_view(key).substr(key.size() - 16);
+  const std::string_view body = r.response.body.body;
+  const std::int64_t chunk = floor_div(created, codec::chunk_ms);
+  auto add_to_chunk = [&](std::unordered_map<std::string, std::string>& pending,
+                          std::uint32_t chunk_part, std::string_view data) {
+    auto& operand = pending[codec::chunk_key(r.account_sid, chunk, chunk_part)];
+    const std::size_t before = operand.size();
+    codec::append_chunk_entry(operand, inv, data);
+    pending_bytes_ += operand.size() - before;
+  };
+  std::uint32_t part = 0;
+  if (!body.empty()) {
+    part = next_part('b', r.account_sid, chunk, body.size());
+    add_to_chunk(pending_bodies_, part, body);
+  }
+  codec::encode_record_value(r, part, value_buf_, json_buf_);
+  batch
+      .Put(db_[cf_records], rocksdb::Slice(reinterpret_cast<const char*>(sid->data()), 16),
+           value_buf_)
+      .PermitUncheckedError();
+  std::string& entry = entry_buf_;
+  entry.clear();
+  codec::encode_covering(entry, r, part);
+  batch.Put(db_[cf_by_account], key, entry).PermitUncheckedError();
+  add_to_chunk(pending_index_, next_part('i', r.account_sid, chunk, entry.size()), entry);
+  if (!r.session_sid.empty()) {
+    entry.clear();
+    codec::encode_session_entry(entry, r.account_sid, part);
+    batch.Put(db_[cf_by_session], codec::id_sid_key(r.session_sid, *sid), entry)
+        .PermitUncheckedError();
+  }
+  if (ship_) {
+    outbox::add(batch, db_[cf_outbox], outbox_seq_.fetch_add(1, std::memory_order_relaxed),
+                std::string_view(reinterpret_cast<const char*>(sid->data()), 16));
+  }
+  ++counts[codec::counter_key(r.account_sid, floor_div(created, codec::bucket_ms))];
+  return true;
+}
+
+void trace_writer::add_pending_chunks(rocksdb::WriteBatch& batch) {
+  for (auto* pending : {&pending_bodies_, &pending_index_}) {
+    const cf family = pending == &pending_bodies_ ? cf_chunks : cf_index_chunks;
+    for (const auto& [key, operand] : *pending) {
+      if (!db_.db) break;  // closed after a failed reopen: append() added nothing since
+      batch.Merge(db_[family], key, operand).PermitUncheckedError();
+    }
+    pending->clear();
+  }
+  pending_bytes_ = 0;
+}
+
+std::uint32_t trace_writer::next_part(char kind, std::string_view account, std::int64_t chunk,
+                                      std::size_t bytes) {
+  std::string state_key(1, kind);
+  state_key += codec::id_prefix(account);
+  state_key.append(reinterpret_cast<const char*>(&chunk), sizeof chunk);
+  if (parts_.size() > 100'000) {  // forget chunks an hour older than the newest
+    std::erase_if(parts_, [&](const auto& e) {
+      std::int64_t c = 0;
+      std::memcpy(&c, e.first.data() + e.first.size() - sizeof c, sizeof c);
+      return c < newest_chunk_ - 360;
+    });
+  }
+  newest_chunk_ = std::max(newest_chunk_, chunk);
+  auto& st = parts_[state_key];
+  if (st.bytes > 0 && st.bytes + bytes > codec::chunk_part_bytes && st.part < 0xffff) {
+    ++st.part;
+    st.bytes = 0;
+  }
+  st.bytes += bytes + 20;
+  return st.part;
+}
+
+bool trace_writer::commit(rocksdb::WriteBatch& batch,
+                          std::unordered_map<std::string, std::uint64_t>& counts,
+                          std::uint64_t records) {
+  // Each minute counter, and the hour counter it adds to.
+  std::unordered_map<std::string, std::uint64_t> hours;
+  for (const auto& [key, n] : counts) {
+    batch.Merge(db_[cf_counters], key, rocks::encode_count(n)).PermitUncheckedError();
+    std::string_view id;
+    std::int64_t minute = 0, width = 0;
+    if (codec::split_counter_key(key, id, minute, width)) {
+      hours[codec::hour_counter_key(id, floor_div(minute, codec::buckets_per_hour))] += n;
+    }
+  }
+  for (const auto& [key, n] : hours) {
+    batch.Merge(db_[cf_counters], key, rocks::encode_count(n)).PermitUncheckedError();
+  }
+  if (opts_.before_write) opts_.before_write();
+  const auto now = std::chrono::steady_clock::now();
+  if (failing_ && now < retry_at_) {
+    dropped_error_.inc(records);
+    error_log_.add(records);
+    return false;
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = false;  // WAL on: a process crash loses only the queue (docs/store.md)
+  rocksdb::Status s;
+  {
+    std::shared_lock lock(db_mu_);
+    if (!db_.db) {
+      s = rocksdb::Status::IOError("database closed after a write error");
+    } else {
+      // A hard error (disk full) stops writes until Resume().
+      if (failing_) db_.db->Resume().PermitUncheckedError();
+      s = db_.db->Write(wo, &batch);
+    }
+  }
+  const auto elapsed = std::chrono::steady_clock::now() - now;
+  write_seconds_.observe(std::chrono::duration<double>(elapsed).count());
+  if (s.ok()) {
+    written_.inc(records);
+    if (failing_) {
+      failing_ = false;
+      set_health(true, {});
+      log::info("store: writing again");
+    }
+    return true;
+  }
+  dropped_error_.inc(records);
+  error_log_.add(records);
+  const bool again = failing_;
+  failing_ = true;
+  set_health(false, (s.IsNoSpace() ? "disk full: " : "write error: ") + s.ToString());
+  std::uint64_t held = 0;
+  if (write_log_.allow(held)) {
+    log::error("store: write failed, records dropped",
+               {{"error", s.ToString()},
+                {"records", std::to_string(records)},
+                {"failures_held_back", std::to_string(held)}});
+  }
+  // Failing again after Resume(): some errors (a failed WAL append) stick to the open
+  // database, so close it and open it again.
+  if (again) reopen_();
+  retry_at_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  return false;
+}
+
+}  // namespace sidecar::store

@@ -252,7 +252,8 @@ int main(int argc, char** argv) {
       max_backlog = std::max<std::uint64_t>(max_backlog, sh.get_stats().backlog);
     }
     st.flush();
-    const double arrival = static_cast<double>(sent) / seconds_since(t);
+    const double offered_for = seconds_since(t);  // until every record offered is written
+    const double arrival = static_cast<double>(sent) / offered_for;
     const auto end_backlog = sh.get_stats().backlog;
     const double keep_up_cpu = cpu_seconds() - cpu;
     const double keep_up_ch_cpu = cpu_seconds_of(clickhouse_pids) - ch_cpu;
@@ -266,12 +267,12 @@ int main(int argc, char** argv) {
     print("keepup_max_backlog_records", static_cast<double>(max_backlog), "records");
     print("keepup_backlog_at_end_records", static_cast<double>(end_backlog), "records");
     print("keepup_backlog_growth_records_per_s",
-          (static_cast<double>(end_backlog) - static_cast<double>(start_backlog)) / keep_up_seconds,
+          (static_cast<double>(end_backlog) - static_cast<double>(start_backlog)) / offered_for,
           "rec/s");
     print("keepup_catch_up_s", seconds_since(t2), "s");
-    print("keepup_sidecar_cpu_cores", keep_up_cpu / keep_up_seconds, "cores");
+    print("keepup_sidecar_cpu_cores", keep_up_cpu / offered_for, "cores");
     if (!clickhouse_pids.empty()) {
-      print("keepup_clickhouse_cpu_cores", keep_up_ch_cpu / keep_up_seconds, "cores");
+      print("keepup_clickhouse_cpu_cores", keep_up_ch_cpu / offered_for, "cores");
     }
     records += sent;
   }

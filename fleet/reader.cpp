@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <functional>
+#include <future>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
@@ -171,12 +172,24 @@ struct clickhouse_reader::impl {
     return " AND sid NOT IN (SELECT sid FROM " + purged + ")";
   }
 
+  /// " AND day = '2026-12-02'": the one day partition that can hold `sid` (its creation day,
+  /// as the rows are partitioned), so that a lookup by sid alone opens no other partition.
+  static std::string in_day_of(std::int64_t created_ms) {
+    // Past 2099 a sid's day is no date that ClickHouse's Date holds (nor one a row was shipped
+    // with): no partition is named, as before.
+    constexpr std::int64_t year_2100_ms = 4'102'444'800'000;
+    if (created_ms < 0 || created_ms >= year_2100_ms) return {};
+    std::string iso;
+    utc::append_iso8601(iso, created_ms, false);
+    return " AND day = " + sql::quote(std::string_view(iso).substr(0, 10));
+  }
+
   store::trace_lookup find(std::string_view sid) {
     store::trace_lookup r;
     const auto created = store::sid_time_ms(sid);
     if (!created || *created < cutoff()) return r;
     const std::string sql = "SELECT account_sid, json FROM " + table +
-                            " WHERE sid = " + sql::quote(sid) + not_purged() +
+                            " WHERE sid = " + sql::quote(sid) + in_day_of(*created) + not_purged() +
                             " LIMIT 1 FORMAT RowBinary";
     const auto a = run(sql, clock::time_point::max());
     if (!a.ok()) {
@@ -339,6 +352,44 @@ struct clickhouse_reader::impl {
     }
   }
 
+  struct counted {
+    std::uint64_t total = 0;
+    std::optional<store::list_result> failed;
+  };
+
+  /// The exact total of the list (WHERE `w`): each sid once, however many times it was
+  /// shipped. On a cluster each shard counts its own (a sid lives on one shard: sharded by
+  /// account) and the counts are added here, instead of every shard sending its set of sids to
+  /// one server to merge. Conditions on the sort key alone (accounts, dates, tombstones):
+  /// count() FINAL, which collapses the copies of a sid (same key, same partition) as it
+  /// reads, and reads nothing else. Other filters: uniqExact(sid) of what matches, since FINAL
+  /// would read and collapse the filters' columns of the whole range before filtering
+  /// (bench/fleet, docs/fleet.md).
+  counted exact_total(const store::list_query& q, const std::string& w,
+                      clock::time_point deadline) {
+    counted c;
+    const bool key = key_only(q.filter);
+    const auto a =
+        run("SELECT " + std::string(key ? "count() FROM " : "uniqExact(sid) FROM ") + table +
+                (key ? " FINAL" : "") + " WHERE " + w + per_shard() + " FORMAT RowBinary",
+            deadline);
+    if (!a.ok()) {
+      c.failed = fail(a, deadline);
+      return c;
+    }
+    for (row_reader rows(a.body); !rows.at_end();) {
+      std::uint64_t n = 0;
+      if (!rows.u64(n)) {
+        c.failed.emplace();
+        c.failed->status = store::query_status::failed;
+        c.failed->failure = "ClickHouse's answer could not be read";
+        return c;
+      }
+      c.total += n;
+    }
+    return c;
+  }
+
   store::list_result list(const store::list_query& q) {
     store::list_result result;
     const auto w = where(q);
@@ -347,35 +398,20 @@ struct clickhouse_reader::impl {
       return result;
     }
     const auto deadline = q.deadline;
-    // The exact total: each sid once, however many times it was shipped. On a cluster each
-    // shard counts its own (a sid lives on one shard: sharded by account) and the counts are
-    // added here, instead of every shard sending its set of sids to one server to merge.
-    // Conditions on the sort key alone (accounts, dates, tombstones): count() FINAL, which
-    // collapses the copies of a sid (same key, same partition) as it reads, and reads nothing
-    // else. Other filters: uniqExact(sid) of what matches, since FINAL would read and collapse
-    // the filters' columns of the whole range before filtering (bench/fleet, docs/fleet.md).
-    const char* count = key_only(q.filter) ? "count() FROM " : "uniqExact(sid) FROM ";
-    auto a = run("SELECT " + std::string(count) + table + (key_only(q.filter) ? " FINAL" : "") +
-                     " WHERE " + *w + per_shard() + " FORMAT RowBinary",
-                 deadline);
-    if (!a.ok()) return fail(a, deadline);
-    std::uint64_t total = 0;
-    for (row_reader rows(a.body); !rows.at_end();) {
-      std::uint64_t n = 0;
-      if (!rows.u64(n)) {
-        result.status = store::query_status::failed;
-        result.failure = "ClickHouse's answer could not be read";
-        return result;
-      }
-      total += n;
-    }
+    // The exact total is one query and the page two or three more: the total runs on its own
+    // pooled connection while the page is read, so that a list takes the longer of the two
+    // rather than their sum. The future's destructor waits for it on every return below, so
+    // what it refers to (q, w, this) outlives it.
+    auto total = std::async(std::launch::async,
+                            [this, &q, &w, deadline] { return exact_total(q, *w, deadline); });
+    clickhouse_answer a;
     // The cursor counts when its sid is still stored (and not purged), whichever account.
     std::optional<std::string> after;
     if (q.after_sid) {
       const auto created = store::sid_time_ms(*q.after_sid);
       if (created && *created >= cutoff()) {
         a = run("SELECT count() FROM " + table + " WHERE sid = " + sql::quote(*q.after_sid) +
-                    not_purged() + " FORMAT RowBinary",
+                    in_day_of(*created) + not_purged() + " FORMAT RowBinary",
                 deadline);
         if (!a.ok()) return fail(a, deadline);
         std::uint64_t n = 0;
@@ -425,7 +461,9 @@ struct clickhouse_reader::impl {
         if (it != by_sid.end()) records.emplace_back(it->second);
       }
     }
-    result.total = total;
+    auto count = total.get();
+    if (count.failed) return std::move(*count.failed);
+    result.total = count.total;
     result.records = std::make_unique<page_stream>(std::move(records));
     return result;
   }

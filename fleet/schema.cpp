@@ -66,7 +66,10 @@ std::string create_table_sql(const conf::fleet_config& f, std::string_view table
   if (engine.empty()) {
     // One row per sid once parts merge (a batch shipped twice); queries count a sid once
     // anyway. Sorted by account then sid: a list reads its accounts' ranges, newest last.
-    s += "ReplacingMergeTree() PARTITION BY day ORDER BY (account_sid, sid)";
+    // Granules of 1024 rows rather than 8192: a page reads its records by key, and each one
+    // decompresses its whole granule of `json` (about 0.9 MB instead of 7 MB; docs/fleet.md).
+    s += "ReplacingMergeTree() PARTITION BY day ORDER BY (account_sid, sid) "
+         "SETTINGS index_granularity = 1024";
   } else {
     s += engine;
   }

@@ -1,10 +1,12 @@
-// The shipper's thread (see shipper.hpp, docs/fleet.md).
+// The shipper's two threads (see shipper.hpp, docs/fleet.md): one builds batches from the
+// outbox, the other sends them to ClickHouse and settles them, in commit order.
 #include "fleet/shipper.hpp"
 
 #include <algorithm>
 #include <array>
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -21,10 +23,21 @@ namespace sidecar::fleet {
 
 namespace {
 
+using steady = std::chrono::steady_clock;
+
 constexpr std::array<clickhouse_answer::failure, 6> failure_kinds{
     clickhouse_answer::failure::connect, clickhouse_answer::failure::tls,
     clickhouse_answer::failure::timeout, clickhouse_answer::failure::io,
     clickhouse_answer::failure::http,    clickhouse_answer::failure::too_large};
+
+// While a backlog drains, a batch grows up to this many times batch_records (fewer parts for
+// ClickHouse to write and merge, fewer round trips), as long as it stays under max_rows_bytes
+// and, at the rate ClickHouse took the last batch, under a quarter of [fleet] timeout: a
+// batch that would time out is sent again, which only adds work.
+constexpr std::size_t max_growth = 8;
+constexpr std::size_t max_rows_bytes = 32u << 20;
+// Batches built ahead of the one in flight: one is built while ClickHouse takes the other.
+constexpr std::size_t max_queued = 2;
 
 /// "2026-12-01" for a Date partition; nullopt for anything else.
 std::optional<std::int64_t> partition_day(std::string_view p) {
@@ -48,30 +61,57 @@ struct shipper::impl {
   impl(std::shared_ptr<const conf::config> c, store::trace_store& s, metrics::registry& m,
        shipper_options o);
   ~impl();
-  void run();
+
+  /// A batch built from the outbox: its rows, and the outbox entries it settles.
+  struct batch {
+    std::string rows;
+    std::uint64_t last_seq = 0;  // settled through this sequence once ClickHouse took it
+    std::uint64_t records = 0;   // rows in `rows`
+    std::uint64_t lost = 0;      // entries whose record the store no longer held
+    std::int64_t oldest_ms = 0;  // creation time of its first record
+    bool inserted = false;       // ClickHouse took it; only the settle is left
+  };
+
+  // The builder thread: outbox → rows, into queue_ (at most max_queued).
+  void build_loop();
+  /// One try at a batch: true when one was queued; false when there is nothing to send yet
+  /// (the builder waits a poll).
+  bool build_once();
+  /// How many records a batch may hold while a backlog drains.
+  [[nodiscard]] std::size_t batch_limit() const;
+
+  // The sender thread: schema, retention, then each batch of queue_ in order.
+  void send_loop();
   bool ensure_schema();
-  /// One pass of shipping: false when ClickHouse failed (the caller backs off).
-  bool ship_once(bool& idle);
+  /// Inserts and settles the front batch; false when ClickHouse or the settle failed (the
+  /// caller backs off and tries the same batch again).
+  bool send(batch& b);
   bool drop_partitions();
   void failed(const clickhouse_answer& a, std::string_view what);
   void recovered();
-  /// Sleeps up to `d`, or until stopped; false when stopped.
+  /// Sleeps up to `d`, or until stopped or a retention pass is asked for; false when stopped.
   bool pause(std::chrono::milliseconds d);
 
   std::shared_ptr<const conf::config> cfg_;
   const conf::fleet_config& fleet_;
   store::trace_store& store_;
   shipper_options opts_;
+  std::chrono::milliseconds poll_;
+
+  // The builder's own state.
+  row_encoder rows_;
+  std::vector<store::outbox_entry> pending_;  // read from the outbox, not yet in a batch
+  std::uint64_t cursor_ = 0;                  // first sequence not yet read into pending_
+  steady::time_point gathering_since_{};
+
+  // The sender's own state.
   clickhouse_client client_;
   std::vector<std::unique_ptr<clickhouse_client>> shard_clients_;
-  row_encoder rows_;
-
-  // The batch being gathered: entries read from the outbox, not yet sent.
-  std::vector<store::outbox_entry> pending_;
-  std::uint64_t cursor_ = 0;  // first sequence not yet read into pending_
-  std::chrono::steady_clock::time_point gathering_since_{};
   bool schema_ready_ = false;
-  std::chrono::steady_clock::time_point next_retention_{};
+  steady::time_point next_retention_{};
+  std::uint64_t failures_in_a_row_ = 0;
+  // Records per second ClickHouse took in the last insert (0: not measured yet).
+  std::atomic<double> insert_rate_{0};
 
   metrics::counter& shipped_;
   metrics::counter& batches_;
@@ -94,11 +134,15 @@ struct shipper::impl {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
+  // Built batches in commit order; the front is the one being sent. Only the builder pushes
+  // and only the sender pops, so the sender's reference to the front stays valid (a deque
+  // keeps references to its elements across push_back).
+  std::deque<batch> queue_;
   bool stop_ = false;
   bool retention_now_ = false;
   shipping_health health_;
-  std::uint64_t failures_in_a_row_ = 0;
-  std::thread thread_;
+  std::thread builder_;
+  std::thread sender_;
 };
 
 shipper::impl::impl(std::shared_ptr<const conf::config> c, store::trace_store& s,
@@ -107,6 +151,8 @@ shipper::impl::impl(std::shared_ptr<const conf::config> c, store::trace_store& s
       fleet_(*cfg_->fleet),
       store_(s),
       opts_(std::move(o)),
+      poll_(std::clamp<std::chrono::milliseconds>(
+          fleet_.batch_interval / 4, std::chrono::milliseconds(5), std::chrono::milliseconds(100))),
       client_(fleet_.clickhouse, fleet_),
       shipped_(m.add_counter("sidecar_fleet_records_shipped_total",
                              "Trace records ClickHouse has taken")),
@@ -142,7 +188,8 @@ shipper::impl::impl(std::shared_ptr<const conf::config> c, store::trace_store& s
     cursor_ = store_.outbox_next_seq();
   backlog_->settled.store(cursor_);
   backlog_->next.store(store_.outbox_next_seq());
-  thread_ = std::thread([this] { run(); });
+  builder_ = std::thread([this] { build_loop(); });
+  sender_ = std::thread([this] { send_loop(); });
 }
 
 shipper::impl::~impl() {
@@ -151,7 +198,8 @@ shipper::impl::~impl() {
     stop_ = true;
   }
   cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  if (builder_.joinable()) builder_.join();
+  if (sender_.joinable()) sender_.join();
 }
 
 bool shipper::impl::pause(std::chrono::milliseconds d) {
@@ -217,45 +265,95 @@ bool shipper::impl::ensure_schema() {
   return true;
 }
 
-bool shipper::impl::ship_once(bool& idle) {
-  idle = false;
+std::size_t shipper::impl::batch_limit() const {
+  const std::size_t base = fleet_.batch_records;
+  const double rate = insert_rate_.load();
+  if (rate <= 0) return base;  // ClickHouse's pace is not known yet
+  const auto in_a_quarter_timeout =
+      static_cast<std::size_t>(rate * std::chrono::duration<double>(fleet_.timeout).count() / 4);
+  return std::clamp(in_a_quarter_timeout, base, base * max_growth);
+}
+
+bool shipper::impl::build_once() {
   const std::size_t want = fleet_.batch_records;
   backlog_->next.store(store_.outbox_next_seq());
   if (pending_.size() < want) {
     const std::size_t before = pending_.size();
-    if (!store_.outbox_read(cursor_, want - pending_.size(), pending_)) return true;  // retried
+    if (!store_.outbox_read(cursor_, want - pending_.size(), pending_)) return false;  // retried
     if (pending_.size() > before) cursor_ = pending_.back().seq + 1;
   }
   if (pending_.empty()) {
-    behind_seconds_.set(0);
-    idle = true;
-    return true;
+    std::lock_guard lock(mu_);
+    if (queue_.empty()) behind_seconds_.set(0);
+    return false;
   }
-  const auto now = std::chrono::steady_clock::now();
-  if (gathering_since_ == std::chrono::steady_clock::time_point{}) gathering_since_ = now;
-  if (const auto oldest = store::sid_time_ms(pending_.front().sid)) {
-    behind_seconds_.set(std::max<std::int64_t>(0, (opts_.now_ms() - *oldest) / 1000));
+  const auto now = steady::now();
+  if (gathering_since_ == steady::time_point{}) gathering_since_ = now;
+  const auto oldest = store::sid_time_ms(pending_.front().sid);
+  {
+    std::lock_guard lock(mu_);
+    if (queue_.empty() && oldest) {
+      behind_seconds_.set(std::max<std::int64_t>(0, (opts_.now_ms() - *oldest) / 1000));
+    }
   }
   if (pending_.size() < want && now - gathering_since_ < fleet_.batch_interval) {
-    idle = true;  // let the batch gather
-    return true;
+    return false;  // let the batch gather
+  }
+  // Behind: more records wait than a batch holds, so this batch grows (batch_limit).
+  const std::size_t limit = batch_limit();
+  if (pending_.size() >= want && pending_.size() < limit && backlog_->next.load() > cursor_) {
+    if (store_.outbox_read(cursor_, limit - pending_.size(), pending_)) {
+      cursor_ = pending_.back().seq + 1;
+    }
   }
 
-  std::string rows;
-  std::uint64_t in_batch = 0, lost = 0;
+  batch b;
+  b.oldest_ms = oldest.value_or(0);
+  std::size_t taken = 0;
   for (const auto& e : pending_) {
+    // Past a normal batch, stop at the byte bound; the rest start the next batch.
+    if (taken >= want && b.rows.size() >= max_rows_bytes) break;
     const auto t = store_.get(e.sid);
     // A read that failed is tried again with the whole batch; only a record the store no
     // longer holds is counted as removed.
-    if (t.status != store::query_status::ok) return true;
-    if (!t || !rows_.append(rows, e.sid, t->json)) {
-      ++lost;  // removed locally (retention, max_bytes) before it could be shipped
+    if (t.status != store::query_status::ok) return false;
+    ++taken;
+    if (!t || !rows_.append(b.rows, e.sid, t->json)) {
+      ++b.lost;  // removed locally (retention, max_bytes) before it could be shipped
       continue;
     }
-    ++in_batch;
+    ++b.records;
   }
-  if (in_batch > 0) {
-    const auto a = client_.insert(insert_sql(fleet_), rows, !fleet_.local_table.empty());
+  b.last_seq = pending_[taken - 1].seq;
+  pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(taken));
+  gathering_since_ = pending_.empty() ? steady::time_point{} : now;
+  {
+    std::lock_guard lock(mu_);
+    queue_.push_back(std::move(b));
+  }
+  cv_.notify_all();
+  return true;
+}
+
+void shipper::impl::build_loop() {
+  for (;;) {
+    {
+      // Wait for room: at most max_queued batches built ahead (memory stays bounded).
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stop_ || queue_.size() < max_queued; });
+      if (stop_) return;
+    }
+    if (build_once()) continue;
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, poll_, [&] { return stop_; });
+    if (stop_) return;
+  }
+}
+
+bool shipper::impl::send(batch& b) {
+  if (!b.inserted && b.records > 0) {
+    const auto start = steady::now();
+    const auto a = client_.insert(insert_sql(fleet_), b.rows, !fleet_.local_table.empty());
     if (!a.ok()) {
       // The table is gone (an operator dropped it): create it again before the next try.
       if (a.fail == clickhouse_answer::failure::http && (a.code == 60 || a.code == 81)) {
@@ -264,19 +362,33 @@ bool shipper::impl::ship_once(bool& idle) {
       failed(a, "insert");
       return false;
     }
+    const double took = std::chrono::duration<double>(steady::now() - start).count();
+    if (took > 0) insert_rate_.store(static_cast<double>(b.records) / took);
   }
-  if (!store_.outbox_settle(backlog_->settled.load(), pending_.back().seq))
-    return true;  // settled again next time
-  if (lost > 0) {
-    lost_.inc(lost);
+  b.inserted = true;
+  b.rows = {};
+  // The durable position moves only past batches ClickHouse took, in commit order (this
+  // thread sends the queue's batches one after the other).
+  if (!store_.outbox_settle(backlog_->settled.load(), b.last_seq)) {
+    return false;  // settled after a pause, without sending the rows again
+  }
+  if (b.lost > 0) {
+    lost_.inc(b.lost);
     log::warn("fleet: records removed locally before they were shipped",
-              {{"records", std::to_string(lost)}});
+              {{"records", std::to_string(b.lost)}});
   }
-  shipped_.inc(in_batch);
-  if (in_batch > 0) batches_.inc();
-  backlog_->settled.store(pending_.back().seq + 1);
-  pending_.clear();
-  gathering_since_ = {};
+  shipped_.inc(b.records);
+  if (b.records > 0) batches_.inc();
+  backlog_->settled.store(b.last_seq + 1);
+  {
+    std::lock_guard lock(mu_);
+    queue_.pop_front();
+    if (!queue_.empty()) {
+      behind_seconds_.set(
+          std::max<std::int64_t>(0, (opts_.now_ms() - queue_.front().oldest_ms) / 1000));
+    }
+  }
+  cv_.notify_all();
   recovered();
   return true;
 }
@@ -323,24 +435,26 @@ bool shipper::impl::drop_partitions() {
   return ok;
 }
 
-void shipper::impl::run() {
-  const auto poll = std::clamp<std::chrono::milliseconds>(
-      fleet_.batch_interval / 4, std::chrono::milliseconds(5), std::chrono::milliseconds(100));
+void shipper::impl::send_loop() {
   std::chrono::milliseconds backoff{0};
   for (;;) {
+    batch* front = nullptr;
     {
-      std::lock_guard lock(mu_);
+      std::unique_lock lock(mu_);
+      // Idle until a batch is built, a retention pass is due or asked for, or the end.
+      const auto until_retention = next_retention_ - steady::now();
+      cv_.wait_for(lock, std::max<steady::duration>(until_retention, poll_),
+                   [&] { return stop_ || retention_now_ || !queue_.empty(); });
       if (stop_) return;
       if (retention_now_) next_retention_ = {};
       retention_now_ = false;
+      if (!queue_.empty()) front = &queue_.front();
     }
     bool ok = schema_ready_ || ensure_schema();
-    bool idle = false;
-    if (ok && std::chrono::steady_clock::now() >= next_retention_) {
-      if (drop_partitions())
-        next_retention_ = std::chrono::steady_clock::now() + opts_.retention_interval;
+    if (ok && steady::now() >= next_retention_) {
+      if (drop_partitions()) next_retention_ = steady::now() + opts_.retention_interval;
     }
-    if (ok) ok = ship_once(idle);
+    if (ok && front != nullptr) ok = send(*front);
     if (!ok) {
       backoff = std::min<std::chrono::milliseconds>(
           opts_.max_backoff,
@@ -349,7 +463,6 @@ void shipper::impl::run() {
       continue;
     }
     backoff = {};
-    if (idle && !pause(poll)) return;
   }
 }
 

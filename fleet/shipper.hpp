@@ -1,6 +1,7 @@
-// The shipper (docs/fleet.md): a thread that sends the records of the store's outbox to
-// ClickHouse in commit order, in batches of [fleet] batch_records or every batch_interval,
-// and settles them in the outbox once ClickHouse has answered. At least once: a batch that
+// The shipper (docs/fleet.md): two threads that send the records of the store's outbox to
+// ClickHouse in commit order, in batches of [fleet] batch_records or every batch_interval
+// (larger while behind), one building the next batch while the other sends the current one
+// and settles it in the outbox once ClickHouse has answered. At least once: a batch that
 // fails is sent again (the table and the queries count a sid once). It never touches the
 // proxy or the writer: a slow or absent ClickHouse only lets the outbox grow.
 #pragma once
@@ -35,10 +36,10 @@ struct shipper_options {
 
 class shipper {
  public:
-  /// Starts the thread; cfg->fleet must be set with ship = true.
+  /// Starts the threads; cfg->fleet must be set with ship = true.
   shipper(std::shared_ptr<const conf::config> cfg, store::trace_store& store,
           metrics::registry& metrics, shipper_options opts = {});
-  /// Stops the thread (after the request in flight, at most [fleet] timeout).
+  /// Stops the threads (after the request in flight, at most [fleet] timeout).
   ~shipper();
   shipper(const shipper&) = delete;
   shipper& operator=(const shipper&) = delete;
@@ -53,7 +54,7 @@ class shipper {
   };
   [[nodiscard]] stats get_stats() const;
   [[nodiscard]] shipping_health health() const;
-  /// Asks the thread for a retention pass now (tests; stats().partitions_dropped counts).
+  /// Asks the sender for a retention pass now (tests; stats().partitions_dropped counts).
   void drop_expired_partitions();
 
  private:

@@ -1,25 +1,33 @@
 // The fleet benchmark (docs/fleet.md, bench/fleet/run.sh starts the ClickHouse servers):
 //   1. ingest: N records into a local store with [fleet] shipping on (the outbox included),
 //      CPU per record;
-//   2. keep-up: records submitted at the store writer's full rate while the shipper runs:
-//      arrival rate, shipped rate, the backlog at the end;
-//   3. drain: the backlog left by (1) shipped with nothing arriving: records/s, CPU per record;
+//   2. keep-up: records submitted at the store writer's full rate (or --keep-up-rate) while
+//      the shipper runs:
+//      arrival rate, shipped rate, the backlog at the end and how fast it grew;
+//   3. drain: the backlog left by (1) shipped with nothing arriving: records/s, CPU per record
+//      of the sidecar and (with --clickhouse-pid) of the ClickHouse servers;
 //   4. queries over everything shipped, through the fleet reader (ClickHouse, two shards
 //      behind a Distributed table) and the local store on the same records: page of 50 and
-//      its exact total, unfiltered, by SessionSid, by ResponseBody; medians.
+//      its exact total, unfiltered, by SessionSid, by ResponseBody; medians. Once right after
+//      the keep-up phase (ClickHouse still merging the inserted parts), and once more after
+//      the merges are done (at most --settle-seconds).
 // Output: one line per figure, "name value unit".
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <random>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "fleet/clickhouse_client.hpp"
 #include "fleet/reader.hpp"
 #include "fleet/shipper.hpp"
 #include "store/trace_store.hpp"
@@ -34,6 +42,25 @@ double cpu_seconds() {
   ::getrusage(RUSAGE_SELF, &u);
   return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
          static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+/// User + system CPU seconds of the processes `pids` (the ClickHouse servers), from /proc.
+double cpu_seconds_of(const std::vector<int>& pids) {
+  double total = 0;
+  for (const int pid : pids) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    std::getline(in, line);
+    // Fields after the command's closing parenthesis: state is field 3, utime 14, stime 15.
+    std::istringstream rest(line.substr(line.rfind(')') + 2));
+    std::string field;
+    double ticks = 0;
+    for (int i = 3; i <= 15 && rest >> field; ++i) {
+      if (i >= 14) ticks += std::stod(field);
+    }
+    total += ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  }
+  return total;
 }
 
 double seconds_since(clock_type::time_point t) {
@@ -116,8 +143,11 @@ void print(const char* name, double value, const char* unit) {
 int main(int argc, char** argv) {
   std::string dir = "/tmp/fleet-bench", clickhouse, table = "traces", local_table;
   std::vector<std::string> shards;
+  std::vector<int> clickhouse_pids;
+  double settle_seconds = 180;
   std::uint64_t records = 1'000'000;
   double keep_up_seconds = 10;
+  double keep_up_rate = 0;  // records/s offered in the keep-up phase; 0: the writer flat out
   int runs = 11;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
@@ -127,12 +157,18 @@ int main(int argc, char** argv) {
       clickhouse = v;
     else if (k == "--shard")
       shards.push_back(v);
+    else if (k == "--clickhouse-pid")
+      clickhouse_pids.push_back(std::stoi(v));
+    else if (k == "--settle-seconds")
+      settle_seconds = std::stod(v);
     else if (k == "--local-table")
       local_table = v;
     else if (k == "--records")
       records = std::stoull(v);
     else if (k == "--keep-up-seconds")
       keep_up_seconds = std::stod(v);
+    else if (k == "--keep-up-rate")
+      keep_up_rate = std::stod(v);
     else if (k == "--runs")
       runs = std::stoi(v);
   }
@@ -178,6 +214,7 @@ int main(int argc, char** argv) {
   // 3. drain the backlog, nothing arriving.
   t = clock_type::now();
   cpu = cpu_seconds();
+  double ch_cpu = cpu_seconds_of(clickhouse_pids);
   {
     fleet::shipper sh(cfg, st, metrics);
     while (sh.get_stats().backlog > 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -185,21 +222,41 @@ int main(int argc, char** argv) {
     print("drain_records_per_s", static_cast<double>(records) / took, "rec/s");
     print("ship_cpu_us_per_record", (cpu_seconds() - cpu) * 1e6 / static_cast<double>(records),
           "us");
+    if (!clickhouse_pids.empty()) {
+      print("clickhouse_cpu_us_per_shipped_record",
+            (cpu_seconds_of(clickhouse_pids) - ch_cpu) * 1e6 / static_cast<double>(records), "us");
+    }
+    print("drain_batches", static_cast<double>(sh.get_stats().batches), "batches");
 
     // 2. keep-up: the writer at full rate while the shipper runs.
     const auto shipped_before = sh.get_stats().shipped;
     std::uint64_t sent = 0;
     t = clock_type::now();
+    cpu = cpu_seconds();
+    ch_cpu = cpu_seconds_of(clickhouse_pids);
+    const auto start_backlog = sh.get_stats().backlog;
     std::uint64_t max_backlog = 0;
+    std::uint64_t offered = 0;
     while (seconds_since(t) < keep_up_seconds) {
-      for (int i = 0; i < 1000; ++i) {
+      // Flat out, or paced at --keep-up-rate (a stated arrival rate).
+      const std::uint64_t due = keep_up_rate > 0
+                                    ? static_cast<std::uint64_t>(keep_up_rate * seconds_since(t))
+                                    : offered + 1000;
+      if (offered >= due) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        continue;
+      }
+      for (; offered < due; ++offered) {
         if (st.submit(make(rng, now_ms(), records + sent))) ++sent;
       }
       max_backlog = std::max<std::uint64_t>(max_backlog, sh.get_stats().backlog);
     }
     st.flush();
-    const double arrival = static_cast<double>(sent) / seconds_since(t);
+    const double offered_for = seconds_since(t);  // until every record offered is written
+    const double arrival = static_cast<double>(sent) / offered_for;
     const auto end_backlog = sh.get_stats().backlog;
+    const double keep_up_cpu = cpu_seconds() - cpu;
+    const double keep_up_ch_cpu = cpu_seconds_of(clickhouse_pids) - ch_cpu;
     const auto t2 = clock_type::now();
     while (sh.get_stats().backlog > 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     print("keepup_arrival_records_per_s", arrival, "rec/s");
@@ -209,7 +266,14 @@ int main(int argc, char** argv) {
           "rec/s");
     print("keepup_max_backlog_records", static_cast<double>(max_backlog), "records");
     print("keepup_backlog_at_end_records", static_cast<double>(end_backlog), "records");
+    print("keepup_backlog_growth_records_per_s",
+          (static_cast<double>(end_backlog) - static_cast<double>(start_backlog)) / offered_for,
+          "rec/s");
     print("keepup_catch_up_s", seconds_since(t2), "s");
+    print("keepup_sidecar_cpu_cores", keep_up_cpu / offered_for, "cores");
+    if (!clickhouse_pids.empty()) {
+      print("keepup_clickhouse_cpu_cores", keep_up_ch_cpu / offered_for, "cores");
+    }
     records += sent;
   }
 
@@ -226,15 +290,39 @@ int main(int argc, char** argv) {
     print((base + "_local_p50_ms").c_str(), median_ms(st, query, runs, total), "ms");
     print((base + "_local_total").c_str(), static_cast<double>(total), "records");
   };
-  both("list_page50", q);
-  auto by_session = q;
-  by_session.filter.session_sid = "CA12345";
-  both("session_sid", by_session);
-  auto by_body = q;
-  by_body.filter.response_body_contains = "Hello caller 4242<";
-  both("response_body", by_body);
-  auto deep = q;
-  deep.page = 1000;
-  both("list_page1000", deep);
+  auto all_queries = [&](const std::string& when) {
+    both(("list_page50" + when).c_str(), q);
+    auto by_session = q;
+    by_session.filter.session_sid = "CA12345";
+    both(("session_sid" + when).c_str(), by_session);
+    auto by_body = q;
+    by_body.filter.response_body_contains = "Hello caller 4242<";
+    both(("response_body" + when).c_str(), by_body);
+    auto deep = q;
+    deep.page = 1000;
+    both(("list_page1000" + when).c_str(), deep);
+  };
+  // Active parts and running merges on every shard: what a query reads through.
+  auto shard_state = [&](const char* sql) {
+    double n = 0;
+    for (const auto& url : cfg->fleet->shards) {
+      fleet::clickhouse_client c(url, *cfg->fleet);
+      const auto a = c.query(sql);
+      if (a.ok()) n += std::stod(a.body);
+    }
+    return n;
+  };
+  const char* parts_sql =
+      "SELECT count() FROM system.parts WHERE active AND table = 'traces_local'";
+  const char* merges_sql = "SELECT count() FROM system.merges";
+  print("parts_after_ingest", shard_state(parts_sql), "parts");
+  all_queries("");
+  t = clock_type::now();
+  while (shard_state(merges_sql) > 0 && seconds_since(t) < settle_seconds) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  print("merges_settled_after_s", seconds_since(t), "s");
+  print("parts_after_merges", shard_state(parts_sql), "parts");
+  all_queries("_merged");
   return 0;
 }

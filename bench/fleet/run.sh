@@ -6,6 +6,8 @@
 #   bench/fleet/run.sh [RECORDS] [extra fleet_bench arguments...]     (default 1000000)
 #
 # PRESET=dev uses the dev build (Debug) instead of building the release preset.
+# FLEET_BENCH=path runs that fleet_bench binary instead (an earlier build, to compare in one
+# session); GRANULARITY=8192 makes the tables as before index_granularity 1024.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 records=${1:-1000000}
@@ -48,7 +50,7 @@ columns="(day Date, sid String, created_ms Int64, account_sid String, org_sid St
   request_body String, response_body String, json String)"
 for port in "$http1" "$http2"; do
   for sql in "CREATE DATABASE traces" \
-    "CREATE TABLE traces.traces_local $columns ENGINE = ReplacingMergeTree() PARTITION BY day ORDER BY (account_sid, sid)" \
+    "CREATE TABLE traces.traces_local $columns ENGINE = ReplacingMergeTree() PARTITION BY day ORDER BY (account_sid, sid) SETTINGS index_granularity = ${GRANULARITY:-1024}" \
     "CREATE TABLE traces.traces AS traces.traces_local ENGINE = Distributed(fleet, traces, traces_local, cityHash64(account_sid))" \
     "CREATE TABLE traces.traces_local_purged (day Date, sid String, account_sid String, purged_ms Int64) ENGINE = ReplacingMergeTree() PARTITION BY day ORDER BY sid" \
     "CREATE TABLE traces.traces_purged AS traces.traces_local_purged ENGINE = Distributed(fleet, traces, traces_local_purged, cityHash64(account_sid))"; do
@@ -58,10 +60,15 @@ done
 
 export CCACHE_BASEDIR=${CCACHE_BASEDIR:-/work}
 preset=${PRESET:-release}
-cmake --preset "$preset" >/dev/null
-cmake --build "build/$preset" --target fleet_bench -j2 >/dev/null
-"build/$preset/bench/fleet/fleet_bench" --dir "$work/store" --records "$records" \
+bench=${FLEET_BENCH:-}
+if [ -z "$bench" ]; then
+  cmake --preset "$preset" >/dev/null
+  cmake --build "build/$preset" --target fleet_bench -j2 >/dev/null
+  bench="build/$preset/bench/fleet/fleet_bench"
+fi
+"$bench" --dir "$work/store" --records "$records" \
   --clickhouse "http://127.0.0.1:$http1/" --local-table traces_local \
-  --shard "http://127.0.0.1:$http1/" --shard "http://127.0.0.1:$http2/" "$@"
+  --shard "http://127.0.0.1:$http1/" --shard "http://127.0.0.1:$http2/" \
+  --clickhouse-pid "${pids[0]}" --clickhouse-pid "${pids[1]}" "$@"
 echo "rows per shard: $(curl -sf "http://127.0.0.1:$http1/" --data-binary 'SELECT count() FROM traces.traces_local') / $(curl -sf "http://127.0.0.1:$http2/" --data-binary 'SELECT count() FROM traces.traces_local')"
 echo "ClickHouse disk: $(du -sh "$work/ch1/data" "$work/ch2/data" | awk '{print $1}' | paste -sd' ')"

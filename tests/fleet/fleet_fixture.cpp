@@ -1,9 +1,12 @@
 // The fleet tests' shared helpers (see fleet_fixture.hpp).
 #include "tests/fleet/fleet_fixture.hpp"
 
+#include <gtest/gtest.h>
 #include <stdlib.h>
 
 #include <thread>
+
+#include "fleet/shipper.hpp"
 
 namespace sidecar::fleet::testing {
 
@@ -68,6 +71,46 @@ std::shared_ptr<conf::config> fleet_config(const fs::path& data_dir, const click
     c->accounts.push_back(a);
   }
   return c;
+}
+
+std::vector<std::string> submit_records(store::trace_store& store, std::mt19937_64& rng, int n,
+                                        const std::function<std::string(int)>& account,
+                                        const std::function<std::int64_t(int)>& created) {
+  std::vector<std::string> sids;
+  for (int i = 0; i < n; ++i) {
+    auto r = make_record(rng, created(i), account(i), i);
+    r.node = "node-1";
+    sids.push_back(r.sid);
+    EXPECT_TRUE(store.submit(std::move(r)));
+  }
+  store.flush();
+  return sids;
+}
+
+shipped_store::shipped_store(std::uint64_t seed, int n,
+                             const std::function<std::int64_t(int)>& created,
+                             const std::function<void(conf::config&)>& configure) {
+  ch.start();
+  cfg = fleet_config(dir.path() / "data", ch, "node-1");
+  if (configure) configure(*cfg);
+  store = std::make_unique<store::trace_store>(cfg, metrics);
+  std::mt19937_64 rng(seed);
+  sids = submit_records(
+      *store, rng, n, [](int i) { return i % 3 == 0 ? acct_a : (i % 3 == 1 ? acct_b : acct_c); },
+      created);
+  shipper s(cfg, *store, metrics);
+  EXPECT_TRUE(eventually([&] { return s.get_stats().shipped == static_cast<std::uint64_t>(n); }));
+}
+
+void shipping_fixture::SetUp() {
+  if (!clickhouse_installed()) GTEST_SKIP() << "clickhouse-server is not installed";
+  ch_.start();
+  cfg_ = fleet_config(dir_.path() / "data", ch_, "node-1");
+}
+
+std::int64_t shipping_fixture::stored_once() {
+  const auto s = ch_.query("SELECT uniqExact(sid) FROM traces.traces");
+  return s.rfind("ERROR", 0) == 0 ? -1 : std::stoll(s);
 }
 
 bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout) {

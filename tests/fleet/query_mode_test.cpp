@@ -79,42 +79,30 @@ class query_mode_test : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     if (!clickhouse_installed()) return;
-    dir_ = new temp_dir;
-    ch_ = new clickhouse_server;
-    ch_->start();
-    cfg_ = fleet_config(dir_->path() / "node-1", *ch_, "node-1");
-    // acct_c is acct_b's sub-account; admin administers all.
-    for (auto& a : cfg_->accounts) {
-      if (a.sid == acct_c) a.parent = acct_b;
-    }
-    conf::account ad;
-    ad.sid = admin;
-    ad.auth_token = "token-of-" + admin;
-    ad.traces = true;
-    ad.administrator = true;
-    cfg_->accounts.push_back(ad);
-    metrics_ = new metrics::registry;
-    store_ = new store::trace_store(cfg_, *metrics_);
-    std::mt19937_64 rng(5);
     const std::int64_t now = now_ms();
-    sids_ = new std::vector<std::string>;
-    for (int i = 0; i < 90; ++i) {
-      const auto& account = i % 3 == 0 ? acct_a : (i % 3 == 1 ? acct_b : acct_c);
-      auto r = make_record(rng, now - 3'600'000 + i * 1'000, account, i);
-      r.node = "node-1";
-      sids_->push_back(r.sid);
-      ASSERT_TRUE(store_->submit(std::move(r)));
-    }
-    store_->flush();
-    shipper s(cfg_, *store_, *metrics_);
-    ASSERT_TRUE(eventually([&] { return s.get_stats().shipped == 90; }));
+    data_ = new shipped_store(
+        5, 90, [now](int i) { return now - 3'600'000 + i * 1'000; },
+        [](conf::config& c) {
+          // acct_c is acct_b's sub-account; admin administers all.
+          for (auto& a : c.accounts) {
+            if (a.sid == acct_c) a.parent = acct_b;
+          }
+          conf::account ad;
+          ad.sid = admin;
+          ad.auth_token = "token-of-" + admin;
+          ad.traces = true;
+          ad.administrator = true;
+          c.accounts.push_back(ad);
+        });
+    dir_ = &data_->dir;
+    ch_ = &data_->ch;
+    cfg_ = data_->cfg;
+    store_ = data_->store.get();
+    sids_ = &data_->sids;
   }
   static void TearDownTestSuite() {
-    delete store_;
-    delete metrics_;
-    delete sids_;
-    delete ch_;
-    delete dir_;
+    cfg_.reset();
+    delete data_;
   }
   void SetUp() override {
     if (!clickhouse_installed()) GTEST_SKIP() << "clickhouse-server is not installed";
@@ -132,10 +120,10 @@ class query_mode_test : public ::testing::Test {
               "");
   }
 
+  static inline shipped_store* data_ = nullptr;
   static inline temp_dir* dir_ = nullptr;
   static inline clickhouse_server* ch_ = nullptr;
   static inline std::shared_ptr<conf::config> cfg_;
-  static inline metrics::registry* metrics_ = nullptr;
   static inline store::trace_store* store_ = nullptr;
   static inline std::vector<std::string>* sids_ = nullptr;
   std::unique_ptr<query_sidecar> q1_;

@@ -59,30 +59,16 @@ class reader_test : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     if (!clickhouse_installed()) return;
-    // One server and one data set for the whole suite: loading is the slow part.
-    dir_ = new temp_dir;
-    ch_ = new clickhouse_server;
-    ch_->start();
-    cfg_ = fleet_config(dir_->path() / "data", *ch_, "node-1");
-    cfg_->fleet->query = true;
-    metrics_ = new metrics::registry;
-    store_ = new store::trace_store(cfg_, *metrics_);
-    std::mt19937_64 rng(11);
-    const std::int64_t now = now_ms();
-    sids_ = new std::vector<std::string>;
     // 360 records over the last 6 hours, three accounts, varied fields; some share a ms.
-    for (int i = 0; i < 360; ++i) {
-      const auto& account = i % 3 == 0 ? acct_a : (i % 3 == 1 ? acct_b : acct_c);
-      auto r = make_record(rng, now - 6 * 3'600'000 + (i / 2) * 60'000, account, i);
-      r.node = "node-1";
-      sids_->push_back(r.sid);
-      ASSERT_TRUE(store_->submit(std::move(r)));
-    }
-    store_->flush();
-    {
-      shipper s(cfg_, *store_, *metrics_);
-      ASSERT_TRUE(eventually([&] { return s.get_stats().shipped == 360; }));
-    }
+    const std::int64_t now = now_ms();
+    data_ = new shipped_store(
+        11, 360, [now](int i) { return now - 6 * 3'600'000 + (i / 2) * 60'000; },
+        [](conf::config& c) { c.fleet->query = true; });
+    ch_ = &data_->ch;
+    cfg_ = data_->cfg;
+    metrics_ = &data_->metrics;
+    store_ = data_->store.get();
+    sids_ = &data_->sids;
     // Some records shipped twice (a retried batch): they must count once.
     ASSERT_EQ(ch_->query("INSERT INTO traces.traces SELECT * FROM traces.traces WHERE "
                          "latency_ms < 200"),
@@ -97,11 +83,8 @@ class reader_test : public ::testing::Test {
   }
   static void TearDownTestSuite() {
     delete reader_;
-    delete store_;
-    delete metrics_;
-    delete sids_;
-    delete ch_;
-    delete dir_;
+    cfg_.reset();
+    delete data_;
   }
   void SetUp() override {
     if (!clickhouse_installed()) GTEST_SKIP() << "clickhouse-server is not installed";
@@ -155,7 +138,7 @@ class reader_test : public ::testing::Test {
     return q;
   }
 
-  static inline temp_dir* dir_ = nullptr;
+  static inline shipped_store* data_ = nullptr;
   static inline clickhouse_server* ch_ = nullptr;
   static inline std::shared_ptr<conf::config> cfg_;
   static inline metrics::registry* metrics_ = nullptr;

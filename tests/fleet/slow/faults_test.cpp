@@ -14,26 +14,14 @@ namespace {
 
 using namespace testing;
 
-class faults_test : public ::testing::Test {
+class faults_test : public shipping_fixture {
  protected:
-  void SetUp() override {
-    if (!clickhouse_installed()) GTEST_SKIP() << "clickhouse-server is not installed";
-    ch_.start();
-    cfg_ = fleet_config(dir_.path() / "data", ch_, "node-1");
-  }
+  faults_test() : shipping_fixture(5) {}
 
   void submit(int n) {
-    for (int i = 0; i < n; ++i) {
-      auto r = make_record(rng_, now_ms(), i % 2 == 0 ? acct_a : acct_b, i);
-      r.node = "node-1";
-      ASSERT_TRUE(store_->submit(std::move(r)));
-    }
-    store_->flush();
-  }
-
-  std::int64_t stored_once() {
-    const auto s = ch_.query("SELECT uniqExact(sid) FROM traces.traces");
-    return s.rfind("ERROR", 0) == 0 ? -1 : std::stoll(s);
+    submit_records(
+        *store_, rng_, n, [](int i) { return i % 2 == 0 ? acct_a : acct_b; },
+        [](int) { return now_ms(); });
   }
 
   /// The fleet reader's total over both accounts: what a user of the API sees.
@@ -45,14 +33,6 @@ class faults_test : public ::testing::Test {
     const auto r = reader.list(q);
     return r.status == store::query_status::ok ? r.total : 0;
   }
-
-  temp_dir dir_;
-  clickhouse_server ch_;
-  std::shared_ptr<conf::config> cfg_;
-  metrics::registry metrics_;
-  std::unique_ptr<store::trace_store> store_;
-  std::unique_ptr<shipper> shipper_;
-  std::mt19937_64 rng_{5};
 };
 
 TEST_F(faults_test, ClickHouseKilledMidBatchAndRestarted) {

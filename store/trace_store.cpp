@@ -2048,7 +2048,7 @@ void trace_store::impl::remover_loop() {
 bool trace_store::impl::remove_marked(const std::string& account) {
   // Records in a removal batch: small enough that one batch's write (a MultiGet and about four
   // entries per record) is a short interruption for the writer's batches.
-  constexpr std::size_t removal_batch = 1024;
+  constexpr std::size_t removal_batch = 256;
   const auto through = purged_->marker(account);
   if (!through) return true;                                // expired meanwhile
   std::string from = codec::id_sid_key(account, *through);  // the newest covered, then older

@@ -47,7 +47,7 @@ struct trace_store_options {
   std::chrono::microseconds linger{std::chrono::milliseconds(5)};
   /// Records per second that the removal behind a purge marker deletes at most (docs/store.md,
   /// "Purge"); 0 removes as fast as RocksDB takes the writes.
-  std::uint64_t purge_removal_rate = 20'000;
+  std::uint64_t purge_removal_rate = 5'000;
 };
 
 class trace_store final : public capture_sink, public trace_reader, public trace_purger {

@@ -203,7 +203,7 @@ TEST_F(purge_test, APurgeRacingWithTheWriterDeletesNothingItWasNotAskedTo) {
 }
 
 TEST_F(purge_test, AWholeListPurgeIsHiddenAtOnceRemovedBehindAndKeptOverARestart) {
-  removal_rate_ = 1;  // the first batch (1 024 records) goes, the rest waits: still on disk
+  removal_rate_ = 1;  // the first batch (256 records) goes, the rest waits: still on disk
   open();
   std::vector<std::string> a_sids;
   for (int i = 0; i < 3000; ++i) {

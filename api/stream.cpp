@@ -2,8 +2,8 @@
 #include "api/stream.hpp"
 
 #include <algorithm>
+#include <deque>
 #include <list>
-#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -126,6 +126,43 @@ std::string without_paging(std::string_view raw) {
   }
   return out;
 }
+
+/// A record resumed from the store that waits for the hold like a live one.
+struct resumed_record {
+  std::string sid;
+  std::string json;
+};
+
+/// A record waiting for the hold: its sid's time (parsed once), views of its sid and JSON, and
+/// what keeps them alive: the commit feed's batch, shared by every reader (a live record), or
+/// its own copy (one resumed from the store).
+struct held_event {
+  std::int64_t ms = 0;
+  std::string_view sid;
+  std::string_view json;
+  store::committed_batch batch;
+  std::shared_ptr<const resumed_record> own;
+};
+
+/// The records waiting for the hold, in sid order. They arrive almost in order (the writer
+/// commits them a few milliseconds after their end), so one goes in near the back: a deque
+/// searched from its end, not a tree.
+class hold_queue {
+ public:
+  [[nodiscard]] bool empty() const { return q_.empty(); }
+  [[nodiscard]] const held_event& front() const { return q_.front(); }
+  void pop_front() { q_.pop_front(); }
+  /// Inserts in sid order; a sid already held is not held twice.
+  void insert(held_event&& e) {
+    auto at = q_.end();
+    while (at != q_.begin() && std::prev(at)->sid > e.sid) --at;
+    if (at != q_.begin() && std::prev(at)->sid == e.sid) return;
+    q_.insert(at, std::move(e));
+  }
+
+ private:
+  std::deque<held_event> q_;
+};
 
 }  // namespace
 
@@ -408,7 +445,7 @@ net::awaitable<void> stream_hub::run(ticket_ptr t, stream_connection& conn) {
     if (!ok && !l.gone && l.feed_state == store::commit_feed::state::open) h.cut_slow.inc();
   };
 
-  std::map<std::string, std::string> held;  // sid -> JSON, waiting for the hold
+  hold_queue held;                          // waiting for the hold, in sid order
   std::unordered_set<std::string> resumed;  // sent (or held) from the store
   std::string cursor;                       // the newest sid sent with an id
 
@@ -423,8 +460,10 @@ net::awaitable<void> stream_hub::run(ticket_ptr t, stream_connection& conn) {
     }
     if (!stored) continue;  // expired or purged since the plan
     resumed.insert(sid);
-    if (time_of(sid) > t->subscribed_ms - hold.count()) {
-      held.emplace(sid, std::move(stored->json));  // as recent as live ones: held like them
+    if (const std::int64_t ms = time_of(sid); ms > t->subscribed_ms - hold.count()) {
+      // As recent as live ones: held like them.
+      auto own = std::make_shared<const resumed_record>(sid, std::move(stored->json));
+      held.insert({ms, own->sid, own->json, nullptr, own});
       continue;
     }
     append_event(buf, sid, stored->json, true);
@@ -445,11 +484,16 @@ net::awaitable<void> stream_hub::run(ticket_ptr t, stream_connection& conn) {
     l.pending = false;
     l.drain();
     for (const auto& batch : l.stash) {
+      // A batch's records are mostly of one account: its scope check is done once per run.
+      const std::string* last_account = nullptr;
+      bool in_scope = false;
       for (const auto& c : *batch) {
         const std::string& sid = c.record.sid;
-        if (!t->scope.contains(c.record.account_sid) || !store::matches(t->filter, c.record)) {
-          continue;
+        if (last_account == nullptr || *last_account != c.record.account_sid) {
+          last_account = &c.record.account_sid;
+          in_scope = t->scope.contains(c.record.account_sid);
         }
+        if (!in_scope || !store::matches(t->filter, c.record)) continue;
         if (!cursor.empty() && sid <= cursor) {
           if (resumed.contains(sid)) continue;  // sent from the store already
           // Committed after a later record went out: sent now, without an id, so that a
@@ -457,7 +501,8 @@ net::awaitable<void> stream_hub::run(ticket_ptr t, stream_connection& conn) {
           append_event(buf, sid, c.json, false);
           continue;
         }
-        held.emplace(sid, c.json);  // once, should the resume have held it too
+        // Held once, should the resume have held it too.
+        held.insert({time_of(sid), sid, c.json, batch, nullptr});
       }
     }
     l.stash.clear();
@@ -472,10 +517,10 @@ net::awaitable<void> stream_hub::run(ticket_ptr t, stream_connection& conn) {
     }
     const bool closing = l.feed_state == store::commit_feed::state::closed;
     const std::int64_t now = wall_ms();
-    while (!held.empty() && (closing || time_of(held.begin()->first) <= now - hold.count())) {
-      append_event(buf, held.begin()->first, held.begin()->second, true);
-      cursor = held.begin()->first;
-      held.erase(held.begin());
+    while (!held.empty() && (closing || held.front().ms <= now - hold.count())) {
+      append_event(buf, held.front().sid, held.front().json, true);
+      cursor = held.front().sid;
+      held.pop_front();
       if (buf.size() >= flush_bytes) co_await send();
       if (!ok) break;
     }
@@ -494,7 +539,7 @@ net::awaitable<void> stream_hub::run(ticket_ptr t, stream_connection& conn) {
     if (l.pending || !ok) continue;
     auto wake_at = last_write + h.opts.heartbeat;
     if (!held.empty()) {
-      const std::int64_t due = time_of(held.begin()->first) + hold.count() - wall_ms();
+      const std::int64_t due = held.front().ms + hold.count() - wall_ms();
       wake_at = std::min(wake_at, std::chrono::steady_clock::now() +
                                       std::chrono::milliseconds(std::max<std::int64_t>(due, 0)));
     }

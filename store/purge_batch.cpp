@@ -18,7 +18,7 @@ rocksdb::Slice slice(std::string_view s) { return {s.data(), s.size()}; }
 
 }  // namespace
 
-rocksdb::Status purge_records(const purge_handles& h, purge_set& purged,
+rocksdb::Status purge_records(const purge_handles& h, purge_set* purged,
                               const std::vector<std::string>& keys, std::uint64_t& deleted) {
   std::string json;
   std::vector<store::sid_bytes> sids;   // the batch's records
@@ -73,7 +73,7 @@ rocksdb::Status purge_records(const purge_handles& h, purge_set& purged,
       const std::int64_t minute = store::sid_ms(sid) / codec::bucket_ms;  // a sid's time is >= 0
       ++counts[codec::counter_key(account, minute)];
       ++counts[codec::hour_counter_key(account, minute / codec::buckets_per_hour)];
-      batch.Put(h.meta, purge_set::meta_key(sid), {}).PermitUncheckedError();
+      if (purged != nullptr) batch.Put(h.meta, purge_set::meta_key(sid), {}).PermitUncheckedError();
       found.push_back(sid);
     }
     // Counters add little-endian uint64s with wrap-around: adding 2^64 - n takes n away.
@@ -82,7 +82,7 @@ rocksdb::Status purge_records(const purge_handles& h, purge_set& purged,
     }
     // In the set before the write: chunk scans skip these records from this moment on, and
     // their own keys go with the write.
-    purged.add(found);
+    if (purged != nullptr) purged->add(found);
     const auto s = h.db->Write({}, &batch);
     if (!s.ok()) return s;
     deleted += found.size();

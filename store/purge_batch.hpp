@@ -1,6 +1,6 @@
 // The writes of a purge (docs/store.md, "Purge"), used by trace_store: each record's own keys
-// deleted, its counters decremented, its sid added to the purge_set (in memory at once, and in
-// the meta column family in the same batch).
+// deleted, its counters decremented, and (for a purge by sid or by filters) its sid added to
+// the purge_set (in memory at once, and in the meta column family in the same batch).
 #pragma once
 
 #include <rocksdb/db.h>
@@ -24,9 +24,11 @@ struct purge_handles {
 };
 
 /// Deletes the records whose by_account keys (account + inverted sid) are `keys`, in batches;
-/// adds to `deleted` those that still existed. A failed write's status is returned (the
+/// adds to `deleted` those that still existed. With `purged`, their sids are added to it (and to
+/// the meta column family) so that their chunk entries stay hidden; without, a purge marker
+/// already hides them (the removal behind a marker). A failed write's status is returned (the
 /// records of earlier batches stay deleted).
-[[nodiscard]] rocksdb::Status purge_records(const purge_handles& h, purge_set& purged,
+[[nodiscard]] rocksdb::Status purge_records(const purge_handles& h, purge_set* purged,
                                             const std::vector<std::string>& keys,
                                             std::uint64_t& deleted);
 

@@ -70,13 +70,69 @@ std::vector<store::sid_bytes> purge_set::expire(std::int64_t cutoff_ms) {
   return gone;
 }
 
-bool purge_set::strip_chunk(std::string_view chunk, std::string& out) const {
-  if (count_.load(std::memory_order_acquire) == 0) return false;
+void purge_set::mark(std::string_view account, const store::sid_bytes& through) {
+  const std::unique_lock lock(mu_);
+  auto [it, added] = markers_.try_emplace(std::string(account), through);
+  if (!added && it->second < through) it->second = through;
+  marker_count_.store(markers_.size(), std::memory_order_release);
+}
+
+std::optional<store::sid_bytes> purge_set::marker(std::string_view account) const {
+  if (marker_count_.load(std::memory_order_acquire) == 0) return std::nullopt;
+  const std::shared_lock lock(mu_);
+  const auto it = markers_.find(std::string(account));
+  if (it == markers_.end()) return std::nullopt;
+  return it->second;
+}
+
+bool purge_set::hidden(std::string_view account, const store::sid_bytes& sid) const {
+  const bool by_sid = count_.load(std::memory_order_acquire) != 0;
+  const bool by_marker = marker_count_.load(std::memory_order_acquire) != 0;
+  if (!by_sid && !by_marker) return false;
+  const std::shared_lock lock(mu_);
+  if (by_marker) {
+    const auto it = markers_.find(std::string(account));
+    if (it != markers_.end() && sid <= it->second) return true;
+  }
+  return by_sid && sids_.contains(sid);
+}
+
+bool purge_set::hidden(std::string_view account, std::string_view inv) const {
+  if (inv.size() != 16) return false;
+  if (count_.load(std::memory_order_acquire) == 0 &&
+      marker_count_.load(std::memory_order_acquire) == 0) {
+    return false;
+  }
+  return hidden(account, codec::uninvert(inv));
+}
+
+std::vector<std::string> purge_set::expire_markers(std::int64_t cutoff_ms) {
+  std::vector<std::string> gone;
+  if (marker_count_.load(std::memory_order_acquire) == 0) return gone;
+  const std::unique_lock lock(mu_);
+  for (auto it = markers_.begin(); it != markers_.end();) {
+    if (store::sid_ms(it->second) < cutoff_ms) {
+      gone.push_back(it->first);
+      it = markers_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  marker_count_.store(markers_.size(), std::memory_order_release);
+  return gone;
+}
+
+bool purge_set::strip_chunk(std::string_view account, std::string_view chunk,
+                            std::string& out) const {
+  if (count_.load(std::memory_order_acquire) == 0 &&
+      marker_count_.load(std::memory_order_acquire) == 0) {
+    return false;
+  }
   std::size_t pos = 0;
   std::string_view inv, body;
   bool any = false;
   while (codec::next_chunk_entry(chunk, pos, inv, body)) {
-    if (contains_inv(inv)) {
+    if (hidden(account, inv)) {
       any = true;
       break;
     }
@@ -86,7 +142,7 @@ bool purge_set::strip_chunk(std::string_view chunk, std::string& out) const {
   kept.reserve(chunk.size());
   pos = 0;
   while (codec::next_chunk_entry(chunk, pos, inv, body)) {
-    if (!contains_inv(inv)) codec::append_chunk_entry(kept, inv, body);
+    if (!hidden(account, inv)) codec::append_chunk_entry(kept, inv, body);
   }
   out = std::move(kept);
   return true;
@@ -95,6 +151,12 @@ bool purge_set::strip_chunk(std::string_view chunk, std::string& out) const {
 std::string purge_set::meta_key(const store::sid_bytes& sid) {
   std::string k(meta_prefix);
   k.append(reinterpret_cast<const char*>(sid.data()), sid.size());
+  return k;
+}
+
+std::string purge_set::marker_key(std::string_view account) {
+  std::string k(marker_prefix);
+  k.append(account);
   return k;
 }
 

@@ -22,8 +22,12 @@ class expiry_filter final : public rocksdb::CompactionFilter {
                     std::string* new_value, std::string*) const override {
     if (expired(key)) return Decision::kRemove;
     // A purge leaves its records' entries in chunk values: they go here.
+    std::string_view id;
+    std::int64_t chunk = 0;
+    std::uint32_t part = 0;
     if (purged_ != nullptr && (type == ValueType::kValue || type == ValueType::kMergeOperand) &&
-        purged_->strip_chunk({value.data(), value.size()}, *new_value)) {
+        codec::split_chunk_key({key.data(), key.size()}, id, chunk, part) &&
+        purged_->strip_chunk(id, {value.data(), value.size()}, *new_value)) {
       return new_value->empty() && type == ValueType::kMergeOperand ? Decision::kRemove
                                                                     : Decision::kChangeValue;
     }

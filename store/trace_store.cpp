@@ -73,6 +73,16 @@ struct trace_store::impl {
   void load_purged();
   void expire_purged();
   purge_result purge_keys(const std::vector<std::string>& keys);
+  /// Whether a purge of the list `f` filters may be a marker: nothing but DateCreatedBefore
+  /// (and AccountSid, which picks the accounts).
+  static bool markable(const trace_filter& f);
+  /// The purge of a whole list by markers: one per account, written at once.
+  purge_result purge_by_marker(const list_query& q);
+  /// Queues the removal of the keys an account's marker covers (remover thread).
+  void queue_removal(const std::string& account);
+  void remover_loop();
+  /// Removes the keys the account's marker covers, paced; false when it stopped early.
+  bool remove_marked(const std::string& account);
 
   // -- maintenance --
   void maintenance_loop();
@@ -89,6 +99,8 @@ struct trace_store::impl {
     return ro;
   }
   std::vector<std::string> all_accounts(const rocksdb::ReadOptions& ro) const;
+  /// The accounts a list reads: the query's, narrowed by AccountSid.
+  std::vector<std::string> list_accounts(const list_query& q, const rocksdb::ReadOptions& ro) const;
   std::uint64_t count_keys(const rocksdb::ReadOptions& ro, std::string_view account,
                            std::int64_t lo, std::int64_t hi) const;
   std::uint64_t count_unfiltered(const rocksdb::ReadOptions& ro, std::string_view account,
@@ -111,6 +123,7 @@ struct trace_store::impl {
   // metrics
   metrics::gauge& stall_;
   metrics::counter& quota_trims_;
+  metrics::counter& purge_removed_;
   std::shared_ptr<std::atomic<std::uint64_t>> disk_bytes_ =
       std::make_shared<std::atomic<std::uint64_t>>(0);
 
@@ -141,6 +154,15 @@ struct trace_store::impl {
   // The queue, the encoder and the committer (store/trace_writer.hpp); started once the
   // database is open, stopped before it closes.
   std::unique_ptr<trace_writer> writer_;
+
+  // The removal behind purge markers: accounts waiting, the first one being removed.
+  std::mutex purge_mu_;  // one marker purge at a time: a marker's meta value only grows
+  std::mutex remove_mu_;
+  std::condition_variable remove_cv_;
+  std::deque<std::string> to_remove_;
+  bool remove_stop_ = false;
+  std::thread remover_;
+
   std::thread maintainer_;
 };
 
@@ -154,7 +176,10 @@ trace_store::impl::impl(std::shared_ptr<const conf::config> c, metrics::registry
       stall_(m.add_gauge("sidecar_store_write_stall",
                          "RocksDB write stall: 0 normal, 1 delayed, 2 stopped")),
       quota_trims_(m.add_counter("sidecar_store_quota_trims_total",
-                                 "Times the disk quota removed the oldest records")) {
+                                 "Times the disk quota removed the oldest records")),
+      purge_removed_(m.add_counter("sidecar_store_purge_removed_total",
+                                   "Records whose keys the removal behind a purge marker "
+                                   "deleted")) {
   m.add_callback("sidecar_store_disk_bytes", "Bytes the trace store takes on disk",
                  [bytes = disk_bytes_] { return static_cast<double>(bytes->load()); });
   clock_->now_ms = opts_.now_ms ? opts_.now_ms : utc::now_ms;
@@ -172,6 +197,10 @@ trace_store::impl::impl(std::shared_ptr<const conf::config> c, metrics::registry
   maintainer_ = std::thread([this] {
     support::name_this_thread("store-maintain");
     maintenance_loop();
+  });
+  remover_ = std::thread([this] {
+    support::name_this_thread("store-purge");
+    remover_loop();
   });
 }
 
@@ -381,6 +410,12 @@ bool trace_store::impl::reopen() {
 }
 
 trace_store::impl::~impl() {
+  {
+    std::lock_guard lock(remove_mu_);
+    remove_stop_ = true;  // a removal left unfinished resumes at the next open
+  }
+  remove_cv_.notify_all();
+  if (remover_.joinable()) remover_.join();
   {
     std::lock_guard lock(maint_mu_);
     maint_stop_ = true;
@@ -612,8 +647,10 @@ class keyed_stream final : public record_stream {
  public:
   keyed_stream(std::shared_lock<std::shared_mutex> lock, rocksdb::DB* db,
                rocksdb::ColumnFamilyHandle* records, rocksdb::ColumnFamilyHandle* chunks,
-               std::shared_ptr<snapshot_holder> snap, std::vector<page_item> items)
+               std::shared_ptr<snapshot_holder> snap, std::vector<page_item> items,
+               std::shared_ptr<const purge_set> purged)
       : lock_(std::move(lock)),
+        purged_(std::move(purged)),
         db_(db),
         records_(records),
         chunks_(db, chunks),
@@ -650,6 +687,7 @@ class keyed_stream final : public record_stream {
 
  private:
   std::shared_lock<std::shared_mutex> lock_;  // first: released last, after the snapshot
+  std::shared_ptr<const purge_set> purged_;
   rocksdb::DB* db_;
   rocksdb::ColumnFamilyHandle* records_;
   chunk_reader chunks_;
@@ -670,9 +708,11 @@ class merged_scan {
     std::size_t prefix_len = 0;
   };
 
+  /// `markers`: the ids are accounts, and each account's scan stops before the records its
+  /// purge marker covers (null for the session index).
   merged_scan(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cfh, rocksdb::ReadOptions ro,
               const std::vector<std::string>& ids, std::int64_t lo, std::int64_t hi,
-              const std::optional<std::string>& after_inv) {
+              const std::optional<std::string>& after_inv, const purge_set* markers) {
     for (const auto& id : ids) {
       auto s = std::make_unique<source>();
       const std::string prefix = codec::id_prefix(id);
@@ -683,6 +723,11 @@ class merged_scan {
         codec::append_inv_time(s->upper, lo - 1);
       } else {
         s->upper.append(17, '\xff');
+      }
+      if (const auto m = markers ? markers->marker(id) : std::nullopt) {
+        // Keys run newest first: the covered records (sid <= the marker's) start at its key.
+        std::string covered = codec::id_sid_key(id, *m);
+        if (covered < s->upper) s->upper = std::move(covered);
       }
       s->upper_slice = slice(s->upper);
       auto opts = ro;
@@ -918,6 +963,9 @@ bool keyed_stream::next(std::string& json) {
   if (status_ != query_status::ok) return false;
   while (at_ < items_.size()) {
     const auto& item = items_[at_++];
+    std::string_view account, inv;
+    // Purged since the page was planned: gone, as a record deleted meanwhile is.
+    if (codec::split_id_key(item.key, account, inv) && purged_->hidden(account, inv)) continue;
     try {
       rocksdb::ReadOptions ro;
       ro.snapshot = snap_->snap;
@@ -956,11 +1004,31 @@ std::vector<std::string> trace_store::impl::all_accounts(const rocksdb::ReadOpti
   return out;
 }
 
+std::vector<std::string> trace_store::impl::list_accounts(const list_query& q,
+                                                          const rocksdb::ReadOptions& ro) const {
+  std::vector<std::string> accounts;
+  const auto& f = q.filter;
+  if (f.account_sid) {
+    if (q.all_accounts ||
+        std::find(q.accounts.begin(), q.accounts.end(), *f.account_sid) != q.accounts.end()) {
+      accounts.push_back(*f.account_sid);
+    }
+  } else if (q.all_accounts) {
+    accounts = all_accounts(ro);
+  } else {
+    accounts = q.accounts;
+    std::sort(accounts.begin(), accounts.end());
+    accounts.erase(std::unique(accounts.begin(), accounts.end()), accounts.end());
+  }
+  return accounts;
+}
+
 std::uint64_t trace_store::impl::count_keys(const rocksdb::ReadOptions& ro,
                                             std::string_view account, std::int64_t lo,
                                             std::int64_t hi) const {
   if (lo >= hi) return 0;
-  merged_scan scan(db_.db.get(), db_[cf_by_account], ro, {std::string(account)}, lo, hi, {});
+  merged_scan scan(db_.db.get(), db_[cf_by_account], ro, {std::string(account)}, lo, hi, {},
+                   purged_.get());
   std::uint64_t n = 0;
   for (; scan.valid(); scan.next()) ++n;
   return n;
@@ -969,6 +1037,15 @@ std::uint64_t trace_store::impl::count_keys(const rocksdb::ReadOptions& ro,
 std::uint64_t trace_store::impl::count_unfiltered(const rocksdb::ReadOptions& ro,
                                                   std::string_view account, std::int64_t lo,
                                                   std::int64_t hi) const {
+  // A purge marker hides the account's records up to its sid: the counters of the minutes up to
+  // its time are not read (the removal behind it decrements them meanwhile), the marker's own
+  // millisecond is counted by its keys (the scan stops at the marker).
+  if (const auto m = purged_->marker(account); m && lo <= store::sid_ms(*m)) {
+    const std::int64_t ms = store::sid_ms(*m);
+    if (hi <= ms) return 0;
+    return count_keys(ro, account, ms, std::min(hi, ms + 1)) +
+           count_unfiltered(ro, account, ms + 1, hi);
+  }
   // Whole minutes inside [lo, hi) from the counters (whole hours among them from the hour
   // counters); the partial minutes at either edge by counting their keys (at most one
   // minute's worth each).
@@ -1024,19 +1101,7 @@ list_result trace_store::impl::list(const list_query& q, bool every_match) {
     const std::int64_t lo = std::max(cutoff, f.created_from_ms.value_or(cutoff));
     const std::int64_t hi = f.created_before_ms.value_or(max_sid_ms + 1);
 
-    std::vector<std::string> accounts;
-    if (f.account_sid) {
-      if (q.all_accounts ||
-          std::find(q.accounts.begin(), q.accounts.end(), *f.account_sid) != q.accounts.end()) {
-        accounts.push_back(*f.account_sid);
-      }
-    } else if (q.all_accounts) {
-      accounts = all_accounts(ro);
-    } else {
-      accounts = q.accounts;
-      std::sort(accounts.begin(), accounts.end());
-      accounts.erase(std::unique(accounts.begin(), accounts.end()), accounts.end());
-    }
+    const std::vector<std::string> accounts = list_accounts(q, ro);
 
     std::optional<std::string> after_inv;
     if (q.after_sid && !every_match) {
@@ -1081,8 +1146,10 @@ list_result trace_store::impl::list(const list_query& q, bool every_match) {
     };
     // One match, in list order: counted, and kept when it falls on the page. `read`: the
     // record filter needs the record itself.
-    auto take = [&](std::string_view inv, auto&& make_key, std::uint32_t part, bool read) {
-      if (purged_->contains_inv(inv)) return;  // deleted; its chunk entry not yet compacted
+    auto take = [&](std::string_view account, std::string_view inv, auto&& make_key,
+                    std::uint32_t part, bool read) {
+      // Purged (by a marker, or deleted with its chunk entry not yet compacted).
+      if (purged_->hidden(account, inv)) return;
       if (read && !record_passes(inv)) return;
       ++total;
       if (after_inv && inv <= std::string_view(*after_inv)) return;
@@ -1112,7 +1179,8 @@ list_result trace_store::impl::list(const list_query& q, bool every_match) {
     } else if (!covering_filter && !body_filter && !f.session_sid && !rfilter.active()) {
       // Unfiltered: the total from the counters, the page from a merge of the accounts.
       for (const auto& a : accounts) total += count_unfiltered(ro, a, lo, hi);
-      merged_scan scan(db_.db.get(), db_[cf_by_account], ro, accounts, lo, hi, after_inv);
+      merged_scan scan(db_.db.get(), db_[cf_by_account], ro, accounts, lo, hi, after_inv,
+                       purged_.get());
       for (std::uint64_t n = 0; scan.valid() && items.size() < want; scan.next(), ++n) {
         if (timed_out()) return fail(query_status::timed_out);
         if (n < skip) continue;
@@ -1125,7 +1193,7 @@ list_result trace_store::impl::list(const list_query& q, bool every_match) {
       // SessionSid: its own index, small; covering entries (from by_account) and bodies
       // looked up per candidate.
       std::unordered_set<std::string_view> allowed(accounts.begin(), accounts.end());
-      merged_scan scan(db_.db.get(), db_[cf_by_session], ro, {*f.session_sid}, lo, hi, {});
+      merged_scan scan(db_.db.get(), db_[cf_by_session], ro, {*f.session_sid}, lo, hi, {}, nullptr);
       chunk_reader chunks(db_.db.get(), db_[cf_chunks]);
       for (; scan.valid(); scan.next()) {
         if (timed_out()) return fail(query_status::timed_out);
@@ -1151,7 +1219,7 @@ list_result trace_store::impl::list(const list_query& q, bool every_match) {
           if (!contains(body, *f.response_body_contains)) continue;
         }
         take(
-            scan.inv(), [&] { return key; }, part, read);
+            account, scan.inv(), [&] { return key; }, part, read);
       }
       if (!scan.status().ok()) return fail(query_status::failed);
     } else {
@@ -1209,7 +1277,7 @@ list_result trace_store::impl::list(const list_query& q, bool every_match) {
             continue;
           }
         }
-        take(m.inv, make_key, m.part, read);
+        take(accounts[best], m.inv, make_key, m.part, read);
       }
       for (const auto& src : sources) {
         if (src->timed_out()) return fail(query_status::timed_out);
@@ -1220,7 +1288,7 @@ list_result trace_store::impl::list(const list_query& q, bool every_match) {
     result.total = total;
     result.records =
         std::make_unique<keyed_stream>(std::move(db_lock), db_.db.get(), db_[cf_records],
-                                       db_[cf_chunks], std::move(snap), std::move(items));
+                                       db_[cf_chunks], std::move(snap), std::move(items), purged_);
     return result;
   } catch (const std::exception& e) {
     log::error("store: list failed", {{"error", e.what()}});
@@ -1249,6 +1317,7 @@ trace_lookup trace_store::impl::get(std::string_view sid_text) {
       log::error("store: get failed", {{"error", s.ok() ? "undecodable record" : s.ToString()}});
       return trace_lookup::failed();
     }
+    if (purged_->hidden(account, *sid)) return {};  // covered by a purge marker
     stored_trace out;
     out.account_sid = account;
     chunk_reader chunks(db_.db.get(), db_[cf_chunks]);
@@ -1314,6 +1383,7 @@ purge_result trace_store::purge(std::string_view sid_text) {
 
 purge_result trace_store::purge(const list_query& q) {
   try {
+    if (impl::markable(q.filter)) return impl_->purge_by_marker(q);
     std::vector<std::string> keys;
     {
       list_result r = impl_->list(q, true);
@@ -1327,13 +1397,159 @@ purge_result trace_store::purge(const list_query& q) {
   }
 }
 
+void trace_store::settle_purges() {
+  std::unique_lock lock(impl_->remove_mu_);
+  impl_->remove_cv_.wait(lock, [&] { return impl_->to_remove_.empty() || impl_->remove_stop_; });
+}
+
+bool trace_store::impl::markable(const trace_filter& f) {
+  return !f.completed && !f.created_from_ms && !f.session_sid && !f.min_latency_ms &&
+         !f.direction && !f.response_code_prefix && !f.response_body_contains &&
+         !f.request_path_prefix && !f.org_sid && !f.method && !f.request_body_contains;
+}
+
+purge_result trace_store::impl::purge_by_marker(const list_query& q) {
+  const std::lock_guard one(purge_mu_);
+  std::vector<std::pair<std::string, store::sid_bytes>> marks;
+  purge_result out;
+  {
+    std::shared_lock db_lock(db_mu_);
+    if (!db_.db) return {query_status::failed, 0};
+    const snapshot_holder snap(db_.db.get());
+    const auto ro = read_options(snap);
+    const std::int64_t cutoff = clock_->cutoff();
+    const std::int64_t hi = q.filter.created_before_ms.value_or(max_sid_ms + 1);
+    rocksdb::WriteBatch batch;
+    for (const auto& account : list_accounts(q, ro)) {
+      if (std::chrono::steady_clock::now() > q.deadline) return {query_status::timed_out, 0};
+      if (cutoff >= hi) break;
+      // The marker covers the account's newest record in the list (the first key of its scan,
+      // which an older marker already bounds) and everything before it.
+      const merged_scan scan(db_.db.get(), db_[cf_by_account], ro, {account}, cutoff, hi, {},
+                             purged_.get());
+      if (!scan.status().ok()) return {query_status::failed, 0};
+      if (!scan.valid()) continue;
+      const store::sid_bytes through = codec::uninvert(scan.inv());
+      out.deleted += count_unfiltered(ro, account, cutoff, hi);
+      std::string value(reinterpret_cast<const char*>(through.data()), through.size());
+      value.push_back('p');  // its keys are to be removed
+      batch.Put(db_[cf_meta], purge_set::marker_key(account), value).PermitUncheckedError();
+      marks.emplace_back(account, through);
+    }
+    if (marks.empty()) return out;
+    // One small write, synced: the purge is durable when it is answered.
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    if (const auto s = db_.db->Write(wo, &batch); !s.ok()) {
+      log::error("store: purge marker write failed", {{"error", s.ToString()}});
+      return {query_status::failed, 0};
+    }
+    for (const auto& [account, through] : marks) purged_->mark(account, through);
+  }
+  for (const auto& m : marks) queue_removal(m.first);
+  return out;
+}
+
+void trace_store::impl::queue_removal(const std::string& account) {
+  {
+    const std::lock_guard lock(remove_mu_);
+    // The first one may be under way with an older marker: queued again, it walks the rest.
+    if (std::find(to_remove_.begin() + (to_remove_.empty() ? 0 : 1), to_remove_.end(), account) !=
+        to_remove_.end()) {
+      return;
+    }
+    to_remove_.push_back(account);
+  }
+  remove_cv_.notify_all();
+}
+
+void trace_store::impl::remover_loop() {
+  std::unique_lock lock(remove_mu_);
+  for (;;) {
+    remove_cv_.wait(lock, [&] { return remove_stop_ || !to_remove_.empty(); });
+    if (remove_stop_) break;
+    const std::string account = to_remove_.front();
+    lock.unlock();
+    bool done = false;
+    try {
+      done = remove_marked(account);
+    } catch (const std::exception& e) {
+      log::error("store: purge removal failed", {{"error", e.what()}});
+    }
+    lock.lock();
+    if (remove_stop_) break;
+    // Not done (a read or write error): the marker keeps hiding the records, and its 'p' state
+    // makes the next open take the removal up again.
+    if (!done)
+      log::warn("store: purge removal stopped until the next start", {{"account", account}});
+    to_remove_.pop_front();
+    remove_cv_.notify_all();
+  }
+}
+
+bool trace_store::impl::remove_marked(const std::string& account) {
+  // Records in a removal batch: small enough that one batch's write (a MultiGet and about four
+  // entries per record) is a short interruption for the writer's batches.
+  constexpr std::size_t removal_batch = 256;
+  const auto through = purged_->marker(account);
+  if (!through) return true;                                // expired meanwhile
+  std::string from = codec::id_sid_key(account, *through);  // the newest covered, then older
+  const auto started = std::chrono::steady_clock::now();
+  const std::uint64_t rate = opts_.purge_removal_rate;
+  std::uint64_t removed = 0;
+  std::vector<std::string> keys;
+  for (;;) {
+    keys.clear();
+    {
+      std::shared_lock db_lock(db_mu_);
+      if (!db_.db) return false;
+      // Keys of records not yet expired (older ones go with the expiry).
+      std::string upper = codec::id_prefix(account);
+      codec::append_inv_time(upper, clock_->cutoff() - 1);
+      const rocksdb::Slice upper_slice = slice(upper);
+      rocksdb::ReadOptions ro;
+      ro.iterate_upper_bound = &upper_slice;
+      std::unique_ptr<rocksdb::Iterator> it(db_.db->NewIterator(ro, db_[cf_by_account]));
+      for (it->Seek(from); it->Valid() && keys.size() < removal_batch; it->Next()) {
+        keys.emplace_back(view(it->key()));
+      }
+      if (!it->status().ok()) return false;
+      if (keys.empty()) break;
+      from = keys.back();
+      from.push_back('\0');  // strictly after the last key taken
+      const purge_handles h{db_.db.get(),       db_[cf_meta],       db_[cf_records],
+                            db_[cf_by_account], db_[cf_by_session], db_[cf_counters]};
+      std::uint64_t deleted = 0;
+      if (const auto s = purge_records(h, nullptr, keys, deleted); !s.ok()) {
+        log::error("store: purge removal write failed", {{"error", s.ToString()}});
+        return false;
+      }
+      removed += keys.size();
+      purge_removed_.inc(deleted);
+    }
+    if (rate > 0) {
+      // Paced: batch n waits until n batches' worth of the rate has passed.
+      const auto due = started + std::chrono::microseconds(removed * 1'000'000 / rate);
+      std::unique_lock lock(remove_mu_);
+      if (remove_cv_.wait_until(lock, due, [&] { return remove_stop_; })) return false;
+    }
+  }
+  // Removed: the marker says so, unless a newer one came meanwhile (queued, it walks the rest).
+  if (purged_->marker(account) != through) return true;
+  std::shared_lock db_lock(db_mu_);
+  if (!db_.db) return false;
+  std::string value(reinterpret_cast<const char*>(through->data()), through->size());
+  value.push_back('r');
+  return db_.db->Put({}, db_[cf_meta], purge_set::marker_key(account), value).ok();
+}
+
 purge_result trace_store::impl::purge_keys(const std::vector<std::string>& keys) {
   std::shared_lock db_lock(db_mu_);
   if (!db_.db) return {query_status::failed, 0};
   const purge_handles h{db_.db.get(),       db_[cf_meta],       db_[cf_records],
                         db_[cf_by_account], db_[cf_by_session], db_[cf_counters]};
   purge_result out;
-  const auto s = purge_records(h, *purged_, keys, out.deleted);
+  const auto s = purge_records(h, purged_.get(), keys, out.deleted);
   if (!s.ok()) {
     log::error("store: purge write failed", {{"error", s.ToString()}});
     out.status = query_status::failed;
@@ -1351,15 +1567,30 @@ void trace_store::impl::load_purged() {
     std::copy(key.begin(), key.end(), sid.begin());
     purged_->add(sid);
   }
+  // The markers; a removal not finished before the last close is taken up again.
+  const std::string_view markers = purge_set::marker_prefix;
+  for (it->Seek(slice(markers)); it->Valid() && view(it->key()).starts_with(markers); it->Next()) {
+    const auto value = view(it->value());
+    if (value.size() != 17) continue;
+    const std::string account(view(it->key()).substr(markers.size()));
+    store::sid_bytes through{};
+    std::copy(value.begin(), value.begin() + 16, through.begin());
+    purged_->mark(account, through);
+    if (value[16] == 'p') queue_removal(account);
+  }
 }
 
 void trace_store::impl::expire_purged() {
   // A purged sid older than the cutoff is hidden by expiry anyway; its chunk goes with it.
+  // A marker is forgotten once its newest sid has expired: so has everything it covers.
   const auto gone = purged_->expire(clock_->cutoff());
-  if (gone.empty()) return;
+  const auto markers = purged_->expire_markers(clock_->cutoff());
+  if (gone.empty() && markers.empty()) return;
   rocksdb::WriteBatch batch;
   for (const auto& sid : gone)
     batch.Delete(db_[cf_meta], purge_set::meta_key(sid)).PermitUncheckedError();
+  for (const auto& account : markers)
+    batch.Delete(db_[cf_meta], purge_set::marker_key(account)).PermitUncheckedError();
   db_.db->Write({}, &batch).PermitUncheckedError();
 }
 

@@ -341,6 +341,30 @@ TEST_F(stream_test, ResumeAfterLastEventIdSendsTheStoredThenLiveWithNothingMisse
   }
 }
 
+TEST_F(stream_test, AResumeAfterAWholeListPurgeSendsNoneOfItsRecordsAndLiveOnesStillCome) {
+  start();
+  std::vector<std::string> all;
+  for (int i = 0; i < 30; ++i) {
+    auto r = make(accounts::parent, now_ms() - 5000 + i);
+    all.push_back(r.sid);
+    ASSERT_TRUE(store_->submit(std::move(r)));
+  }
+  store_->flush();
+  std::sort(all.begin(), all.end());
+  store::list_query q;
+  q.accounts = {accounts::parent};
+  ASSERT_EQ(store_->purge(q).deleted, 30u);  // a purge marker: the removal runs behind it
+
+  sse_client c(port_, stream_path(accounts::parent), accounts::parent,
+               "Last-Event-ID: " + all.front() + "\r\n");
+  ASSERT_EQ(c.status(), 200u);
+  const std::string live = add(accounts::parent);
+  auto e = c.next();
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->event, "trace");
+  EXPECT_EQ(e->id, live) << "a purged record was resumed";
+}
+
 TEST_F(stream_test, RecordsCommittedDuringTheSwitchToLiveComeOnceEach) {
   start();
   // A writer that never stops while readers connect, resume and go live.

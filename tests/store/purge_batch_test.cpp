@@ -1,6 +1,8 @@
 // Purging records from the RocksDB trace_store: gone from every query at once, from the disk
 // after compaction (the chunk entries too), still hidden after a restart, and a purge racing
-// with the writer deletes nothing it was not asked to.
+// with the writer deletes nothing it was not asked to. A purge of a whole list is a marker:
+// hidden at once, its keys removed behind it, kept over a restart, and records written after
+// it survive.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -42,6 +44,7 @@ class purge_test : public ::testing::Test {
     trace_store::options o;
     o.now_ms = [this] { return now_.load(); };
     o.maintenance_interval = std::chrono::hours(1);
+    o.purge_removal_rate = removal_rate_;
     store_ = std::make_unique<trace_store>(std::move(c), metrics_, std::move(o));
   }
   trace_record make(std::int64_t created, const std::string& account, const std::string& tag) {
@@ -91,6 +94,7 @@ class purge_test : public ::testing::Test {
   metrics::registry metrics_;
   std::atomic<std::int64_t> now_{t0};
   std::mt19937_64 rng_{5};
+  std::uint64_t removal_rate_ = 0;  // records per second behind a marker; 0: unpaced
   std::unique_ptr<trace_store> store_;
 };
 
@@ -132,8 +136,10 @@ TEST_F(purge_test, PurgedRecordsAreGoneFromQueriesAtOnceAndFromDiskAfterCompacti
   EXPECT_EQ(total(acct_b), 300u);
   EXPECT_EQ(total(acct_b, covering), 300u);
 
-  // Two compactions: the first rewrites chunk values and merge operands, a second merges
-  // whatever the first left as operands.
+  // The whole list was a marker: its records' keys are removed behind it. Then two
+  // compactions: the first rewrites chunk values and merge operands, a second merges whatever
+  // the first left as operands.
+  store_->settle_purges();
   store_->compact();
   store_->compact();
   // After a restart (which also starts a new MANIFEST: the old one's history names the key
@@ -194,6 +200,109 @@ TEST_F(purge_test, APurgeRacingWithTheWriterDeletesNothingItWasNotAskedTo) {
   covering.completed = true;
   EXPECT_EQ(total(acct_a, covering) + total(acct_b, covering),
             static_cast<std::uint64_t>(written.load()));
+}
+
+TEST_F(purge_test, AWholeListPurgeIsHiddenAtOnceRemovedBehindAndKeptOverARestart) {
+  removal_rate_ = 1;  // the first batch (256 records) goes, the rest waits: still on disk
+  open();
+  std::vector<std::string> a_sids;
+  for (int i = 0; i < 3000; ++i) {
+    auto r = make(t0 - 60 * minute + i * 1000, acct_a, "purge-me-" + std::to_string(i));
+    a_sids.push_back(r.sid);
+    ASSERT_TRUE(store_->submit(std::move(r)));
+  }
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_TRUE(store_->submit(make(t0 - 60 * minute + i * 1000, acct_b, "keep-me")));
+  }
+  store_->flush();
+  list_query all_a;
+  all_a.accounts = {acct_a};
+  const purge_result r = store_->purge(all_a);
+  EXPECT_EQ(r.status, query_status::ok);
+  EXPECT_EQ(r.deleted, 3000u);
+
+  // Every read path at once, the oldest records (not yet removed) included.
+  const auto hidden_everywhere = [&] {
+    EXPECT_FALSE(store_->get(a_sids.front()));
+    EXPECT_FALSE(store_->get(a_sids.back()));
+    EXPECT_EQ(store_->purge(a_sids.front()).deleted, 0u);
+    EXPECT_EQ(total(acct_a), 0u);
+    trace_filter since;  // partial minutes at both edges: the keys are counted there
+    since.created_from_ms = t0 - 60 * minute + 1500;
+    since.created_before_ms = t0 - 20 * minute + 30'500;
+    EXPECT_EQ(total(acct_a, since), 0u);
+    trace_filter covering;
+    covering.completed = true;
+    EXPECT_EQ(total(acct_a, covering), 0u);
+    trace_filter body;
+    body.response_body_contains = "purge-me-1<";
+    EXPECT_EQ(total(acct_a, body), 0u);
+    trace_filter session;
+    session.session_sid = "CA-purge-me-0";
+    EXPECT_EQ(total(acct_a, session), 0u);
+    trace_filter request_body;
+    request_body.request_body_contains = "req-purge-me";
+    EXPECT_EQ(total(acct_a, request_body), 0u);
+    EXPECT_EQ(total(acct_b), 300u);
+    EXPECT_EQ(total(acct_b, covering), 300u);
+  };
+  hidden_everywhere();
+
+  removal_rate_ = 0;
+  open();  // the marker is durable and its removal resumes
+  hidden_everywhere();
+  store_->settle_purges();
+  hidden_everywhere();
+  store_->compact();
+  store_->compact();
+  open();
+  EXPECT_FALSE(on_disk("purge-me-")) << "a purged record's bytes are still in a database file";
+  EXPECT_TRUE(on_disk("keep-me"));
+  hidden_everywhere();
+}
+
+TEST_F(purge_test, RecordsWrittenDuringAndAfterAWholeListPurgeSurviveAndEachIsCountedOnce) {
+  open();
+  for (int i = 0; i < 2000; ++i) {
+    ASSERT_TRUE(store_->submit(make(t0 - 90 * minute + i * 100, acct_a, "old")));
+  }
+  store_->flush();
+  std::atomic<bool> done{false};
+  std::atomic<int> written_a{0};
+  std::thread writer([&] {
+    // Newer records of the account, in the same minutes as each other, while the purge runs.
+    for (int i = 0; !done.load() || i < 500; ++i) {
+      if (store_->submit(make(t0 - minute + i, acct_a, "new"))) ++written_a;
+    }
+  });
+  list_query all_a;
+  all_a.accounts = {acct_a};
+  const purge_result r = store_->purge(all_a);
+  done = true;
+  writer.join();
+  store_->flush();
+  ASSERT_EQ(r.status, query_status::ok);
+  EXPECT_GE(r.deleted, 2000u);
+  // Each record is either purged (counted in `deleted`) or listed, never both nor neither.
+  EXPECT_EQ(r.deleted + total(acct_a), 2000u + static_cast<std::uint64_t>(written_a.load()));
+  trace_filter covering;
+  covering.completed = true;
+  EXPECT_EQ(r.deleted + total(acct_a, covering),
+            2000u + static_cast<std::uint64_t>(written_a.load()));
+
+  // Written after the purge: listed, read, and purged by the next one.
+  auto after = make(t0, acct_a, "after");
+  const std::string after_sid = after.sid;
+  ASSERT_TRUE(store_->submit(std::move(after)));
+  store_->flush();
+  EXPECT_TRUE(store_->get(after_sid));
+  const std::uint64_t left = total(acct_a);
+  EXPECT_EQ(left, 2000u + static_cast<std::uint64_t>(written_a.load()) + 1 - r.deleted);
+  store_->settle_purges();
+  EXPECT_EQ(total(acct_a), left) << "the removal behind the marker took only what it covers";
+  EXPECT_EQ(store_->purge(all_a).deleted, left);
+  EXPECT_EQ(total(acct_a), 0u);
+  EXPECT_FALSE(store_->get(after_sid));
 }
 
 }  // namespace

@@ -59,5 +59,37 @@ TEST(purge_set, AnOlderSidAddedAfterAnExpiryStillExpires) {
   EXPECT_EQ(set.size(), 1u);
 }
 
+TEST(purge_set, AMarkerHidesItsAccountsRecordsUpToItsSidAndStripsThemFromChunks) {
+  std::mt19937_64 rng(9);
+  purge_set set;
+  const std::string a = "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+  const std::string b = "ACbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+  const sid_bytes older = sid_at(t0, rng);
+  const sid_bytes through = sid_at(t0 + 1'000, rng);
+  const sid_bytes newer = sid_at(t0 + 2'000, rng);
+  EXPECT_FALSE(set.hidden(a, older));
+  set.mark(a, through);
+  EXPECT_TRUE(set.hidden(a, older));
+  EXPECT_TRUE(set.hidden(a, inverted(through)));  // the newest it covers, included
+  EXPECT_FALSE(set.hidden(a, newer));             // written after: survives
+  EXPECT_FALSE(set.hidden(b, older));             // another account's
+  set.mark(a, older);                             // an older marker changes nothing
+  EXPECT_EQ(set.marker(a), through);
+  EXPECT_FALSE(set.marker(b));
+
+  std::string chunk, out;
+  codec::append_chunk_entry(chunk, inverted(older), "gone-1");
+  codec::append_chunk_entry(chunk, inverted(newer), "kept");
+  codec::append_chunk_entry(chunk, inverted(through), "gone-2");
+  ASSERT_TRUE(set.strip_chunk(a, chunk, out));
+  EXPECT_EQ(out.find("gone"), std::string::npos);
+  EXPECT_NE(out.find("kept"), std::string::npos);
+  EXPECT_FALSE(set.strip_chunk(b, chunk, out));  // b has no marker: its chunk is kept whole
+
+  EXPECT_TRUE(set.expire_markers(t0 + 1'000).empty());  // its newest sid is not expired
+  EXPECT_EQ(set.expire_markers(t0 + 1'001), std::vector<std::string>{a});
+  EXPECT_FALSE(set.hidden(a, older));
+}
+
 }  // namespace
 }  // namespace sidecar::store

@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# The proxy's latency at a fixed rate while the removal behind a purge marker runs (issue 14,
+# docs/store.md "Purge"): one trace-sidecar (release) before an nginx upstream. Each run fills
+# the store with RECORDS records of one account through the proxy (wrk), waits until the
+# sidecar is idle, then measures the proxy's p50/p99 at RATE req/s (h2load, CLIENTS processes
+# of one connection each, spread over one period, as bench/peers does) for SECS seconds
+# without a purge ("none"), then sends DELETE …/Traces?All=true (answered at once: a marker)
+# and measures again for SECS seconds while the marker's removal deletes the records behind it
+# ("removal"), and waits for the removal to end. Prints each run and the medians, with the
+# records the removal deleted during the measured window (sidecar_store_purge_removed_total).
+#
+#   bench/api/purge_p99.sh [BINARY=build/release/trace-sidecar]
+#   env: RUNS (3), RECORDS (1000000), RATE (200), CLIENTS (4), SECS (20), LOAD_CPUS (0),
+#        SIDECAR_CPUS (0,1)
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BIN=${1:-$ROOT/build/release/trace-sidecar}
+RUNS=${RUNS:-3}
+RECORDS=${RECORDS:-1000000}
+RATE=${RATE:-200}
+CLIENTS=${CLIENTS:-4}
+SECS=${SECS:-20}
+LOAD_CPUS=${LOAD_CPUS:-0}
+SIDECAR_CPUS=${SIDECAR_CPUS:-0,1}
+[ -x "$BIN" ] || { echo "no binary at $BIN (cmake --build build/release --target trace-sidecar)"; exit 2; }
+
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+UP=$(free_port); PX=$(free_port); API=$(free_port)
+ACCOUNT=ACbe0c4bbe0c4bbe0c4bbe0c4bbe0c4bbe
+AUTH="$ACCOUNT:bench-token"
+
+cat >"$WORK/upstream.conf" <<CONF
+worker_processes 1; daemon off; pid $WORK/up.pid; error_log $WORK/up.err;
+events { worker_connections 4096; }
+http { access_log off; keepalive_requests 1000000;
+  server { listen 127.0.0.1:$UP; location / { return 200 '<Response><Say>hello</Say></Response>'; } } }
+CONF
+taskset -c "$LOAD_CPUS" nginx -c "$WORK/upstream.conf" -p "$WORK" -e "$WORK/up.err" &
+PIDS+=($!)
+
+cat >"$WORK/sidecar.toml" <<CONF
+[proxy]
+listen = "127.0.0.1:$PX"
+[api]
+listen = "127.0.0.1:$API"
+[store]
+path = "$WORK/trace-data"
+retention = "1h"
+[[route]]
+prefix = "/"
+upstream = "http://127.0.0.1:$UP/"
+direction = "webhook"
+account = "$ACCOUNT"
+[[account]]
+sid = "$ACCOUNT"
+auth_token = "bench-token"
+friendly_name = "Bench"
+traces = true
+[cache]
+enabled = false
+CONF
+taskset -c "$SIDECAR_CPUS" "$BIN" --config "$WORK/sidecar.toml" --log-level warn \
+  >"$WORK/sidecar.out" 2>&1 &
+SIDECAR=$!
+PIDS+=($SIDECAR)
+until curl -sf "http://127.0.0.1:$PX/" >/dev/null 2>&1; do
+  kill -0 "$SIDECAR" 2>/dev/null || { cat "$WORK/sidecar.out"; exit 1; }
+  sleep 0.2
+done
+
+LIST="http://127.0.0.1:$API/2012-04-24/Accounts/$ACCOUNT/Traces"
+total() { curl -sf -u "$AUTH" "$LIST?PageSize=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])'; }
+removed() { curl -sf "http://127.0.0.1:$API/metrics" | awk '$1 == "sidecar_store_purge_removed_total" { print $2 + 0 }'; }
+ticks() { awk '{ print $14 + $15 }' "/proc/$SIDECAR/stat"; }
+# Once the process has used no CPU for two seconds (at most 120 s): the fill's writes and
+# compactions are done.
+wait_idle() {
+  local last now i
+  last=$(ticks)
+  for i in $(seq 60); do
+    sleep 2
+    now=$(ticks)
+    [ "$now" = "$last" ] && return
+    last=$now
+  done
+}
+
+# The fixed-rate load for SECS seconds: prints "p50_ms p99_ms achieved_rps".
+rate_load() {
+  local per=$((RATE / CLIENTS)) i
+  local logs=()
+  for i in $(seq "$CLIENTS"); do
+    rm -f "$WORK/h2-$i.log"
+    taskset -c "$LOAD_CPUS" h2load --h1 -c1 -t1 --rps="$per" -D"$SECS" \
+      --log-file="$WORK/h2-$i.log" "http://127.0.0.1:$PX/" >"$WORK/h2-$i.out" 2>&1 &
+    logs+=($!)
+    sleep "$(awk -v r="$RATE" 'BEGIN { printf "%.4f", 1 / r }')"
+  done
+  for p in "${logs[@]}"; do wait "$p"; done
+  cat "$WORK"/h2-*.log | python3 -c '
+import sys
+lat = sorted(int(l.split("\t")[2]) for l in sys.stdin if l.count("\t") >= 2 and l.split("\t")[1] == "200")
+def pct(p):
+    k = (len(lat) - 1) * p / 100; lo = int(k); hi = min(lo + 1, len(lat) - 1)
+    return lat[lo] + (lat[hi] - lat[lo]) * (k - lo)
+print("%.3f %.3f %.0f" % (pct(50) / 1000, pct(99) / 1000, len(lat) / float(sys.argv[1])))' "$SECS"
+}
+
+fill() {
+  local n
+  n=$(total)
+  while [ "$n" -lt "$RECORDS" ]; do
+    taskset -c "$LOAD_CPUS" wrk -t1 -c50 -d5s "http://127.0.0.1:$PX/" >/dev/null
+    n=$(total)
+  done
+  echo "$n"
+}
+
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+for run in $(seq "$RUNS"); do
+  records=$(fill)
+  wait_idle
+  none=$(rate_load)
+  before=$(removed)
+  t0=$(date +%s.%N)
+  deleted=$(curl -sf -u "$AUTH" -X DELETE "$LIST?All=true" |
+            python3 -c 'import json,sys; print(json.load(sys.stdin)["deleted"])')
+  answered=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }')
+  left=$(total)
+  with=$(rate_load)
+  during=$(( $(removed) - before ))
+  for _ in $(seq 600); do [ "$(( $(removed) - before ))" -ge "$deleted" ] && break; sleep 1; done
+  took=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+  echo "$none" >>"$WORK/none.txt"
+  echo "$with" >>"$WORK/with.txt"
+  read -r n50 n99 nrps <<<"$none"
+  read -r w50 w99 wrps <<<"$with"
+  echo "run $run: $records records; without a purge p50 $n50 ms, p99 $n99 ms ($nrps req/s);" \
+       "DELETE answered in $answered s (deleted $deleted, list total then $left);" \
+       "during the removal p50 $w50 ms, p99 $w99 ms ($wrps req/s), $during records removed" \
+       "in that window, all $deleted in $took s"
+done
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+n50=$(cut -d' ' -f1 "$WORK/none.txt" | median); n99=$(cut -d' ' -f2 "$WORK/none.txt" | median)
+w50=$(cut -d' ' -f1 "$WORK/with.txt" | median); w99=$(cut -d' ' -f2 "$WORK/with.txt" | median)
+echo "proxy at $RATE req/s, median of $RUNS runs: p50 ${n50} ms, p99 ${n99} ms without a purge;" \
+     "p50 ${w50} ms, p99 ${w99} ms during the removal; p99 ratio" \
+     "$(awk -v a="$w99" -v b="$n99" 'BEGIN { printf "%.2f", a / b }')"

@@ -229,17 +229,7 @@ class stream_test : public ::testing::Test {
 
   store::trace_record make(const std::string& account, std::int64_t created_ms,
                            std::string body = "<Response/>") {
-    store::trace_record r;
-    r.sid = store::make_trace_sid(created_ms, rng_);
-    r.account_sid = account;
-    r.created_ms = created_ms;
-    r.completed = true;
-    r.latency_ms = 10;
-    r.request.method = "POST";
-    r.request.path = "/apps/voice";
-    r.request.url = "http://127.0.0.1:9000/apps/voice";
-    r.response.code = "200";
-    r.response.phrase = "OK";
+    store::trace_record r = testing::sample_record(account, created_ms, rng_);
     r.response.body.body = std::move(body);
     r.response.body.size = r.response.body.body.size();
     return r;

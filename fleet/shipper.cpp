@@ -340,7 +340,12 @@ void shipper::impl::build_loop() {
     {
       // Wait for room: at most max_queued batches built ahead (memory stays bounded).
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stop_ || queue_.size() < max_queued; });
+      while (!stop_ && queue_.size() >= max_queued) {
+        // The store goes on committing while ClickHouse is stuck: keep the backlog metric's
+        // end current, or it would show only what was committed before the queue filled.
+        backlog_->next.store(store_.outbox_next_seq());
+        cv_.wait_for(lock, poll_);
+      }
       if (stop_) return;
     }
     if (build_once()) continue;

@@ -24,26 +24,13 @@ LOAD_CPUS=${LOAD_CPUS:-0}
 SIDECAR_CPUS=${SIDECAR_CPUS:-0,1}
 [ -x "$BIN" ] || { echo "no binary at $BIN (cmake --build build/release --target trace-sidecar)"; exit 2; }
 
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. "$ROOT/bench/lib/sidecar_bench.sh"
+bench_init
 UP=$(free_port); PX=$(free_port); API=$(free_port)
 ACCOUNT=ACbe0c4bbe0c4bbe0c4bbe0c4bbe0c4bbe
 AUTH="$ACCOUNT:bench-token"
 
-cat >"$WORK/upstream.conf" <<CONF
-worker_processes 1; daemon off; pid $WORK/up.pid; error_log $WORK/up.err;
-events { worker_connections 4096; }
-http { access_log off; keepalive_requests 1000000;
-  server { listen 127.0.0.1:$UP; location / { return 200 '<Response><Say>hello</Say></Response>'; } } }
-CONF
-taskset -c "$LOAD_CPUS" nginx -c "$WORK/upstream.conf" -p "$WORK" -e "$WORK/up.err" &
-PIDS+=($!)
+start_upstream "$UP" "$LOAD_CPUS"
 
 cat >"$WORK/sidecar.toml" <<CONF
 [proxy]
@@ -66,31 +53,14 @@ traces = true
 [cache]
 enabled = false
 CONF
-taskset -c "$SIDECAR_CPUS" "$BIN" --config "$WORK/sidecar.toml" --log-level warn \
-  >"$WORK/sidecar.out" 2>&1 &
-SIDECAR=$!
-PIDS+=($SIDECAR)
-until curl -sf "http://127.0.0.1:$PX/" >/dev/null 2>&1; do
-  kill -0 "$SIDECAR" 2>/dev/null || { cat "$WORK/sidecar.out"; exit 1; }
-  sleep 0.2
-done
+start_sidecar "$BIN" "$SIDECAR_CPUS" "$PX"
 
 LIST="http://127.0.0.1:$API/2012-04-24/Accounts/$ACCOUNT/Traces"
 total() { curl -sf -u "$AUTH" "$LIST?PageSize=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])'; }
 removed() { curl -sf "http://127.0.0.1:$API/metrics" | awk '$1 == "sidecar_store_purge_removed_total" { print $2 + 0 }'; }
-ticks() { awk '{ print $14 + $15 }' "/proc/$SIDECAR/stat"; }
 # Once the process has used no CPU for two seconds (at most 120 s): the fill's writes and
 # compactions are done.
-wait_idle() {
-  local last now i
-  last=$(ticks)
-  for i in $(seq 60); do
-    sleep 2
-    now=$(ticks)
-    [ "$now" = "$last" ] && return
-    last=$now
-  done
-}
+wait_idle() { ticks_when_idle 2 60 >/dev/null; }
 
 # The fixed-rate load for SECS seconds: prints "p50_ms p99_ms achieved_rps".
 rate_load() {
@@ -148,7 +118,6 @@ for run in $(seq "$RUNS"); do
        "in that window, all $deleted in $took s"
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 n50=$(cut -d' ' -f1 "$WORK/none.txt" | median); n99=$(cut -d' ' -f2 "$WORK/none.txt" | median)
 w50=$(cut -d' ' -f1 "$WORK/with.txt" | median); w99=$(cut -d' ' -f2 "$WORK/with.txt" | median)
 echo "proxy at $RATE req/s, median of $RUNS runs: p50 ${n50} ms, p99 ${n99} ms without a purge;" \

@@ -19,26 +19,13 @@ LOAD_CPUS=${LOAD_CPUS:-0}
 PROXY_CPUS=${PROXY_CPUS:-1}
 [ -x "$BIN" ] || { echo "no binary at $BIN (cmake --build build/release --target trace-sidecar)"; exit 2; }
 
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. "$ROOT/bench/lib/sidecar_bench.sh"
+bench_init
 UP=$(free_port); PX=$(free_port); API=$(free_port)
 ACCOUNT=ACbe0c4bbe0c4bbe0c4bbe0c4bbe0c4bbe
 ADMIN=ACad0c4bad0c4bad0c4bad0c4bad0c4bad
 
-cat >"$WORK/upstream.conf" <<CONF
-worker_processes 1; daemon off; pid $WORK/up.pid; error_log $WORK/up.err;
-events { worker_connections 4096; }
-http { access_log off; keepalive_requests 1000000;
-  server { listen 127.0.0.1:$UP; location / { return 200 '<Response><Say>hello</Say></Response>'; } } }
-CONF
-taskset -c "$LOAD_CPUS" nginx -c "$WORK/upstream.conf" -p "$WORK" -e "$WORK/up.err" &
-PIDS+=($!)
+start_upstream "$UP" "$LOAD_CPUS"
 
 # 8 streams per caller at most: the readers are split between the account and an administrator.
 cat >"$WORK/sidecar.toml" <<CONF
@@ -68,37 +55,17 @@ role = "administrator"
 [cache]
 enabled = false
 CONF
-taskset -c "$PROXY_CPUS" "$BIN" --config "$WORK/sidecar.toml" --log-level warn \
-  >"$WORK/sidecar.out" 2>&1 &
-SIDECAR=$!
-PIDS+=($SIDECAR)
-until curl -sf "http://127.0.0.1:$PX/" >/dev/null 2>&1; do
-  kill -0 "$SIDECAR" 2>/dev/null || { cat "$WORK/sidecar.out"; exit 1; }
-  sleep 0.2
-done
+start_sidecar "$BIN" "$PROXY_CPUS" "$PX"
 
-ticks() { awk '{ print $14 + $15 }' "/proc/$SIDECAR/stat"; }
-# CPU ticks once the process has used none for a second (at most 30 s).
-ticks_when_idle() {
-  local last now i
-  last=$(ticks)
-  for i in $(seq 60); do
-    sleep 1
-    now=$(ticks)
-    [ "$now" = "$last" ] && break
-    last=$now
-  done
-  echo "$last"
-}
 HZ=$(getconf CLK_TCK)
 
 # One run: prints "requests cpu_seconds requests_per_cpu_second".
 run_once() {
   local before after requests
-  before=$(ticks_when_idle)
+  before=$(ticks_when_idle 1 60)
   requests=$(taskset -c "$LOAD_CPUS" wrk -t1 -c50 -d"$DURATION" "http://127.0.0.1:$PX/" |
              awk '/requests in/ { print $1 }')
-  after=$(ticks_when_idle)
+  after=$(ticks_when_idle 1 60)
   awk -v r="$requests" -v t=$((after - before)) -v hz="$HZ" \
     'BEGIN { s = t / hz; printf "%d %.2f %.0f\n", r, s, (s > 0 ? r / s : 0) }'
 }
@@ -144,7 +111,6 @@ for run in $(seq "$RUNS"); do
   echo "run $run: none $(tail -1 "$WORK/none.txt"); $READERS readers $(tail -1 "$WORK/readers.txt"), $events events"
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 none=$(cut -d' ' -f3 "$WORK/none.txt" | median)
 with=$(cut -d' ' -f3 "$WORK/readers.txt" | median)
 echo "requests per CPU-second, median of $RUNS: none $none, $READERS readers $with," \

@@ -1,0 +1,65 @@
+# Shared by the shell benchmarks that run one trace-sidecar before an nginx upstream
+# (bench/api/purge_p99.sh, bench/stream/efficiency.sh). Source it after `set -euo pipefail`.
+#
+#   bench_init                       WORK: a directory removed at exit, with every process in
+#                                    PIDS killed
+#   free_port                        a free TCP port on 127.0.0.1
+#   start_upstream PORT CPUS         nginx answering every request 200 with a small RCML body
+#   start_sidecar BIN CPUS PORT      the sidecar on $WORK/sidecar.toml until its proxy on PORT
+#                                    answers; SIDECAR is its pid
+#   ticks                            the sidecar's CPU ticks so far (utime + stime)
+#   ticks_when_idle STEP TIMES       ticks once the sidecar used none for STEP seconds (at most
+#                                    TIMES steps): its writes and compactions are done
+#   median                           the median of the numbers on stdin, one per line
+
+bench_init() {
+  WORK=$(mktemp -d)
+  PIDS=()
+  trap bench_cleanup EXIT
+}
+
+bench_cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+start_upstream() {
+  cat >"$WORK/upstream.conf" <<CONF
+worker_processes 1; daemon off; pid $WORK/up.pid; error_log $WORK/up.err;
+events { worker_connections 4096; }
+http { access_log off; keepalive_requests 1000000;
+  server { listen 127.0.0.1:$1; location / { return 200 '<Response><Say>hello</Say></Response>'; } } }
+CONF
+  taskset -c "$2" nginx -c "$WORK/upstream.conf" -p "$WORK" -e "$WORK/up.err" &
+  PIDS+=($!)
+}
+
+start_sidecar() {
+  taskset -c "$2" "$1" --config "$WORK/sidecar.toml" --log-level warn >"$WORK/sidecar.out" 2>&1 &
+  SIDECAR=$!
+  PIDS+=($SIDECAR)
+  until curl -sf "http://127.0.0.1:$3/" >/dev/null 2>&1; do
+    kill -0 "$SIDECAR" 2>/dev/null || { cat "$WORK/sidecar.out"; exit 1; }
+    sleep 0.2
+  done
+}
+
+ticks() { awk '{ print $14 + $15 }' "/proc/$SIDECAR/stat"; }
+
+ticks_when_idle() {
+  local last now i
+  last=$(ticks)
+  for i in $(seq "$2"); do
+    sleep "$1"
+    now=$(ticks)
+    [ "$now" = "$last" ] && break
+    last=$now
+  done
+  echo "$last"
+}
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }

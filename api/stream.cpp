@@ -462,7 +462,8 @@ net::awaitable<void> stream_hub::run(ticket_ptr t, stream_connection& conn) {
     resumed.insert(sid);
     if (const std::int64_t ms = time_of(sid); ms > t->subscribed_ms - hold.count()) {
       // As recent as live ones: held like them.
-      auto own = std::make_shared<const resumed_record>(resumed_record{sid, std::move(stored->json)});
+      auto own =
+          std::make_shared<const resumed_record>(resumed_record{sid, std::move(stored->json)});
       held.insert({ms, own->sid, own->json, nullptr, own});
       continue;
     }

@@ -32,27 +32,7 @@ AUTH="$ACCOUNT:bench-token"
 
 start_upstream "$UP" "$LOAD_CPUS"
 
-cat >"$WORK/sidecar.toml" <<CONF
-[proxy]
-listen = "127.0.0.1:$PX"
-[api]
-listen = "127.0.0.1:$API"
-[store]
-path = "$WORK/trace-data"
-retention = "1h"
-[[route]]
-prefix = "/"
-upstream = "http://127.0.0.1:$UP/"
-direction = "webhook"
-account = "$ACCOUNT"
-[[account]]
-sid = "$ACCOUNT"
-auth_token = "bench-token"
-friendly_name = "Bench"
-traces = true
-[cache]
-enabled = false
-CONF
+write_sidecar_toml
 start_sidecar "$BIN" "$SIDECAR_CPUS" "$PX"
 
 LIST="http://127.0.0.1:$API/2012-04-24/Accounts/$ACCOUNT/Traces"

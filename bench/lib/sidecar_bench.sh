@@ -5,6 +5,10 @@
 #                                    PIDS killed
 #   free_port                        a free TCP port on 127.0.0.1
 #   start_upstream PORT CPUS         nginx answering every request 200 with a small RCML body
+#   write_sidecar_toml [PROXY_LINES] [MORE_TABLES]
+#                                    $WORK/sidecar.toml: proxy on PX, API on API, every exchange
+#                                    to UP recorded for ACCOUNT (token bench-token), the media
+#                                    cache off; PROXY_LINES go into [proxy], MORE_TABLES after
 #   start_sidecar BIN CPUS PORT      the sidecar on $WORK/sidecar.toml until its proxy on PORT
 #                                    answers; SIDECAR is its pid
 #   ticks                            the sidecar's CPU ticks so far (utime + stime)
@@ -36,6 +40,32 @@ http { access_log off; keepalive_requests 1000000;
 CONF
   taskset -c "$2" nginx -c "$WORK/upstream.conf" -p "$WORK" -e "$WORK/up.err" &
   PIDS+=($!)
+}
+
+write_sidecar_toml() {
+  cat >"$WORK/sidecar.toml" <<CONF
+[proxy]
+listen = "127.0.0.1:$PX"
+${1:-}
+[api]
+listen = "127.0.0.1:$API"
+[store]
+path = "$WORK/trace-data"
+retention = "1h"
+[[route]]
+prefix = "/"
+upstream = "http://127.0.0.1:$UP/"
+direction = "webhook"
+account = "$ACCOUNT"
+[[account]]
+sid = "$ACCOUNT"
+auth_token = "bench-token"
+friendly_name = "Bench"
+traces = true
+[cache]
+enabled = false
+${2:-}
+CONF
 }
 
 start_sidecar() {

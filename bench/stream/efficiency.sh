@@ -28,33 +28,11 @@ ADMIN=ACad0c4bad0c4bad0c4bad0c4bad0c4bad
 start_upstream "$UP" "$LOAD_CPUS"
 
 # 8 streams per caller at most: the readers are split between the account and an administrator.
-cat >"$WORK/sidecar.toml" <<CONF
-[proxy]
-listen = "127.0.0.1:$PX"
-threads = 1
-[api]
-listen = "127.0.0.1:$API"
-[store]
-path = "$WORK/trace-data"
-retention = "1h"
-[[route]]
-prefix = "/"
-upstream = "http://127.0.0.1:$UP/"
-direction = "webhook"
-account = "$ACCOUNT"
-[[account]]
-sid = "$ACCOUNT"
-auth_token = "bench-token"
-friendly_name = "Bench"
-traces = true
-[[account]]
-sid = "$ADMIN"
-auth_token = "admin-token"
-friendly_name = "Admin"
-role = "administrator"
-[cache]
-enabled = false
-CONF
+write_sidecar_toml "threads = 1" "[[account]]
+sid = \"$ADMIN\"
+auth_token = \"admin-token\"
+friendly_name = \"Admin\"
+role = \"administrator\""
 start_sidecar "$BIN" "$PROXY_CPUS" "$PX"
 
 HZ=$(getconf CLK_TCK)

@@ -234,6 +234,19 @@ class stream_test : public ::testing::Test {
     r.response.body.size = r.response.body.body.size();
     return r;
   }
+  /// `n` records of `account` from five seconds ago, written before this returns; their sids
+  /// in sid order.
+  std::vector<std::string> fill_past(const std::string& account, int n) {
+    std::vector<std::string> sids;
+    for (int i = 0; i < n; ++i) {
+      auto r = make(account, now_ms() - 5000 + i);
+      sids.push_back(r.sid);
+      EXPECT_TRUE(store_->submit(std::move(r)));
+    }
+    store_->flush();
+    std::sort(sids.begin(), sids.end());
+    return sids;
+  }
   /// Submits a record now; its sid.
   std::string add(const std::string& account, std::string body = "<Response/>",
                   bool completed = true) {
@@ -295,14 +308,7 @@ TEST_F(stream_test, NewMatchingRecordsArriveInSidOrderAsIdEventAndOneLineOfJson)
 
 TEST_F(stream_test, ResumeAfterLastEventIdSendsTheStoredThenLiveWithNothingMissedOrDoubled) {
   start();
-  std::vector<std::string> all;
-  for (int i = 0; i < 30; ++i) {
-    auto r = make(accounts::parent, now_ms() - 5000 + i);
-    all.push_back(r.sid);
-    ASSERT_TRUE(store_->submit(std::move(r)));
-  }
-  store_->flush();
-  std::sort(all.begin(), all.end());
+  std::vector<std::string> all = fill_past(accounts::parent, 30);
   const std::string last_seen = all[9];
 
   for (const std::string how : {"header", "AfterSid"}) {
@@ -333,14 +339,7 @@ TEST_F(stream_test, ResumeAfterLastEventIdSendsTheStoredThenLiveWithNothingMisse
 
 TEST_F(stream_test, AResumeAfterAWholeListPurgeSendsNoneOfItsRecordsAndLiveOnesStillCome) {
   start();
-  std::vector<std::string> all;
-  for (int i = 0; i < 30; ++i) {
-    auto r = make(accounts::parent, now_ms() - 5000 + i);
-    all.push_back(r.sid);
-    ASSERT_TRUE(store_->submit(std::move(r)));
-  }
-  store_->flush();
-  std::sort(all.begin(), all.end());
+  std::vector<std::string> all = fill_past(accounts::parent, 30);
   store::list_query q;
   q.accounts = {accounts::parent};
   ASSERT_EQ(store_->purge(q).deleted, 30u);  // a purge marker: the removal runs behind it

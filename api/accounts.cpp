@@ -1,12 +1,12 @@
 // The Accounts answer.
 #include "api/accounts.hpp"
 
-#include "store/json.hpp"
+#include "support/json.hpp"
 
 namespace sidecar::api {
 namespace {
 
-void write_account(store::json::writer& w, const conf::account& a) {
+void write_account(json::writer& w, const conf::account& a) {
   w.begin_object();
   w.key("sid").value(a.sid);
   w.key("friendly_name").value(a.friendly_name);
@@ -24,7 +24,7 @@ void write_account(store::json::writer& w, const conf::account& a) {
 
 std::string accounts_json(const conf::config& cfg, const conf::account& caller) {
   std::string out;
-  store::json::writer w(out);
+  json::writer w(out);
   w.begin_object().key("accounts").begin_array();
   write_account(w, caller);
   for (const conf::account& a : cfg.accounts) {

@@ -3,7 +3,7 @@
 
 #include <array>
 
-#include "store/text.hpp"
+#include "support/text.hpp"
 #include "support/ascii.hpp"
 #include "support/base64.hpp"
 #include "support/http_fields.hpp"

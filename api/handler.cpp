@@ -12,7 +12,7 @@
 #include "api/routing.hpp"
 #include "api/status_page.hpp"
 #include "api/web_assets.hpp"
-#include "store/json.hpp"
+#include "support/json.hpp"
 #include "store/record_decode.hpp"
 #include "support/ascii.hpp"
 #include "support/log.hpp"
@@ -80,7 +80,7 @@ void handler::reconfigure(std::shared_ptr<const conf::config> cfg) {
 answer handler::error(unsigned status, std::string_view message) {
   answer a;
   a.status = status;
-  store::json::writer w(a.body);
+  json::writer w(a.body);
   w.begin_object();
   w.key("message").value(message);
   w.key("status").value(static_cast<std::int64_t>(status));

@@ -4,7 +4,7 @@
 #include <algorithm>
 
 #include "api/list_params.hpp"
-#include "store/json.hpp"
+#include "support/json.hpp"
 #include "store/record_view.hpp"
 #include "support/utc_time.hpp"
 
@@ -15,8 +15,8 @@
 namespace sidecar::api {
 namespace {
 
-using store::json::append_int;
-using store::json::append_string;
+using json::append_int;
+using json::append_string;
 
 /// A token, or "" when the record does not hold the field.
 std::string_view or_empty(std::string_view token) {

@@ -58,7 +58,7 @@ std::string page_uris::page_uri(std::uint64_t page, std::string_view after_sid) 
   return uri;
 }
 
-void write_list_head(store::json::writer& w, const page_numbers& n, const page_uris& uris,
+void write_list_head(json::writer& w, const page_numbers& n, const page_uris& uris,
                      std::string_view last_sid, bool more) {
   const std::string none = "null";  // Restcomm writes the string "null", not JSON null
   w.begin_object();

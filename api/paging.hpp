@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "api/list_params.hpp"
-#include "store/json.hpp"
+#include "support/json.hpp"
 
 namespace sidecar::api {
 
@@ -52,7 +52,7 @@ class page_uris {
 /// w.end_array().end_object(). `last_sid`: the sid of the page's last record (next_page_uri's
 /// AfterSid), empty when unknown. `more` false: the page was found short (a cursor reached the
 /// end of the list), so there is no next page even if the arithmetic says there is.
-void write_list_head(store::json::writer& w, const page_numbers& n, const page_uris& uris,
+void write_list_head(json::writer& w, const page_numbers& n, const page_uris& uris,
                      std::string_view last_sid, bool more = true);
 
 }  // namespace sidecar::api

@@ -9,7 +9,7 @@
 
 #include "api/har.hpp"
 #include "api/list_params.hpp"
-#include "store/json.hpp"
+#include "support/json.hpp"
 #include "support/log.hpp"
 #include "support/utc_time.hpp"
 
@@ -37,7 +37,7 @@ answer failed(store::query_status s, const std::string& why = {}) {
 void purge_audit::append(std::string_view caller, std::string_view account, std::string_view what,
                          std::uint64_t deleted) {
   std::string line;
-  store::json::writer w(line);
+  json::writer w(line);
   w.begin_object();
   w.key("time").value(utc::iso8601(utc::now_ms(), true));
   w.key("caller").value(caller);
@@ -81,7 +81,7 @@ answer purge_trace(const purge_context& c, std::string_view sid) {
   if (r.status != store::query_status::ok) return failed(r.status, r.failure);
   if (r.deleted == 0) return handler::error(404, not_found);  // purged or expired meanwhile
   std::string what;
-  store::json::writer(what).key("sid").value(sid);
+  json::writer(what).key("sid").value(sid);
   c.audit.append(c.caller.sid, c.path_account, what, r.deleted);
   answer a;
   a.status = 204;
@@ -139,7 +139,7 @@ answer purge_list(const purge_context& c, std::string_view raw_query) {
   if (r.status != store::query_status::ok) return failed(r.status, r.failure);
 
   std::string what;
-  store::json::writer w(what);
+  json::writer w(what);
   w.key("filters").begin_object();
   for (const auto& p : lp.filters) w.key(p.name).value(p.value);
   if (all) w.key("All").value("true");
@@ -147,7 +147,7 @@ answer purge_list(const purge_context& c, std::string_view raw_query) {
   c.audit.append(c.caller.sid, c.path_account, what, r.deleted);
 
   answer a;
-  store::json::writer(a.body)
+  json::writer(a.body)
       .begin_object()
       .key("deleted")
       .value(static_cast<std::int64_t>(r.deleted))

@@ -200,7 +200,7 @@ net::awaitable<bool> write_list(Stream& stream, list_plan plan, unsigned version
 
   std::string buf;
   buf.reserve(chunk_bytes + 4096);
-  store::json::writer w(buf);
+  json::writer w(buf);
   if (plan.har) {
     append_har_head(buf);
   } else {

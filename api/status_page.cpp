@@ -3,7 +3,7 @@
 
 #include <chrono>
 
-#include "store/json.hpp"
+#include "support/json.hpp"
 #include "support/utc_time.hpp"
 
 namespace sidecar::api {
@@ -15,7 +15,7 @@ std::string status_json(const std::vector<health::part_report>& parts, health::p
   bool all_ok = true;
   for (const auto& r : parts) all_ok = all_ok && r.now.ok;
   std::string out;
-  store::json::writer w(out);
+  json::writer w(out);
   w.begin_object().key("status").value(all_ok ? "ok" : "failing");
   w.key("phase").value(health::to_string(p));
   w.key("parts").begin_object();

@@ -13,7 +13,7 @@
 #include "api/auth.hpp"
 #include "api/list_params.hpp"
 #include "api/routing.hpp"
-#include "store/json.hpp"
+#include "support/json.hpp"
 #include "store/record_match.hpp"
 #include "store/trace_record.hpp"
 
@@ -103,7 +103,7 @@ void append_notice(std::string& out, std::string_view event, std::string_view me
   out += "event: ";
   out += event;
   out += "\ndata: ";
-  store::json::writer w(out);
+  json::writer w(out);
   w.begin_object();
   w.key("message").value(message);
   if (skipped) w.key("skipped").value(static_cast<std::int64_t>(*skipped));

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "store/json.hpp"
+#include "support/json.hpp"
 #include "support/http_fields.hpp"
 
 namespace sidecar::proxy {
@@ -12,7 +12,7 @@ namespace sidecar::proxy {
 // The error body of docs/api.md, {"message": "...", "status": N}, by the one JSON encoder.
 std::string json_error(int status, std::string_view message) {
   std::string body;
-  store::json::writer w(body);
+  json::writer w(body);
   w.begin_object().key("message").value(message).key("status").value(std::int64_t{status});
   w.end_object();
   return body;

@@ -37,7 +37,7 @@
 #include "proxy/upstream_connect.hpp"
 #include "proxy/upstream_pool.hpp"
 #include "store/access_line.hpp"
-#include "store/json.hpp"
+#include "support/json.hpp"
 #include "support/http_read.hpp"
 #include "support/log.hpp"
 #include "support/thread_name.hpp"

@@ -12,7 +12,7 @@
 #include <unordered_map>
 
 #include "store/redact.hpp"
-#include "store/text.hpp"
+#include "support/text.hpp"
 #include "support/ascii.hpp"
 #include "support/base64.hpp"
 #include "support/percent.hpp"

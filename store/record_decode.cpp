@@ -3,7 +3,7 @@
 
 #include <simdjson.h>
 
-#include "store/text.hpp"
+#include "support/text.hpp"
 #include "support/base64.hpp"
 
 namespace sidecar::store {

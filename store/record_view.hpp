@@ -1,5 +1,5 @@
 // A stored record's JSON read in place (docs/api.md, "Performance"): its fields as views into
-// the JSON, strings mostly as their encoded tokens (quotes and escapes as store/json.hpp wrote
+// the JSON, strings mostly as their encoded tokens (quotes and escapes as support/json.hpp wrote
 // them), so that a renderer of another form (HAR) copies them out without decoding and
 // escaping them again. decode_record (store/record_decode.hpp) is the owning alternative.
 //

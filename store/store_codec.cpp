@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "store/json.hpp"
+#include "support/json.hpp"
 #include "support/ascii.hpp"
 
 namespace sidecar::store::codec {

@@ -7,7 +7,7 @@
 #include <cstring>
 #include <ctime>
 
-#include "store/json.hpp"
+#include "support/json.hpp"
 #include "support/utc_time.hpp"
 
 namespace sidecar::store {

@@ -26,7 +26,7 @@
 #include <unordered_set>
 
 #include "conf/config_error.hpp"
-#include "store/json.hpp"
+#include "support/json.hpp"
 #include "store/outbox.hpp"
 #include "store/purge_batch.hpp"
 #include "store/record_filter.hpp"

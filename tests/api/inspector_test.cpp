@@ -12,7 +12,7 @@
 
 #include "api/har.hpp"
 #include "api/server.hpp"
-#include "store/text.hpp"
+#include "support/text.hpp"
 #include "store/trace_record.hpp"
 #include "store/trace_store.hpp"
 #include "support/ascii.hpp"

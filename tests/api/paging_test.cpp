@@ -77,7 +77,7 @@ TEST(paging, UrisWithoutFilters) {
 
 TEST(paging, HeadHasTheContractsFieldsInOrder) {
   std::string out;
-  store::json::writer w(out);
+  json::writer w(out);
   const page_uris uris("/api/2012-04-24/Accounts/AC1/Traces", {}, 50);
   write_list_head(w, compute_page(34, 0, 50).numbers, uris, "");
   w.end_array().end_object();
@@ -91,7 +91,7 @@ TEST(paging, HeadHasTheContractsFieldsInOrder) {
 
 TEST(paging, NextPageCarriesAfterSidAndPreviousDoesNot) {
   std::string out;
-  store::json::writer w(out);
+  json::writer w(out);
   const page_uris uris("/T", {}, 50);
   write_list_head(w, compute_page(120, 1, 50).numbers, uris, "TRlast");
   EXPECT_NE(out.find(R"("previous_page_uri":"/T?Page=0&PageSize=50")"), std::string::npos);

@@ -11,7 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "api/handler.hpp"
-#include "store/json.hpp"
+#include "support/json.hpp"
 #include "store/trace_sid.hpp"
 #include "support/ascii.hpp"
 #include "support/net.hpp"
@@ -38,7 +38,7 @@ std::string make_sid(std::int64_t created_ms, std::uint64_t n) {
 
 std::string make_json(const fake_trace& t) {
   std::string out;
-  store::json::writer w(out);
+  json::writer w(out);
   w.begin_object();
   w.key("sid").value(t.sid);
   w.key("account_sid").value(t.account_sid);

@@ -13,7 +13,7 @@
 #include "api/list_params.hpp"
 #include "api/paging.hpp"
 #include "api/routing.hpp"
-#include "store/json.hpp"
+#include "support/json.hpp"
 
 using namespace sidecar;
 
@@ -42,7 +42,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
       if (pr.valid) {
         std::string out;
-        store::json::writer w(out);
+        json::writer w(out);
         api::write_list_head(w, pr.numbers, api::page_uris(m.path, p.filters, p.page_size),
                              p.after_sid.value_or(""));
         w.end_array().end_object();

@@ -8,10 +8,10 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "store/json.hpp"
+#include "support/json.hpp"
 #include "store/record_builder.hpp"
 #include "store/redact.hpp"
-#include "store/text.hpp"
+#include "support/text.hpp"
 #include "store/trace_record.hpp"
 
 namespace {
@@ -151,7 +151,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (store::sid_time_ms(r.sid) != r.created_ms)
     fail("sid does not carry the creation time", r.sid);
   for (const auto* b : {&r.request.body, &r.response.body}) {
-    if (!b->base64 && !store::text::is_valid_utf8(b->body)) fail("text body is not UTF-8", b->body);
+    if (!b->base64 && !text::is_valid_utf8(b->body)) fail("text body is not UTF-8", b->body);
     // A body recorded as whole must have been kept whole.
     if (!b->truncated && b->size > 0 && (!c.capture_bodies || b->size > limit))
       fail("a cut body is not marked body_truncated", doc);
@@ -167,7 +167,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   // And the encoder gives valid JSON for any bytes.
   std::string encoded;
-  store::json::append_string(encoded, raw);
+  json::append_string(encoded, raw);
   if (!valid_json(encoded)) fail("encoded string does not parse", encoded);
   return 0;
 }

@@ -8,7 +8,7 @@
 #include <array>
 #include <set>
 
-#include "store/text.hpp"
+#include "support/text.hpp"
 #include "store/trace_record.hpp"
 #include "support/base64.hpp"
 #include "tests/store/record_fixtures.hpp"

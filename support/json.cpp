@@ -1,15 +1,15 @@
 // The JSON encoder: RFC 8259 string escaping with UTF-8 repair, so that any bytes at all
 // come out as valid JSON.
-#include "store/json.hpp"
+#include "support/json.hpp"
 
 #include <array>
 #include <charconv>
 #include <cstring>
 
-#include "store/text.hpp"
+#include "support/text.hpp"
 #include "support/hex.hpp"
 
-namespace sidecar::store::json {
+namespace sidecar::json {
 
 namespace {
 
@@ -170,4 +170,4 @@ writer& writer::raw(std::string_view encoded) {
   return *this;
 }
 
-}  // namespace sidecar::store::json
+}  // namespace sidecar::json

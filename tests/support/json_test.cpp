@@ -1,6 +1,6 @@
 // The JSON encoder: escaping, UTF-8 repair, the writer's commas, and valid JSON for any bytes
 // (checked by parsing the output with simdjson).
-#include "store/json.hpp"
+#include "support/json.hpp"
 
 #include <gtest/gtest.h>
 #include <simdjson.h>
@@ -8,7 +8,7 @@
 #include <random>
 #include <string>
 
-namespace sidecar::store {
+namespace sidecar {
 namespace {
 
 std::string encoded(std::string_view s) {
@@ -168,4 +168,4 @@ TEST(json_writer, AppendsToWhatIsAlreadyThere) {
 }
 
 }  // namespace
-}  // namespace sidecar::store
+}  // namespace sidecar

@@ -1,9 +1,9 @@
-// The byte-level text helpers: UTF-8 validation (whole and cut), repair, and base64.
+// The byte-level text helpers: UTF-8 validation (whole and cut) and repair.
 #include <gtest/gtest.h>
 
-#include "store/text.hpp"
+#include "support/text.hpp"
 
-namespace sidecar::store {
+namespace sidecar {
 namespace {
 
 TEST(utf8, ValidTextIsValid) {
@@ -45,4 +45,4 @@ TEST(utf8, RepairReplacesEachMaximalSubpart) {
 }
 
 }  // namespace
-}  // namespace sidecar::store
+}  // namespace sidecar

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace sidecar::store::json {
+namespace sidecar::json {
 
 /// Appends `s` as a JSON string literal (with its quotes).
 void append_string(std::string& out, std::string_view s);
@@ -39,4 +39,4 @@ class writer {
   bool need_comma_ = false;
 };
 
-}  // namespace sidecar::store::json
+}  // namespace sidecar::json

@@ -1,5 +1,5 @@
 // UTF-8 validation and repair, and base64 (through OpenSSL's encoder).
-#include "store/text.hpp"
+#include "support/text.hpp"
 
 #include <openssl/evp.h>
 
@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <cstring>
 
-namespace sidecar::store::text {
+namespace sidecar::text {
 
 namespace {
 
@@ -128,4 +128,4 @@ void append_utf8(std::string& out, std::string_view s) {
   }
 }
 
-}  // namespace sidecar::store::text
+}  // namespace sidecar::text

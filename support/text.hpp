@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace sidecar::store::text {
+namespace sidecar::text {
 
 /// Length of the well-formed UTF-8 sequence at the start of `s` (1..4), or 0 when `s` does
 /// not start with one. `*invalid_len` (when given) receives, for an ill-formed start, the
@@ -31,4 +31,4 @@ namespace sidecar::store::text {
 /// Appends `s` with every ill-formed sequence replaced by U+FFFD.
 void append_utf8(std::string& out, std::string_view s);
 
-}  // namespace sidecar::store::text
+}  // namespace sidecar::text

@@ -139,9 +139,51 @@ std::string encode_meta(const entry_meta& m) {
   return out;
 }
 
+namespace {
+
+// The tags an entry cannot be read without.
+struct required_tags {
+  bool url = false, status = false, stored = false, expires = false;
+  [[nodiscard]] bool all() const { return url && status && stored && expires; }
+};
+
+// Reads one "tag value" line into `m`; false when a known tag's value is malformed. Unknown
+// tags are ignored: a newer writer may add some.
+bool apply_meta_line(entry_meta& m, std::string_view tag, std::string_view value,
+                     required_tags& seen) {
+  std::int64_t n = 0;
+  if (tag == "url") {
+    m.url = value;
+    seen.url = true;
+  } else if (tag == "status") {
+    seen.status = parse_number(value, m.status);
+    return seen.status;
+  } else if (tag == "reason") {
+    m.reason = value;
+  } else if (tag == "stored_ms") {
+    if (!parse_number(value, n)) return false;
+    m.stored_at = from_ms(n);
+    seen.stored = true;
+  } else if (tag == "expires_ms") {
+    if (!parse_number(value, n)) return false;
+    m.expires_at = from_ms(n);
+    seen.expires = true;
+  } else if (tag == "initial_age") {
+    if (!parse_number(value, n)) return false;
+    m.initial_age = std::chrono::seconds{n};
+  } else if (tag == "header") {
+    const auto colon = value.find(": ");
+    if (colon == std::string_view::npos || colon == 0) return false;
+    m.headers.emplace_back(value.substr(0, colon), value.substr(colon + 2));
+  }
+  return true;
+}
+
+}  // namespace
+
 std::optional<entry_meta> decode_meta(std::string_view text) {
   entry_meta m;
-  bool have_url = false, have_status = false, have_stored = false, have_expires = false;
+  required_tags seen;
   while (!text.empty()) {
     const auto eol = text.find('\n');
     if (eol == std::string_view::npos) return std::nullopt;  // every line ends with \n
@@ -149,31 +191,11 @@ std::optional<entry_meta> decode_meta(std::string_view text) {
     text.remove_prefix(eol + 1);
     const auto space = line.find(' ');
     if (space == std::string_view::npos) return std::nullopt;
-    const std::string_view tag = line.substr(0, space), value = line.substr(space + 1);
-    std::int64_t n = 0;
-    if (tag == "url") {
-      m.url = value, have_url = true;
-    } else if (tag == "status") {
-      if (!parse_number(value, m.status)) return std::nullopt;
-      have_status = true;
-    } else if (tag == "reason") {
-      m.reason = value;
-    } else if (tag == "stored_ms") {
-      if (!parse_number(value, n)) return std::nullopt;
-      m.stored_at = from_ms(n), have_stored = true;
-    } else if (tag == "expires_ms") {
-      if (!parse_number(value, n)) return std::nullopt;
-      m.expires_at = from_ms(n), have_expires = true;
-    } else if (tag == "initial_age") {
-      if (!parse_number(value, n)) return std::nullopt;
-      m.initial_age = std::chrono::seconds{n};
-    } else if (tag == "header") {
-      const auto colon = value.find(": ");
-      if (colon == std::string_view::npos || colon == 0) return std::nullopt;
-      m.headers.emplace_back(value.substr(0, colon), value.substr(colon + 2));
-    }  // unknown tags are ignored: a newer writer may add some
+    if (!apply_meta_line(m, line.substr(0, space), line.substr(space + 1), seen)) {
+      return std::nullopt;
+    }
   }
-  if (!have_url || !have_status || !have_stored || !have_expires) return std::nullopt;
+  if (!seen.all()) return std::nullopt;
   return m;
 }
 

@@ -91,12 +91,13 @@ std::string serialize_head(const http::response_header<>& head) {
   return out;
 }
 
-net::awaitable<beast::error_code> write_hit_sendfile(tcp::socket& socket,
-                                                     const std::string& head_text,
-                                                     const cache_hit& hit,
-                                                     std::function<void()> before_write) {
-  constexpr auto tuple_awaitable = net::as_tuple(net::use_awaitable);
-  // The head with MSG_MORE, so that it leaves in one packet with the start of the body.
+namespace {
+
+constexpr auto tuple_awaitable = net::as_tuple(net::use_awaitable);
+
+// The head with MSG_MORE, so that it leaves in one packet with the start of the body.
+net::awaitable<beast::error_code> send_head(tcp::socket& socket, const std::string& head_text,
+                                            const std::function<void()>& before_write) {
   std::size_t sent = 0;
   while (sent < head_text.size()) {
     before_write();
@@ -105,6 +106,34 @@ net::awaitable<beast::error_code> write_hit_sendfile(tcp::socket& socket,
     if (ec) co_return ec;
     sent += n;
   }
+  co_return beast::error_code{};
+}
+
+// A file system without sendfile support: the body copied through a buffer instead.
+net::awaitable<beast::error_code> copy_body(tcp::socket& socket, const cache_hit& hit,
+                                            const std::function<void()>& before_write) {
+  std::vector<char> buffer(
+      static_cast<std::size_t>(std::min<std::uint64_t>(hit.size(), 64 * 1024)));
+  beast::error_code ec;
+  for (std::uint64_t at = 0; at < hit.size();) {
+    const std::size_t got = hit.read(at, net::buffer(buffer), ec);
+    if (ec) co_return ec;
+    before_write();
+    auto [wec, written] =
+        co_await net::async_write(socket, net::buffer(buffer.data(), got), tuple_awaitable);
+    if (wec) co_return wec;
+    at += got;
+  }
+  co_return beast::error_code{};
+}
+
+}  // namespace
+
+net::awaitable<beast::error_code> write_hit_sendfile(tcp::socket& socket,
+                                                     const std::string& head_text,
+                                                     const cache_hit& hit,
+                                                     std::function<void()> before_write) {
+  if (auto ec = co_await send_head(socket, head_text, before_write)) co_return ec;
   beast::error_code ec;
   // Asio has usually made the descriptor non-blocking already (its async operations need it):
   // then there is no system call to make.
@@ -128,20 +157,8 @@ net::awaitable<beast::error_code> write_hit_sendfile(tcp::socket& socket,
       if (wec) co_return wec;
       continue;
     }
-    if ((errno == EINVAL || errno == ENOSYS) && left == hit.size()) {
-      // A file system without sendfile support: copy through a buffer instead.
-      std::vector<char> buffer(static_cast<std::size_t>(std::min<std::uint64_t>(left, 64 * 1024)));
-      for (std::uint64_t at = 0; at < hit.size();) {
-        const std::size_t got = hit.read(at, net::buffer(buffer), ec);
-        if (ec) co_return ec;
-        before_write();
-        auto [wec, written] =
-            co_await net::async_write(socket, net::buffer(buffer.data(), got), tuple_awaitable);
-        if (wec) co_return wec;
-        at += got;
-      }
-      co_return beast::error_code{};
-    }
+    const bool unsupported = errno == EINVAL || errno == ENOSYS;
+    if (unsupported && left == hit.size()) co_return co_await copy_body(socket, hit, before_write);
     co_return beast::error_code(errno, boost::system::system_category());
   }
   co_return beast::error_code{};

@@ -41,37 +41,45 @@ struct directive {
   bool has_value = false;
 };
 
+/// The length of the directive at the start of `v`: up to the next comma outside quotes.
+std::size_t directive_length(std::string_view v) {
+  bool quoted = false;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (v[i] == '"') {
+      quoted = !quoted;
+    } else if (v[i] == '\\' && quoted && i + 1 < v.size()) {
+      ++i;
+    } else if (v[i] == ',' && !quoted) {
+      return i;
+    }
+  }
+  return v.size();
+}
+
+/// One directive ("name", "name=value" or "name=\"value\""), already trimmed and not empty.
+directive parse_directive(std::string_view item) {
+  directive d;
+  const auto eq = item.find('=');
+  d.name = trim(item.substr(0, eq));
+  if (eq == std::string_view::npos) return d;
+  d.has_value = true;
+  d.value = trim(item.substr(eq + 1));
+  if (d.value.size() >= 2 && d.value.front() == '"' && d.value.back() == '"') {
+    d.value = d.value.substr(1, d.value.size() - 2);
+  }
+  return d;
+}
+
 template <class Fn>
 void for_each_directive(const http::fields& headers, std::string_view field_name, Fn&& fn) {
   for (auto it = headers.find(field_name);
        it != headers.end() && iequals(it->name_string(), field_name); ++it) {
     std::string_view v = it->value();
     while (!v.empty()) {
-      // One directive: up to the next comma outside quotes.
-      std::size_t i = 0;
-      bool quoted = false;
-      for (; i < v.size(); ++i) {
-        if (v[i] == '"')
-          quoted = !quoted;
-        else if (v[i] == '\\' && quoted && i + 1 < v.size())
-          ++i;
-        else if (v[i] == ',' && !quoted)
-          break;
-      }
-      std::string_view item = trim(v.substr(0, i));
-      v.remove_prefix(std::min(i + 1, v.size()));
-      if (item.empty()) continue;
-      directive d;
-      const auto eq = item.find('=');
-      d.name = trim(item.substr(0, eq));
-      if (eq != std::string_view::npos) {
-        d.has_value = true;
-        d.value = trim(item.substr(eq + 1));
-        if (d.value.size() >= 2 && d.value.front() == '"' && d.value.back() == '"') {
-          d.value = d.value.substr(1, d.value.size() - 2);
-        }
-      }
-      fn(d);
+      const std::size_t length = directive_length(v);
+      const std::string_view item = trim(v.substr(0, length));
+      v.remove_prefix(std::min(length + 1, v.size()));
+      if (!item.empty()) fn(parse_directive(item));
     }
   }
 }
@@ -208,66 +216,94 @@ std::string_view to_string(verdict v) {
   return "?";
 }
 
-evaluation evaluate_response(const conf::cache_config& cfg, std::string_view upstream_url,
-                             const http::response_header<>& head, clock::time_point now) {
-  evaluation e;
-  if (head.result_int() != 200) return e.why = verdict::not_200, e;
+namespace {
 
-  bool no_store = false, private_ = false, no_cache = false;
-  std::optional<std::int64_t> s_maxage, max_age;
+// What a response's Cache-Control says to a shared cache.
+struct cache_control {
+  bool no_store = false;
+  bool private_ = false;
+  bool no_cache = false;
+  std::optional<std::int64_t> s_maxage;
+  std::optional<std::int64_t> max_age;
+};
+
+cache_control read_cache_control(const http::response_header<>& head) {
+  cache_control cc;
   for_each_directive(head, "cache-control", [&](const directive& d) {
-    if (iequals(d.name, "no-store"))
-      no_store = true;
-    else if (iequals(d.name, "private"))
-      private_ = true;
-    else if (iequals(d.name, "no-cache"))
-      no_cache = true;
-    else if (iequals(d.name, "s-maxage") || iequals(d.name, "max-age")) {
-      auto& target = iequals(d.name, "s-maxage") ? s_maxage : max_age;
+    if (iequals(d.name, "no-store")) {
+      cc.no_store = true;
+    } else if (iequals(d.name, "private")) {
+      cc.private_ = true;
+    } else if (iequals(d.name, "no-cache")) {
+      cc.no_cache = true;
+    } else if (iequals(d.name, "s-maxage") || iequals(d.name, "max-age")) {
+      auto& target = iequals(d.name, "s-maxage") ? cc.s_maxage : cc.max_age;
       // A malformed value makes the response stale (RFC 9111 4.2.1), and the first of
       // duplicated directives wins.
       if (!target) target = parse_delta_seconds(d.value).value_or(0);
     }
   });
-  if (no_store) return e.why = verdict::no_store, e;
-  if (private_) return e.why = verdict::private_, e;
-  if (no_cache) return e.why = verdict::no_cache, e;
-  if (head.count(http::field::set_cookie) != 0) return e.why = verdict::set_cookie, e;
+  return cc;
+}
+
+// Whether a declared Content-Length is malformed or larger than the cache takes.
+bool declared_too_big(const http::response_header<>& head, std::uint64_t limit) {
+  const auto cl = head.find(http::field::content_length);
+  if (cl == head.end()) return false;
+  std::uint64_t length = 0;
+  const std::string_view v = cl->value();
+  const auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), length);
+  return ec != std::errc{} || p != v.data() + v.size() || length > limit;
+}
+
+// Why a 200 response may not be stored (the first reason found); nothing when it may.
+std::optional<verdict> refusal(const conf::cache_config& cfg, std::string_view upstream_url,
+                               const http::response_header<>& head, const cache_control& cc) {
+  if (cc.no_store) return verdict::no_store;
+  if (cc.private_) return verdict::private_;
+  if (cc.no_cache) return verdict::no_cache;
+  if (head.count(http::field::set_cookie) != 0) return verdict::set_cookie;
   if (head.count(http::field::vary) != 0 && !trim(head[http::field::vary]).empty()) {
-    return e.why = verdict::vary, e;
+    return verdict::vary;
   }
-  if (!is_media(cfg, upstream_url, head)) return e.why = verdict::not_media, e;
-
-  const std::uint64_t limit = std::min(cfg.max_object_bytes, cfg.max_bytes);
-  if (const auto cl = head.find(http::field::content_length); cl != head.end()) {
-    std::uint64_t length = 0;
-    const std::string_view v = cl->value();
-    const auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), length);
-    if (ec != std::errc{} || p != v.data() + v.size() || length > limit) {
-      return e.why = verdict::too_big, e;
-    }
+  if (!is_media(cfg, upstream_url, head)) return verdict::not_media;
+  if (declared_too_big(head, std::min(cfg.max_object_bytes, cfg.max_bytes))) {
+    return verdict::too_big;
   }
+  return std::nullopt;
+}
 
+// The freshness lifetime: s-maxage, else max-age, else Expires against Date, else the
+// configured ttl.
+std::chrono::seconds lifetime_of(const conf::cache_config& cfg, const http::response_header<>& head,
+                                 const cache_control& cc, clock::time_point now) {
   using std::chrono::seconds;
-  seconds lifetime = std::chrono::duration_cast<seconds>(cfg.ttl);
-  if (s_maxage) {
-    lifetime = seconds{*s_maxage};
-  } else if (max_age) {
-    lifetime = seconds{*max_age};
-  } else if (head.count(http::field::expires) != 0) {
-    const auto expires = parse_http_date(head[http::field::expires]);
-    const auto date = parse_http_date(head[http::field::date]);
-    const clock::time_point base = date.value_or(now);
-    lifetime = expires ? std::chrono::floor<seconds>(*expires - base) : seconds{0};
-  }
+  if (cc.s_maxage) return seconds{*cc.s_maxage};
+  if (cc.max_age) return seconds{*cc.max_age};
+  if (head.count(http::field::expires) == 0) return std::chrono::duration_cast<seconds>(cfg.ttl);
+  const auto expires = parse_http_date(head[http::field::expires]);
+  const auto date = parse_http_date(head[http::field::date]);
+  const clock::time_point base = date.value_or(now);
+  return expires ? std::chrono::floor<seconds>(*expires - base) : seconds{0};
+}
 
-  seconds initial_age{0};
+}  // namespace
+
+evaluation evaluate_response(const conf::cache_config& cfg, std::string_view upstream_url,
+                             const http::response_header<>& head, clock::time_point now) {
+  evaluation e;
+  if (head.result_int() != 200) return e.why = verdict::not_200, e;
+  const cache_control cc = read_cache_control(head);
+  if (const auto why = refusal(cfg, upstream_url, head, cc)) return e.why = *why, e;
+
+  const std::chrono::seconds lifetime = lifetime_of(cfg, head, cc, now);
+  std::chrono::seconds initial_age{0};
   if (head.count(http::field::age) != 0) {
-    initial_age = seconds{parse_delta_seconds(trim(head[http::field::age])).value_or(0)};
+    initial_age =
+        std::chrono::seconds{parse_delta_seconds(trim(head[http::field::age])).value_or(0)};
   }
   e.fresh = {lifetime, initial_age};
-  if (lifetime <= initial_age) return e.why = verdict::stale, e;
-  e.why = verdict::storable;
+  e.why = lifetime <= initial_age ? verdict::stale : verdict::storable;
   return e;
 }
 

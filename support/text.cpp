@@ -1,7 +1,9 @@
-// UTF-8 validation and repair, and base64 (through OpenSSL's encoder).
+// UTF-8 validation and repair. The whole-string check is simdjson's (SIMD, and a library that
+// is already linked); the byte-at-a-time walk below is for what simdjson does not do: finding
+// where a cut body's last character starts, and replacing each ill-formed sequence with U+FFFD.
 #include "support/text.hpp"
 
-#include <openssl/evp.h>
+#include <simdjson.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -15,6 +17,30 @@ constexpr std::string_view replacement = "\xEF\xBF\xBD";  // U+FFFD
 
 bool is_continuation(unsigned char c) { return (c & 0xC0) == 0x80; }
 
+// What a lead byte announces: the sequence's length (0: not a lead byte) and the range allowed
+// for its second byte, which excludes overlong forms, surrogates and code points above
+// U+10FFFF (Unicode 15, table 3-7).
+struct lead_shape {
+  std::size_t length = 0;
+  unsigned char second_lo = 0x80;
+  unsigned char second_hi = 0xBF;
+};
+
+lead_shape shape_of(unsigned char b0) {
+  if (b0 >= 0xC2 && b0 <= 0xDF) return {.length = 2};
+  if (b0 >= 0xE0 && b0 <= 0xEF) {
+    return {.length = 3,
+            .second_lo = static_cast<unsigned char>(b0 == 0xE0 ? 0xA0 : 0x80),
+            .second_hi = static_cast<unsigned char>(b0 == 0xED ? 0x9F : 0xBF)};
+  }
+  if (b0 >= 0xF0 && b0 <= 0xF4) {
+    return {.length = 4,
+            .second_lo = static_cast<unsigned char>(b0 == 0xF0 ? 0x90 : 0x80),
+            .second_hi = static_cast<unsigned char>(b0 == 0xF4 ? 0x8F : 0xBF)};
+  }
+  return {};
+}
+
 }  // namespace
 
 std::size_t utf8_sequence(std::string_view s, std::size_t* invalid_len) {
@@ -25,31 +51,14 @@ std::size_t utf8_sequence(std::string_view s, std::size_t* invalid_len) {
   if (s.empty()) return fail(0);
   const auto b0 = static_cast<unsigned char>(s[0]);
   if (b0 < 0x80) return 1;
-  std::size_t len = 0;
-  // The range allowed for the second byte excludes overlong forms, surrogates and code
-  // points above U+10FFFF (Unicode 15, table 3-7).
-  unsigned char lo = 0x80;
-  unsigned char hi = 0xBF;
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    len = 2;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    len = 3;
-    if (b0 == 0xE0) lo = 0xA0;
-    if (b0 == 0xED) hi = 0x9F;
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    len = 4;
-    if (b0 == 0xF0) lo = 0x90;
-    if (b0 == 0xF4) hi = 0x8F;
-  } else {
-    return fail(1);
-  }
-  if (s.size() < 2) return fail(1);
+  const lead_shape shape = shape_of(b0);
+  if (shape.length == 0 || s.size() < 2) return fail(1);
   const auto b1 = static_cast<unsigned char>(s[1]);
-  if (b1 < lo || b1 > hi) return fail(1);
-  for (std::size_t i = 2; i < len; ++i) {
+  if (b1 < shape.second_lo || b1 > shape.second_hi) return fail(1);
+  for (std::size_t i = 2; i < shape.length; ++i) {
     if (i >= s.size() || !is_continuation(static_cast<unsigned char>(s[i]))) return fail(i);
   }
-  return len;
+  return shape.length;
 }
 
 std::size_t ascii_run(std::string_view s, std::size_t from) {
@@ -64,17 +73,7 @@ std::size_t ascii_run(std::string_view s, std::size_t from) {
   return i;
 }
 
-bool is_valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    i = ascii_run(s, i);
-    if (i == s.size()) break;
-    const std::size_t n = utf8_sequence(s.substr(i));
-    if (n == 0) return false;
-    i += n;
-  }
-  return true;
-}
+bool is_valid_utf8(std::string_view s) { return simdjson::validate_utf8(s.data(), s.size()); }
 
 bool is_valid_utf8_prefix(std::string_view s) {
   std::size_t i = 0;

@@ -292,49 +292,62 @@ void read_accounts(const toml::table& top, std::string_view source, config& c) {
   check_account_tree(c, source, labels);
 }
 
+/// A route's path prefix: present, starting with "/", and a path (no spaces, '?' or '#').
+std::string read_route_prefix(const table_reader& r) {
+  const auto prefix = r.string("prefix");
+  if (!prefix) r.fail_key("prefix", "missing: every route needs a path prefix");
+  if (prefix->empty() || prefix->front() != '/') {
+    r.fail_key("prefix", quote(*prefix) + R"( must start with "/")");
+  }
+  if (has_control(*prefix) || prefix->find_first_of(" ?#") != std::string::npos) {
+    r.fail_key("prefix", quote(*prefix) + " is not a path (no spaces, '?' or '#')");
+  }
+  return *prefix;
+}
+
+upstream_url read_route_upstream(const table_reader& r) {
+  const auto up = r.string("upstream");
+  if (!up) {
+    r.fail_key("upstream", R"(missing: every route needs one, e.g. "http://127.0.0.1:9000/")");
+  }
+  const auto u = parse_upstream_url(*up);
+  if (!u) r.fail_key("upstream", u.problem);
+  return *u.value;
+}
+
+direction read_route_direction(const table_reader& r) {
+  const auto d = r.string("direction");
+  if (!d || *d == "webhook") return direction::webhook;
+  if (*d == "api") return direction::api;
+  r.fail_key("direction", quote(*d) + R"( is not a direction ("webhook" or "api"))");
+}
+
+route read_route(const table_reader& r, const config& c) {
+  r.only({"prefix", "host", "upstream", "direction", "account", "preserve_host", "capture_bodies"});
+  route rt;
+  rt.prefix = read_route_prefix(r);
+  if (const auto host = r.string("host")) {
+    const auto h = parse_host(*host);
+    if (!h) r.fail_key("host", h.problem + " (a route's host has no port)");
+    rt.host = *h.value;
+  }
+  rt.upstream = read_route_upstream(r);
+  rt.dir = read_route_direction(r);
+  rt.account = read_account_sid(r, "account");
+  if (!rt.account.empty() && c.find_account(rt.account) == nullptr) {
+    r.fail_key("account", quote(rt.account) + " is not a configured account");
+  }
+  rt.preserve_host = r.boolean("preserve_host").value_or(false);
+  rt.capture_bodies = r.boolean("capture_bodies").value_or(true);
+  return rt;
+}
+
 void read_routes(const toml::table& top, std::string_view source, config& c) {
   const auto tables = table_array(top, source, "route");
   std::vector<std::string> labels;
   for (const auto& [label, t] : tables) {
     const table_reader r(source, label, *t);
-    r.only(
-        {"prefix", "host", "upstream", "direction", "account", "preserve_host", "capture_bodies"});
-    route rt;
-    const auto prefix = r.string("prefix");
-    if (!prefix) r.fail_key("prefix", "missing: every route needs a path prefix");
-    if (prefix->empty() || prefix->front() != '/') {
-      r.fail_key("prefix", quote(*prefix) + R"( must start with "/")");
-    }
-    if (has_control(*prefix) || prefix->find_first_of(" ?#") != std::string::npos) {
-      r.fail_key("prefix", quote(*prefix) + " is not a path (no spaces, '?' or '#')");
-    }
-    rt.prefix = *prefix;
-    if (const auto host = r.string("host")) {
-      const auto h = parse_host(*host);
-      if (!h) r.fail_key("host", h.problem + " (a route's host has no port)");
-      rt.host = *h.value;
-    }
-    const auto up = r.string("upstream");
-    if (!up)
-      r.fail_key("upstream", R"(missing: every route needs one, e.g. "http://127.0.0.1:9000/")");
-    const auto u = parse_upstream_url(*up);
-    if (!u) r.fail_key("upstream", u.problem);
-    rt.upstream = *u.value;
-    if (const auto d = r.string("direction")) {
-      if (*d == "webhook") {
-        rt.dir = direction::webhook;
-      } else if (*d == "api") {
-        rt.dir = direction::api;
-      } else {
-        r.fail_key("direction", quote(*d) + R"( is not a direction ("webhook" or "api"))");
-      }
-    }
-    rt.account = read_account_sid(r, "account");
-    if (!rt.account.empty() && c.find_account(rt.account) == nullptr) {
-      r.fail_key("account", quote(rt.account) + " is not a configured account");
-    }
-    rt.preserve_host = r.boolean("preserve_host").value_or(false);
-    rt.capture_bodies = r.boolean("capture_bodies").value_or(true);
+    route rt = read_route(r, c);
     for (std::size_t j = 0; j < c.routes.size(); ++j) {
       if (c.routes[j].prefix == rt.prefix && c.routes[j].host == rt.host) {
         r.fail_key("prefix", quote(rt.prefix) +

@@ -16,6 +16,7 @@
 #include "fleet/schema.hpp"
 #include "fleet/sql.hpp"
 #include "store/trace_record.hpp"
+#include "support/ascii.hpp"
 #include "support/log.hpp"
 #include "support/utc_time.hpp"
 
@@ -218,30 +219,46 @@ struct clickhouse_reader::impl {
 
   /// The WHERE clause of a list, or nullopt when it can match nothing.
   std::optional<std::string> where(const store::list_query& q) const {
-    const auto& f = q.filter;
+    std::string w;
+    if (!append_time_range(w, q.filter) || !append_accounts(w, q)) return std::nullopt;
+    append_filters(w, q.filter);
+    w += not_purged();
+    return w;
+  }
+
+  /// The sid range of the creation-time bounds, within retention; false when it is empty.
+  bool append_time_range(std::string& w, const store::trace_filter& f) const {
     const std::int64_t lo = std::max(cutoff(), f.created_from_ms.value_or(cutoff()));
     const std::int64_t hi = f.created_before_ms.value_or(store::max_sid_ms + 1);
-    if (lo >= hi) return std::nullopt;
-    std::string w = "sid >= " + sql::quote(store::sid_floor(lo)) + " AND sid < " +
-                    sql::quote(store::sid_floor(hi));
-    auto list_of = [](const std::vector<std::string>& values) {
-      std::string s = "(";
-      for (std::size_t i = 0; i < values.size(); ++i) {
-        if (i > 0) s += ", ";
-        sql::append_quoted(s, values[i]);
-      }
-      return s + ")";
-    };
-    if (f.account_sid) {
-      if (!q.all_accounts &&
-          std::find(q.accounts.begin(), q.accounts.end(), *f.account_sid) == q.accounts.end()) {
-        return std::nullopt;
-      }
-      w += " AND account_sid = " + sql::quote(*f.account_sid);
-    } else if (!q.all_accounts) {
-      if (q.accounts.empty()) return std::nullopt;
-      w += " AND account_sid IN " + list_of(q.accounts);
+    if (lo >= hi) return false;
+    w += "sid >= " + sql::quote(store::sid_floor(lo)) + " AND sid < " +
+         sql::quote(store::sid_floor(hi));
+    return true;
+  }
+
+  /// The accounts the caller may read, narrowed by AccountSid; false when none is left.
+  static bool append_accounts(std::string& w, const store::list_query& q) {
+    const auto& account = q.filter.account_sid;
+    if (account) {
+      const bool readable = q.all_accounts || std::find(q.accounts.begin(), q.accounts.end(),
+                                                        *account) != q.accounts.end();
+      if (!readable) return false;
+      w += " AND account_sid = " + sql::quote(*account);
+      return true;
     }
+    if (q.all_accounts) return true;
+    if (q.accounts.empty()) return false;
+    w += " AND account_sid IN (";
+    for (std::size_t i = 0; i < q.accounts.size(); ++i) {
+      if (i > 0) w += ", ";
+      sql::append_quoted(w, q.accounts[i]);
+    }
+    w += ")";
+    return true;
+  }
+
+  /// Every other filter, each matched with a function that takes the value as data.
+  static void append_filters(std::string& w, const store::trace_filter& f) {
     if (f.completed) w += *f.completed ? " AND completed = 1" : " AND completed = 0";
     if (f.direction) w += f.direction == conf::direction::api ? " AND api = 1" : " AND api = 0";
     if (f.min_latency_ms) w += " AND latency_ms >= " + sql::number(*f.min_latency_ms);
@@ -259,15 +276,11 @@ struct clickhouse_reader::impl {
     }
     if (f.method && !f.method->empty()) {
       // Letter case aside (ASCII, as the local store compares): lower() is ASCII-only.
-      std::string lowered = *f.method;
-      for (char& c : lowered) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-      w += " AND lower(method) = " + sql::quote(lowered);
+      w += " AND lower(method) = " + sql::quote(ascii::to_lower(*f.method));
     }
     if (f.request_body_contains && !f.request_body_contains->empty()) {
       w += " AND position(request_body, " + sql::quote(*f.request_body_contains) + ") > 0";
     }
-    w += not_purged();
-    return w;
   }
 
   store::list_result fail(const clickhouse_answer& a, clock::time_point deadline) {
@@ -283,6 +296,38 @@ struct clickhouse_reader::impl {
     std::string sid;
     std::string account;
   };
+
+  /// A failed list for an answer that is not the RowBinary asked for.
+  static store::list_result unreadable() {
+    store::list_result failed;
+    failed.status = store::query_status::failed;
+    failed.failure = "ClickHouse's answer could not be read";
+    return failed;
+  }
+
+  /// The (sid, account) rows of a RowBinary answer; false when it cannot be read.
+  static bool read_page_rows(std::string_view body, std::vector<page_row>& rows) {
+    for (row_reader r(body); !r.at_end();) {
+      std::string_view sid, account;
+      if (!r.string(sid) || !r.string(account)) return false;
+      rows.push_back({std::string(sid), std::string(account)});
+    }
+    return true;
+  }
+
+  /// Newest first, each sid once, and none below the `k`-th row received when a shard may
+  /// have rows it did not send (`k` is 0 when every row was sent).
+  static void distinct_top(std::vector<page_row>& rows, std::size_t k) {
+    std::sort(rows.begin(), rows.end(),
+              [](const page_row& x, const page_row& y) { return x.sid > y.sid; });
+    if (k > 0) {
+      const std::string cut = rows[k - 1].sid;
+      std::erase_if(rows, [&](const page_row& r) { return r.sid < cut; });
+    }
+    rows.erase(std::unique(rows.begin(), rows.end(),
+                           [](const page_row& x, const page_row& y) { return x.sid == y.sid; }),
+               rows.end());
+  }
 
   /// The first `want` distinct sids of the list (WHERE `w`, after `after`), newest first, with
   /// their accounts, into `out` (fewer when the list is shorter); a failed list otherwise.
@@ -319,26 +364,9 @@ struct clickhouse_reader::impl {
       const auto a = run(sql, deadline, 1u << 30);
       if (!a.ok()) return fail(a, deadline);
       std::vector<page_row> rows;
-      for (row_reader r(a.body); !r.at_end();) {
-        std::string_view sid, account;
-        if (!r.string(sid) || !r.string(account)) {
-          store::list_result failed;
-          failed.status = store::query_status::failed;
-          failed.failure = "ClickHouse's answer could not be read";
-          return failed;
-        }
-        rows.push_back({std::string(sid), std::string(account)});
-      }
-      std::sort(rows.begin(), rows.end(),
-                [](const page_row& x, const page_row& y) { return x.sid > y.sid; });
+      if (!read_page_rows(a.body, rows)) return unreadable();
       const bool complete = rows.size() < k;  // no shard had k rows: every row was sent
-      if (!complete) {
-        const std::string cut = rows[k - 1].sid;
-        std::erase_if(rows, [&](const page_row& r) { return r.sid < cut; });
-      }
-      rows.erase(std::unique(rows.begin(), rows.end(),
-                             [](const page_row& x, const page_row& y) { return x.sid == y.sid; }),
-                 rows.end());
+      distinct_top(rows, complete ? 0 : k);
       if (rows.size() >= want || (complete && whole)) {
         if (rows.size() > want) rows.resize(want);
         out = std::move(rows);
@@ -380,14 +408,64 @@ struct clickhouse_reader::impl {
     for (row_reader rows(a.body); !rows.at_end();) {
       std::uint64_t n = 0;
       if (!rows.u64(n)) {
-        c.failed.emplace();
-        c.failed->status = store::query_status::failed;
-        c.failed->failure = "ClickHouse's answer could not be read";
+        c.failed = unreadable();
         return c;
       }
       c.total += n;
     }
     return c;
+  }
+
+  /// The `AfterSid` cursor when its sid is still stored (and not purged), whichever account;
+  /// nothing when it is not (the list then pages as without it); a failed list otherwise.
+  std::optional<store::list_result> resolve_cursor(const store::list_query& q,
+                                                   std::optional<std::string>& after) {
+    if (!q.after_sid) return std::nullopt;
+    const auto created = store::sid_time_ms(*q.after_sid);
+    if (!created || *created < cutoff()) return std::nullopt;
+    const auto a = run("SELECT count() FROM " + table + " WHERE sid = " + sql::quote(*q.after_sid) +
+                           in_day_of(*created) + not_purged() + " FORMAT RowBinary",
+                       q.deadline);
+    if (!a.ok()) return fail(a, q.deadline);
+    std::uint64_t n = 0;
+    if (row_reader rows(a.body); rows.u64(n) && n > 0) after = *q.after_sid;
+    return std::nullopt;
+  }
+
+  /// The page's records, in the page's order, by their primary key (account, sid): a few
+  /// granules per part, instead of the sid column of the whole range. A record purged between
+  /// the two queries is left out: the page is shorter rather than wrong.
+  std::optional<store::list_result> fetch_records(const std::vector<page_row>& page,
+                                                  clock::time_point deadline,
+                                                  std::vector<std::string>& records) {
+    if (page.empty()) return std::nullopt;
+    std::string in = "(";
+    for (std::size_t i = 0; i < page.size(); ++i) {
+      if (i > 0) in += ", ";
+      in += "(";
+      sql::append_quoted(in, page[i].account);
+      in += ", ";
+      sql::append_quoted(in, page[i].sid);
+      in += ")";
+    }
+    in += ")";
+    const auto a = run("SELECT sid, any(json) FROM " + table + " WHERE (account_sid, sid) IN " +
+                           in + not_purged() + " GROUP BY sid" + per_shard() + " FORMAT RowBinary",
+                       deadline, 1u << 30);
+    if (!a.ok()) return fail(a, deadline);
+    std::unordered_map<std::string_view, std::string_view> by_sid;
+    for (row_reader rows(a.body); !rows.at_end();) {
+      std::string_view sid, json;
+      if (!rows.string(sid) || !rows.string(json)) return unreadable();
+      by_sid.emplace(sid, json);
+    }
+    records.reserve(page.size());
+    for (const auto& row : page) {
+      if (const auto it = by_sid.find(row.sid); it != by_sid.end()) {
+        records.emplace_back(it->second);
+      }
+    }
+    return std::nullopt;
   }
 
   store::list_result list(const store::list_query& q) {
@@ -404,20 +482,8 @@ struct clickhouse_reader::impl {
     // what it refers to (q, w, this) outlives it.
     auto total = std::async(std::launch::async,
                             [this, &q, &w, deadline] { return exact_total(q, *w, deadline); });
-    clickhouse_answer a;
-    // The cursor counts when its sid is still stored (and not purged), whichever account.
     std::optional<std::string> after;
-    if (q.after_sid) {
-      const auto created = store::sid_time_ms(*q.after_sid);
-      if (created && *created >= cutoff()) {
-        a = run("SELECT count() FROM " + table + " WHERE sid = " + sql::quote(*q.after_sid) +
-                    in_day_of(*created) + not_purged() + " FORMAT RowBinary",
-                deadline);
-        if (!a.ok()) return fail(a, deadline);
-        std::uint64_t n = 0;
-        if (row_reader rows(a.body); rows.u64(n) && n > 0) after = *q.after_sid;
-      }
-    }
+    if (auto failed = resolve_cursor(q, after)) return std::move(*failed);
     const std::uint64_t skip = after ? 0 : q.page * q.page_size;
     std::vector<page_row> page;
     if (auto failed = page_rows(*w, q, after, skip + q.page_size, deadline, page)) {
@@ -427,40 +493,7 @@ struct clickhouse_reader::impl {
                                                 std::min<std::uint64_t>(skip, page.size())));
     if (page.size() > q.page_size) page.resize(q.page_size);
     std::vector<std::string> records;
-    if (!page.empty()) {
-      // The page's records by their primary key (account, sid): a few granules per part,
-      // instead of the sid column of the whole range.
-      std::string in = "(";
-      for (std::size_t i = 0; i < page.size(); ++i) {
-        if (i > 0) in += ", ";
-        in += "(";
-        sql::append_quoted(in, page[i].account);
-        in += ", ";
-        sql::append_quoted(in, page[i].sid);
-        in += ")";
-      }
-      in += ")";
-      a = run("SELECT sid, any(json) FROM " + table + " WHERE (account_sid, sid) IN " + in +
-                  not_purged() + " GROUP BY sid" + per_shard() + " FORMAT RowBinary",
-              deadline, 1u << 30);
-      if (!a.ok()) return fail(a, deadline);
-      std::unordered_map<std::string_view, std::string_view> by_sid;
-      for (row_reader rows(a.body); !rows.at_end();) {
-        std::string_view sid, json;
-        if (!rows.string(sid) || !rows.string(json)) {
-          result.status = store::query_status::failed;
-          result.failure = "ClickHouse's answer could not be read";
-          return result;
-        }
-        by_sid.emplace(sid, json);
-      }
-      records.reserve(page.size());
-      for (const auto& row : page) {
-        const auto it = by_sid.find(row.sid);
-        // Purged between the two queries: the page is shorter rather than wrong.
-        if (it != by_sid.end()) records.emplace_back(it->second);
-      }
-    }
+    if (auto failed = fetch_records(page, deadline, records)) return std::move(*failed);
     auto count = total.get();
     if (count.failed) return std::move(*count.failed);
     result.total = count.total;

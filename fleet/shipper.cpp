@@ -77,6 +77,12 @@ struct shipper::impl {
   /// One try at a batch: true when one was queued; false when there is nothing to send yet
   /// (the builder waits a poll).
   bool build_once();
+  /// Reads the outbox into pending_; true when a batch is due (full, or its oldest has waited
+  /// batch_interval), false when none is yet or the read failed (tried again).
+  bool gather();
+  /// Moves pending_'s records into `b`, up to the batch's bounds: how many pending_ entries it
+  /// took, or nothing when a read failed (the whole batch is tried again).
+  std::optional<std::size_t> fill_batch(batch& b);
   /// How many records a batch may hold while a backlog drains.
   [[nodiscard]] std::size_t batch_limit() const;
 
@@ -274,7 +280,7 @@ std::size_t shipper::impl::batch_limit() const {
   return std::clamp(in_a_quarter_timeout, base, base * max_growth);
 }
 
-bool shipper::impl::build_once() {
+bool shipper::impl::gather() {
   const std::size_t want = fleet_.batch_records;
   backlog_->next.store(store_.outbox_next_seq());
   if (pending_.size() < want) {
@@ -289,9 +295,9 @@ bool shipper::impl::build_once() {
   }
   const auto now = steady::now();
   if (gathering_since_ == steady::time_point{}) gathering_since_ = now;
-  const auto oldest = store::sid_time_ms(pending_.front().sid);
   {
     std::lock_guard lock(mu_);
+    const auto oldest = store::sid_time_ms(pending_.front().sid);
     if (queue_.empty() && oldest) {
       behind_seconds_.set(std::max<std::int64_t>(0, (opts_.now_ms() - *oldest) / 1000));
     }
@@ -306,9 +312,12 @@ bool shipper::impl::build_once() {
       cursor_ = pending_.back().seq + 1;
     }
   }
+  return true;
+}
 
-  batch b;
-  b.oldest_ms = oldest.value_or(0);
+std::optional<std::size_t> shipper::impl::fill_batch(batch& b) {
+  const std::size_t want = fleet_.batch_records;
+  b.oldest_ms = store::sid_time_ms(pending_.front().sid).value_or(0);
   std::size_t taken = 0;
   for (const auto& e : pending_) {
     // Past a normal batch, stop at the byte bound; the rest start the next batch.
@@ -316,7 +325,7 @@ bool shipper::impl::build_once() {
     const auto t = store_.get(e.sid);
     // A read that failed is tried again with the whole batch; only a record the store no
     // longer holds is counted as removed.
-    if (t.status != store::query_status::ok) return false;
+    if (t.status != store::query_status::ok) return std::nullopt;
     ++taken;
     if (!t || !rows_.append(b.rows, e.sid, t->json)) {
       ++b.lost;  // removed locally (retention, max_bytes) before it could be shipped
@@ -325,8 +334,16 @@ bool shipper::impl::build_once() {
     ++b.records;
   }
   b.last_seq = pending_[taken - 1].seq;
-  pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(taken));
-  gathering_since_ = pending_.empty() ? steady::time_point{} : now;
+  return taken;
+}
+
+bool shipper::impl::build_once() {
+  if (!gather()) return false;
+  batch b;
+  const auto taken = fill_batch(b);
+  if (!taken) return false;
+  pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(*taken));
+  gathering_since_ = pending_.empty() ? steady::time_point{} : steady::now();
   {
     std::lock_guard lock(mu_);
     queue_.push_back(std::move(b));

@@ -26,7 +26,6 @@
 #include <unordered_set>
 
 #include "conf/config_error.hpp"
-#include "support/json.hpp"
 #include "store/outbox.hpp"
 #include "store/purge_batch.hpp"
 #include "store/record_filter.hpp"
@@ -34,8 +33,10 @@
 #include "store/store_codec.hpp"
 #include "store/store_db.hpp"
 #include "store/trace_writer.hpp"
+#include "support/json.hpp"
 #include "support/log.hpp"
 #include "support/thread_name.hpp"
+#include "support/thread_priority.hpp"
 #include "support/utc_time.hpp"
 
 namespace sidecar::store {
@@ -1464,6 +1465,9 @@ void trace_store::impl::queue_removal(const std::string& account) {
 }
 
 void trace_store::impl::remover_loop() {
+  // The removal only reclaims disk (the marker already hides the records): it runs on CPU time
+  // no exchange wants, so that the proxy's latency does not feel it (docs/store.md, "Purge").
+  if (!support::run_this_thread_when_idle()) log::warn("store: purge removal at normal priority");
   std::unique_lock lock(remove_mu_);
   for (;;) {
     remove_cv_.wait(lock, [&] { return remove_stop_ || !to_remove_.empty(); });

@@ -32,27 +32,36 @@ constexpr auto commit_wait = 10s;
 
 store::replay_outcome refused(std::string message) { return {409, std::move(message), {}, {}}; }
 
-// One deadline at a time for the replay's upstream connection (the proxy's connections have
-// the same watchdog, proxy/server.cpp): when it passes, the socket's operations are cancelled
-// and `timed_out` says why they failed. Shared with the timer's handler, which may run after
-// the replay's frame is gone.
-struct watchdog {
-  explicit watchdog(const net::any_io_executor& ex) : timer(ex) {}
-  net::steady_timer timer;
-  bool timed_out = false;
+// The replay's deadlines (support/watchdog.hpp, as the proxy's connections have): when one
+// passes, the upstream connection's operations are cancelled. Shared with the watchdog's loop,
+// which holds it until stop(); the guard stops it when the replay's frame goes.
+struct replay_watch {
+  explicit replay_watch(const net::any_io_executor& strand) : dog(strand) {}
+  support::watchdog dog;
   upstream_connection* conn = nullptr;
 
-  static void arm(const std::shared_ptr<watchdog>& self, std::chrono::milliseconds d) {
-    self->timed_out = false;
-    self->timer.expires_after(d);
-    self->timer.async_wait([w = self](beast::error_code ec) {
-      if (ec) return;  // re-armed or disarmed
-      w->timed_out = true;
+  static std::shared_ptr<replay_watch> start(const net::any_io_executor& strand) {
+    auto w = std::make_shared<replay_watch>(strand);
+    net::co_spawn(strand, w->dog.run([w](std::uint8_t /*what*/) {
       beast::error_code ignored;
       if (w->conn != nullptr) w->conn->socket().cancel(ignored);
-    });
+    }),
+                  net::detached);
+    return w;
   }
-  void disarm() { timer.cancel(); }
+  void arm(std::chrono::milliseconds d) { dog.arm(d, 0); }
+  [[nodiscard]] bool timed_out() const { return dog.timed_out(); }
+};
+
+struct watch_guard {
+  explicit watch_guard(std::shared_ptr<replay_watch> w) : watch(std::move(w)) {}
+  std::shared_ptr<replay_watch> watch;
+  watch_guard(const watch_guard&) = delete;
+  watch_guard& operator=(const watch_guard&) = delete;
+  ~watch_guard() {
+    watch->conn = nullptr;
+    watch->dog.stop();
+  }
 };
 
 bool is_idempotent(std::string_view m) {
@@ -118,7 +127,8 @@ net::awaitable<store::replay_outcome> replayer::run(store::replay_request r) {
       "is not a forward_hosts target";
 
   destination dest;
-  auto dog = std::make_shared<watchdog>(strand);
+  auto dog = replay_watch::start(strand);
+  const watch_guard guard(dog);
   if (const conf::route* route = route_of_origin(cfg, https, host, port, original.direction)) {
     std::string path(url->encoded_path());
     if (path.empty()) path = "/";
@@ -131,10 +141,10 @@ net::awaitable<store::replay_outcome> replayer::run(store::replay_request r) {
     // Resolved here (not in connect_upstream) so that every address is checked against the
     // sidecar's own listeners first.
     tcp::resolver resolver(strand);
-    watchdog::arm(dog, parts_.pc.connect_timeout);
+    dog->arm(parts_.pc.connect_timeout);
     auto [rec, results] =
         co_await resolver.async_resolve(dest.host, std::to_string(dest.port), tuple_awaitable);
-    if (!rec && !dog->timed_out) {
+    if (!rec && !dog->timed_out()) {
       for (const auto& e : results) dest.checked.push_back(e.endpoint());
     }
   } else {
@@ -145,7 +155,7 @@ net::awaitable<store::replay_outcome> replayer::run(store::replay_request r) {
                             : not_allowed);
     }
     dest = std::move(fwd.dest);
-    watchdog::arm(dog, parts_.pc.connect_timeout);
+    dog->arm(parts_.pc.connect_timeout);
     if (co_await resolve_forward(dest, *fwd.allowed, parts_.own_listeners, true)) {
       co_return refused("The recorded URL " + dest.url_prefix +
                         " resolves to an address the forward proxy refuses (loopback, "
@@ -235,20 +245,20 @@ net::awaitable<store::replay_outcome> replayer::run(store::replay_request r) {
       conn->key = dest.pool_key;
       conn->buffer.max_size(parts_.pc.max_header_bytes + 2 * body_chunk);
       dog->conn = conn.get();
-      watchdog::arm(dog, parts_.pc.connect_timeout);
-      err = co_await connect_upstream(*conn, dest, parts_.client_tls, dog->timed_out);
+      dog->arm(parts_.pc.connect_timeout);
+      err = co_await connect_upstream(*conn, dest, parts_.client_tls, dog->dog);
       if (err != exchange_error::none) break;
     }
     dog->conn = conn.get();
     ++conn->exchanges;
-    watchdog::arm(dog, parts_.pc.idle_timeout);
+    dog->arm(parts_.pc.idle_timeout);
     auto [wec, wn] =
         co_await conn->visit([&](auto& s) { return http::async_write(s, req, tuple_awaitable); });
     const bool stale_ok = reused && attempt == 0 && is_idempotent(original.request.method);
     if (wec) {
-      if (stale_ok && !dog->timed_out) continue;
-      err =
-          dog->timed_out ? exchange_error::upstream_idle_timeout : exchange_error::upstream_closed;
+      if (stale_ok && !dog->timed_out()) continue;
+      err = dog->timed_out() ? exchange_error::upstream_idle_timeout
+                             : exchange_error::upstream_closed;
       break;
     }
     std::optional<http::response_parser<http::buffer_body>> parser;
@@ -258,7 +268,7 @@ net::awaitable<store::replay_outcome> replayer::run(store::replay_request r) {
       rp.header_limit(static_cast<std::uint32_t>(parts_.pc.max_header_bytes));
       rp.body_limit(boost::none);
       if (original.request.method == "HEAD") rp.skip(true);
-      watchdog::arm(dog, parts_.pc.upstream_timeout);
+      dog->arm(parts_.pc.upstream_timeout);
       // A pooled connection's pending read brings the response's first bytes (or its close).
       beast::error_code hec;
       std::size_t settled = 0;
@@ -271,7 +281,7 @@ net::awaitable<store::replay_outcome> replayer::run(store::replay_request r) {
         hec = rec;
       }
       if (hec) {
-        if (dog->timed_out) {
+        if (dog->timed_out()) {
           err = exchange_error::upstream_response_timeout;
           break;
         }
@@ -303,15 +313,15 @@ net::awaitable<store::replay_outcome> replayer::run(store::replay_request r) {
     while (!rp.is_done()) {
       res.body().data = buf.data();
       res.body().size = buf.size();
-      watchdog::arm(dog, parts_.pc.idle_timeout);
+      dog->arm(parts_.pc.idle_timeout);
       auto [rec, rn] = co_await conn->visit(
           [&](auto& s) { return http::async_read(s, conn->buffer, rp, tuple_awaitable); });
       if (rec == http::error::need_buffer) rec = {};
       keep_head(cap.response_body, buf.data(), buf.size() - res.body().size, body_limit,
                 cap.capture_bodies);
       if (rec) {
-        err = dog->timed_out ? exchange_error::upstream_idle_timeout
-                             : exchange_error::upstream_reset_mid_body;
+        err = dog->timed_out() ? exchange_error::upstream_idle_timeout
+                               : exchange_error::upstream_reset_mid_body;
         break;
       }
     }
@@ -323,7 +333,6 @@ net::awaitable<store::replay_outcome> replayer::run(store::replay_request r) {
     break;
   }
   dog->conn = nullptr;
-  dog->disarm();
   conn.reset();
   if (err != exchange_error::none && cap.status_code == 0) record_answer(err);
   cap.latency = clock::now() - started;

@@ -7,7 +7,7 @@ namespace sidecar::proxy {
 
 net::awaitable<store::exchange_error> connect_upstream(upstream_connection& conn,
                                                        const destination& dest, ssl::context& tls,
-                                                       const bool& timed_out) {
+                                                       const support::watchdog& dog) {
   using store::exchange_error;
   constexpr auto tuple_awaitable = net::as_tuple(net::use_awaitable);
   std::vector<tcp::endpoint> endpoints = dest.checked;
@@ -15,13 +15,13 @@ net::awaitable<store::exchange_error> connect_upstream(upstream_connection& conn
     tcp::resolver resolver(co_await net::this_coro::executor);
     auto [ec, results] =
         co_await resolver.async_resolve(dest.host, std::to_string(dest.port), tuple_awaitable);
-    if (timed_out) co_return exchange_error::upstream_connect_timeout;
+    if (dog.timed_out()) co_return exchange_error::upstream_connect_timeout;
     if (ec) co_return exchange_error::upstream_resolve_failed;
     for (const auto& r : results) endpoints.push_back(r.endpoint());
   }
   if (endpoints.empty()) co_return exchange_error::upstream_resolve_failed;
   auto [ec, ep] = co_await net::async_connect(*conn.plain, endpoints, tuple_awaitable);
-  if (timed_out) co_return exchange_error::upstream_connect_timeout;
+  if (dog.timed_out()) co_return exchange_error::upstream_connect_timeout;
   if (ec == net::error::connection_refused) co_return exchange_error::upstream_connect_refused;
   if (ec) co_return exchange_error::upstream_unreachable;
   beast::error_code ignored;
@@ -35,7 +35,7 @@ net::awaitable<store::exchange_error> connect_upstream(upstream_connection& conn
     conn.tls->set_verify_mode(ssl::verify_peer);
     conn.tls->set_verify_callback(ssl::host_name_verification(dest.host));
     auto [hec] = co_await conn.tls->async_handshake(ssl::stream_base::client, tuple_awaitable);
-    if (timed_out) co_return exchange_error::upstream_connect_timeout;
+    if (dog.timed_out()) co_return exchange_error::upstream_connect_timeout;
     if (hec) co_return exchange_error::upstream_tls_failed;
   }
   co_return exchange_error::none;

@@ -1,4 +1,4 @@
-// Fuzzes the proxy's reading of a client's request exactly as proxy/server.cpp does it: the
+// Fuzzes the proxy's reading of a client's request exactly as proxy/session.cpp does it: the
 // strict head scan (proxy/framing.hpp), then Beast's request_parser<buffer_body> on the head
 // (header_limit = head + 1, no body limit), normalise_request_framing, then the body streamed
 // through a fixed buffer. Beyond "no crash": a head the proxy accepts must frame its body

@@ -1,4 +1,4 @@
-// Fuzzes the proxy's reading of an upstream's response as proxy/server.cpp does it: Beast's
+// Fuzzes the proxy's reading of an upstream's response as proxy/exchange.cpp does it: Beast's
 // response_parser<buffer_body> with header_limit = max_header_bytes and no body limit (skip()
 // for HEAD), fed in arbitrary pieces, the body drained through a fixed buffer. A response
 // the parser completes must never yield more body than its Content-Length says.

@@ -1,0 +1,121 @@
+// The capture of an exchange: see capture_observer.hpp.
+#include "proxy/capture_observer.hpp"
+
+#include <string>
+
+#include "proxy/exchange_parts.hpp"
+#include "store/access_line.hpp"
+#include "support/log.hpp"
+
+namespace sidecar::proxy {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+// One line per exchange, at debug level only (docs/operations.md). The query string is left
+// out: it may carry an AuthToken or a password, and no credential ever reaches a log line.
+void log_exchange(const store::capture& cap) {
+  std::string_view url = cap.upstream_url;
+  url = url.substr(0, url.find('?'));
+  const std::string status = std::to_string(cap.status_code);
+  const std::string latency =
+      std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(cap.latency).count());
+  log::debug("exchange", {{"direction", conf::to_string(cap.direction)},
+                          {"client", cap.client_address},
+                          {"method", cap.method},
+                          {"upstream", url},
+                          {"status", status},
+                          {"latency_ms", latency},
+                          {"error", store::describe(cap.error)}});
+}
+
+// A webhook's form body attributes the record (AccountSid, CallSid...) from all of it, kept or
+// not: it is scanned as it streams (store/form_scan.hpp).
+bool scans_form(const exchange_start& start, conf::direction direction) {
+  if (direction != conf::direction::webhook || !start.body_follows) return false;
+  const auto& req = start.request;
+  const auto encoding = req[http::field::content_encoding];
+  return store::is_form_urlencoded(req[http::field::content_type]) &&
+         (encoding.empty() || beast::iequals(encoding, "identity"));
+}
+
+}  // namespace
+
+void capture_observer::request_head(const exchange_start& start) {
+  const conf::route* route = start.dest.route;
+  const auto& cfg = start.snap.cfg;
+  capture_ = store::capture{};
+  capture_.client_address = client_address_;
+  capture_.direction = route != nullptr ? route->dir : conf::direction::webhook;
+  capture_.route_account = route != nullptr ? route->account : cfg->proxy.forward_account;
+  if (route != nullptr) capture_.route_prefix = route->prefix;
+  capture_.config = cfg;
+  capture_.forward_proxy = route == nullptr;
+  capture_.capture_bodies = route != nullptr ? route->capture_bodies : true;
+  capture_.method = std::string(start.request.method_string());
+  capture_.upstream_url.reserve(start.dest.url_prefix.size() + start.dest.target.size());
+  capture_.upstream_url.append(start.dest.url_prefix).append(start.dest.target);
+  capture_.request_headers = to_header_list(start.request);
+  body_limit_ = cfg->store.body_limit;
+  arrived_ = start.arrived;
+  form_scan_.reset();
+  if (scans_form(start, capture_.direction)) form_scan_.emplace();
+}
+
+void capture_observer::request_body(std::string_view piece) {
+  keep_head(capture_.request_body, piece.data(), piece.size(), body_limit_,
+            capture_.capture_bodies);
+  if (form_scan_) form_scan_->feed(piece);
+}
+
+void capture_observer::response_head(const http::response_header<>& head) {
+  capture_.status_code = head.result_int();
+  capture_.reason = std::string(head.reason());
+  capture_.response_headers = to_header_list(head);
+}
+
+void capture_observer::response_body(std::string_view piece) {
+  // An api response's JSON sid or XML <Sid> names the session even when bodies are not kept:
+  // the head is then read for that and dropped (store/record_builder.cpp).
+  keep_head(capture_.response_body, piece.data(), piece.size(), body_limit_,
+            capture_.capture_bodies || capture_.direction == conf::direction::api);
+}
+
+void capture_observer::response_complete() {
+  if (capture_.latency == clock::duration::zero()) capture_.latency = clock::now() - arrived_;
+}
+
+// An answer of the sidecar's own, as the record's response (docs/records.md).
+void capture_observer::local_answer(const http::response<http::string_body>& answer) {
+  capture_.status_code = answer.result_int();
+  capture_.reason = std::string(answer.reason());
+  capture_.response_headers = to_header_list(answer);
+  capture_.response_body.head =
+      capture_.capture_bodies ? answer.body().substr(0, body_limit_) : std::string();
+  capture_.response_body.size = answer.body().size();
+  capture_.sidecar_answered = true;
+}
+
+void capture_observer::end(const exchange_end& how) {
+  if (form_scan_) {
+    if (how.request_complete) form_scan_->finish();  // a cut body's last pair is not trusted
+    capture_.request_form = form_scan_->found();
+  }
+  capture_.error = how.error;
+  capture_.upgraded = how.upgraded;
+  capture_.completed_at = std::chrono::system_clock::now();
+  // A tunnel's latency is its whole life; an exchange cut before its response was complete
+  // ends now.
+  if (how.upgraded || capture_.latency == clock::duration::zero()) {
+    capture_.latency = clock::now() - arrived_;
+  }
+  if (log::enabled(log::level::debug)) log_exchange(capture_);
+  // A capture the queue refused is left to us: its access line says so (the store writes the
+  // others' once it knows their fate).
+  if (!sink_.submit(std::move(capture_)) && log::access_enabled()) {
+    store::log_access(capture_, {}, {}, "queue_full");
+  }
+}
+
+}  // namespace sidecar::proxy

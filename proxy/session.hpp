@@ -1,0 +1,176 @@
+// One client connection of the proxy (docs/proxy.md): a coroutine on its own strand that reads
+// request heads, chooses each one's destination, answers from the media cache or runs an
+// exchange (proxy/exchange.cpp), and keeps the connection alive between them. Its deadlines are
+// one watchdog's (support/watchdog.hpp). Internal to the proxy: proxy/server.cpp spawns them.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "cache/media_cache.hpp"
+#include "proxy/block_cache.hpp"
+#include "proxy/cache_observer.hpp"
+#include "proxy/capture_observer.hpp"
+#include "proxy/destination.hpp"
+#include "proxy/exchange_observer.hpp"
+#include "proxy/proxy_context.hpp"
+#include "proxy/snapshot.hpp"
+#include "proxy/upstream_pool.hpp"
+#include "store/capture.hpp"
+#include "support/net.hpp"
+#include "support/watchdog.hpp"
+
+namespace sidecar::proxy {
+
+class session : public std::enable_shared_from_this<session> {
+ public:
+  using clock = std::chrono::steady_clock;
+
+  static constexpr std::size_t body_chunk = block_cache::block_size;  // one read or write of a body
+
+  /// `ctx` outlives the session (the server waits for every session before it goes).
+  session(proxy_context& ctx, tcp::socket socket);
+
+  /// Serves the connection to its end. The coroutine shares the session.
+  static net::awaitable<void> run(std::shared_ptr<session> self);
+
+  /// stop(): an idle connection closes now; a busy one finishes its exchange (then closes)
+  /// unless `hard`, which cancels everything. Called on the session's strand.
+  void on_stop(bool hard);
+
+  [[nodiscard]] const net::any_io_executor& strand() const { return strand_; }
+
+ private:
+  // What the watchdog cancels when a deadline passes.
+  enum class phase : std::uint8_t { none, client, upstream, both };
+  enum class head_status : std::uint8_t { ok, closed, bad, target_long, head_large };
+  // A request read whole up to its body, or the local answer it gets instead.
+  struct routed {
+    destination dest;
+    int refusal = 0;     // a local answer's status; 0: go on to dest
+    bool close = false;  // the connection ends after the refusal
+  };
+  // What stops an exchange before its end, if anything (proxy/exchange.cpp).
+  struct stop_reason {
+    enum class kind : std::uint8_t { none, answer, end, bad_body, stale } how = kind::none;
+    store::exchange_error error = store::exchange_error::none;
+    // The sidecar's own 502/504 for `e`, recorded as the response.
+    static stop_reason answer(store::exchange_error e) { return {kind::answer, e}; }
+    // The connection ends with no answer (the client left, a deadline, shutdown).
+    static stop_reason end(store::exchange_error e) { return {kind::end, e}; }
+    // A malformed request body: the client gets 400.
+    static stop_reason bad_body() {
+      return {kind::bad_body, store::exchange_error::client_bad_body};
+    }
+    // A reused connection turned out stale: the request goes again on a fresh one.
+    static stop_reason stale() { return {kind::stale, store::exchange_error::none}; }
+  };
+  struct exchange_state;
+
+  // The connection (session.cpp).
+  net::awaitable<void> serve();
+  // The next request's head parsed into `parser`; false when the connection ends (closed, or
+  // answered 400, 414 or 431).
+  net::awaitable<bool> next_request(bool first, http::request_parser<http::buffer_body>& parser);
+  net::awaitable<head_status> read_head(bool first, std::size_t& head_len);
+  net::awaitable<head_status> wait_idle(bool first);
+  net::awaitable<routed> choose_destination(const http::request_header<>& req);
+  net::awaitable<bool> forward(http::request_parser<http::buffer_body>& parser, destination dest,
+                               clock::time_point arrived);
+  net::awaitable<bool> answer_local(int status, bool keep_alive, unsigned version);
+  // Writes an answer of the sidecar's own; whether the connection may go on.
+  net::awaitable<bool> write_answer(http::response<http::string_body>& res);
+  // A cacheable miss's fill, or the hit answered (`answered`; `keep` whether to go on).
+  net::awaitable<std::optional<cache::cache_fill>> look_up_cache(
+      const http::request<http::buffer_body>& req, const destination& dest, bool& answered,
+      bool& keep);
+  net::awaitable<bool> answer_from_cache(const cache::cache_hit& hit, unsigned version,
+                                         bool keep_alive);
+  net::awaitable<void> tunnel();
+  // Whether the client closed or reset its connection (a non-blocking peek; data waiting,
+  // such as a pipelined request, means it is still there).
+  bool client_left();
+
+  // One exchange (exchange.cpp). Returns whether the client connection may carry another
+  // request.
+  net::awaitable<bool> exchange(http::request_parser<http::buffer_body>& parser, destination dest,
+                                clock::time_point arrived, const exchange_observers& observers);
+  void prepare_request(exchange_state& x);
+  net::awaitable<stop_reason> send_request(exchange_state& x);
+  net::awaitable<stop_reason> open_upstream(exchange_state& x);
+  net::awaitable<store::exchange_error> connect_upstream(const destination& dest);
+  net::awaitable<stop_reason> send_and_read_head(exchange_state& x,
+                                                 http::request_serializer<http::buffer_body>& sr);
+  net::awaitable<stop_reason> send_head(http::request_serializer<http::buffer_body>& sr);
+  net::awaitable<stop_reason> send_body(exchange_state& x,
+                                        http::request_serializer<http::buffer_body>& sr);
+  net::awaitable<stop_reason> read_body_piece(exchange_state& x);
+  net::awaitable<stop_reason> read_final_head(exchange_state& x);
+  net::awaitable<stop_reason> continue_body(exchange_state& x, http::response_header<>& interim);
+  [[nodiscard]] stop_reason head_failure(const exchange_state& x, const beast::error_code& ec,
+                                         bool nothing_read) const;
+  // Reads the upstream's response head into `p` within `limit`. Meanwhile, every
+  // client_check, it looks whether the client has closed its side: then `client_gone` is set
+  // and the read abandoned (plain-TCP upstreams only: a TLS read is not cut off half-way).
+  net::awaitable<beast::error_code> read_upstream_head(http::response_parser<http::buffer_body>& p,
+                                                       std::chrono::milliseconds limit,
+                                                       bool& client_gone, bool& nothing_read);
+  net::awaitable<bool> write_interim(http::response_header<>& h);
+  stop_reason adapt_response(exchange_state& x);
+  net::awaitable<stop_reason> relay_response(exchange_state& x);
+  net::awaitable<stop_reason> read_response_piece(exchange_state& x, bool head_relayed);
+  [[nodiscard]] store::exchange_error cut_short(store::exchange_error on_timeout,
+                                                store::exchange_error otherwise) const;
+  void release_upstream(exchange_state& x);
+  net::awaitable<bool> conclude(exchange_state& x, stop_reason stop);
+  void record_local_answer(exchange_state& x, const http::response<http::string_body>& res);
+  void finish(exchange_state& x, store::exchange_error error, bool upgraded = false);
+
+  // Deadlines.
+  void arm(std::chrono::milliseconds d, phase p) { watchdog_.arm(d, static_cast<std::uint8_t>(p)); }
+  void cancel_phase(phase p);
+
+  tcp::socket& client_socket() {
+    return client_tls_ ? beast::get_lowest_layer(*client_tls_) : *client_plain_;
+  }
+  template <class F>
+  auto visit_client(F&& f) {
+    return client_tls_ ? f(*client_tls_) : f(*client_plain_);
+  }
+  char* body_buffer() {
+    if (!body_buf_) body_buf_ = take_block();
+    return body_buf_.get();
+  }
+
+  // How often a client is looked at while the upstream has not answered its request's head.
+  static constexpr std::chrono::milliseconds client_check{1000};
+
+  proxy_context& ctx_;
+  net::any_io_executor strand_;
+  support::watchdog watchdog_;
+  std::optional<tcp::socket> client_plain_;
+  std::optional<beast::ssl_stream<tcp::socket>> client_tls_;
+  // Both hold a block from the block cache while a request is being read (client_buf_ once
+  // reserved to a whole chunk), and give it back while the connection is idle.
+  beast::basic_flat_buffer<block_allocator<char>> client_buf_;
+  block_ptr body_buf_;
+  // What the wait for a next request reads into (read_head): the first bytes of a request
+  // head and often its body, without holding a block while idle.
+  std::array<char, 1024> idle_bytes_{};
+  std::unique_ptr<upstream_connection> upstream_;
+  net::ip::address peer_;
+  // The configuration this connection's current exchange uses: taken when the connection is
+  // accepted (its TLS context) and again when each request head has arrived, then kept to the
+  // exchange's end whatever a reload does meanwhile.
+  std::shared_ptr<const snapshot> snap_;
+  // The capture of each exchange, reused from one to the next.
+  std::optional<capture_observer> capture_;
+  bool shutdown_ = false;  // stop() gave up waiting
+  bool idle_ = false;      // waiting for a next request with nothing read
+};
+
+}  // namespace sidecar::proxy

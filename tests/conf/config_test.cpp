@@ -96,7 +96,7 @@ TEST(accounts, HandBuiltConfigWithACycleDoesNotLoop) {
   EXPECT_EQ(c.subtree(root).size(), 2u);
 }
 
-TEST(directions, HaveTheirContractNames) {
+TEST(directions, HaveTheirDocumentedNames) {
   EXPECT_EQ(to_string(direction::webhook), "webhook");
   EXPECT_EQ(to_string(direction::api), "api");
 }

@@ -116,7 +116,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   c.response_body.head = in.ConsumeRemainingBytesAsString();
   typed += c.method + c.upstream_url + c.reason + c.request_body.head + c.response_body.head;
 
-  // Secrets where the contract says they are redacted: a query parameter, and a member of a
+  // Secrets where docs/records.md says they are redacted: a query parameter, and a member of a
   // JSON body (first, so that no fuzzed bytes before it can turn it into a string's content).
   if (plant_query) {
     std::erase_if(c.upstream_url, [](char ch) { return ch == '?' || ch == '#'; });

@@ -464,7 +464,7 @@ TEST(proxy_server, MalformedChunkMidBodyIsAnswered400AndRecordedAsThatAnswer) {
   EXPECT_EQ(r.res.result_int(), 400);
   const auto caps = proxy.sink.wait_for(1);
   ASSERT_EQ(caps.size(), 1u);
-  // Contract section 4: with no upstream head, the response is the sidecar's own answer.
+  // docs/records.md: with no upstream head, the response is the sidecar's own answer.
   EXPECT_EQ(caps[0].error, store::exchange_error::client_bad_body);
   EXPECT_EQ(caps[0].status_code, 400);
   EXPECT_EQ(caps[0].reason, "Bad Request");
@@ -666,7 +666,7 @@ TEST(proxy_server, ForwardProxyReachesOwnListenersOnlyWhenListedByAddress) {
     EXPECT_EQ(r.res.result_int(), 403);
     EXPECT_EQ(up.request_count(), 0u);
   }
-  // Listed by address, as contract section 3 allows: the operator chose it.
+  // Listed by address, as docs/proxy.md allows: the operator chose it.
   conf::forward_host by_address;
   by_address.host = "127.0.0.1";
   by_address.is_address = true;

@@ -87,7 +87,7 @@ TEST_P(smuggling, AnsweredWithoutAnExtraUpstreamRequest) {
   }
   EXPECT_LE(up.request_count(), c.max_forwarded);
   for (const auto& r : up.requests()) EXPECT_NE(r.target, "/smuggled");
-  // The JSON error body of the contract.
+  // The JSON error body of docs/api.md.
   if (c.status == 400) {
     EXPECT_EQ(first.res.body(), R"({"message":"bad request","status":400})");
   }

@@ -46,7 +46,7 @@ TEST(security, ApiIsNeverReachableAsAForwardProxyTargetByAccident) {
   EXPECT_EQ(s->terminate(), 0) << s->log();
 }
 
-// Contract section 3: an own listener is refused "unless the host is listed by address" —
+// docs/proxy.md: an own listener is refused "unless the host is listed by address" —
 // the address with the listener's port in forward_hosts is the operator's explicit choice.
 // The API still demands its Basic auth there.
 TEST(security, AnOwnListenerListedByAddressIsTheOperatorsChoice) {
@@ -229,7 +229,7 @@ TEST(security, NoCredentialOrRedactedFieldReachesTheLogsOrTheStore) {
   }
   const std::string log = s->proc().err() + s->proc().out();
   if (log.find("level=debug") == std::string::npos) {
-    // Contract section 8 wants one debug line per exchange; without it this half of the test
+    // docs/operations.md wants one debug line per exchange; without it this half of the test
     // only covers the info, warn and error lines.
     std::printf("[ note     ] the sidecar wrote no debug line at level=debug\n");
   }

@@ -155,7 +155,7 @@ TEST_F(cache_through_proxy, NonMediaIsNotCached) {
                media("<Response><Play>hello.wav</Play></Response>", "application/xml"));
   start();
   get(port, "/media/voice.xml");
-  // RCML passes through with its headers unchanged (contract section 3): no X-Cache.
+  // RCML passes through with its headers unchanged (docs/cache.md): no X-Cache.
   EXPECT_EQ(get(port, "/media/voice.xml").header("X-Cache"), "<none>");
   EXPECT_EQ(upstream.requests("/media/voice.xml"), 2);
 }

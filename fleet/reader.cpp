@@ -93,6 +93,10 @@ struct clickhouse_reader::impl {
   std::string table;   // {database}.{table}
   std::string purged;  // {database}.{table}_purged
   metrics::counter& failures;
+  // How long each part of a list takes (they run side by side): the page (its sids and
+  // records) and its exact total, so that an operator sees which one a slow list waits for.
+  metrics::histogram& page_seconds;
+  metrics::histogram& total_seconds;
 
   std::mutex mu;
   std::vector<std::unique_ptr<clickhouse_client>> idle;  // kept-alive clients
@@ -110,7 +114,13 @@ struct clickhouse_reader::impl {
         purged(table_name(
             fleet, (fleet.local_table.empty() ? fleet.table : fleet.local_table) + "_purged")),
         failures(m.add_counter("sidecar_fleet_queries_failed_total",
-                               "Fleet queries that ClickHouse did not answer")) {}
+                               "Fleet queries that ClickHouse did not answer")),
+        page_seconds(m.add_histogram("sidecar_fleet_list_seconds",
+                                     "Fleet lists: each part's time (they run side by side)",
+                                     {{"part", "page"}})),
+        total_seconds(m.add_histogram("sidecar_fleet_list_seconds",
+                                      "Fleet lists: each part's time (they run side by side)",
+                                      {{"part", "total"}})) {}
 
   /// Runs one query on a pooled client. On a single server, a sidecar that only queries
   /// creates the tables too (the first time), so that an empty fleet answers empty lists.
@@ -480,8 +490,12 @@ struct clickhouse_reader::impl {
     // pooled connection while the page is read, so that a list takes the longer of the two
     // rather than their sum. The future's destructor waits for it on every return below, so
     // what it refers to (q, w, this) outlives it.
-    auto total = std::async(std::launch::async,
-                            [this, &q, &w, deadline] { return exact_total(q, *w, deadline); });
+    const auto started = clock::now();
+    auto total = std::async(std::launch::async, [this, &q, &w, deadline, started] {
+      auto count = exact_total(q, *w, deadline);
+      total_seconds.observe(std::chrono::duration<double>(clock::now() - started).count());
+      return count;
+    });
     std::optional<std::string> after;
     if (auto failed = resolve_cursor(q, after)) return std::move(*failed);
     const std::uint64_t skip = after ? 0 : q.page * q.page_size;
@@ -494,6 +508,7 @@ struct clickhouse_reader::impl {
     if (page.size() > q.page_size) page.resize(q.page_size);
     std::vector<std::string> records;
     if (auto failed = fetch_records(page, deadline, records)) return std::move(*failed);
+    page_seconds.observe(std::chrono::duration<double>(clock::now() - started).count());
     auto count = total.get();
     if (count.failed) return std::move(*count.failed);
     result.total = count.total;

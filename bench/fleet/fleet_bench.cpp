@@ -106,9 +106,34 @@ store::trace_record make(std::mt19937_64& rng, std::int64_t created, std::uint64
   return r;
 }
 
-struct query_figures {
-  double page_ms = 0;
+/// The fleet reader's own account of its lists (sidecar_fleet_list_seconds{part}): the sum of
+/// seconds and the count of lists, for the page and for the total.
+struct part_times {
+  double page_sum = 0, total_sum = 0, page_count = 0, total_count = 0;
+
+  [[nodiscard]] double page_mean_ms_since(const part_times& b) const {
+    return mean_ms(page_sum - b.page_sum, page_count - b.page_count);
+  }
+  [[nodiscard]] double total_mean_ms_since(const part_times& b) const {
+    return mean_ms(total_sum - b.total_sum, total_count - b.total_count);
+  }
+  static double mean_ms(double sum, double count) { return count > 0 ? sum / count * 1000 : -1; }
 };
+
+/// The value of the line of `text` that starts with `series` followed by a space; 0 if none.
+double series_value(const std::string& text, const std::string& series) {
+  const auto at = text.find("\n" + series + " ");
+  return at == std::string::npos ? 0 : std::strtod(text.c_str() + at + series.size() + 2, nullptr);
+}
+
+part_times list_part_times(const metrics::registry& m) {
+  const std::string text = m.render();
+  const std::string name = "sidecar_fleet_list_seconds";
+  return {series_value(text, name + "_sum{part=\"page\"}"),
+          series_value(text, name + "_sum{part=\"total\"}"),
+          series_value(text, name + "_count{part=\"page\"}"),
+          series_value(text, name + "_count{part=\"total\"}")};
+}
 
 /// The median of `runs` timings of one list query, and its total.
 double median_ms(store::trace_reader& reader, const store::list_query& q, int runs,
@@ -285,7 +310,12 @@ int main(int argc, char** argv) {
   std::uint64_t total = 0;
   auto both = [&](const char* name, store::list_query query) {
     const std::string base = name;
+    const part_times before = list_part_times(metrics);
     print((base + "_fleet_p50_ms").c_str(), median_ms(fleet_reader, query, runs, total), "ms");
+    const part_times after = list_part_times(metrics);
+    // The page and the total run side by side: each part's own time, a mean over the runs.
+    print((base + "_fleet_page_mean_ms").c_str(), after.page_mean_ms_since(before), "ms");
+    print((base + "_fleet_total_mean_ms").c_str(), after.total_mean_ms_since(before), "ms");
     print((base + "_fleet_total").c_str(), static_cast<double>(total), "records");
     print((base + "_local_p50_ms").c_str(), median_ms(st, query, runs, total), "ms");
     print((base + "_local_total").c_str(), static_cast<double>(total), "records");

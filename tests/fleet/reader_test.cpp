@@ -171,6 +171,22 @@ TEST_F(reader_test, UnfilteredListsOfEveryAccountSetAndPageSize) {
   EXPECT_EQ(ask(*reader_, base()).total, 360u);  // shipped twice, counted once
 }
 
+TEST_F(reader_test, EachListTimesItsPageAndItsTotal) {
+  auto count_of = [](const std::string& part) {
+    const std::string text = metrics_->render();
+    const std::string series = "sidecar_fleet_list_seconds_count{part=\"" + part + "\"} ";
+    const auto at = text.find(series);
+    return at == std::string::npos ? -1.0 : std::stod(text.substr(at + series.size()));
+  };
+  const double pages = count_of("page");
+  const double totals = count_of("total");
+  ASSERT_GE(pages, 0);
+  ASSERT_GE(totals, 0);
+  EXPECT_EQ(ask(*reader_, base()).total, 360u);
+  EXPECT_EQ(count_of("page"), pages + 1);
+  EXPECT_EQ(count_of("total"), totals + 1);
+}
+
 TEST_F(reader_test, EveryFilterAloneAndCombined) {
   const std::int64_t now = now_ms();
   std::vector<store::trace_filter> filters;

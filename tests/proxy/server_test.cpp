@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
+
 #include "tests/proxy_support/harness.hpp"
 #include "tests/proxy_support/test_upstream.hpp"
 
@@ -566,6 +568,8 @@ TEST(proxy_server, StaleIdempotentRequestIsRetriedOnAFreshConnection) {
   net::io_context uioc;
   tcp::acceptor a(uioc, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
   std::atomic<int> accepted{0};
+  std::promise<void> relayed;  // the client has the first answer: the connection is pooled
+  std::promise<void> closed;   // the upstream has closed it behind the pool's back
   std::thread t([&] {
     for (int i = 0; i < 2; ++i) {
       tcp::socket s(uioc);
@@ -578,8 +582,11 @@ TEST(proxy_server, StaleIdempotentRequestIsRetriedOnAFreshConnection) {
       res.body() = "n" + std::to_string(i);
       res.prepare_payload();
       http::write(s, res);
-      // Waits until the proxy pooled it, then closes behind its back.
-      std::this_thread::sleep_for(50ms);
+      if (i == 0) {
+        relayed.get_future().wait();
+        s.close();
+        closed.set_value();
+      }
     }
   });
   running_proxy proxy(one_route(a.local_endpoint().port()));
@@ -588,7 +595,9 @@ TEST(proxy_server, StaleIdempotentRequestIsRetriedOnAFreshConnection) {
   beast::flat_buffer buf;
   send_all(s, "GET /1 HTTP/1.1\r\nHost: a\r\n\r\n");
   EXPECT_EQ(read_response(s, buf).res.body(), "n0");
-  std::this_thread::sleep_for(150ms);  // let the upstream close the pooled connection
+  relayed.set_value();
+  closed.get_future().wait();
+  // Whether the pool has seen the close yet or not, the request reaches the upstream once.
   send_all(s, "GET /2 HTTP/1.1\r\nHost: a\r\n\r\n");
   EXPECT_EQ(read_response(s, buf).res.body(), "n1");
   t.join();

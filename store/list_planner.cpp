@@ -1,6 +1,7 @@
 // The planning of a list page (docs/store.md, "Reads"): which accounts, the total, and the
 // page's keys, from the counters and a merge of the accounts when unfiltered, the session
 // index for SessionSid, or the chunk scans for ResponseBody and the covering filters.
+#include "store/list_planner.hpp"
 
 #include <rocksdb/db.h>
 
@@ -121,217 +122,259 @@ std::uint64_t trace_store::impl::sum_counters(const rocksdb::ReadOptions& ro,
   return n;
 }
 
+page_planner::page_planner(const database& db, const purge_set& purged, const list_query& q,
+                           const rocksdb::ReadOptions& ro, std::optional<std::string> after_inv,
+                           bool every_match)
+    : db_(db),
+      purged_(purged),
+      q_(q),
+      ro_(ro),
+      after_inv_(std::move(after_inv)),
+      skip_(after_inv_ || every_match ? 0 : q.page * q.page_size),
+      want_(every_match ? std::numeric_limits<std::uint64_t>::max() : q.page_size),
+      rfilter_(q.filter) {
+  const auto& f = q.filter;
+  body_filter_ = f.response_body_contains && !f.response_body_contains->empty();
+  path_filter_ = f.request_path_prefix && !f.request_path_prefix->empty();
+  covering_filter_ = f.completed || f.direction || f.min_latency_ms || f.response_code_prefix ||
+                     f.org_sid || path_filter_ || rfilter_.has_method();
+}
+
+bool page_planner::timed_out() {
+  return (++checked_ & 1023) == 0 && std::chrono::steady_clock::now() > q_.deadline;
+}
+
+bool page_planner::covering_match(const codec::covering& c, bool& read) const {
+  const auto& f = q_.filter;
+  if (f.completed && c.completed != *f.completed) return false;
+  if (f.direction && c.api != (*f.direction == conf::direction::api)) return false;
+  if (f.min_latency_ms && c.latency_ms < *f.min_latency_ms) return false;
+  if (f.response_code_prefix && !c.code.starts_with(*f.response_code_prefix)) return false;
+  if (f.org_sid && c.org_sid != *f.org_sid) return false;
+  if (path_filter_ && !c.path_or_url_starts_with(*f.request_path_prefix)) return false;
+  const auto v = rfilter_.on_covering(c);
+  read = v == record_filter::verdict::read;
+  return v != record_filter::verdict::no;
+}
+
+page_planner::covered page_planner::covering_of(std::string_view key, bool& read) {
+  rocksdb::PinnableSlice value;
+  const auto st = db_.db->Get(ro_, db_[cf_by_account], slice(key), &value);
+  if (!st.ok() && !st.IsNotFound()) return covered::failed;
+  codec::covering c;
+  if (!st.ok() || !codec::decode_covering(view(value), c) || !covering_match(c, read)) {
+    return covered::no;
+  }
+  return covered::yes;
+}
+
+bool page_planner::record_passes(std::string_view inv) {
+  rocksdb::PinnableSlice value;
+  if (!db_.db->Get(ro_, db_[cf_records], sid_slice(codec::uninvert(inv)), &value).ok()) {
+    return false;
+  }
+  std::string_view account, spliced;
+  std::uint32_t part = 0;
+  record_json_.clear();
+  return codec::split_record_value(view(value), account, part, spliced) &&
+         codec::assemble_json(record_json_, spliced, {}) && rfilter_.on_record(record_json_);
+}
+
+void page_planner::take(std::string_view account, std::string_view inv, std::uint32_t part,
+                        bool read) {
+  // Purged (by a marker, or deleted with its chunk entry not yet compacted).
+  if (purged_.hidden(account, inv)) return;
+  if (read && !record_passes(inv)) return;
+  ++total_;
+  if (after_inv_ && inv <= std::string_view(*after_inv_)) return;
+  if (items_.size() < want_ && pos_++ >= skip_) {
+    std::string key = codec::id_prefix(account);
+    key.append(inv);
+    items_.push_back({std::move(key), part});
+  }
+}
+
+query_status page_planner::plan_unfiltered(const std::vector<std::string>& accounts,
+                                           std::int64_t lo, std::int64_t hi, std::uint64_t total) {
+  total_ = total;
+  merged_scan scan(db_.db.get(), db_[cf_by_account], ro_, accounts, lo, hi, after_inv_, &purged_);
+  for (std::uint64_t n = 0; scan.valid() && items_.size() < want_; scan.next(), ++n) {
+    if (timed_out()) return query_status::timed_out;
+    if (n < skip_) continue;
+    codec::covering c;
+    if (!codec::decode_covering(scan.value(), c)) continue;
+    items_.push_back({std::string(scan.key()), c.body_part});
+  }
+  return scan.status().ok() ? query_status::ok : query_status::failed;
+}
+
+query_status page_planner::plan_session(const std::vector<std::string>& accounts, std::int64_t lo,
+                                        std::int64_t hi) {
+  const auto& f = q_.filter;
+  std::unordered_set<std::string_view> allowed(accounts.begin(), accounts.end());
+  merged_scan scan(db_.db.get(), db_[cf_by_session], ro_, {*f.session_sid}, lo, hi, {}, nullptr);
+  chunk_reader chunks(db_.db.get(), db_[cf_chunks]);
+  for (; scan.valid(); scan.next()) {
+    if (timed_out()) return query_status::timed_out;
+    std::string_view account;
+    std::uint32_t part = 0;
+    if (!codec::decode_session_entry(scan.value(), account, part)) continue;
+    if (!allowed.contains(account)) continue;
+    std::string key = codec::id_prefix(account);
+    key.append(scan.inv());
+    bool read = rfilter_.active();
+    if (covering_filter_) {
+      const auto c = covering_of(key, read);
+      if (c == covered::failed) return query_status::failed;
+      if (c == covered::no) continue;
+    }
+    if (body_filter_) {
+      std::string_view body;
+      if (!chunks.body(ro_, key, part, body)) return query_status::failed;
+      if (!contains(body, *f.response_body_contains)) continue;
+    }
+    take(account, scan.inv(), part, read);
+  }
+  return scan.status().ok() ? query_status::ok : query_status::failed;
+}
+
+std::unique_ptr<chunk_matches> page_planner::chunk_source(const std::string& account,
+                                                          std::int64_t lo, std::int64_t hi,
+                                                          const std::shared_ptr<finder>& needle) {
+  if (needle) {
+    return std::make_unique<chunk_matches>(
+        db_.db.get(), db_[cf_chunks], ro_, account, lo, hi,
+        [needle](std::string_view chunk) { return needle->in(chunk); },
+        [needle, read = rfilter_.active()](
+            std::string_view body, std::uint32_t part) -> std::optional<chunk_matches::accepted> {
+          if (!needle->in(body)) return std::nullopt;
+          return chunk_matches::accepted{part, read};
+        },
+        q_.deadline);
+  }
+  return std::make_unique<chunk_matches>(
+      db_.db.get(), db_[cf_index_chunks], ro_, account, lo, hi, nullptr,
+      [this](std::string_view entry, std::uint32_t) -> std::optional<chunk_matches::accepted> {
+        codec::covering c;
+        bool read = false;
+        if (!codec::decode_covering(entry, c) || !covering_match(c, read)) return std::nullopt;
+        return chunk_matches::accepted{c.body_part, read};
+      },
+      q_.deadline);
+}
+
+namespace {
+
+/// The source whose next match is the newest (the smallest inverted sid); size() when all
+/// are done.
+std::size_t newest_source(const std::vector<std::unique_ptr<chunk_matches>>& sources) {
+  std::size_t best = sources.size();
+  for (std::size_t i = 0; i < sources.size(); ++i) {
+    if (sources[i]->valid() &&
+        (best == sources.size() || sources[i]->top().inv < sources[best]->top().inv)) {
+      best = i;
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
+query_status page_planner::sources_status(
+    const std::vector<std::unique_ptr<chunk_matches>>& sources) {
+  for (const auto& src : sources) {
+    if (src->timed_out()) return query_status::timed_out;
+    if (!src->status().ok()) return query_status::failed;
+  }
+  return query_status::ok;
+}
+
+query_status page_planner::plan_chunks(const std::vector<std::string>& accounts, std::int64_t lo,
+                                       std::int64_t hi) {
+  // With both ResponseBody and covering filters, the covering filters are checked on each body
+  // match's index entry.
+  // One finder for every account: it learns which byte is rare from the first chunk it searches.
+  const auto needle =
+      body_filter_ ? std::make_shared<finder>(*q_.filter.response_body_contains) : nullptr;
+  std::vector<std::unique_ptr<chunk_matches>> sources;
+  sources.reserve(accounts.size());
+  for (const auto& a : accounts) sources.push_back(chunk_source(a, lo, hi, needle));
+  for (;;) {
+    if (timed_out()) return query_status::timed_out;
+    const std::size_t best = newest_source(sources);
+    if (best == sources.size()) break;
+    const auto m = sources[best]->top();
+    sources[best]->next();
+    bool read = m.read;
+    if (body_filter_ && covering_filter_) {
+      const auto c = covering_of(codec::id_prefix(accounts[best]) + m.inv, read);
+      if (c == covered::failed) return query_status::failed;
+      if (c == covered::no) continue;
+    }
+    take(accounts[best], m.inv, m.part, read);
+  }
+  return sources_status(sources);
+}
+
+std::optional<std::string> trace_store::impl::cursor_of(const list_query& q,
+                                                        const rocksdb::ReadOptions& ro,
+                                                        std::int64_t cutoff) const {
+  std::optional<std::string> after_inv;
+  if (!q.after_sid) return after_inv;
+  // A cursor that expired or no longer exists is ignored, as if there were none.
+  if (auto sid = store::parse_sid(*q.after_sid); sid && store::sid_ms(*sid) >= cutoff) {
+    rocksdb::PinnableSlice stored;
+    if (db_.db->Get(ro, db_[cf_records], sid_slice(*sid), &stored).ok()) {
+      after_inv.emplace();
+      for (auto v : *sid) after_inv->push_back(static_cast<char>(~v));
+    }
+  }
+  return after_inv;
+}
+
 list_result trace_store::impl::list(const list_query& q, bool every_match) {
   list_result result;
+  auto fail = [&](query_status st) {
+    result.status = st;
+    result.total = 0;
+    result.records.reset();
+    return std::move(result);
+  };
   try {
     std::shared_lock db_lock(db_mu_);  // held by the page's stream until it is done
-    if (!db_.db) {
-      result.status = query_status::failed;
-      return result;
-    }
+    if (!db_.db) return fail(query_status::failed);
     const auto& f = q.filter;
     auto snap = std::make_shared<snapshot_holder>(db_.db.get());
-    auto ro = read_options(*snap);
-
+    const auto ro = read_options(*snap);
     const std::int64_t cutoff = clock_->cutoff();
     const std::int64_t lo = std::max(cutoff, f.created_from_ms.value_or(cutoff));
     const std::int64_t hi = f.created_before_ms.value_or(max_sid_ms + 1);
-
     const std::vector<std::string> accounts = list_accounts(q, ro);
-
-    std::optional<std::string> after_inv;
-    if (q.after_sid && !every_match) {
-      if (auto sid = store::parse_sid(*q.after_sid); sid && store::sid_ms(*sid) >= cutoff) {
-        rocksdb::PinnableSlice stored;
-        if (db_.db->Get(ro, db_[cf_records], sid_slice(*sid), &stored).ok()) {
-          after_inv.emplace();
-          for (auto v : *sid) after_inv->push_back(static_cast<char>(~v));
-        }
-      }
-    }
-
-    const std::uint64_t skip = after_inv || every_match ? 0 : q.page * q.page_size;
-    const std::uint64_t want =
-        every_match ? std::numeric_limits<std::uint64_t>::max() : q.page_size;
-    std::vector<page_item> items;
-    std::uint64_t total = 0;
-    std::uint64_t pos = 0;  // matches after the cursor so far
-    std::size_t checked = 0;
-    auto timed_out = [&] {
-      return (++checked & 1023) == 0 && std::chrono::steady_clock::now() > q.deadline;
-    };
-    auto fail = [&](query_status st) {
-      result.status = st;
-      result.total = 0;
-      return std::move(result);
-    };
-    // Method and RequestBody: from the covering entry when it can, else from the record
-    // (its JSON without the response body, which they never look at).
-    const record_filter rfilter(f);
-    std::string record_json;
-    auto record_passes = [&](std::string_view inv) {
-      rocksdb::PinnableSlice value;
-      if (!db_.db->Get(ro, db_[cf_records], sid_slice(codec::uninvert(inv)), &value).ok()) {
-        return false;
-      }
-      std::string_view account, spliced;
-      std::uint32_t part = 0;
-      record_json.clear();
-      return codec::split_record_value(view(value), account, part, spliced) &&
-             codec::assemble_json(record_json, spliced, {}) && rfilter.on_record(record_json);
-    };
-    // One match, in list order: counted, and kept when it falls on the page. `read`: the
-    // record filter needs the record itself.
-    auto take = [&](std::string_view account, std::string_view inv, auto&& make_key,
-                    std::uint32_t part, bool read) {
-      // Purged (by a marker, or deleted with its chunk entry not yet compacted).
-      if (purged_->hidden(account, inv)) return;
-      if (read && !record_passes(inv)) return;
-      ++total;
-      if (after_inv && inv <= std::string_view(*after_inv)) return;
-      if (items.size() < want && pos++ >= skip) items.push_back({make_key(), part});
-    };
-
-    const bool body_filter = f.response_body_contains && !f.response_body_contains->empty();
-    const bool path_filter = f.request_path_prefix && !f.request_path_prefix->empty();
-    const bool covering_filter = f.completed || f.direction || f.min_latency_ms ||
-                                 f.response_code_prefix || f.org_sid || path_filter ||
-                                 rfilter.has_method();
-    // Whether the covering filters pass; `read` is then set when the record must decide.
-    auto covering_match = [&](const codec::covering& c, bool& read) {
-      if (f.completed && c.completed != *f.completed) return false;
-      if (f.direction && c.api != (*f.direction == conf::direction::api)) return false;
-      if (f.min_latency_ms && c.latency_ms < *f.min_latency_ms) return false;
-      if (f.response_code_prefix && !c.code.starts_with(*f.response_code_prefix)) return false;
-      if (f.org_sid && c.org_sid != *f.org_sid) return false;
-      if (path_filter && !c.path_or_url_starts_with(*f.request_path_prefix)) return false;
-      const auto v = rfilter.on_covering(c);
-      read = v == record_filter::verdict::read;
-      return v != record_filter::verdict::no;
-    };
-
+    page_planner plan(db_, *purged_, q, ro, every_match ? std::nullopt : cursor_of(q, ro, cutoff),
+                      every_match);
+    query_status st = query_status::ok;
     if (accounts.empty() || lo >= hi) {
       // nothing to list
-    } else if (!covering_filter && !body_filter && !f.session_sid && !rfilter.active()) {
-      // Unfiltered: the total from the counters, the page from a merge of the accounts.
+    } else if (plan.unfiltered()) {
+      // The total from the counters, the page from a merge of the accounts.
+      std::uint64_t total = 0;
       for (const auto& a : accounts) total += count_unfiltered(ro, a, lo, hi);
-      merged_scan scan(db_.db.get(), db_[cf_by_account], ro, accounts, lo, hi, after_inv,
-                       purged_.get());
-      for (std::uint64_t n = 0; scan.valid() && items.size() < want; scan.next(), ++n) {
-        if (timed_out()) return fail(query_status::timed_out);
-        if (n < skip) continue;
-        codec::covering c;
-        if (!codec::decode_covering(scan.value(), c)) continue;
-        items.push_back({std::string(scan.key()), c.body_part});
-      }
-      if (!scan.status().ok()) return fail(query_status::failed);
+      st = plan.plan_unfiltered(accounts, lo, hi, total);
     } else if (f.session_sid) {
-      // SessionSid: its own index, small; covering entries (from by_account) and bodies
-      // looked up per candidate.
-      std::unordered_set<std::string_view> allowed(accounts.begin(), accounts.end());
-      merged_scan scan(db_.db.get(), db_[cf_by_session], ro, {*f.session_sid}, lo, hi, {}, nullptr);
-      chunk_reader chunks(db_.db.get(), db_[cf_chunks]);
-      for (; scan.valid(); scan.next()) {
-        if (timed_out()) return fail(query_status::timed_out);
-        std::string_view account;
-        std::uint32_t part = 0;
-        if (!codec::decode_session_entry(scan.value(), account, part)) continue;
-        if (!allowed.contains(account)) continue;
-        std::string key = codec::id_prefix(account);
-        key.append(scan.inv());
-        bool read = rfilter.active();
-        if (covering_filter) {
-          rocksdb::PinnableSlice value;
-          const auto st = db_.db->Get(ro, db_[cf_by_account], slice(key), &value);
-          if (!st.ok() && !st.IsNotFound()) return fail(query_status::failed);
-          codec::covering c;
-          if (!st.ok() || !codec::decode_covering(view(value), c) || !covering_match(c, read)) {
-            continue;
-          }
-        }
-        if (body_filter) {
-          std::string_view body;
-          if (!chunks.body(ro, key, part, body)) return fail(query_status::failed);
-          if (!contains(body, *f.response_body_contains)) continue;
-        }
-        take(
-            account, scan.inv(), [&] { return key; }, part, read);
-      }
-      if (!scan.status().ok()) return fail(query_status::failed);
+      st = plan.plan_session(accounts, lo, hi);
     } else {
-      // ResponseBody, or covering filters: scan chunks per account (the body chunks when
-      // there is a ResponseBody, else the index chunks), merge the matches newest first.
-      // With both, the covering filters are checked on each body match's index entry.
-      auto needle = body_filter ? std::make_shared<finder>(*f.response_body_contains) : nullptr;
-      std::vector<std::unique_ptr<chunk_matches>> sources;
-      for (const auto& a : accounts) {
-        if (needle) {
-          sources.push_back(std::make_unique<chunk_matches>(
-              db_.db.get(), db_[cf_chunks], ro, a, lo, hi,
-              [needle](std::string_view chunk) { return needle->in(chunk); },
-              [needle, read = rfilter.active()](std::string_view body, std::uint32_t part)
-                  -> std::optional<chunk_matches::accepted> {
-                if (!needle->in(body)) return std::nullopt;
-                return chunk_matches::accepted{part, read};
-              },
-              q.deadline));
-        } else {
-          sources.push_back(std::make_unique<chunk_matches>(
-              db_.db.get(), db_[cf_index_chunks], ro, a, lo, hi, nullptr,
-              [&covering_match](std::string_view entry,
-                                std::uint32_t) -> std::optional<chunk_matches::accepted> {
-                codec::covering c;
-                bool read = false;
-                if (!codec::decode_covering(entry, c) || !covering_match(c, read)) {
-                  return std::nullopt;
-                }
-                return chunk_matches::accepted{c.body_part, read};
-              },
-              q.deadline));
-        }
-      }
-      for (;;) {
-        if (timed_out()) return fail(query_status::timed_out);
-        std::size_t best = sources.size();
-        for (std::size_t i = 0; i < sources.size(); ++i) {
-          if (sources[i]->valid() &&
-              (best == sources.size() || sources[i]->top().inv < sources[best]->top().inv)) {
-            best = i;
-          }
-        }
-        if (best == sources.size()) break;
-        const auto m = sources[best]->top();
-        sources[best]->next();
-        auto make_key = [&] { return codec::id_prefix(accounts[best]) + m.inv; };
-        bool read = m.read;
-        if (needle && covering_filter) {
-          rocksdb::PinnableSlice value;
-          const auto st = db_.db->Get(ro, db_[cf_by_account], slice(make_key()), &value);
-          if (!st.ok() && !st.IsNotFound()) return fail(query_status::failed);
-          codec::covering c;
-          if (!st.ok() || !codec::decode_covering(view(value), c) || !covering_match(c, read)) {
-            continue;
-          }
-        }
-        take(accounts[best], m.inv, make_key, m.part, read);
-      }
-      for (const auto& src : sources) {
-        if (src->timed_out()) return fail(query_status::timed_out);
-        if (!src->status().ok()) return fail(query_status::failed);
-      }
+      st = plan.plan_chunks(accounts, lo, hi);
     }
+    if (st != query_status::ok) return fail(st);
     result.status = query_status::ok;
-    result.total = total;
+    result.total = plan.total();
     result.records =
         std::make_unique<keyed_stream>(std::move(db_lock), db_.db.get(), db_[cf_records],
-                                       db_[cf_chunks], std::move(snap), std::move(items), purged_);
+                                       db_[cf_chunks], std::move(snap), plan.take_items(), purged_);
     return result;
   } catch (const std::exception& e) {
     log::error("store: list failed", {{"error", e.what()}});
-    result.status = query_status::failed;
-    result.total = 0;
-    result.records.reset();
-    return result;
+    return fail(query_status::failed);
   }
 }
 

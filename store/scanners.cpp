@@ -131,6 +131,18 @@ chunk_matches::chunk_matches(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* chunk
   fill();
 }
 
+void chunk_matches::match_part(std::string_view value, std::uint32_t part) {
+  std::size_t pos = 0;
+  std::string_view inv, entry;
+  while (codec::next_chunk_entry(value, pos, inv, entry)) {
+    const std::int64_t ms = codec::inv_ms(inv);
+    if (ms < lo_ || ms >= hi_) continue;
+    if (const auto a = accept_(entry, part)) {
+      matches_.push_back({std::string(inv), a->part, a->read});
+    }
+  }
+}
+
 void chunk_matches::fill() {
   matches_.clear();
   at_ = 0;
@@ -144,18 +156,9 @@ void chunk_matches::fill() {
       const std::string_view value = view(it_->value());
       if (whole_ && !whole_(value)) continue;
       const auto k = view(it_->key());
-      const auto part =
-          static_cast<std::uint32_t>(static_cast<std::uint8_t>(k[prefix_len_ + 6]) << 8 |
-                                     static_cast<std::uint8_t>(k[prefix_len_ + 7]));
-      std::size_t pos = 0;
-      std::string_view inv, entry;
-      while (codec::next_chunk_entry(value, pos, inv, entry)) {
-        const std::int64_t ms = codec::inv_ms(inv);
-        if (ms < lo_ || ms >= hi_) continue;
-        if (const auto a = accept_(entry, part)) {
-          matches_.push_back({std::string(inv), a->part, a->read});
-        }
-      }
+      match_part(value,
+                 static_cast<std::uint32_t>(static_cast<std::uint8_t>(k[prefix_len_ + 6]) << 8 |
+                                            static_cast<std::uint8_t>(k[prefix_len_ + 7])));
     }
     std::sort(matches_.begin(), matches_.end(),
               [](const match& a, const match& b) { return a.inv < b.inv; });

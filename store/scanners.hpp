@@ -209,6 +209,8 @@ class chunk_matches {
  private:
   // Loads the matches of the next chunk (all its parts) that has any.
   void fill();
+  // The entries of one part of a chunk (its value) that fall in [lo, hi) and are accepted.
+  void match_part(std::string_view value, std::uint32_t part);
 
   std::int64_t lo_, hi_;
   whole_fn whole_;

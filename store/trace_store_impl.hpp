@@ -84,6 +84,11 @@ struct trace_store::impl {
   /// The sum of the counters with keys in [start, upper).
   std::uint64_t sum_counters(const rocksdb::ReadOptions& ro, const std::string& start,
                              const std::string& upper) const;
+  /// The AfterSid cursor's record, inverted as the index keys end; none when it is not set,
+  /// has expired or is gone.
+  [[nodiscard]] std::optional<std::string> cursor_of(const list_query& q,
+                                                     const rocksdb::ReadOptions& ro,
+                                                     std::int64_t cutoff) const;
   /// `every_match`: the page is every match (Page, PageSize and AfterSid ignored), for a purge.
   list_result list(const list_query& q, bool every_match = false);
   trace_lookup get(std::string_view sid);

@@ -1,4 +1,4 @@
-// The planning of a list page (docs/store.md, "Reads"): which accounts, the total, and the
+// The planning of a list page (docs/store.md, "Queries"): which accounts, the total, and the
 // page's keys, from the counters and a merge of the accounts when unfiltered, the session
 // index for SessionSid, or the chunk scans for ResponseBody and the covering filters.
 #include "store/list_planner.hpp"

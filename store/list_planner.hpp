@@ -1,4 +1,4 @@
-// The planning of one list page (docs/store.md, "Reads"): which records match, how many, and
+// The planning of one list page (docs/store.md, "Queries"): which records match, how many, and
 // which of them the page holds, found from one snapshot before the page is streamed. One
 // planner per list; impl::list (store/list_planner.cpp) picks the plan the filters allow.
 #pragma once

@@ -1,5 +1,6 @@
 // Reading one stored record: its value in the records column family and its response body in
-// a body chunk. What the scanners, the list planner and get(sid) share (docs/store.md, "Keys").
+// a body chunk. What the scanners, the list planner and get(sid) share (docs/store.md, "Column
+// families and keys").
 #pragma once
 
 #include <rocksdb/db.h>

@@ -1,4 +1,4 @@
-// The store's scans (docs/store.md, "Reads"): the page stream a list answers with, the
+// The store's scans (docs/store.md, "Queries"): the page stream a list answers with, the
 // newest-first merge of an index over several ids, the body search, and the chunk scan that
 // filtered lists read instead of stepping an iterator once per record.
 #pragma once

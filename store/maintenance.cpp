@@ -1,6 +1,8 @@
 // The trace store's maintenance (docs/store.md, "Expiry" and "Disk quota"): the thread that
 // measures the disk, applies the quota, forgets expired purges, flushes memtables so that the
 // expiry filter reaches them, and compacts when RocksDB would not.
+#include "store/maintenance.hpp"
+
 #include <rocksdb/db.h>
 
 #include <algorithm>
@@ -16,6 +18,29 @@
 namespace sidecar::store {
 
 namespace fs = std::filesystem;
+
+std::optional<std::int64_t> quota_floor(const std::map<std::int64_t, std::uint64_t>& per_bucket,
+                                        std::uint64_t disk, std::uint64_t max, std::int64_t cutoff,
+                                        std::int64_t now_ms) {
+  std::uint64_t total = 0;
+  for (const auto& [bucket, n] : per_bucket) total += n;
+  if (total == 0) return std::nullopt;
+  // Remove the oldest ~25% more than the excess, so that the next records do not trigger
+  // another trim at once: the new floor is the end of the bucket where enough records have
+  // been passed.
+  const double share =
+      std::min(1.0, (static_cast<double>(disk - max) + 0.25 * static_cast<double>(max)) /
+                        static_cast<double>(disk));
+  const auto need = static_cast<std::uint64_t>(share * static_cast<double>(total));
+  std::int64_t new_floor = cutoff;
+  std::uint64_t passed = 0;
+  for (const auto& [bucket, n] : per_bucket) {
+    passed += n;
+    new_floor = (bucket + 1) * codec::bucket_ms;
+    if (passed >= need) break;
+  }
+  return std::min(new_floor, now_ms + 1);
+}
 
 void trace_store::impl::maintenance_loop() {
   std::unique_lock lock(maint_mu_);
@@ -93,15 +118,9 @@ void trace_store::impl::enforce_quota() {
   const std::uint64_t max = *cfg_->store.max_bytes;
   const std::uint64_t disk = disk_bytes_->load();
   if (disk <= max) return;
-  // Remove the oldest ~25% more than the excess, so that the next records do not trigger
-  // another trim at once. Records are counted per bucket, oldest first, across accounts;
-  // the new floor is the end of the bucket where enough records have been passed.
-  const double share =
-      std::min(1.0, (static_cast<double>(disk - max) + 0.25 * static_cast<double>(max)) /
-                        static_cast<double>(disk));
+  // Records are counted per bucket, oldest first, across accounts (quota_floor).
   const std::int64_t cutoff = clock_->cutoff();
   std::map<std::int64_t, std::uint64_t> per_bucket;
-  std::uint64_t total = 0;
   {
     // No snapshot may live during the compaction below: RocksDB keeps the merge operands
     // (body chunks, counters) that a snapshot can see.
@@ -112,21 +131,12 @@ void trace_store::impl::enforce_quota() {
       if (!codec::split_counter_key(view(it->key()), id, bucket, width)) continue;
       if (width != codec::bucket_ms) continue;  // hour counters repeat the minutes
       if ((bucket + 1) * codec::bucket_ms <= cutoff) continue;
-      const auto n = rocks::decode_count(view(it->value()));
-      per_bucket[bucket] += n;
-      total += n;
+      per_bucket[bucket] += rocks::decode_count(view(it->value()));
     }
   }
-  if (total == 0) return;
-  const auto need = static_cast<std::uint64_t>(share * static_cast<double>(total));
-  std::int64_t new_floor = cutoff;
-  std::uint64_t passed = 0;
-  for (const auto& [bucket, n] : per_bucket) {
-    passed += n;
-    new_floor = (bucket + 1) * codec::bucket_ms;
-    if (passed >= need) break;
-  }
-  new_floor = std::min(new_floor, clock_->now_ms() + 1);
+  const auto floor = quota_floor(per_bucket, disk, max, cutoff, clock_->now_ms());
+  if (!floor) return;
+  const std::int64_t new_floor = *floor;
   if (new_floor <= clock_->floor_ms.load()) return;
   rocksdb::WriteOptions wo;
   wo.sync = true;

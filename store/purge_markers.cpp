@@ -1,6 +1,8 @@
 // Purge (docs/store.md, "Purge"): the purge of a whole list by one marker per account, the
 // remover thread that deletes the keys a marker covers behind it, the purge of single keys,
 // and the purged sids and markers loaded at open and forgotten once expired.
+#include "store/purge_markers.hpp"
+
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
@@ -18,10 +20,24 @@
 
 namespace sidecar::store {
 
-bool trace_store::impl::markable(const trace_filter& f) {
+bool markable(const trace_filter& f) {
   return !f.completed && !f.created_from_ms && !f.session_sid && !f.min_latency_ms &&
          !f.direction && !f.response_code_prefix && !f.response_body_contains &&
          !f.request_path_prefix && !f.org_sid && !f.method && !f.request_body_contains;
+}
+
+std::string encode_marker(const sid_bytes& through, bool pending) {
+  std::string value(reinterpret_cast<const char*>(through.data()), through.size());
+  value.push_back(pending ? 'p' : 'r');
+  return value;
+}
+
+std::optional<marker_value> decode_marker(std::string_view value) {
+  marker_value m;
+  if (value.size() != m.through.size() + 1) return std::nullopt;
+  std::copy(value.begin(), value.begin() + m.through.size(), m.through.begin());
+  m.pending = value.back() == 'p';
+  return m;
 }
 
 purge_result trace_store::impl::purge_by_marker(const list_query& q) {
@@ -47,9 +63,9 @@ purge_result trace_store::impl::purge_by_marker(const list_query& q) {
       if (!scan.valid()) continue;
       const store::sid_bytes through = codec::uninvert(scan.inv());
       out.deleted += count_unfiltered(ro, account, cutoff, hi);
-      std::string value(reinterpret_cast<const char*>(through.data()), through.size());
-      value.push_back('p');  // its keys are to be removed
-      batch.Put(db_[cf_meta], purge_set::marker_key(account), value).PermitUncheckedError();
+      // Pending: its keys are to be removed.
+      batch.Put(db_[cf_meta], purge_set::marker_key(account), encode_marker(through, true))
+          .PermitUncheckedError();
       marks.emplace_back(account, through);
     }
     if (marks.empty()) return out;
@@ -157,9 +173,9 @@ bool trace_store::impl::remove_marked(const std::string& account) {
   if (purged_->marker(account) != through) return true;
   std::shared_lock db_lock(db_mu_);
   if (!db_.db) return false;
-  std::string value(reinterpret_cast<const char*>(through->data()), through->size());
-  value.push_back('r');
-  return db_.db->Put({}, db_[cf_meta], purge_set::marker_key(account), value).ok();
+  return db_.db
+      ->Put({}, db_[cf_meta], purge_set::marker_key(account), encode_marker(*through, false))
+      .ok();
 }
 
 purge_result trace_store::impl::purge_keys(const std::vector<std::string>& keys) {
@@ -189,13 +205,11 @@ void trace_store::impl::load_purged() {
   // The markers; a removal not finished before the last close is taken up again.
   const std::string_view markers = purge_set::marker_prefix;
   for (it->Seek(slice(markers)); it->Valid() && view(it->key()).starts_with(markers); it->Next()) {
-    const auto value = view(it->value());
-    if (value.size() != 17) continue;
+    const auto m = decode_marker(view(it->value()));
+    if (!m) continue;
     const std::string account(view(it->key()).substr(markers.size()));
-    store::sid_bytes through{};
-    std::copy(value.begin(), value.begin() + 16, through.begin());
-    purged_->mark(account, through);
-    if (value[16] == 'p') queue_removal(account);
+    purged_->mark(account, m->through);
+    if (m->pending) queue_removal(account);
   }
 }
 

@@ -9,6 +9,7 @@
 #include <shared_mutex>
 
 #include "store/outbox.hpp"
+#include "store/purge_markers.hpp"
 #include "store/scanners.hpp"
 #include "store/store_codec.hpp"
 #include "store/trace_store_impl.hpp"
@@ -115,7 +116,7 @@ purge_result trace_store::purge(std::string_view sid_text) {
 
 purge_result trace_store::purge(const list_query& q) {
   try {
-    if (impl::markable(q.filter)) return impl_->purge_by_marker(q);
+    if (markable(q.filter)) return impl_->purge_by_marker(q);
     std::vector<std::string> keys;
     {
       list_result r = impl_->list(q, true);

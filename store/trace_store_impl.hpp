@@ -45,13 +45,10 @@ struct trace_store::impl {
   /// waits for the pages being read and the batch being built. Committer thread only.
   bool reopen();
 
-  // -- purge (store/purge_markers.cpp; the batch is store/purge_batch.hpp) --
+  // -- purge (store/purge_markers.{hpp,cpp}; the batch is store/purge_batch.hpp) --
   void load_purged();
   void expire_purged();
   purge_result purge_keys(const std::vector<std::string>& keys);
-  /// Whether a purge of the list `f` filters may be a marker: nothing but DateCreatedBefore
-  /// (and AccountSid, which picks the accounts).
-  static bool markable(const trace_filter& f);
   /// The purge of a whole list by markers: one per account, written at once.
   purge_result purge_by_marker(const list_query& q);
   /// Queues the removal of the keys an account's marker covers (remover thread).
@@ -60,7 +57,7 @@ struct trace_store::impl {
   /// Removes the keys the account's marker covers, paced; false when it stopped early.
   bool remove_marked(const std::string& account);
 
-  // -- maintenance (store/maintenance.cpp) --
+  // -- maintenance (store/maintenance.{hpp,cpp}) --
   void maintenance_loop();
   void maintain_once();
   void enforce_quota();

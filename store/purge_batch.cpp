@@ -16,10 +16,8 @@ constexpr std::size_t batch_records = 4096;
 
 rocksdb::Slice slice(std::string_view s) { return {s.data(), s.size()}; }
 
-}  // namespace
-
-rocksdb::Status purge_records(const purge_handles& h, purge_set* purged,
-                              const std::vector<std::string>& keys, std::uint64_t& deleted) {
+/// The buffers of a purge, reused from batch to batch.
+struct purge_scratch {
   std::string json;
   std::vector<store::sid_bytes> sids;   // the batch's records
   std::vector<store::sid_bytes> found;  // those still stored, deleted by the batch
@@ -27,54 +25,74 @@ rocksdb::Status purge_records(const purge_handles& h, purge_set* purged,
   std::vector<rocksdb::Slice> sid_keys;
   std::vector<rocksdb::PinnableSlice> values;
   std::vector<rocksdb::Status> statuses;
+};
+
+/// The records of keys[from, to), read with one MultiGet (their sessions): a batch reads its
+/// blocks once instead of one Get per record.
+void read_batch(const purge_handles& h, const std::vector<std::string>& keys, std::size_t from,
+                std::size_t to, purge_scratch& s) {
+  s.sids.clear();
+  s.at.clear();
+  for (std::size_t i = from; i < to; ++i) {
+    std::string_view account, inv;
+    if (!codec::split_id_key(keys[i], account, inv)) continue;
+    s.sids.push_back(codec::uninvert(inv));
+    s.at.push_back(i);
+  }
+  s.sid_keys.clear();
+  for (const auto& sid : s.sids) {
+    s.sid_keys.emplace_back(reinterpret_cast<const char*>(sid.data()), sid.size());
+  }
+  s.values.clear();
+  s.values.resize(s.sids.size());
+  s.statuses.assign(s.sids.size(), rocksdb::Status::OK());
+  h.db->MultiGet({}, h.records, s.sid_keys.size(), s.sid_keys.data(), s.values.data(),
+                 s.statuses.data());
+}
+
+/// The deletes of the batch's j-th record (its record, its index entries, and its purged mark
+/// when `mark`), and its minute and hour counted in `counts`.
+void delete_record(const purge_handles& h, const std::vector<std::string>& keys, std::size_t j,
+                   bool mark, purge_scratch& s, rocksdb::WriteBatch& batch,
+                   std::unordered_map<std::string, std::uint64_t>& counts) {
+  const store::sid_bytes& sid = s.sids[j];
+  const std::string& key = keys[s.at[j]];
+  std::string_view account, inv, stored_account, spliced;
+  (void)codec::split_id_key(key, account, inv);
+  std::uint32_t part = 0;
+  std::string session;
+  s.json.clear();
+  if (codec::split_record_value({s.values[j].data(), s.values[j].size()}, stored_account, part,
+                                spliced) &&
+      codec::assemble_json(s.json, spliced, {})) {
+    session = decode_session_sid(s.json);
+  }
+  batch.Delete(h.records, s.sid_keys[j]).PermitUncheckedError();
+  batch.Delete(h.by_account, slice(key)).PermitUncheckedError();
+  if (!session.empty()) {
+    batch.Delete(h.by_session, codec::id_sid_key(session, sid)).PermitUncheckedError();
+  }
+  const std::int64_t minute = store::sid_ms(sid) / codec::bucket_ms;  // a sid's time is >= 0
+  ++counts[codec::counter_key(account, minute)];
+  ++counts[codec::hour_counter_key(account, minute / codec::buckets_per_hour)];
+  if (mark) batch.Put(h.meta, purge_set::meta_key(sid), {}).PermitUncheckedError();
+}
+
+}  // namespace
+
+rocksdb::Status purge_records(const purge_handles& h, purge_set* purged,
+                              const std::vector<std::string>& keys, std::uint64_t& deleted) {
+  purge_scratch s;
   for (std::size_t from = 0; from < keys.size(); from += batch_records) {
     rocksdb::WriteBatch batch;
     std::unordered_map<std::string, std::uint64_t> counts;  // counter key -> records purged
-    const std::size_t to = std::min(keys.size(), from + batch_records);
-    sids.clear();
-    at.clear();
-    for (std::size_t i = from; i < to; ++i) {
-      std::string_view account, inv;
-      if (!codec::split_id_key(keys[i], account, inv)) continue;
-      sids.push_back(codec::uninvert(inv));
-      at.push_back(i);
-    }
-    // One MultiGet for the batch's records (their sessions): a batch reads its blocks once
-    // instead of one Get per record.
-    sid_keys.clear();
-    for (const auto& sid : sids) {
-      sid_keys.emplace_back(reinterpret_cast<const char*>(sid.data()), sid.size());
-    }
-    values.clear();
-    values.resize(sids.size());
-    statuses.assign(sids.size(), rocksdb::Status::OK());
-    h.db->MultiGet({}, h.records, sid_keys.size(), sid_keys.data(), values.data(), statuses.data());
-    found.clear();
-    for (std::size_t j = 0; j < sids.size(); ++j) {
-      if (statuses[j].IsNotFound()) continue;  // purged or expired meanwhile
-      if (!statuses[j].ok()) return statuses[j];
-      const store::sid_bytes& sid = sids[j];
-      const std::string& key = keys[at[j]];
-      std::string_view account, inv, stored_account, spliced;
-      (void)codec::split_id_key(key, account, inv);
-      std::uint32_t part = 0;
-      std::string session;
-      json.clear();
-      if (codec::split_record_value({values[j].data(), values[j].size()}, stored_account, part,
-                                    spliced) &&
-          codec::assemble_json(json, spliced, {})) {
-        session = decode_session_sid(json);
-      }
-      batch.Delete(h.records, sid_keys[j]).PermitUncheckedError();
-      batch.Delete(h.by_account, slice(key)).PermitUncheckedError();
-      if (!session.empty()) {
-        batch.Delete(h.by_session, codec::id_sid_key(session, sid)).PermitUncheckedError();
-      }
-      const std::int64_t minute = store::sid_ms(sid) / codec::bucket_ms;  // a sid's time is >= 0
-      ++counts[codec::counter_key(account, minute)];
-      ++counts[codec::hour_counter_key(account, minute / codec::buckets_per_hour)];
-      if (purged != nullptr) batch.Put(h.meta, purge_set::meta_key(sid), {}).PermitUncheckedError();
-      found.push_back(sid);
+    read_batch(h, keys, from, std::min(keys.size(), from + batch_records), s);
+    s.found.clear();
+    for (std::size_t j = 0; j < s.sids.size(); ++j) {
+      if (s.statuses[j].IsNotFound()) continue;  // purged or expired meanwhile
+      if (!s.statuses[j].ok()) return s.statuses[j];
+      delete_record(h, keys, j, purged != nullptr, s, batch, counts);
+      s.found.push_back(s.sids[j]);
     }
     // Counters add little-endian uint64s with wrap-around: adding 2^64 - n takes n away.
     for (const auto& [key, n] : counts) {
@@ -82,10 +100,10 @@ rocksdb::Status purge_records(const purge_handles& h, purge_set* purged,
     }
     // In the set before the write: chunk scans skip these records from this moment on, and
     // their own keys go with the write.
-    if (purged != nullptr) purged->add(found);
-    const auto s = h.db->Write({}, &batch);
-    if (!s.ok()) return s;
-    deleted += found.size();
+    if (purged != nullptr) purged->add(s.found);
+    const auto st = h.db->Write({}, &batch);
+    if (!st.ok()) return st;
+    deleted += s.found.size();
   }
   return rocksdb::Status::OK();
 }

@@ -12,10 +12,10 @@
 #include <unordered_map>
 
 #include "store/redact.hpp"
-#include "support/text.hpp"
 #include "support/ascii.hpp"
 #include "support/base64.hpp"
 #include "support/percent.hpp"
+#include "support/text.hpp"
 
 namespace sidecar::store {
 
@@ -137,38 +137,46 @@ struct content_info {
   std::string coding;    // that coding, lower case, when it is the only one ("gzip")
 };
 
+/// The charset parameter of a Content-Type's parameters ("" when none), lower case, unquoted.
+std::string charset_param(std::string_view params) {
+  std::string charset;
+  while (!params.empty()) {
+    const auto next = params.find(';');
+    const std::string_view param = trim(params.substr(0, std::min(next, params.size())));
+    params = next == std::string_view::npos ? ""sv : params.substr(next + 1);
+    if (const auto eq = param.find('=');
+        eq != std::string_view::npos && iequals(trim(param.substr(0, eq)), "charset")) {
+      std::string_view cs = trim(param.substr(eq + 1));
+      if (cs.size() >= 2 && cs.front() == '"' && cs.back() == '"') cs = cs.substr(1, cs.size() - 2);
+      charset = to_lower(cs);
+    }
+  }
+  return charset;
+}
+
+/// The codings of one Content-Encoding value into `ci` (identity is none).
+void add_codings(std::string_view list, content_info& ci) {
+  while (!list.empty()) {
+    const auto comma = list.find(',');
+    const std::string_view coding = trim(list.substr(0, std::min(comma, list.size())));
+    if (!coding.empty() && !iequals(coding, "identity")) {
+      ci.coding = ci.encoded ? std::string() : to_lower(coding);  // several: none named
+      ci.encoded = true;
+    }
+    list = comma == std::string_view::npos ? ""sv : list.substr(comma + 1);
+  }
+}
+
 content_info content_of(const header_list& headers) {
   content_info ci;
   if (const std::string* ct = find_header(headers, "content-type")) {
-    std::string_view v = *ct;
+    const std::string_view v = *ct;
     const auto semi = v.find(';');
     ci.type = to_lower(trim(v.substr(0, std::min(semi, v.size()))));
-    for (std::string_view params = semi == std::string_view::npos ? ""sv : v.substr(semi + 1);
-         !params.empty();) {
-      const auto next = params.find(';');
-      const std::string_view param = trim(params.substr(0, std::min(next, params.size())));
-      params = next == std::string_view::npos ? ""sv : params.substr(next + 1);
-      if (const auto eq = param.find('=');
-          eq != std::string_view::npos && iequals(trim(param.substr(0, eq)), "charset")) {
-        std::string_view cs = trim(param.substr(eq + 1));
-        if (cs.size() >= 2 && cs.front() == '"' && cs.back() == '"')
-          cs = cs.substr(1, cs.size() - 2);
-        ci.charset = to_lower(cs);
-      }
-    }
+    if (semi != std::string_view::npos) ci.charset = charset_param(v.substr(semi + 1));
   }
   for (const auto& [n, v] : headers) {
-    if (!iequals(n, "content-encoding")) continue;
-    std::string_view list = v;
-    while (!list.empty()) {
-      const auto comma = list.find(',');
-      const std::string_view coding = trim(list.substr(0, std::min(comma, list.size())));
-      if (!coding.empty() && !iequals(coding, "identity")) {
-        ci.coding = ci.encoded ? std::string() : to_lower(coding);  // several: none named
-        ci.encoded = true;
-      }
-      list = comma == std::string_view::npos ? ""sv : list.substr(comma + 1);
-    }
+    if (iequals(n, "content-encoding")) add_codings(v, ci);
   }
   return ci;
 }
@@ -417,6 +425,149 @@ std::string_view default_phrase(int code) {
   }
 }
 
+// --- the steps of build ---------------------------------------------------------------
+
+/// A parameter of the exchange: from the URL's query, else from a form body.
+class exchange_parameters {
+ public:
+  exchange_parameters(const capture& c, const url_parts& url, const content_info& request)
+      : c_(c),
+        url_(url),
+        form_body_(is_form_type(request.type) && !request.encoded),
+        body_cut_(c.request_body.size > c.request_body.head.size()) {}
+
+  std::optional<std::string> operator()(std::string_view name) const {
+    if (url_.has_query) {
+      if (auto v = form_value(url_.query, name, false)) return v;
+    }
+    if (!form_body_) return std::nullopt;
+    // The proxy's scan saw the whole body; the kept head may be cut (or empty).
+    if (c_.request_form) return *c_.request_form->find(name);
+    return form_value(c_.request_body.head, name, body_cut_);
+  }
+
+ private:
+  const capture& c_;
+  const url_parts& url_;
+  bool form_body_;
+  bool body_cut_;
+};
+
+/// Attribution: the first source that names an account decides (no fallback past an account
+/// that is unknown or not traced).
+std::string attributed_account(const capture& c, const url_parts& url,
+                               const exchange_parameters& parameter) {
+  std::string account_sid;
+  if (c.direction == conf::direction::webhook) {
+    account_sid = parameter("AccountSid").value_or("");
+  } else {
+    // Only an AC... user name names an account (Restcomm also accepts an e-mail address as
+    // the Basic user; that falls through to the route's account).
+    account_sid = segment_after(url.path, "/Accounts/");
+    if (!account_sid.starts_with("AC")) account_sid = basic_user(c.request_headers);
+    if (!account_sid.starts_with("AC")) account_sid.clear();
+  }
+  if (account_sid.empty()) account_sid = c.route_account;
+  if (c.replay) account_sid = c.replay->account_sid;  // a replay stays with its original
+  return account_sid;
+}
+
+/// The traced account of `account_sid`, or null with the reason it is skipped in `result`.
+const conf::account* traced_account(const conf::config& cfg, const std::string& account_sid,
+                                    build_result& result) {
+  if (account_sid.empty()) {
+    result.skipped = skip_reason::no_account;
+    return nullptr;
+  }
+  const conf::account* account = cfg.find_account(account_sid);
+  if (account == nullptr) {
+    result.skipped = skip_reason::unknown_account;
+    return nullptr;
+  }
+  if (!account->traces) {
+    result.skipped = skip_reason::traces_not_enabled;
+    return nullptr;
+  }
+  return account;
+}
+
+/// The session (call or message) the exchange belongs to: a webhook's parameters, a REST
+/// call's path, else the sid in its response.
+std::string session_of(const capture& c, const url_parts& url,
+                       const exchange_parameters& parameter) {
+  if (c.direction == conf::direction::webhook) {
+    for (const std::string_view name : {"CallSid"sv, "MessageSid"sv, "SmsSid"sv}) {
+      if (auto v = parameter(name); v && !v->empty()) return std::move(*v);
+    }
+    return {};
+  }
+  for (const std::string_view marker : {"/Calls/"sv, "/SMS/Messages/"sv, "/Messages/"sv}) {
+    std::string sid = segment_after(url.path, marker);
+    if (!sid.empty()) return sid;
+  }
+  return response_sid(c);
+}
+
+/// Whether the exchange completed, and what failed when it did not.
+void set_outcome(trace_record& r, const capture& c) {
+  const bool ran_to_end = c.error == exchange_error::none;
+  r.completed =
+      ran_to_end && !c.sidecar_answered &&
+      ((c.status_code >= 200 && c.status_code < 300) || (c.status_code == 101 && c.upgraded));
+  r.error = describe(c.error);
+  if (r.error.empty() && c.sidecar_answered) r.error = "upstream failed";  // never a silent failure
+}
+
+/// The secret field list of this config, built once per thread and config contents.
+const redact::secret_fields& secrets_of(const conf::config& cfg) {
+  static thread_local std::vector<std::string> secrets_source;
+  static thread_local redact::secret_fields secrets;
+  if (secrets_source != cfg.store.redact_fields) {
+    secrets_source = cfg.store.redact_fields;
+    secrets = redact::secret_fields(secrets_source);
+  }
+  return secrets;
+}
+
+void set_request(trace_record& r, const capture& c, const url_parts& url, const conf::config& cfg,
+                 const redact::secret_fields& secrets) {
+  std::string query;
+  if (url.has_query) {
+    query += '?';
+    redact::append_form(query, url.query, secrets);
+  }
+  r.request.path.reserve(url.path.size() + query.size());
+  r.request.path.append(url.path).append(query);
+  if (!url.scheme.empty()) {
+    r.request.url.append(url.scheme).append("://").append(url.userinfo_free_authority);
+  }
+  r.request.url += r.request.path;
+  r.request.method = c.method;
+  if (c.replay && !c.replay->redact_headers.empty()) {
+    std::vector<std::string> names = cfg.store.redact_headers;
+    names.insert(names.end(), c.replay->redact_headers.begin(), c.replay->redact_headers.end());
+    r.request.headers = make_headers(c.request_headers, names);
+  } else {
+    r.request.headers = make_headers(c.request_headers, cfg.store.redact_headers);
+  }
+  r.request.body =
+      make_body(c.request_body, c.request_headers, c.capture_bodies, cfg.store.body_limit, secrets);
+}
+
+void set_response(trace_record& r, const capture& c, const conf::config& cfg,
+                  const redact::secret_fields& secrets) {
+  if (c.status_code > 0) {
+    r.response.code = std::to_string(c.status_code);
+    r.response.phrase = c.reason;
+    if (r.response.phrase.empty() && c.sidecar_answered) {
+      r.response.phrase = default_phrase(c.status_code);
+    }
+  }
+  r.response.headers = make_headers(c.response_headers, cfg.store.redact_headers);
+  r.response.body = make_body(c.response_body, c.response_headers, c.capture_bodies,
+                              cfg.store.body_limit, secrets);
+}
+
 }  // namespace
 
 std::string_view to_string(skip_reason r) {
@@ -451,49 +602,11 @@ build_result record_builder::build(const capture& c) {
   // The configuration of the exchange (a reload since then changes nothing of its record).
   const conf::config& cfg = c.config ? *c.config : *cfg_;
   const url_parts url = split_url(c.upstream_url);
-  const content_info req_ci = content_of(c.request_headers);
-  const bool form_body = is_form_type(req_ci.type) && !req_ci.encoded;
-  const bool body_cut = c.request_body.size > c.request_body.head.size();
-
-  auto parameter = [&](std::string_view name) -> std::optional<std::string> {
-    if (url.has_query) {
-      if (auto v = form_value(url.query, name, false)) return v;
-    }
-    if (!form_body) return std::nullopt;
-    // The proxy's scan saw the whole body; the kept head may be cut (or empty).
-    if (c.request_form) return *c.request_form->find(name);
-    return form_value(c.request_body.head, name, body_cut);
-  };
-
-  // Attribution: the first source that names an account decides (no fallback past an
-  // account that is unknown or not traced).
-  std::string account_sid;
-  if (c.direction == conf::direction::webhook) {
-    account_sid = parameter("AccountSid").value_or("");
-  } else {
-    // Only an AC... user name names an account (Restcomm also accepts an e-mail address as
-    // the Basic user; that falls through to the route's account).
-    account_sid = segment_after(url.path, "/Accounts/");
-    if (!account_sid.starts_with("AC")) account_sid = basic_user(c.request_headers);
-    if (!account_sid.starts_with("AC")) account_sid.clear();
-  }
-  if (account_sid.empty()) account_sid = c.route_account;
-  if (c.replay) account_sid = c.replay->account_sid;  // a replay stays with its original
+  const exchange_parameters parameter(c, url, content_of(c.request_headers));
 
   build_result result;
-  if (account_sid.empty()) {
-    result.skipped = skip_reason::no_account;
-    return result;
-  }
-  const conf::account* account = cfg.find_account(account_sid);
-  if (account == nullptr) {
-    result.skipped = skip_reason::unknown_account;
-    return result;
-  }
-  if (!account->traces) {
-    result.skipped = skip_reason::traces_not_enabled;
-    return result;
-  }
+  const conf::account* account = traced_account(cfg, attributed_account(c, url, parameter), result);
+  if (account == nullptr) return result;
 
   trace_record& r = result.record.emplace();
   // Clamped to what a sid's 12 hex digits hold, so that the sid and date_created always agree
@@ -502,7 +615,7 @@ build_result record_builder::build(const capture& c) {
       std::chrono::duration_cast<std::chrono::milliseconds>(c.completed_at.time_since_epoch())
           .count());
   r.sid = c.replay && !c.replay->sid.empty() ? c.replay->sid
-                                               : make_trace_sid(r.created_ms, sid_random());
+                                             : make_trace_sid(r.created_ms, sid_random());
   r.account_sid = account->sid;
   r.account_friendly_name = account->friendly_name;
   r.org_sid = account->org_sid;
@@ -510,73 +623,16 @@ build_result record_builder::build(const capture& c) {
   r.direction = c.direction;
   r.latency_ms = std::max<std::int64_t>(
       0, std::chrono::duration_cast<std::chrono::milliseconds>(c.latency).count());
-
-  if (c.direction == conf::direction::webhook) {
-    for (const std::string_view name : {"CallSid"sv, "MessageSid"sv, "SmsSid"sv}) {
-      if (auto v = parameter(name); v && !v->empty()) {
-        r.session_sid = std::move(*v);
-        break;
-      }
-    }
-  } else {
-    for (const std::string_view marker : {"/Calls/"sv, "/SMS/Messages/"sv, "/Messages/"sv}) {
-      r.session_sid = segment_after(url.path, marker);
-      if (!r.session_sid.empty()) break;
-    }
-    if (r.session_sid.empty()) r.session_sid = response_sid(c);
-  }
-
-  const bool ran_to_end = c.error == exchange_error::none;
-  r.completed =
-      ran_to_end && !c.sidecar_answered &&
-      ((c.status_code >= 200 && c.status_code < 300) || (c.status_code == 101 && c.upgraded));
-  r.error = describe(c.error);
-  if (r.error.empty() && c.sidecar_answered) r.error = "upstream failed";  // never a silent failure
+  r.session_sid = session_of(c, url, parameter);
+  set_outcome(r, c);
   if (cfg_->fleet) r.node = cfg_->fleet->node;
   if (c.replay) {
     r.session_sid = c.replay->session_sid;
     r.replay_of = c.replay->of;
   }
-
-  // The secret field list of this config, built once per thread and config contents.
-  static thread_local std::vector<std::string> secrets_source;
-  static thread_local redact::secret_fields secrets;
-  if (secrets_source != cfg.store.redact_fields) {
-    secrets_source = cfg.store.redact_fields;
-    secrets = redact::secret_fields(secrets_source);
-  }
-  std::string query;
-  if (url.has_query) {
-    query += '?';
-    redact::append_form(query, url.query, secrets);
-  }
-  r.request.path.reserve(url.path.size() + query.size());
-  r.request.path.append(url.path).append(query);
-  if (!url.scheme.empty()) {
-    r.request.url.append(url.scheme).append("://").append(url.userinfo_free_authority);
-  }
-  r.request.url += r.request.path;
-  r.request.method = c.method;
-  if (c.replay && !c.replay->redact_headers.empty()) {
-    std::vector<std::string> names = cfg.store.redact_headers;
-    names.insert(names.end(), c.replay->redact_headers.begin(), c.replay->redact_headers.end());
-    r.request.headers = make_headers(c.request_headers, names);
-  } else {
-    r.request.headers = make_headers(c.request_headers, cfg.store.redact_headers);
-  }
-  r.request.body =
-      make_body(c.request_body, c.request_headers, c.capture_bodies, cfg.store.body_limit, secrets);
-
-  if (c.status_code > 0) {
-    r.response.code = std::to_string(c.status_code);
-    r.response.phrase = c.reason;
-    if (r.response.phrase.empty() && c.sidecar_answered) {
-      r.response.phrase = default_phrase(c.status_code);
-    }
-  }
-  r.response.headers = make_headers(c.response_headers, cfg.store.redact_headers);
-  r.response.body = make_body(c.response_body, c.response_headers, c.capture_bodies,
-                              cfg.store.body_limit, secrets);
+  const redact::secret_fields& secrets = secrets_of(cfg);
+  set_request(r, c, url, cfg, secrets);
+  set_response(r, c, cfg, secrets);
   return result;
 }
 

@@ -5,7 +5,10 @@
 
 namespace sidecar::store {
 
-bool matches(const trace_filter& f, const trace_record& r) {
+namespace {
+
+/// The filters on the record's summary: times, session, latency, direction, code, account.
+bool summary_matches(const trace_filter& f, const trace_record& r) {
   if (f.completed && *f.completed != r.completed) return false;
   if (f.created_from_ms && r.created_ms < *f.created_from_ms) return false;
   if (f.created_before_ms && r.created_ms >= *f.created_before_ms) return false;
@@ -15,11 +18,20 @@ bool matches(const trace_filter& f, const trace_record& r) {
   if (f.response_code_prefix && !r.response.code.starts_with(*f.response_code_prefix)) {
     return false;
   }
-  // An empty text filter is as if absent (the API drops them; the store ignores them too).
-  if (f.response_body_contains && !f.response_body_contains->empty() &&
-      r.response.body.body.find(*f.response_body_contains) == std::string::npos) {
-    return false;
-  }
+  if (f.account_sid && *f.account_sid != r.account_sid) return false;
+  if (f.org_sid && *f.org_sid != r.org_sid) return false;
+  return true;
+}
+
+/// Whether `text` holds the filter's text; an empty text filter is as if absent (the API drops
+/// them; the store ignores them too).
+bool holds(const std::optional<std::string>& filter, const std::string& text) {
+  return !filter || filter->empty() || text.find(*filter) != std::string::npos;
+}
+
+/// The filters on the request's path, method and body, and on the response's body.
+bool content_matches(const trace_filter& f, const trace_record& r) {
+  if (!holds(f.response_body_contains, r.response.body.body)) return false;
   if (f.request_path_prefix && !r.request.path.starts_with(*f.request_path_prefix) &&
       !r.request.url.starts_with(*f.request_path_prefix)) {
     return false;
@@ -27,13 +39,13 @@ bool matches(const trace_filter& f, const trace_record& r) {
   if (f.method && !f.method->empty() && !ascii::iequals(*f.method, r.request.method)) {
     return false;
   }
-  if (f.request_body_contains && !f.request_body_contains->empty() &&
-      r.request.body.body.find(*f.request_body_contains) == std::string::npos) {
-    return false;
-  }
-  if (f.account_sid && *f.account_sid != r.account_sid) return false;
-  if (f.org_sid && *f.org_sid != r.org_sid) return false;
-  return true;
+  return holds(f.request_body_contains, r.request.body.body);
+}
+
+}  // namespace
+
+bool matches(const trace_filter& f, const trace_record& r) {
+  return summary_matches(f, r) && content_matches(f, r);
 }
 
 }  // namespace sidecar::store

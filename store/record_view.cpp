@@ -130,9 +130,8 @@ bool read_message(od::value& v, message_view& m, std::string_view nested, bool& 
   return true;
 }
 
-}  // namespace
-
-bool view_record(std::string_view json, record_view& out) {
+/// Empties `out` (the views of a previous record would dangle).
+void clear_view(record_view& out) {
   out.sid = {};
   out.created_ms = 0;
   out.account_sid = out.session_sid = out.direction = empty_token;
@@ -144,7 +143,36 @@ bool view_record(std::string_view json, record_view& out) {
     m->headers.clear();
     m->body = {};
   }
+}
 
+/// One top-level field of the record; false when it does not decode. `request` and
+/// `response` say whether those were found.
+bool read_record_field(std::string_view key, od::value& v, record_view& out, bool& request,
+                       bool& response) {
+  if (key == "sid") return v.get_string().get(out.sid) == simdjson::SUCCESS;
+  if (key == "account_sid") {
+    (void)string_token(v, out.account_sid);
+  } else if (key == "session_sid") {
+    (void)string_token(v, out.session_sid);
+  } else if (key == "direction") {
+    (void)string_token(v, out.direction);
+  } else if (key == "error") {
+    if (!string_token(v, out.error) || out.error == empty_token) out.error = {};
+  } else if (key == "latency_ms") {
+    std::int64_t n = 0;
+    if (v.get_int64().get(n) == simdjson::SUCCESS) out.latency_ms = n;
+  } else if (key == "request") {
+    return read_message(v, out.request, {}, request);
+  } else if (key == "response") {
+    return read_message(v, out.response, "status", response);
+  }
+  return true;
+}
+
+}  // namespace
+
+bool view_record(std::string_view json, record_view& out) {
+  clear_view(out);
   thread_state& s = state();
   s.padded.assign(json);
   s.padded.reserve(json.size() + simdjson::SIMDJSON_PADDING);
@@ -161,24 +189,7 @@ bool view_record(std::string_view json, record_view& out) {
     if (field.unescaped_key().get(key) != simdjson::SUCCESS) return false;
     od::value v;
     if (field.value().get(v) != simdjson::SUCCESS) return false;
-    if (key == "sid") {
-      if (v.get_string().get(out.sid) != simdjson::SUCCESS) return false;
-    } else if (key == "account_sid") {
-      (void)string_token(v, out.account_sid);
-    } else if (key == "session_sid") {
-      (void)string_token(v, out.session_sid);
-    } else if (key == "direction") {
-      (void)string_token(v, out.direction);
-    } else if (key == "error") {
-      if (!string_token(v, out.error) || out.error == empty_token) out.error = {};
-    } else if (key == "latency_ms") {
-      std::int64_t n = 0;
-      if (v.get_int64().get(n) == simdjson::SUCCESS) out.latency_ms = n;
-    } else if (key == "request") {
-      if (!read_message(v, out.request, {}, request)) return false;
-    } else if (key == "response") {
-      if (!read_message(v, out.response, "status", response)) return false;
-    }
+    if (!read_record_field(key, v, out, request, response)) return false;
   }
   if (!request || !response) return false;
   const auto created = sid_time_ms(out.sid);

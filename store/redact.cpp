@@ -193,6 +193,37 @@ void append_json(std::string& out, std::string_view json, const secret_fields& s
   }
 }
 
+namespace {
+
+/// Where the element name that starts at `from` ends (a space, '>' or '/').
+std::size_t name_end_of(std::string_view xml, std::size_t from) {
+  std::size_t end = from;
+  while (end < xml.size() && !is_space(xml[end]) && xml[end] != '>' && xml[end] != '/') ++end;
+  return end;
+}
+
+/// Where the end tag of `qname` starts at or after `from`; npos when there is none.
+std::size_t end_tag_of(std::string_view xml, std::size_t from, std::string_view qname) {
+  std::size_t close = from;
+  while (true) {
+    close = xml.find("</", close);
+    if (close == std::string_view::npos) return close;
+    const std::string_view rest = xml.substr(close + 2);
+    if (rest.size() >= qname.size() && iequals(rest.substr(0, qname.size()), qname) &&
+        (rest.size() == qname.size() || rest[qname.size()] == '>' || is_space(rest[qname.size()])))
+      return close;
+    close += 2;
+  }
+}
+
+/// A qualified name without its namespace prefix.
+std::string_view local_name(std::string_view qname) {
+  const std::size_t colon = qname.rfind(':');
+  return colon == std::string_view::npos ? qname : qname.substr(colon + 1);
+}
+
+}  // namespace
+
 void append_xml(std::string& out, std::string_view xml, const secret_fields& secrets) {
   out.reserve(out.size() + xml.size());
   std::size_t i = 0;
@@ -208,10 +239,7 @@ void append_xml(std::string& out, std::string_view xml, const secret_fields& sec
       i = lt + 1;
       continue;
     }
-    std::size_t name_end = lt + 1;
-    while (name_end < xml.size() && !is_space(xml[name_end]) && xml[name_end] != '>' &&
-           xml[name_end] != '/')
-      ++name_end;
+    const std::size_t name_end = name_end_of(xml, lt + 1);
     const std::string_view qname = xml.substr(lt + 1, name_end - lt - 1);
     const std::size_t gt = xml.find('>', name_end);
     if (gt == std::string_view::npos) {
@@ -220,22 +248,9 @@ void append_xml(std::string& out, std::string_view xml, const secret_fields& sec
     }
     out.append(xml.substr(i, gt + 1 - i));
     i = gt + 1;
-    const std::size_t colon = qname.rfind(':');
-    const std::string_view local =
-        colon == std::string_view::npos ? qname : qname.substr(colon + 1);
-    if (xml[gt - 1] == '/' || !secrets.matches(local)) continue;
+    if (xml[gt - 1] == '/' || !secrets.matches(local_name(qname))) continue;
     // Everything up to this element's end tag goes (CDATA and child elements included).
-    std::size_t close = i;
-    while (true) {
-      close = xml.find("</", close);
-      if (close == std::string_view::npos) break;
-      const std::string_view rest = xml.substr(close + 2);
-      if (rest.size() >= qname.size() && iequals(rest.substr(0, qname.size()), qname) &&
-          (rest.size() == qname.size() || rest[qname.size()] == '>' ||
-           is_space(rest[qname.size()])))
-        break;
-      close += 2;
-    }
+    const std::size_t close = end_tag_of(xml, i, qname);
     out += marker;
     i = close == std::string_view::npos ? xml.size() : close;
   }

@@ -1,6 +1,7 @@
 // What the trace store's writer (store/trace_writer.hpp) and its readers, purge and maintenance
-// (store/trace_store.cpp) share: the open database with its column families, and the small
-// helpers both sides use. Internal to store/; the design is in docs/store.md.
+// (store/trace_store_impl.hpp and the files it names) share: the open database with its column
+// families, and the small helpers both sides use. Internal to store/; the design is in
+// docs/store.md.
 #pragma once
 
 #include <rocksdb/db.h>

@@ -172,41 +172,47 @@ void trace_writer::process(std::deque<queued>& items, record_builder& builder) {
   for (auto& q : items) {
     ++job.done;
     job.bytes += q.bytes;
-    try {
-      if (auto* c = std::get_if<capture>(&q.item)) {
-        auto built = builder.build(*c);
-        if (!built.record) {
-          const std::size_t reason = static_cast<std::size_t>(built.skipped) % skipped_.size();
-          skipped_[reason]->inc();
-          skipped_log_[reason].add();
-          if (log::access_enabled()) log_access(*c, {}, {}, to_string(built.skipped));
-        } else {
-          if (log::access_enabled()) {
-            log_access(*c, built.record->sid, built.record->account_sid, {});
-          }
-          if (append(*job.batch, *built.record, job.counts)) {
-            ++job.records;
-            keep_for_feed(job, std::move(*built.record));
-          }
-        }
-      } else if (auto& r = std::get<trace_record>(q.item); append(*job.batch, r, job.counts)) {
-        ++job.records;
-        keep_for_feed(job, std::move(r));
-      }
-    } catch (const std::exception& e) {
-      dropped_invalid_.inc();
-      std::uint64_t held = 0;
-      if (invalid_log_.allow(held)) {
-        log::error("store: record not built",
-                   {{"error", e.what()}, {"held_back", std::to_string(held)}});
-      }
-    }
+    encode(q, builder, job);
     if (job.batch->GetDataSize() + pending_bytes_ >= opts_.max_batch_bytes) finish();
   }
   add_pending_chunks(*job.batch);
   db_lock.unlock();
   if (job.done > 0) hand_off(std::move(job));
   items.clear();
+}
+
+void trace_writer::encode(queued& q, record_builder& builder, write_job& job) {
+  try {
+    if (auto* c = std::get_if<capture>(&q.item)) {
+      encode_capture(*c, builder, job);
+    } else if (auto& r = std::get<trace_record>(q.item); append(*job.batch, r, job.counts)) {
+      ++job.records;
+      keep_for_feed(job, std::move(r));
+    }
+  } catch (const std::exception& e) {
+    dropped_invalid_.inc();
+    std::uint64_t held = 0;
+    if (invalid_log_.allow(held)) {
+      log::error("store: record not built",
+                 {{"error", e.what()}, {"held_back", std::to_string(held)}});
+    }
+  }
+}
+
+void trace_writer::encode_capture(const capture& c, record_builder& builder, write_job& job) {
+  auto built = builder.build(c);
+  if (!built.record) {
+    const std::size_t reason = static_cast<std::size_t>(built.skipped) % skipped_.size();
+    skipped_[reason]->inc();
+    skipped_log_[reason].add();
+    if (log::access_enabled()) log_access(c, {}, {}, to_string(built.skipped));
+    return;
+  }
+  if (log::access_enabled()) log_access(c, built.record->sid, built.record->account_sid, {});
+  if (append(*job.batch, *built.record, job.counts)) {
+    ++job.records;
+    keep_for_feed(job, std::move(*built.record));
+  }
 }
 
 void trace_writer::keep_for_feed(write_job& job, trace_record&& r) {

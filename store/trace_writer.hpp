@@ -98,6 +98,10 @@ class trace_writer {
   }
   void encoder_loop();
   void process(std::deque<queued>& items, record_builder& builder);
+  /// Appends one queued item to the job (a capture built into its record first); a record
+  /// that cannot be built is dropped and counted.
+  void encode(queued& q, record_builder& builder, write_job& job);
+  void encode_capture(const capture& c, record_builder& builder, write_job& job);
   write_job new_job();
   /// Waits until the committer has taken the previous job, then gives it this one.
   void hand_off(write_job&& job);

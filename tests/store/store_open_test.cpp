@@ -1,0 +1,133 @@
+// The options the trace store opens RocksDB with (store/store_open.hpp): each column family gets
+// the settings docs/store.md gives reasons for, the memtables share the [store] memory budget,
+// and a directory that holds something else than a trace store is refused.
+#include "store/store_open.hpp"
+
+#include <gtest/gtest.h>
+#include <rocksdb/db.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "conf/config_error.hpp"
+#include "store/store_db.hpp"
+
+namespace sidecar::store {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::size_t memory = 64 << 20;
+
+family_settings settings() {
+  return {memory, rocksdb::NewLRUCache(memory), std::make_shared<rocks::expiry_clock>(),
+          std::make_shared<purge_set>(), 3600};
+}
+
+class temp_dir {
+ public:
+  temp_dir()
+      : path_(fs::temp_directory_path() / ("store_open_test_" + std::to_string(::getpid()))) {
+    fs::remove_all(path_);
+  }
+  ~temp_dir() { fs::remove_all(path_); }
+  [[nodiscard]] const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+TEST(store_open, EveryColumnFamilyIsDescribedInItsOrder) {
+  const auto d = family_descriptors(settings());
+  ASSERT_EQ(d.size(), cf_count);
+  for (std::size_t i = 0; i < cf_count; ++i) EXPECT_EQ(d[i].name, cf_names[i]);
+}
+
+TEST(store_open, ChunkFamiliesAreUncompressedAndAppendedTo) {
+  const auto d = family_descriptors(settings());
+  for (const cf c : {cf_chunks, cf_index_chunks}) {
+    const auto& o = d[c].options;
+    EXPECT_EQ(o.compression, rocksdb::kNoCompression) << cf_names[c];
+    EXPECT_EQ(o.bottommost_compression, rocksdb::kNoCompression) << cf_names[c];
+    EXPECT_NE(o.merge_operator, nullptr) << cf_names[c];
+  }
+  EXPECT_EQ(d[cf_by_account].options.compression, rocksdb::kLZ4Compression);
+}
+
+TEST(store_open, LargeRecordsGoToBlobFilesAndOnlyRecordsDo) {
+  const auto d = family_descriptors(settings());
+  EXPECT_TRUE(d[cf_records].options.enable_blob_files);
+  EXPECT_EQ(d[cf_records].options.min_blob_size, 4096u);
+  for (std::size_t i = 0; i < cf_count; ++i) {
+    if (i != cf_records) EXPECT_FALSE(d[i].options.enable_blob_files) << cf_names[i];
+  }
+}
+
+TEST(store_open, MemtablesShareHalfTheMemoryBudget) {
+  const auto d = family_descriptors(settings());
+  const std::size_t memtables = memory / 2;
+  EXPECT_EQ(d[cf_records].options.write_buffer_size, memtables / 4);
+  EXPECT_EQ(d[cf_chunks].options.write_buffer_size, memtables / 4);
+  EXPECT_EQ(d[cf_by_account].options.write_buffer_size, memtables / 8);
+  EXPECT_EQ(d[cf_index_chunks].options.write_buffer_size, memtables / 8);
+  EXPECT_EQ(d[cf_meta].options.write_buffer_size, std::min<std::size_t>(2 << 20, memtables / 16));
+  const auto dbo = database_options(nullptr, rocksdb::NewLRUCache(memory), memtables);
+  ASSERT_NE(dbo.write_buffer_manager, nullptr);
+  EXPECT_EQ(dbo.write_buffer_manager->buffer_size(), memtables);
+  EXPECT_FALSE(dbo.allow_concurrent_memtable_write);
+}
+
+TEST(store_open, EveryFamilyIsCompactedWithinTheReclaimPeriod) {
+  const auto d = family_descriptors(settings());
+  for (const auto& f : d) {
+    EXPECT_EQ(f.options.periodic_compaction_seconds, 3600u) << f.name;
+    EXPECT_NE(f.options.compaction_filter_factory, nullptr) << f.name;
+  }
+}
+
+TEST(store_open, ADatabaseWithoutMetaIsNotATraceStore) {
+  const temp_dir dir;
+  const fs::path db_path = prepare_store_dir(dir.path());
+  EXPECT_EQ(db_path, dir.path() / "db");
+  {
+    rocksdb::Options o;
+    o.create_if_missing = true;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(o, db_path.string(), &raw).ok());
+    delete raw;
+  }
+  auto d = family_descriptors(settings());
+  EXPECT_THROW(add_existing_families(db_path, d), conf::config_error);
+}
+
+TEST(store_open, AFamilyThisVersionDoesNotKnowIsOpenedToo) {
+  const temp_dir dir;
+  const fs::path db_path = prepare_store_dir(dir.path());
+  {
+    rocksdb::DBOptions o;
+    o.create_if_missing = true;
+    o.create_missing_column_families = true;
+    std::vector<rocksdb::ColumnFamilyDescriptor> families{
+        {"default", {}}, {"meta", {}}, {"from_a_newer_version", {}}};
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(o, db_path.string(), families, &handles, &raw).ok());
+    for (auto* h : handles) ASSERT_TRUE(raw->DestroyColumnFamilyHandle(h).ok());
+    delete raw;
+  }
+  auto d = family_descriptors(settings());
+  add_existing_families(db_path, d);
+  ASSERT_EQ(d.size(), cf_count + 1);
+  EXPECT_EQ(d.back().name, "from_a_newer_version");
+}
+
+TEST(store_open, AStorePathThatIsAFileIsRefused) {
+  const temp_dir dir;
+  fs::create_directories(dir.path());
+  const fs::path file = dir.path() / "not_a_dir";
+  std::ofstream(file) << "x";
+  EXPECT_THROW((void)prepare_store_dir(file), conf::config_error);
+}
+
+}  // namespace
+}  // namespace sidecar::store

@@ -2,6 +2,8 @@
 #include "api/routing.hpp"
 
 #include <array>
+#include <optional>
+#include <span>
 
 namespace sidecar::api {
 namespace {
@@ -38,82 +40,71 @@ bool is_sid_segment(std::string_view seg) {
   return !seg.empty() && seg.find('.') == std::string_view::npos;
 }
 
-}  // namespace
+/// The probes and the status page: fixed paths outside the versioned API.
+std::optional<resource> match_fixed_path(std::string_view path) {
+  if (path == "/healthz") return resource::healthz;
+  if (path == "/ready") return resource::ready;
+  if (path == "/status") return resource::status;
+  if (path == "/metrics") return resource::metrics;
+  return std::nullopt;
+}
 
-target_match match_target(std::string_view target) {
-  target_match m;
-  const auto qmark = target.find('?');
-  m.path = target.substr(0, qmark);
-  if (qmark != std::string_view::npos) m.query = target.substr(qmark + 1);
-  if (m.path.empty() || m.path.front() != '/') return m;
+/// The '/'-separated segments of a path after its leading '/'; none (count 0) when the path
+/// has more segments than any resource.
+struct path_segments {
+  std::array<std::string_view, 7> seg{};
+  std::size_t count = 0;  // 0: too many segments
 
-  if (m.path == "/healthz") {
-    m.kind = resource::healthz;
-    return m;
-  }
-  if (m.path == "/ready") {
-    m.kind = resource::ready;
-    return m;
-  }
-  if (m.path == "/status") {
-    m.kind = resource::status;
-    return m;
-  }
-  if (m.path == "/metrics") {
-    m.kind = resource::metrics;
-    return m;
-  }
+  [[nodiscard]] std::span<const std::string_view> all() const { return {seg.data(), count}; }
+};
 
-  // Up to six segments: [restcomm|api] 2012-04-24 Accounts {sid} Traces[.json] [{sid}[.json]]
-  std::array<std::string_view, 7> segs{};
+path_segments split_path(std::string_view path) {
+  path_segments out;
   std::size_t n = 0;
-  std::string_view rest = m.path.substr(1);
+  std::string_view rest = path.substr(1);
   bool more = true;
   while (more) {
-    if (n == segs.size()) return m;
+    if (n == out.seg.size()) return {};
     more = rest.find('/') != std::string_view::npos;
-    segs[n++] = next_segment(rest);
+    out.seg[n++] = next_segment(rest);
   }
-  std::size_t i = 0;
-  if (segs[0] == "restcomm" || segs[0] == "api") i = 1;
-  const std::size_t left = n - i;
-  if (left == 2 && segs[i] == api_version &&
-      (segs[i + 1] == "Accounts" || segs[i + 1] == "Accounts.json")) {
+  out.count = n;
+  return out;
+}
+
+/// "2012-04-24/Accounts/{sid}" at the start of `s`, the prefix of every account resource.
+bool is_account_prefix(std::span<const std::string_view> s) {
+  return s.size() >= 3 && s[0] == api_version && s[1] == "Accounts" && !s[2].empty();
+}
+
+/// 2012-04-24/Accounts[.json]
+void match_accounts(std::span<const std::string_view> s, target_match& m) {
+  if (s[0] == api_version && (s[1] == "Accounts" || s[1] == "Accounts.json")) {
     m.kind = resource::accounts;
-    return m;
   }
-  if (left == 6) {
-    // .../Traces/{TraceSid}/Replay
-    if (segs[i] != api_version || segs[i + 1] != "Accounts" || segs[i + 2].empty() ||
-        segs[i + 3] != "Traces" || !is_sid_segment(segs[i + 4]) || segs[i + 5] != "Replay") {
-      return m;
-    }
-    m.kind = resource::replay;
-    m.account_sid = segs[i + 2];
-    m.trace_sid = segs[i + 4];
-    return m;
+}
+
+/// .../Accounts/{sid}/Traces[.json|.har]
+void match_list(std::span<const std::string_view> s, target_match& m) {
+  if (s[3] == "Traces" || s[3] == "Traces.json") {
+    m.kind = resource::list;
+  } else if (s[3] == "Traces.har") {
+    m.kind = resource::list_har;
+  } else {
+    return;
   }
-  if (left != 4 && left != 5) return m;
-  if (segs[i] != api_version || segs[i + 1] != "Accounts" || segs[i + 2].empty()) return m;
-  const std::string_view account = segs[i + 2];
-  if (left == 4) {
-    if (segs[i + 3] == "Traces" || segs[i + 3] == "Traces.json") {
-      m.kind = resource::list;
-    } else if (segs[i + 3] == "Traces.har") {
-      m.kind = resource::list_har;
-    } else {
-      return m;
-    }
-    m.account_sid = account;
-    return m;
-  }
-  if (segs[i + 3] != "Traces") return m;
-  if (segs[i + 4] == "Stream") {  // text/event-stream: no .json form
+  m.account_sid = s[2];
+}
+
+/// .../Accounts/{sid}/Traces/Stream or .../Traces/{TraceSid}[.json|.har|.curl]
+void match_item(std::span<const std::string_view> s, target_match& m) {
+  if (s[3] != "Traces") return;
+  if (s[4] == "Stream") {  // text/event-stream: no .json form
     m.kind = resource::stream;
-    m.account_sid = account;
-    return m;
+    m.account_sid = s[2];
+    return;
   }
-  std::string_view sid = segs[i + 4];
+  std::string_view sid = s[4];
   resource kind = resource::item;
   if (strip_suffix(sid, har_suffix)) {
     kind = resource::item_har;
@@ -122,10 +113,45 @@ target_match match_target(std::string_view target) {
   } else {
     sid = strip_json(sid);
   }
-  if (sid.empty() || sid.ends_with(json_suffix)) return m;
+  if (sid.empty() || sid.ends_with(json_suffix)) return;
   m.kind = kind;
-  m.account_sid = account;
+  m.account_sid = s[2];
   m.trace_sid = sid;
+}
+
+/// .../Accounts/{sid}/Traces/{TraceSid}/Replay
+void match_replay(std::span<const std::string_view> s, target_match& m) {
+  if (s[3] != "Traces" || !is_sid_segment(s[4]) || s[5] != "Replay") return;
+  m.kind = resource::replay;
+  m.account_sid = s[2];
+  m.trace_sid = s[4];
+}
+
+}  // namespace
+
+target_match match_target(std::string_view target) {
+  target_match m;
+  const auto qmark = target.find('?');
+  m.path = target.substr(0, qmark);
+  if (qmark != std::string_view::npos) m.query = target.substr(qmark + 1);
+  if (m.path.empty() || m.path.front() != '/') return m;
+  if (const auto fixed = match_fixed_path(m.path)) {
+    m.kind = *fixed;
+    return m;
+  }
+
+  // Up to six segments: [restcomm|api] 2012-04-24 Accounts {sid} Traces[.json] [{sid}[.json]]
+  const path_segments split = split_path(m.path);
+  std::span<const std::string_view> s = split.all();
+  if (s.empty()) return m;
+  if (s[0] == "restcomm" || s[0] == "api") s = s.subspan(1);
+  if (s.size() == 2) {
+    match_accounts(s, m);
+  } else if (s.size() >= 4 && s.size() <= 6 && is_account_prefix(s)) {
+    if (s.size() == 4) match_list(s, m);
+    if (s.size() == 5) match_item(s, m);
+    if (s.size() == 6) match_replay(s, m);
+  }
   return m;
 }
 

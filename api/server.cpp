@@ -278,6 +278,114 @@ net::awaitable<bool> serve_stream(impl* self, Stream& stream, const request& req
   co_return false;
 }
 
+/// A read that ends the connection quietly: the client went away or was idle too long, or the
+/// server is stopping.
+bool read_ends_quietly(const beast::error_code& ec, const impl* self) {
+  return ec == http::error::end_of_stream || ec == net::error::eof || ec == beast::error::timeout ||
+         ec == net::error::operation_aborted || ec == net::error::connection_reset ||
+         ec == net::ssl::error::stream_truncated || self->stopping.load();
+}
+
+/// The answer to a request that could not be read: malformed, or over a limit.
+answer read_error_answer(const beast::error_code& ec) {
+  if (ec == http::error::header_limit) {
+    return handler::error(431, "The request head is larger than 16 KiB");
+  }
+  if (ec == http::error::body_limit) {
+    return handler::error(413, "The request body is larger than 16 KiB");
+  }
+  return handler::error(400, "Malformed HTTP request");
+}
+
+/// The request duration histogram and the access line, once an answer is written.
+void record_request(impl* self, const request_view& view, unsigned status,
+                    std::chrono::steady_clock::time_point started) {
+  const auto took = std::chrono::steady_clock::now() - started;
+  self->duration->observe(std::chrono::duration<double>(took).count());
+  if (log::access_enabled()) log_request(view, status, took);
+}
+
+/// A store work slot (state::store_slots) held by one answer, given back however the answer
+/// ends (an exception from a record stream included); not while stop() destroys the frames,
+/// when the channel is gone.
+struct slot_release {
+  impl* self;
+  bool held = false;
+  ~slot_release() { give_back(); }
+  void give_back() {
+    if (held && !self->stopping.load()) self->store_slots->try_receive([](beast::error_code) {});
+    held = false;
+  }
+};
+
+/// Answers …/Traces/{TraceSid}/Replay. A replay waits on an upstream for up to the proxy's
+/// timeouts: it holds no store slot (its one read of the store is a point lookup). False when
+/// the connection is to be closed.
+template <class Stream>
+net::awaitable<bool> serve_replay(impl* self, replay_desk* replays, Stream& stream,
+                                  const request& req, const request_view& view, bool keep_alive) {
+  const auto started = std::chrono::steady_clock::now();
+  const answer a = co_await replays->serve(view, req.body());
+  self->count(a.status);
+  const bool again = co_await write_answer(stream, a, req.version(), false, keep_alive);
+  record_request(self, view, a.status, started);
+  co_return again;
+}
+
+/// Answers every other request through the handler's decision, holding a store slot unless it
+/// answers at once. False when the connection is to be closed.
+template <class Stream>
+net::awaitable<bool> serve_decided(impl* self, Stream& stream, const request& req,
+                                   const request_view& view, bool keep_alive) {
+  const auto started = std::chrono::steady_clock::now();
+  const bool head = req.method() == http::verb::head;
+  slot_release slot{self};
+  if (!handler::answers_at_once(req.target())) {
+    auto [stopped] = co_await self->store_slots->async_send(beast::error_code{}, as_tuple);
+    if (stopped) co_return false;  // the server is stopping
+    slot.held = true;
+  }
+  decision d = self->decide.decide(view);
+  bool again = false;
+  unsigned status = 200;
+  if (auto* a = std::get_if<answer>(&d)) {
+    status = a->status;
+    self->count(a->status);
+    again = co_await write_answer(stream, *a, req.version(), head, keep_alive);
+  } else {
+    self->count(200);
+    again = co_await write_list(stream, std::move(std::get<list_plan>(d)), req.version(), head,
+                                keep_alive);
+  }
+  slot.give_back();
+  record_request(self, view, status, started);
+  co_return again;
+}
+
+/// Answers one request read whole. False when the connection is to be closed.
+template <class Stream>
+net::awaitable<bool> serve_request(impl* self, Stream& stream, const request& req) {
+  const bool keep_alive = req.keep_alive() && !self->stopping.load();
+  const request_view view{req.method_string(),
+                          req.target(),
+                          req[http::field::authorization],
+                          req[http::field::origin],
+                          req["Sec-Fetch-Site"],
+                          req[http::field::host],
+                          req[http::field::if_none_match]};
+  // A live stream is answered by its hub before any store slot is taken: it would hold one
+  // for its whole life (its resume read is bounded by query_timeout).
+  if (self->streams && match_target(req.target()).kind == resource::stream) {
+    co_return co_await serve_stream(self, stream, req, view, keep_alive);
+  }
+  replay_desk* const replays = self->replays.load(std::memory_order_acquire);
+  if (replays != nullptr && req.method() == http::verb::post &&
+      match_target(req.target()).kind == resource::replay) {
+    co_return co_await serve_replay(self, replays, stream, req, view, keep_alive);
+  }
+  co_return co_await serve_decided(self, stream, req, view, keep_alive);
+}
+
 /// Reads requests and answers them, one at a time, until the client or the server ends it.
 template <class Stream>
 net::awaitable<void> serve_requests(impl* self, Stream& stream,
@@ -292,91 +400,16 @@ net::awaitable<void> serve_requests(impl* self, Stream& stream,
     // Beast's read, except that a chunked body with bare-LF lines is refused at once
     // (support/http_read.hpp) instead of waiting for request_timeout.
     const beast::error_code ec = co_await http_read::async_read(stream, buffer, parser);
-    if (ec == http::error::end_of_stream || ec == net::error::eof || ec == beast::error::timeout ||
-        ec == net::error::operation_aborted || ec == net::error::connection_reset ||
-        ec == net::ssl::error::stream_truncated || self->stopping.load()) {
-      co_return;
-    }
+    if (read_ends_quietly(ec, self)) co_return;
     conn->busy = true;
     if (ec) {
-      // Malformed, or over a limit: answer once and close (the framing cannot be trusted).
-      const answer a = ec == http::error::header_limit
-                           ? handler::error(431, "The request head is larger than 16 KiB")
-                       : ec == http::error::body_limit
-                           ? handler::error(413, "The request body is larger than 16 KiB")
-                           : handler::error(400, "Malformed HTTP request");
+      // Answered once, then closed: the framing cannot be trusted.
+      const answer a = read_error_answer(ec);
       self->count(a.status);
       co_await write_answer(stream, a, 11, false, false);
       co_return;
     }
-    const request& req = parser.get();
-    const auto started = std::chrono::steady_clock::now();
-    const bool head = req.method() == http::verb::head;
-    const bool keep_alive = req.keep_alive() && !self->stopping.load();
-    const request_view view{req.method_string(),
-                            req.target(),
-                            req[http::field::authorization],
-                            req[http::field::origin],
-                            req["Sec-Fetch-Site"],
-                            req[http::field::host],
-                            req[http::field::if_none_match]};
-    // A live stream is answered by its hub before any store slot is taken: it would hold one
-    // for its whole life (its resume read is bounded by query_timeout).
-    if (self->streams && match_target(req.target()).kind == resource::stream) {
-      const bool again = co_await serve_stream(self, stream, req, view, keep_alive);
-      conn->busy = false;
-      if (!again) co_return;
-      continue;
-    }
-    // A replay waits on an upstream for up to the proxy's timeouts: it holds no store slot
-    // (its one read of the store is a point lookup).
-    replay_desk* const replays = self->replays.load(std::memory_order_acquire);
-    if (replays != nullptr && req.method() == http::verb::post &&
-        match_target(req.target()).kind == resource::replay) {
-      const answer a = co_await replays->serve(view, req.body());
-      self->count(a.status);
-      const bool again = co_await write_answer(stream, a, req.version(), false, keep_alive);
-      const auto took = std::chrono::steady_clock::now() - started;
-      self->duration->observe(std::chrono::duration<double>(took).count());
-      if (log::access_enabled()) log_request(view, a.status, took);
-      conn->busy = false;
-      if (!again) co_return;
-      continue;
-    }
-    const bool at_once = handler::answers_at_once(req.target());
-    // Given back however the answer ends (an exception from a record stream included); not
-    // while stop() destroys the frames, when the channel is gone.
-    struct slot_release {
-      impl* self;
-      bool held = false;
-      ~slot_release() {
-        if (held && !self->stopping.load()) self->store_slots->try_receive([](beast::error_code) {});
-      }
-    } slot{self};
-    if (!at_once) {
-      auto [stopped] = co_await self->store_slots->async_send(beast::error_code{}, as_tuple);
-      if (stopped) co_return;  // the server is stopping
-      slot.held = true;
-    }
-    decision d = self->decide.decide(view);
-    bool again = false;
-    unsigned status = 200;
-    if (auto* a = std::get_if<answer>(&d)) {
-      status = a->status;
-      self->count(a->status);
-      again = co_await write_answer(stream, *a, req.version(), head, keep_alive);
-    } else {
-      self->count(200);
-      again = co_await write_list(stream, std::move(std::get<list_plan>(d)), req.version(), head,
-                                  keep_alive);
-    }
-    if (slot.held) {
-      slot.held = false;
-      self->store_slots->try_receive([](beast::error_code) {});
-    }
-    const auto took = std::chrono::steady_clock::now() - started;
-    self->duration->observe(std::chrono::duration<double>(took).count());
-    if (log::access_enabled()) log_request(view, status, took);
+    const bool again = co_await serve_request(self, stream, parser.get());
     conn->busy = false;
     if (!again) co_return;
   }

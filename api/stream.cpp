@@ -421,10 +421,177 @@ std::variant<answer, stream_hub::ticket_ptr> stream_hub::admit(const request_vie
   return t;
 }
 
+/// One stream's run: the resume phase, then the live phase until the client goes, the stream
+/// is ended or cut, or the store closes. It lives in run()'s coroutine frame, which stays
+/// suspended until its coroutines have completed, so they may use `this`.
+class stream_hub::stream_run {
+ public:
+  stream_run(impl& hub, ticket& t, stream_connection& conn)
+      : h_(hub), t_(t), l_(*t.live), conn_(conn), hold_ms_(hub.opts.hold.count()) {}
+
+  /// 1. The stored records after the cursor.
+  net::awaitable<void> resume() {
+    co_await send();
+    for (const auto& sid : t_.resume) {
+      if (!running()) break;
+      auto stored = h_.reader.get(sid);
+      if (stored.status != store::query_status::ok) {
+        ok_ = false;  // a failed read: the client resumes from the last id it got
+        break;
+      }
+      if (!stored) continue;  // expired or purged since the plan
+      resumed_.insert(sid);
+      if (const std::int64_t ms = time_of(sid); ms > t_.subscribed_ms - hold_ms_) {
+        // As recent as live ones: held like them.
+        auto own =
+            std::make_shared<const resumed_record>(resumed_record{sid, std::move(stored->json)});
+        held_.insert({ms, own->sid, own->json, nullptr, own});
+        continue;
+      }
+      append_event(buf_, sid, stored->json, true);
+      cursor_ = sid;
+      if (buf_.size() >= flush_bytes) co_await send();
+    }
+    if (ok_ && t_.truncated) {
+      append_notice(buf_, "truncated",
+                    "More stored records matched than a resume sends; the list (AfterSid) "
+                    "has the rest",
+                    t_.skipped, cursor_);
+    }
+    t_.resume = {};
+  }
+
+  /// 2. Live: take what the feed has, hold it for sid order, send what is due.
+  net::awaitable<void> live() {
+    const auto live_since = std::chrono::steady_clock::now();
+    while (running()) {
+      l_.pending = false;
+      l_.drain();
+      take_stash();
+      if (l_.feed_state == store::commit_feed::state::overflowed) {
+        co_await send_overflow();
+        break;
+      }
+      const bool closing = l_.feed_state == store::commit_feed::state::closed;
+      co_await send_due(closing);
+      const auto steady = std::chrono::steady_clock::now();
+      co_await send_or_heartbeat(steady);
+      if (!resumed_.empty() && steady - live_since > resume_memory) resumed_.clear();
+      if (closing) {
+        l_.ended = true;  // the store is shutting down
+        break;
+      }
+      if (l_.pending || !ok_) continue;
+      co_await sleep();
+    }
+  }
+
+  /// Whether the stream ended as it should (reauthorise(), stop() or the store closing), not
+  /// by a failure or the client going.
+  [[nodiscard]] bool clean() const { return ok_ && !l_.gone && l_.ended; }
+
+ private:
+  [[nodiscard]] bool running() const { return ok_ && !l_.gone && !l_.ended; }
+
+  /// One write of what is ready; `ok_` false once the connection is done.
+  net::awaitable<void> send() {
+    l_.writing = true;
+    ok_ = co_await conn_.write(buf_, h_.opts.write_timeout);
+    l_.writing = false;
+    last_write_ = std::chrono::steady_clock::now();
+    if (!ok_ && !l_.gone && l_.feed_state == store::commit_feed::state::open) h_.cut_slow.inc();
+  }
+
+  /// The batches taken from the feed: each matching record is held for sid order, or sent at
+  /// once when it is older than the cursor.
+  void take_stash() {
+    for (const auto& batch : l_.stash) {
+      // A batch's records are mostly of one account: its scope check is done once per run.
+      const std::string* last_account = nullptr;
+      bool in_scope = false;
+      for (const auto& c : *batch) {
+        if (last_account == nullptr || *last_account != c.record.account_sid) {
+          last_account = &c.record.account_sid;
+          in_scope = t_.scope.contains(c.record.account_sid);
+        }
+        if (in_scope && store::matches(t_.filter, c.record)) take(c, batch);
+      }
+    }
+    l_.stash.clear();
+  }
+
+  void take(const store::committed_record& c, const store::committed_batch& batch) {
+    const std::string& sid = c.record.sid;
+    if (!cursor_.empty() && sid <= cursor_) {
+      if (resumed_.contains(sid)) return;  // sent from the store already
+      // Committed after a later record went out: sent now, without an id, so that a
+      // reconnection resumes after the newest sid sent and doubles nothing (docs/api.md).
+      append_event(buf_, sid, c.json, false);
+      return;
+    }
+    // Held once, should the resume have held it too.
+    held_.insert({time_of(sid), sid, c.json, batch, nullptr});
+  }
+
+  /// The reader fell behind the feed's bound: told so, briefly, and cut.
+  net::awaitable<void> send_overflow() {
+    h_.cut_overflow.inc();
+    buf_.clear();
+    append_notice(buf_, "overflow",
+                  "This reader fell too far behind and is cut; reconnect with Last-Event-ID "
+                  "to resume");
+    co_await conn_.write(buf_, overflow_write);
+  }
+
+  /// The held records whose hold has passed (all of them when the store is closing).
+  net::awaitable<void> send_due(bool closing) {
+    const std::int64_t now = wall_ms();
+    while (!held_.empty() && (closing || held_.front().ms <= now - hold_ms_)) {
+      append_event(buf_, held_.front().sid, held_.front().json, true);
+      cursor_ = held_.front().sid;
+      held_.pop_front();
+      if (buf_.size() >= flush_bytes) co_await send();
+      if (!ok_) break;
+    }
+  }
+
+  /// What is ready, or a heartbeat when nothing was written for the heartbeat interval.
+  net::awaitable<void> send_or_heartbeat(std::chrono::steady_clock::time_point steady) {
+    if (!buf_.empty()) {
+      co_await send();
+    } else if (steady - last_write_ >= h_.opts.heartbeat) {
+      buf_ = ": heartbeat\n\n";
+      co_await send();
+    }
+  }
+
+  /// Sleeps until the next heartbeat or the next held record's due time, or a wake-up.
+  net::awaitable<void> sleep() {
+    auto wake_at = last_write_ + h_.opts.heartbeat;
+    if (!held_.empty()) {
+      const std::int64_t due = held_.front().ms + hold_ms_ - wall_ms();
+      wake_at = std::min(wake_at, std::chrono::steady_clock::now() +
+                                      std::chrono::milliseconds(std::max<std::int64_t>(due, 0)));
+    }
+    l_.timer.expires_at(wake_at);
+    co_await l_.timer.async_wait(as_tuple);
+  }
+
+  impl& h_;
+  ticket& t_;
+  live_state& l_;
+  stream_connection& conn_;
+  const std::int64_t hold_ms_;
+  std::string buf_ = ": live stream of trace records\n\n";
+  std::chrono::steady_clock::time_point last_write_ = std::chrono::steady_clock::now();
+  bool ok_ = true;
+  hold_queue held_;                          // waiting for the hold, in sid order
+  std::unordered_set<std::string> resumed_;  // sent (or held) from the store
+  std::string cursor_;                       // the newest sid sent with an id
+};
+
 net::awaitable<void> stream_hub::run(ticket_ptr t, stream_connection& conn) {
-  impl& h = *impl_;
   live_state& l = *t->live;
-  const auto hold = h.opts.hold;
   l.conn = &conn;
   conn.watch([w = std::weak_ptr<live_state>(t->live)] {
     if (auto s = w.lock()) {
@@ -432,124 +599,11 @@ net::awaitable<void> stream_hub::run(ticket_ptr t, stream_connection& conn) {
       s->wake();
     }
   });
-
-  std::string buf = ": live stream of trace records\n\n";
-  auto last_write = std::chrono::steady_clock::now();
-  bool ok = true;
-  // One write of what is ready; `ok` false once the connection is done.
-  const auto send = [&]() -> net::awaitable<void> {
-    l.writing = true;
-    ok = co_await conn.write(buf, h.opts.write_timeout);
-    l.writing = false;
-    last_write = std::chrono::steady_clock::now();
-    if (!ok && !l.gone && l.feed_state == store::commit_feed::state::open) h.cut_slow.inc();
-  };
-
-  hold_queue held;                          // waiting for the hold, in sid order
-  std::unordered_set<std::string> resumed;  // sent (or held) from the store
-  std::string cursor;                       // the newest sid sent with an id
-
-  // 1. The stored records after the cursor.
-  co_await send();
-  for (const auto& sid : t->resume) {
-    if (!ok || l.gone || l.ended) break;
-    auto stored = h.reader.get(sid);
-    if (stored.status != store::query_status::ok) {
-      ok = false;  // a failed read: the client resumes from the last id it got
-      break;
-    }
-    if (!stored) continue;  // expired or purged since the plan
-    resumed.insert(sid);
-    if (const std::int64_t ms = time_of(sid); ms > t->subscribed_ms - hold.count()) {
-      // As recent as live ones: held like them.
-      auto own =
-          std::make_shared<const resumed_record>(resumed_record{sid, std::move(stored->json)});
-      held.insert({ms, own->sid, own->json, nullptr, own});
-      continue;
-    }
-    append_event(buf, sid, stored->json, true);
-    cursor = sid;
-    if (buf.size() >= flush_bytes) co_await send();
-  }
-  if (ok && t->truncated) {
-    append_notice(buf, "truncated",
-                  "More stored records matched than a resume sends; the list (AfterSid) "
-                  "has the rest",
-                  t->skipped, cursor);
-  }
-  t->resume = {};
-  const auto live_since = std::chrono::steady_clock::now();
-
-  // 2. Live: take what the feed has, hold it for sid order, send what is due.
-  while (ok && !l.gone && !l.ended) {
-    l.pending = false;
-    l.drain();
-    for (const auto& batch : l.stash) {
-      // A batch's records are mostly of one account: its scope check is done once per run.
-      const std::string* last_account = nullptr;
-      bool in_scope = false;
-      for (const auto& c : *batch) {
-        const std::string& sid = c.record.sid;
-        if (last_account == nullptr || *last_account != c.record.account_sid) {
-          last_account = &c.record.account_sid;
-          in_scope = t->scope.contains(c.record.account_sid);
-        }
-        if (!in_scope || !store::matches(t->filter, c.record)) continue;
-        if (!cursor.empty() && sid <= cursor) {
-          if (resumed.contains(sid)) continue;  // sent from the store already
-          // Committed after a later record went out: sent now, without an id, so that a
-          // reconnection resumes after the newest sid sent and doubles nothing (docs/api.md).
-          append_event(buf, sid, c.json, false);
-          continue;
-        }
-        // Held once, should the resume have held it too.
-        held.insert({time_of(sid), sid, c.json, batch, nullptr});
-      }
-    }
-    l.stash.clear();
-    if (l.feed_state == store::commit_feed::state::overflowed) {
-      h.cut_overflow.inc();
-      buf.clear();
-      append_notice(buf, "overflow",
-                    "This reader fell too far behind and is cut; reconnect with Last-Event-ID "
-                    "to resume");
-      co_await conn.write(buf, overflow_write);
-      break;
-    }
-    const bool closing = l.feed_state == store::commit_feed::state::closed;
-    const std::int64_t now = wall_ms();
-    while (!held.empty() && (closing || held.front().ms <= now - hold.count())) {
-      append_event(buf, held.front().sid, held.front().json, true);
-      cursor = held.front().sid;
-      held.pop_front();
-      if (buf.size() >= flush_bytes) co_await send();
-      if (!ok) break;
-    }
-    const auto steady = std::chrono::steady_clock::now();
-    if (!buf.empty()) {
-      co_await send();
-    } else if (steady - last_write >= h.opts.heartbeat) {
-      buf = ": heartbeat\n\n";
-      co_await send();
-    }
-    if (!resumed.empty() && steady - live_since > resume_memory) resumed.clear();
-    if (closing) {
-      l.ended = true;  // the store is shutting down
-      break;
-    }
-    if (l.pending || !ok) continue;
-    auto wake_at = last_write + h.opts.heartbeat;
-    if (!held.empty()) {
-      const std::int64_t due = held.front().ms + hold.count() - wall_ms();
-      wake_at = std::min(wake_at, std::chrono::steady_clock::now() +
-                                      std::chrono::milliseconds(std::max<std::int64_t>(due, 0)));
-    }
-    l.timer.expires_at(wake_at);
-    co_await l.timer.async_wait(as_tuple);
-  }
-  const bool clean = ok && !l.gone && l.ended;
+  stream_run r(*impl_, *t, conn);
+  co_await r.resume();
+  co_await r.live();
   l.conn = nullptr;
-  co_await conn.finish(clean);
+  co_await conn.finish(r.clean());
   // The subscription goes with the ticket: the feed stops queueing for this reader.
 }
 

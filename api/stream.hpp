@@ -82,6 +82,7 @@ class stream_hub {
 
  private:
   struct impl;
+  class stream_run;  // one run(): its resume and live phases (api/stream.cpp)
   std::unique_ptr<impl> impl_;
 };
 

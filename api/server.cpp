@@ -20,6 +20,7 @@
 #include "api/replay.hpp"
 #include "api/routing.hpp"
 #include "api/stream.hpp"
+#include "api/timed_stream.hpp"
 #include "conf/config_error.hpp"
 #include "conf/listen.hpp"
 #include "conf/server_tls.hpp"
@@ -75,10 +76,12 @@ struct state {
   /// One open connection, so that stop() can close it when it has no answer in progress.
   /// `busy`, `done` and `socket` are only touched on the connection's strand.
   struct connection {
+    explicit connection(net::any_io_executor s) : strand(std::move(s)), dog(strand) {}
     net::any_io_executor strand;
     tcp::socket* socket = nullptr;
     bool busy = false;
     bool done = false;
+    support::watchdog dog;  // the connection's deadlines (api/timed_stream.hpp)
   };
 
   std::shared_ptr<const conf::config> cfg;
@@ -111,16 +114,23 @@ struct state {
   std::condition_variable idle;
   std::list<std::shared_ptr<connection>> connections;
 
+  // Called on the connection's strand; its watchdog's loop holds it until leave().
   std::shared_ptr<connection> enter(net::any_io_executor strand, tcp::socket& s) {
-    auto c = std::make_shared<connection>();
-    c->strand = std::move(strand);
+    auto c = std::make_shared<connection>(std::move(strand));
     c->socket = &s;
+    net::co_spawn(c->strand, c->dog.run([c](std::uint8_t /*what*/) {
+      beast::error_code ec;
+      if (c->socket != nullptr) c->socket->cancel(ec);
+    }),
+                  net::detached);
     const std::lock_guard lock(mu);
     connections.push_back(c);
     return c;
   }
   void leave(const std::shared_ptr<connection>& c) {
     c->done = true;
+    c->socket = nullptr;  // its owner's frame ends: nothing left for the watchdog to cancel
+    c->dog.stop();
     const std::lock_guard lock(mu);
     connections.remove(c);
     idle.notify_all();
@@ -132,7 +142,7 @@ using request = http::request<http::string_body>;
 
 template <class Stream>
 void arm(Stream& stream, std::chrono::steady_clock::duration d) {
-  beast::get_lowest_layer(stream).expires_after(d);
+  stream.arm(d);
 }
 
 /// Writes a complete answer; false when the connection is to be closed.
@@ -429,24 +439,25 @@ net::awaitable<void> serve(impl* self, Stream& stream, std::shared_ptr<impl::con
 // The frame owns the socket; `self` outlives every connection frame: stop() destroys the
 // io_context (and with it any frame still suspended) before the rest of impl.
 net::awaitable<void> plain_connection(impl* self, tcp::socket socket) {
-  beast::tcp_stream stream(std::move(socket));
-  auto conn = self->enter(stream.get_executor(), stream.socket());
+  auto conn = self->enter(socket.get_executor(), socket);
+  timed_stream<tcp::socket> stream(socket, conn->dog);
   co_await serve(self, stream, conn);
   beast::error_code ec;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  socket.shutdown(tcp::socket::shutdown_send, ec);
   self->leave(conn);
 }
 
 net::awaitable<void> tls_connection(impl* self, tcp::socket socket,
                                     std::shared_ptr<ssl::context> ctx) {
-  beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), *ctx);
-  auto conn = self->enter(stream.get_executor(), beast::get_lowest_layer(stream).socket());
+  beast::ssl_stream<tcp::socket> tls(std::move(socket), *ctx);
+  auto conn = self->enter(tls.get_executor(), beast::get_lowest_layer(tls));
+  timed_stream<beast::ssl_stream<tcp::socket>> stream(tls, conn->dog);
   arm(stream, request_timeout);
-  auto [ec] = co_await stream.async_handshake(ssl::stream_base::server, as_tuple);
+  auto [ec] = co_await tls.async_handshake(ssl::stream_base::server, as_tuple);
   if (!ec) {
     co_await serve(self, stream, conn);
     arm(stream, std::chrono::seconds(2));
-    std::tie(ec) = co_await stream.async_shutdown(as_tuple);
+    std::tie(ec) = co_await tls.async_shutdown(as_tuple);
   }
   self->leave(conn);
 }

@@ -32,27 +32,25 @@ class stream_connection {
   virtual net::awaitable<void> finish(bool clean) = 0;
 };
 
-/// stream_connection over a Beast stream (beast::tcp_stream, or ssl_stream over one) that the
-/// caller's coroutine frame owns and keeps alive until finish() has completed.
+/// stream_connection over an API connection's stream (api/timed_stream.hpp: a socket or TLS
+/// over one, with the connection's deadlines) that the caller's coroutine frame owns and keeps
+/// alive until finish() has completed.
 template <class Stream>
 class stream_connection_over final : public stream_connection {
  public:
   stream_connection_over(Stream& stream, bool chunked)
       : stream_(stream), chunked_(chunked), state_(std::make_shared<state>(stream.get_executor())) {
-    // Reads and writes overlap here: the deadline of each write is its own timer, not the
-    // stream's (which would also cut the pending read).
-    beast::get_lowest_layer(stream_).expires_never();
+    // Between events a stream may rightly be silent for as long as it lives: only a write
+    // has a deadline.
+    stream_.disarm();
   }
 
   net::awaitable<bool> write(std::string& bytes, std::chrono::milliseconds within) override {
     if (bytes.empty()) co_return !state_->cut;
     if (state_->cut) co_return false;
-    net::steady_timer deadline(stream_.get_executor());
-    deadline.expires_after(within);
-    deadline.async_wait([this, s = std::weak_ptr<state>(state_)](beast::error_code ec) {
-      // A reader that stops reading: its socket buffer fills and the write never completes.
-      if (auto alive = s.lock(); !ec && alive && !alive->cut) cut();
-    });
+    // A reader that stops reading: its socket buffer fills and the write never completes. The
+    // deadline cancels the write and the watch's read alike; the stream is then cut.
+    stream_.arm(within);
     beast::error_code ec;
     if (chunked_) {
       std::tie(ec, std::ignore) = co_await net::async_write(
@@ -61,7 +59,8 @@ class stream_connection_over final : public stream_connection {
       std::tie(ec, std::ignore) =
           co_await net::async_write(stream_, net::buffer(bytes), net::as_tuple(net::use_awaitable));
     }
-    deadline.cancel();
+    if (stream_.timed_out()) cut();
+    stream_.disarm();
     bytes.clear();
     co_return !ec && !state_->cut;
   }
@@ -76,20 +75,16 @@ class stream_connection_over final : public stream_connection {
     if (state_->cut) return;
     state_->cut = true;
     beast::error_code ec;
-    beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_both, ec);
-    beast::get_lowest_layer(stream_).socket().cancel(ec);
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.socket().cancel(ec);
   }
 
   net::awaitable<void> finish(bool clean) override {
     if (clean && chunked_ && !state_->cut) {
-      net::steady_timer deadline(stream_.get_executor());
-      deadline.expires_after(std::chrono::seconds(1));
-      deadline.async_wait([this](beast::error_code ec) {
-        if (!ec) cut();
-      });
+      stream_.arm(std::chrono::seconds(1));
       co_await net::async_write(stream_, http::make_chunk_last(),
                                 net::as_tuple(net::use_awaitable));
-      deadline.cancel();
+      stream_.disarm();
     }
     cut();
     while (state_->watching) {

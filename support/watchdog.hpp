@@ -1,5 +1,6 @@
-// One timer per connection for every deadline it has: the timeout idiom of the proxy's
-// connections (docs/architecture.md, "Timeouts"). Each operation sets its own deadline with
+// One timer per connection for every deadline it has: the timeout idiom of both listeners,
+// the proxy's connections and replays and the API's connections (docs/architecture.md,
+// "Timeouts"). Each operation sets its own deadline with
 // arm(); a deadline moved later costs nothing (the watchdog looks again when it wakes), only an
 // earlier one re-arms the timer; when a deadline passes, the connection is told which operation
 // it was set for, and cancels it. A per-operation timer (Beast's tcp_stream) re-arms a timer
@@ -29,6 +30,13 @@ class watchdog {
       timer_at_ = deadline_;
       timer_.expires_at(deadline_);
     }
+  }
+
+  /// No deadline until the next arm(): for a connection that may rightly wait without end
+  /// (a live stream between its events).
+  void disarm() {
+    deadline_ = clock::time_point::max();
+    timed_out_ = false;
   }
 
   /// Whether the deadline of the operation armed last has passed (a result that arrived just

@@ -60,6 +60,18 @@ TEST(watchdog, ArmingClearsTimedOut) {
   EXPECT_FALSE(f.dog.timed_out());
 }
 
+TEST(watchdog, DisarmLeavesNoDeadlineUntilTheNextArm) {
+  fixture f;
+  f.start();
+  f.dog.arm(20ms, 1);
+  f.dog.disarm();
+  f.run_for(150ms);
+  EXPECT_TRUE(f.expired.empty());
+  f.dog.arm(10ms, 2);
+  f.run_for(150ms);
+  EXPECT_EQ(f.expired, std::vector<std::uint8_t>{2});
+}
+
 TEST(watchdog, StopEndsTheLoopWithoutTellingAnything) {
   fixture f;
   f.start();

@@ -36,27 +36,6 @@ bool body_buffered(const http::request_parser<http::buffer_body>& parser, std::s
   return parser.is_done() || (left && *left <= in_buffer);
 }
 
-bool is_idempotent(http::verb v) {
-  switch (v) {
-    case http::verb::get:
-    case http::verb::head:
-    case http::verb::options:
-    case http::verb::trace:
-    case http::verb::put:
-    case http::verb::delete_:
-      return true;
-    default:
-      return false;
-  }
-}
-
-// An upstream's read or write that failed because the peer went away.
-bool is_closed(const beast::error_code& ec) {
-  return ec == http::error::end_of_stream || ec == net::error::eof ||
-         ec == net::error::connection_reset || ec == http::error::partial_message ||
-         ec == net::ssl::error::stream_truncated;
-}
-
 }  // namespace
 
 // Everything one exchange decides and carries from step to step. Lives on exchange()'s frame.
@@ -70,7 +49,7 @@ struct session::exchange_state {
     expect_continue = client_version >= 11 && !p.is_done() &&
                       beast::iequals(r[http::field::expect], "100-continue");
     head_request = r.method() == http::verb::head;
-    replayable = is_idempotent(r.method()) && p.is_done();
+    replayable = is_idempotent(r.method_string()) && p.is_done();
   }
   http::request<http::buffer_body>& req() { return parser.get(); }
   http::response<http::buffer_body>& res() { return rp->get(); }

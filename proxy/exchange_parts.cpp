@@ -1,11 +1,11 @@
-// The sidecar's own answers and the body and header helpers of an exchange.
+// The sidecar's own answers, the body and header helpers of an exchange, and its retry rules.
 #include "proxy/exchange_parts.hpp"
 
 #include <algorithm>
 #include <vector>
 
-#include "support/json.hpp"
 #include "support/http_fields.hpp"
+#include "support/json.hpp"
 
 namespace sidecar::proxy {
 
@@ -92,6 +92,17 @@ void keep_head(store::captured_body& body, const char* data, std::size_t n, std:
   if (keep && body.head.size() < limit) {
     body.head.append(data, std::min(n, limit - body.head.size()));
   }
+}
+
+bool is_idempotent(std::string_view method) noexcept {
+  return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "TRACE" ||
+         method == "PUT" || method == "DELETE";
+}
+
+bool is_closed(const beast::error_code& ec) {
+  return ec == http::error::end_of_stream || ec == net::error::eof ||
+         ec == net::error::connection_reset || ec == http::error::partial_message ||
+         ec == net::ssl::error::stream_truncated;
 }
 
 }  // namespace sidecar::proxy

@@ -1,5 +1,6 @@
 // Small pieces of an exchange shared by the proxy's connections and by replays: the sidecar's
-// own answers ({"message", "status"}), hop-by-hop removal, and what a capture keeps of a body.
+// own answers ({"message", "status"}), hop-by-hop removal, what a capture keeps of a body, and
+// when an upstream connection found stale may be replaced.
 #pragma once
 
 #include <cstddef>
@@ -33,5 +34,13 @@ void strip_hop_by_hop(http::fields& f, bool keep_upgrade);
 /// Counts `n` bytes of a body and keeps them while fewer than `limit` are kept (when `keep`).
 void keep_head(store::captured_body& body, const char* data, std::size_t n, std::size_t limit,
                bool keep);
+
+/// Whether a request of this method may be sent again on a new connection when a reused one
+/// turns out stale (RFC 9110 9.2.2): GET, HEAD, OPTIONS, TRACE, PUT, DELETE.
+[[nodiscard]] bool is_idempotent(std::string_view method) noexcept;
+
+/// Whether an upstream's read or write failed because the peer went away (end of stream, EOF,
+/// reset, a partial message, a TLS stream cut without close_notify).
+[[nodiscard]] bool is_closed(const beast::error_code& ec);
 
 }  // namespace sidecar::proxy

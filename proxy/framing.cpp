@@ -53,6 +53,97 @@ bool valid_field_line(std::string_view line) {
   return true;
 }
 
+// RFC 9112 2.2: a server SHOULD ignore at least one empty line before the request line (some
+// clients send a CRLF after a POST body). Advances `skip` past them; false past four.
+bool skip_empty_lines(std::string_view data, std::size_t& skip) {
+  while (data.size() - skip >= 2 && data[skip] == '\r' && data[skip + 1] == '\n') {
+    skip += 2;
+    if (skip > 8) return false;
+  }
+  return true;
+}
+
+// A byte that may not appear in a head outside a line's CRLF: a bare LF, NUL or another
+// control byte (HTAB is allowed, in values).
+bool is_forbidden_head_byte(unsigned char c) { return (c < 0x20 && c != '\t') || c == 0x7f; }
+
+enum class line_verdict { next, end_of_head, bad, target_long };
+
+// One CRLF-ended line of the head (CRLF excluded): the request line first, then field lines
+// until the empty one.
+line_verdict check_head_line(std::string_view line, bool first_line, std::size_t max_header_bytes) {
+  if (first_line) {
+    bool target_long = false;
+    if (valid_request_line(line, max_header_bytes, target_long)) return line_verdict::next;
+    return target_long ? line_verdict::target_long : line_verdict::bad;
+  }
+  if (line.empty()) return line_verdict::end_of_head;
+  if (line.front() == ' ' || line.front() == '\t') return line_verdict::bad;  // obs-fold
+  return valid_field_line(line) ? line_verdict::next : line_verdict::bad;
+}
+
+// The framing fields of a parsed request head, counted.
+struct framing_fields {
+  std::size_t content_lengths = 0;
+  bool content_length_list = false;  // a value holds a comma
+  std::string_view first_length;
+  std::size_t transfer_encodings = 0;
+  std::string_view transfer_encoding;  // the last one
+  std::size_t hosts = 0;
+};
+
+framing_fields count_framing_fields(const http::fields& fields) {
+  framing_fields out;
+  for (const auto& f : fields) {
+    switch (f.name()) {
+      case http::field::content_length:
+        if (out.content_lengths++ == 0) out.first_length = f.value();
+        if (f.value().find(',') != std::string_view::npos) out.content_length_list = true;
+        break;
+      case http::field::transfer_encoding:
+        ++out.transfer_encodings;
+        out.transfer_encoding = f.value();
+        break;
+      case http::field::host:
+        ++out.hosts;
+        break;
+      default:
+        break;
+    }
+  }
+  return out;
+}
+
+// Only one Transfer-Encoding, exactly "chunked", on HTTP/1.1, without a Content-Length.
+bool transfer_encoding_acceptable(const framing_fields& ff, unsigned version) {
+  if (ff.transfer_encodings == 0) return true;
+  if (ff.content_lengths > 0 || version < 11 || ff.transfer_encodings > 1) return false;
+  const std::string_view te = trim_ows(ff.transfer_encoding);
+  return te.size() == 7 && beast::iequals(te, "chunked");
+}
+
+// Exactly one Host on HTTP/1.1, at most one on HTTP/1.0.
+bool host_acceptable(const framing_fields& ff, unsigned version) {
+  if (version >= 11 && ff.hosts != 1) return false;
+  return ff.hosts <= 1;
+}
+
+// Beast has checked that every Content-Length value is the same number: forward it once, as
+// digits without leading zeros. False for a value that is not a number below 2^63.
+bool canonicalise_content_length(http::fields& fields, const framing_fields& ff) {
+  const std::string_view v = trim_ows(ff.first_length.substr(0, ff.first_length.find(',')));
+  std::uint64_t length = 0;
+  const auto [end, err] = std::from_chars(v.data(), v.data() + v.size(), length);
+  if (err != std::errc() || end != v.data() + v.size()) return false;
+  if (length > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return false;
+  const std::string canonical = std::to_string(length);
+  if (ff.content_lengths > 1 || ff.content_length_list || canonical != ff.first_length) {
+    fields.erase(http::field::content_length);
+    fields.set(http::field::content_length, canonical);
+  }
+  return true;
+}
+
 }  // namespace
 
 bool is_token_char(unsigned char c) noexcept {
@@ -69,51 +160,45 @@ bool is_token_char(unsigned char c) noexcept {
 
 head_scan scan_request_head(std::string_view data, std::size_t max_header_bytes) {
   head_scan scan;
-  // RFC 9112 2.2: a server SHOULD ignore at least one empty line before the request line
-  // (some clients send a CRLF after a POST body).
-  while (data.size() - scan.skip >= 2 && data[scan.skip] == '\r' && data[scan.skip + 1] == '\n') {
-    scan.skip += 2;
-    if (scan.skip > 8) {
-      scan.result = head_scan_result::bad;
-      return scan;
-    }
+  if (!skip_empty_lines(data, scan.skip)) {
+    scan.result = head_scan_result::bad;
+    return scan;
   }
   data.remove_prefix(scan.skip);
 
   std::size_t line_start = 0;
   bool first_line = true;
-  bool target_long = false;
   for (std::size_t i = 0; i < data.size(); ++i) {
     const auto c = static_cast<unsigned char>(data[i]);
-    if (c == '\r') {
-      if (i + 1 == data.size()) break;  // the LF has not arrived yet
-      if (data[i + 1] != '\n') return {head_scan_result::bad, scan.skip, 0};
-      const std::string_view line = data.substr(line_start, i - line_start);
-      if (first_line) {
-        if (!valid_request_line(line, max_header_bytes, target_long)) {
-          scan.result = target_long ? head_scan_result::target_long : head_scan_result::bad;
-          return scan;
-        }
-        first_line = false;
-      } else if (line.empty()) {
+    if (c != '\r') {
+      if (!is_forbidden_head_byte(c)) continue;
+      scan.result = head_scan_result::bad;
+      return scan;
+    }
+    if (i + 1 == data.size()) break;  // the LF has not arrived yet
+    if (data[i + 1] != '\n') {
+      scan.result = head_scan_result::bad;  // a bare CR
+      return scan;
+    }
+    const std::string_view line = data.substr(line_start, i - line_start);
+    switch (check_head_line(line, first_line, max_header_bytes)) {
+      case line_verdict::next:
+        break;
+      case line_verdict::end_of_head:
         scan.head_size = i + 2;
         scan.result = scan.head_size > max_header_bytes ? head_scan_result::head_large
                                                         : head_scan_result::complete;
         return scan;
-      } else if (line.front() == ' ' || line.front() == '\t') {
-        scan.result = head_scan_result::bad;  // obs-fold
-        return scan;
-      } else if (!valid_field_line(line)) {
+      case line_verdict::bad:
         scan.result = head_scan_result::bad;
         return scan;
-      }
-      ++i;
-      line_start = i + 1;
-    } else if (c == '\n' || c == 0 || (c < 0x20 && c != '\t') || c == 0x7f) {
-      // A bare LF, NUL or another control byte anywhere in the head.
-      scan.result = head_scan_result::bad;
-      return scan;
+      case line_verdict::target_long:
+        scan.result = head_scan_result::target_long;
+        return scan;
     }
+    first_line = false;
+    ++i;
+    line_start = i + 1;
   }
   if (data.size() > max_header_bytes) {
     // Still inside the request line: the target is what is too long.
@@ -123,51 +208,9 @@ head_scan scan_request_head(std::string_view data, std::size_t max_header_bytes)
 }
 
 bool normalise_request_framing(http::fields& fields, unsigned version) {
-  std::size_t content_lengths = 0;
-  bool content_length_list = false;
-  std::string_view first_length;
-  std::size_t transfer_encodings = 0;
-  std::string_view transfer_encoding;
-  std::size_t hosts = 0;
-  for (const auto& f : fields) {
-    switch (f.name()) {
-      case http::field::content_length:
-        if (content_lengths++ == 0) first_length = f.value();
-        if (f.value().find(',') != std::string_view::npos) content_length_list = true;
-        break;
-      case http::field::transfer_encoding:
-        ++transfer_encodings;
-        transfer_encoding = f.value();
-        break;
-      case http::field::host:
-        ++hosts;
-        break;
-      default:
-        break;
-    }
-  }
-  if (transfer_encodings > 0) {
-    if (content_lengths > 0 || version < 11 || transfer_encodings > 1) return false;
-    std::string_view te = trim_ows(transfer_encoding);
-    if (te.size() != 7 || !beast::iequals(te, "chunked")) return false;
-  }
-  if (version >= 11 && hosts != 1) return false;
-  if (hosts > 1) return false;
-  if (content_lengths > 0) {
-    // Beast has checked that every value is the same number: forward it once, as digits
-    // without leading zeros.
-    const std::string_view v = trim_ows(first_length.substr(0, first_length.find(',')));
-    std::uint64_t length = 0;
-    const auto [end, err] = std::from_chars(v.data(), v.data() + v.size(), length);
-    if (err != std::errc() || end != v.data() + v.size()) return false;
-    if (length > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return false;
-    const std::string canonical = std::to_string(length);
-    if (content_lengths > 1 || content_length_list || canonical != first_length) {
-      fields.erase(http::field::content_length);
-      fields.set(http::field::content_length, canonical);
-    }
-  }
-  return true;
+  const framing_fields ff = count_framing_fields(fields);
+  if (!transfer_encoding_acceptable(ff, version) || !host_acceptable(ff, version)) return false;
+  return ff.content_lengths == 0 || canonicalise_content_length(fields, ff);
 }
 
 bool normalise_response_framing(http::fields& fields, int status) {

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "conf/config.hpp"
@@ -43,6 +44,11 @@ class replayer final : public store::trace_replayer {
 
  private:
   [[nodiscard]] net::awaitable<store::replay_outcome> run(store::replay_request r);
+  /// Submits the replay's capture and waits for its record's commit: the outcome says 201
+  /// with the record, 502/504 for a failed exchange, 503 when the store did not take it.
+  [[nodiscard]] net::awaitable<store::replay_outcome> record_and_wait(store::capture cap,
+                                                                      store::exchange_error err,
+                                                                      std::string sid);
 
   replay_parts parts_;
   store::commit_feed& feed_;

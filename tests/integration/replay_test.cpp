@@ -32,10 +32,11 @@ std::string auth_of(const std::string& sid) {
 
 /// An app that keeps every request it receives (head and Content-Length body, as bytes) and
 /// answers each one as its mode says: 200 with a small body, never (holding the connection),
-/// or a reset.
+/// a reset, or 200 keeping the connection, whose next request is then closed unanswered (a kept
+/// connection the app gave up just as it was reused).
 class app {
  public:
-  enum class mode { answer, hang, reset };
+  enum class mode { answer, hang, reset, close_kept };
   explicit app(mode m = mode::answer)
       : mode_(m), thread_([this](std::stop_token stop) { serve(stop); }) {}
   ~app() {
@@ -89,9 +90,14 @@ class app {
         ::close(fd);
         continue;
       }
-      send_all(fd,
-               "HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nContent-Length: 11\r\n"
-               "Connection: close\r\n\r\n<Response/>");
+      const bool keep = mode_ == mode::close_kept;
+      send_all(fd, std::string("HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\n"
+                               "Content-Length: 11\r\n") +
+                       (keep ? "" : "Connection: close\r\n") + "\r\n<Response/>");
+      if (keep) {
+        std::string next;  // not kept: it is never answered
+        read_until(fd, next, "\r\n\r\n", std::chrono::seconds(2));
+      }
       ::close(fd);
     }
   }
@@ -391,6 +397,25 @@ TEST_F(replay, ResettingUpstreamIs502AndRecorded) {
   EXPECT_EQ(json_text(record, "status"), "failed");
   EXPECT_EQ(json_text(record, "replay_of"), sid);
   EXPECT_FALSE(json_text(record, "error").empty());
+}
+
+TEST_F(replay, AnIdempotentReplayOnAKeptConnectionClosedUnansweredGoesOnceMoreOnANewOne) {
+  // Each answer leaves its connection in the pool; the app closes it when the next request
+  // arrives there, before a byte of an answer: the replay goes once more on a new connection
+  // (docs/proxy.md, "Retry rule"), and the app sees it once.
+  app up(app::mode::close_kept);
+  start(up.port());
+  ASSERT_EQ(status_of(http_exchange(proxy_, "GET", "/status")), 200);
+  const std::string sid = newest_sid();
+  ASSERT_FALSE(sid.empty());
+  for (std::size_t n = 2; n <= 3; ++n) {
+    const std::string answer = replay_of(sid);
+    ASSERT_EQ(status_of(answer), 201) << answer;
+    EXPECT_EQ(json_text(body_of(answer), "replay_of"), sid);
+    const auto got = up.received(n);
+    ASSERT_EQ(got.size(), n);
+    EXPECT_EQ(got[n - 1].substr(0, got[n - 1].find("\r\n")), "GET /status HTTP/1.1");
+  }
 }
 
 TEST_F(replay, NeverGoesToTheSidecarsOwnListeners) {

@@ -59,7 +59,9 @@ TEST(store_open, LargeRecordsGoToBlobFilesAndOnlyRecordsDo) {
   EXPECT_TRUE(d[cf_records].options.enable_blob_files);
   EXPECT_EQ(d[cf_records].options.min_blob_size, 4096u);
   for (std::size_t i = 0; i < cf_count; ++i) {
-    if (i != cf_records) EXPECT_FALSE(d[i].options.enable_blob_files) << cf_names[i];
+    if (i != cf_records) {
+      EXPECT_FALSE(d[i].options.enable_blob_files) << cf_names[i];
+    }
   }
 }
 

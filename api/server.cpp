@@ -291,7 +291,8 @@ net::awaitable<bool> serve_stream(impl* self, Stream& stream, const request& req
 /// A read that ends the connection quietly: the client went away or was idle too long, or the
 /// server is stopping.
 bool read_ends_quietly(const beast::error_code& ec, const impl* self) {
-  return ec == http::error::end_of_stream || ec == net::error::eof || ec == beast::error::timeout ||
+  // A passing deadline cancels the read (the connection's watchdog): operation_aborted.
+  return ec == http::error::end_of_stream || ec == net::error::eof ||
          ec == net::error::operation_aborted || ec == net::error::connection_reset ||
          ec == net::ssl::error::stream_truncated || self->stopping.load();
 }

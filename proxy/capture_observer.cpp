@@ -47,7 +47,7 @@ void capture_observer::request_head(const exchange_start& start) {
   const auto& cfg = start.snap.cfg;
   capture_ = store::capture{};
   capture_.client_address = client_address_;
-  capture_.direction = route != nullptr ? route->dir : conf::direction::webhook;
+  capture_.direction = start.dest.direction();
   capture_.route_account = route != nullptr ? route->account : cfg->proxy.forward_account;
   if (route != nullptr) capture_.route_prefix = route->prefix;
   capture_.config = cfg;

@@ -23,6 +23,11 @@ struct destination {
   std::string target;                  // path and query sent upstream
   std::vector<tcp::endpoint> checked;  // forward proxy: the addresses that passed the checks
   const conf::route* route = nullptr;  // null for the forward proxy
+
+  /// The route's direction; a forward-proxy exchange is a webhook (the platform calling out).
+  [[nodiscard]] conf::direction direction() const {
+    return route != nullptr ? route->dir : conf::direction::webhook;
+  }
 };
 
 /// The destination of `route` (which points into `snap`) for a target already rewritten.

@@ -53,9 +53,6 @@ struct session::exchange_state {
   }
   http::request<http::buffer_body>& req() { return parser.get(); }
   http::response<http::buffer_body>& res() { return rp->get(); }
-  [[nodiscard]] conf::direction direction() const {
-    return dest.route != nullptr ? dest.route->dir : conf::direction::webhook;
-  }
 
   http::request_parser<http::buffer_body>& parser;
   const destination dest;
@@ -590,7 +587,7 @@ void session::record_local_answer(exchange_state& x, const http::response<http::
 }
 
 void session::finish(exchange_state& x, exchange_error error, bool upgraded) {
-  ctx_.metrics.count_exchange(x.direction(), x.status, error, clock::now() - x.arrived);
+  ctx_.metrics.count_exchange(x.dest.direction(), x.status, error, clock::now() - x.arrived);
   const exchange_end how{error, x.parser.is_done(), upgraded};
   x.observers.each([&](exchange_observer& o) { o.end(how); });
 }

@@ -60,8 +60,8 @@ handler::handler(std::shared_ptr<const conf::config> cfg, store::trace_reader& r
       metrics_(metrics),
       audit_(std::make_shared<purge_audit>(cfg_->store.path / "audit.jsonl")) {}
 
-bool handler::answers_at_once(std::string_view target) {
-  switch (match_target(target).kind) {
+bool handler::answers_at_once(resource kind) {
+  switch (kind) {
     case resource::healthz:
     case resource::ready:
     case resource::status:
@@ -98,7 +98,7 @@ bool handler::cross_site(const request_view& req) const {
 }
 
 decision handler::decide(const request_view& req) const {
-  const target_match m = match_target(req.target);
+  const target_match& m = req.match;
   if (is_web_path(m.path)) return web_answer(req.method, m.path, req.if_none_match);
   if (m.kind == resource::not_found) return error(404, "No such resource on the Traces API");
   const bool head = req.method == "HEAD";
@@ -131,13 +131,9 @@ decision handler::decide(const request_view& req) const {
     }
     return a;
   }
-  if (m.kind == resource::replay) {
-    // The server answers replays itself (api/replay.hpp) when main gave it a replayer.
-    return error(503, "Replay is not available on this server");
-  }
-  if (m.kind == resource::stream) {
-    // The server answers streams itself (api/stream.hpp) when it has a commit feed.
-    return error(503, "Live streams are not available on this server");
+  if (m.kind == resource::stream || m.kind == resource::replay) {
+    // Never sent here (see decide()'s declaration): a wrong call, not a client's fault.
+    return error(500, "Internal error while answering the request");
   }
   if (m.kind == resource::metrics) {
     answer a;
@@ -155,8 +151,7 @@ decision handler::decide(const request_view& req) const {
 
 std::variant<answer, access_grant> handler::check_access(const request_view& req,
                                                         std::string_view path_account) const {
-  const std::string_view path = req.target.substr(0, req.target.find('?'));
-  return check_access(*current_.load(), req, path_account, path);
+  return check_access(*current_.load(), req, path_account, req.match.path);
 }
 
 std::variant<answer, access_grant> handler::check_access(const snapshot& now,

@@ -61,6 +61,8 @@ struct request_view {
   std::string_view sec_fetch_site;
   std::string_view host;
   std::string_view if_none_match;  // empty when absent (the web page's revalidation)
+  /// The target matched once, when the request arrives (its views point into `target`).
+  target_match match;
 };
 
 /// Who is asking, and the accounts whose traces it reads under the path's account.
@@ -76,6 +78,8 @@ class handler {
   handler(std::shared_ptr<const conf::config> cfg, store::trace_reader& reader,
           std::function<store::store_health()> health, metrics::registry& metrics);
 
+  /// Every resource but a live stream and a replay's POST, which the server hands to their
+  /// own desks (api/stream.hpp, api/replay.hpp) or answers 503 itself when it has none.
   [[nodiscard]] decision decide(const request_view& req) const;
 
   /// The board that /ready and /status read (main's). Without one, /ready says 200 and
@@ -84,7 +88,7 @@ class handler {
 
   /// Whether a target is answered without the store or any wait (the probes, /status,
   /// /metrics, an unknown path): the server never queues these behind store queries.
-  [[nodiscard]] static bool answers_at_once(std::string_view target);
+  [[nodiscard]] static bool answers_at_once(resource kind);
 
   /// Swaps in a reloaded configuration: the next request authenticates against its accounts
   /// and tokens; a request being decided keeps the one it started with. Thread-safe.

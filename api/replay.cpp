@@ -40,7 +40,7 @@ replay_desk::replay_desk(const handler& h, store::trace_reader& reader,
 
 net::awaitable<answer> replay_desk::serve(request_view req, std::string body) {
   // `req`'s views point into the request, which the server keeps until this answer is written.
-  const target_match m = match_target(req.target);
+  const target_match& m = req.match;
   if (handler_.cross_site(req)) {
     co_return handler::error(403,
                              "Refused: a POST from another site's page (Origin or "

@@ -329,6 +329,20 @@ struct slot_release {
   }
 };
 
+/// Answers 503 for a resource this server was built without.
+template <class Stream>
+net::awaitable<bool> serve_unavailable(impl* self, Stream& stream, const request& req,
+                                       const request_view& view, bool keep_alive,
+                                       std::string_view message) {
+  const auto started = std::chrono::steady_clock::now();
+  const answer a = handler::error(503, message);
+  self->count(a.status);
+  const bool again =
+      co_await write_answer(stream, a, req.version(), req.method() == http::verb::head, keep_alive);
+  record_request(self, view, a.status, started);
+  co_return again;
+}
+
 /// Answers …/Traces/{TraceSid}/Replay. A replay waits on an upstream for up to the proxy's
 /// timeouts: it holds no store slot (its one read of the store is a point lookup). False when
 /// the connection is to be closed.
@@ -351,7 +365,7 @@ net::awaitable<bool> serve_decided(impl* self, Stream& stream, const request& re
   const auto started = std::chrono::steady_clock::now();
   const bool head = req.method() == http::verb::head;
   slot_release slot{self};
-  if (!handler::answers_at_once(req.target())) {
+  if (!handler::answers_at_once(view.match.kind)) {
     auto [stopped] = co_await self->store_slots->async_send(beast::error_code{}, as_tuple);
     if (stopped) co_return false;  // the server is stopping
     slot.held = true;
@@ -383,16 +397,23 @@ net::awaitable<bool> serve_request(impl* self, Stream& stream, const request& re
                           req[http::field::origin],
                           req["Sec-Fetch-Site"],
                           req[http::field::host],
-                          req[http::field::if_none_match]};
+                          req[http::field::if_none_match],
+                          match_target(req.target())};
   // A live stream is answered by its hub before any store slot is taken: it would hold one
-  // for its whole life (its resume read is bounded by query_timeout).
-  if (self->streams && match_target(req.target()).kind == resource::stream) {
-    co_return co_await serve_stream(self, stream, req, view, keep_alive);
+  // for its whole life (its resume read is bounded by query_timeout). A replay waits on an
+  // upstream, not the store. A server built without them (tests, benchmarks) says so.
+  if (view.match.kind == resource::stream) {
+    if (self->streams) co_return co_await serve_stream(self, stream, req, view, keep_alive);
+    co_return co_await serve_unavailable(self, stream, req, view, keep_alive,
+                                         "Live streams are not available on this server");
   }
-  replay_desk* const replays = self->replays.load(std::memory_order_acquire);
-  if (replays != nullptr && req.method() == http::verb::post &&
-      match_target(req.target()).kind == resource::replay) {
-    co_return co_await serve_replay(self, replays, stream, req, view, keep_alive);
+  if (view.match.kind == resource::replay && req.method() == http::verb::post) {
+    replay_desk* const replays = self->replays.load(std::memory_order_acquire);
+    if (replays != nullptr) {
+      co_return co_await serve_replay(self, replays, stream, req, view, keep_alive);
+    }
+    co_return co_await serve_unavailable(self, stream, req, view, keep_alive,
+                                         "Replay is not available on this server");
   }
   co_return co_await serve_decided(self, stream, req, view, keep_alive);
 }

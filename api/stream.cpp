@@ -325,7 +325,7 @@ std::variant<answer, stream_hub::ticket_ptr> stream_hub::admit(const request_vie
                                                                std::string_view last_event_id,
                                                                net::any_io_executor strand) {
   impl& h = *impl_;
-  const target_match m = match_target(req.target);
+  const target_match& m = req.match;
   const bool head = req.method == "HEAD";
   if (req.method != "GET" && !head) {
     answer a = handler::error(405, "The live stream answers GET and HEAD only");

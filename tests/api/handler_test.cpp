@@ -50,6 +50,7 @@ class handler_test : public ::testing::Test {
     req.origin = origin;
     req.sec_fetch_site = fetch_site;
     req.host = "127.0.0.1:8081";
+    req.match = match_target(req.target);
     return handler_->decide(req);
   }
 
@@ -112,6 +113,7 @@ TEST_F(handler_test, CredentialsAndTheAccountTreeDecideWhoReadsWhat) {
   wrong.target = target;
   const std::string bad = basic(accounts::parent, "not-the-token");
   wrong.authorization = bad;
+  wrong.match = match_target(wrong.target);
   EXPECT_EQ(std::get<answer>(handler_->decide(wrong)).status, 401u);
 
   EXPECT_TRUE(std::holds_alternative<list_plan>(
@@ -134,9 +136,9 @@ TEST_F(handler_test, ProbesAnswerAtOnceWithoutCredentials) {
   EXPECT_EQ(metrics.status, 200u);
   EXPECT_EQ(metrics.content_type, "text/plain; version=0.0.4");
   for (const char* target : {"/healthz", "/ready", "/status", "/metrics", "/nope"}) {
-    EXPECT_TRUE(handler::answers_at_once(target)) << target;
+    EXPECT_TRUE(handler::answers_at_once(match_target(target).kind)) << target;
   }
-  EXPECT_FALSE(handler::answers_at_once(traces(accounts::parent)));
+  EXPECT_FALSE(handler::answers_at_once(match_target(traces(accounts::parent)).kind));
 }
 
 TEST_F(handler_test, AListIsPlannedWithItsTotalAndTheNextPageAfterItsLastRecord) {

@@ -147,6 +147,19 @@ TEST_F(api_server, UnknownPathIs404Json) {
   expect_error(http_client(port_).request("GET", "/nothing"), 404);
 }
 
+TEST_F(api_server, AServerWithoutStreamsOrReplaysSays503AndStaysUsable) {
+  // This fixture's server was built without a commit feed or a replayer (main gives both).
+  const std::string traces = "/2012-04-24/Accounts/" + accounts::parent + "/Traces";
+  expect_error(get(traces + "/Stream"), 503, "Live streams are not available");
+  const std::string replay = traces + "/" + make_sid(t0, 1) + "/Replay";
+  expect_error(http_client(port_).request("POST", replay), 503, "Replay is not available");
+  // Its other methods are still the handler's: 405 with the resource's own.
+  const http_answer get_replay = http_client(port_).request("GET", replay);
+  expect_error(get_replay, 405, "POST");
+  EXPECT_EQ(get_replay.header("allow"), "POST");
+  EXPECT_EQ(get(list(accounts::parent)).status, 200);
+}
+
 TEST_F(api_server, KeepAliveServesSeveralRequestsOnOneConnection) {
   add(accounts::parent, 3);
   http_client c(port_);

@@ -7,14 +7,13 @@
 
 #include "store/record_decode.hpp"
 #include "store/rocks_support.hpp"
+#include "store/store_db.hpp"
 
 namespace sidecar::store {
 namespace {
 
 // Records per WriteBatch: a few MB of keys, and the purge_set grows batch by batch.
 constexpr std::size_t batch_records = 4096;
-
-rocksdb::Slice slice(std::string_view s) { return {s.data(), s.size()}; }
 
 /// The buffers of a purge, reused from batch to batch.
 struct purge_scratch {

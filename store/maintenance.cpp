@@ -94,6 +94,10 @@ void trace_store::impl::compact_all() {
   flush_memtables();
   rocksdb::CompactRangeOptions co;
   co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  // Every blob file too: the live blobs of each are moved to new files and the old file goes,
+  // with the bytes of the large records that expired or were purged in it.
+  co.blob_garbage_collection_policy = rocksdb::BlobGarbageCollectionPolicy::kForce;
+  co.blob_garbage_collection_age_cutoff = 1.0;
   for (std::size_t i = 0; i < cf_count; ++i) {
     db_.db->CompactRange(co, db_.handles[i], nullptr, nullptr).PermitUncheckedError();
   }

@@ -49,10 +49,10 @@ void read_batch(const purge_handles& h, const std::vector<std::string>& keys, st
                  s.statuses.data());
 }
 
-/// The deletes of the batch's j-th record (its record, its index entries, and its purged mark
-/// when `mark`), and its minute and hour counted in `counts`.
+/// The deletes of the batch's j-th record (its record, its index entries) and its purged mark,
+/// and its minute and hour counted in `counts`.
 void delete_record(const purge_handles& h, const std::vector<std::string>& keys, std::size_t j,
-                   bool mark, purge_scratch& s, rocksdb::WriteBatch& batch,
+                   purge_scratch& s, rocksdb::WriteBatch& batch,
                    std::unordered_map<std::string, std::uint64_t>& counts) {
   const store::sid_bytes& sid = s.sids[j];
   const std::string& key = keys[s.at[j]];
@@ -74,12 +74,12 @@ void delete_record(const purge_handles& h, const std::vector<std::string>& keys,
   const std::int64_t minute = store::sid_ms(sid) / codec::bucket_ms;  // a sid's time is >= 0
   ++counts[codec::counter_key(account, minute)];
   ++counts[codec::hour_counter_key(account, minute / codec::buckets_per_hour)];
-  if (mark) batch.Put(h.meta, purge_set::meta_key(sid), {}).PermitUncheckedError();
+  batch.Put(h.meta, purge_set::meta_key(sid), {}).PermitUncheckedError();
 }
 
 }  // namespace
 
-rocksdb::Status purge_records(const purge_handles& h, purge_set* purged,
+rocksdb::Status purge_records(const purge_handles& h, purge_set& purged,
                               const std::vector<std::string>& keys, std::uint64_t& deleted) {
   purge_scratch s;
   for (std::size_t from = 0; from < keys.size(); from += batch_records) {
@@ -90,7 +90,7 @@ rocksdb::Status purge_records(const purge_handles& h, purge_set* purged,
     for (std::size_t j = 0; j < s.sids.size(); ++j) {
       if (s.statuses[j].IsNotFound()) continue;  // purged or expired meanwhile
       if (!s.statuses[j].ok()) return s.statuses[j];
-      delete_record(h, keys, j, purged != nullptr, s, batch, counts);
+      delete_record(h, keys, j, s, batch, counts);
       s.found.push_back(s.sids[j]);
     }
     // Counters add little-endian uint64s with wrap-around: adding 2^64 - n takes n away.
@@ -99,7 +99,7 @@ rocksdb::Status purge_records(const purge_handles& h, purge_set* purged,
     }
     // In the set before the write: chunk scans skip these records from this moment on, and
     // their own keys go with the write.
-    if (purged != nullptr) purged->add(s.found);
+    purged.add(s.found);
     const auto st = h.db->Write({}, &batch);
     if (!st.ok()) return st;
     deleted += s.found.size();

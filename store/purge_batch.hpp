@@ -24,11 +24,10 @@ struct purge_handles {
 };
 
 /// Deletes the records whose by_account keys (account + inverted sid) are `keys`, in batches;
-/// adds to `deleted` those that still existed. With `purged`, their sids are added to it (and to
-/// the meta column family) so that their chunk entries stay hidden; without, a purge marker
-/// already hides them (the removal behind a marker). A failed write's status is returned (the
-/// records of earlier batches stay deleted).
-[[nodiscard]] rocksdb::Status purge_records(const purge_handles& h, purge_set* purged,
+/// adds to `deleted` those that still existed. Their sids are added to `purged` (and to the
+/// meta column family) so that their chunk entries stay hidden until compaction strips them.
+/// A failed write's status is returned (the records of earlier batches stay deleted).
+[[nodiscard]] rocksdb::Status purge_records(const purge_handles& h, purge_set& purged,
                                             const std::vector<std::string>& keys,
                                             std::uint64_t& deleted);
 

@@ -1,6 +1,6 @@
 // Purge by markers (store/purge_markers.cpp; docs/store.md, "Purge"): which list purges may be
-// a marker, and a marker's value in the meta column family. The purge itself and its remover
-// thread are members of the store's impl (store/trace_store_impl.hpp).
+// a marker, and a marker's value in the meta column family. The purge itself is a member of
+// the store's impl (store/trace_store_impl.hpp).
 #pragma once
 
 #include <optional>
@@ -16,16 +16,14 @@ namespace sidecar::store {
 /// AccountSid, which picks the accounts).
 [[nodiscard]] bool markable(const trace_filter& f);
 
-/// A marker's value: the newest sid it covers, and whether the removal of the keys it covers
-/// is still to do (taken up again at the next open when it is).
-struct marker_value {
-  sid_bytes through{};
-  bool pending = false;
-};
+/// The byte after a marker's sid. Until December 2026 a removal thread deleted a marker's keys
+/// and wrote 'p' (pending) or 'r' (removed) there; the compaction filters remove them now, and
+/// every marker is written 'r', which is also what a store written before means to this one.
+inline constexpr char marker_state = 'r';
 
-/// The 17 bytes of a marker's value: its sid, then 'p' (removal pending) or 'r' (removed).
-[[nodiscard]] std::string encode_marker(const sid_bytes& through, bool pending);
-/// nullopt for a value that is not a marker's.
-[[nodiscard]] std::optional<marker_value> decode_marker(std::string_view value);
+/// The 17 bytes of a marker's value: the newest sid it covers, then marker_state.
+[[nodiscard]] std::string encode_marker(const sid_bytes& through);
+/// The newest sid a marker's value covers; nullopt for a value that is not a marker's.
+[[nodiscard]] std::optional<sid_bytes> decode_marker(std::string_view value);
 
 }  // namespace sidecar::store

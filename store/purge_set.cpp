@@ -80,9 +80,16 @@ void purge_set::mark(std::string_view account, const store::sid_bytes& through) 
 std::optional<store::sid_bytes> purge_set::marker(std::string_view account) const {
   if (marker_count_.load(std::memory_order_acquire) == 0) return std::nullopt;
   const std::shared_lock lock(mu_);
-  const auto it = markers_.find(std::string(account));
+  const auto it = markers_.find(account);
   if (it == markers_.end()) return std::nullopt;
   return it->second;
+}
+
+bool purge_set::some_marker_covers(const store::sid_bytes& sid) const {
+  if (marker_count_.load(std::memory_order_acquire) == 0) return false;
+  const std::shared_lock lock(mu_);
+  return std::any_of(markers_.begin(), markers_.end(),
+                     [&](const auto& m) { return sid <= m.second; });
 }
 
 bool purge_set::hidden(std::string_view account, const store::sid_bytes& sid) const {
@@ -91,7 +98,7 @@ bool purge_set::hidden(std::string_view account, const store::sid_bytes& sid) co
   if (!by_sid && !by_marker) return false;
   const std::shared_lock lock(mu_);
   if (by_marker) {
-    const auto it = markers_.find(std::string(account));
+    const auto it = markers_.find(account);
     if (it != markers_.end() && sid <= it->second) return true;
   }
   return by_sid && sids_.contains(sid);

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -36,6 +37,9 @@ class purge_set {
   void mark(std::string_view account, const store::sid_bytes& through);
   /// The account's marker (the newest sid it covers), if any.
   [[nodiscard]] std::optional<store::sid_bytes> marker(std::string_view account) const;
+  /// Whether some account's marker covers `sid` (a cheap first test before a record's account
+  /// is read: the compaction filter of a blob value asks it from the key alone).
+  [[nodiscard]] bool some_marker_covers(const store::sid_bytes& sid) const;
   /// Whether the record of `account` with these 16 inverted sid bytes is purged: covered by the
   /// account's marker or purged one by one. What every read path asks.
   [[nodiscard]] bool hidden(std::string_view account, std::string_view inv) const;
@@ -66,7 +70,15 @@ class purge_set {
   mutable std::shared_mutex mu_;
   std::unordered_set<store::sid_bytes, hash> sids_;
   std::atomic<std::size_t> count_{0};  // sids_.size(): lets lookups skip the lock when empty
-  std::unordered_map<std::string, store::sid_bytes> markers_;  // account -> newest sid covered
+  struct name_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
+  };
+  // account -> newest sid covered; found by a string_view, without a copy (the compaction
+  // filter asks once per key).
+  std::unordered_map<std::string, store::sid_bytes, name_hash, std::equal_to<>> markers_;
   std::atomic<std::size_t> marker_count_{0};                   // markers_.size(), as count_
   std::int64_t oldest_ms_ = 0;  // the time of the oldest sid in sids_ (under mu_)
 };

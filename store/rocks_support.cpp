@@ -15,32 +15,81 @@ namespace {
 
 class expiry_filter final : public rocksdb::CompactionFilter {
  public:
-  expiry_filter(std::int64_t cutoff, key_kind kind, const purge_set* purged)
-      : cutoff_(cutoff), kind_(kind), purged_(purged) {}
+  expiry_filter(std::int64_t cutoff, key_kind kind, const purge_filtering& purging)
+      : cutoff_(cutoff), kind_(kind), purging_(purging) {}
 
   Decision FilterV2(int, const rocksdb::Slice& key, ValueType type, const rocksdb::Slice& value,
                     std::string* new_value, std::string*) const override {
     if (expired(key)) return Decision::kRemove;
-    // A purge leaves its records' entries in chunk values: they go here.
-    std::string_view id;
-    std::int64_t chunk = 0;
-    std::uint32_t part = 0;
-    if (purged_ != nullptr && (type == ValueType::kValue || type == ValueType::kMergeOperand) &&
-        codec::split_chunk_key({key.data(), key.size()}, id, chunk, part) &&
-        purged_->strip_chunk(id, {value.data(), value.size()}, *new_value)) {
-      return new_value->empty() && type == ValueType::kMergeOperand ? Decision::kRemove
-                                                                    : Decision::kChangeValue;
+    if (purging_.scope == purge_scope::none || type == ValueType::kBlobIndex) {
+      return Decision::kKeep;
     }
-    return Decision::kKeep;
+    const std::string_view k(key.data(), key.size());
+    const std::string_view v(value.data(), value.size());
+    if (purging_.scope == purge_scope::chunk_values) return strip(k, v, type, *new_value);
+    if (type != ValueType::kValue || !covered(k, v)) return Decision::kKeep;
+    if (purging_.removed != nullptr && purging_.scope == purge_scope::record_value) {
+      purging_.removed->inc();
+    }
+    return Decision::kRemove;
   }
-  // Large values live in blob files: decide from the key alone, without reading the blob.
+  // Large values live in blob files: decide from the key alone, without reading the blob,
+  // unless a purge marker may cover the record (its account is in the value).
   Decision FilterBlobByKey(int, const rocksdb::Slice& key, std::string*,
                            std::string*) const override {
-    return expired(key) ? Decision::kRemove : Decision::kKeep;
+    if (expired(key)) return Decision::kRemove;
+    if (purging_.scope == purge_scope::record_value && key.size() == 16) {
+      store::sid_bytes sid{};
+      std::copy(key.data(), key.data() + key.size(), sid.begin());
+      if (purging_.purged->some_marker_covers(sid)) return Decision::kUndetermined;
+    }
+    return Decision::kKeep;
   }
   const char* Name() const override { return "sidecar.expiry"; }
 
  private:
+  /// A purge leaves its records' entries in chunk values: they go here.
+  Decision strip(std::string_view key, std::string_view value, ValueType type,
+                 std::string& new_value) const {
+    std::string_view id;
+    std::int64_t chunk = 0;
+    std::uint32_t part = 0;
+    if ((type == ValueType::kValue || type == ValueType::kMergeOperand) &&
+        codec::split_chunk_key(key, id, chunk, part) &&
+        purging_.purged->strip_chunk(id, value, new_value)) {
+      return new_value.empty() && type == ValueType::kMergeOperand ? Decision::kRemove
+                                                                   : Decision::kChangeValue;
+    }
+    return Decision::kKeep;
+  }
+
+  /// Whether the record this key belongs to is purged (by a marker, or one by one).
+  [[nodiscard]] bool covered(std::string_view key, std::string_view value) const {
+    const purge_set& purged = *purging_.purged;
+    std::string_view id, inv, account;
+    std::uint32_t part = 0;
+    switch (purging_.scope) {
+      case purge_scope::key_account:
+        return codec::split_id_key(key, id, inv) && purged.hidden(id, inv);
+      case purge_scope::session_entry:
+        return codec::split_id_key(key, id, inv) &&
+               codec::decode_session_entry(value, account, part) && purged.hidden(account, inv);
+      case purge_scope::record_value: {
+        std::string_view rest;
+        if (key.size() != 16 || !codec::split_record_value(value, account, part, rest)) {
+          return false;
+        }
+        store::sid_bytes sid{};
+        std::copy(key.begin(), key.end(), sid.begin());
+        return purged.hidden(account, sid);
+      }
+      case purge_scope::none:
+      case purge_scope::chunk_values:
+        return false;
+    }
+    return false;
+  }
+
   [[nodiscard]] bool expired(const rocksdb::Slice& k) const {
     const std::string_view key(k.data(), k.size());
     switch (kind_) {
@@ -77,14 +126,16 @@ class expiry_filter final : public rocksdb::CompactionFilter {
 
   std::int64_t cutoff_;
   key_kind kind_;
-  const purge_set* purged_;  // owned by the factory, which outlives its filters
+  const purge_filtering& purging_;  // the factory's, which outlives its filters
 };
 
 class expiry_filter_factory final : public rocksdb::CompactionFilterFactory {
  public:
   expiry_filter_factory(std::shared_ptr<const expiry_clock> clock, key_kind kind,
-                        std::shared_ptr<const purge_set> purged)
-      : clock_(std::move(clock)), kind_(kind), purged_(std::move(purged)) {}
+                        purge_filtering purging)
+      : clock_(std::move(clock)), kind_(kind), purging_(std::move(purging)) {
+    if (!purging_.purged) purging_.scope = purge_scope::none;
+  }
 
   // Flushes filter too: a record that expired while in the memtable never reaches a file.
   bool ShouldFilterTableFileCreation(rocksdb::TableFileCreationReason reason) const override {
@@ -93,14 +144,14 @@ class expiry_filter_factory final : public rocksdb::CompactionFilterFactory {
   }
   std::unique_ptr<rocksdb::CompactionFilter> CreateCompactionFilter(
       const rocksdb::CompactionFilter::Context&) override {
-    return std::make_unique<expiry_filter>(clock_->cutoff(), kind_, purged_.get());
+    return std::make_unique<expiry_filter>(clock_->cutoff(), kind_, purging_);
   }
   const char* Name() const override { return "sidecar.expiry_factory"; }
 
  private:
   std::shared_ptr<const expiry_clock> clock_;
   key_kind kind_;
-  std::shared_ptr<const purge_set> purged_;
+  purge_filtering purging_;
 };
 
 class hint_prefix final : public rocksdb::SliceTransform {
@@ -175,9 +226,8 @@ class count_merge final : public rocksdb::AssociativeMergeOperator {
 }  // namespace
 
 std::shared_ptr<rocksdb::CompactionFilterFactory> make_expiry_filter_factory(
-    std::shared_ptr<const expiry_clock> clock, key_kind kind,
-    std::shared_ptr<const purge_set> purged) {
-  return std::make_shared<expiry_filter_factory>(std::move(clock), kind, std::move(purged));
+    std::shared_ptr<const expiry_clock> clock, key_kind kind, purge_filtering purging) {
+  return std::make_shared<expiry_filter_factory>(std::move(clock), kind, std::move(purging));
 }
 
 std::shared_ptr<const rocksdb::SliceTransform> make_insert_hint_prefix(key_kind kind) {

@@ -48,12 +48,29 @@ enum class key_kind : std::uint8_t {
   keep,     // meta: never expires
 };
 
+/// Where a column family's filter finds what purges removed (docs/store.md, "Purge").
+enum class purge_scope : std::uint8_t {
+  none,           // counters, meta, outbox: nothing of a record's own
+  chunk_values,   // body_chunks, index_chunks: purged entries are cut out of chunk values
+  key_account,    // by_account: a covered key goes (the account is the key's id)
+  session_entry,  // by_session: a covered key goes (the account is in the value)
+  record_value,   // records: a covered record goes (the account is in the value)
+};
+
+/// What a filter needs to drop purged data: the purged set, the family's scope, and the
+/// counter of records a marker covered that the filter removed (records only; may be null).
+struct purge_filtering {
+  std::shared_ptr<const purge_set> purged;
+  purge_scope scope = purge_scope::none;
+  metrics::counter* removed = nullptr;
+};
+
 /// One factory per column family; every filter it makes takes the cutoff once, at its start.
-/// With `purged` (chunk column families), a chunk value or merge operand holding entries of
-/// purged records is rewritten without them.
+/// It drops expired keys and, with `purging`, what purges cover: chunk entries of purged
+/// records are cut out of chunk values, and the keys and records a purge marker covers are
+/// dropped (the marker's physical removal: docs/store.md, "Purge").
 [[nodiscard]] std::shared_ptr<rocksdb::CompactionFilterFactory> make_expiry_filter_factory(
-    std::shared_ptr<const expiry_clock> clock, key_kind kind,
-    std::shared_ptr<const purge_set> purged = nullptr);
+    std::shared_ptr<const expiry_clock> clock, key_kind kind, purge_filtering purging = {});
 
 /// The id part (varint length + id) of an id-keyed key, or the first 4 bytes of a sid key:
 /// the memtable keeps an insert hint per prefix, and each new key of an id lands next to the

@@ -39,10 +39,11 @@ rocksdb::TableFactory* table(const std::shared_ptr<rocksdb::Cache>& cache, std::
 
 rocksdb::ColumnFamilyOptions family_options(const family_settings& s, rocks::key_kind kind,
                                             std::size_t block_size, bool bloom,
-                                            std::size_t write_buffer) {
+                                            std::size_t write_buffer,
+                                            rocks::purge_scope purging = rocks::purge_scope::none) {
   rocksdb::ColumnFamilyOptions o;
-  o.compaction_filter_factory = rocks::make_expiry_filter_factory(
-      s.clock, kind, kind == rocks::key_kind::chunk ? s.purged : nullptr);
+  o.compaction_filter_factory =
+      rocks::make_expiry_filter_factory(s.clock, kind, {s.purged, purging, s.purge_removed});
   o.table_factory.reset(table(s.cache, block_size, bloom));
   o.compression = rocksdb::kLZ4Compression;
   o.bottommost_compression = rocksdb::kLZ4Compression;
@@ -59,7 +60,8 @@ rocksdb::ColumnFamilyOptions family_options(const family_settings& s, rocks::key
 
 /// The chunk families hold appended chunks that filters search as they are read.
 rocksdb::ColumnFamilyOptions chunk_options(const family_settings& s, std::size_t write_buffer) {
-  auto o = family_options(s, rocks::key_kind::chunk, 64 << 10, false, write_buffer);
+  auto o = family_options(s, rocks::key_kind::chunk, 64 << 10, false, write_buffer,
+                          rocks::purge_scope::chunk_values);
   o.compression = rocksdb::kNoCompression;
   o.bottommost_compression = rocksdb::kNoCompression;
   o.merge_operator = rocks::make_append_merge_operator();
@@ -83,7 +85,8 @@ rocksdb::ColumnFamilyOptions options_of(cf family, const family_settings& s) {
       // Keyed by sid, so in time order: each flush writes a key range after the last one
       // (compaction can move such files down without rewriting them), and the memtable
       // inserts are appends. Bloom filter: get(sid) and a page's records are point lookups.
-      o = family_options(s, rocks::key_kind::sid, 16 << 10, true, memtables / 4);
+      o = family_options(s, rocks::key_kind::sid, 16 << 10, true, memtables / 4,
+                         rocks::purge_scope::record_value);
       // Large records (request bodies of up to 100 KB) go to blob files so that they never
       // slow key scans; blob files are time-ordered, so expired ones are dropped whole.
       o.enable_blob_files = true;
@@ -97,8 +100,12 @@ rocksdb::ColumnFamilyOptions options_of(cf family, const family_settings& s) {
       o = chunk_options(s, memtables / 4);
       break;
     case cf_by_account:
+      o = family_options(s, rocks::key_kind::id_inverted_sid, 16 << 10, false, memtables / 8,
+                         rocks::purge_scope::key_account);
+      break;
     case cf_by_session:
-      o = family_options(s, rocks::key_kind::id_inverted_sid, 16 << 10, false, memtables / 8);
+      o = family_options(s, rocks::key_kind::id_inverted_sid, 16 << 10, false, memtables / 8,
+                         rocks::purge_scope::session_entry);
       break;
     case cf_counters:
       o = family_options(s, rocks::key_kind::counter, 4096, false, small_buffer);
@@ -213,8 +220,8 @@ void trace_store::impl::open() {
   const std::size_t memory = cfg_->store.memory;
   cache_ = rocksdb::NewLRUCache(memory);
   const rocksdb::DBOptions dbo = database_options(listener_, cache_, memory / 2);
-  auto descriptors = family_descriptors(
-      {memory, cache_, clock_, purged_, static_cast<std::uint64_t>(reclaim_period_ms_ / 1000)});
+  auto descriptors = family_descriptors({memory, cache_, clock_, purged_, &purge_removed_,
+                                         static_cast<std::uint64_t>(reclaim_period_ms_ / 1000)});
   add_existing_families(db_path_, descriptors);
 
   rocksdb::DB* raw = nullptr;

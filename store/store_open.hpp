@@ -22,7 +22,8 @@ struct family_settings {
   std::size_t memory = 0;                      // [store] memory: memtables + block cache
   std::shared_ptr<rocksdb::Cache> cache;       // the block cache, holding the whole budget
   std::shared_ptr<rocks::expiry_clock> clock;  // the expiry filter's clock
-  std::shared_ptr<purge_set> purged;           // chunk entries of purged records
+  std::shared_ptr<purge_set> purged;           // what purges removed, for the filters
+  metrics::counter* purge_removed = nullptr;   // records a marker covered, dropped by filters
   std::uint64_t reclaim_period_s = 0;          // periodic compaction and ttl
 };
 

@@ -28,8 +28,8 @@ trace_store::impl::impl(std::shared_ptr<const conf::config> c, metrics::registry
       quota_trims_(m.add_counter("sidecar_store_quota_trims_total",
                                  "Times the disk quota removed the oldest records")),
       purge_removed_(m.add_counter("sidecar_store_purge_removed_total",
-                                   "Records whose keys the removal behind a purge marker "
-                                   "deleted")) {
+                                   "Records a purge marker covers that compaction removed "
+                                   "from disk")) {
   m.add_callback("sidecar_store_disk_bytes", "Bytes the trace store takes on disk",
                  [bytes = disk_bytes_] { return static_cast<double>(bytes->load()); });
   clock_->now_ms = opts_.now_ms ? opts_.now_ms : utc::now_ms;
@@ -48,19 +48,9 @@ trace_store::impl::impl(std::shared_ptr<const conf::config> c, metrics::registry
     support::name_this_thread("store-maintain");
     maintenance_loop();
   });
-  remover_ = std::thread([this] {
-    support::name_this_thread("store-purge");
-    remover_loop();
-  });
 }
 
 trace_store::impl::~impl() {
-  {
-    std::lock_guard lock(remove_mu_);
-    remove_stop_ = true;  // a removal left unfinished resumes at the next open
-  }
-  remove_cv_.notify_all();
-  if (remover_.joinable()) remover_.join();
   {
     std::lock_guard lock(maint_mu_);
     maint_stop_ = true;
@@ -128,11 +118,6 @@ purge_result trace_store::purge(const list_query& q) {
     log::error("store: purge failed", {{"error", e.what()}});
     return {query_status::failed, 0};
   }
-}
-
-void trace_store::settle_purges() {
-  std::unique_lock lock(impl_->remove_mu_);
-  impl_->remove_cv_.wait(lock, [&] { return impl_->to_remove_.empty() || impl_->remove_stop_; });
 }
 
 commit_feed& trace_store::feed() { return impl_->writer_->feed(); }

@@ -45,9 +45,6 @@ struct trace_store_options {
   /// RocksDB write per linger at moderate rates instead of one per record. It adds at most
   /// this much to what a crash can lose (docs/store.md).
   std::chrono::microseconds linger{std::chrono::milliseconds(5)};
-  /// Records per second that the removal behind a purge marker deletes at most (docs/store.md,
-  /// "Purge"); 0 removes as fast as RocksDB takes the writes.
-  std::uint64_t purge_removal_rate = 5'000;
 };
 
 class trace_store final : public capture_sink, public trace_reader, public trace_purger {
@@ -87,12 +84,10 @@ class trace_store final : public capture_sink, public trace_reader, public trace
   [[nodiscard]] trace_purger* purger() override { return this; }
 
   // trace_purger (store/purge_batch.hpp). A purge of the whole list (no filter but
-  // DateCreatedBefore) writes a purge marker per account and returns; its records' keys are
-  // removed behind it, paced (options::purge_removal_rate).
+  // DateCreatedBefore) writes a purge marker per account and returns; compactions remove what
+  // it covers from disk (docs/store.md, "Purge").
   [[nodiscard]] purge_result purge(std::string_view sid) override;
   [[nodiscard]] purge_result purge(const list_query& q) override;
-  /// Waits until the removal behind every purge marker so far is done (tests and tools).
-  void settle_purges();
 
   [[nodiscard]] store_health health() const;
 

@@ -10,7 +10,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -51,11 +50,6 @@ struct trace_store::impl {
   purge_result purge_keys(const std::vector<std::string>& keys);
   /// The purge of a whole list by markers: one per account, written at once.
   purge_result purge_by_marker(const list_query& q);
-  /// Queues the removal of the keys an account's marker covers (remover thread).
-  void queue_removal(const std::string& account);
-  void remover_loop();
-  /// Removes the keys the account's marker covers, paced; false when it stopped early.
-  bool remove_marked(const std::string& account);
 
   // -- maintenance (store/maintenance.{hpp,cpp}) --
   void maintenance_loop();
@@ -133,13 +127,7 @@ struct trace_store::impl {
   // database is open, stopped before it closes.
   std::unique_ptr<trace_writer> writer_;
 
-  // The removal behind purge markers: accounts waiting, the first one being removed.
   std::mutex purge_mu_;  // one marker purge at a time: a marker's meta value only grows
-  std::mutex remove_mu_;
-  std::condition_variable remove_cv_;
-  std::deque<std::string> to_remove_;
-  bool remove_stop_ = false;
-  std::thread remover_;
 
   std::thread maintainer_;
 };

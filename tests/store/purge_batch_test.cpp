@@ -44,7 +44,6 @@ class purge_test : public ::testing::Test {
     trace_store::options o;
     o.now_ms = [this] { return now_.load(); };
     o.maintenance_interval = std::chrono::hours(1);
-    o.purge_removal_rate = removal_rate_;
     store_ = std::make_unique<trace_store>(std::move(c), metrics_, std::move(o));
   }
   trace_record make(std::int64_t created, const std::string& account, const std::string& tag) {
@@ -94,7 +93,6 @@ class purge_test : public ::testing::Test {
   metrics::registry metrics_;
   std::atomic<std::int64_t> now_{t0};
   std::mt19937_64 rng_{5};
-  std::uint64_t removal_rate_ = 0;  // records per second behind a marker; 0: unpaced
   std::unique_ptr<trace_store> store_;
 };
 
@@ -136,10 +134,9 @@ TEST_F(purge_test, PurgedRecordsAreGoneFromQueriesAtOnceAndFromDiskAfterCompacti
   EXPECT_EQ(total(acct_b), 300u);
   EXPECT_EQ(total(acct_b, covering), 300u);
 
-  // The whole list was a marker: its records' keys are removed behind it. Then two
-  // compactions: the first rewrites chunk values and merge operands, a second merges whatever
-  // the first left as operands.
-  store_->settle_purges();
+  // The whole list was a marker: compactions remove what it covers. Two of them: the first
+  // rewrites chunk values and merge operands, a second merges whatever the first left as
+  // operands.
   store_->compact();
   store_->compact();
   // After a restart (which also starts a new MANIFEST: the old one's history names the key
@@ -203,7 +200,6 @@ TEST_F(purge_test, APurgeRacingWithTheWriterDeletesNothingItWasNotAskedTo) {
 }
 
 TEST_F(purge_test, AWholeListPurgeIsHiddenAtOnceRemovedBehindAndKeptOverARestart) {
-  removal_rate_ = 1;  // the first batch (256 records) goes, the rest waits: still on disk
   open();
   std::vector<std::string> a_sids;
   for (int i = 0; i < 3000; ++i) {
@@ -248,17 +244,52 @@ TEST_F(purge_test, AWholeListPurgeIsHiddenAtOnceRemovedBehindAndKeptOverARestart
   };
   hidden_everywhere();
 
-  removal_rate_ = 0;
-  open();  // the marker is durable and its removal resumes
-  hidden_everywhere();
-  store_->settle_purges();
+  open();  // the marker is durable
   hidden_everywhere();
   store_->compact();
   store_->compact();
+  // The records' compaction filter counts what it removed for a marker, each record once.
+  EXPECT_NE(metrics_.render().find("sidecar_store_purge_removed_total 3000\n"), std::string::npos)
+      << metrics_.render();
   open();
   EXPECT_FALSE(on_disk("purge-me-")) << "a purged record's bytes are still in a database file";
   EXPECT_TRUE(on_disk("keep-me"));
   hidden_everywhere();
+}
+
+TEST_F(purge_test, AMarkerRemovesLargeRecordsKeptInBlobFilesToo) {
+  open();
+  // Request bodies over 4 KiB put the record in a blob file, which the compaction filter
+  // reads only for a sid some marker may cover.
+  const auto large = [&](const std::string& account, const std::string& tag) {
+    auto r = make(t0 - 30 * minute, account, tag);
+    std::mt19937 bytes(7);
+    r.request.body.body = tag;
+    while (r.request.body.body.size() < 8192) {
+      r.request.body.body.push_back(static_cast<char>('a' + bytes() % 26));
+    }
+    r.request.body.size = r.request.body.body.size();
+    return r;
+  };
+  const std::string purged_sid = [&] {
+    auto r = large(acct_a, "purge-big-");
+    std::string sid = r.sid;
+    EXPECT_TRUE(store_->submit(std::move(r)));
+    return sid;
+  }();
+  ASSERT_TRUE(store_->submit(large(acct_b, "keep-big-")));
+  store_->flush();
+  store_->compact();  // both in files: the records in a blob file, their keys in tables
+  list_query all_a;
+  all_a.accounts = {acct_a};
+  EXPECT_EQ(store_->purge(all_a).deleted, 1u);
+  EXPECT_FALSE(store_->get(purged_sid));
+  store_->compact();
+  store_->compact();
+  open();
+  EXPECT_FALSE(on_disk("purge-big-")) << "a purged record's bytes are still in a database file";
+  EXPECT_TRUE(on_disk("keep-big-"));
+  EXPECT_EQ(total(acct_b), 1u);
 }
 
 TEST_F(purge_test, RecordsWrittenDuringAndAfterAWholeListPurgeSurviveAndEachIsCountedOnce) {
@@ -298,8 +329,9 @@ TEST_F(purge_test, RecordsWrittenDuringAndAfterAWholeListPurgeSurviveAndEachIsCo
   EXPECT_TRUE(store_->get(after_sid));
   const std::uint64_t left = total(acct_a);
   EXPECT_EQ(left, 2000u + static_cast<std::uint64_t>(written_a.load()) + 1 - r.deleted);
-  store_->settle_purges();
-  EXPECT_EQ(total(acct_a), left) << "the removal behind the marker took only what it covers";
+  store_->compact();
+  EXPECT_EQ(total(acct_a), left) << "the compaction filters removed only what the marker covers";
+  EXPECT_TRUE(store_->get(after_sid));
   EXPECT_EQ(store_->purge(all_a).deleted, left);
   EXPECT_EQ(total(acct_a), 0u);
   EXPECT_FALSE(store_->get(after_sid));

@@ -20,8 +20,12 @@ namespace fs = std::filesystem;
 constexpr std::size_t memory = 64 << 20;
 
 family_settings settings() {
-  return {memory, rocksdb::NewLRUCache(memory), std::make_shared<rocks::expiry_clock>(),
-          std::make_shared<purge_set>(), 3600};
+  return {memory,
+          rocksdb::NewLRUCache(memory),
+          std::make_shared<rocks::expiry_clock>(),
+          std::make_shared<purge_set>(),
+          nullptr,
+          3600};
 }
 
 class temp_dir {

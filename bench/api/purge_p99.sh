@@ -12,7 +12,8 @@
 #
 #   bench/api/purge_p99.sh [BINARY=build/release/trace-sidecar]
 #   env: RUNS (3), RECORDS (1000000), RATE (200), CLIENTS (4), SECS (20), LOAD_CPUS (0),
-#        SIDECAR_CPUS (0,1)
+#        SIDECAR_CPUS (0,1), PURGE (1; 0 sends no DELETE: the two windows' ratio is then the
+#        machine's own noise, the control for the ratio with a purge)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${1:-$ROOT/build/release/trace-sidecar}
@@ -23,6 +24,7 @@ CLIENTS=${CLIENTS:-4}
 SECS=${SECS:-20}
 LOAD_CPUS=${LOAD_CPUS:-0}
 SIDECAR_CPUS=${SIDECAR_CPUS:-0,1}
+PURGE=${PURGE:-1}
 [ -x "$BIN" ] || { echo "no binary at $BIN (cmake --build build/release --target trace-sidecar)"; exit 2; }
 
 . "$ROOT/bench/lib/sidecar_bench.sh"
@@ -64,20 +66,6 @@ def pct(p):
 print("%.3f %.3f %.0f" % (pct(50) / 1000, pct(99) / 1000, len(lat) / float(sys.argv[1])))' "$SECS"
 }
 
-# CPU ticks of the sidecar's threads, summed by thread name ("name ticks" lines).
-thread_ticks() {
-  for t in /proc/"$SIDECAR"/task/*; do
-    # comm may hold spaces: the fields after its closing parenthesis are fixed.
-    sed -E 's/^[0-9]+ \((.*)\) (.*)$/\1\t\2/' "$t/stat" 2>/dev/null |
-      awk -F'\t' '{ split($2, f, " "); print $1, f[12] + f[13] }'
-  done | awk '{ n = $NF; $NF = ""; sub(/ $/, ""); gsub(/ /, "_"); s[$0] += n }
-              END { for (k in s) print k, s[k] }' | sort
-}
-# Per thread name, the ticks used in each of two windows: "name first second".
-ticks_side_by_side() {
-  join -a1 -a2 -e0 -o 0,1.2,2.2 "$1" "$2" | awk '$2 + $3 > 0'
-}
-
 fill() {
   local n
   n=$(total)
@@ -97,8 +85,11 @@ for run in $(seq "$RUNS"); do
   thread_ticks >"$WORK/t1"
   before=$(removed)
   t0=$(date +%s.%N)
-  deleted=$(curl -sf -u "$AUTH" -X DELETE "$LIST?All=true" |
-            python3 -c 'import json,sys; print(json.load(sys.stdin)["deleted"])')
+  deleted=0
+  if [ "$PURGE" = 1 ]; then
+    deleted=$(curl -sf -u "$AUTH" -X DELETE "$LIST?All=true" |
+              python3 -c 'import json,sys; print(json.load(sys.stdin)["deleted"])')
+  fi
   answered=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }')
   left=$(total)
   thread_ticks >"$WORK/t2"
@@ -114,10 +105,11 @@ for run in $(seq "$RUNS"); do
        "after it p50 $w50 ms, p99 $w99 ms ($wrps req/s), $during records removed from disk" \
        "in that window"
   # Where the CPU went: ticks (1/100 s) per thread name in each window.
-  join -a1 -a2 -e0 -o 0,1.2,2.2 "$WORK/t0" "$WORK/t1" | awk '{ print $1, $3 - $2 }' >"$WORK/w1"
-  join -a1 -a2 -e0 -o 0,1.2,2.2 "$WORK/t2" "$WORK/t3" | awk '{ print $1, $3 - $2 }' >"$WORK/w2"
+  thread_ticks_between "$WORK/t0" "$WORK/t1" >"$WORK/w1"
+  thread_ticks_between "$WORK/t2" "$WORK/t3" >"$WORK/w2"
   echo "  CPU ticks per thread (without a purge / after it):" \
-       "$(ticks_side_by_side "$WORK/w1" "$WORK/w2" | awk '{ printf "%s %d/%d; ", $1, $2, $3 }')"
+       "$(join -a1 -a2 -e0 -o 0,1.2,2.2 "$WORK/w1" "$WORK/w2" |
+          awk '$2 + $3 > 0 { printf "%s %d/%d; ", $1, $2, $3 }')"
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 n50=$(cut -d' ' -f1 "$WORK/none.txt" | median); n99=$(cut -d' ' -f2 "$WORK/none.txt" | median)

@@ -92,4 +92,21 @@ ticks_when_idle() {
   echo "$last"
 }
 
+# CPU ticks (1/100 s) of the sidecar's threads, summed by thread name: "name ticks" lines,
+# sorted by name (for join).
+thread_ticks() {
+  local t
+  for t in /proc/"$SIDECAR"/task/*; do
+    # comm may hold spaces: the fields after its closing parenthesis are fixed.
+    sed -E 's/^[0-9]+ \((.*)\) (.*)$/\1\t\2/' "$t/stat" 2>/dev/null |
+      awk -F'\t' '{ split($2, f, " "); print $1, f[12] + f[13] }'
+  done | awk '{ n = $NF; $NF = ""; sub(/ $/, ""); gsub(/ /, "_"); s[$0] += n }
+              END { for (k in s) print k, s[k] }' | sort
+}
+
+# The ticks each thread name used between two thread_ticks files: "name ticks" lines.
+thread_ticks_between() {
+  join -a1 -a2 -e0 -o 0,1.2,2.2 "$1" "$2" | awk '{ print $1, $3 - $2 }'
+}
+
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }

@@ -81,12 +81,26 @@ readers_off() {
 taskset -c "$LOAD_CPUS" wrk -t1 -c50 -d2s "http://127.0.0.1:$PX/" >/dev/null  # warm-up
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for run in $(seq "$RUNS"); do
+  thread_ticks >"$WORK/n0"
   run_once >>"$WORK/none.txt"
+  thread_ticks >"$WORK/n1"
   readers_on
+  thread_ticks >"$WORK/r0"
   run_once >>"$WORK/readers.txt"
+  thread_ticks >"$WORK/r1"
   readers_off
   events=$(cat "$WORK"/count-* 2>/dev/null | awk '{ n += $1 } END { print n + 0 }')
-  echo "run $run: none $(tail -1 "$WORK/none.txt"); $READERS readers $(tail -1 "$WORK/readers.txt"), $events events"
+  thread_ticks_between "$WORK/n0" "$WORK/n1" >"$WORK/nw"
+  thread_ticks_between "$WORK/r0" "$WORK/r1" >"$WORK/rw"
+  # The API threads' CPU per event sent: what each reader costs, less moved by the machine's
+  # other work than the whole sidecar's requests per CPU-second.
+  api=$(awk '$1 ~ /^api-/ { n += $2 } END { print n + 0 }' "$WORK/rw")
+  echo "run $run: none $(tail -1 "$WORK/none.txt"); $READERS readers $(tail -1 "$WORK/readers.txt"), $events events;" \
+       "API threads $(awk -v t="$api" -v e="$events" -v hz="$HZ" \
+                      'BEGIN { printf "%.2f", e > 0 ? t / hz * 1e6 / e : 0 }') us of CPU per event"
+  echo "  CPU ticks per thread (none / readers):" \
+       "$(join -a1 -a2 -e0 -o 0,1.2,2.2 "$WORK/nw" "$WORK/rw" |
+          awk '$2 + $3 > 0 { printf "%s %d/%d; ", $1, $2, $3 }')"
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 none=$(cut -d' ' -f3 "$WORK/none.txt" | median)

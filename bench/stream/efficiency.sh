@@ -97,7 +97,7 @@ for run in $(seq "$RUNS"); do
   api=$(awk '$1 ~ /^api-/ { n += $2 } END { print n + 0 }' "$WORK/rw")
   echo "run $run: none $(tail -1 "$WORK/none.txt"); $READERS readers $(tail -1 "$WORK/readers.txt"), $events events;" \
        "API threads $(awk -v t="$api" -v e="$events" -v hz="$HZ" \
-                      'BEGIN { printf "%.2f", e > 0 ? t / hz * 1e6 / e : 0 }') us of CPU per event"
+                      'BEGIN { printf "%.2f", (e > 0 ? t / hz * 1e6 / e : 0) }') us of CPU per event"
   echo "  CPU ticks per thread (none / readers):" \
        "$(join -a1 -a2 -e0 -o 0,1.2,2.2 "$WORK/nw" "$WORK/rw" |
           awk '$2 + $3 > 0 { printf "%s %d/%d; ", $1, $2, $3 }')"

@@ -133,7 +133,8 @@ void session::prepare_request(exchange_state& x) {
   if (!forwarded_host.empty()) req.set("X-Forwarded-Host", forwarded_host);
   if (x.upgrading) req.set(http::field::connection, "Upgrade");
   req.version(11);
-  req.target(x.dest.target);
+  // Beast allocates a new target on every set: most routes forward the target unchanged.
+  if (req.target() != x.dest.target) req.target(x.dest.target);
   const exchange_start start{*snap_, x.dest, req, !x.parser.is_done(), x.arrived};
   x.observers.each([&](exchange_observer& o) { o.request_head(start); });
 }

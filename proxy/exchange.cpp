@@ -3,14 +3,13 @@
 // interim 1xx; the response adapted to the client and its body relayed; each step told to the
 // exchange's observers (proxy/exchange_observer.hpp). Read top to bottom, session::exchange is
 // the path: prepare, send, answer, relay, end.
-#include <boost/range/iterator_range.hpp>
-
 #include "proxy/early_answer.hpp"
 #include "proxy/exchange_parts.hpp"
 #include "proxy/framing.hpp"
 #include "proxy/session.hpp"
 #include "proxy/upgrade.hpp"
 #include "proxy/upstream_connect.hpp"
+#include "support/http_fields.hpp"
 #include "support/http_read.hpp"
 
 namespace sidecar::proxy {
@@ -119,10 +118,10 @@ void session::prepare_request(exchange_state& x) {
   x.upgrading = keep_enabled_upgrades(req, x.parser.upgrade(), snap_->cfg->proxy.upgrades);
   std::string forwarded_host(req[http::field::host]);
   std::string xff;
-  for (const auto& f : boost::make_iterator_range(req.equal_range("X-Forwarded-For"))) {
+  http_fields::for_each_value(req, "X-Forwarded-For", [&](std::string_view value) {
     if (!xff.empty()) xff += ", ";
-    xff.append(f.value());
-  }
+    xff.append(value);
+  });
   if (!xff.empty()) xff += ", ";
   xff += peer_.to_string();
   strip_hop_by_hop(req, x.upgrading);
@@ -134,7 +133,8 @@ void session::prepare_request(exchange_state& x) {
   if (!forwarded_host.empty()) req.set("X-Forwarded-Host", forwarded_host);
   if (x.upgrading) req.set(http::field::connection, "Upgrade");
   req.version(11);
-  req.target(x.dest.target);
+  // Beast allocates a new target on every set: most routes forward the target unchanged.
+  if (req.target() != x.dest.target) req.target(x.dest.target);
   const exchange_start start{*snap_, x.dest, req, !x.parser.is_done(), x.arrived};
   x.observers.each([&](exchange_observer& o) { o.request_head(start); });
 }

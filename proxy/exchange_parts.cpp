@@ -2,7 +2,6 @@
 #include "proxy/exchange_parts.hpp"
 
 #include <algorithm>
-#include <vector>
 
 #include "support/http_fields.hpp"
 #include "support/json.hpp"
@@ -57,21 +56,22 @@ http::response<http::string_body> local_response(int status, bool keep_alive, un
 }
 
 // Removes the hop-by-hop fields of a message (those named by Connection included). Keeps
-// Upgrade when `keep_upgrade`.
+// Upgrade when `keep_upgrade`. No copy: the names Connection lists are read in place, which
+// holds because only fields of other names are erased while they are read (a hop-by-hop name,
+// Connection included, is left to the second pass).
 void strip_hop_by_hop(http::fields& f, bool keep_upgrade) {
-  // Fields named by Connection first, while Connection is still there.
-  std::vector<std::string> named;
-  for (auto it = f.find(http::field::connection);
-       it != f.end() && it->name() == http::field::connection; ++it) {
-    for (auto token : http::token_list{it->value()}) named.emplace_back(token);
-  }
-  for (const auto& n : named) {
-    if (keep_upgrade && beast::iequals(n, "upgrade")) continue;
-    if (http_fields::is_framing(n) || beast::iequals(n, "host")) {
-      continue;  // framing and Host are the proxy's to set, never a client's to remove
+  // Fields named by Connection first, while Connection is still there; every Connection
+  // field, adjacent or not (http_fields::for_each_value).
+  http_fields::for_each_value(f, http::field::connection, [&](std::string_view value) {
+    for (const auto token : http::token_list{value}) {
+      // Framing and Host are the proxy's to set, never a client's to remove.
+      if (http_fields::is_hop_by_hop(token) || http_fields::is_framing(token) ||
+          beast::iequals(token, "host")) {
+        continue;
+      }
+      f.erase(token);
     }
-    f.erase(n);
-  }
+  });
   for (auto it = f.begin(); it != f.end();) {
     const bool hop = http_fields::is_hop_by_hop(it->name_string()) &&
                      !(keep_upgrade && it->name() == http::field::upgrade);

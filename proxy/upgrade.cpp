@@ -2,9 +2,9 @@
 #include "proxy/upgrade.hpp"
 
 #include <algorithm>
-#include <boost/range/iterator_range.hpp>
 
 #include "support/ascii.hpp"
+#include "support/http_fields.hpp"
 
 namespace sidecar::proxy {
 
@@ -55,16 +55,16 @@ bool keep_enabled_upgrades(http::fields& req, bool connection_upgrade,
   req.erase("HTTP2-Settings");
   std::string kept;
   bool offered = false;
-  for (const auto& f : boost::make_iterator_range(req.equal_range(http::field::upgrade))) {
+  http_fields::for_each_value(req, http::field::upgrade, [&](std::string_view value) {
     offered = true;
-    for_each_element(f.value(), [&](std::string_view token) {
+    for_each_element(value, [&](std::string_view token) {
       if (!well_formed_upgrade(token)) return;
       const std::string protocol = ascii::to_lower(upgrade_protocol(token));
       if (std::find(enabled.begin(), enabled.end(), protocol) == enabled.end()) return;
       if (!kept.empty()) kept += ", ";
       kept.append(token);
     });
-  }
+  });
   if (!offered) return false;
   req.erase(http::field::upgrade);
   if (kept.empty()) return false;

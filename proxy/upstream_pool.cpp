@@ -67,6 +67,7 @@ void upstream_pool::on_idle_read(const std::shared_ptr<idle_read>& r, beast::err
                                  std::size_t n) {
   std::unique_ptr<upstream_connection> closed;  // destroyed outside the lock
   std::optional<net::any_completion_handler<void(beast::error_code, std::size_t)>> waiter;
+  net::any_io_executor waiter_executor;
   {
     std::lock_guard lock(mu_);
     r->buffer.commit(n);
@@ -89,6 +90,7 @@ void upstream_pool::on_idle_read(const std::shared_ptr<idle_read>& r, beast::err
       r->pending = false;
       waiter.emplace(std::move(*r->waiter));
       r->waiter.reset();
+      waiter_executor = std::move(r->waiter_executor);
     } else {
       r->done = true;
       r->ec = ec;
@@ -98,8 +100,8 @@ void upstream_pool::on_idle_read(const std::shared_ptr<idle_read>& r, beast::err
   // Resumes settle()'s caller on its own executor (its connection's strand). Not through
   // net::append, which would copy the handler as an lvalue: see idle_read::waiter.
   if (waiter) {
-    const auto ex = net::get_associated_executor(*waiter);
-    net::dispatch(ex, [w = std::move(*waiter), ec, n]() mutable { std::move(w)(ec, n); });
+    net::dispatch(waiter_executor,
+                  [w = std::move(*waiter), ec, n]() mutable { std::move(w)(ec, n); });
   }
 }
 
@@ -132,6 +134,7 @@ net::awaitable<std::tuple<beast::error_code, std::size_t>> upstream_pool::settle
           net::post(ex, [h = std::move(handler), ec, n]() mutable { std::move(h)(ec, n); });
           return;
         }
+        r.waiter_executor = net::get_associated_executor(handler);
         r.waiter.emplace(std::move(handler));
       },
       tuple_awaitable);

@@ -37,6 +37,9 @@ struct idle_read {
   // settle()'s, while it waits. In an optional, emplaced and moved out, never assigned:
   // Boost 1.81's any_completion_handler move assignment wraps itself forever.
   std::optional<net::any_completion_handler<void(beast::error_code, std::size_t)>> waiter;
+  // Where the waiter resumes (its connection's strand), kept as the handler's own executor
+  // type: asking the type-erased waiter for it would wrap it on the heap, once per exchange.
+  net::any_io_executor waiter_executor;
 };
 
 /// One connection to an upstream. Its socket runs on the io_context's executor (not a

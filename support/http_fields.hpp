@@ -24,17 +24,37 @@ namespace sidecar::http_fields {
   return ascii::iequals(name, "content-length") || ascii::iequals(name, "transfer-encoding");
 }
 
-/// Whether the Connection fields of `head` name `name` (which makes it hop-by-hop too).
+/// Calls f(value) for each field named `name` (case-insensitive), in wire order. Not Beast's
+/// equal_range: in Boost 1.81 its range runs in wire order from the first such field to the
+/// last, so with two non-adjacent ones it also yields every field between them; nor find() and
+/// ++, which stop at the first field of another name.
+template <class F>
+void for_each_value(const boost::beast::http::fields& head, std::string_view name, F&& f) {
+  for (const auto& field : head) {
+    if (ascii::iequals(field.name_string(), name)) f(field.value());
+  }
+}
+
+/// The same for a field Beast knows by name (compared as an enum).
+template <class F>
+void for_each_value(const boost::beast::http::fields& head, boost::beast::http::field name, F&& f) {
+  for (const auto& field : head) {
+    if (field.name() == name) f(field.value());
+  }
+}
+
+/// Whether the Connection fields of `head` (all of them, adjacent or not) name `name` (which
+/// makes it hop-by-hop too).
 [[nodiscard]] inline bool named_by_connection(const boost::beast::http::fields& head,
                                               std::string_view name) {
   namespace http = boost::beast::http;
-  for (auto it = head.find(http::field::connection);
-       it != head.end() && it->name() == http::field::connection; ++it) {
-    for (const auto token : http::token_list{it->value()}) {
-      if (ascii::iequals(token, name)) return true;
+  bool named = false;
+  for_each_value(head, http::field::connection, [&](std::string_view value) {
+    for (const auto token : http::token_list{value}) {
+      if (ascii::iequals(token, name)) named = true;
     }
-  }
-  return false;
+  });
+  return named;
 }
 
 }  // namespace sidecar::http_fields

@@ -91,6 +91,19 @@ TEST(proxy_server, HeaderRulesHopByHopHostAndForwardedHeaders) {
   EXPECT_EQ(r.res.count("X-Hop"), 0u);
 }
 
+// Two X-Forwarded-For fields with another between them: their values only, in order (Beast
+// 1.81's equal_range would have taken the field between as well).
+TEST(proxy_server, NonAdjacentForwardedForFieldsAreJoinedAlone) {
+  test_upstream up;
+  running_proxy proxy(one_route(up.port()));
+  auto r = round_trip(proxy.port(),
+                      "GET /h HTTP/1.1\r\nHost: client.example\r\nX-Forwarded-For: 203.0.113.9\r\n"
+                      "X-Between: no\r\nX-Forwarded-For: 198.51.100.7\r\n\r\n");
+  ASSERT_FALSE(r.ec);
+  EXPECT_EQ(up.last().value("X-Forwarded-For"), "203.0.113.9, 198.51.100.7, 127.0.0.1");
+  EXPECT_EQ(up.last().value("X-Between"), "no");
+}
+
 TEST(proxy_server, PreserveHostForwardsTheClientsHost) {
   test_upstream up;
   auto c = one_route(up.port());

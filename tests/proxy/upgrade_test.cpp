@@ -124,6 +124,16 @@ TEST(upgrade_filter, KeepsEnabledProtocolsByNameWithoutCaseOrVersion) {
   EXPECT_FALSE(keep_enabled_upgrades(junk, true, {"websocket"}));
   EXPECT_EQ(junk.count(http::field::upgrade), 0u);
 
+  // Two Upgrade fields with another between them: only theirs are read (Beast 1.81's
+  // equal_range would have read X-Note's value as an offered protocol).
+  http::fields split;
+  split.insert(http::field::upgrade, "h2c");
+  split.insert("X-Note", "websocket");
+  split.insert(http::field::upgrade, "foo");
+  EXPECT_FALSE(keep_enabled_upgrades(split, true, {"websocket"}));
+  EXPECT_EQ(split.count(http::field::upgrade), 0u);
+  EXPECT_EQ(split["X-Note"], "websocket");
+
   EXPECT_TRUE(upgrade_was_offered("websocket", "WebSocket"));
   EXPECT_FALSE(upgrade_was_offered("websocket", "h2c"));
 }

@@ -1,0 +1,58 @@
+// proxy/exchange_parts: hop-by-hop removal, every Connection field's names included, however
+// the fields are ordered.
+#include "proxy/exchange_parts.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace sidecar::proxy {
+namespace {
+
+std::vector<std::string> names_of(const http::fields& f) {
+  std::vector<std::string> out;
+  for (const auto& field : f) out.emplace_back(field.name_string());
+  return out;
+}
+
+TEST(strip_hop_by_hop, RemovesTheFixedListAndWhatConnectionNames) {
+  http::fields f;
+  f.insert("X-First", "1");
+  f.insert(http::field::connection, "keep-alive, X-Private");
+  f.insert("X-Private", "secret");
+  f.insert(http::field::keep_alive, "5");
+  f.insert(http::field::proxy_authorization, "Basic abc");
+  f.insert(http::field::te, "trailers");
+  f.insert(http::field::upgrade, "websocket");
+  f.insert("X-Last", "2");
+  strip_hop_by_hop(f, false);
+  EXPECT_EQ(names_of(f), (std::vector<std::string>{"X-First", "X-Last"}));
+}
+
+// Found in session 8 and left then: the names of a second Connection field that does not
+// follow the first were kept.
+TEST(strip_hop_by_hop, ASecondNonAdjacentConnectionFieldsNamesAreRemovedToo) {
+  http::fields f;
+  f.insert(http::field::connection, "X-One");
+  f.insert("X-One", "1");
+  f.insert("X-Kept", "k");
+  f.insert(http::field::connection, "x-two, close");
+  f.insert("X-Two", "2");
+  strip_hop_by_hop(f, false);
+  EXPECT_EQ(names_of(f), (std::vector<std::string>{"X-Kept"}));
+}
+
+TEST(strip_hop_by_hop, KeepsFramingHostAndAnUpgradeItIsToldToKeep) {
+  http::fields f;
+  f.insert(http::field::host, "a.example");
+  f.insert(http::field::content_length, "5");
+  f.insert(http::field::upgrade, "websocket");
+  // A Connection that names itself, framing, Host and Upgrade: only Connection goes.
+  f.insert(http::field::connection, "connection, content-length, host, upgrade");
+  strip_hop_by_hop(f, true);
+  EXPECT_EQ(names_of(f), (std::vector<std::string>{"Host", "Content-Length", "Upgrade"}));
+}
+
+}  // namespace
+}  // namespace sidecar::proxy

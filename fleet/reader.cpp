@@ -176,19 +176,6 @@ struct clickhouse_reader::impl {
     return cluster ? " SETTINGS distributed_group_by_no_merge = 1" : "";
   }
 
-  /// A list's page and its exact total run side by side (list() below) and share the servers'
-  /// cores: the page's few small queries go first (ClickHouse's `priority`, which pauses a
-  /// running query of a lower priority while one of a higher runs, on each server), so that
-  /// the total, which reads the whole range, does not slow the page down (docs/fleet.md).
-  enum class part { page = 1, total = 2 };
-
-  /// The SETTINGS of a query of part `p`: its priority, and per_shard()'s unless `merged`
-  /// (one answer for the whole cluster).
-  [[nodiscard]] std::string settings(part p, bool merged = false) const {
-    const std::string priority = "priority = " + std::to_string(static_cast<int>(p));
-    return cluster && !merged ? per_shard() + ", " + priority : " SETTINGS " + priority;
-  }
-
   [[nodiscard]] std::int64_t cutoff() const { return now_ms() - fleet.retention.count(); }
 
   /// The rows a purge has not removed (docs/fleet.md: tombstones).
@@ -383,8 +370,7 @@ struct clickhouse_reader::impl {
       std::string sql = "SELECT sid, account_sid FROM " + table + " WHERE " + w;
       if (after) sql += " AND sid < " + sql::quote(*after);
       if (!whole) sql += " AND sid >= " + sql::quote(store::sid_floor(top - window));
-      sql += " ORDER BY sid DESC LIMIT " + std::to_string(k) + settings(part::page) +
-             " FORMAT RowBinary";
+      sql += " ORDER BY sid DESC LIMIT " + std::to_string(k) + per_shard() + " FORMAT RowBinary";
       const auto a = run(sql, deadline, 1u << 30);
       if (!a.ok()) return fail(a, deadline);
       std::vector<page_row> rows;
@@ -423,7 +409,7 @@ struct clickhouse_reader::impl {
     const bool key = key_only(q.filter);
     const auto a =
         run("SELECT " + std::string(key ? "count() FROM " : "uniqExact(sid) FROM ") + table +
-                (key ? " FINAL" : "") + " WHERE " + w + settings(part::total) + " FORMAT RowBinary",
+                (key ? " FINAL" : "") + " WHERE " + w + per_shard() + " FORMAT RowBinary",
             deadline);
     if (!a.ok()) {
       c.failed = fail(a, deadline);
@@ -448,8 +434,7 @@ struct clickhouse_reader::impl {
     const auto created = store::sid_time_ms(*q.after_sid);
     if (!created || *created < cutoff()) return std::nullopt;
     const auto a = run("SELECT count() FROM " + table + " WHERE sid = " + sql::quote(*q.after_sid) +
-                           in_day_of(*created) + not_purged() + settings(part::page, true) +
-                           " FORMAT RowBinary",
+                           in_day_of(*created) + not_purged() + " FORMAT RowBinary",
                        q.deadline);
     if (!a.ok()) return fail(a, q.deadline);
     std::uint64_t n = 0;
@@ -474,10 +459,9 @@ struct clickhouse_reader::impl {
       in += ")";
     }
     in += ")";
-    const auto a =
-        run("SELECT sid, any(json) FROM " + table + " WHERE (account_sid, sid) IN " + in +
-                not_purged() + " GROUP BY sid" + settings(part::page) + " FORMAT RowBinary",
-            deadline, 1u << 30);
+    const auto a = run("SELECT sid, any(json) FROM " + table + " WHERE (account_sid, sid) IN " +
+                           in + not_purged() + " GROUP BY sid" + per_shard() + " FORMAT RowBinary",
+                       deadline, 1u << 30);
     if (!a.ok()) return fail(a, deadline);
     std::unordered_map<std::string_view, std::string_view> by_sid;
     for (row_reader rows(a.body); !rows.at_end();) {

@@ -17,7 +17,7 @@ using clock = std::chrono::steady_clock;
 // out: it may carry an AuthToken or a password, and no credential ever reaches a log line.
 void log_exchange(const store::capture& cap) {
   std::string_view url = cap.upstream_url;
-  url = url.substr(0, url.find('?'));
+  url = url.substr(0, url.find('?', cap.target_at));
   const std::string status = std::to_string(cap.status_code);
   const std::string latency =
       std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(cap.latency).count());
@@ -35,9 +35,7 @@ void log_exchange(const store::capture& cap) {
 bool scans_form(const exchange_start& start, conf::direction direction) {
   if (direction != conf::direction::webhook || !start.body_follows) return false;
   const auto& req = start.request;
-  const auto encoding = req[http::field::content_encoding];
-  return store::is_form_urlencoded(req[http::field::content_type]) &&
-         (encoding.empty() || beast::iequals(encoding, "identity"));
+  return store::is_form_body(req[http::field::content_type], req[http::field::content_encoding]);
 }
 
 }  // namespace
@@ -56,6 +54,7 @@ void capture_observer::request_head(const exchange_start& start) {
   capture_.method = std::string(start.request.method_string());
   capture_.upstream_url.reserve(start.dest.url_prefix.size() + start.dest.target.size());
   capture_.upstream_url.append(start.dest.url_prefix).append(start.dest.target);
+  capture_.target_at = start.dest.url_prefix.size();
   capture_.request_headers = to_header_list(start.request);
   body_limit_ = cfg->store.body_limit;
   arrived_ = start.arrived;

@@ -13,6 +13,7 @@
 #include "proxy/exchange_parts.hpp"
 #include "proxy/path_normalise.hpp"
 #include "proxy/upstream_connect.hpp"
+#include "store/form_scan.hpp"
 #include "store/trace_sid.hpp"
 #include "support/ascii.hpp"
 #include "support/base64.hpp"
@@ -260,9 +261,14 @@ store::capture replay_capture(const replay_context& cx, const destination& dest,
   cap.capture_bodies = dest.route ? dest.route->capture_bodies : true;
   cap.method = cx.original.request.method;
   cap.upstream_url = dest.url_prefix + dest.target;
+  cap.target_at = dest.url_prefix.size();
   cap.request_headers = to_header_list(req);
   keep_head(cap.request_body, req.body().data(), req.body().size(), cx.body_limit,
             cap.capture_bodies);
+  if (cap.direction == conf::direction::webhook &&
+      store::is_form_body(req[http::field::content_type], req[http::field::content_encoding])) {
+    cap.request_form = store::scan_form(req.body());
+  }
   auto& origin = cap.replay.emplace();
   // A replay of a replay names the first original: every replay of a delivery points at it.
   origin.of = cx.original.replay_of.empty() ? cx.original.sid : cx.original.replay_of;

@@ -288,7 +288,7 @@ net::awaitable<std::optional<cache::cache_fill>> session::look_up_cache(
       !cache::cacheable_request(req.method(), dest.route->dir, false, req)) {
     co_return std::nullopt;
   }
-  std::string url = dest.url_prefix + dest.target;  // the URL the capture records
+  std::string url = dest.url_prefix + dest.target;  // the URL sent upstream: the cache's key
   arm(ctx_.pc.upstream_timeout, phase::none);       // may wait for a concurrent fill of this URL
   cache::acquisition a =
       co_await ctx_.media_cache->acquire(std::move(url), ctx_.pc.upstream_timeout);

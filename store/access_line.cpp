@@ -10,13 +10,8 @@ namespace sidecar::store {
 
 void log_access(const capture& c, std::string_view trace_sid, std::string_view account,
                 std::string_view why_none) {
-  // The path of the URL sent upstream, without its query: a query may carry a token.
-  std::string_view path = c.upstream_url;
-  if (const auto scheme = path.find("://"); scheme != std::string_view::npos) {
-    path.remove_prefix(scheme + 3);
-    const auto slash = path.find('/');
-    path = slash == std::string_view::npos ? std::string_view("/") : path.substr(slash);
-  }
+  // The path sent upstream, without its query: a query may carry a token.
+  std::string_view path = c.upstream_target();
   path = path.substr(0, path.find('?'));
   const std::string status = std::to_string(c.status_code);
   const std::string latency =

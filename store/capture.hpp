@@ -3,6 +3,7 @@
 // its writer thread, off the request path).
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -65,11 +66,16 @@ struct capture {
 
   // The request as sent upstream (hop-by-hop headers removed, Host and X-Forwarded-* set).
   std::string method;
-  std::string upstream_url;  // scheme://host[:port]/path?query
+  // The URL sent upstream: the origin as the proxy reached it (scheme://host[:port], no
+  // userinfo), then from `target_at` on the target sent (path and query). One string, one
+  // allocation; the proxy says where the target starts, so nobody parses the URL again.
+  std::string upstream_url;
+  std::size_t target_at = 0;
   header_list request_headers;
   captured_body request_body;
-  // The attribution parameters of a form request body, read from all of it as it streamed
-  // (however much request_body kept); nullopt when the proxy did not scan the body.
+  // The attribution parameters of a webhook's form body (is_form_body), read from all of it as
+  // it streamed, however much request_body kept; nullopt when the body is not a form: the
+  // record then takes no parameter from it.
   std::optional<form_attribution> request_form;
 
   // The response as received from upstream; or the sidecar's own answer (502/504) when
@@ -100,6 +106,13 @@ struct capture {
   /// record is built with it, so a reload between the exchange and its recording changes
   /// neither. Null: the store's own.
   std::shared_ptr<const conf::config> config;
+
+  [[nodiscard]] std::string_view upstream_origin() const {
+    return std::string_view(upstream_url).substr(0, target_at);
+  }
+  [[nodiscard]] std::string_view upstream_target() const {
+    return std::string_view(upstream_url).substr(std::min(target_at, upstream_url.size()));
+  }
 
   /// Bytes this capture holds in memory, for the writer queue's bound.
   [[nodiscard]] std::size_t memory_size() const;

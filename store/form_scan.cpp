@@ -28,9 +28,11 @@ const std::optional<std::string>* form_attribution::find(std::string_view name) 
   return const_cast<form_attribution*>(this)->find(name);
 }
 
-bool is_form_urlencoded(std::string_view content_type) {
+bool is_form_body(std::string_view content_type, std::string_view content_encoding) {
   const std::string_view type = ascii::trim(content_type.substr(0, content_type.find(';')));
-  return ascii::iequals(type, "application/x-www-form-urlencoded");
+  const std::string_view coding = ascii::trim(content_encoding);
+  return ascii::iequals(type, "application/x-www-form-urlencoded") &&
+         (coding.empty() || ascii::iequals(coding, "identity"));
 }
 
 void form_scanner::feed(std::string_view bytes) {
@@ -67,6 +69,13 @@ void form_scanner::end_pair() {
   value_.clear();
   in_value_ = false;
   overlong_ = false;
+}
+
+form_attribution scan_form(std::string_view body) {
+  form_scanner scanner;
+  scanner.feed(body);
+  scanner.finish();
+  return scanner.found();
 }
 
 }  // namespace sidecar::store

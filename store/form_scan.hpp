@@ -22,9 +22,11 @@ struct form_attribution {
   [[nodiscard]] std::optional<std::string>* find(std::string_view name);
 };
 
-/// Whether a Content-Type names an application/x-www-form-urlencoded body (parameters after
-/// ';' and letter case ignored).
-[[nodiscard]] bool is_form_urlencoded(std::string_view content_type);
+/// Whether a request body with this Content-Type and Content-Encoding is a form whose
+/// parameters attribute a webhook: application/x-www-form-urlencoded (parameters after ';'
+/// and letter case ignored), not encoded. The one rule: whoever makes a capture asks it and
+/// scans such a body; the record builder reads only what was scanned.
+[[nodiscard]] bool is_form_body(std::string_view content_type, std::string_view content_encoding);
 
 /// Reads a form body piece by piece, keeping only what attribution needs: memory stays a few
 /// hundred bytes for a body of any size. A pair with a name or value longer than any
@@ -46,5 +48,8 @@ class form_scanner {
   bool overlong_ = false;  // this pair is longer than any of interest: skipped
   form_attribution found_;
 };
+
+/// The attribution parameters of a whole form body at hand (a replay's, a test's).
+[[nodiscard]] form_attribution scan_form(std::string_view body);
 
 }  // namespace sidecar::store

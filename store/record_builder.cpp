@@ -48,54 +48,38 @@ const std::string* find_header(const header_list& headers, std::string_view name
 
 // --- URLs -------------------------------------------------------------------------------
 
-struct url_parts {
-  std::string_view scheme;                   // "http", "" for an origin-form target
-  std::string_view userinfo_free_authority;  // "host:port", any user:password@ removed
-  std::string_view path;                     // "/a/b"
-  std::string_view query;                    // without '?'; empty when none
+/// The target sent upstream, split: the proxy says where it starts in the URL, so only the
+/// query (and a fragment, which a client may send) remains to find. By hand, not with a strict
+/// parser: a target may hold any bytes, and one that a parser refuses would leave nothing to
+/// record.
+struct target_parts {
+  std::string_view path;   // "/a/b"
+  std::string_view query;  // without '?'; empty when none
   bool has_query = false;
 };
 
-// Splits scheme://[userinfo@]authority/path?query#fragment by hand: a capture's URL may hold
-// any bytes, and a strict parser that refuses some of them would leave nothing to record.
-url_parts split_url(std::string_view url) {
-  url_parts p;
-  std::string_view rest = url;
-  if (const auto sep = url.find("://");
-      sep != std::string_view::npos && url.find_first_of("/?#") > sep) {
-    p.scheme = url.substr(0, sep);
-    rest = url.substr(sep + 3);
-    const auto auth_end = std::min(rest.find_first_of("/?#"), rest.size());
-    std::string_view authority = rest.substr(0, auth_end);
-    if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
-      authority.remove_prefix(at + 1);
-    }
-    p.userinfo_free_authority = authority;
-    rest = rest.substr(auth_end);
-  }
-  rest = rest.substr(0, std::min(rest.find('#'), rest.size()));
-  const auto q = rest.find('?');
-  p.path = rest.substr(0, q == std::string_view::npos ? rest.size() : q);
+target_parts split_target(std::string_view target) {
+  target_parts p;
+  target = target.substr(0, std::min(target.find('#'), target.size()));
+  const auto q = target.find('?');
+  p.path = target.substr(0, std::min(q, target.size()));
   if (q != std::string_view::npos) {
     p.has_query = true;
-    p.query = rest.substr(q + 1);
+    p.query = target.substr(q + 1);
   }
   return p;
 }
 
-/// The value of `name` (exact, after percent-decoding) in a query string or form body.
-/// With `cut`, the text may end mid-pair: a pair at the very end is then not trusted.
-std::optional<std::string> form_value(std::string_view form, std::string_view name, bool cut) {
+/// The value of `name` (exact, after percent-decoding) in a query string.
+std::optional<std::string> query_value(std::string_view query, std::string_view name) {
   std::size_t i = 0;
-  while (i <= form.size()) {
-    const auto amp = form.find('&', i);
+  while (i <= query.size()) {
+    const auto amp = query.find('&', i);
     const bool last = amp == std::string_view::npos;
-    const std::string_view pair = form.substr(i, last ? form.size() - i : amp - i);
-    if (!(last && cut)) {
-      const auto eq = pair.find('=');
-      if (eq != std::string_view::npos && percent::decoded_equals(pair.substr(0, eq), name)) {
-        return percent::decode_lenient(pair.substr(eq + 1), true);
-      }
+    const std::string_view pair = query.substr(i, last ? query.size() - i : amp - i);
+    const auto eq = pair.find('=');
+    if (eq != std::string_view::npos && percent::decoded_equals(pair.substr(0, eq), name)) {
+      return percent::decode_lenient(pair.substr(eq + 1), true);
     }
     if (last) break;
     i = amp + 1;
@@ -427,35 +411,28 @@ std::string_view default_phrase(int code) {
 
 // --- the steps of build ---------------------------------------------------------------
 
-/// A parameter of the exchange: from the URL's query, else from a form body.
+/// A parameter of the exchange: from the URL's query, else from a form body as the proxy
+/// scanned all of it (the kept head may be cut, or empty).
 class exchange_parameters {
  public:
-  exchange_parameters(const capture& c, const url_parts& url, const content_info& request)
-      : c_(c),
-        url_(url),
-        form_body_(is_form_type(request.type) && !request.encoded),
-        body_cut_(c.request_body.size > c.request_body.head.size()) {}
+  exchange_parameters(const capture& c, const target_parts& target) : c_(c), target_(target) {}
 
   std::optional<std::string> operator()(std::string_view name) const {
-    if (url_.has_query) {
-      if (auto v = form_value(url_.query, name, false)) return v;
+    if (target_.has_query) {
+      if (auto v = query_value(target_.query, name)) return v;
     }
-    if (!form_body_) return std::nullopt;
-    // The proxy's scan saw the whole body; the kept head may be cut (or empty).
     if (c_.request_form) return *c_.request_form->find(name);
-    return form_value(c_.request_body.head, name, body_cut_);
+    return std::nullopt;
   }
 
  private:
   const capture& c_;
-  const url_parts& url_;
-  bool form_body_;
-  bool body_cut_;
+  const target_parts& target_;
 };
 
 /// Attribution: the first source that names an account decides (no fallback past an account
 /// that is unknown or not traced).
-std::string attributed_account(const capture& c, const url_parts& url,
+std::string attributed_account(const capture& c, const target_parts& target,
                                const exchange_parameters& parameter) {
   std::string account_sid;
   if (c.direction == conf::direction::webhook) {
@@ -463,7 +440,7 @@ std::string attributed_account(const capture& c, const url_parts& url,
   } else {
     // Only an AC... user name names an account (Restcomm also accepts an e-mail address as
     // the Basic user; that falls through to the route's account).
-    account_sid = segment_after(url.path, "/Accounts/");
+    account_sid = segment_after(target.path, "/Accounts/");
     if (!account_sid.starts_with("AC")) account_sid = basic_user(c.request_headers);
     if (!account_sid.starts_with("AC")) account_sid.clear();
   }
@@ -493,7 +470,7 @@ const conf::account* traced_account(const conf::config& cfg, const std::string& 
 
 /// The session (call or message) the exchange belongs to: a webhook's parameters, a REST
 /// call's path, else the sid in its response.
-std::string session_of(const capture& c, const url_parts& url,
+std::string session_of(const capture& c, const target_parts& target,
                        const exchange_parameters& parameter) {
   if (c.direction == conf::direction::webhook) {
     for (const std::string_view name : {"CallSid"sv, "MessageSid"sv, "SmsSid"sv}) {
@@ -502,7 +479,7 @@ std::string session_of(const capture& c, const url_parts& url,
     return {};
   }
   for (const std::string_view marker : {"/Calls/"sv, "/SMS/Messages/"sv, "/Messages/"sv}) {
-    std::string sid = segment_after(url.path, marker);
+    std::string sid = segment_after(target.path, marker);
     if (!sid.empty()) return sid;
   }
   return response_sid(c);
@@ -529,19 +506,18 @@ const redact::secret_fields& secrets_of(const conf::config& cfg) {
   return secrets;
 }
 
-void set_request(trace_record& r, const capture& c, const url_parts& url, const conf::config& cfg,
-                 const redact::secret_fields& secrets) {
+void set_request(trace_record& r, const capture& c, const target_parts& target,
+                 const conf::config& cfg, const redact::secret_fields& secrets) {
   std::string query;
-  if (url.has_query) {
+  if (target.has_query) {
     query += '?';
-    redact::append_form(query, url.query, secrets);
+    redact::append_form(query, target.query, secrets);
   }
-  r.request.path.reserve(url.path.size() + query.size());
-  r.request.path.append(url.path).append(query);
-  if (!url.scheme.empty()) {
-    r.request.url.append(url.scheme).append("://").append(url.userinfo_free_authority);
-  }
-  r.request.url += r.request.path;
+  r.request.path.reserve(target.path.size() + query.size());
+  r.request.path.append(target.path).append(query);
+  const std::string_view origin = c.upstream_origin();
+  r.request.url.reserve(origin.size() + r.request.path.size());
+  r.request.url.append(origin).append(r.request.path);
   r.request.method = c.method;
   if (c.replay && !c.replay->redact_headers.empty()) {
     std::vector<std::string> names = cfg.store.redact_headers;
@@ -601,11 +577,12 @@ std::span<const std::uint8_t, 10> record_builder::sid_random() {
 build_result record_builder::build(const capture& c) {
   // The configuration of the exchange (a reload since then changes nothing of its record).
   const conf::config& cfg = c.config ? *c.config : *cfg_;
-  const url_parts url = split_url(c.upstream_url);
-  const exchange_parameters parameter(c, url, content_of(c.request_headers));
+  const target_parts target = split_target(c.upstream_target());
+  const exchange_parameters parameter(c, target);
 
   build_result result;
-  const conf::account* account = traced_account(cfg, attributed_account(c, url, parameter), result);
+  const conf::account* account =
+      traced_account(cfg, attributed_account(c, target, parameter), result);
   if (account == nullptr) return result;
 
   trace_record& r = result.record.emplace();
@@ -623,7 +600,7 @@ build_result record_builder::build(const capture& c) {
   r.direction = c.direction;
   r.latency_ms = std::max<std::int64_t>(
       0, std::chrono::duration_cast<std::chrono::milliseconds>(c.latency).count());
-  r.session_sid = session_of(c, url, parameter);
+  r.session_sid = session_of(c, target, parameter);
   set_outcome(r, c);
   if (cfg_->fleet) r.node = cfg_->fleet->node;
   if (c.replay) {
@@ -631,7 +608,7 @@ build_result record_builder::build(const capture& c) {
     r.replay_of = c.replay->of;
   }
   const redact::secret_fields& secrets = secrets_of(cfg);
-  set_request(r, c, url, cfg, secrets);
+  set_request(r, c, target, cfg, secrets);
   set_response(r, c, cfg, secrets);
   return result;
 }

@@ -1,4 +1,4 @@
-// Restcomm's paging arithmetic (contract section 5's formulas and worked cases) and the page
+// Restcomm's paging arithmetic (docs/api.md, "Paging": its formulas and worked cases) and the page
 // URIs that repeat the request's path and filters.
 #include "api/paging.hpp"
 

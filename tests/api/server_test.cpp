@@ -376,7 +376,7 @@ TEST_F(api_server, PagingArithmeticOnTheWorkedCases) {
       const int items = page == num_pages ? total - start : 50;
       const std::string end = std::to_string(page == num_pages ? total : start + 49);
       const std::string at = std::to_string(total) + "/" + std::to_string(page);
-      // Field order as in the contract's example.
+      // Field order as in docs/api.md's example (Restcomm's).
       std::vector<std::string> keys;
       for (const auto& kv : o) keys.emplace_back(kv.key());
       EXPECT_EQ(keys, (std::vector<std::string>{"page", "num_pages", "page_size", "total", "start",

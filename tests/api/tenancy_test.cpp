@@ -1,6 +1,7 @@
 // Property test: over random account trees and random queries, the API never returns a record
 // of an account the caller may not read or outside the path account's subtree, and answers
-// 403 exactly where the contract says. Expectations are computed here, independently of conf.
+// 403 exactly where docs/api.md ("Auth and tenancy") says. Expectations are computed here,
+// independently of conf.
 #include <gtest/gtest.h>
 
 #include <random>

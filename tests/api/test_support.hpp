@@ -52,7 +52,7 @@ std::string make_sid(std::int64_t created_ms, std::uint64_t n);
 /// The record's JSON, through the project's encoder (sid first, as the real records).
 std::string make_json(const fake_trace& t);
 
-/// An in-memory trace_reader with the contract's order, filters, totals, paging and cursor.
+/// An in-memory trace_reader with docs/api.md's order, filters, totals, paging and cursor.
 /// Thread-safe, so that a test can add records while it reads.
 class memory_reader final : public store::trace_reader {
  public:

@@ -1,6 +1,6 @@
 // The API over the real RocksDB trace_store, filled with records through submit(): paging on
-// the contract's worked cases, every filter, a trace through an ancestor's path, and a cursor
-// walk through all pages while new records keep arriving.
+// docs/api.md's worked cases ("Paging"), every filter, a trace through an ancestor's path, and a
+// cursor walk through all pages while new records keep arriving.
 #include <gtest/gtest.h>
 
 #include <atomic>

@@ -99,6 +99,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   c.capture_bodies = in.ConsumeBool();
   c.method = in.ConsumeRandomLengthString(16);
   c.upstream_url = in.ConsumeRandomLengthString(200);
+  c.target_at = in.ConsumeIntegralInRange<std::size_t>(0, c.upstream_url.size());
   bool planted_secret = false;
   std::string typed;
   c.request_headers = headers(in, &planted_secret, typed);
@@ -119,7 +120,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // Secrets where docs/records.md says they are redacted: a query parameter, and a member of a
   // JSON body (first, so that no fuzzed bytes before it can turn it into a string's content).
   if (plant_query) {
-    std::erase_if(c.upstream_url, [](char ch) { return ch == '?' || ch == '#'; });
+    // The origin keeps its bytes; the target loses its '?' and '#'.
+    std::string target(c.upstream_target());
+    std::erase_if(target, [](char ch) { return ch == '?' || ch == '#'; });
+    c.upstream_url.resize(c.target_at);
+    c.upstream_url += target;
     // Erasing can join fuzzed bytes into the planted value ("PLANTED?SECRET"): that is typed.
     typed += c.upstream_url;
     c.upstream_url += "?password=" + std::string(planted);

@@ -72,6 +72,7 @@ TEST(capture_observer, RecordsTheRequestAsSentAndTheResponseAsReceived) {
   EXPECT_EQ(c.route_account, "ACae6e420f425248d6a26948c17a9e2acf");
   EXPECT_EQ(c.method, "POST");
   EXPECT_EQ(c.upstream_url, "http://127.0.0.1:8000/app/voice?CallSid=CA1");
+  EXPECT_EQ(c.upstream_target(), "/app/voice?CallSid=CA1");  // where the proxy says it starts
   ASSERT_FALSE(c.request_headers.empty());
   EXPECT_EQ(c.request_headers[0].first, "Host");
   // body_limit is 8: the head is cut there, the size counts every byte.

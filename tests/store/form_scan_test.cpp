@@ -62,12 +62,24 @@ TEST(form_scan, OverlongPairsAndPairsWithoutValuesAreSkipped) {
   EXPECT_EQ(f.sms_sid, "");    // present, empty
 }
 
-TEST(form_scan, ContentTypeMatch) {
-  EXPECT_TRUE(is_form_urlencoded("application/x-www-form-urlencoded"));
-  EXPECT_TRUE(is_form_urlencoded(" Application/X-WWW-Form-Urlencoded ; charset=UTF-8"));
-  EXPECT_FALSE(is_form_urlencoded("application/json"));
-  EXPECT_FALSE(is_form_urlencoded("multipart/form-data; boundary=x"));
-  EXPECT_FALSE(is_form_urlencoded(""));
+TEST(form_scan, AFormBodyIsAFormContentTypeWithoutEncoding) {
+  constexpr std::string_view form = "application/x-www-form-urlencoded";
+  EXPECT_TRUE(is_form_body(form, ""));
+  EXPECT_TRUE(is_form_body(" Application/X-WWW-Form-Urlencoded ; charset=UTF-8", ""));
+  EXPECT_TRUE(is_form_body(form, "identity"));
+  EXPECT_TRUE(is_form_body(form, " Identity "));
+  EXPECT_FALSE(is_form_body(form, "gzip"));
+  EXPECT_FALSE(is_form_body(form, "identity, gzip"));
+  EXPECT_FALSE(is_form_body("application/json", ""));
+  EXPECT_FALSE(is_form_body("multipart/form-data; boundary=x", ""));
+  EXPECT_FALSE(is_form_body("", ""));
+}
+
+TEST(form_scan, AWholeBodyAtHandIsScannedToItsLastPair) {
+  const form_attribution f = scan_form("From=%2B1&CallSid=CA1&AccountSid=AC%31");
+  EXPECT_EQ(f.call_sid, "CA1");
+  EXPECT_EQ(f.account_sid, "AC1");
+  EXPECT_FALSE(f.message_sid);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <memory>
@@ -13,6 +14,8 @@
 
 #include "conf/config.hpp"
 #include "store/capture.hpp"
+#include "store/form_scan.hpp"
+#include "support/ascii.hpp"
 
 namespace sidecar::store::testing {
 
@@ -56,8 +59,32 @@ inline std::string read_fixture(const std::string& name) {
   return s.str();
 }
 
+/// Sets the capture's URL as the proxy fills it: "scheme://authority" apart from the target.
+/// A URL without "://" is a target alone.
+inline void set_url(capture& c, std::string_view url) {
+  const auto sep = url.find("://");
+  const auto target =
+      sep == std::string_view::npos ? 0 : std::min(url.find('/', sep + 3), url.size());
+  c.upstream_url = std::string(url);
+  c.target_at = target;
+}
+
+/// What the proxy's capture observer does for a webhook's form body (the body at hand is whole).
+inline void scan_form_as_the_proxy_does(capture& c) {
+  std::string_view type;
+  std::string_view coding;
+  for (const auto& [name, value] : c.request_headers) {
+    if (ascii::iequals(name, "content-type")) type = value;
+    if (ascii::iequals(name, "content-encoding")) coding = value;
+  }
+  if (c.direction == conf::direction::webhook && is_form_body(type, coding)) {
+    c.request_form = scan_form(c.request_body.head);
+  }
+}
+
 /// A completed 200 exchange of the raw request in `fixture`, sent to http://127.0.0.1:9000
 /// with the "/apps/acme/" prefix replaced by "/".
+/// (The form body of a webhook is scanned as the proxy scans it.)
 inline capture capture_from(const std::string& fixture, conf::direction dir) {
   const std::string raw = read_fixture(fixture);
   capture c;
@@ -77,7 +104,7 @@ inline capture capture_from(const std::string& fixture, conf::direction dir) {
   c.method = line.substr(0, sp1);
   std::string target = line.substr(sp1 + 1, sp2 - sp1 - 1);
   if (target.rfind("/apps/acme/", 0) == 0) target = target.substr(10);
-  c.upstream_url = "http://127.0.0.1:9000" + target;
+  set_url(c, "http://127.0.0.1:9000" + target);
   while (std::getline(lines, line)) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     const auto colon = line.find(':');
@@ -87,6 +114,7 @@ inline capture capture_from(const std::string& fixture, conf::direction dir) {
   }
   c.request_body.head = body;
   c.request_body.size = body.size();
+  scan_form_as_the_proxy_does(c);
   c.status_code = 200;
   c.reason = "OK";
   c.response_headers = {{"Content-Type", "application/xml"}, {"Content-Length", "43"}};
@@ -101,7 +129,7 @@ inline capture simple_capture(std::string url, conf::direction dir = conf::direc
   c.direction = dir;
   c.completed_at = std::chrono::system_clock::time_point(std::chrono::milliseconds(1798419723456));
   c.method = "GET";
-  c.upstream_url = std::move(url);
+  set_url(c, url);
   c.status_code = 200;
   c.reason = "OK";
   return c;

@@ -381,6 +381,7 @@ TEST_F(trace_store_test, CaptureWithoutAccountIsSkippedAndCounted) {
   c.completed_at = std::chrono::system_clock::time_point(std::chrono::milliseconds(t0));
   c.method = "GET";
   c.upstream_url = "http://127.0.0.1:9000/x";
+  c.target_at = 21;
   c.status_code = 200;
   ASSERT_TRUE(store->submit(std::move(c)));
   store->flush();

@@ -65,6 +65,14 @@ struct server::impl {
   std::optional<tcp::acceptor> acceptor;
   bool started = false;
 
+  /// A new connection's executor. With one thread the io_context's own: everything it runs is
+  /// already serial, and a strand would only add its queue and locks to every resumption
+  /// (bench/README.md, "The proxy thread"). With more, a strand per connection.
+  [[nodiscard]] net::any_io_executor connection_executor() {
+    if (thread_count == 1) return ioc.get_executor();
+    return net::make_strand(ioc);
+  }
+
   // Live sessions, for stop(): touched on connect and disconnect only.
   std::mutex sessions_mu;
   std::condition_variable sessions_cv;
@@ -105,7 +113,7 @@ void server::impl::session_ended(std::uint64_t sid) {
 
 net::awaitable<void> server::impl::accept_loop() {
   for (;;) {
-    auto [ec, socket] = co_await acceptor->async_accept(net::make_strand(ioc), tuple_awaitable);
+    auto [ec, socket] = co_await acceptor->async_accept(connection_executor(), tuple_awaitable);
     if (ec) {
       if (ec == net::error::operation_aborted || !acceptor->is_open()) co_return;
       // EMFILE and the like: wait a little rather than spin.

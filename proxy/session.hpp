@@ -1,4 +1,5 @@
-// One client connection of the proxy (docs/proxy.md): a coroutine on its own strand that reads
+// One client connection of the proxy (docs/proxy.md): a coroutine on its own strand (with one
+// proxy thread, the io_context itself, which is already serial) that reads
 // request heads, chooses each one's destination, answers from the media cache or runs an
 // exchange (proxy/exchange.cpp), and keeps the connection alive between them. Its deadlines are
 // one watchdog's (support/watchdog.hpp). Internal to the proxy: proxy/server.cpp spawns them.

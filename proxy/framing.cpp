@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <string>
 
@@ -66,6 +67,26 @@ bool skip_empty_lines(std::string_view data, std::size_t& skip) {
 // A byte that may not appear in a head outside a line's CRLF: a bare LF, NUL or another
 // control byte (HTAB is allowed, in values).
 bool is_forbidden_head_byte(unsigned char c) { return (c < 0x20 && c != '\t') || c == 0x7f; }
+
+// The offset of the first control byte (below 0x20, or DEL) at or after `from`, or the size:
+// eight bytes at a time while none is one (a head is mostly printable text).
+std::size_t next_control_byte(std::string_view data, std::size_t from) {
+  constexpr std::uint64_t ones = 0x0101010101010101U;
+  constexpr std::uint64_t highs = 0x8080808080808080U;
+  for (; from + 8 <= data.size(); from += 8) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, data.data() + from, sizeof word);
+    const std::uint64_t below_space = (word - 0x20 * ones) & ~word & highs;
+    const std::uint64_t del = word ^ (0x7f * ones);
+    const std::uint64_t is_del = (del - ones) & ~del & highs;
+    if ((below_space | is_del) != 0) break;  // one of these eight: found byte by byte below
+  }
+  for (; from < data.size(); ++from) {
+    const auto c = static_cast<unsigned char>(data[from]);
+    if (c < 0x20 || c == 0x7f) return from;
+  }
+  return data.size();
+}
 
 enum class line_verdict { next, end_of_head, bad, target_long };
 
@@ -168,10 +189,11 @@ head_scan scan_request_head(std::string_view data, std::size_t max_header_bytes)
 
   std::size_t line_start = 0;
   bool first_line = true;
-  for (std::size_t i = 0; i < data.size(); ++i) {
+  for (std::size_t i = next_control_byte(data, 0); i < data.size();
+       i = next_control_byte(data, i + 1)) {
     const auto c = static_cast<unsigned char>(data[i]);
     if (c != '\r') {
-      if (!is_forbidden_head_byte(c)) continue;
+      if (!is_forbidden_head_byte(c)) continue;  // a tab
       scan.result = head_scan_result::bad;
       return scan;
     }

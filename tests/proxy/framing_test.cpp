@@ -37,6 +37,24 @@ TEST(framing, BareLineEndingsAndControlBytesAreBad) {
   EXPECT_EQ(scan("GET / HTTP/1.1\r\nX: a\tb\r\n\r\n"), head_scan_result::complete);
 }
 
+TEST(framing, AControlByteIsFoundAtEveryOffsetOfAWord) {
+  // The scan looks at eight bytes at a time: a forbidden byte at any position of a word, and
+  // next to bytes at or above 0x80, is still found; a tab and high bytes are not forbidden.
+  for (std::size_t at = 0; at < 24; ++at) {
+    for (const char bad : {'\0', '\x01', '\x1f', '\x7f', '\n'}) {
+      std::string value(24, 'v');
+      value[at] = bad;
+      if (at > 0) value[at - 1] = '\xff';
+      EXPECT_EQ(scan("GET / HTTP/1.1\r\nX: " + value + "\r\n\r\n"), head_scan_result::bad)
+          << "byte " << static_cast<int>(bad) << " at " << at;
+    }
+    std::string value(24, '\x80');
+    value[at] = '\t';
+    EXPECT_EQ(scan("GET / HTTP/1.1\r\nX: v" + value + "\r\n\r\n"), head_scan_result::complete)
+        << "tab at " << at;
+  }
+}
+
 TEST(framing, ObsFoldAndBadNamesAreBad) {
   EXPECT_EQ(scan("GET / HTTP/1.1\r\nX: a\r\n b\r\n\r\n"), head_scan_result::bad);
   EXPECT_EQ(scan("GET / HTTP/1.1\r\nX : a\r\n\r\n"), head_scan_result::bad);

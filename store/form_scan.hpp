@@ -41,6 +41,8 @@ class form_scanner {
 
  private:
   void end_pair();
+  /// Whether a complete name may be one of the four (as written, or escaped).
+  static bool may_be_of_interest(std::string_view name);
 
   std::string name_;
   std::string value_;

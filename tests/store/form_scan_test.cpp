@@ -62,6 +62,23 @@ TEST(form_scan, OverlongPairsAndPairsWithoutValuesAreSkipped) {
   EXPECT_EQ(f.sms_sid, "");    // present, empty
 }
 
+TEST(form_scan, OtherPairsAreSkippedWhateverTheirValuesHold) {
+  // A pair of no interest is passed over to its '&': '=' in its value, a huge value, an empty
+  // name; an escaped or '+'-holding name is still decoded before it is judged.
+  const std::string body = "Body=a=b=c&=x&Text=" + std::string(5000, 'z') +
+                           "&Account%53id=AC2&CallSid=CA1&Sms+Sid=no&SmsSid=SM1";
+  for (const std::size_t piece : {1U, 3U, 7U, 64U, 100000U}) {
+    form_scanner s;
+    for (std::size_t at = 0; at < body.size(); at += piece)
+      s.feed(std::string_view(body).substr(at, piece));
+    s.finish();
+    EXPECT_EQ(s.found().account_sid, "AC2") << piece;
+    EXPECT_EQ(s.found().call_sid, "CA1") << piece;
+    EXPECT_EQ(s.found().sms_sid, "SM1") << piece;
+    EXPECT_FALSE(s.found().message_sid) << piece;
+  }
+}
+
 TEST(form_scan, AFormBodyIsAFormContentTypeWithoutEncoding) {
   constexpr std::string_view form = "application/x-www-form-urlencoded";
   EXPECT_TRUE(is_form_body(form, ""));

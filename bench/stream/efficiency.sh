@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
 # The proxy's efficiency with live-stream readers attached against none (issue 14): one
 # trace-sidecar (1 proxy thread, every exchange recorded) in front of an nginx upstream,
-# saturated by wrk (-t1 -c50, keep-alive), alternating runs without readers and with READERS
-# `curl -N` streams of the account's traces attached. Efficiency as bench/peers defines it:
+# saturated by wrk (-t1 -c50, keep-alive) or, with RATE, sent RATE requests a second (h2load
+# --h1, 10 connections at RATE/10 each: issue 14's 1 000 records/s), alternating runs without
+# readers and with READERS `curl -N` streams of the account's traces attached. Efficiency as bench/peers defines it:
 # requests completed / CPU-seconds of the sidecar process (utime + stime, all threads),
 # counted from the run's start until the process is idle again (the store's writes and the
 # events sent after the run included). Prints the median of RUNS runs of each and the ratio.
 #
 #   bench/stream/efficiency.sh [BINARY=build/release/trace-sidecar]
-#   env: RUNS (3), DURATION (10s), READERS (10), LOAD_CPUS (0), PROXY_CPUS (1)
+#   env: RUNS (3), DURATION (10s), READERS (10), RATE (unset: saturation), LOAD_CPUS (0),
+#        PROXY_CPUS (1)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${1:-$ROOT/build/release/trace-sidecar}
 RUNS=${RUNS:-3}
 DURATION=${DURATION:-10s}
 READERS=${READERS:-10}
+RATE=${RATE:-}
 LOAD_CPUS=${LOAD_CPUS:-0}
 PROXY_CPUS=${PROXY_CPUS:-1}
 [ -x "$BIN" ] || { echo "no binary at $BIN (cmake --build build/release --target trace-sidecar)"; exit 2; }
@@ -37,12 +40,22 @@ start_sidecar "$BIN" "$PROXY_CPUS" "$PX"
 
 HZ=$(getconf CLK_TCK)
 
+# The load of one run; prints the requests completed.
+load() {
+  if [ -n "$RATE" ]; then
+    taskset -c "$LOAD_CPUS" h2load --h1 -c10 --rps=$((RATE / 10)) -D "${DURATION%s}" \
+      "http://127.0.0.1:$PX/" | awk '/^requests:/ { print $8 }'
+  else
+    taskset -c "$LOAD_CPUS" wrk -t1 -c50 -d"$DURATION" "http://127.0.0.1:$PX/" |
+      awk '/requests in/ { print $1 }'
+  fi
+}
+
 # One run: prints "requests cpu_seconds requests_per_cpu_second".
 run_once() {
   local before after requests
   before=$(ticks_when_idle 1 60)
-  requests=$(taskset -c "$LOAD_CPUS" wrk -t1 -c50 -d"$DURATION" "http://127.0.0.1:$PX/" |
-             awk '/requests in/ { print $1 }')
+  requests=$(load)
   after=$(ticks_when_idle 1 60)
   awk -v r="$requests" -v t=$((after - before)) -v hz="$HZ" \
     'BEGIN { s = t / hz; printf "%d %.2f %.0f\n", r, s, (s > 0 ? r / s : 0) }'
@@ -79,7 +92,8 @@ readers_off() {
 }
 
 taskset -c "$LOAD_CPUS" wrk -t1 -c50 -d2s "http://127.0.0.1:$PX/" >/dev/null  # warm-up
-echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+if [ -n "$RATE" ]; then what="$RATE requests/s"; else what="saturation (wrk -c50)"; fi
+echo "load: $what; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for run in $(seq "$RUNS"); do
   thread_ticks >"$WORK/n0"
   run_once >>"$WORK/none.txt"

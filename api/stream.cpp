@@ -2,6 +2,7 @@
 #include "api/stream.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <deque>
 #include <list>
 #include <mutex>
@@ -13,9 +14,9 @@
 #include "api/auth.hpp"
 #include "api/list_params.hpp"
 #include "api/routing.hpp"
-#include "support/json.hpp"
 #include "store/record_match.hpp"
 #include "store/trace_record.hpp"
+#include "support/json.hpp"
 
 namespace sidecar::api {
 namespace {
@@ -61,6 +62,10 @@ struct live_state {
   net::any_io_executor strand;
   net::steady_timer timer;  // the stream's sleep; cancelled to wake it
   std::unique_ptr<store::commit_feed::subscription> sub;
+  // Set while the stream sleeps with nothing held: only then does a commit wake it (one with
+  // records held takes the new batches at its next tick). Shared with the feed's notify, which
+  // must not hold the state itself (its last reference would then die on the committer).
+  std::shared_ptr<std::atomic<bool>> wants_batches = std::make_shared<std::atomic<bool>>(false);
   std::vector<store::committed_batch> stash;  // taken from the feed, not yet looked at
   store::commit_feed::state feed_state = store::commit_feed::state::open;
   stream_connection* conn = nullptr;  // while running
@@ -405,7 +410,11 @@ std::variant<answer, stream_hub::ticket_ptr> stream_hub::admit(const request_vie
   }
   // Subscribed before the store is read for the resume: every record is in one or both.
   t->live->sub = h.feed.subscribe(
-      h.opts.queue_bytes, [w = std::weak_ptr<live_state>(t->live), ex = strand, g = h.wakes] {
+      h.opts.queue_bytes, [w = std::weak_ptr<live_state>(t->live), wants = t->live->wants_batches,
+                           ex = strand, g = h.wakes](store::commit_feed::state st) {
+        // An overflow or the feed's end wakes the stream at once; a batch only when it waits
+        // for one (the batch stays in the feed, where the reader's bound applies).
+        if (st == store::commit_feed::state::open && !wants->exchange(false)) return;
         g->post(ex, [w] {
           if (auto s = w.lock()) {
             s->drain();
@@ -450,7 +459,10 @@ class stream_hub::stream_run {
       }
       append_event(buf_, sid, stored->json, true);
       cursor_ = sid;
-      if (buf_.size() >= flush_bytes) co_await send();
+      if (buf_.size() >= flush_bytes) {
+        co_await send();
+        l_.drain();  // what was committed meanwhile waits here, not against the feed's bound
+      }
     }
     if (ok_ && t_.truncated) {
       append_notice(buf_, "truncated",
@@ -482,7 +494,9 @@ class stream_hub::stream_run {
         break;
       }
       if (l_.pending || !ok_) continue;
+      if (held_.empty() && !await_batches()) continue;
       co_await sleep();
+      l_.wants_batches->store(false);
     }
   }
 
@@ -565,16 +579,39 @@ class stream_hub::stream_run {
     }
   }
 
-  /// Sleeps until the next heartbeat or the next held record's due time, or a wake-up.
+  /// With nothing held, the next commit should wake the stream: asks for that, then looks
+  /// once more at the feed, so that a batch published just before the ask is not left waiting
+  /// until the heartbeat. False when that look found one (the loop goes on at once).
+  bool await_batches() {
+    l_.wants_batches->store(true);
+    l_.drain();
+    if (l_.stash.empty() && l_.feed_state == store::commit_feed::state::open) return true;
+    l_.wants_batches->store(false);
+    return false;
+  }
+
+  /// Sleeps until the next heartbeat or the first tick at or after the next held record's due
+  /// time, or a wake-up.
   net::awaitable<void> sleep() {
     auto wake_at = last_write_ + h_.opts.heartbeat;
     if (!held_.empty()) {
       const std::int64_t due = held_.front().ms + hold_ms_ - wall_ms();
-      wake_at = std::min(wake_at, std::chrono::steady_clock::now() +
-                                      std::chrono::milliseconds(std::max<std::int64_t>(due, 0)));
+      wake_at =
+          std::min(wake_at, on_tick(std::chrono::steady_clock::now() +
+                                    std::chrono::milliseconds(std::max<std::int64_t>(due, 0))));
     }
     l_.timer.expires_at(wake_at);
     co_await l_.timer.async_wait(as_tuple);
+  }
+
+  /// The first tick at or after `t`.
+  [[nodiscard]] std::chrono::steady_clock::time_point on_tick(
+      std::chrono::steady_clock::time_point t) const {
+    const auto tick = std::chrono::duration_cast<std::chrono::steady_clock::duration>(h_.opts.tick);
+    if (tick.count() <= 0) return t;
+    const auto since = t.time_since_epoch();
+    const auto rounded = (since + tick - std::chrono::steady_clock::duration(1)) / tick * tick;
+    return std::chrono::steady_clock::time_point(rounded);
   }
 
   impl& h_;

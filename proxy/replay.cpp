@@ -519,8 +519,9 @@ net::awaitable<store::replay_outcome> replayer::record_and_wait(store::capture c
                                                                 std::string sid) {
   const auto strand = co_await net::this_coro::executor;
   auto wake = std::make_shared<net::steady_timer>(strand);
-  auto sub =
-      feed_.subscribe(64u << 20, [wake, strand] { net::post(strand, [wake] { wake->cancel(); }); });
+  auto sub = feed_.subscribe(64u << 20, [wake, strand](store::commit_feed::state) {
+    net::post(strand, [wake] { wake->cancel(); });
+  });
   if (!parts_.sink.submit(std::move(cap))) {
     co_return store::replay_outcome{503,
                                     "The trace store's queue is full: the replay was sent "

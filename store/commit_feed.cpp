@@ -32,7 +32,7 @@ struct commit_feed::subscription::shared {
   std::size_t bytes = 0;
   std::size_t max_bytes = 0;
   state st = state::open;
-  std::function<void()> notify;
+  notify_fn notify;
   std::weak_ptr<core> owner;
 };
 
@@ -59,7 +59,7 @@ std::uint64_t commit_feed::overflows() const noexcept {
 }
 
 std::unique_ptr<commit_feed::subscription> commit_feed::subscribe(std::size_t max_bytes,
-                                                                  std::function<void()> notify) {
+                                                                  notify_fn notify) {
   auto s = std::make_shared<subscription::shared>();
   s->max_bytes = max_bytes;
   s->notify = std::move(notify);
@@ -94,13 +94,13 @@ void commit_feed::publish(std::vector<committed_record>&& records) {
       s->bytes = 0;
       core_->overflows.fetch_add(1, std::memory_order_relaxed);
       core_->count.fetch_sub(1, std::memory_order_release);
-      if (s->notify) s->notify();
+      if (s->notify) s->notify(state::overflowed);
       return true;
     }
     const bool was_empty = s->queue.empty();
     s->queue.push_back(batch);
     s->bytes += bytes;
-    if (was_empty && s->notify) s->notify();
+    if (was_empty && s->notify) s->notify(state::open);
     return false;
   });
 }
@@ -113,7 +113,7 @@ void commit_feed::close() {
     s->st = state::closed;
     s->queue.clear();
     s->bytes = 0;
-    if (s->notify) s->notify();
+    if (s->notify) s->notify(state::closed);
   }
   core_->subs.clear();
   core_->count.store(0, std::memory_order_release);

@@ -3,7 +3,7 @@
 // of its own, so that a subscriber sees exactly what a query could now return and can fall
 // behind without ever slowing the writer (docs/store.md, "The commit feed").
 //
-//   auto sub = store.feed().subscribe(8 << 20, [] { /* post a wake-up; never block */ });
+//   auto sub = store.feed().subscribe(8 << 20, [](commit_feed::state) { /* post a wake-up */ });
 //   std::vector<store::committed_batch> batches;
 //   if (sub->take(batches) == store::commit_feed::state::overflowed) { /* dropped */ }
 #pragma once
@@ -67,11 +67,12 @@ class commit_feed {
   /// Subscribes to every batch committed from now on. `max_bytes` bounds what may wait for
   /// this subscriber (the JSON bytes of the records of its queued batches; an empty queue
   /// takes one batch of any size); past it the subscriber is dropped and told so. `notify` is
-  /// called when its queue becomes non-empty and when it overflows or the feed closes: on the
+  /// called with the subscription's new state when its queue becomes non-empty (`open`: a
+  /// reader on a timer may let it wait) and when it overflows or the feed closes: on the
   /// committer's thread, with the subscriber's lock held, so it must be quick, must not block and
-  /// must not call take() (post a wake-up to the reader's own thread). Thread-safe.
-  [[nodiscard]] std::unique_ptr<subscription> subscribe(std::size_t max_bytes,
-                                                        std::function<void()> notify);
+  /// must not call take() or status() (post a wake-up to the reader's own thread). Thread-safe.
+  using notify_fn = std::function<void(state)>;
+  [[nodiscard]] std::unique_ptr<subscription> subscribe(std::size_t max_bytes, notify_fn notify);
 
   /// Whether anyone is subscribed: the writer builds a batch's JSON only then. Lock-free.
   [[nodiscard]] bool has_subscribers() const noexcept;

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "store/access_line.hpp"
 #include "store/outbox.hpp"
@@ -216,8 +217,8 @@ void trace_writer::encode_capture(const capture& c, record_builder& builder, wri
 }
 
 void trace_writer::keep_for_feed(write_job& job, trace_record&& r) {
-  committed_record c{std::move(r), {}};
-  if (feed_.has_subscribers()) c.json = to_json(c.record);
+  committed_record c{std::move(r), std::exchange(feed_json_, {})};
+  if (c.json.empty() && feed_.has_subscribers()) c.json = to_json(c.record);
   job.published.push_back(std::move(c));
 }
 
@@ -321,6 +322,17 @@ bool trace_writer::append(rocksdb::WriteBatch& batch, trace_record& r,
     add_to_chunk(pending_bodies_, part, body);
   }
   codec::encode_record_value(r, part, value_buf_, json_buf_);
+  if (feed_.has_subscribers()) {
+    // What get() will answer, assembled as it does from the value and the body: only the
+    // body is escaped again, not the whole record.
+    std::string_view account, spliced;
+    std::uint32_t stored_part = 0;
+    feed_json_.clear();
+    if (!codec::split_record_value(value_buf_, account, stored_part, spliced) ||
+        !codec::assemble_json(feed_json_, spliced, body)) {
+      feed_json_.clear();
+    }
+  }
   batch
       .Put(db_[cf_records], rocksdb::Slice(reinterpret_cast<const char*>(sid->data()), 16),
            value_buf_)

@@ -106,8 +106,8 @@ class trace_writer {
   /// Waits until the committer has taken the previous job, then gives it this one.
   void hand_off(write_job&& job);
   void committer_loop();
-  /// Keeps a record appended to the job for the commit feed (JSON built now when someone is
-  /// subscribed).
+  /// Keeps a record appended to the job for the commit feed, with the JSON append() assembled
+  /// for it when someone is subscribed.
   void keep_for_feed(write_job& job, trace_record&& r);
   /// Publishes a written job's records, when anyone is subscribed (committer thread).
   void publish(write_job& job);
@@ -167,6 +167,9 @@ class trace_writer {
   std::size_t pending_bytes_ = 0;
   // Buffers append() reuses for every record (encoder thread only).
   std::string value_buf_, json_buf_, entry_buf_;
+  // The JSON of the record append() just wrote, assembled from its value while the feed has a
+  // subscriber (keep_for_feed() takes it; encoder thread only).
+  std::string feed_json_;
 
   // The shipping outbox: whether records get an entry, and the next entry's sequence.
   bool ship_ = false;

@@ -2,7 +2,8 @@
 // read by an SSE client over a real socket: new records in sid order as id/event/data, the
 // list's filters and visibility, resume from the store then live with nothing missed or
 // doubled, the resume bound, heartbeats, the limits, a reader that never reads, a record
-// committed late, and reauthorise() ending a revoked caller's stream.
+// committed late, one write per tick at a steady rate, and reauthorise() ending a revoked
+// caller's stream.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -106,6 +107,8 @@ class sse_client {
     return closed_;
   }
   [[nodiscard]] int comments() const { return comments_; }
+  /// Chunks received so far: one per write of the server.
+  [[nodiscard]] int chunks() const { return chunks_; }
 
  private:
   /// Reads more; false at the deadline or once closed.
@@ -149,6 +152,7 @@ class sse_client {
       if (raw_.size() < eol + 2 + size + 2) return;
       text_.append(raw_, eol + 2, size);
       raw_.erase(0, eol + 2 + size + 2);
+      ++chunks_;
     }
   }
   std::optional<sse_event> parse_event() {
@@ -192,6 +196,7 @@ class sse_client {
   bool head_done_ = false, chunked_ = false, closed_ = false;
   unsigned status_ = 0;
   int comments_ = 0;
+  int chunks_ = 0;
 };
 
 class stream_test : public ::testing::Test {
@@ -304,6 +309,37 @@ TEST_F(stream_test, NewMatchingRecordsArriveInSidOrderAsIdEventAndOneLineOfJson)
   // Nothing else: the failed and the other tenant's records never come.
   auto more = c.next(std::chrono::milliseconds(500));
   EXPECT_FALSE(more && more->event == "trace");
+}
+
+TEST_F(stream_test, AtASteadyRateAReaderWritesOncePerTickNotOncePerCommit) {
+  stream_options o = fast();
+  o.tick = std::chrono::milliseconds(250);
+  start(o);
+  sse_client c(port_, stream_path(accounts::parent), accounts::parent);
+  ASSERT_EQ(c.status(), 200u);
+  const auto deadline = clock::now() + std::chrono::seconds(10);
+  while (c.comments() == 0 && clock::now() < deadline) c.next(std::chrono::milliseconds(20));
+  const int before = c.chunks();
+
+  // 60 records over 1.2 s, each committed on its own (the store's linger is shorter than the
+  // gap): a stream woken by each commit would write about 60 times.
+  std::vector<std::string> expected;
+  const auto started = clock::now();
+  for (int i = 0; i < 60; ++i) {
+    expected.push_back(add(accounts::parent));
+    std::this_thread::sleep_until(started + std::chrono::milliseconds(20 * (i + 1)));
+  }
+  std::sort(expected.begin(), expected.end());
+  std::vector<std::string> got;
+  while (got.size() < expected.size()) {
+    auto e = c.next();
+    ASSERT_TRUE(e) << "only " << got.size() << " events";
+    got.push_back(e->id.value_or(""));
+  }
+  EXPECT_EQ(got, expected);
+  // 1.2 s of records and the hold after the last: 6 ticks, give or take the edges.
+  EXPECT_LE(c.chunks() - before, 10) << "one write per tick, however many commits";
+  EXPECT_GE(c.chunks() - before, 5) << "records go out as their ticks come, not all at the end";
 }
 
 TEST_F(stream_test, ResumeAfterLastEventIdSendsTheStoredThenLiveWithNothingMissedOrDoubled) {

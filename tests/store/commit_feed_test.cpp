@@ -47,8 +47,8 @@ TEST(commit_feed, EverySubscriberGetsEachBatchOnceInOrderAndIsNotifiedWhenItArri
   commit_feed feed;
   EXPECT_FALSE(feed.has_subscribers());
   std::atomic<int> woken_a{0}, woken_b{0};
-  auto a = feed.subscribe(1 << 20, [&] { ++woken_a; });
-  auto b = feed.subscribe(1 << 20, [&] { ++woken_b; });
+  auto a = feed.subscribe(1 << 20, [&](commit_feed::state) { ++woken_a; });
+  auto b = feed.subscribe(1 << 20, [&](commit_feed::state) { ++woken_b; });
   EXPECT_TRUE(feed.has_subscribers());
 
   feed.publish(batch_of({"TR1", "TR2"}));
@@ -75,9 +75,14 @@ TEST(commit_feed, EverySubscriberGetsEachBatchOnceInOrderAndIsNotifiedWhenItArri
 TEST(commit_feed, ASubscriberPastItsBoundIsDroppedAndToldWhileOthersGoOn) {
   commit_feed feed;
   std::atomic<int> woken_slow{0};
-  auto slow = feed.subscribe(100, [&] { ++woken_slow; });
-  auto fast = feed.subscribe(1 << 20, [] {});
-  auto tiny = feed.subscribe(10, [] {});  // keeps up: an empty queue takes any one batch
+  std::vector<commit_feed::state> told_slow;  // the committer's thread is this one here
+  auto slow = feed.subscribe(100, [&](commit_feed::state st) {
+    ++woken_slow;
+    told_slow.push_back(st);
+  });
+  auto fast = feed.subscribe(1 << 20, [](commit_feed::state) {});
+  auto tiny = feed.subscribe(
+      10, [](commit_feed::state) {});  // keeps up: an empty queue takes any one batch
   feed.publish(batch_of({"TR1"}, 60));
   std::vector<committed_batch> got;
   ASSERT_EQ(tiny->take(got), commit_feed::state::open);
@@ -85,6 +90,8 @@ TEST(commit_feed, ASubscriberPastItsBoundIsDroppedAndToldWhileOthersGoOn) {
   ASSERT_EQ(fast->take(got), commit_feed::state::open);
   feed.publish(batch_of({"TR2"}, 60));  // slow now holds 120 bytes > 100: dropped
   EXPECT_EQ(woken_slow.load(), 2);      // the first batch, then the overflow
+  EXPECT_EQ(told_slow, (std::vector<commit_feed::state>{commit_feed::state::open,
+                                                        commit_feed::state::overflowed}));
   EXPECT_EQ(feed.overflows(), 1u);
   got.clear();
   EXPECT_EQ(slow->take(got), commit_feed::state::overflowed);
@@ -101,26 +108,29 @@ TEST(commit_feed, ASubscriberPastItsBoundIsDroppedAndToldWhileOthersGoOn) {
 TEST(commit_feed, UnsubscribingStopsNotificationsAndCloseEndsEverySubscription) {
   commit_feed feed;
   std::atomic<int> woken{0};
-  auto gone = feed.subscribe(1 << 20, [&] { ++woken; });
+  auto gone = feed.subscribe(1 << 20, [&](commit_feed::state) { ++woken; });
   gone.reset();
   EXPECT_FALSE(feed.has_subscribers());
   feed.publish(batch_of({"TR1"}));
   EXPECT_EQ(woken.load(), 0);
 
   std::atomic<int> told{0};
-  auto sub = feed.subscribe(1 << 20, [&] { ++told; });
+  auto sub = feed.subscribe(1 << 20, [&](commit_feed::state st) {
+    ++told;
+    EXPECT_EQ(st, commit_feed::state::closed);
+  });
   feed.close();
   EXPECT_EQ(told.load(), 1);
   std::vector<committed_batch> got;
   EXPECT_EQ(sub->take(got), commit_feed::state::closed);
-  auto late = feed.subscribe(1 << 20, [] {});
+  auto late = feed.subscribe(1 << 20, [](commit_feed::state) {});
   EXPECT_EQ(late->take(got), commit_feed::state::closed);
   EXPECT_FALSE(feed.has_subscribers());
 }
 
 TEST(commit_feed, ASubscriptionMayOutliveTheFeed) {
   auto feed = std::make_unique<commit_feed>();
-  auto sub = feed->subscribe(1 << 20, [] {});
+  auto sub = feed->subscribe(1 << 20, [](commit_feed::state) {});
   feed.reset();
   std::vector<committed_batch> got;
   EXPECT_EQ(sub->take(got), commit_feed::state::closed);
@@ -173,7 +183,7 @@ TEST_F(feed_store_test, PublishedRecordsAreReadableAndTheirJsonIsWhatGetAnswers)
   std::mutex mu;
   std::condition_variable cv;
   bool woken = false;
-  auto sub = store_->feed().subscribe(1 << 20, [&] {
+  auto sub = store_->feed().subscribe(1 << 20, [&](commit_feed::state) {
     const std::lock_guard lock(mu);
     woken = true;
     cv.notify_all();
@@ -214,13 +224,13 @@ TEST_F(feed_store_test, ReadersOnOtherThreadsSeeEveryRecordOnceWhileTheWriterGoe
   constexpr int records = 3000;
   constexpr int readers = 3;
   std::atomic<bool> done{false};
-  auto stuck = store_->feed().subscribe(4096, [] {});  // never reads
+  auto stuck = store_->feed().subscribe(4096, [](commit_feed::state) {});  // never reads
 
   std::vector<std::vector<std::string>> seen(readers);
   std::vector<std::unique_ptr<commit_feed::subscription>> subs;
   std::vector<std::thread> threads;
   for (int i = 0; i < readers; ++i) {
-    subs.push_back(store_->feed().subscribe(64u << 20, [] {}));
+    subs.push_back(store_->feed().subscribe(64u << 20, [](commit_feed::state) {}));
   }
   for (int i = 0; i < readers; ++i) {
     threads.emplace_back([&, i] {
@@ -239,7 +249,7 @@ TEST_F(feed_store_test, ReadersOnOtherThreadsSeeEveryRecordOnceWhileTheWriterGoe
   }
   std::thread churn([&] {  // subscriptions that come and go while batches are published
     while (!done.load()) {
-      auto s = store_->feed().subscribe(1 << 20, [] {});
+      auto s = store_->feed().subscribe(1 << 20, [](commit_feed::state) {});
       std::vector<committed_batch> got;
       s->take(got);
     }

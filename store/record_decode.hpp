@@ -21,7 +21,9 @@ namespace sidecar::store {
 [[nodiscard]] bool decode_request_parts(std::string_view json, std::string& method,
                                         std::string& body);
 
-/// The session_sid of a record's JSON; empty when it has none or is not a record.
+/// The session_sid of a record's JSON; empty when it has none or the JSON cannot be read up
+/// to it. It stops at the field (a purge reads one per record it deletes): what follows is not
+/// checked.
 [[nodiscard]] std::string decode_session_sid(std::string_view json);
 
 }  // namespace sidecar::store

@@ -1,11 +1,11 @@
-// The redaction scanners on their own: headers, forms, JSON (including cut and hostile input,
-// and a property test over generated documents) and XML.
+// store/redact: the redaction scanners on their own: headers, forms, JSON (including cut and
+// hostile input, and a property test over generated documents) and XML.
+#include "store/redact.hpp"
+
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
 #include <random>
-
-#include "store/redact.hpp"
 
 namespace sidecar::store {
 namespace {

@@ -56,11 +56,12 @@ double start_time() {
     return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
         .count();
   }
-  std::size_t field = 2;  // fields after ')' start at 3
+  // `at` is the space before field `next`; field 3 follows ')'.
+  std::size_t next = 3;
   std::size_t at = close + 1;
-  while (field < 22 && at != std::string::npos) {
+  while (next < 22 && at != std::string::npos) {
     at = text.find(' ', at + 1);
-    ++field;
+    ++next;
   }
   const double ticks = at == std::string::npos ? 0 : std::stod(text.substr(at + 1));
   return boot + ticks / static_cast<double>(sysconf(_SC_CLK_TCK));

@@ -80,6 +80,14 @@ inline std::shared_ptr<conf::config> base_config() {
   return c;
 }
 
+/// base_config() with one route: `prefix` to the upstream on 127.0.0.1:`upstream_port`.
+inline std::shared_ptr<conf::config> one_route(std::uint16_t upstream_port,
+                                               std::string prefix = "/", std::string base = "/") {
+  auto c = base_config();
+  c->routes.push_back(route_to(std::move(prefix), upstream_at(upstream_port, std::move(base))));
+  return c;
+}
+
 /// A proxy::server running on a config, stopped at destruction.
 class running_proxy {
  public:

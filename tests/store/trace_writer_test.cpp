@@ -1,0 +1,77 @@
+// The store's writer on its own (store/trace_writer.hpp, docs/store.md "Writing"): what is
+// submitted is written by flush(), each record once in the records family with its body in a
+// chunk; the commit feed gets each batch with the JSON get() would answer; a record without a
+// valid sid or account is dropped and counted, never written.
+#include "store/trace_writer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "store/record_read.hpp"
+#include "store/store_codec.hpp"
+#include "tests/store/writer_fixture.hpp"
+
+namespace sidecar::store {
+namespace {
+
+using writer_test = testing::writer_fixture;
+constexpr const char* acme = "ACae6e420f425248d6a26948c17a9e2acf";
+
+std::size_t keys_in(const database& db, cf family) {
+  std::unique_ptr<rocksdb::Iterator> it(db.db->NewIterator({}, db[family]));
+  std::size_t n = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
+  return n;
+}
+
+TEST_F(writer_test, WhatIsSubmittedIsWrittenByFlushEachRecordOnce) {
+  std::vector<std::string> sids;
+  for (int i = 0; i < 50; ++i) {
+    auto r = record(acme, 1000 + i, "<Response>" + std::to_string(i) + "</Response>");
+    sids.push_back(r.sid);
+    ASSERT_TRUE(writer_->submit(std::move(r)));
+  }
+  writer_->flush();
+  EXPECT_EQ(keys_in(db_, cf_records), 50u);
+  EXPECT_EQ(keys_in(db_, cf_by_account), 50u) << "one index entry per record";
+  for (const auto& sid : sids) {
+    std::string v;
+    EXPECT_TRUE(db_.db->Get({}, db_[cf_records], sid_slice(*parse_sid(sid)), &v).ok()) << sid;
+  }
+}
+
+TEST_F(writer_test, TheFeedGetsEachBatchWithTheJsonAQueryAnswers) {
+  std::vector<committed_batch> got;
+  auto sub = writer_->feed().subscribe(64 << 20, [](commit_feed::state) {});
+  auto r = record(acme, 500, "body with \"quotes\" and \n a line");
+  const std::string sid = r.sid;
+  const std::string expected = to_json(r);
+  ASSERT_TRUE(writer_->submit(std::move(r)));
+  writer_->flush();
+  ASSERT_EQ(sub->take(got), commit_feed::state::open);
+  ASSERT_EQ(got.size(), 1u);
+  ASSERT_EQ(got[0]->size(), 1u);
+  EXPECT_EQ((*got[0])[0].record.sid, sid);
+  EXPECT_EQ((*got[0])[0].json, expected) << "assembled from the stored value, as get() does";
+}
+
+TEST_F(writer_test, ARecordWithoutAValidSidOrAccountIsDroppedNeverWritten) {
+  auto bad_sid = record(acme, 100, "x");
+  bad_sid.sid = "TRnot-a-sid";
+  auto no_account = record("", 100, "x");
+  EXPECT_TRUE(writer_->submit(std::move(bad_sid))) << "queued; refused by the encoder";
+  EXPECT_TRUE(writer_->submit(std::move(no_account)));
+  writer_->flush();
+  EXPECT_EQ(keys_in(db_, cf_records), 0u);
+  trace_store::stats st;
+  writer_->add_stats(st);
+  EXPECT_EQ(st.dropped_invalid, 2u);
+  EXPECT_NE(metrics_.render().find("sidecar_records_dropped_total{reason=\"invalid\"} 2"),
+            std::string::npos)
+      << metrics_.render();
+}
+
+}  // namespace
+}  // namespace sidecar::store

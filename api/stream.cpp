@@ -212,6 +212,25 @@ struct stream_hub::impl {
   std::optional<std::string> plan_resume(stream_hub::ticket& t, const std::string& cursor,
                                          std::chrono::steady_clock::time_point deadline);
 
+  /// The stream's subscription to the commit feed. An overflow or the feed's end wakes the
+  /// stream at once; a batch only when the stream waits for one (the batch stays in the feed,
+  /// where the reader's bound applies).
+  std::unique_ptr<store::commit_feed::subscription> subscribe(
+      const std::shared_ptr<live_state>& live, const net::any_io_executor& strand) {
+    return feed.subscribe(opts.queue_bytes,
+                          [w = std::weak_ptr<live_state>(live), wants = live->wants_batches,
+                           ex = strand, g = wakes](store::commit_feed::state st) {
+                            if (st == store::commit_feed::state::open && !wants->exchange(false))
+                              return;
+                            g->post(ex, [w] {
+                              if (auto s = w.lock()) {
+                                s->drain();
+                                s->wake();
+                              }
+                            });
+                          });
+  }
+
   std::shared_ptr<const conf::config> cfg;
   const handler& access;
   store::trace_reader& reader;
@@ -409,19 +428,7 @@ std::variant<answer, stream_hub::ticket_ptr> stream_hub::admit(const request_vie
     entry->live = t->live;
   }
   // Subscribed before the store is read for the resume: every record is in one or both.
-  t->live->sub = h.feed.subscribe(
-      h.opts.queue_bytes, [w = std::weak_ptr<live_state>(t->live), wants = t->live->wants_batches,
-                           ex = strand, g = h.wakes](store::commit_feed::state st) {
-        // An overflow or the feed's end wakes the stream at once; a batch only when it waits
-        // for one (the batch stays in the feed, where the reader's bound applies).
-        if (st == store::commit_feed::state::open && !wants->exchange(false)) return;
-        g->post(ex, [w] {
-          if (auto s = w.lock()) {
-            s->drain();
-            s->wake();
-          }
-        });
-      });
+  t->live->sub = h.subscribe(t->live, strand);
   t->subscribed_ms = wall_ms();
   if (cursor) {
     const auto deadline = std::chrono::steady_clock::now() + grant.cfg->api.query_timeout;

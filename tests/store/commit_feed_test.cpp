@@ -222,6 +222,7 @@ TEST_F(feed_store_test, PublishedRecordsAreReadableAndTheirJsonIsWhatGetAnswers)
 // that stays sees each record once, in order, and the writer is never held back.
 TEST_F(feed_store_test, ReadersOnOtherThreadsSeeEveryRecordOnceWhileTheWriterGoesOn) {
   constexpr int records = 3000;
+  constexpr int rounds = 10;
   constexpr int readers = 3;
   std::atomic<bool> done{false};
   auto stuck = store_->feed().subscribe(4096, [](commit_feed::state) {});  // never reads
@@ -255,14 +256,17 @@ TEST_F(feed_store_test, ReadersOnOtherThreadsSeeEveryRecordOnceWhileTheWriterGoe
     }
   });
 
+  // Submitted in rounds, each flushed: at least `rounds` batches are published whatever the
+  // machine's speed (all 3000 records fit one batch, and an empty queue takes one batch of
+  // any size, so the stuck reader overflows only from the second).
   const std::int64_t base = 1'780'000'000'000;
   std::vector<std::string> sent;
   for (int i = 0; i < records; ++i) {
     auto r = make(base + i);
     sent.push_back(r.sid);
     ASSERT_TRUE(store_->submit(std::move(r)));
+    if ((i + 1) % (records / rounds) == 0) store_->flush();
   }
-  store_->flush();
   done.store(true);
   for (auto& t : threads) t.join();
   churn.join();

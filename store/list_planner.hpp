@@ -28,7 +28,8 @@ class finder;
 class page_planner {
  public:
   /// `after_inv`: the cursor's record (AfterSid), inverted; `every_match`: the page is every
-  /// match (a purge). The planner reads `db` through `ro` and must not outlive `q`.
+  /// match (a purge). The planner reads `db` through `ro` and keeps references to `q` and `ro`:
+  /// both must outlive it.
   page_planner(const database& db, const purge_set& purged, const list_query& q,
                const rocksdb::ReadOptions& ro, std::optional<std::string> after_inv,
                bool every_match);

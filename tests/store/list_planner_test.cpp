@@ -59,6 +59,8 @@ class list_planner_test : public testing::writer_fixture {
   static constexpr std::int64_t hi = max_sid_ms + 1;
 
   purge_set purged_;
+  // The planner keeps a reference to its read options: they outlive it.
+  const rocksdb::ReadOptions read_options_;
   std::vector<std::pair<std::string, std::string>> newest_first_;
 };
 
@@ -66,7 +68,7 @@ TEST_F(list_planner_test, WithoutFiltersThePageIsAMergeOfTheAccountsNewestFirst)
   list_query q;
   q.page = 1;
   q.page_size = 3;
-  page_planner plan(db_, purged_, q, {}, std::nullopt, false);
+  page_planner plan(db_, purged_, q, read_options_, std::nullopt, false);
   EXPECT_TRUE(plan.unfiltered());
   ASSERT_EQ(plan.plan_unfiltered({acme, beta}, lo, hi, 10), query_status::ok);
   EXPECT_EQ(plan.total(), 10u) << "the total given from the counters";
@@ -76,7 +78,7 @@ TEST_F(list_planner_test, WithoutFiltersThePageIsAMergeOfTheAccountsNewestFirst)
 TEST_F(list_planner_test, OneAccountsPageHoldsOnlyItsRecords) {
   list_query q;
   q.page_size = 50;
-  page_planner plan(db_, purged_, q, {}, std::nullopt, false);
+  page_planner plan(db_, purged_, q, read_options_, std::nullopt, false);
   ASSERT_EQ(plan.plan_unfiltered({beta}, lo, hi, 5), query_status::ok);
   EXPECT_EQ(sids_of(plan.take_items()), expected([](int i) { return i % 2 == 1; }, 0, 50));
 }
@@ -86,7 +88,7 @@ TEST_F(list_planner_test, AfterSidContinuesAfterTheCursorsRecord) {
   q.page_size = 4;
   const auto cursor = parse_sid(newest_first_[2].second);
   const std::string key = codec::id_sid_key(acme, *cursor);
-  page_planner plan(db_, purged_, q, {}, key.substr(key.size() - 16), false);
+  page_planner plan(db_, purged_, q, read_options_, key.substr(key.size() - 16), false);
   ASSERT_EQ(plan.plan_unfiltered({acme, beta}, lo, hi, 10), query_status::ok);
   EXPECT_EQ(sids_of(plan.take_items()), expected([](int) { return true; }, 3, 4));
 }
@@ -94,7 +96,7 @@ TEST_F(list_planner_test, AfterSidContinuesAfterTheCursorsRecord) {
 TEST_F(list_planner_test, ASessionIsPlannedFromItsOwnIndexWithAnExactTotal) {
   list_query q;
   q.filter.session_sid = "CA00000000000000000000000000000001";
-  page_planner plan(db_, purged_, q, {}, std::nullopt, false);
+  page_planner plan(db_, purged_, q, read_options_, std::nullopt, false);
   EXPECT_FALSE(plan.unfiltered());
   ASSERT_EQ(plan.plan_session({acme, beta}, lo, hi), query_status::ok);
   EXPECT_EQ(plan.total(), 4u) << "records 0, 3, 6 and 9";
@@ -104,7 +106,7 @@ TEST_F(list_planner_test, ASessionIsPlannedFromItsOwnIndexWithAnExactTotal) {
 TEST_F(list_planner_test, AResponseBodyFilterScansTheChunksForExactlyItsMatches) {
   list_query q;
   q.filter.response_body_contains = "needle";
-  page_planner plan(db_, purged_, q, {}, std::nullopt, false);
+  page_planner plan(db_, purged_, q, read_options_, std::nullopt, false);
   EXPECT_FALSE(plan.unfiltered());
   ASSERT_EQ(plan.plan_chunks({acme, beta}, lo, hi), query_status::ok);
   EXPECT_EQ(plan.total(), 3u) << "records 0, 4 and 8";
@@ -115,7 +117,7 @@ TEST_F(list_planner_test, APlanPastItsDeadlineTimesOut) {
   list_query q;
   q.filter.response_body_contains = "needle";
   q.deadline = std::chrono::steady_clock::now() - std::chrono::seconds(1);
-  page_planner plan(db_, purged_, q, {}, std::nullopt, false);
+  page_planner plan(db_, purged_, q, read_options_, std::nullopt, false);
   EXPECT_EQ(plan.plan_chunks({acme, beta}, lo, hi), query_status::timed_out);
 }
 

@@ -14,6 +14,10 @@
 #   ticks                            the sidecar's CPU ticks so far (utime + stime)
 #   ticks_when_idle STEP TIMES       ticks once the sidecar used none for STEP seconds (at most
 #                                    TIMES steps): its writes and compactions are done
+#   cpu_ns                           the sidecar's CPU time so far in nanoseconds, summed over
+#                                    its threads (schedstat's run time: exact, where the ticks
+#                                    are sampled 100 times a second)
+#   thread_ticks, thread_cpu_us      the sidecar's CPU per thread name, in ticks or microseconds
 #   median                           the median of the numbers on stdin, one per line
 
 bench_init() {
@@ -80,6 +84,10 @@ start_sidecar() {
 
 ticks() { awk '{ print $14 + $15 }' "/proc/$SIDECAR/stat"; }
 
+cpu_ns() {
+  cat /proc/"$SIDECAR"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f\n", s }'
+}
+
 ticks_when_idle() {
   local last now i
   last=$(ticks)
@@ -104,7 +112,17 @@ thread_ticks() {
               END { for (k in s) print k, s[k] }' | sort
 }
 
-# The ticks each thread name used between two thread_ticks files: "name ticks" lines.
+# CPU microseconds (schedstat's run time) of the sidecar's threads, summed by thread name:
+# "name microseconds" lines, sorted by name (for join), like thread_ticks.
+thread_cpu_us() {
+  local t
+  for t in /proc/"$SIDECAR"/task/*; do
+    printf '%s %s\n' "$(tr ' ' _ <"$t/comm" 2>/dev/null)" "$(cut -d' ' -f1 "$t/schedstat" 2>/dev/null)"
+  done | awk 'NF == 2 { s[$1] += $2 / 1000 } END { for (k in s) printf "%s %.0f\n", k, s[k] }' | sort
+}
+
+# The ticks (or microseconds) each thread name used between two thread_ticks (thread_cpu_us)
+# files: "name amount" lines.
 thread_ticks_between() {
   join -a1 -a2 -e0 -o 0,1.2,2.2 "$1" "$2" | awk '{ print $1, $3 - $2 }'
 }

@@ -4,7 +4,7 @@
 # saturated by wrk (-t1 -c50, keep-alive) or, with RATE, sent RATE requests a second (h2load
 # --h1, 10 connections at RATE/10 each: issue 14's 1 000 records/s), alternating runs without
 # readers and with READERS `curl -N` streams of the account's traces attached. Efficiency as bench/peers defines it:
-# requests completed / CPU-seconds of the sidecar process (utime + stime, all threads),
+# requests completed / CPU-seconds of the sidecar process (all threads' run time, schedstat),
 # counted from the run's start until the process is idle again (the store's writes and the
 # events sent after the run included). Prints the median of RUNS runs of each and the ratio.
 #
@@ -20,6 +20,9 @@ READERS=${READERS:-10}
 RATE=${RATE:-}
 LOAD_CPUS=${LOAD_CPUS:-0}
 PROXY_CPUS=${PROXY_CPUS:-1}
+# This script and whatever it starts without a CPU of its own (the readers' line counters, the
+# CPU readings between runs) stay off the sidecar's CPUs: they would compete with it there.
+taskset -pc "$LOAD_CPUS" $$ >/dev/null
 [ -x "$BIN" ] || { echo "no binary at $BIN (cmake --build build/release --target trace-sidecar)"; exit 2; }
 
 . "$ROOT/bench/lib/sidecar_bench.sh"
@@ -38,7 +41,6 @@ friendly_name = \"Admin\"
 role = \"administrator\""
 start_sidecar "$BIN" "$PROXY_CPUS" "$PX"
 
-HZ=$(getconf CLK_TCK)
 
 # The load of one run; prints the requests completed.
 load() {
@@ -54,11 +56,13 @@ load() {
 # One run: prints "requests cpu_seconds requests_per_cpu_second".
 run_once() {
   local before after requests
-  before=$(ticks_when_idle 1 60)
+  ticks_when_idle 1 60 >/dev/null
+  before=$(cpu_ns)
   requests=$(load)
-  after=$(ticks_when_idle 1 60)
-  awk -v r="$requests" -v t=$((after - before)) -v hz="$HZ" \
-    'BEGIN { s = t / hz; printf "%d %.2f %.0f\n", r, s, (s > 0 ? r / s : 0) }'
+  ticks_when_idle 1 60 >/dev/null
+  after=$(cpu_ns)
+  awk -v r="$requests" -v ns=$((after - before)) \
+    'BEGIN { s = ns / 1e9; printf "%d %.3f %.0f\n", r, s, (s > 0 ? r / s : 0) }'
 }
 
 # mawk (Debian's awk) reads a pipe in blocks: -W interactive makes it see each line as it comes.
@@ -95,13 +99,13 @@ taskset -c "$LOAD_CPUS" wrk -t1 -c50 -d2s "http://127.0.0.1:$PX/" >/dev/null  # 
 if [ -n "$RATE" ]; then what="$RATE requests/s"; else what="saturation (wrk -c50)"; fi
 echo "load: $what; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for run in $(seq "$RUNS"); do
-  thread_ticks >"$WORK/n0"
+  thread_cpu_us >"$WORK/n0"
   run_once >>"$WORK/none.txt"
-  thread_ticks >"$WORK/n1"
+  thread_cpu_us >"$WORK/n1"
   readers_on
-  thread_ticks >"$WORK/r0"
+  thread_cpu_us >"$WORK/r0"
   run_once >>"$WORK/readers.txt"
-  thread_ticks >"$WORK/r1"
+  thread_cpu_us >"$WORK/r1"
   readers_off
   events=$(cat "$WORK"/count-* 2>/dev/null | awk '{ n += $1 } END { print n + 0 }')
   thread_ticks_between "$WORK/n0" "$WORK/n1" >"$WORK/nw"
@@ -110,11 +114,11 @@ for run in $(seq "$RUNS"); do
   # other work than the whole sidecar's requests per CPU-second.
   api=$(awk '$1 ~ /^api-/ { n += $2 } END { print n + 0 }' "$WORK/rw")
   echo "run $run: none $(tail -1 "$WORK/none.txt"); $READERS readers $(tail -1 "$WORK/readers.txt"), $events events;" \
-       "API threads $(awk -v t="$api" -v e="$events" -v hz="$HZ" \
-                      'BEGIN { printf "%.2f", (e > 0 ? t / hz * 1e6 / e : 0) }') us of CPU per event"
-  echo "  CPU ticks per thread (none / readers):" \
+       "API threads $(awk -v t="$api" -v e="$events" \
+                      'BEGIN { printf "%.2f", (e > 0 ? t / e : 0) }') us of CPU per event"
+  echo "  CPU ms per thread (none / readers):" \
        "$(join -a1 -a2 -e0 -o 0,1.2,2.2 "$WORK/nw" "$WORK/rw" |
-          awk '$2 + $3 > 0 { printf "%s %d/%d; ", $1, $2, $3 }')"
+          awk '$2 + $3 >= 500 { printf "%s %.0f/%.0f; ", $1, $2 / 1000, $3 / 1000 }')"
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 none=$(cut -d' ' -f3 "$WORK/none.txt" | median)

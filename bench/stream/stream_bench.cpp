@@ -23,42 +23,24 @@
 #include "api/server.hpp"
 #include "store/trace_record.hpp"
 #include "store/trace_store.hpp"
+#include "support/base64.hpp"
 
 using namespace sidecar;
 namespace fs = std::filesystem;
 
 namespace {
 
+/// The value of a Basic Authorization header's credentials.
+std::string credentials(std::string_view user, std::string_view token) {
+  std::string out;
+  base64::append_encoded(out, std::string(user) + ":" + std::string(token));
+  return out;
+}
+
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-std::string base64(std::string_view in) {
-  static constexpr char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    const unsigned v = static_cast<unsigned char>(in[i]) << 16 |
-                       static_cast<unsigned char>(in[i + 1]) << 8 |
-                       static_cast<unsigned char>(in[i + 2]);
-    for (int s : {18, 12, 6, 0}) out += t[v >> s & 63];
-  }
-  if (i + 1 == in.size()) {
-    const unsigned v = static_cast<unsigned char>(in[i]) << 16;
-    out += t[v >> 18 & 63];
-    out += t[v >> 12 & 63];
-    out += "==";
-  } else if (i + 2 == in.size()) {
-    const unsigned v =
-        static_cast<unsigned char>(in[i]) << 16 | static_cast<unsigned char>(in[i + 1]) << 8;
-    out += t[v >> 18 & 63];
-    out += t[v >> 12 & 63];
-    out += t[v >> 6 & 63];
-    out += '=';
-  }
-  return out;
 }
 
 /// One reader: reads the stream and records, per event, now - the sid's time (ms).
@@ -73,7 +55,7 @@ void read_stream(std::uint16_t port, const std::string& account, const std::stri
   if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return;
   const std::string req = "GET /2012-04-24/Accounts/" + account +
                           "/Traces/Stream HTTP/1.0\r\nAuthorization: Basic " +
-                          base64(user + ":" + token) + "\r\n\r\n";
+                          credentials(user, token) + "\r\n\r\n";
   ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
   std::string buf;
   bool subscribed = false;

@@ -313,7 +313,7 @@ int main(int argc, char** argv) {
     const part_times before = list_part_times(metrics);
     print((base + "_fleet_p50_ms").c_str(), median_ms(fleet_reader, query, runs, total), "ms");
     const part_times after = list_part_times(metrics);
-    // The page and the total run side by side: each part's own time, a mean over the runs.
+    // The page, then its total: each part's own time, a mean over the runs.
     print((base + "_fleet_page_mean_ms").c_str(), after.page_mean_ms_since(before), "ms");
     print((base + "_fleet_total_mean_ms").c_str(), after.total_mean_ms_since(before), "ms");
     print((base + "_fleet_total").c_str(), static_cast<double>(total), "records");

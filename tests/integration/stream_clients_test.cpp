@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <regex>
 #include <set>
@@ -46,13 +47,28 @@ class app {
 
 class stream_clients : public ::testing::Test {
  protected:
+  /// Whether the API listens with TLS (a certificate for 127.0.0.1 made by openssl).
+  [[nodiscard]] virtual bool tls() const { return false; }
+
   void SetUp() override {
+    std::string api_tls;
+    if (tls()) {
+      const std::string cmd =
+          "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "
+          "/CN=localhost "
+          "-addext subjectAltName=IP:127.0.0.1 -days 1 -keyout " +
+          (dir_ / "key.pem").string() + " -out " + cert().string() + " 2>/dev/null";
+      ASSERT_EQ(std::system(cmd.c_str()), 0);
+      api_tls = "tls_cert = \"" + cert().string() + "\"\ntls_key = \"" +
+                (dir_ / "key.pem").string() + "\"\n";
+    }
     const auto config = dir_.write("sidecar.toml", R"(
 [proxy]
 listen = "127.0.0.1:0"
 
 [api]
 listen = "127.0.0.1:0"
+)" + api_tls + R"(
 
 [store]
 path = ")" + (dir_ / "data").string() + R"("
@@ -91,9 +107,10 @@ account = ")" + account + R"("
                "/voice?AccountSid=" + account + "&CallSid=CA" + std::to_string(i))) == 200;
   }
   std::string stream_url() const {
-    return "http://127.0.0.1:" + std::to_string(api_) + "/2012-04-24/Accounts/" + account +
-           "/Traces/Stream";
+    return std::string(tls() ? "https" : "http") + "://127.0.0.1:" + std::to_string(api_) +
+           "/2012-04-24/Accounts/" + account + "/Traces/Stream";
   }
+  [[nodiscard]] std::filesystem::path cert() const { return dir_ / "cert.pem"; }
   /// Every stored sid, ascending (the list is newest first).
   std::vector<std::string> stored_sids() {
     const std::string list =
@@ -181,6 +198,36 @@ TEST_F(stream_clients, EventSourceReconnectsWithLastEventIdAndMissesAndDoublesNo
   EXPECT_EQ(diff.first, got.end()) << "from event " << (diff.first - got.begin()) << ": got "
                                    << *diff.first << ", stored " << *diff.second
                                    << "; distinct events " << std::set(got.begin(), got.end()).size();
+}
+
+/// The same streams from an API listening with TLS, where a reader's events are joined into
+/// one buffer before they are encrypted (docs/api.md, "Live stream").
+class stream_clients_tls : public stream_clients {
+ protected:
+  [[nodiscard]] bool tls() const override { return true; }
+};
+
+TEST_F(stream_clients_tls, CurlSeesEachExchangeAsAnEventInSidOrderOverTls) {
+  process curl({"/usr/bin/curl", "-sN", "--cacert", cert().string(), "-u", account + ":" + token,
+                stream_url()});
+  ASSERT_TRUE(curl.wait_for_out(": live stream")) << curl.err();
+  constexpr int exchanges = 40;  // several of them in one write
+  for (int i = 0; i < exchanges; ++i) ASSERT_TRUE(webhook(i));
+  ASSERT_TRUE(curl.wait_for_out("CA" + std::to_string(exchanges - 1) + "\"")) << curl.out();
+  const std::string out = curl.out();
+  const std::regex event(
+      R"re(id: (TR[0-9a-f]{32})\nevent: trace\ndata: \{"sid":"(TR[0-9a-f]{32})")re");
+  std::vector<std::string> ids;
+  for (auto it = std::sregex_iterator(out.begin(), out.end(), event); it != std::sregex_iterator();
+       ++it) {
+    EXPECT_EQ((*it)[1].str(), (*it)[2].str()) << "each event's id is its record's sid";
+    ids.push_back((*it)[1].str());
+  }
+  EXPECT_EQ(ids.size(), static_cast<std::size_t>(exchanges)) << out;
+  EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end())) << "in sid order";
+  EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), ids.size()) << "none twice";
+  curl.signal(SIGTERM);
+  curl.wait_exit();
 }
 
 }  // namespace

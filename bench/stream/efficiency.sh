@@ -41,7 +41,6 @@ friendly_name = \"Admin\"
 role = \"administrator\""
 start_sidecar "$BIN" "$PROXY_CPUS" "$PX"
 
-
 # The load of one run; prints the requests completed.
 load() {
   if [ -n "$RATE" ]; then

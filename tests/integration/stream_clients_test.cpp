@@ -54,9 +54,8 @@ class stream_clients : public ::testing::Test {
     std::string api_tls;
     if (tls()) {
       const std::string cmd =
-          "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "
-          "/CN=localhost "
-          "-addext subjectAltName=IP:127.0.0.1 -days 1 -keyout " +
+          "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+          "-subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 -days 1 -keyout " +
           (dir_ / "key.pem").string() + " -out " + cert().string() + " 2>/dev/null";
       ASSERT_EQ(std::system(cmd.c_str()), 0);
       api_tls = "tls_cert = \"" + cert().string() + "\"\ntls_key = \"" +
@@ -200,8 +199,7 @@ TEST_F(stream_clients, EventSourceReconnectsWithLastEventIdAndMissesAndDoublesNo
                                    << "; distinct events " << std::set(got.begin(), got.end()).size();
 }
 
-/// The same streams from an API listening with TLS, where a reader's events are joined into
-/// one buffer before they are encrypted (docs/api.md, "Live stream").
+/// The same stream from an API listening with TLS (docs/api.md, "Live stream").
 class stream_clients_tls : public stream_clients {
  protected:
   [[nodiscard]] bool tls() const override { return true; }

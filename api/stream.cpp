@@ -30,6 +30,8 @@ constexpr auto resume_memory = std::chrono::seconds(60);
 constexpr auto overflow_write = std::chrono::milliseconds(200);
 
 constexpr auto as_tuple = net::as_tuple(net::use_awaitable);
+// A resume reads the store again at most this many times while its total moves.
+constexpr std::uint64_t max_resume_reads = 4;
 
 std::int64_t wall_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -38,6 +40,14 @@ std::int64_t wall_ms() {
 }
 
 std::int64_t time_of(std::string_view sid) { return store::sid_time_ms(sid).value_or(0); }
+
+/// Why a resume could not be read from the store.
+std::string resume_failed(store::query_status s) {
+  return s == store::query_status::timed_out
+             ? "Resuming took longer than the configured query_timeout; resume from a later "
+               "Last-Event-ID or narrow the filters"
+             : "The trace store could not answer the resume query";
+}
 
 /// Wake-ups posted to API strands, until the server stops: then none (the io_context may be
 /// going away while the committer still publishes).
@@ -211,6 +221,9 @@ struct stream_hub::impl {
 
   std::optional<std::string> plan_resume(stream_hub::ticket& t, const std::string& cursor,
                                          std::chrono::steady_clock::time_point deadline);
+  std::optional<std::string> read_oldest(store::list_query& q, std::uint64_t total,
+                                         const std::string& cursor, stream_hub::ticket& t,
+                                         std::vector<std::string>& sids);
 
   /// The stream's subscription to the commit feed. An overflow or the feed's end wakes the
   /// stream at once; a batch only when the stream waits for one (the batch stays in the feed,
@@ -283,40 +296,56 @@ std::optional<std::string> stream_hub::impl::plan_resume(
   q.filter = t.filter;
   const std::int64_t from = time_of(cursor);
   q.filter.created_from_ms = std::max(q.filter.created_from_ms.value_or(from), from);
-  // Newer records come from the feed (subscribed before this): the store's part ends here,
-  // which also keeps the positions below stable while records arrive.
+  // Newer records come from the feed (subscribed before this): the store's part ends here.
   const std::int64_t before = t.subscribed_ms + 1;
   q.filter.created_before_ms = std::min(q.filter.created_before_ms.value_or(before), before);
   q.deadline = deadline;
   q.page_size = 1;
-  const auto failed = [](store::query_status s) {
-    return s == store::query_status::timed_out
-               ? std::string(
-                     "Resuming took longer than the configured query_timeout; "
-                     "resume from a later Last-Event-ID or narrow the filters")
-               : std::string("The trace store could not answer the resume query");
-  };
   store::list_result first = reader.list(q);
-  if (first.status != store::query_status::ok) return failed(first.status);
-  const std::uint64_t total = first.total;
+  if (first.status != store::query_status::ok) return resume_failed(first.status);
+  // A record created before the subscription but committed since (it was in the writer's
+  // hands) moves every position of the list by one, and the last positions read would miss
+  // the oldest: the total is counted again after the read, and the read done again if it moved.
+  std::vector<std::string> sids;
+  for (std::uint64_t total = first.total, attempt = 1;; ++attempt) {
+    if (auto error = read_oldest(q, total, cursor, t, sids)) return error;
+    q.page = 0;
+    q.page_size = 1;
+    store::list_result again = reader.list(q);
+    if (again.status != store::query_status::ok) return resume_failed(again.status);
+    if (again.total == total || attempt == max_resume_reads) break;
+    total = again.total;
+  }
+  t.resume = std::move(sids);
+  return std::nullopt;
+}
+
+/// The last positions of the list `q` of `total` records: the sids after `cursor`, ascending,
+/// at most max_resume (t.truncated and t.skipped say what was left out).
+std::optional<std::string> stream_hub::impl::read_oldest(store::list_query& q, std::uint64_t total,
+                                                         const std::string& cursor,
+                                                         stream_hub::ticket& t,
+                                                         std::vector<std::string>& sids) {
+  sids.clear();
+  t.truncated = false;
+  t.skipped = 0;
   if (total == 0) return std::nullopt;
   // A few records of the cursor's own millisecond may be at or before it: fetch some more.
   const std::uint64_t want = std::min<std::uint64_t>(total, opts.max_resume + 32);
   const std::uint64_t start = total - want;  // the first position wanted
-  std::vector<std::string> sids;
   sids.reserve(want);
   q.page_size = static_cast<std::uint32_t>(want);
   for (std::uint64_t page = start / want; page * want < total; ++page) {
     q.page = page;
     store::list_result r = reader.list(q);
-    if (r.status != store::query_status::ok || !r.records) return failed(r.status);
+    if (r.status != store::query_status::ok || !r.records) return resume_failed(r.status);
     std::string json;
     for (std::uint64_t pos = page * want; r.records->next(json); ++pos) {
       if (pos < start) continue;
       const std::string_view sid = record_sid(json);
       if (sid > std::string_view(cursor)) sids.emplace_back(sid);
     }
-    if (r.records->status() != store::query_status::ok) return failed(r.records->status());
+    if (r.records->status() != store::query_status::ok) return resume_failed(r.records->status());
   }
   std::sort(sids.begin(), sids.end());
   sids.erase(std::unique(sids.begin(), sids.end()), sids.end());
@@ -327,7 +356,6 @@ std::optional<std::string> stream_hub::impl::plan_resume(
     t.skipped = sids.size() - keep + unseen;
     sids.resize(keep);
   }
-  t.resume = std::move(sids);
   return std::nullopt;
 }
 

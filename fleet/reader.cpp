@@ -1,7 +1,7 @@
-// The fleet reader's SQL (see reader.hpp, docs/fleet.md). A list is three queries: the exact
-// total (count() FINAL or uniqExact of sid: a sid shipped twice counts once), the page's sids
-// (a top-k sort made distinct here, newest first), then those records' JSON by primary key.
-// Every value goes through sql::quote.
+// The fleet reader's SQL (see reader.hpp, docs/fleet.md). A list is three queries, one after
+// the other: the page's sids (a top-k sort made distinct here, newest first), those records'
+// JSON by primary key, then the exact total (count() FINAL or uniqExact of sid: a sid shipped
+// twice counts once). Every value goes through sql::quote.
 #include "fleet/reader.hpp"
 
 #include <algorithm>

@@ -19,28 +19,15 @@ namespace {
 
 using testing::clickhouse_server;
 
-class clickhouse_client_test : public ::testing::Test {
+class clickhouse_client_test : public testing::clickhouse_suite {
  protected:
-  static void SetUpTestSuite() {
-    if (!testing::clickhouse_installed()) return;
-    server_ = std::make_unique<clickhouse_server>();
-    server_->start();
-  }
-  static void TearDownTestSuite() { server_.reset(); }
-  void SetUp() override {
-    if (!testing::clickhouse_installed()) GTEST_SKIP() << "clickhouse-server is not installed";
-  }
   static conf::fleet_config fleet(std::string password = clickhouse_server::password) {
-    conf::fleet_config f;
-    f.clickhouse = conf::clickhouse_url{server_->url(), false, "127.0.0.1", server_->http_port()};
-    f.user = "sidecar";
+    conf::fleet_config f = testing::sidecar_user(*server_);
     f.password = std::move(password);
     f.timeout = std::chrono::seconds(2);
     return f;
   }
-  static std::unique_ptr<clickhouse_server> server_;
 };
-std::unique_ptr<clickhouse_server> clickhouse_client_test::server_;
 
 TEST_F(clickhouse_client_test, AQueryAnswersItsRowsAsTheSidecarUser) {
   const auto f = fleet();

@@ -47,15 +47,20 @@ store::trace_record make_record(std::mt19937_64& rng, std::int64_t created,
   return r;
 }
 
+conf::fleet_config sidecar_user(const clickhouse_server& ch) {
+  conf::fleet_config f;
+  f.clickhouse = conf::clickhouse_url{ch.url(), false, "127.0.0.1", ch.http_port()};
+  f.user = "sidecar";
+  f.password = clickhouse_server::password;
+  return f;
+}
+
 std::shared_ptr<conf::config> fleet_config(const fs::path& data_dir, const clickhouse_server& ch,
                                            const std::string& node) {
   auto c = std::make_shared<conf::config>();
   c->store.path = data_dir;
   c->store.retention = std::chrono::hours(24 * 10);
-  conf::fleet_config f;
-  f.clickhouse = conf::clickhouse_url{ch.url(), false, "127.0.0.1", ch.http_port()};
-  f.user = "sidecar";
-  f.password = clickhouse_server::password;
+  conf::fleet_config f = sidecar_user(ch);
   f.node = node;
   f.retention = std::chrono::hours(24 * 10);
   f.batch_records = 200;
@@ -100,6 +105,20 @@ shipped_store::shipped_store(std::uint64_t seed, int n,
       created);
   shipper s(cfg, *store, metrics);
   EXPECT_TRUE(eventually([&] { return s.get_stats().shipped == static_cast<std::uint64_t>(n); }));
+}
+
+std::unique_ptr<clickhouse_server> clickhouse_suite::server_;
+
+void clickhouse_suite::SetUpTestSuite() {
+  if (!clickhouse_installed()) return;
+  server_ = std::make_unique<clickhouse_server>();
+  server_->start();
+}
+
+void clickhouse_suite::TearDownTestSuite() { server_.reset(); }
+
+void clickhouse_suite::SetUp() {
+  if (!clickhouse_installed()) GTEST_SKIP() << "clickhouse-server is not installed";
 }
 
 void shipping_fixture::SetUp() {

@@ -1,6 +1,6 @@
 // What the fleet tests share: records like the store's tests make them, a config whose
-// [fleet] points at a test clickhouse-server, records submitted to a store, a suite's store of
-// shipped records, and polling with a deadline.
+// [fleet] points at a test clickhouse-server as its `sidecar` user, records submitted to a
+// store, a suite's server and a suite's store of shipped records, and polling with a deadline.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -29,6 +29,9 @@ std::int64_t now_ms();
 /// A record of `account` created at `created` (ms), with a few varied fields from `n`.
 store::trace_record make_record(std::mt19937_64& rng, std::int64_t created,
                                 const std::string& account, int n);
+
+/// [fleet] at `ch` as its `sidecar` user (the server's password), the rest as defaults.
+conf::fleet_config sidecar_user(const clickhouse_server& ch);
 
 /// A config with a store under `data_dir` (retention 10 days) and [fleet] at `ch` as the
 /// `sidecar` user, node `node`, small batches.
@@ -73,6 +76,18 @@ struct shipped_store {
   metrics::registry metrics;
   std::unique_ptr<store::trace_store> store;
   std::vector<std::string> sids;
+};
+
+/// The fixture of a suite that shares one ClickHouse server (`server_`), started before its
+/// first test and stopped after its last; each test skips when clickhouse-server is not
+/// installed (a derived SetUp() calls this one first and returns when IsSkipped()).
+class clickhouse_suite : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite();
+  static void TearDownTestSuite();
+  void SetUp() override;
+
+  static std::unique_ptr<clickhouse_server> server_;
 };
 
 /// The fixture of a test that ships from its own store to its own ClickHouse server: the server

@@ -20,19 +20,12 @@ namespace {
 
 using testing::clickhouse_server;
 
-class schema_test : public ::testing::Test {
+class schema_test : public testing::clickhouse_suite {
  protected:
-  static void SetUpTestSuite() {
-    if (!testing::clickhouse_installed()) return;
-    server_ = std::make_unique<clickhouse_server>();
-    server_->start();
-  }
-  static void TearDownTestSuite() { server_.reset(); }
   void SetUp() override {
-    if (!testing::clickhouse_installed()) GTEST_SKIP() << "clickhouse-server is not installed";
-    f_.clickhouse = conf::clickhouse_url{server_->url(), false, "127.0.0.1", server_->http_port()};
-    f_.user = "sidecar";
-    f_.password = clickhouse_server::password;
+    clickhouse_suite::SetUp();
+    if (IsSkipped()) return;
+    f_ = testing::sidecar_user(*server_);
     f_.database =
         "schema_" +
         std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()).substr(0, 20);
@@ -53,11 +46,9 @@ class schema_test : public ::testing::Test {
     return a.body;
   }
 
-  static std::unique_ptr<clickhouse_server> server_;
   conf::fleet_config f_;
   std::unique_ptr<clickhouse_client> client_;
 };
-std::unique_ptr<clickhouse_server> schema_test::server_;
 
 TEST_F(schema_test, TheTablesAreCreatedAndCreatingThemAgainIsHarmless) {
   create();

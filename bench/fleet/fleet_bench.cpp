@@ -8,9 +8,10 @@
 //      of the sidecar and (with --clickhouse-pid) of the ClickHouse servers;
 //   4. queries over everything shipped, through the fleet reader (ClickHouse, two shards
 //      behind a Distributed table) and the local store on the same records: page of 50 and
-//      its exact total, unfiltered, by SessionSid, by ResponseBody; medians. Once right after
-//      the keep-up phase (ClickHouse still merging the inserted parts), and once more after
-//      the merges are done (at most --settle-seconds).
+//      its exact total, unfiltered, by SessionSid, by ResponseBody; medians of the whole answer,
+//      of its page and of its total. Once right after the keep-up phase (ClickHouse still
+//      merging the inserted parts), and once more after the merges are done (at most
+//      --settle-seconds).
 // Output: one line per figure, "name value unit".
 #include <sys/resource.h>
 #include <unistd.h>
@@ -107,17 +108,9 @@ store::trace_record make(std::mt19937_64& rng, std::int64_t created, std::uint64
 }
 
 /// The fleet reader's own account of its lists (sidecar_fleet_list_seconds{part}): the sum of
-/// seconds and the count of lists, for the page and for the total.
+/// seconds of the page's part and of the total's part, in milliseconds.
 struct part_times {
-  double page_sum = 0, total_sum = 0, page_count = 0, total_count = 0;
-
-  [[nodiscard]] double page_mean_ms_since(const part_times& b) const {
-    return mean_ms(page_sum - b.page_sum, page_count - b.page_count);
-  }
-  [[nodiscard]] double total_mean_ms_since(const part_times& b) const {
-    return mean_ms(total_sum - b.total_sum, total_count - b.total_count);
-  }
-  static double mean_ms(double sum, double count) { return count > 0 ? sum / count * 1000 : -1; }
+  double page_ms = 0, total_ms = 0;
 };
 
 /// The value of the line of `text` that starts with `series` followed by a space; 0 if none.
@@ -129,17 +122,26 @@ double series_value(const std::string& text, const std::string& series) {
 part_times list_part_times(const metrics::registry& m) {
   const std::string text = m.render();
   const std::string name = "sidecar_fleet_list_seconds";
-  return {series_value(text, name + "_sum{part=\"page\"}"),
-          series_value(text, name + "_sum{part=\"total\"}"),
-          series_value(text, name + "_count{part=\"page\"}"),
-          series_value(text, name + "_count{part=\"total\"}")};
+  return {series_value(text, name + "_sum{part=\"page\"}") * 1000,
+          series_value(text, name + "_sum{part=\"total\"}") * 1000};
 }
 
-/// The median of `runs` timings of one list query, and its total.
-double median_ms(store::trace_reader& reader, const store::list_query& q, int runs,
-                 std::uint64_t& total) {
-  std::vector<double> ms;
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+/// Medians over the runs of one list query: the whole answer, and (for the fleet reader,
+/// whose `metrics` are given) its page and its exact total, each run's own time.
+struct medians {
+  double whole_ms = -1, page_ms = -1, total_ms = -1;
+};
+
+medians median_ms(store::trace_reader& reader, const store::list_query& q, int runs,
+                  std::uint64_t& total, const metrics::registry* parts = nullptr) {
+  std::vector<double> whole, page, count;
   for (int i = 0; i < runs; ++i) {
+    const part_times before = parts ? list_part_times(*parts) : part_times{};
     const auto t = clock_type::now();
     auto res = reader.list(q);
     std::string json;
@@ -147,15 +149,24 @@ double median_ms(store::trace_reader& reader, const store::list_query& q, int ru
       while (res.records->next(json)) {
       }
     }
-    ms.push_back(seconds_since(t) * 1000);
+    whole.push_back(seconds_since(t) * 1000);
+    if (parts) {
+      const part_times after = list_part_times(*parts);
+      page.push_back(after.page_ms - before.page_ms);
+      count.push_back(after.total_ms - before.total_ms);
+    }
     total = res.total;
     if (res.status != store::query_status::ok) {
       std::fprintf(stderr, "query failed: %s\n", res.failure.c_str());
-      return -1;
+      return {};
     }
   }
-  std::sort(ms.begin(), ms.end());
-  return ms[ms.size() / 2];
+  medians m{median(whole)};
+  if (parts) {
+    m.page_ms = median(page);
+    m.total_ms = median(count);
+  }
+  return m;
 }
 
 void print(const char* name, double value, const char* unit) {
@@ -310,14 +321,13 @@ int main(int argc, char** argv) {
   std::uint64_t total = 0;
   auto both = [&](const char* name, store::list_query query) {
     const std::string base = name;
-    const part_times before = list_part_times(metrics);
-    print((base + "_fleet_p50_ms").c_str(), median_ms(fleet_reader, query, runs, total), "ms");
-    const part_times after = list_part_times(metrics);
-    // The page, then its total: each part's own time, a mean over the runs.
-    print((base + "_fleet_page_mean_ms").c_str(), after.page_mean_ms_since(before), "ms");
-    print((base + "_fleet_total_mean_ms").c_str(), after.total_mean_ms_since(before), "ms");
+    const medians fleet = median_ms(fleet_reader, query, runs, total, &metrics);
+    print((base + "_fleet_p50_ms").c_str(), fleet.whole_ms, "ms");
+    // The page, then its total: each part's own time.
+    print((base + "_fleet_page_p50_ms").c_str(), fleet.page_ms, "ms");
+    print((base + "_fleet_total_p50_ms").c_str(), fleet.total_ms, "ms");
     print((base + "_fleet_total").c_str(), static_cast<double>(total), "records");
-    print((base + "_local_p50_ms").c_str(), median_ms(st, query, runs, total), "ms");
+    print((base + "_local_p50_ms").c_str(), median_ms(st, query, runs, total).whole_ms, "ms");
     print((base + "_local_total").c_str(), static_cast<double>(total), "records");
   };
   auto all_queries = [&](const std::string& when) {

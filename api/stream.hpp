@@ -25,12 +25,12 @@ namespace sidecar::api {
 struct stream_options {
   /// A record is sent once its sid's time is this far in the past, so that one committed a
   /// little after a later one still goes out in sid order.
-  std::chrono::milliseconds hold{30};
+  std::chrono::milliseconds hold{20};
   /// Held records go out at multiples of this on the steady clock, the same instants for every
   /// stream: a stream with records held sleeps until such an instant and is not woken by each
   /// commit meanwhile, so that at a steady rate each reader makes one write per tick, all of
   /// them together, instead of one per commit (docs/api.md, "Live stream").
-  std::chrono::milliseconds tick{40};
+  std::chrono::milliseconds tick{60};
   /// A comment line goes out after this long without a write.
   std::chrono::milliseconds heartbeat{10'000};
   /// What may wait for one reader in the commit feed (JSON bytes); past it the reader is cut.

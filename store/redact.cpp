@@ -142,26 +142,34 @@ std::string header_value(std::string_view value, bool keep_scheme) {
 
 void append_form(std::string& out, std::string_view form, const secret_fields& secrets) {
   out.reserve(out.size() + form.size());
+  // ';' separates pairs too for some servers: treating it as one removes more, never less.
+  // Each separator's next place is searched again only once a pair has passed it (a form
+  // without ';' is searched for it once, not from every pair to its end).
+  // What is kept goes out in runs: from `kept` up to a secret's value, appended when one is
+  // found, and the rest at the end.
+  constexpr auto npos = std::string_view::npos;
+  std::size_t amp = form.find('&');
+  std::size_t semi = form.find(';');
+  std::size_t kept = 0;
   std::size_t i = 0;
   while (true) {
-    // ';' separates pairs too for some servers: treating it as one removes more, never less.
-    const std::size_t end = std::min(form.find('&', i), form.find(';', i));
-    const std::string_view pair = form.substr(i, end == std::string_view::npos ? end : end - i);
+    if (amp < i) amp = form.find('&', i);
+    if (semi < i) semi = form.find(';', i);
+    const std::size_t end = std::min(amp, semi);
+    const std::string_view pair = form.substr(i, end == npos ? end : end - i);
     const std::size_t eq = pair.find('=');
-    const std::string_view raw_name = pair.substr(0, eq == std::string_view::npos ? 0 : eq);
-    const bool plain = raw_name.find_first_of("%+") == std::string_view::npos;
-    if (eq != std::string_view::npos &&
-        (plain ? secrets.matches(raw_name)
-               : secrets.matches(percent::decode_lenient(raw_name, true)))) {
-      out.append(pair.substr(0, eq + 1));
+    const std::string_view raw_name = pair.substr(0, eq == npos ? 0 : eq);
+    const bool plain = raw_name.find('%') == npos && raw_name.find('+') == npos;
+    if (eq != npos && (plain ? secrets.matches(raw_name)
+                             : secrets.matches(percent::decode_lenient(raw_name, true)))) {
+      out.append(form.substr(kept, i + eq + 1 - kept));
       out += marker;
-    } else {
-      out.append(pair);
+      kept = end == npos ? form.size() : end;
     }
-    if (end == std::string_view::npos) break;
-    out += form[end];
+    if (end == npos) break;
     i = end + 1;
   }
+  out.append(form.substr(kept));
 }
 
 void append_json(std::string& out, std::string_view json, const secret_fields& secrets) {

@@ -10,10 +10,6 @@ namespace sidecar::store::codec {
 
 namespace {
 
-// Never found in a record by chance: when it is (a body holding these very bytes), the
-// record is stored whole instead of spliced.
-constexpr std::string_view sentinel = "\x1e\x1fsidecar-response-body\x1f\x1e";
-
 void append_id(std::string& out, std::string_view id) {
   append_varint(out, id.size());
   out.append(id);
@@ -242,37 +238,17 @@ bool decode_session_entry(std::string_view in, std::string_view& account,
   return true;
 }
 
-void encode_record_value(trace_record& r, std::uint32_t body_part, std::string& value,
+void encode_record_value(const trace_record& r, std::uint32_t body_part, std::string& value,
                          std::string& scratch) {
-  // The body's place is found by encoding a sentinel instead of it; the body is swapped out
-  // and back rather than copied.
-  static const std::string escaped = [] {
-    std::string e;
-    json::append_string(e, sentinel);
-    return e;
-  }();
-  thread_local std::string placeholder;
-  placeholder.assign(sentinel);
-  std::swap(r.response.body.body, placeholder);
   scratch.clear();
-  scratch.reserve(512 + r.request.body.body.size() + placeholder.size());
-  append_json(scratch, r);
-  std::swap(r.response.body.body, placeholder);
-  const std::string_view json_text = scratch;
-  const auto at = json_text.find(escaped);
+  scratch.reserve(512 + r.request.body.body.size());
+  const std::size_t at = append_json_without_response_body(scratch, r);
   value.clear();
+  value.reserve(scratch.size() + 64);
   append_id(value, r.account_sid);
   append_varint(value, body_part);
-  if (at != std::string_view::npos && json_text.find(escaped, at + 1) == std::string_view::npos) {
-    value.reserve(value.size() + json_text.size() + 4);
-    append_varint(value, at + 1);
-    value.append(json_text.substr(0, at));
-    value.append(json_text.substr(at + escaped.size()));
-  } else {
-    // The sentinel is not where we expect it: store the JSON whole (body included).
-    append_varint(value, 0);
-    append_json(value, r);
-  }
+  append_varint(value, at + 1);
+  value.append(scratch);
 }
 
 bool assemble_json(std::string& out, std::string_view spliced, std::string_view body) {

@@ -119,11 +119,11 @@ void encode_session_entry(std::string& out, std::string_view account, std::uint3
 /// The records value (the key is the sid's 16 bytes): varint(len) + account, varint(chunk
 /// part of the response body), then the record's JSON split around its response body
 /// (stored once, in a body chunk): varint(splice + 1) + json without the body literal;
-/// splice 0 (written 0) means no splice: the JSON is whole. The body itself is
-/// r.response.body.body. Writes the value into `value` (cleared first); `scratch` is a
-/// buffer reused between calls (the writer encodes every record with the same two, so
-/// neither allocates once grown). `r` is left as it came.
-void encode_record_value(trace_record& r, std::uint32_t body_part, std::string& value,
+/// splice 0 means no splice: the JSON is whole (values written before the splice was always
+/// made, which are still read). The body itself is r.response.body.body. Writes the value into
+/// `value` (cleared first); `scratch` is a buffer reused between calls (the writer encodes
+/// every record with the same two, so neither allocates once grown).
+void encode_record_value(const trace_record& r, std::uint32_t body_part, std::string& value,
                          std::string& scratch);
 /// Splits a records value into the account, the body's chunk part and the spliced JSON
 /// (for assemble_json); false when malformed.

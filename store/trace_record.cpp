@@ -16,8 +16,17 @@ namespace {
 
 constexpr std::string_view api_version = "2012-04-24";
 
-void write_body(json::writer& w, const recorded_body& b) {
-  w.key("body").value(b.body);
+/// The body's members; with `left_out`, the body's value is not written and its place in
+/// `out` (the writer's string) is kept there instead.
+void write_body(json::writer& w, const recorded_body& b, const std::string& out,
+                std::size_t* left_out = nullptr) {
+  w.key("body");
+  if (left_out != nullptr) {
+    *left_out = out.size();
+    w.raw({});
+  } else {
+    w.value(b.body);
+  }
   if (b.base64) w.key("body_encoding").value("base64");
   if (b.truncated) {
     w.key("body_truncated").value(true);
@@ -31,9 +40,7 @@ void write_headers(json::writer& w, const header_list& headers) {
   w.end_object();
 }
 
-}  // namespace
-
-void append_json(std::string& out, const trace_record& r) {
+void write_record(std::string& out, const trace_record& r, std::size_t* response_body_at) {
   json::writer w(out);
   w.begin_object();
   w.key("sid").value(r.sid);
@@ -66,7 +73,7 @@ void append_json(std::string& out, const trace_record& r) {
   w.key("url").value(r.request.url);
   w.key("method").value(r.request.method);
   write_headers(w, r.request.headers);
-  write_body(w, r.request.body);
+  write_body(w, r.request.body, out);
   w.end_object();
 
   w.key("response").begin_object();
@@ -74,11 +81,21 @@ void append_json(std::string& out, const trace_record& r) {
   w.key("code").value(r.response.code);
   w.key("phrase").value(r.response.phrase);
   write_headers(w, r.response.headers);
-  write_body(w, r.response.body);
+  write_body(w, r.response.body, out, response_body_at);
   w.end_object();
   w.end_object();
 
   w.end_object();
+}
+
+}  // namespace
+
+void append_json(std::string& out, const trace_record& r) { write_record(out, r, nullptr); }
+
+std::size_t append_json_without_response_body(std::string& out, const trace_record& r) {
+  std::size_t at = 0;
+  write_record(out, r, &at);
+  return at;
 }
 
 std::string to_json(const trace_record& r) {

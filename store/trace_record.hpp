@@ -58,5 +58,10 @@ struct trace_record {
 /// The record as the API returns it (docs/records.md, field order as in the example).
 [[nodiscard]] std::string to_json(const trace_record& r);
 void append_json(std::string& out, const trace_record& r);
+/// The same JSON without the response body's value (its string literal): returns where in
+/// `out` that value belongs. The store keeps the body apart and puts it back there when read
+/// (store/store_codec.hpp, encode_record_value).
+[[nodiscard]] std::size_t append_json_without_response_body(std::string& out,
+                                                            const trace_record& r);
 
 }  // namespace sidecar::store

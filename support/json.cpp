@@ -3,11 +3,16 @@
 #include "support/json.hpp"
 
 #include <array>
+#include <bit>
 #include <charconv>
 #include <cstring>
 
-#include "support/text.hpp"
 #include "support/hex.hpp"
+#include "support/text.hpp"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace sidecar::json {
 
@@ -20,14 +25,30 @@ constexpr std::array<bool, 256> plain_table = [] {
   return t;
 }();
 
-// The index of the first byte at or after `from` that cannot be copied as it is: eight bytes
-// at a time while none of them is a control byte, '"', '\\' or non-ASCII (the classic
+// The index of the first byte at or after `from` that cannot be copied as it is (a control
+// byte, '"', '\\' or non-ASCII). With SSE2 (every x86-64), sixteen bytes at a time: as signed
+// bytes, non-ASCII ones are negative, so one "less than 0x20" finds them with the control
+// bytes, and the mask's lowest bit is the byte itself. Elsewhere, eight at a time (the classic
 // "has a zero / has less than" word tricks, exact for telling whether such a byte exists).
 std::size_t plain_run(std::string_view s, std::size_t from) {
+  std::size_t i = from;
+#if defined(__SSE2__)
+  const __m128i space = _mm_set1_epi8(0x20);
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  for (; i + 16 <= s.size(); i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+    const __m128i special =
+        _mm_or_si128(_mm_cmplt_epi8(v, space),
+                     _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
+    if (const int mask = _mm_movemask_epi8(special); mask != 0) {
+      return i + static_cast<std::size_t>(std::countr_zero(static_cast<unsigned>(mask)));
+    }
+  }
+#else
   constexpr std::uint64_t ones = 0x0101010101010101ull;
   constexpr std::uint64_t highs = 0x8080808080808080ull;
   auto has_zero = [](std::uint64_t v) { return (v - ones) & ~v & highs; };
-  std::size_t i = from;
   for (; i + 8 <= s.size(); i += 8) {
     std::uint64_t w = 0;
     std::memcpy(&w, s.data() + i, 8);
@@ -35,6 +56,7 @@ std::size_t plain_run(std::string_view s, std::size_t from) {
                                   has_zero(w ^ (ones * '"')) | has_zero(w ^ (ones * '\\'));
     if (special != 0) break;
   }
+#endif
   while (i < s.size() && plain_table[static_cast<unsigned char>(s[i])]) ++i;
   return i;
 }

@@ -67,6 +67,9 @@ TEST(redact_form, ReplacesOnlySecretValues) {
   EXPECT_EQ(form("a=1;secret=x"), "a=1;secret=[REDACTED]");
   EXPECT_EQ(form("api%5Fkey=x&auth+token=y"), "api%5Fkey=[REDACTED]&auth+token=y");
   EXPECT_EQ(form("pin=1=2"), "pin=[REDACTED]");
+  // Both separators mixed, several secrets, a kept run between and after them.
+  EXPECT_EQ(form("secret=a;b=1&password=2;pin=3&c;d=4"),
+            "secret=[REDACTED];b=1&password=[REDACTED];pin=[REDACTED]&c;d=4");
 }
 
 TEST(redact_json, ReplacesValuesOfEveryKind) {

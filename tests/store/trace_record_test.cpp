@@ -5,6 +5,10 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <vector>
+
+#include "support/json.hpp"
+
 namespace sidecar::store {
 namespace {
 
@@ -127,6 +131,24 @@ TEST(trace_json, AppendJsonAddsToTheBuffer) {
   simdjson::dom::parser parser;
   const auto doc = parse(parser, out);
   EXPECT_EQ(simdjson::dom::array(doc).size(), 1u);
+}
+
+TEST(trace_json, WithoutTheResponseBodyIsTheJsonLessItsLiteralAtTheOffsetReturned) {
+  // Every shape of the response body's neighbours: truncated, base64, empty, hostile bytes,
+  // and a body holding what a splice marker could have been.
+  std::vector<trace_record> records(5, example_record());
+  records[1].response.body = {"AAEC", true, true, 70000};
+  records[2].response.body = {};
+  records[3].response.body.body = std::string("\"}\0\x1e\x1f", 5) + "\"body\":";
+  records[4].request.body.body = records[4].response.body.body;  // the same text, twice
+  for (const auto& r : records) {
+    std::string out = "prefix";
+    const std::size_t at = append_json_without_response_body(out, r);
+    std::string literal;
+    json::append_string(literal, r.response.body.body);
+    out.insert(at, literal);
+    EXPECT_EQ(out, "prefix" + to_json(r));
+  }
 }
 
 }  // namespace

@@ -5,7 +5,11 @@ add_library(sidecar_options INTERFACE)
 target_compile_definitions(sidecar_options INTERFACE
   BOOST_ASIO_SEPARATE_COMPILATION
   BOOST_BEAST_SEPARATE_COMPILATION
-  BOOST_ASIO_NO_DEPRECATED)
+  BOOST_ASIO_NO_DEPRECATED
+  # Asio's per-thread cache of freed coroutine frames (and handlers): 2 blocks by default, too
+  # few for a proxy thread whose connections each nest several coroutines (docs/proxy.md,
+  # "Allocations"). It changes the layout of a per-thread structure: defined for every target.
+  BOOST_ASIO_RECYCLING_ALLOCATOR_CACHE_SIZE=32)
 target_compile_options(sidecar_options INTERFACE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor)
 if(SIDECAR_WERROR)
   target_compile_options(sidecar_options INTERFACE -Werror)

@@ -24,6 +24,7 @@
 namespace {
 
 std::atomic<std::uint64_t> proxy_thread_allocations{0};
+std::atomic<std::uint64_t> proxy_thread_frames{0};  // of which aligned_alloc's (Asio's frames)
 thread_local bool known_proxy_thread = false;
 
 // A thread's name is set after it starts (its first allocations come before): only a "yes"
@@ -83,7 +84,10 @@ void* operator new(std::size_t n, std::align_val_t a) {
 // executable takes the place of the C library's, so that a frame its per-thread cache could not
 // give back is counted too. memalign's memory is freed by free(), as aligned_alloc's is.
 extern "C" void* aligned_alloc(std::size_t align, std::size_t n) noexcept {
-  if (on_proxy_thread()) count_proxy_allocation(n);
+  if (on_proxy_thread()) {
+    count_proxy_allocation(n);
+    proxy_thread_frames.fetch_add(1, std::memory_order_relaxed);
+  }
   return memalign(align, n);
 }
 // GCC's -Wmismatched-new-delete sees operator new inlined as malloc and this delete as free, and
@@ -153,6 +157,22 @@ constexpr std::string_view webhook_form =
 // docs/proxy.md, "Allocations", itemises them (SIDECAR_ALLOC_TRACE above).
 constexpr std::uint64_t allocations_per_exchange = 37;
 
+// AddressSanitizer's redzones make some frames larger than the 255 x 4 bytes Asio's cache
+// keeps (1 024 and 1 184 bytes in the asan preset): those are freed and allocated again on
+// every exchange there, whatever the cache's size, so their count is the build's, not the
+// code's, and is asserted only without it.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool frames_can_outgrow_the_cache = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool frames_can_outgrow_the_cache = true;
+#else
+constexpr bool frames_can_outgrow_the_cache = false;
+#endif
+#else
+constexpr bool frames_can_outgrow_the_cache = false;
+#endif
+
 TEST(proxy_allocations, KeepAliveWebhookExchangesAllocateAtMostTheBoundOnTheProxyThread) {
   nginx_server app(R"(location / { return 200 '<Response><Say>hello</Say></Response>'; })",
                    "keepalive_requests 100000;");
@@ -187,16 +207,23 @@ TEST(proxy_allocations, KeepAliveWebhookExchangesAllocateAtMostTheBoundOnTheProx
   ASSERT_TRUE(eventually([&] { return sink.count.load() == 200; }));
   constexpr int measured = 1000;
   const std::uint64_t before = proxy_thread_allocations.load();
+  const std::uint64_t frames_before = proxy_thread_frames.load();
   exchanges(measured);
   ASSERT_TRUE(eventually([&] { return sink.count.load() == 200 + measured; }));
-  const std::uint64_t during = proxy_thread_allocations.load() - before;
+  const std::uint64_t frames = proxy_thread_frames.load() - frames_before;
+  const std::uint64_t during = proxy_thread_allocations.load() - before - frames;
   if (const char* n = std::getenv("SIDECAR_ALLOC_TRACE"))
     trace_exchanges(std::atoi(n), exchanges, sink);
   RecordProperty("allocations_per_exchange", std::to_string(during / measured));
-  std::printf("proxy thread: %llu allocations in %d exchanges (%.2f each)\n",
-              static_cast<unsigned long long>(during), measured,
-              static_cast<double>(during) / measured);
+  std::printf(
+      "proxy thread: %llu allocations and %llu coroutine frames in %d exchanges (%.2f, %.2f "
+      "each)\n",
+      static_cast<unsigned long long>(during), static_cast<unsigned long long>(frames), measured,
+      static_cast<double>(during) / measured, static_cast<double>(frames) / measured);
   EXPECT_LE(during, allocations_per_exchange * measured);
+  if (!frames_can_outgrow_the_cache) {
+    EXPECT_EQ(frames, 0u);
+  }
   server.stop(std::chrono::milliseconds(500));
 }
 

@@ -78,22 +78,31 @@ TEST(json_string, LineAndParagraphSeparatorsAreEscaped) {
 }
 
 TEST(json_string, SpecialByteAtEveryOffsetOfAWordIsEscaped) {
-  // The encoder copies eight plain bytes at a time: a special byte anywhere must stop it.
+  // The encoder looks at sixteen plain bytes at a time (eight without SSE2): a special byte
+  // anywhere in a block or in the bytes after the last whole one must stop it.
   for (const char special : {'"', '\\', '\n', '\x01', '\x1f'}) {
-    for (std::size_t at = 0; at < 24; ++at) {
-      std::string s(24, 'a');
+    for (std::size_t at = 0; at < 40; ++at) {
+      std::string s(40, 'a');
       s[at] = special;
       const std::string got = parse_string(encoded(s));
       EXPECT_EQ(got, s) << int(special) << " at " << at;
       EXPECT_EQ(encoded(s).size(), s.size() + 2 + (special < 0x20 && special != '\n' ? 5 : 1));
     }
   }
-  std::string s(24, 'a');
-  s[13] = '\xC3';
-  s[14] = '\xA9';
-  EXPECT_EQ(encoded(s), "\"" + s + "\"");
-  s[14] = 'b';
-  EXPECT_EQ(encoded(s), "\"" + s.substr(0, 13) + "\xEF\xBF\xBD" + s.substr(14) + "\"");
+  for (std::size_t at = 0; at + 1 < 40; ++at) {
+    std::string s(40, 'a');
+    s[at] = '\xC3';
+    s[at + 1] = '\xA9';
+    EXPECT_EQ(encoded(s), "\"" + s + "\"") << "at " << at;
+    s[at + 1] = 'b';
+    EXPECT_EQ(encoded(s), "\"" + s.substr(0, at) + "\xEF\xBF\xBD" + s.substr(at + 1) + "\"")
+        << "at " << at;
+    // DEL and space, the edges of the plain range, are copied as they are.
+    s = std::string(40, 'a');
+    s[at] = '\x7f';
+    s[at + 1] = ' ';
+    EXPECT_EQ(encoded(s), "\"" + s + "\"") << "at " << at;
+  }
 }
 
 TEST(json_string, EveryByteValueAloneGivesValidJson) {

@@ -109,19 +109,23 @@ struct clickhouse_reader::impl {
         fleet(*cfg->fleet),
         now_ms(now ? std::move(now) : utc::now_ms),
         table(table_name(fleet, fleet.table)),
-        local(table_name(fleet, fleet.local_table.empty() ? fleet.table : fleet.local_table)),
+        local(table_name(fleet, shard_table(fleet))),
         // On a cluster each shard reads its own tombstones (sharded by account like the
         // records), rather than a set of every tombstone sent to every shard.
-        purged(table_name(
-            fleet, (fleet.local_table.empty() ? fleet.table : fleet.local_table) + "_purged")),
+        purged(table_name(fleet, shard_table(fleet) + "_purged")),
         failures(m.add_counter("sidecar_fleet_queries_failed_total",
                                "Fleet queries that ClickHouse did not answer")),
-        page_seconds(m.add_histogram("sidecar_fleet_list_seconds",
-                                     "Fleet lists: each part's time (they run side by side)",
-                                     {{"part", "page"}})),
-        total_seconds(m.add_histogram("sidecar_fleet_list_seconds",
-                                      "Fleet lists: each part's time (they run side by side)",
+        page_seconds(
+            m.add_histogram("sidecar_fleet_list_seconds", list_seconds_help, {{"part", "page"}})),
+        total_seconds(m.add_histogram("sidecar_fleet_list_seconds", list_seconds_help,
                                       {{"part", "total"}})) {}
+
+  /// The table each shard holds: `local_table` on a cluster, else `table` itself.
+  static std::string shard_table(const conf::fleet_config& f) {
+    return f.local_table.empty() ? f.table : f.local_table;
+  }
+  static constexpr const char* list_seconds_help =
+      "Fleet lists: each part's time (the page, then its total)";
 
   /// Runs one query on a pooled client. On a single server, a sidecar that only queries
   /// creates the tables too (the first time), so that an empty fleet answers empty lists.

@@ -35,6 +35,12 @@ bool body_buffered(const http::request_parser<http::buffer_body>& parser, std::s
   return parser.is_done() || (left && *left <= in_buffer);
 }
 
+// The bytes a buffer_body holds (none when its data is null).
+std::string_view body_piece(const http::buffer_body::value_type& body) {
+  return body.data == nullptr ? std::string_view()
+                              : std::string_view(static_cast<const char*>(body.data), body.size);
+}
+
 }  // namespace
 
 // Everything one exchange decides and carries from step to step. Lives on exchange()'s frame.
@@ -80,6 +86,7 @@ struct session::exchange_state {
   bool request_unfinished = false;  // the client's body was not all sent upstream
   bool upstream_keep_alive = false;
   bool switching = false;  // 101
+  bool response_body = true;  // the response has a body (not to HEAD, not 204, 304 or 101)
   bool client_keep = false;
   bool completed = false;  // the upstream's response read whole
 };
@@ -123,7 +130,7 @@ void session::prepare_request(exchange_state& x) {
     xff.append(value);
   });
   if (!xff.empty()) xff += ", ";
-  xff += peer_.to_string();
+  xff += peer_text_;
   strip_hop_by_hop(req, x.upgrading);
   if (x.dest.route == nullptr || !x.dest.route->preserve_host || forwarded_host.empty()) {
     req.set(http::field::host, x.dest.host_header);
@@ -146,8 +153,8 @@ net::awaitable<session::stop_reason> session::send_request(exchange_state& x) {
     stop_reason stop = co_await open_upstream(x);
     if (stop.how == stop_reason::kind::stale) continue;
     if (stop.how != stop_reason::kind::none) co_return stop;
-    http::request_serializer<http::buffer_body> sr{x.req()};
-    stop = co_await send_and_read_head(x, sr);
+    request_writer_.start(x.req());
+    stop = co_await send_and_read_head(x);
     if (stop.how != stop_reason::kind::stale) co_return stop;
     upstream_.reset();
     x.rp.reset();
@@ -197,8 +204,7 @@ net::awaitable<exchange_error> session::connect_upstream(const destination& dest
 
 // The request's head and body go (the body after the upstream's 100 when the client expects
 // one), then the response's head is read, until a final head (or 101) has arrived.
-net::awaitable<session::stop_reason> session::send_and_read_head(
-    exchange_state& x, http::request_serializer<http::buffer_body>& sr) {
+net::awaitable<session::stop_reason> session::send_and_read_head(exchange_state& x) {
   x.awaiting_continue = x.expect_continue;
   x.continue_relayed = false;
   x.early_answer = false;
@@ -208,9 +214,9 @@ net::awaitable<session::stop_reason> session::send_and_read_head(
   for (;;) {
     stop_reason stop;
     if (x.awaiting_continue) {
-      stop = co_await send_head(sr);
+      stop = co_await send_head();
     } else {
-      stop = co_await send_body(x, sr);
+      stop = co_await send_body(x);
     }
     if (stop.how != stop_reason::kind::none) co_return stop;
     stop = co_await read_final_head(x);
@@ -221,19 +227,20 @@ net::awaitable<session::stop_reason> session::send_and_read_head(
   }
 }
 
-net::awaitable<session::stop_reason> session::send_head(
-    http::request_serializer<http::buffer_body>& sr) {
+net::awaitable<session::stop_reason> session::send_head() {
   arm(ctx_.pc.idle_timeout, phase::upstream);
+  const auto head = request_writer_.head_only();
   auto [ec, n] = co_await upstream_->visit(
-      [&](auto& s) { return http::async_write_header(s, sr, tuple_awaitable); });
+      [&](auto& s) { return net::async_write(s, head, tuple_awaitable); });
   if (ec) co_return stop_reason::answer(exchange_error::upstream_closed);
+  request_writer_.sent();
   co_return stop_reason{};
 }
 
-// Streams the request body: a piece read from the client, written upstream, until the
-// serializer is done, the upstream answers early, or either side fails.
-net::awaitable<session::stop_reason> session::send_body(
-    exchange_state& x, http::request_serializer<http::buffer_body>& sr) {
+// Streams the request body: a piece read from the client, written upstream (after the head,
+// in the same write, until it has gone), until the request is all sent, the upstream answers
+// early, or either side fails.
+net::awaitable<session::stop_reason> session::send_body(exchange_state& x) {
   auto& body = x.req().body();
   beast::error_code ec;
   for (;;) {
@@ -247,14 +254,17 @@ net::awaitable<session::stop_reason> session::send_body(
       body.more = false;
     }
     arm(ctx_.pc.idle_timeout, phase::upstream);
-    auto [wec, wn] = co_await upstream_->visit(
-        [&](auto& s) { return http::async_write(s, sr, tuple_awaitable); });
-    if (wec == http::error::need_buffer) wec = {};
-    if (wec) {
-      ec = wec;
-      break;
+    const auto out = request_writer_.next(body_piece(body), !body.more);
+    if (net::buffer_size(out) != 0) {
+      auto [wec, wn] = co_await upstream_->visit(
+          [&](auto& s) { return net::async_write(s, out, tuple_awaitable); });
+      if (wec) {
+        ec = wec;
+        break;
+      }
     }
-    if (sr.is_done()) break;
+    request_writer_.sent();
+    if (request_writer_.done()) break;
   }
   x.body_sent = !x.early_answer;  // an early answer ends the connection (request_unfinished)
   if (!ec) co_return stop_reason{};
@@ -269,7 +279,7 @@ net::awaitable<session::stop_reason> session::send_body(
   co_return stop_reason{};
 }
 
-// One piece of the request body from the client into the body buffer, for the serializer;
+// One piece of the request body from the client into the body buffer, to be sent;
 // or the upstream's early answer (x.early_answer), or the client's failure.
 net::awaitable<session::stop_reason> session::read_body_piece(exchange_state& x) {
   auto& body = x.req().body();
@@ -449,8 +459,8 @@ session::stop_reason session::adapt_response(exchange_state& x) {
   x.client_keep = x.client_keep_alive && !x.request_unfinished && !x.switching && !shutdown_ &&
                   !ctx_.is_stopping();
   res.version(x.client_version);
-  const bool has_body = !x.head_request && code != 204 && code != 304 && !x.switching;
-  if (has_body && !res.has_content_length() && !res.chunked()) {
+  x.response_body = !x.head_request && code != 204 && code != 304 && !x.switching;
+  if (x.response_body && !res.has_content_length() && !res.chunked()) {
     // Close-delimited upstream body: chunked for HTTP/1.1 clients, close for 1.0.
     if (x.client_version >= 11) {
       res.chunked(true);
@@ -476,10 +486,10 @@ session::stop_reason session::adapt_response(exchange_state& x) {
 // bytes: the next request (this client's or another's) finds it.
 net::awaitable<session::stop_reason> session::relay_response(exchange_state& x) {
   auto& body = x.res().body();
-  http::response_serializer<http::buffer_body> rs{x.res()};
+  response_writer_.start(x.res(), x.response_body);
   for (;;) {
     if (!x.rp->is_done()) {
-      const stop_reason stop = co_await read_response_piece(x, rs.is_header_done());
+      const stop_reason stop = co_await read_response_piece(x, response_writer_.head_sent());
       if (stop.how != stop_reason::kind::none) co_return stop;
     } else {
       body.data = nullptr;
@@ -493,18 +503,21 @@ net::awaitable<session::stop_reason> session::relay_response(exchange_state& x) 
       if (!x.switching && upstream_) release_upstream(x);
     }
     arm(ctx_.pc.idle_timeout, phase::client);
-    auto [ec, n] =
-        co_await visit_client([&](auto& s) { return http::async_write(s, rs, tuple_awaitable); });
-    if (ec == http::error::need_buffer) ec = {};
-    if (ec) {
-      co_return stop_reason::end(
-          cut_short(exchange_error::client_timeout, exchange_error::client_closed));
+    const auto out = response_writer_.next(body_piece(body), !body.more);
+    if (net::buffer_size(out) != 0) {
+      auto [ec, n] =
+          co_await visit_client([&](auto& s) { return net::async_write(s, out, tuple_awaitable); });
+      if (ec) {
+        co_return stop_reason::end(
+            cut_short(exchange_error::client_timeout, exchange_error::client_closed));
+      }
     }
-    if (rs.is_done()) co_return stop_reason{};
+    response_writer_.sent();
+    if (response_writer_.done()) co_return stop_reason{};
   }
 }
 
-// One piece of the response body from the upstream into the body buffer, for the serializer.
+// One piece of the response body from the upstream into the body buffer, to be relayed.
 net::awaitable<session::stop_reason> session::read_response_piece(exchange_state& x,
                                                                   bool head_relayed) {
   auto& body = x.res().body();

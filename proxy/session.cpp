@@ -38,7 +38,7 @@ session::session(proxy_context& ctx, tcp::socket socket)
   }
   beast::error_code ec;
   const auto remote = client_socket().remote_endpoint(ec);
-  peer_ = remote.address();
+  peer_text_ = remote.address().to_string();
   capture_.emplace(ctx_.sink, address_text(remote));
   client_socket().set_option(tcp::no_delay(true), ec);
 }

@@ -18,6 +18,7 @@
 #include "proxy/capture_observer.hpp"
 #include "proxy/destination.hpp"
 #include "proxy/exchange_observer.hpp"
+#include "proxy/message_writer.hpp"
 #include "proxy/proxy_context.hpp"
 #include "proxy/snapshot.hpp"
 #include "proxy/upstream_pool.hpp"
@@ -104,11 +105,9 @@ class session : public std::enable_shared_from_this<session> {
   net::awaitable<stop_reason> send_request(exchange_state& x);
   net::awaitable<stop_reason> open_upstream(exchange_state& x);
   net::awaitable<store::exchange_error> connect_upstream(const destination& dest);
-  net::awaitable<stop_reason> send_and_read_head(exchange_state& x,
-                                                 http::request_serializer<http::buffer_body>& sr);
-  net::awaitable<stop_reason> send_head(http::request_serializer<http::buffer_body>& sr);
-  net::awaitable<stop_reason> send_body(exchange_state& x,
-                                        http::request_serializer<http::buffer_body>& sr);
+  net::awaitable<stop_reason> send_and_read_head(exchange_state& x);
+  net::awaitable<stop_reason> send_head();
+  net::awaitable<stop_reason> send_body(exchange_state& x);
   net::awaitable<stop_reason> read_body_piece(exchange_state& x);
   net::awaitable<stop_reason> read_final_head(exchange_state& x);
   net::awaitable<stop_reason> continue_body(exchange_state& x, http::response_header<>& interim);
@@ -163,13 +162,18 @@ class session : public std::enable_shared_from_this<session> {
   // head and often its body, without holding a block while idle.
   std::array<char, 1024> idle_bytes_{};
   std::unique_ptr<upstream_connection> upstream_;
-  net::ip::address peer_;
+  // The client's address as X-Forwarded-For names it, formatted once per connection.
+  std::string peer_text_;
   // The configuration this connection's current exchange uses: taken when the connection is
   // accepted (its TLS context) and again when each request head has arrived, then kept to the
   // exchange's end whatever a reload does meanwhile.
   std::shared_ptr<const snapshot> snap_;
   // The capture of each exchange, reused from one to the next.
   std::optional<capture_observer> capture_;
+  // The current exchange's request as it goes upstream and response as it goes to the client;
+  // their head buffers are reused from one exchange to the next.
+  message_writer request_writer_;
+  message_writer response_writer_;
   bool shutdown_ = false;  // stop() gave up waiting
   bool idle_ = false;      // waiting for a next request with nothing read
 };

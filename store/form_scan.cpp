@@ -22,6 +22,26 @@ constexpr std::size_t max_value = 256;
 constexpr std::array<std::string_view, 4> attribution_names = {"AccountSid", "CallSid",
                                                                "MessageSid", "SmsSid"};
 
+/// The length of the run before the first '&' or '='.
+std::size_t name_run(std::string_view bytes) {
+  return static_cast<std::size_t>(
+      std::find_if(bytes.begin(), bytes.end(), [](char c) { return c == '&' || c == '='; }) -
+      bytes.begin());
+}
+
+bool escaped(std::string_view raw) {
+  return raw.find('%') != std::string_view::npos || raw.find('+') != std::string_view::npos;
+}
+
+/// The slot of a raw (still escaped) name, or null for a name of no interest.
+std::optional<std::string>* slot_of(form_attribution& found, std::string_view raw) {
+  if (!escaped(raw)) return found.find(raw);
+  for (const std::string_view name : attribution_names) {
+    if (percent::decoded_equals(raw, name)) return found.find(name);
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 std::optional<std::string>* form_attribution::find(std::string_view name) {
@@ -50,10 +70,10 @@ void form_scanner::feed(std::string_view bytes) {
       bytes.remove_prefix(1);
       continue;
     }
-    // The run up to this state's next delimiter: '&' in a value or a skipped pair, '&' or '='
-    // in a name.
+    // The run up to this state's next delimiter: '&' in a value or a skipped pair (memchr),
+    // '&' or '=' in a name (a byte loop: find_first_of calls memchr once per byte).
     const std::string_view run =
-        bytes.substr(0, in_value_ || overlong_ ? bytes.find('&') : bytes.find_first_of("&="));
+        bytes.substr(0, in_value_ || overlong_ ? bytes.find('&') : name_run(bytes));
     bytes.remove_prefix(run.size());
     if (!overlong_) {
       std::string& part = in_value_ ? value_ : name_;
@@ -72,9 +92,7 @@ void form_scanner::feed(std::string_view bytes) {
 }
 
 bool form_scanner::may_be_of_interest(std::string_view name) {
-  if (name.find('%') != std::string_view::npos || name.find('+') != std::string_view::npos) {
-    return true;  // decoded in end_pair
-  }
+  if (escaped(name)) return true;  // decoded in end_pair
   return std::find(attribution_names.begin(), attribution_names.end(), name) !=
          attribution_names.end();
 }
@@ -83,12 +101,8 @@ void form_scanner::finish() { end_pair(); }
 
 void form_scanner::end_pair() {
   if (in_value_ && !overlong_) {
-    for (const std::string_view name : attribution_names) {
-      if (!percent::decoded_equals(name_, name)) continue;
-      std::optional<std::string>& slot = *found_.find(name);
-      if (!slot) slot = percent::decode_lenient(value_, true);
-      break;
-    }
+    std::optional<std::string>* slot = slot_of(found_, name_);
+    if (slot != nullptr && !*slot) *slot = percent::decode_lenient(value_, true);
   }
   name_.clear();
   value_.clear();

@@ -36,6 +36,10 @@ std::optional<std::string> decode(std::string_view s, bool plus_is_space) {
 }
 
 std::string decode_lenient(std::string_view s, bool plus_is_space) {
+  // Most values (a sid, a number) hold nothing to decode.
+  if (s.find('%') == std::string_view::npos && (!plus_is_space || s.find('+') == s.npos)) {
+    return std::string(s);
+  }
   std::string out;
   out.reserve(s.size());
   std::size_t from = 0;
@@ -50,6 +54,9 @@ std::string decode_lenient(std::string_view s, bool plus_is_space) {
 }
 
 bool decoded_equals(std::string_view raw, std::string_view decoded) {
+  if (raw.find('%') == std::string_view::npos && raw.find('+') == std::string_view::npos) {
+    return raw == decoded;
+  }
   const auto pct = urls::make_pct_string_view(raw);
   if (!pct) return decode_lenient(raw, true) == decoded;  // a malformed escape: rare
   urls::encoding_opts opt;

@@ -5,6 +5,10 @@
 #                                    PIDS killed
 #   free_port                        a free TCP port on 127.0.0.1
 #   start_upstream PORT CPUS         nginx answering every request 200 with a small RCML body
+#   write_proxy_nginx_conf DIR PORT UPSTREAM_PORT WORKERS
+#                                    DIR/nginx.conf: nginx proxy_pass on PORT to UPSTREAM_PORT
+#                                    (upstream keepalive, X-Forwarded-For), the peer of
+#                                    bench/proxy's scripts
 #   write_sidecar_toml [PROXY_LINES] [MORE_TABLES]
 #                                    $WORK/sidecar.toml: proxy on PX, API on API, every exchange
 #                                    to UP recorded for ACCOUNT (token bench-token), the media
@@ -44,6 +48,19 @@ http { access_log off; keepalive_requests 1000000;
 CONF
   taskset -c "$2" nginx -c "$WORK/upstream.conf" -p "$WORK" -e "$WORK/up.err" &
   PIDS+=($!)
+}
+
+write_proxy_nginx_conf() {
+  mkdir -p "$1"
+  cat >"$1/nginx.conf" <<CONF
+worker_processes $4; daemon off; pid $1/nginx.pid; error_log $1/error.log;
+events { worker_connections 4096; }
+http { access_log off; keepalive_requests 1000000;
+  upstream app { server 127.0.0.1:$3; keepalive 256; }
+  server { listen 127.0.0.1:$2;
+    location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection "";
+                 proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; } } }
+CONF
 }
 
 write_sidecar_toml() {

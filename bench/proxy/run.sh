@@ -9,6 +9,7 @@
 # (form: the peers' webhook, a 396-byte form POST through bench/peers/post.lua)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
+source "$root/bench/lib/sidecar_bench.sh"
 build=${1:-$root/build/release}
 RUNS=${RUNS:-3} DURATION=${DURATION:-10} THREADS=${THREADS:-1} CONNECTIONS=${CONNECTIONS:-50}
 SINK=${SINK:-store} REQUEST=${REQUEST:-get}
@@ -26,7 +27,6 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 up_port=$(free_port); ngx_port=$(free_port)
 
 # nginx: the upstream (a fixed small answer) and the peer proxy, one master each.
@@ -37,15 +37,7 @@ events { worker_connections 4096; }
 http { access_log off; keepalive_requests 100000;
   server { listen 127.0.0.1:$up_port; location / { return 200 "hello from upstream\n"; } } }
 CONF
-cat >"$work/px/nginx.conf" <<CONF
-worker_processes $THREADS; daemon off; pid $work/px/nginx.pid; error_log $work/px/error.log;
-events { worker_connections 4096; }
-http { access_log off; keepalive_requests 100000;
-  upstream app { server 127.0.0.1:$up_port; keepalive 256; }
-  server { listen 127.0.0.1:$ngx_port;
-    location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection "";
-                 proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; } } }
-CONF
+write_proxy_nginx_conf "$work/px" "$ngx_port" "$up_port" "$THREADS"
 nginx -c "$work/up/nginx.conf" -p "$work/up" & pids+=($!)
 nginx -c "$work/px/nginx.conf" -p "$work/px" & pids+=($!)
 ngx_pid=$!

@@ -141,6 +141,26 @@ TEST(exchange, HeadResponseHasNoBody) {
   EXPECT_EQ(read_response(s, buf).res.body(), "hello /after");
 }
 
+// A HEAD's answer whose head says chunked has no body either: no last chunk after it, which
+// the client would read as the start of its next response.
+TEST(exchange, HeadResponseThatSaysChunkedHasNoLastChunk) {
+  test_upstream up;
+  running_proxy proxy(one_route(up.port()));
+  net::io_context ioc;
+  auto s = connect_to(ioc, proxy.port());
+  beast::flat_buffer buf;
+  send_all(s, "HEAD /raw/head-chunked HTTP/1.1\r\nHost: a\r\n\r\n");
+  auto r = read_response(s, buf, true);
+  ASSERT_FALSE(r.ec) << r.ec.message();
+  EXPECT_EQ(r.res["X-A"], "1");
+  EXPECT_TRUE(r.res.chunked());
+  EXPECT_EQ(buf.size(), 0u);
+  send_all(s, "GET /after HTTP/1.1\r\nHost: a\r\n\r\n");
+  auto after = read_response(s, buf);
+  ASSERT_FALSE(after.ec) << after.ec.message();
+  EXPECT_EQ(after.res.body(), "hello /after");
+}
+
 TEST(exchange, NoContentAndNotModifiedHaveNoBody) {
   test_upstream up;
   running_proxy proxy(one_route(up.port()));

@@ -43,6 +43,9 @@ std::string_view raw_answer(std::string_view target) {
   if (target == "/raw/bare-lf-chunks") {
     return "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n5\nworld\n0\n\n";
   }
+  if (target == "/raw/head-chunked") {  // a HEAD's answer: the head of a chunked GET, no body
+    return "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-A: 1\r\n\r\n";
+  }
   if (target == "/raw/bad-first-chunk") {
     return "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n";
   }

@@ -407,10 +407,8 @@ net::awaitable<beast::error_code> session::read_upstream_head(
     }
     if (!before) before = upstream_->buffer.size();
     if (!ec) {
-      auto [rec, n] = co_await upstream_->visit([&](auto& s) {
-        return http::async_read_header(s, upstream_->buffer, p, tuple_awaitable);
-      });
-      ec = rec;
+      ec = co_await upstream_->visit(
+          [&](auto& s) { return http_read::async_read_header(s, upstream_->buffer, p); });
     }
     nothing_read = upstream_->buffer.size() == *before;
     // A head that had begun to arrive stays in the buffer (the parser takes none of it until

@@ -3,9 +3,14 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 
 #include "support/ascii.hpp"
 #include "support/percent.hpp"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace sidecar::store {
 namespace {
@@ -19,23 +24,53 @@ constexpr std::size_t max_value = 256;
 // A webhook's form holds a dozen or more pairs and only these four names matter: a name is
 // compared as it is (one of these, or it holds an escape), and the value of any other pair is
 // skipped to its '&' without being copied (bench/README.md, "The proxy thread's instructions").
+// A name is compared where it arrived, and copied only when it spans two pieces.
 constexpr std::array<std::string_view, 4> attribution_names = {"AccountSid", "CallSid",
                                                                "MessageSid", "SmsSid"};
 
-/// The length of the run before the first '&' or '='.
-std::size_t name_run(std::string_view bytes) {
-  return static_cast<std::size_t>(
-      std::find_if(bytes.begin(), bytes.end(), [](char c) { return c == '&' || c == '='; }) -
-      bytes.begin());
+/// A name's run up to its first '&' or '=' (or the piece's end), and whether it holds an
+/// escape ('%', or '+' for a space), in one pass.
+struct name_run {
+  std::size_t length = 0;
+  bool escaped = false;
+};
+
+name_run scan_name(std::string_view bytes) {
+  name_run run;
+#if defined(__SSE2__)
+  // Sixteen bytes at a time (a webhook's names are short: most end in the first sixteen).
+  const __m128i amp = _mm_set1_epi8('&');
+  const __m128i eq = _mm_set1_epi8('=');
+  const __m128i pct = _mm_set1_epi8('%');
+  const __m128i plus = _mm_set1_epi8('+');
+  for (; run.length + 16 <= bytes.size(); run.length += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes.data() + run.length));
+    const auto ends = static_cast<unsigned>(
+        _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, amp), _mm_cmpeq_epi8(v, eq))));
+    auto escapes = static_cast<unsigned>(
+        _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, pct), _mm_cmpeq_epi8(v, plus))));
+    if (ends != 0) {
+      const int at = std::countr_zero(ends);
+      escapes &= (1U << at) - 1;  // only those before the delimiter
+      run.escaped |= escapes != 0;
+      run.length += static_cast<std::size_t>(at);
+      return run;
+    }
+    run.escaped |= escapes != 0;
+  }
+#endif
+  for (; run.length < bytes.size(); ++run.length) {
+    const char c = bytes[run.length];
+    if (c == '&' || c == '=') break;
+    run.escaped |= c == '%' || c == '+';
+  }
+  return run;
 }
 
-bool escaped(std::string_view raw) {
-  return raw.find('%') != std::string_view::npos || raw.find('+') != std::string_view::npos;
-}
-
-/// The slot of a raw (still escaped) name, or null for a name of no interest.
-std::optional<std::string>* slot_of(form_attribution& found, std::string_view raw) {
-  if (!escaped(raw)) return found.find(raw);
+/// The slot of a raw name, or null for a name of no interest: one that holds an escape is
+/// decoded to be compared.
+std::optional<std::string>* slot_of(form_attribution& found, std::string_view raw, bool escaped) {
+  if (!escaped) return found.find(raw);
   for (const std::string_view name : attribution_names) {
     if (percent::decoded_equals(raw, name)) return found.find(name);
   }
@@ -65,49 +100,69 @@ bool is_form_body(std::string_view content_type, std::string_view content_encodi
 
 void form_scanner::feed(std::string_view bytes) {
   while (!bytes.empty()) {
-    if (bytes.front() == '&') {
-      end_pair();
-      bytes.remove_prefix(1);
-      continue;
-    }
-    // The run up to this state's next delimiter: '&' in a value or a skipped pair (memchr),
-    // '&' or '=' in a name (a byte loop: find_first_of calls memchr once per byte).
-    const std::string_view run =
-        bytes.substr(0, in_value_ || overlong_ ? bytes.find('&') : name_run(bytes));
-    bytes.remove_prefix(run.size());
-    if (!overlong_) {
-      std::string& part = in_value_ ? value_ : name_;
-      if (run.size() > (in_value_ ? max_value : max_name) - part.size()) {
-        overlong_ = true;
-      } else {
-        part.append(run);
+    const name_run name_part = state_ == state::name ? scan_name(bytes) : name_run{};
+    const std::size_t end =
+        state_ == state::name ? name_part.length : std::min(bytes.find('&'), bytes.size());
+    const std::string_view run = bytes.substr(0, end);
+    const bool delimited = end < bytes.size();
+    const char delimiter = delimited ? bytes[end] : '\0';
+    bytes.remove_prefix(delimited ? end + 1 : end);
+    switch (state_) {
+      case state::skip:
+        if (delimited) state_ = state::name;
+        break;
+      case state::value:
+        if (run.size() > max_value - value_.size()) {
+          value_.clear();
+          slot_ = nullptr;
+          state_ = delimited ? state::name : state::skip;
+          break;
+        }
+        value_.append(run);
+        if (delimited) end_value();
+        break;
+      case state::name: {
+        name_escaped_ |= name_part.escaped;
+        if (run.size() > max_name - name_.size()) {
+          name_.clear();
+          name_escaped_ = false;
+          state_ = delimited && delimiter == '&' ? state::name : state::skip;
+          break;
+        }
+        if (!delimited) {
+          name_.append(run);
+          break;
+        }
+        std::string_view name = run;
+        if (!name_.empty()) name = name_.append(run);
+        // A name without '=' ends a pair without a value: nothing to find there.
+        slot_ = delimiter == '=' ? slot_for(name) : nullptr;
+        name_.clear();
+        name_escaped_ = false;
+        if (delimiter == '=') state_ = slot_ != nullptr ? state::value : state::skip;
+        break;
       }
     }
-    if (!bytes.empty() && bytes.front() == '=' && !in_value_ && !overlong_) {
-      bytes.remove_prefix(1);
-      in_value_ = true;
-      overlong_ = !may_be_of_interest(name_);
-    }
   }
 }
 
-bool form_scanner::may_be_of_interest(std::string_view name) {
-  if (escaped(name)) return true;  // decoded in end_pair
-  return std::find(attribution_names.begin(), attribution_names.end(), name) !=
-         attribution_names.end();
+std::optional<std::string>* form_scanner::slot_for(std::string_view raw_name) {
+  std::optional<std::string>* slot = slot_of(found_, raw_name, name_escaped_);
+  return slot != nullptr && !slot->has_value() ? slot : nullptr;  // the first occurrence wins
 }
 
-void form_scanner::finish() { end_pair(); }
-
-void form_scanner::end_pair() {
-  if (in_value_ && !overlong_) {
-    std::optional<std::string>* slot = slot_of(found_, name_);
-    if (slot != nullptr && !*slot) *slot = percent::decode_lenient(value_, true);
-  }
-  name_.clear();
+void form_scanner::end_value() {
+  *slot_ = percent::decode_lenient(value_, true);
   value_.clear();
-  in_value_ = false;
-  overlong_ = false;
+  slot_ = nullptr;
+  state_ = state::name;
+}
+
+void form_scanner::finish() {
+  if (state_ == state::value) end_value();
+  name_.clear();
+  name_escaped_ = false;
+  state_ = state::name;
 }
 
 form_attribution scan_form(std::string_view body) {

@@ -4,6 +4,7 @@
 // whole body, not by the part of it that `body_limit` lets the record keep.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,14 +41,20 @@ class form_scanner {
   [[nodiscard]] const form_attribution& found() const { return found_; }
 
  private:
-  void end_pair();
-  /// Whether a complete name may be one of the four (as written, or escaped).
-  static bool may_be_of_interest(std::string_view name);
+  enum class state : std::uint8_t {
+    name,   // in a name: its bytes so far in name_ when it began in an earlier piece
+    value,  // in the value of a parameter still to find: its bytes so far in value_
+    skip,   // in a pair of no interest (or too long to be one): up to its '&'
+  };
+  /// A name is complete (at '='): the slot its value goes to, or null to skip the value.
+  [[nodiscard]] std::optional<std::string>* slot_for(std::string_view raw_name);
+  void end_value();
 
-  std::string name_;
-  std::string value_;
-  bool in_value_ = false;
-  bool overlong_ = false;  // this pair is longer than any of interest: skipped
+  state state_ = state::name;
+  std::string name_;                            // a name that spans pieces
+  bool name_escaped_ = false;                   // the name holds '%' or '+' (so far)
+  std::string value_;                           // the value being kept
+  std::optional<std::string>* slot_ = nullptr;  // where value_ goes at its end
   form_attribution found_;
 };
 

@@ -65,6 +65,20 @@ net::awaitable<std::tuple<beast::error_code, std::size_t>> async_read_some(
   }
 }
 
+/// http::async_read_header (same results and errors): reads until the parser has the whole
+/// head, leaving the body's bytes in the buffer. A coroutine rather than Beast's composed
+/// operation, whose layers each copy the handler's executor and post their completion
+/// (bench/README.md, session 15).
+template <class Stream, class FlatBuffer, bool isRequest>
+net::awaitable<beast::error_code> async_read_header(Stream& stream, FlatBuffer& buffer,
+                                                    http::basic_parser<isRequest>& parser) {
+  while (!parser.is_header_done()) {
+    auto [ec, n] = co_await async_read_some(stream, buffer, parser);
+    if (ec) co_return ec;
+  }
+  co_return beast::error_code{};
+}
+
 /// http::async_read (a whole message), built on async_read_some above.
 template <class Stream, class FlatBuffer, bool isRequest>
 net::awaitable<beast::error_code> async_read(Stream& stream, FlatBuffer& buffer,

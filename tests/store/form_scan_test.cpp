@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
+
+#include "support/percent.hpp"
 
 namespace sidecar::store {
 namespace {
@@ -97,6 +100,62 @@ TEST(form_scan, AWholeBodyAtHandIsScannedToItsLastPair) {
   EXPECT_EQ(f.call_sid, "CA1");
   EXPECT_EQ(f.account_sid, "AC1");
   EXPECT_FALSE(f.message_sid);
+}
+
+// The rule written plainly over a whole body: pairs split at '&', a pair's name at its first
+// '=', a pair without '=' or longer than the bounds (64 bytes of name, 256 of value, raw)
+// skipped, names and values decoded leniently, the first occurrence of a name winning.
+form_attribution by_the_rule(std::string_view body) {
+  form_attribution f;
+  while (true) {
+    const auto amp = body.find('&');
+    const std::string_view pair = body.substr(0, amp);
+    if (const auto eq = pair.find('=');
+        eq != std::string_view::npos && eq <= 64 && pair.size() - eq - 1 <= 256) {
+      auto* slot = f.find(percent::decode_lenient(pair.substr(0, eq), true));
+      if (slot != nullptr && !*slot) *slot = percent::decode_lenient(pair.substr(eq + 1), true);
+    }
+    if (amp == std::string_view::npos) break;
+    body.remove_prefix(amp + 1);
+  }
+  return f;
+}
+
+TEST(form_scan, RandomBodiesFollowTheRuleWhateverThePieces) {
+  // Bodies made of the bytes that matter: the names (plain, escaped, with '+'), '=', '&',
+  // escapes and runs long enough to cross the bounds.
+  const std::vector<std::string> parts = {"AccountSid",
+                                          "CallSid",
+                                          "MessageSid",
+                                          "SmsSid",
+                                          "%41ccountSid",
+                                          "Call%53id",
+                                          "Sms+Sid",
+                                          "=",
+                                          "=",
+                                          "&",
+                                          "&",
+                                          "%",
+                                          "%2",
+                                          "+",
+                                          "AC1",
+                                          "x",
+                                          std::string(60, 'n'),
+                                          std::string(250, 'v')};
+  std::mt19937 rng(13);  // fixed: the same bodies every run
+  for (int round = 0; round < 3000; ++round) {
+    std::string body;
+    const int n = static_cast<int>(rng() % 24);
+    for (int i = 0; i < n; ++i) body += parts[rng() % parts.size()];
+    const form_attribution want = by_the_rule(body);
+    for (const std::size_t piece : {1U, 2U, 5U, 61U, 100000U}) {
+      const form_attribution got = scan(body, piece);
+      ASSERT_EQ(got.account_sid, want.account_sid) << body << " / " << piece;
+      ASSERT_EQ(got.call_sid, want.call_sid) << body << " / " << piece;
+      ASSERT_EQ(got.message_sid, want.message_sid) << body << " / " << piece;
+      ASSERT_EQ(got.sms_sid, want.sms_sid) << body << " / " << piece;
+    }
+  }
 }
 
 }  // namespace

@@ -6,13 +6,16 @@
 # its own; the load stops, then the counting goes on until the proxy is idle (a recorder's
 # flushes are part of its price). Medians of RUNS rounds, the contenders alternated.
 #
-#   bench/proxy/cpu_split.sh [build-dir]     (default build/release)
+#   bench/proxy/cpu_split.sh [build-dir ...]     (default build/release)
+# Several build dirs (two commits of one change): each is measured in every round, named
+# sidecar1, sidecar2... in the order given, beside the same nginx.
 # Env: RUNS=3 DURATION=10 CONNECTIONS=50 (form POSTs, the peers' webhook)
 set -euo pipefail
 RUNS=${RUNS:-3} DURATION=${DURATION:-10} CONNECTIONS=${CONNECTIONS:-50}
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 source "$root/bench/lib/sidecar_bench.sh"
-build=${1:-$root/build/release}
+(($# > 0)) || set -- "$root/build/release"
+builds=("$@")
 for tool in wrk nginx taskset; do
   command -v "$tool" >/dev/null || { echo "needs $tool (scripts/install-deps --bench)" >&2; exit 1; }
 done
@@ -72,10 +75,10 @@ ngx_master=$!
 sleep 0.5
 ngx_worker=$(pgrep -f "nginx: worker process" -P "$ngx_master")
 
-start_bench_server() {  # sink -> SERVER pid, SERVER_PORT
+start_bench_server() {  # build sink -> SERVER pid, SERVER_PORT
   local args=()
-  [[ $1 == store ]] && args=(--store "$WORK/store.$RANDOM")
-  coproc BS { exec taskset -c 1 "$build/bench/proxy/proxy_bench_server" \
+  [[ $2 == store ]] && args=(--store "$WORK/store.$RANDOM")
+  coproc BS { exec taskset -c 1 "$1/bench/proxy/proxy_bench_server" \
     --upstream "http://127.0.0.1:$UP/" --threads 1 "${args[@]}"; }
   SERVER=$BS_PID
   PIDS+=("$SERVER")
@@ -84,17 +87,20 @@ start_bench_server() {  # sink -> SERVER pid, SERVER_PORT
 
 for ROUND in $(seq "$RUNS"); do
   measure nginx "$ngx_worker" "$ngx_port"
-  for sink in discard store; do
-    start_bench_server "$sink"
-    measure "sidecar-$sink" "$SERVER" "$SERVER_PORT"
-    kill "$SERVER" 2>/dev/null || true
-    wait "$SERVER" 2>/dev/null || true
+  for i in "${!builds[@]}"; do
+    for sink in discard store; do
+      start_bench_server "${builds[$i]}" "$sink"
+      measure "sidecar$((i + 1))-$sink" "$SERVER" "$SERVER_PORT"
+      kill "$SERVER" 2>/dev/null || true
+      wait "$SERVER" 2>/dev/null || true
+    done
   done
   echo "round $ROUND done" >&2
 done
 
 # Medians per contender and thread, then per contender over all its threads (the median of
 # the rounds' sums), and the ratio to nginx: the efficiency of bench/peers in microseconds.
+for i in "${!builds[@]}"; do echo "sidecar$((i + 1)) = ${builds[$i]}"; done
 python3 - "$WORK/figures" "$RUNS" <<'PY'
 import collections, statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
@@ -110,7 +116,7 @@ for (c, t), (us, ss) in sorted(by_thread.items()):
     print(f"{c:<16} {t:<14} {u:8.2f} {s:8.2f} {u + s:8.2f}")
 print()
 totals = {}
-for c in ("nginx", "sidecar-discard", "sidecar-store"):
+for c in ["nginx"] + sorted({c for (c, _) in by_round} - {"nginx"}):
     rounds = [v for (cc, r), v in by_round.items() if cc == c]
     u = statistics.median(v[0] for v in rounds); s = statistics.median(v[1] for v in rounds)
     t = statistics.median(v[0] + v[1] for v in rounds)

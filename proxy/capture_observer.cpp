@@ -99,7 +99,7 @@ void capture_observer::local_answer(const http::response<http::string_body>& ans
 void capture_observer::end(const exchange_end& how) {
   if (form_scan_) {
     if (how.request_complete) form_scan_->finish();  // a cut body's last pair is not trusted
-    capture_.request_form = form_scan_->found();
+    capture_.request_form = std::move(*form_scan_).found();
   }
   capture_.error = how.error;
   capture_.upgraded = how.upgraded;

@@ -118,8 +118,13 @@ void form_scanner::feed(std::string_view bytes) {
           state_ = delimited ? state::name : state::skip;
           break;
         }
-        value_.append(run);
-        if (delimited) end_value();
+        if (!delimited) {
+          value_.append(run);
+        } else if (value_.empty()) {
+          end_value(run);  // the whole value in this piece: decoded from it, not copied first
+        } else {
+          end_value(value_.append(run));
+        }
         break;
       case state::name: {
         name_escaped_ |= name_part.escaped;
@@ -151,15 +156,15 @@ std::optional<std::string>* form_scanner::slot_for(std::string_view raw_name) {
   return slot != nullptr && !slot->has_value() ? slot : nullptr;  // the first occurrence wins
 }
 
-void form_scanner::end_value() {
-  *slot_ = percent::decode_lenient(value_, true);
+void form_scanner::end_value(std::string_view raw_value) {
+  *slot_ = percent::decode_lenient(raw_value, true);
   value_.clear();
   slot_ = nullptr;
   state_ = state::name;
 }
 
 void form_scanner::finish() {
-  if (state_ == state::value) end_value();
+  if (state_ == state::value) end_value(value_);
   name_.clear();
   name_escaped_ = false;
   state_ = state::name;
@@ -169,7 +174,7 @@ form_attribution scan_form(std::string_view body) {
   form_scanner scanner;
   scanner.feed(body);
   scanner.finish();
-  return scanner.found();
+  return std::move(scanner).found();
 }
 
 }  // namespace sidecar::store

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace sidecar::store {
 
@@ -38,7 +39,9 @@ class form_scanner {
   /// The body is complete: its last pair (no '&' after it) counts too. Without this call a
   /// body that was cut short keeps only its complete pairs.
   void finish();
-  [[nodiscard]] const form_attribution& found() const { return found_; }
+  [[nodiscard]] const form_attribution& found() const& { return found_; }
+  /// What was found, moved out of a scanner that is done.
+  [[nodiscard]] form_attribution found() && { return std::move(found_); }
 
  private:
   enum class state : std::uint8_t {
@@ -48,7 +51,7 @@ class form_scanner {
   };
   /// A name is complete (at '='): the slot its value goes to, or null to skip the value.
   [[nodiscard]] std::optional<std::string>* slot_for(std::string_view raw_name);
-  void end_value();
+  void end_value(std::string_view raw_value);
 
   state state_ = state::name;
   std::string name_;                            // a name that spans pieces

@@ -123,4 +123,12 @@ for c in ["nginx"] + sorted({c for (c, _) in by_round} - {"nginx"}):
     totals[c] = t
     ratio = f"  efficiency {totals['nginx'] / t:.2f}x nginx" if c != "nginx" else ""
     print(f"{c:<16} all threads: user {u:6.2f}  system {s:6.2f}  total {t:6.2f}{ratio}")
+    mine = {r: v[0] + v[1] for (cc, r), v in by_round.items() if cc == c}
+    print(f"{'':<16} rounds: " + ", ".join(f"{mine[r]:.2f}" for r in sorted(mine, key=int)))
+    if c != "nginx":
+        # The ratio within each round (nginx measured just before), then its median: a round
+        # that the shared machine slowed slows both.
+        each = [sum(by_round["nginx", r]) / mine[r] for r in mine if ("nginx", r) in by_round]
+        print(f"{'':<16} efficiency per round: " + ", ".join(f"{e:.2f}" for e in each) +
+              f"; median {statistics.median(each):.2f}x nginx")
 PY

@@ -1,7 +1,7 @@
 // A relayed message as it goes on the wire: its head formatted once into one buffer, then each
 // body piece framed (chunked, or as it is) and written after the head in one gathered write.
-// It writes the bytes Beast's serializer wrote, without its view of a dozen buffers per head,
-// which cost a quarter of the proxy thread's instructions (bench/README.md, "The serializer").
+// It writes the bytes Beast's serializer wrote, without its view of a dozen buffers per head:
+// a sixth of the proxy thread's instructions fewer (bench/README.md, session 15).
 #pragma once
 
 #include <array>
@@ -24,7 +24,7 @@ class message_writer {
   void start(const http::request<http::buffer_body>& head);
   /// A response without a body (to HEAD; 1xx, 204, 304) is its head alone, even when its head
   /// says chunked: Beast's serializer wrote a last chunk after it, which a client reads as the
-  /// start of the next response (docs/proxy.md, "Framing").
+  /// start of the next response (docs/proxy.md, "Decisions where the contract is silent").
   void start(const http::response<http::buffer_body>& head, bool has_body);
 
   /// What to write next: the head if it has not gone yet, then `piece` framed; `last` ends

@@ -37,7 +37,8 @@ std::optional<std::string> decode(std::string_view s, bool plus_is_space) {
 
 std::string decode_lenient(std::string_view s, bool plus_is_space) {
   // Most values (a sid, a number) hold nothing to decode.
-  if (s.find('%') == std::string_view::npos && (!plus_is_space || s.find('+') == s.npos)) {
+  if (s.find('%') == std::string_view::npos &&
+      (!plus_is_space || s.find('+') == std::string_view::npos)) {
     return std::string(s);
   }
   std::string out;

@@ -136,13 +136,19 @@ TEST_F(stream_clients, CurlSeesEachExchangeAsAnEventInSidOrder) {
   process curl({"/usr/bin/curl", "-sN", "-u", account + ":" + token, stream_url()});
   ASSERT_TRUE(curl.wait_for_out(": live stream")) << curl.err();
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(webhook(i));
+  // CA4's record is committed once its event is out (so are the four before it); but its sid
+  // need not be the greatest (records of one millisecond are ordered by their random bits), so
+  // each stored sid's event is waited for before the order is checked.
   ASSERT_TRUE(curl.wait_for_out("CA4\"")) << curl.out();
   const std::vector<std::string> stored = stored_sids();
   ASSERT_EQ(stored.size(), 5u);
-  std::string expected;
+  auto event_of = [](const std::string& sid) {
+    return "id: " + sid + "\nevent: trace\ndata: {\"sid\":\"" + sid;
+  };
+  for (const auto& sid : stored) ASSERT_TRUE(curl.wait_for_out(event_of(sid))) << curl.out();
   std::size_t at = 0;
   for (const auto& sid : stored) {
-    const auto found = curl.out().find("id: " + sid + "\nevent: trace\ndata: {\"sid\":\"" + sid);
+    const auto found = curl.out().find(event_of(sid));
     ASSERT_NE(found, std::string::npos) << sid << "\n" << curl.out();
     EXPECT_GE(found, at) << "in sid order";
     at = found;

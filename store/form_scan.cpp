@@ -100,55 +100,67 @@ bool is_form_body(std::string_view content_type, std::string_view content_encodi
 
 void form_scanner::feed(std::string_view bytes) {
   while (!bytes.empty()) {
-    const name_run name_part = state_ == state::name ? scan_name(bytes) : name_run{};
-    const std::size_t end =
-        state_ == state::name ? name_part.length : std::min(bytes.find('&'), bytes.size());
-    const std::string_view run = bytes.substr(0, end);
-    const bool delimited = end < bytes.size();
-    const char delimiter = delimited ? bytes[end] : '\0';
-    bytes.remove_prefix(delimited ? end + 1 : end);
     switch (state_) {
-      case state::skip:
-        if (delimited) state_ = state::name;
+      case state::name:
+        bytes = read_name(bytes);
         break;
       case state::value:
-        if (run.size() > max_value - value_.size()) {
-          value_.clear();
-          slot_ = nullptr;
-          state_ = delimited ? state::name : state::skip;
-          break;
-        }
-        if (!delimited) {
-          value_.append(run);
-        } else if (value_.empty()) {
-          end_value(run);  // the whole value in this piece: decoded from it, not copied first
-        } else {
-          end_value(value_.append(run));
-        }
+        bytes = read_value(bytes);
         break;
-      case state::name: {
-        name_escaped_ |= name_part.escaped;
-        if (run.size() > max_name - name_.size()) {
-          name_.clear();
-          name_escaped_ = false;
-          state_ = delimited && delimiter == '&' ? state::name : state::skip;
-          break;
-        }
-        if (!delimited) {
-          name_.append(run);
-          break;
-        }
-        std::string_view name = run;
-        if (!name_.empty()) name = name_.append(run);
-        // A name without '=' ends a pair without a value: nothing to find there.
-        slot_ = delimiter == '=' ? slot_for(name) : nullptr;
-        name_.clear();
-        name_escaped_ = false;
-        if (delimiter == '=') state_ = slot_ != nullptr ? state::value : state::skip;
+      case state::skip:
+        bytes = skip_pair(bytes);
         break;
-      }
     }
   }
+}
+
+std::string_view form_scanner::read_name(std::string_view bytes) {
+  const name_run part = scan_name(bytes);
+  const std::string_view run = bytes.substr(0, part.length);
+  name_escaped_ |= part.escaped;
+  if (run.size() > max_name - name_.size()) {  // longer than any of the four: skipped
+    name_.clear();
+    name_escaped_ = false;
+    state_ = state::skip;
+    return bytes.substr(run.size());
+  }
+  if (part.length == bytes.size()) {  // the name goes on in the next piece
+    name_.append(run);
+    return {};
+  }
+  const char delimiter = bytes[part.length];
+  const std::string_view name = name_.empty() ? run : std::string_view(name_.append(run));
+  // A name without '=' ends a pair without a value: nothing to find there.
+  slot_ = delimiter == '=' ? slot_for(name) : nullptr;
+  name_.clear();
+  name_escaped_ = false;
+  if (delimiter == '=') state_ = slot_ != nullptr ? state::value : state::skip;
+  return bytes.substr(part.length + 1);
+}
+
+std::string_view form_scanner::read_value(std::string_view bytes) {
+  const std::size_t amp = bytes.find('&');
+  const std::string_view run = bytes.substr(0, amp);
+  if (run.size() > max_value - value_.size()) {  // longer than any sid: the pair is skipped
+    value_.clear();
+    slot_ = nullptr;
+    state_ = state::skip;
+    return bytes.substr(run.size());
+  }
+  if (amp == std::string_view::npos) {  // the value goes on in the next piece
+    value_.append(run);
+    return {};
+  }
+  // A value whole in this piece is decoded from it, not copied first.
+  end_value(value_.empty() ? run : std::string_view(value_.append(run)));
+  return bytes.substr(amp + 1);
+}
+
+std::string_view form_scanner::skip_pair(std::string_view bytes) {
+  const std::size_t amp = bytes.find('&');
+  if (amp == std::string_view::npos) return {};
+  state_ = state::name;
+  return bytes.substr(amp + 1);
 }
 
 std::optional<std::string>* form_scanner::slot_for(std::string_view raw_name) {

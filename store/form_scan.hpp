@@ -49,6 +49,10 @@ class form_scanner {
     value,  // in the value of a parameter still to find: its bytes so far in value_
     skip,   // in a pair of no interest (or too long to be one): up to its '&'
   };
+  // Each reads what its state expects from the start of `bytes` and returns the rest.
+  [[nodiscard]] std::string_view read_name(std::string_view bytes);
+  [[nodiscard]] std::string_view read_value(std::string_view bytes);
+  [[nodiscard]] std::string_view skip_pair(std::string_view bytes);
   /// A name is complete (at '='): the slot its value goes to, or null to skip the value.
   [[nodiscard]] std::optional<std::string>* slot_for(std::string_view raw_name);
   void end_value(std::string_view raw_value);

@@ -32,7 +32,8 @@ class capture_observer final : public exchange_observer {
   store::capture_sink& sink_;
   const std::string client_address_;
   store::capture capture_;
-  std::optional<store::form_scanner> form_scan_;
+  bool form_body_ = false;  // the request body is a form that attributes the record
+  std::optional<store::form_scanner> form_scan_;  // started once it is not kept whole
   std::chrono::steady_clock::time_point arrived_;
   std::size_t body_limit_ = 0;
 };

@@ -79,9 +79,15 @@ void strip_hop_by_hop(http::fields& f, bool keep_upgrade) {
   }
 }
 
-store::header_list to_header_list(const http::fields& f) {
-  store::header_list out;
-  out.reserve(16);
+store::field_list to_field_list(const http::fields& f) {
+  std::size_t count = 0;
+  std::size_t bytes = 0;
+  for (const auto& field : f) {
+    ++count;
+    bytes += field.name_string().size() + field.value().size();
+  }
+  store::field_list out;
+  out.reserve(count, bytes);
   for (const auto& field : f) out.emplace_back(field.name_string(), field.value());
   return out;
 }

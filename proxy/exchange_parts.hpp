@@ -28,8 +28,8 @@ namespace sidecar::proxy {
 /// Upgrade when `keep_upgrade`.
 void strip_hop_by_hop(http::fields& f, bool keep_upgrade);
 
-/// The fields in wire order, names as written.
-[[nodiscard]] store::header_list to_header_list(const http::fields& f);
+/// The fields in wire order, names as written, in one buffer sized in advance.
+[[nodiscard]] store::field_list to_field_list(const http::fields& f);
 
 /// Counts `n` bytes of a body and keeps them while fewer than `limit` are kept (when `keep`).
 void keep_head(store::captured_body& body, const char* data, std::size_t n, std::size_t limit,

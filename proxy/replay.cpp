@@ -262,7 +262,7 @@ store::capture replay_capture(const replay_context& cx, const destination& dest,
   cap.method = cx.original.request.method;
   cap.upstream_url = dest.url_prefix + dest.target;
   cap.target_at = dest.url_prefix.size();
-  cap.request_headers = to_header_list(req);
+  cap.request_headers = to_field_list(req);
   keep_head(cap.request_body, req.body().data(), req.body().size(), cx.body_limit,
             cap.capture_bodies);
   if (cap.direction == conf::direction::webhook &&
@@ -284,7 +284,7 @@ void record_local_answer(store::capture& cap, exchange_error err, std::size_t bo
   const auto res = local_response(status, false, 11, store::describe(err));
   cap.status_code = res.result_int();
   cap.reason = std::string(res.reason());
-  cap.response_headers = to_header_list(res);
+  cap.response_headers = to_field_list(res);
   cap.response_body = {};
   keep_head(cap.response_body, res.body().data(), res.body().size(), body_limit,
             cap.capture_bodies);
@@ -391,7 +391,7 @@ net::awaitable<attempt_end> exchange_once(const replay_context& cx, upstream_con
   auto& res = parser->get();
   cap.status_code = res.result_int();
   cap.reason = std::string(res.reason());
-  cap.response_headers = to_header_list(res);
+  cap.response_headers = to_field_list(res);
   const exchange_error err = co_await read_body(cx, conn, *parser, cap);
   cap.error = err;
   co_return attempt_end{err, false,

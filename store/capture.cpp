@@ -46,11 +46,7 @@ std::size_t heap_size(const std::string& s) {
   return s.capacity() > std::string().capacity() ? s.capacity() + 1 : 0;
 }
 
-std::size_t heap_size(const header_list& h) {
-  std::size_t n = h.capacity() * sizeof(header_list::value_type);
-  for (const auto& [name, value] : h) n += heap_size(name) + heap_size(value);
-  return n;
-}
+std::size_t heap_size(const field_list& f) { return f.heap_bytes(); }
 
 }  // namespace
 

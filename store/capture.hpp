@@ -14,11 +14,12 @@
 #include <vector>
 
 #include "conf/config.hpp"
+#include "store/field_list.hpp"
 #include "store/form_scan.hpp"
 
 namespace sidecar::store {
 
-/// Header fields in the order they were on the wire, names as written (case kept).
+/// Header fields as a record holds them (store/trace_record.hpp).
 using header_list = std::vector<std::pair<std::string, std::string>>;
 
 /// Why an exchange did not run to its end. Each has a fixed text for the record's `error`.
@@ -71,18 +72,22 @@ struct capture {
   // allocation; the proxy says where the target starts, so nobody parses the URL again.
   std::string upstream_url;
   std::size_t target_at = 0;
-  header_list request_headers;
+  field_list request_headers;  // in wire order, names as written
   captured_body request_body;
   // The attribution parameters of a webhook's form body (is_form_body), read from all of it as
   // it streamed, however much request_body kept; nullopt when the body is not a form: the
-  // record then takes no parameter from it.
+  // record then takes no parameter from it. Unless `request_form_in_head`: the form body came
+  // whole and complete and request_body.head holds all of it, so it was not scanned on the
+  // proxy thread; the record builder scans that head instead (the same scan, off the request
+  // path; docs/records.md).
   std::optional<form_attribution> request_form;
+  bool request_form_in_head = false;
 
   // The response as received from upstream; or the sidecar's own answer (502/504) when
   // `sidecar_answered`; status_code 0 when no response was given at all.
   int status_code = 0;
   std::string reason;
-  header_list response_headers;
+  field_list response_headers;
   captured_body response_body;
   bool sidecar_answered = false;
   bool upgraded = false;  // 101 and tunnelled; the record holds the handshake only

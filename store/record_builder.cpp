@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -38,12 +39,12 @@ char first_non_space(std::string_view s) {
   return '\0';
 }
 
-/// The first value of a header (case-insensitive name), or nullptr.
-const std::string* find_header(const header_list& headers, std::string_view name) {
+/// The first value of a header (case-insensitive name), or nullopt.
+std::optional<std::string_view> find_header(const field_list& headers, std::string_view name) {
   for (const auto& [n, v] : headers) {
-    if (iequals(n, name)) return &v;
+    if (iequals(n, name)) return v;
   }
-  return nullptr;
+  return std::nullopt;
 }
 
 // --- URLs -------------------------------------------------------------------------------
@@ -102,9 +103,9 @@ std::string segment_after(std::string_view path, std::string_view marker) {
 }
 
 /// The user name of a Basic Authorization header, or "".
-std::string basic_user(const header_list& headers) {
-  const std::string* auth = find_header(headers, "authorization");
-  if (auth == nullptr) return {};
+std::string basic_user(const field_list& headers) {
+  const auto auth = find_header(headers, "authorization");
+  if (!auth) return {};
   std::string_view v = trim(*auth);
   if (!istarts_with(v, "basic ")) return {};
   const auto decoded = base64::decode(trim(v.substr(6)));
@@ -151,9 +152,9 @@ void add_codings(std::string_view list, content_info& ci) {
   }
 }
 
-content_info content_of(const header_list& headers) {
+content_info content_of(const field_list& headers) {
   content_info ci;
-  if (const std::string* ct = find_header(headers, "content-type")) {
+  if (const auto ct = find_header(headers, "content-type")) {
     const std::string_view v = *ct;
     const auto semi = v.find(';');
     ci.type = to_lower(trim(v.substr(0, std::min(semi, v.size()))));
@@ -262,7 +263,7 @@ bool compressed_without_secrets(std::string_view head, const content_info& ci,
   return count_of(redacted, mark) == count_of(*plain, mark);
 }
 
-recorded_body make_body(const captured_body& cb, const header_list& headers, bool capture_bodies,
+recorded_body make_body(const captured_body& cb, const field_list& headers, bool capture_bodies,
                         std::size_t limit, const redact::secret_fields& secrets) {
   recorded_body rb;
   rb.size = std::max<std::uint64_t>(cb.size, cb.head.size());
@@ -324,7 +325,7 @@ recorded_body make_body(const captured_body& cb, const header_list& headers, boo
 
 // --- headers -----------------------------------------------------------------------------
 
-header_list make_headers(const header_list& in, const std::vector<std::string>& redact_headers) {
+header_list make_headers(const field_list& in, const std::vector<std::string>& redact_headers) {
   header_list out;
   out.reserve(in.size());
   // Name -> index in `out`, once there are enough headers for a linear search to matter: a
@@ -335,7 +336,7 @@ header_list make_headers(const header_list& in, const std::vector<std::string>& 
     std::string lname = to_lower(name);
     const bool secret = redact::is_secret_header(lname, redact_headers);
     const bool scheme = lname == "authorization" || lname == "proxy-authorization";
-    std::string v = secret ? redact::header_value(value, scheme) : value;
+    std::string v = secret ? redact::header_value(value, scheme) : std::string(value);
     std::size_t at = out.size();
     if (out.size() <= linear_limit) {
       for (std::size_t k = 0; k < out.size(); ++k) {
@@ -412,22 +413,33 @@ std::string_view default_phrase(int code) {
 // --- the steps of build ---------------------------------------------------------------
 
 /// A parameter of the exchange: from the URL's query, else from a form body as the proxy
-/// scanned all of it (the kept head may be cut, or empty).
+/// scanned all of it (the kept head may be cut, or empty), or from the whole form body that
+/// the head holds and the proxy left to scan here.
 class exchange_parameters {
  public:
-  exchange_parameters(const capture& c, const target_parts& target) : c_(c), target_(target) {}
+  exchange_parameters(const capture& c, const target_parts& target) : target_(target) {
+    if (c.request_form) {
+      form_ = &*c.request_form;
+    } else if (c.request_form_in_head) {
+      scanned_ = scan_form(c.request_body.head);
+      form_ = &scanned_;
+    }
+  }
+  exchange_parameters(const exchange_parameters&) = delete;  // form_ may point at scanned_
+  exchange_parameters& operator=(const exchange_parameters&) = delete;
 
   std::optional<std::string> operator()(std::string_view name) const {
     if (target_.has_query) {
       if (auto v = query_value(target_.query, name)) return v;
     }
-    if (c_.request_form) return *c_.request_form->find(name);
+    if (form_ != nullptr) return *form_->find(name);
     return std::nullopt;
   }
 
  private:
-  const capture& c_;
   const target_parts& target_;
+  form_attribution scanned_;
+  const form_attribution* form_ = nullptr;
 };
 
 /// Attribution: the first source that names an account decides (no fallback past an account
@@ -574,6 +586,23 @@ std::span<const std::uint8_t, 10> record_builder::sid_random() {
   return out;
 }
 
+std::string record_builder::next_sid(std::int64_t ms) {
+  std::array<std::uint8_t, 10> bits{};
+  std::ranges::copy(sid_random(), bits.begin());
+  if (ms > place_ms_) {
+    place_ms_ = ms;
+    next_place_ = 0;
+  }
+  // A capture of an earlier millisecond than the last (another proxy thread's, queued late)
+  // keeps 80 random bits; so does the 65 537th sid of one millisecond.
+  if (ms == place_ms_ && next_place_ <= 0xFFFF) {
+    bits[0] = static_cast<std::uint8_t>(next_place_ >> 8);
+    bits[1] = static_cast<std::uint8_t>(next_place_);
+    ++next_place_;
+  }
+  return make_trace_sid(ms, bits);
+}
+
 build_result record_builder::build(const capture& c) {
   // The configuration of the exchange (a reload since then changes nothing of its record).
   const conf::config& cfg = c.config ? *c.config : *cfg_;
@@ -591,8 +620,7 @@ build_result record_builder::build(const capture& c) {
   r.created_ms = clamp_sid_ms(
       std::chrono::duration_cast<std::chrono::milliseconds>(c.completed_at.time_since_epoch())
           .count());
-  r.sid = c.replay && !c.replay->sid.empty() ? c.replay->sid
-                                             : make_trace_sid(r.created_ms, sid_random());
+  r.sid = c.replay && !c.replay->sid.empty() ? c.replay->sid : next_sid(r.created_ms);
   r.account_sid = account->sid;
   r.account_friendly_name = account->friendly_name;
   r.org_sid = account->org_sid;

@@ -41,10 +41,15 @@ class record_builder {
  private:
   /// The next 10 random bytes of a sid, from OpenSSL's CSPRNG, drawn 4 KiB at a time.
   std::span<const std::uint8_t, 10> sid_random();
+  /// A new sid of time `ms`: its first 16 bits after the time are its place among this
+  /// builder's sids of that millisecond, the other 64 random (docs/records.md).
+  std::string next_sid(std::int64_t ms);
 
   std::shared_ptr<const conf::config> cfg_;
   std::array<std::uint8_t, 4100> random_{};  // a multiple of 10
   std::size_t random_at_ = sizeof random_;   // empty: drawn at the first sid
+  std::int64_t place_ms_ = -1;               // the millisecond of the last sid
+  std::uint32_t next_place_ = 0;             // the place of the next sid of place_ms_
 };
 
 }  // namespace sidecar::store

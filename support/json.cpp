@@ -18,6 +18,44 @@ namespace sidecar::json {
 
 namespace {
 
+// The index of the first byte at or after `from` that cannot be copied as it is (a control
+// byte, '"', '\\' or non-ASCII). With SSE2 (every x86-64), sixteen bytes at a time: as signed
+// bytes, non-ASCII ones are negative, so one "less than 0x20" finds them with the control
+// bytes, and the mask's lowest bit is the byte itself. The last bytes too: the final sixteen
+// of the string again (its bytes before `from` masked off), or, in a string shorter than
+// sixteen, the rest copied into sixteen bytes padded with plain ones, since most keys and
+// values are short. Elsewhere, eight at a time (the classic "has a zero / has less than" word
+// tricks, exact for telling whether such a byte exists), then byte by byte.
+#if defined(__SSE2__)
+unsigned special_mask(const char* sixteen) {
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(sixteen));
+  const __m128i special = _mm_or_si128(
+      _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+      _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+  return static_cast<unsigned>(_mm_movemask_epi8(special));
+}
+
+std::size_t plain_run(std::string_view s, std::size_t from) {
+  std::size_t i = from;
+  for (; i + 16 <= s.size(); i += 16) {
+    if (const unsigned mask = special_mask(s.data() + i); mask != 0) {
+      return i + static_cast<std::size_t>(std::countr_zero(mask));
+    }
+  }
+  if (i == s.size()) return i;
+  unsigned mask = 0;
+  if (s.size() >= 16) {
+    const std::size_t last = s.size() - 16;
+    mask = special_mask(s.data() + last) >> (i - last);
+  } else {
+    std::array<char, 16> padded;
+    padded.fill('a');
+    std::memcpy(padded.data(), s.data() + i, s.size() - i);
+    mask = special_mask(padded.data());
+  }
+  return mask == 0 ? s.size() : i + static_cast<std::size_t>(std::countr_zero(mask));
+}
+#else
 // Bytes that can be copied as they are: printable ASCII other than '"' and '\\'.
 constexpr std::array<bool, 256> plain_table = [] {
   std::array<bool, 256> t{};
@@ -25,27 +63,8 @@ constexpr std::array<bool, 256> plain_table = [] {
   return t;
 }();
 
-// The index of the first byte at or after `from` that cannot be copied as it is (a control
-// byte, '"', '\\' or non-ASCII). With SSE2 (every x86-64), sixteen bytes at a time: as signed
-// bytes, non-ASCII ones are negative, so one "less than 0x20" finds them with the control
-// bytes, and the mask's lowest bit is the byte itself. Elsewhere, eight at a time (the classic
-// "has a zero / has less than" word tricks, exact for telling whether such a byte exists).
 std::size_t plain_run(std::string_view s, std::size_t from) {
   std::size_t i = from;
-#if defined(__SSE2__)
-  const __m128i space = _mm_set1_epi8(0x20);
-  const __m128i quote = _mm_set1_epi8('"');
-  const __m128i backslash = _mm_set1_epi8('\\');
-  for (; i + 16 <= s.size(); i += 16) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
-    const __m128i special =
-        _mm_or_si128(_mm_cmplt_epi8(v, space),
-                     _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
-    if (const int mask = _mm_movemask_epi8(special); mask != 0) {
-      return i + static_cast<std::size_t>(std::countr_zero(static_cast<unsigned>(mask)));
-    }
-  }
-#else
   constexpr std::uint64_t ones = 0x0101010101010101ull;
   constexpr std::uint64_t highs = 0x8080808080808080ull;
   auto has_zero = [](std::uint64_t v) { return (v - ones) & ~v & highs; };
@@ -56,10 +75,10 @@ std::size_t plain_run(std::string_view s, std::size_t from) {
                                   has_zero(w ^ (ones * '"')) | has_zero(w ^ (ones * '\\'));
     if (special != 0) break;
   }
-#endif
   while (i < s.size() && plain_table[static_cast<unsigned char>(s[i])]) ++i;
   return i;
 }
+#endif
 
 void append_escape(std::string& out, unsigned char c) {
   // Two-byte escapes where JSON has one, \u00XX for the other control bytes.
@@ -156,7 +175,18 @@ writer& writer::end_array() {
   return *this;
 }
 
-writer& writer::key(std::string_view k) {
+writer& writer::key(key_literal k) {
+  separate();
+  const std::string_view text = k.text();
+  out_.reserve(out_.size() + text.size() + 3);
+  out_ += '"';
+  out_.append(text);
+  out_.append("\":", 2);
+  need_comma_ = false;
+  return *this;
+}
+
+writer& writer::escaped_key(std::string_view k) {
   separate();
   append_string(out_, k);
   out_ += ':';

@@ -47,8 +47,16 @@ std::shared_ptr<conf::config> make_config(std::size_t body_limit) {
   return cfg;
 }
 
-store::header_list headers(FuzzedDataProvider& in, bool* planted_secret, std::string& typed) {
-  store::header_list h;
+// `rest` after a first field.
+store::field_list with_first(std::string_view name, std::string_view value,
+                             const store::field_list& rest) {
+  store::field_list out{{name, value}};
+  for (const auto& [n, v] : rest) out.emplace_back(n, v);
+  return out;
+}
+
+store::field_list headers(FuzzedDataProvider& in, bool* planted_secret, std::string& typed) {
+  store::field_list h;
   const auto n = in.ConsumeIntegralInRange<int>(0, 6);
   for (int i = 0; i < n; ++i) {
     std::string name = in.ConsumeRandomLengthString(24);
@@ -131,15 +139,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     planted_secret = true;
   }
   if (plant_json) {
-    c.response_headers.insert(c.response_headers.begin(), {"Content-Type", "application/json"});
+    c.response_headers = with_first("Content-Type", "application/json", c.response_headers);
     c.response_body.head =
         R"({"Password":")" + std::string(planted) + "\",\n" + c.response_body.head;
     planted_secret = true;
   }
   c.response_body.size = c.response_body.head.size();
   if (plant_form) {
-    c.request_headers.insert(c.request_headers.begin(),
-                             {"Content-Type", "application/x-www-form-urlencoded"});
+    c.request_headers =
+        with_first("Content-Type", "application/x-www-form-urlencoded", c.request_headers);
     c.request_body.head = "AuthToken=" + std::string(planted) + "&" + c.request_body.head;
     c.request_body.size += 11 + planted.size();
     planted_secret = true;

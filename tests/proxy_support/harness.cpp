@@ -48,9 +48,9 @@ std::string read_until_close(tcp::socket& s) {
   return out;
 }
 
-std::string header_value(const store::header_list& h, std::string_view name) {
+std::string header_value(const store::field_list& h, std::string_view name) {
   for (const auto& [n, v] : h) {
-    if (beast::iequals(n, name)) return v;
+    if (beast::iequals(n, name)) return std::string(v);
   }
   return {};
 }

@@ -155,6 +155,6 @@ bool eventually(Pred pred, std::chrono::milliseconds limit = std::chrono::second
   return pred();
 }
 
-std::string header_value(const store::header_list& h, std::string_view name);
+std::string header_value(const store::field_list& h, std::string_view name);
 
 }  // namespace sidecar::testing

@@ -6,11 +6,12 @@
 #include <zlib.h>
 
 #include <array>
+#include <cstdio>
 #include <set>
 
-#include "support/text.hpp"
 #include "store/trace_record.hpp"
 #include "support/base64.hpp"
+#include "support/text.hpp"
 #include "tests/store/record_fixtures.hpp"
 
 namespace sidecar::store {
@@ -49,21 +50,49 @@ class record_builder_test : public ::testing::Test {
 
 // --- sids --------------------------------------------------------------------------------
 
-TEST_F(record_builder_test, SidsAreWellFormedDistinctAndRandomInEveryDigit) {
+TEST_F(record_builder_test, SidsAreWellFormedDistinctAndRandomInEveryDigitAfterTheirPlace) {
   record_builder b(cfg_);
   capture c = simple_capture("http://h/x?AccountSid=" + std::string(acme));
   std::set<std::string> sids;
-  std::array<std::set<char>, 20> digits;  // the values seen at each random hex digit
+  std::array<std::set<char>, 16> digits;  // the values seen at each random hex digit
   for (int i = 0; i < 5000; ++i) {  // past the 410 sids of one draw of random bytes
     const auto r = b.build(c);
     ASSERT_TRUE(r.record);
     const std::string& sid = r.record->sid;
     ASSERT_EQ(sid_time_ms(sid), r.record->created_ms) << sid;
+    // One millisecond (the capture's): each sid's place among its records, in hex.
+    char place[5];
+    std::snprintf(place, sizeof place, "%04x", i);
+    ASSERT_EQ(sid.substr(14, 4), place) << sid;
     sids.insert(sid);
-    for (std::size_t d = 0; d < 20; ++d) digits[d].insert(sid[14 + d]);
+    for (std::size_t d = 0; d < 16; ++d) digits[d].insert(sid[18 + d]);
   }
   EXPECT_EQ(sids.size(), 5000u);
-  for (std::size_t d = 0; d < 20; ++d) EXPECT_EQ(digits[d].size(), 16u) << "digit " << d;
+  for (std::size_t d = 0; d < 16; ++d) EXPECT_EQ(digits[d].size(), 16u) << "digit " << d;
+}
+
+TEST_F(record_builder_test, SidsOfOneMillisecondSortInTheOrderTheyWereWritten) {
+  record_builder b(cfg_);
+  capture c = simple_capture("http://h/x?AccountSid=" + std::string(acme));
+  const auto at = [&](std::int64_t ms) {
+    c.completed_at = std::chrono::system_clock::time_point(std::chrono::milliseconds(ms));
+    return b.build(c).record.value().sid;
+  };
+  const std::string a = at(1798419723456);
+  const std::string a2 = at(1798419723456);
+  const std::string later = at(1798419723457);
+  const std::string late = at(1798419723456);  // after a later millisecond: random bits only
+  const std::string later2 = at(1798419723457);
+  EXPECT_EQ(a.substr(14, 4), "0000");
+  EXPECT_EQ(a2.substr(14, 4), "0001");
+  EXPECT_EQ(later.substr(14, 4), "0000");  // a new millisecond starts again
+  EXPECT_EQ(later2.substr(14, 4), "0001");
+  EXPECT_LT(a, a2);
+  EXPECT_LT(a2, later);
+  EXPECT_LT(later, later2);
+  EXPECT_EQ(sid_time_ms(late), 1798419723456);
+  EXPECT_NE(late, a);
+  EXPECT_NE(late, a2);
 }
 
 // --- account attribution: webhook -------------------------------------------------------
@@ -542,7 +571,7 @@ class record_body_test : public record_builder_test {
  protected:
   // The recorded response body of a 200 with these headers and body (size = body's size,
   // unless given).
-  recorded_body response(header_list headers, std::string body,
+  recorded_body response(field_list headers, std::string body,
                          std::optional<std::uint64_t> size = {}) {
     capture c = simple_capture("http://h/x?AccountSid=" + std::string(acme));
     c.response_headers = std::move(headers);

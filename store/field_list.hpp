@@ -1,0 +1,95 @@
+// A head's fields as the proxy captured them (store/capture.hpp): in wire order, names as
+// written, all in one buffer. A capture is built on a proxy thread and freed on the store's
+// writer thread; one allocation per head, not one per field, is what that hand-off costs
+// (docs/proxy.md, "Allocations").
+//
+//   store::field_list f{{"Content-Type", "text/plain"}};
+//   f.emplace_back("X-Id", "7");
+//   for (const auto& [name, value] : f) use(name, value);
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <initializer_list>
+#include <iterator>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace sidecar::store {
+
+class field_list {
+ public:
+  using value_type = std::pair<std::string_view, std::string_view>;
+
+  /// Walks the fields; each is read from the buffer as a (name, value) pair of views.
+  class iterator {
+   public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = field_list::value_type;
+    using difference_type = std::ptrdiff_t;
+    using pointer = void;
+    using reference = value_type;
+
+    iterator() = default;
+    explicit iterator(const char* at) : at_(at) {}
+    value_type operator*() const {
+      const std::uint32_t n = length(at_);
+      const std::uint32_t v = length(at_ + 4);
+      return {{at_ + 8, n}, {at_ + 8 + n, v}};
+    }
+    iterator& operator++() {
+      at_ += 8 + length(at_) + length(at_ + 4);
+      return *this;
+    }
+    iterator operator++(int) {
+      iterator old = *this;
+      ++*this;
+      return old;
+    }
+    bool operator==(const iterator&) const = default;
+
+   private:
+    const char* at_ = nullptr;
+  };
+
+  field_list() = default;
+  field_list(std::initializer_list<value_type> fields) {
+    for (const auto& [name, value] : fields) emplace_back(name, value);
+  }
+
+  /// Room for `bytes` of names and values in `fields` fields: one allocation for a whole head.
+  void reserve(std::size_t fields, std::size_t bytes) { bytes_.reserve(8 * fields + bytes); }
+  void emplace_back(std::string_view name, std::string_view value) {
+    append_length(name.size());
+    append_length(value.size());
+    bytes_.append(name).append(value);
+    ++count_;
+  }
+
+  [[nodiscard]] iterator begin() const { return iterator(bytes_.data()); }
+  [[nodiscard]] iterator end() const { return iterator(bytes_.data() + bytes_.size()); }
+  [[nodiscard]] std::size_t size() const { return count_; }
+  [[nodiscard]] bool empty() const { return count_ == 0; }
+  /// Heap bytes held (the writer queue's bound).
+  [[nodiscard]] std::size_t heap_bytes() const {
+    return bytes_.capacity() > std::string().capacity() ? bytes_.capacity() + 1 : 0;
+  }
+
+ private:
+  // Each field: its name's length and its value's (4 bytes each, host order), then both.
+  static std::uint32_t length(const char* at) {
+    std::uint32_t n = 0;
+    std::memcpy(&n, at, 4);
+    return n;
+  }
+  void append_length(std::size_t n) {
+    const auto v = static_cast<std::uint32_t>(n);
+    bytes_.append(reinterpret_cast<const char*>(&v), 4);
+  }
+
+  std::string bytes_;
+  std::size_t count_ = 0;
+};
+
+}  // namespace sidecar::store

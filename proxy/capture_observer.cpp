@@ -69,11 +69,16 @@ void capture_observer::request_body(std::string_view piece) {
   auto& body = capture_.request_body;
   if (form_body_ && !form_scan_ &&
       (!capture_.capture_bodies || body.size + piece.size() > body_limit_)) {
-    form_scan_.emplace();
-    form_scan_->feed(body.head);  // every byte so far: the head held them all
+    start_form_scan();
   }
   keep_head(body, piece.data(), piece.size(), body_limit_, capture_.capture_bodies);
   if (form_scan_) form_scan_->feed(piece);
+}
+
+// The scan of a form body that was kept whole so far: every byte of it is in the head.
+void capture_observer::start_form_scan() {
+  form_scan_.emplace();
+  form_scan_->feed(capture_.request_body.head);
 }
 
 void capture_observer::response_head(const http::response_header<>& head) {
@@ -105,11 +110,8 @@ void capture_observer::local_answer(const http::response<http::string_body>& ans
 }
 
 void capture_observer::end(const exchange_end& how) {
-  if (form_body_ && !form_scan_ && !how.request_complete) {
-    // Cut short while it still fitted: its complete pairs now, as the builder cannot tell.
-    form_scan_.emplace();
-    form_scan_->feed(capture_.request_body.head);
-  }
+  // Cut short while it still fitted: its complete pairs now, as the builder cannot tell.
+  if (form_body_ && !form_scan_ && !how.request_complete) start_form_scan();
   if (form_scan_) {
     if (how.request_complete) form_scan_->finish();  // a cut body's last pair is not trusted
     capture_.request_form = std::move(*form_scan_).found();

@@ -29,6 +29,8 @@ class capture_observer final : public exchange_observer {
   void end(const exchange_end& how) override;
 
  private:
+  void start_form_scan();
+
   store::capture_sink& sink_;
   const std::string client_address_;
   store::capture capture_;

@@ -46,7 +46,7 @@ std::size_t heap_size(const std::string& s) {
   return s.capacity() > std::string().capacity() ? s.capacity() + 1 : 0;
 }
 
-std::size_t heap_size(const field_list& f) { return f.heap_bytes(); }
+std::size_t heap_size(const field_list& f) { return heap_size(f.buffer()); }
 
 }  // namespace
 

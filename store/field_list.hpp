@@ -71,10 +71,8 @@ class field_list {
   [[nodiscard]] iterator end() const { return iterator(bytes_.data() + bytes_.size()); }
   [[nodiscard]] std::size_t size() const { return count_; }
   [[nodiscard]] bool empty() const { return count_ == 0; }
-  /// Heap bytes held (the writer queue's bound).
-  [[nodiscard]] std::size_t heap_bytes() const {
-    return bytes_.capacity() > std::string().capacity() ? bytes_.capacity() + 1 : 0;
-  }
+  /// The buffer itself, for the memory accounting of the writer queue (store/capture.cpp).
+  [[nodiscard]] const std::string& buffer() const { return bytes_; }
 
  private:
   // Each field: its name's length and its value's (4 bytes each, host order), then both.

@@ -137,8 +137,9 @@ TEST_F(stream_clients, CurlSeesEachExchangeAsAnEventInSidOrder) {
   ASSERT_TRUE(curl.wait_for_out(": live stream")) << curl.err();
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(webhook(i));
   // CA4's record is committed once its event is out (so are the four before it); but its sid
-  // need not be the greatest (records of one millisecond are ordered by their random bits), so
-  // each stored sid's event is waited for before the order is checked.
+  // need not be the greatest (a capture that reaches the writer after one of a later
+  // millisecond has random bits where its place would be, docs/records.md), so each stored
+  // sid's event is waited for before the order is checked.
   ASSERT_TRUE(curl.wait_for_out("CA4\"")) << curl.out();
   const std::vector<std::string> stored = stored_sids();
   ASSERT_EQ(stored.size(), 5u);

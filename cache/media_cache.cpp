@@ -40,7 +40,7 @@ using ascii::iequals;
 
 /// Fields that describe one connection, not the response, plus the ones the cache sets itself
 /// on a hit.
-bool stored_field(std::string_view name, const http::fields& head) {
+bool stored_field(std::string_view name, const head_fields& head) {
   return !http_fields::is_hop_by_hop(name) && !http_fields::is_framing(name) &&
          !iequals(name, "age") && !iequals(name, "x-cache") &&
          !http_fields::named_by_connection(head, name);
@@ -302,7 +302,7 @@ void cache_fill::finish(bool stored) {
   flight_.reset();
 }
 
-bool cache_fill::start(const http::response_header<>& head) {
+bool cache_fill::start(const response_head& head) {
   if (!cache_ || state_ != state::idle) return false;
   auto& im = *cache_->impl_;
   const clock::time_point t = im.now();
@@ -442,8 +442,7 @@ media_cache::media_cache(std::shared_ptr<const conf::config> cfg, metrics::regis
 
 media_cache::~media_cache() = default;
 
-evaluation media_cache::evaluate(std::string_view upstream_url,
-                                 const http::response_header<>& head) const {
+evaluation media_cache::evaluate(std::string_view upstream_url, const response_head& head) const {
   return evaluate_response(impl_->cfg.load()->cache, upstream_url, head, impl_->now());
 }
 

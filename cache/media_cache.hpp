@@ -36,6 +36,7 @@
 #include "cache/hit_writer.hpp"
 #include "cache/policy.hpp"
 #include "conf/config.hpp"
+#include "support/head_fields.hpp"
 #include "support/metrics.hpp"
 #include "support/net.hpp"
 
@@ -55,7 +56,7 @@ class cache_fill {
 
   /// Decides on the upstream's response head. True: storable, the temporary file is open,
   /// feed it with write(). False: nothing is stored, and later calls do nothing.
-  bool start(const http::response_header<>& head);
+  bool start(const response_head& head);
   /// Appends body bytes (after de-chunking). False when the fill is not (or no longer)
   /// active: a write error, or the body outgrew max_object_bytes; then it has been aborted.
   bool write(net::const_buffer chunk);
@@ -120,8 +121,7 @@ class media_cache {
 
   /// Whether a response may be stored, and for how long (policy.hpp, with this cache's
   /// configuration and clock).
-  [[nodiscard]] evaluation evaluate(std::string_view upstream_url,
-                                    const http::response_header<>& head) const;
+  [[nodiscard]] evaluation evaluate(std::string_view upstream_url, const response_head& head) const;
 
   /// The fresh entry for `upstream_url` (bumped to most recently used, counted as a hit),
   /// or nullopt. Never waits. Misses are counted by cache_fill::start() when the response

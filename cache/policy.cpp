@@ -10,6 +10,7 @@
 
 #include "support/ascii.hpp"
 #include "support/hex.hpp"
+#include "support/http_fields.hpp"
 #include "support/utc_time.hpp"
 
 namespace sidecar::cache {
@@ -70,18 +71,17 @@ directive parse_directive(std::string_view item) {
   return d;
 }
 
+// Every field of that name, adjacent or not (a head keeps its fields in wire order).
 template <class Fn>
-void for_each_directive(const http::fields& headers, std::string_view field_name, Fn&& fn) {
-  for (auto it = headers.find(field_name);
-       it != headers.end() && iequals(it->name_string(), field_name); ++it) {
-    std::string_view v = it->value();
+void for_each_directive(const head_fields& headers, std::string_view field_name, Fn&& fn) {
+  http_fields::for_each_value(headers, field_name, [&](std::string_view v) {
     while (!v.empty()) {
       const std::size_t length = directive_length(v);
       const std::string_view item = trim(v.substr(0, length));
       v.remove_prefix(std::min(length + 1, v.size()));
       if (!item.empty()) fn(parse_directive(item));
     }
-  }
+  });
 }
 
 /// The path of a URL ("http://h:1/a/b.wav?x" -> "/a/b.wav").
@@ -95,7 +95,7 @@ std::string_view url_path(std::string_view url) {
 }
 
 bool is_media(const conf::cache_config& cfg, std::string_view upstream_url,
-              const http::response_header<>& head) {
+              const response_head& head) {
   std::string_view type = head[http::field::content_type];
   type = trim(type.substr(0, type.find(';')));
   if (istarts_with(type, "audio/") || istarts_with(type, "video/")) return true;
@@ -171,7 +171,7 @@ std::string key_of(std::string_view upstream_url) {
 }
 
 bool cacheable_request(http::verb method, conf::direction direction, bool forward_proxy,
-                       const http::fields& headers) {
+                       const head_fields& headers) {
   if (method != http::verb::get || direction != conf::direction::webhook || forward_proxy) {
     return false;
   }
@@ -227,7 +227,7 @@ struct cache_control {
   std::optional<std::int64_t> max_age;
 };
 
-cache_control read_cache_control(const http::response_header<>& head) {
+cache_control read_cache_control(const response_head& head) {
   cache_control cc;
   for_each_directive(head, "cache-control", [&](const directive& d) {
     if (iequals(d.name, "no-store")) {
@@ -247,7 +247,7 @@ cache_control read_cache_control(const http::response_header<>& head) {
 }
 
 // Whether a declared Content-Length is malformed or larger than the cache takes.
-bool declared_too_big(const http::response_header<>& head, std::uint64_t limit) {
+bool declared_too_big(const response_head& head, std::uint64_t limit) {
   const auto cl = head.find(http::field::content_length);
   if (cl == head.end()) return false;
   std::uint64_t length = 0;
@@ -258,7 +258,7 @@ bool declared_too_big(const http::response_header<>& head, std::uint64_t limit) 
 
 // Why a 200 response may not be stored (the first reason found); nothing when it may.
 std::optional<verdict> refusal(const conf::cache_config& cfg, std::string_view upstream_url,
-                               const http::response_header<>& head, const cache_control& cc) {
+                               const response_head& head, const cache_control& cc) {
   if (cc.no_store) return verdict::no_store;
   if (cc.private_) return verdict::private_;
   if (cc.no_cache) return verdict::no_cache;
@@ -275,7 +275,7 @@ std::optional<verdict> refusal(const conf::cache_config& cfg, std::string_view u
 
 // The freshness lifetime: s-maxage, else max-age, else Expires against Date, else the
 // configured ttl.
-std::chrono::seconds lifetime_of(const conf::cache_config& cfg, const http::response_header<>& head,
+std::chrono::seconds lifetime_of(const conf::cache_config& cfg, const response_head& head,
                                  const cache_control& cc, clock::time_point now) {
   using std::chrono::seconds;
   if (cc.s_maxage) return seconds{*cc.s_maxage};
@@ -290,7 +290,7 @@ std::chrono::seconds lifetime_of(const conf::cache_config& cfg, const http::resp
 }  // namespace
 
 evaluation evaluate_response(const conf::cache_config& cfg, std::string_view upstream_url,
-                             const http::response_header<>& head, clock::time_point now) {
+                             const response_head& head, clock::time_point now) {
   evaluation e;
   if (head.result_int() != 200) return e.why = verdict::not_200, e;
   const cache_control cc = read_cache_control(head);

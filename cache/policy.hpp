@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "conf/config.hpp"
+#include "support/head_fields.hpp"
 #include "support/net.hpp"
 
 namespace sidecar::cache {
@@ -24,7 +25,7 @@ using clock = std::chrono::system_clock;
 /// (`Authorization`, `Proxy-Authorization`, `Cookie`), no `Range`, and not asking to bypass
 /// caches (`Cache-Control: no-cache` / `no-store`, `Pragma: no-cache`).
 [[nodiscard]] bool cacheable_request(http::verb method, conf::direction direction,
-                                     bool forward_proxy, const http::fields& headers);
+                                     bool forward_proxy, const head_fields& headers);
 
 /// Why a response is not stored (or `storable`).
 enum class verdict : std::uint8_t {
@@ -57,8 +58,7 @@ struct evaluation {
 /// `upstream_url` gives the path whose extension may qualify the response as media; `now` is
 /// when the response head arrived (the Date header's fallback).
 [[nodiscard]] evaluation evaluate_response(const conf::cache_config& cfg,
-                                           std::string_view upstream_url,
-                                           const http::response_header<>& head,
+                                           std::string_view upstream_url, const response_head& head,
                                            clock::time_point now);
 
 /// Parses an HTTP-date (IMF-fixdate, RFC 850 or asctime form); nullopt when invalid.

@@ -18,9 +18,9 @@ class cache_observer final : public exchange_observer {
   void request_head(const exchange_start& /*start*/) override {}
   void request_body(std::string_view /*piece*/) override {}
   // Before the head is adapted to the client.
-  void response_head(const http::response_header<>& head) override { fill_.start(head); }
+  void response_head(const sidecar::response_head& head) override { fill_.start(head); }
   // Only a response the cache is storing is marked; any other passes unchanged.
-  void client_head(http::response_header<>& head) override {
+  void client_head(sidecar::response_head& head) override {
     if (fill_.active()) head.set("X-Cache", "MISS");
   }
   void response_body(std::string_view piece) override {

@@ -81,7 +81,7 @@ void capture_observer::start_form_scan() {
   form_scan_->feed(capture_.request_body.head);
 }
 
-void capture_observer::response_head(const http::response_header<>& head) {
+void capture_observer::response_head(const sidecar::response_head& head) {
   capture_.status_code = head.result_int();
   capture_.reason = std::string(head.reason());
   capture_.response_headers = to_field_list(head);

@@ -21,8 +21,8 @@ class capture_observer final : public exchange_observer {
 
   void request_head(const exchange_start& start) override;
   void request_body(std::string_view piece) override;
-  void response_head(const http::response_header<>& head) override;
-  void client_head(http::response_header<>& /*head*/) override {}
+  void response_head(const sidecar::response_head& head) override;
+  void client_head(sidecar::response_head& /*head*/) override {}
   void response_body(std::string_view piece) override;
   void response_complete() override;
   void local_answer(const http::response<http::string_body>& answer) override;

@@ -30,7 +30,7 @@ constexpr std::chrono::milliseconds linger_limit = 2s;
 
 // Whether the whole request body is already read (in the client buffer, with a length): its
 // streaming then never waits for the client.
-bool body_buffered(const http::request_parser<http::buffer_body>& parser, std::size_t in_buffer) {
+bool body_buffered(const request_parser& parser, std::size_t in_buffer) {
   const auto left = parser.content_length_remaining();
   return parser.is_done() || (left && *left <= in_buffer);
 }
@@ -45,7 +45,7 @@ std::string_view body_piece(const http::buffer_body::value_type& body) {
 
 // Everything one exchange decides and carries from step to step. Lives on exchange()'s frame.
 struct session::exchange_state {
-  exchange_state(http::request_parser<http::buffer_body>& p, destination d, clock::time_point at,
+  exchange_state(request_parser& p, destination d, clock::time_point at,
                  const exchange_observers& o)
       : parser(p), dest(std::move(d)), arrived(at), observers(o) {
     const auto& r = p.get();
@@ -56,10 +56,10 @@ struct session::exchange_state {
     head_request = r.method() == http::verb::head;
     replayable = is_idempotent(r.method_string()) && p.is_done();
   }
-  http::request<http::buffer_body>& req() { return parser.get(); }
-  http::response<http::buffer_body>& res() { return rp->get(); }
+  proxied_request& req() { return parser.get(); }
+  proxied_response& res() { return rp->get(); }
 
-  http::request_parser<http::buffer_body>& parser;
+  request_parser& parser;
   const destination dest;
   const clock::time_point arrived;
   const exchange_observers& observers;
@@ -80,8 +80,8 @@ struct session::exchange_state {
   bool body_sent = false;
   std::uint64_t body_bytes_sent = 0;
 
-  // The response.
-  std::optional<http::response_parser<http::buffer_body>> rp;
+  // The response: the session's parser once a head is being read (session::response_parser_).
+  response_parser* rp = nullptr;
   int status = 0;                   // the upstream's final status, or the sidecar's own answer's
   bool request_unfinished = false;  // the client's body was not all sent upstream
   bool upstream_keep_alive = false;
@@ -91,8 +91,8 @@ struct session::exchange_state {
   bool completed = false;  // the upstream's response read whole
 };
 
-net::awaitable<bool> session::exchange(http::request_parser<http::buffer_body>& parser,
-                                       destination dest, clock::time_point arrived,
+net::awaitable<bool> session::exchange(request_parser& parser, destination dest,
+                                       clock::time_point arrived,
                                        const exchange_observers& observers) {
   exchange_state x(parser, std::move(dest), arrived, observers);
   prepare_request(x);
@@ -157,7 +157,7 @@ net::awaitable<session::stop_reason> session::send_request(exchange_state& x) {
     stop = co_await send_and_read_head(x);
     if (stop.how != stop_reason::kind::stale) co_return stop;
     upstream_.reset();
-    x.rp.reset();
+    x.rp = nullptr;
   }
 }
 
@@ -330,7 +330,7 @@ net::awaitable<session::stop_reason> session::read_body_piece(exchange_state& x)
 // read: the body goes first.
 net::awaitable<session::stop_reason> session::read_final_head(exchange_state& x) {
   for (;;) {
-    x.rp.emplace();
+    x.rp = &response_parser::renew(response_parser_);
     x.rp->header_limit(static_cast<std::uint32_t>(ctx_.pc.max_header_bytes));
     x.rp->body_limit(boost::none);
     if (x.head_request) x.rp->skip(true);
@@ -345,7 +345,7 @@ net::awaitable<session::stop_reason> session::read_final_head(exchange_state& x)
     if (ec && fallback && watchdog_.timed_out() && !shutdown_) {
       // No answer to the expectation: tell the client to send the body, and send it on. Bytes
       // of a head that had begun to arrive stay in the buffer for the next read.
-      http::response_header<> cont;
+      response_head cont;
       cont.result(http::status::continue_);
       co_return co_await continue_body(x, cont);
     }
@@ -366,11 +366,11 @@ net::awaitable<session::stop_reason> session::read_final_head(exchange_state& x)
 // The client is told to send its body (the upstream's 100, or the sidecar's own); the body
 // goes next.
 net::awaitable<session::stop_reason> session::continue_body(exchange_state& x,
-                                                            http::response_header<>& interim) {
+                                                            response_head& interim) {
   x.awaiting_continue = false;
   x.continue_relayed = true;
   const bool told = co_await write_interim(interim);
-  x.rp.reset();  // `interim` may be its head: only now
+  x.rp = nullptr;  // `interim` may be its head: only now
   if (!told) co_return stop_reason::end(exchange_error::client_closed);
   co_return stop_reason{};
 }
@@ -388,9 +388,10 @@ session::stop_reason session::head_failure(const exchange_state& x, const beast:
                                     : exchange_error::upstream_bad_response);
 }
 
-net::awaitable<beast::error_code> session::read_upstream_head(
-    http::response_parser<http::buffer_body>& p, std::chrono::milliseconds limit, bool& client_gone,
-    bool& nothing_read) {
+net::awaitable<beast::error_code> session::read_upstream_head(response_parser& p,
+                                                              std::chrono::milliseconds limit,
+                                                              bool& client_gone,
+                                                              bool& nothing_read) {
   const auto until = clock::now() + limit;
   // The buffer's size before this head's bytes; known once the pool's pending read (on a
   // reused connection) has completed, since until then that read may be filling it.
@@ -421,7 +422,7 @@ net::awaitable<beast::error_code> session::read_upstream_head(
   }
 }
 
-net::awaitable<bool> session::write_interim(http::response_header<>& h) {
+net::awaitable<bool> session::write_interim(response_head& h) {
   http::response<http::empty_body> interim;
   interim.version(11);
   interim.result(h.result_int());  // by number: Beast has no name for some (103)

@@ -14,6 +14,7 @@
 #include "proxy/destination.hpp"
 #include "proxy/snapshot.hpp"
 #include "store/capture.hpp"
+#include "support/head_fields.hpp"
 #include "support/net.hpp"
 
 namespace sidecar::proxy {
@@ -23,7 +24,7 @@ namespace sidecar::proxy {
 struct exchange_start {
   const snapshot& snap;  // the configuration the exchange keeps to its end
   const destination& dest;
-  const http::request_header<>& request;
+  const request_head& request;
   bool body_follows;  // a request body is still to be read from the client
   std::chrono::steady_clock::time_point arrived;  // when the request head had arrived
 };
@@ -45,9 +46,9 @@ class exchange_observer {
   virtual void request_head(const exchange_start& start) = 0;
   virtual void request_body(std::string_view piece) = 0;
   /// The upstream's final head as it arrived.
-  virtual void response_head(const http::response_header<>& head) = 0;
+  virtual void response_head(const sidecar::response_head& head) = 0;
   /// The same head as the client gets it, which an observer may mark (X-Cache).
-  virtual void client_head(http::response_header<>& head) = 0;
+  virtual void client_head(sidecar::response_head& head) = 0;
   virtual void response_body(std::string_view piece) = 0;
   /// The upstream's response has been read whole (the client may not have all of it yet).
   virtual void response_complete() = 0;

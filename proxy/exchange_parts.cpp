@@ -2,6 +2,7 @@
 #include "proxy/exchange_parts.hpp"
 
 #include <algorithm>
+#include <boost/container/small_vector.hpp>
 
 #include "support/http_fields.hpp"
 #include "support/json.hpp"
@@ -55,42 +56,45 @@ http::response<http::string_body> local_response(int status, bool keep_alive, un
   return res;
 }
 
+namespace {
+
 // Removes the hop-by-hop fields of a message (those named by Connection included). Keeps
 // Upgrade when `keep_upgrade`. No copy: the names Connection lists are read in place, which
-// holds because only fields of other names are erased while they are read (a hop-by-hop name,
-// Connection included, is left to the second pass).
-void strip_hop_by_hop(http::fields& f, bool keep_upgrade) {
+// holds because a Connection field is erased only in the second pass (a hop-by-hop name is
+// never erased as a listed one), and because erasing a field keeps every other field's bytes
+// where they are (basic_fields frees only that field; head_fields keeps all bytes).
+template <class Fields>
+void strip_fields(Fields& f, bool keep_upgrade) {
   // Fields named by Connection first, while Connection is still there; every Connection
-  // field, adjacent or not (http_fields::for_each_value).
-  http_fields::for_each_value(f, http::field::connection, [&](std::string_view value) {
+  // field, adjacent or not. The values are listed before any field goes: head_fields' walk
+  // is by position, which an erase shifts.
+  boost::container::small_vector<std::string_view, 4> listed;
+  http_fields::for_each_value(f, http::field::connection,
+                              [&](std::string_view value) { listed.push_back(value); });
+  for (const std::string_view value : listed) {
     for (const auto token : http::token_list{value}) {
       // Framing and Host are the proxy's to set, never a client's to remove.
       if (http_fields::is_hop_by_hop(token) || http_fields::is_framing(token) ||
           beast::iequals(token, "host")) {
         continue;
       }
-      f.erase(token);
+      f.erase(std::string_view(token.data(), token.size()));
     }
-  });
+  }
   for (auto it = f.begin(); it != f.end();) {
-    const bool hop = http_fields::is_hop_by_hop(it->name_string()) &&
+    const bool hop = http_fields::is_hop_by_hop(it->name(), it->name_string()) &&
                      !(keep_upgrade && it->name() == http::field::upgrade);
     it = hop ? f.erase(it) : std::next(it);
   }
 }
 
-store::field_list to_field_list(const http::fields& f) {
-  std::size_t count = 0;
-  std::size_t bytes = 0;
-  for (const auto& field : f) {
-    ++count;
-    bytes += field.name_string().size() + field.value().size();
-  }
-  store::field_list out;
-  out.reserve(count, bytes);
-  for (const auto& field : f) out.emplace_back(field.name_string(), field.value());
-  return out;
-}
+}  // namespace
+
+void strip_hop_by_hop(head_fields& f, bool keep_upgrade) { strip_fields(f, keep_upgrade); }
+void strip_hop_by_hop(http::fields& f, bool keep_upgrade) { strip_fields(f, keep_upgrade); }
+
+store::field_list to_field_list(const head_fields& f) { return store::field_list::of(f); }
+store::field_list to_field_list(const http::fields& f) { return store::field_list::of(f); }
 
 void keep_head(store::captured_body& body, const char* data, std::size_t n, std::size_t limit,
                bool keep) {

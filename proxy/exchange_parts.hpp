@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "store/capture.hpp"
+#include "support/head_fields.hpp"
 #include "support/net.hpp"
 
 namespace sidecar::proxy {
@@ -25,10 +26,12 @@ namespace sidecar::proxy {
                                                                std::string_view message = {});
 
 /// Removes the hop-by-hop fields of a message (those named by Connection included). Keeps
-/// Upgrade when `keep_upgrade`.
+/// Upgrade when `keep_upgrade`. For the proxy's heads (head_fields) and Beast's basic_fields.
+void strip_hop_by_hop(head_fields& f, bool keep_upgrade);
 void strip_hop_by_hop(http::fields& f, bool keep_upgrade);
 
 /// The fields in wire order, names as written, in one buffer sized in advance.
+[[nodiscard]] store::field_list to_field_list(const head_fields& f);
 [[nodiscard]] store::field_list to_field_list(const http::fields& f);
 
 /// Counts `n` bytes of a body and keeps them while fewer than `limit` are kept (when `keep`).

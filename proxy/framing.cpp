@@ -113,7 +113,7 @@ struct framing_fields {
   std::size_t hosts = 0;
 };
 
-framing_fields count_framing_fields(const http::fields& fields) {
+framing_fields count_framing_fields(const head_fields& fields) {
   framing_fields out;
   for (const auto& f : fields) {
     switch (f.name()) {
@@ -151,7 +151,7 @@ bool host_acceptable(const framing_fields& ff, unsigned version) {
 
 // Beast has checked that every Content-Length value is the same number: forward it once, as
 // digits without leading zeros. False for a value that is not a number below 2^63.
-bool canonicalise_content_length(http::fields& fields, const framing_fields& ff) {
+bool canonicalise_content_length(head_fields& fields, const framing_fields& ff) {
   const std::string_view v = trim_ows(ff.first_length.substr(0, ff.first_length.find(',')));
   std::uint64_t length = 0;
   const auto [end, err] = std::from_chars(v.data(), v.data() + v.size(), length);
@@ -229,13 +229,13 @@ head_scan scan_request_head(std::string_view data, std::size_t max_header_bytes)
   return scan;
 }
 
-bool normalise_request_framing(http::fields& fields, unsigned version) {
+bool normalise_request_framing(head_fields& fields, unsigned version) {
   const framing_fields ff = count_framing_fields(fields);
   if (!transfer_encoding_acceptable(ff, version) || !host_acceptable(ff, version)) return false;
   return ff.content_lengths == 0 || canonicalise_content_length(fields, ff);
 }
 
-bool normalise_response_framing(http::fields& fields, int status) {
+bool normalise_response_framing(head_fields& fields, int status) {
   const auto te = fields.find(http::field::transfer_encoding);
   if (te != fields.end()) {
     bool all_identity = true;

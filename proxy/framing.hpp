@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <string_view>
 
+#include "support/head_fields.hpp"
 #include "support/net.hpp"
 
 namespace sidecar::proxy {
@@ -37,14 +38,14 @@ struct head_scan {
 /// Transfer-Encoding other than exactly "chunked" (or any on HTTP/1.0), a Content-Length of
 /// 2^63 or more (beyond nginx's and most servers' limit), a missing or repeated Host on
 /// HTTP/1.1.
-[[nodiscard]] bool normalise_request_framing(http::fields& fields, unsigned version);
+[[nodiscard]] bool normalise_request_framing(head_fields& fields, unsigned version);
 
 /// The same for an upstream's response head, once Beast has parsed it: a Transfer-Encoding of
 /// only "identity" is removed (the body is then framed by Content-Length, or by the close),
 /// a 204's Content-Length is removed (it has no body). Returns false for a Transfer-Encoding
 /// that does not end in chunked beside a Content-Length: which one frames the body depends on
 /// who reads it.
-[[nodiscard]] bool normalise_response_framing(http::fields& fields, int status);
+[[nodiscard]] bool normalise_response_framing(head_fields& fields, int status);
 
 /// Whether a read error is the peer's malformed message (bad chunk, bad field...) rather than
 /// a connection that ended.

@@ -1,6 +1,8 @@
 // The relay's message writer: see message_writer.hpp.
 #include "proxy/message_writer.hpp"
 
+#include <cstring>
+
 #include "support/hex.hpp"
 
 namespace sidecar::proxy {
@@ -22,17 +24,29 @@ void add_version(std::string& out, unsigned version) {
 
 }  // namespace
 
-void message_writer::add_fields(const http::fields& fields) {
+// Sized once, then each line copied in: a head has a dozen fields or more, and four appends
+// a field were the writer's largest part.
+void message_writer::add_fields(const head_fields& fields) {
+  std::size_t size = crlf.size();
+  for (const auto& f : fields) size += f.name_string().size() + f.value().size() + 4;
+  std::size_t at = head_.size();
+  head_.resize(at + size);
+  char* out = head_.data();
+  const auto put = [&](std::string_view s) {
+    std::memcpy(out + at, s.data(), s.size());
+    at += s.size();
+  };
   for (const auto& f : fields) {
-    const std::string_view name = f.name_string();
-    const std::string_view value = f.value();
-    head_.append(name).append(": ").append(value).append(crlf);
+    put(f.name_string());
+    put(": ");
+    put(f.value());
+    put(crlf);
   }
-  head_.append(crlf);
+  put(crlf);
 }
 
 // The request line as Beast writes it: the method, the target, the version.
-void message_writer::start(const http::request<http::buffer_body>& head) {
+void message_writer::start(const proxied_request& head) {
   head_.clear();
   head_.append(head.method_string()).append(" ").append(head.target()).append(" ");
   add_version(head_, head.version());
@@ -44,7 +58,7 @@ void message_writer::start(const http::request<http::buffer_body>& head) {
 }
 
 // The status line as Beast writes it: without a reason, the status's usual one.
-void message_writer::start(const http::response<http::buffer_body>& head, bool has_body) {
+void message_writer::start(const proxied_response& head, bool has_body) {
   head_.clear();
   add_version(head_, head.version());
   const unsigned code = head.result_int();

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "support/head_parser.hpp"
 #include "support/net.hpp"
 
 namespace sidecar::proxy {
@@ -21,11 +22,11 @@ class message_writer {
 
   /// A new message, its head formatted now: later changes to the fields are not seen. The
   /// body is chunked when the head says so (Transfer-Encoding: chunked), else sent as it is.
-  void start(const http::request<http::buffer_body>& head);
+  void start(const proxied_request& head);
   /// A response without a body (to HEAD; 1xx, 204, 304) is its head alone, even when its head
   /// says chunked: Beast's serializer wrote a last chunk after it, which a client reads as the
   /// start of the next response (docs/proxy.md, "Decisions where the contract is silent").
-  void start(const http::response<http::buffer_body>& head, bool has_body);
+  void start(const proxied_response& head, bool has_body);
 
   /// What to write next: the head if it has not gone yet, then `piece` framed; `last` ends
   /// the body (a chunked body's last chunk). The bytes stay valid until the next call; call
@@ -40,7 +41,7 @@ class message_writer {
   [[nodiscard]] bool done() const { return done_; }
 
  private:
-  void add_fields(const http::fields& fields);
+  void add_fields(const head_fields& fields);
 
   std::string head_;                 // its capacity is kept from one message to the next
   std::array<char, 18> size_buf_{};  // a chunk's size line: 16 hex digits at most, CRLF

@@ -85,7 +85,7 @@ net::awaitable<void> session::serve() {
     if (ec) co_return;
   }
   for (bool first = true;; first = false) {
-    http::request_parser<http::buffer_body> parser;
+    request_parser& parser = request_parser::renew(request_parser_);
     if (!co_await next_request(first, parser)) co_return;
     const auto arrived = clock::now();
     snap_ = ctx_.current.load();
@@ -103,8 +103,8 @@ net::awaitable<void> session::serve() {
 
 // The request goes to its destination: answered from the media cache, or an exchange with its
 // observers (the capture; the cache's fill on a miss). Whether the connection may go on.
-net::awaitable<bool> session::forward(http::request_parser<http::buffer_body>& parser,
-                                      destination dest, clock::time_point arrived) {
+net::awaitable<bool> session::forward(request_parser& parser, destination dest,
+                                      clock::time_point arrived) {
   bool answered = false;
   bool keep = true;
   std::optional<cache::cache_fill> fill;
@@ -123,8 +123,7 @@ net::awaitable<bool> session::forward(http::request_parser<http::buffer_body>& p
   co_return co_await exchange(parser, std::move(dest), arrived, observers);
 }
 
-net::awaitable<bool> session::next_request(bool first,
-                                           http::request_parser<http::buffer_body>& parser) {
+net::awaitable<bool> session::next_request(bool first, request_parser& parser) {
   std::size_t head_len = 0;
   switch (co_await read_head(first, head_len)) {
     case head_status::closed:
@@ -144,7 +143,8 @@ net::awaitable<bool> session::next_request(bool first,
   parser.header_limit(static_cast<std::uint32_t>(head_len + 1));
   parser.body_limit(boost::none);
   beast::error_code ec;
-  parser.put(net::buffer(client_buf_.data().data(), head_len), ec);
+  parser.put_head(std::string_view(static_cast<const char*>(client_buf_.data().data()), head_len),
+                  ec);
   if (ec || !parser.is_header_done()) {
     co_await answer_local(400, false, 11);
     co_return false;
@@ -230,7 +230,7 @@ net::awaitable<session::head_status> session::wait_idle(bool first) {
 
 // Where the request goes (docs/proxy.md, "Routing" and "Forward proxy"), or the local answer
 // it gets instead.
-net::awaitable<session::routed> session::choose_destination(const http::request_header<>& req) {
+net::awaitable<session::routed> session::choose_destination(const request_head& req) {
   routed to;
   if (req.method() == http::verb::connect) {
     to.refusal = 405;
@@ -281,9 +281,10 @@ net::awaitable<session::routed> session::choose_destination(const http::request_
 
 // The media cache (webhook routes, GET without credentials, no body): a hit is answered from
 // disk without an upstream and without a capture; a miss is forwarded and fills the cache.
-net::awaitable<std::optional<cache::cache_fill>> session::look_up_cache(
-    const http::request<http::buffer_body>& req, const destination& dest, bool& answered,
-    bool& keep) {
+net::awaitable<std::optional<cache::cache_fill>> session::look_up_cache(const proxied_request& req,
+                                                                        const destination& dest,
+                                                                        bool& answered,
+                                                                        bool& keep) {
   if (ctx_.media_cache == nullptr || dest.route == nullptr ||
       !cache::cacheable_request(req.method(), dest.route->dir, false, req)) {
     co_return std::nullopt;

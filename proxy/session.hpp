@@ -23,6 +23,7 @@
 #include "proxy/snapshot.hpp"
 #include "proxy/upstream_pool.hpp"
 #include "store/capture.hpp"
+#include "support/head_parser.hpp"
 #include "support/net.hpp"
 #include "support/watchdog.hpp"
 
@@ -77,19 +78,18 @@ class session : public std::enable_shared_from_this<session> {
   net::awaitable<void> serve();
   // The next request's head parsed into `parser`; false when the connection ends (closed, or
   // answered 400, 414 or 431).
-  net::awaitable<bool> next_request(bool first, http::request_parser<http::buffer_body>& parser);
+  net::awaitable<bool> next_request(bool first, request_parser& parser);
   net::awaitable<head_status> read_head(bool first, std::size_t& head_len);
   net::awaitable<head_status> wait_idle(bool first);
-  net::awaitable<routed> choose_destination(const http::request_header<>& req);
-  net::awaitable<bool> forward(http::request_parser<http::buffer_body>& parser, destination dest,
-                               clock::time_point arrived);
+  net::awaitable<routed> choose_destination(const request_head& req);
+  net::awaitable<bool> forward(request_parser& parser, destination dest, clock::time_point arrived);
   net::awaitable<bool> answer_local(int status, bool keep_alive, unsigned version);
   // Writes an answer of the sidecar's own; whether the connection may go on.
   net::awaitable<bool> write_answer(http::response<http::string_body>& res);
   // A cacheable miss's fill, or the hit answered (`answered`; `keep` whether to go on).
-  net::awaitable<std::optional<cache::cache_fill>> look_up_cache(
-      const http::request<http::buffer_body>& req, const destination& dest, bool& answered,
-      bool& keep);
+  net::awaitable<std::optional<cache::cache_fill>> look_up_cache(const proxied_request& req,
+                                                                 const destination& dest,
+                                                                 bool& answered, bool& keep);
   net::awaitable<bool> answer_from_cache(const cache::cache_hit& hit, unsigned version,
                                          bool keep_alive);
   net::awaitable<void> tunnel();
@@ -99,8 +99,8 @@ class session : public std::enable_shared_from_this<session> {
 
   // One exchange (exchange.cpp). Returns whether the client connection may carry another
   // request.
-  net::awaitable<bool> exchange(http::request_parser<http::buffer_body>& parser, destination dest,
-                                clock::time_point arrived, const exchange_observers& observers);
+  net::awaitable<bool> exchange(request_parser& parser, destination dest, clock::time_point arrived,
+                                const exchange_observers& observers);
   void prepare_request(exchange_state& x);
   net::awaitable<stop_reason> send_request(exchange_state& x);
   net::awaitable<stop_reason> open_upstream(exchange_state& x);
@@ -110,16 +110,16 @@ class session : public std::enable_shared_from_this<session> {
   net::awaitable<stop_reason> send_body(exchange_state& x);
   net::awaitable<stop_reason> read_body_piece(exchange_state& x);
   net::awaitable<stop_reason> read_final_head(exchange_state& x);
-  net::awaitable<stop_reason> continue_body(exchange_state& x, http::response_header<>& interim);
+  net::awaitable<stop_reason> continue_body(exchange_state& x, response_head& interim);
   [[nodiscard]] stop_reason head_failure(const exchange_state& x, const beast::error_code& ec,
                                          bool nothing_read) const;
   // Reads the upstream's response head into `p` within `limit`. Meanwhile, every
   // client_check, it looks whether the client has closed its side: then `client_gone` is set
   // and the read abandoned (plain-TCP upstreams only: a TLS read is not cut off half-way).
-  net::awaitable<beast::error_code> read_upstream_head(http::response_parser<http::buffer_body>& p,
+  net::awaitable<beast::error_code> read_upstream_head(response_parser& p,
                                                        std::chrono::milliseconds limit,
                                                        bool& client_gone, bool& nothing_read);
-  net::awaitable<bool> write_interim(http::response_header<>& h);
+  net::awaitable<bool> write_interim(response_head& h);
   stop_reason adapt_response(exchange_state& x);
   net::awaitable<stop_reason> relay_response(exchange_state& x);
   net::awaitable<stop_reason> read_response_piece(exchange_state& x, bool head_relayed);
@@ -170,6 +170,10 @@ class session : public std::enable_shared_from_this<session> {
   std::shared_ptr<const snapshot> snap_;
   // The capture of each exchange, reused from one to the next.
   std::optional<capture_observer> capture_;
+  // The parsers of the current request and response, renewed for each message with the
+  // buffers of the last (head_parser::renew).
+  std::optional<request_parser> request_parser_;
+  std::optional<response_parser> response_parser_;
   // The current exchange's request as it goes upstream and response as it goes to the client;
   // their head buffers are reused from one exchange to the next.
   message_writer request_writer_;

@@ -49,7 +49,7 @@ std::string_view upgrade_protocol(std::string_view token) {
   return ascii::trim(token.substr(0, token.find('/')));
 }
 
-bool keep_enabled_upgrades(http::fields& req, bool connection_upgrade,
+bool keep_enabled_upgrades(head_fields& req, bool connection_upgrade,
                            const std::vector<std::string>& enabled) {
   // Always: an HTTP/2 upgrade's settings have no meaning to anyone but an h2c server.
   req.erase("HTTP2-Settings");

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "support/head_fields.hpp"
 #include "support/net.hpp"
 
 namespace sidecar::proxy {
@@ -18,7 +19,7 @@ namespace sidecar::proxy {
 /// Leaves in `req` only the Upgrade tokens whose protocol is in `enabled` (lower case), as one
 /// Upgrade field, and removes HTTP2-Settings. Returns whether the request still asks for an
 /// upgrade: `connection_upgrade` (Connection names "upgrade") and an enabled token left.
-[[nodiscard]] bool keep_enabled_upgrades(http::fields& req, bool connection_upgrade,
+[[nodiscard]] bool keep_enabled_upgrades(head_fields& req, bool connection_upgrade,
                                          const std::vector<std::string>& enabled);
 
 /// Whether a 101's Upgrade field names a protocol that the request's Upgrade field offered.

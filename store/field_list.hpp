@@ -58,13 +58,42 @@ class field_list {
     for (const auto& [name, value] : fields) emplace_back(name, value);
   }
 
-  /// Room for `bytes` of names and values in `fields` fields: one allocation for a whole head.
-  void reserve(std::size_t fields, std::size_t bytes) { bytes_.reserve(8 * fields + bytes); }
   void emplace_back(std::string_view name, std::string_view value) {
     append_length(name.size());
     append_length(value.size());
     bytes_.append(name).append(value);
     ++count_;
+  }
+
+  /// The fields of a head (anything whose fields have name_string() and value()), in one
+  /// buffer sized once and filled by copies.
+  template <class Fields>
+  static field_list of(const Fields& fields) {
+    std::size_t bytes = 0;
+    std::size_t count = 0;
+    for (const auto& f : fields) {
+      bytes += 8 + f.name_string().size() + f.value().size();
+      ++count;
+    }
+    field_list out;
+    out.bytes_.resize(bytes);
+    char* at = out.bytes_.data();
+    const auto put = [&](std::string_view s) {
+      std::memcpy(at, s.data(), s.size());
+      at += s.size();
+    };
+    for (const auto& f : fields) {
+      const std::string_view name = f.name_string();
+      const std::string_view value = f.value();
+      const std::uint32_t lengths[2] = {static_cast<std::uint32_t>(name.size()),
+                                        static_cast<std::uint32_t>(value.size())};
+      std::memcpy(at, lengths, 8);
+      at += 8;
+      put(name);
+      put(value);
+    }
+    out.count_ = count;
+    return out;
   }
 
   [[nodiscard]] iterator begin() const { return iterator(bytes_.data()); }

@@ -27,9 +27,11 @@ template <bool isRequest>
 }
 
 /// http::async_read_some (same results and errors) over a flat buffer, plus the bare-LF check.
-template <class Stream, class FlatBuffer, bool isRequest>
-net::awaitable<std::tuple<beast::error_code, std::size_t>> async_read_some(
-    Stream& stream, FlatBuffer& buffer, http::basic_parser<isRequest>& parser) {
+/// `parser` is a Beast parser, or the proxy's head_parser, whose own put() is the one called.
+template <class Stream, class FlatBuffer, class Parser>
+net::awaitable<std::tuple<beast::error_code, std::size_t>> async_read_some(Stream& stream,
+                                                                           FlatBuffer& buffer,
+                                                                           Parser& parser) {
   std::size_t used_total = 0;
   bool parse = buffer.size() != 0;
   for (;;) {
@@ -69,9 +71,9 @@ net::awaitable<std::tuple<beast::error_code, std::size_t>> async_read_some(
 /// head, leaving the body's bytes in the buffer. A coroutine rather than Beast's composed
 /// operation, whose layers each copy the handler's executor and post their completion
 /// (bench/README.md, session 15).
-template <class Stream, class FlatBuffer, bool isRequest>
+template <class Stream, class FlatBuffer, class Parser>
 net::awaitable<beast::error_code> async_read_header(Stream& stream, FlatBuffer& buffer,
-                                                    http::basic_parser<isRequest>& parser) {
+                                                    Parser& parser) {
   while (!parser.is_header_done()) {
     auto [ec, n] = co_await async_read_some(stream, buffer, parser);
     if (ec) co_return ec;
@@ -80,9 +82,8 @@ net::awaitable<beast::error_code> async_read_header(Stream& stream, FlatBuffer& 
 }
 
 /// http::async_read (a whole message), built on async_read_some above.
-template <class Stream, class FlatBuffer, bool isRequest>
-net::awaitable<beast::error_code> async_read(Stream& stream, FlatBuffer& buffer,
-                                             http::basic_parser<isRequest>& parser) {
+template <class Stream, class FlatBuffer, class Parser>
+net::awaitable<beast::error_code> async_read(Stream& stream, FlatBuffer& buffer, Parser& parser) {
   while (!parser.is_done()) {
     auto [ec, n] = co_await async_read_some(stream, buffer, parser);
     if (ec) co_return ec;

@@ -32,8 +32,8 @@ std::string body_of(std::size_t n, char seed = 'a') {
   return s;
 }
 
-http::response_header<> media_head(std::size_t length, std::string_view cache_control = {}) {
-  http::response_header<> h;
+response_head media_head(std::size_t length, std::string_view cache_control = {}) {
+  response_head h;
   h.result(http::status::ok);
   h.set(http::field::content_type, "audio/wav");
   h.set(http::field::content_length, std::to_string(length));

@@ -11,23 +11,23 @@ using std::chrono::seconds;
 
 const clock::time_point t0 = clock::time_point{seconds{1'700'000'000}};
 
-http::request_header<> get_request() {
-  http::request_header<> h;
+request_head get_request() {
+  request_head h;
   h.method(http::verb::get);
   h.target("/media/hello.wav");
   h.set(http::field::host, "127.0.0.1");
   return h;
 }
 
-http::response_header<> media_response(std::string_view type = "audio/wav") {
-  http::response_header<> h;
+response_head media_response(std::string_view type = "audio/wav") {
+  response_head h;
   h.result(http::status::ok);
   h.set(http::field::content_type, type);
   h.set(http::field::content_length, "1000");
   return h;
 }
 
-evaluation eval(const http::response_header<>& h, std::string_view url = "http://app:9000/a/b",
+evaluation eval(const response_head& h, std::string_view url = "http://app:9000/a/b",
                 conf::cache_config cfg = {}) {
   return evaluate_response(cfg, url, h, t0);
 }

@@ -54,7 +54,7 @@ net::awaitable<outcome> request(media_cache* cache, fake_app* app,
   const bool fails = app->fail_first.fetch_sub(1) > 0;
   app->fetches.fetch_add(1);
   cache_fill& fill = *a.fill;
-  http::response_header<> head;
+  response_head head;
   head.result(http::status::ok);
   head.set(http::field::content_type, "audio/wav");
   head.set(http::field::content_length, std::to_string(app->body.size()));
@@ -168,7 +168,7 @@ TEST_F(single_flight_test, WaiterFetchesItselfAfterMaxWait) {
   ASSERT_TRUE(waiter.fill);  // gave up waiting: fetches from the app itself
 
   // Both may fill; the entry is whole whichever commits last.
-  http::response_header<> head;
+  response_head head;
   head.result(http::status::ok);
   head.set(http::field::content_type, "audio/wav");
   for (acquisition* a : {&waiter, &filler}) {

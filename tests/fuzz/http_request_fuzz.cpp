@@ -1,9 +1,9 @@
 // Fuzzes the proxy's reading of a client's request exactly as proxy/session.cpp does it: the
-// strict head scan (proxy/framing.hpp), then Beast's request_parser<buffer_body> on the head
-// (header_limit = head + 1, no body limit), normalise_request_framing, then the body streamed
-// through a fixed buffer. Beyond "no crash": a head the proxy accepts must frame its body
-// unambiguously, and the head it would forward must be read the same way by a second parser
-// (what the upstream sees is what the proxy saw: no smuggling).
+// strict head scan (proxy/framing.hpp), then the proxy's request_parser (Beast's parser into
+// head_fields) on the head (header_limit = head + 1, no body limit), normalise_request_framing,
+// then the body streamed through a fixed buffer. Beyond "no crash": a head the proxy accepts
+// must frame its body unambiguously, and the head it would forward must be read the same way by
+// a second parser (what the upstream sees is what the proxy saw: no smuggling).
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <cstdio>
@@ -14,6 +14,7 @@
 #include "proxy/path_normalise.hpp"
 #include "proxy/upgrade.hpp"
 #include "support/ascii.hpp"
+#include "support/head_parser.hpp"
 
 namespace {
 
@@ -32,7 +33,7 @@ struct framing {
 };
 
 /// The head as the proxy forwards it (fields in order, after normalisation).
-std::string forwarded_head(const http::request<http::buffer_body>& req) {
+std::string forwarded_head(const proxied_request& req) {
   std::string h = std::string(req.method_string()) + " " + std::string(req.target()) +
                   (req.version() == 10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
   for (const auto& f : req) {
@@ -58,7 +59,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view head = std::string_view(bytes).substr(scan.skip, scan.head_size);
   if (!head.ends_with("\r\n\r\n")) fail("complete head without its blank line", head);
 
-  http::request_parser<http::buffer_body> parser;
+  request_parser parser;
   parser.header_limit(static_cast<std::uint32_t>(scan.head_size + 1));
   parser.body_limit(boost::none);
   beast::error_code ec;
@@ -95,7 +96,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   // The upgrade as forwarded: never h2c, never HTTP2-Settings.
   {
-    http::fields upgraded;
+    head_fields upgraded;
     for (const auto& f : req) upgraded.insert(f.name_string(), f.value());
     const bool upgrading = proxy::keep_enabled_upgrades(upgraded, parser.upgrade(), {"websocket"});
     if (upgraded.count("HTTP2-Settings") != 0) fail("HTTP2-Settings forwarded", head);

@@ -1,13 +1,15 @@
-// Fuzzes the proxy's reading of an upstream's response as proxy/exchange.cpp does it: Beast's
-// response_parser<buffer_body> with header_limit = max_header_bytes and no body limit (skip()
-// for HEAD), fed in arbitrary pieces, the body drained through a fixed buffer. A response
-// the parser completes must never yield more body than its Content-Length says.
+// Fuzzes the proxy's reading of an upstream's response as proxy/exchange.cpp does it: its
+// response_parser (Beast's parser into head_fields, support/head_parser.hpp) with header_limit =
+// max_header_bytes and no body limit (skip() for HEAD), fed in arbitrary pieces, the body drained
+// through a fixed buffer. A response the parser completes must never yield more body than its
+// Content-Length says.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
+#include "support/head_parser.hpp"
 #include "support/net.hpp"
 
 namespace {
@@ -30,7 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const bool head_request = in.ConsumeBool();
   const std::string bytes = in.ConsumeRemainingBytesAsString();
 
-  http::response_parser<http::buffer_body> parser;
+  response_parser parser;
   parser.header_limit(max_header_bytes);
   parser.body_limit(boost::none);
   if (head_request) parser.skip(true);

@@ -148,17 +148,18 @@ constexpr std::string_view webhook_form =
     "inbound&CallerName=null&ForwardedFrom=null&CallTimestamp=2026-11-28T01%3A02%3A03.456Z&"
     "FromCountry=US&ToCountry=US&FromState=CA&ToState=NY";
 
-// The bound reached (dev build, measured: exactly 24 per exchange, the same every run; 42 before
+// The bound reached (dev build, measured: exactly 8 per exchange, the same every run; 42 before
 // strip_hop_by_hop read Connection's names in place, the pool's resume stopped wrapping its
 // executor, an unchanged target stopped being set again and the form scanner stopped copying
 // the values of pairs it has no use for; 37 before the form scanner read names and values
 // where they arrived and its findings were moved into the capture; 32 before the capture's
 // header lists became one buffer each and a form kept whole was left to the record builder
-// to scan). Coroutine frames are counted too (aligned_alloc
+// to scan; 24 before the heads were kept in head_fields, whose buffers a connection reuses).
+// Coroutine frames are counted too (aligned_alloc
 // above): 54 with Asio's default cache of 2 freed frames per thread, none with the 32 blocks of
 // cmake/sidecar.cmake. The aim is 0;
 // docs/proxy.md, "Allocations", itemises them (SIDECAR_ALLOC_TRACE above).
-constexpr std::uint64_t allocations_per_exchange = 24;
+constexpr std::uint64_t allocations_per_exchange = 8;
 
 // AddressSanitizer's redzones make some frames larger than the 255 x 4 bytes Asio's cache
 // keeps (1 024 and 1 184 bytes in the asan preset): those are freed and allocated again on

@@ -45,7 +45,7 @@ struct fixture {
   }
 
   std::shared_ptr<const proxy::snapshot> snap;
-  http::request<http::empty_body> request;
+  request_head request;
   collecting_sink sink;
   capture_observer observer{sink, "203.0.113.9:51234"};
 };
@@ -56,7 +56,7 @@ TEST(capture_observer, RecordsTheRequestAsSentAndTheResponseAsReceived) {
   f.observer.request_head(f.start(dest, true));
   f.observer.request_body("AccountSid=AC");
   f.observer.request_body("1&CallSid=CA9");
-  http::response<http::empty_body> res;
+  response_head res;
   res.result(http::status::ok);
   res.set(http::field::content_type, "text/xml");
   f.observer.response_head(res);

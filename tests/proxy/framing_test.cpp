@@ -79,8 +79,8 @@ TEST(framing, LongTargetIs414AndLongHeadIs431) {
   EXPECT_EQ(scan(big_head + "\r\n\r\n", 100), head_scan_result::head_large);
 }
 
-http::fields fields_of(std::initializer_list<std::pair<const char*, const char*>> list) {
-  http::fields f;
+head_fields fields_of(std::initializer_list<std::pair<const char*, const char*>> list) {
+  head_fields f;
   for (const auto& [n, v] : list) f.insert(n, v);
   return f;
 }

@@ -104,7 +104,7 @@ TEST(proxy_upgrade, WebsocketIsNotForwardedWhenTheUserDisablesIt) {
 }
 
 TEST(upgrade_filter, KeepsEnabledProtocolsByNameWithoutCaseOrVersion) {
-  http::fields f;
+  head_fields f;
   f.set(http::field::upgrade, "h2c, WebSocket/13, foo");
   f.set("HTTP2-Settings", "x");
   EXPECT_TRUE(keep_enabled_upgrades(f, true, {"websocket"}));
@@ -112,21 +112,21 @@ TEST(upgrade_filter, KeepsEnabledProtocolsByNameWithoutCaseOrVersion) {
   EXPECT_EQ(f.count("HTTP2-Settings"), 0u);
   EXPECT_FALSE(keep_enabled_upgrades(f, false, {"websocket"}));  // Connection does not name it
 
-  http::fields only_h2c;
+  head_fields only_h2c;
   only_h2c.set(http::field::upgrade, "h2c");
   EXPECT_FALSE(keep_enabled_upgrades(only_h2c, true, {"websocket"}));
   EXPECT_EQ(only_h2c.count(http::field::upgrade), 0u);
 
   // Found by fuzz_http_request: a token with spaces or other bytes in it ("websocket /x ...
   // h2c") is not a protocol the sidecar recognised, and is dropped whole.
-  http::fields junk;
+  head_fields junk;
   junk.set(http::field::upgrade, "websocket /x HTTP/2 h2c, websocket/13/1, \xffwebsocket");
   EXPECT_FALSE(keep_enabled_upgrades(junk, true, {"websocket"}));
   EXPECT_EQ(junk.count(http::field::upgrade), 0u);
 
   // Two Upgrade fields with another between them: only theirs are read (Beast 1.81's
   // equal_range would have read X-Note's value as an offered protocol).
-  http::fields split;
+  head_fields split;
   split.insert(http::field::upgrade, "h2c");
   split.insert("X-Note", "websocket");
   split.insert(http::field::upgrade, "foo");

@@ -51,7 +51,12 @@ head_fields::span head_fields::store(std::string_view s) {
   return out;
 }
 
+// The copy is parsed in place, so the buffer must not move until the head is parsed: room for
+// the copy and as much again, since the only bytes stored meanwhile are those of a value Beast
+// hands over from a buffer of its own (a value folded over lines, obs-fold, joined), and the
+// joined values of a head are never longer than the head (found by the response fuzzer).
 std::string_view head_fields::hold(std::string_view bytes) {
+  text_.reserve(text_.size() + 2 * bytes.size());
   const span s = store(bytes);
   return view(s);
 }
@@ -156,6 +161,9 @@ void head_fields::recycle(head_fields&& spare) {
   text_.swap(spare.text_);
   entries_.swap(spare.entries_);
   clear();
+  // A large head's buffers are not kept: an idle connection holds at most these.
+  if (text_.capacity() > kept_bytes) std::string().swap(text_);
+  if (entries_.capacity() > kept_fields) std::vector<entry>().swap(entries_);
 }
 
 // The last Transfer-Encoding coding is chunked (of the first such field, as Beast reads it).

@@ -127,12 +127,19 @@ class head_fields {
   /// Empties the head, method, target and reason included, keeping the buffers' capacity.
   void clear();
   /// Empties the head and takes `spare`'s buffers (capacity included) for its own: how a
-  /// connection reuses the storage of its last exchange's head.
+  /// connection reuses the storage of its last exchange's head. Buffers larger than a usual
+  /// head's (kept_bytes, kept_fields) are freed instead, so that an idle connection never
+  /// holds what one large head (up to max_header_bytes) grew.
   void recycle(head_fields&& spare);
+  static constexpr std::size_t kept_bytes = 4096;
+  static constexpr std::size_t kept_fields = 64;
+  /// The bytes its buffer has room for: what a connection holds for this head while idle.
+  [[nodiscard]] std::size_t held_bytes() const { return text_.capacity(); }
 
   /// Copies `bytes` (a whole head, as read) to the end of the buffer and returns the copy: a
   /// parser given that copy makes every field a view of the buffer, stored without a second
-  /// copy (store()). Nothing may be added to the head while the copy is being parsed.
+  /// copy (store()). The buffer keeps room for what the parse may add (a folded value joined)
+  /// so that the copy does not move while it is parsed; nothing else may be added meanwhile.
   [[nodiscard]] std::string_view hold(std::string_view bytes);
 
  protected:

@@ -5,11 +5,13 @@
 # It counts no kernel time and no waiting: it says whether the proxy's own code does less, not
 # how fast it runs (bench/proxy/run.sh says that, beside nginx).
 #
-#   bench/proxy/instructions.sh [build-dir ...]   (default build/release)
+#   bench/proxy/instructions.sh [build-dir|nginx ...]   (default build/release)
 # Env: N=10000 exchanges counted (after 2 000 of warm-up), CONNECTIONS=10, REQUEST=form|get,
 #      SINK=discard|store, TOP=0 (the N functions with the most instructions, per exchange).
 # Each build dir's bench/proxy/proxy_bench_server runs under callgrind, one proxy thread, before
 # an nginx upstream; h2load --h1 sends the requests. Several dirs: one line each, same load.
+# `nginx` in their place counts nginx proxy_pass (the peer of bench/proxy's scripts) the same
+# way, in one process (master_process off), for the instructions of a request against nginx's.
 set -euo pipefail
 N=${N:-10000} CONNECTIONS=${CONNECTIONS:-10} REQUEST=${REQUEST:-form} SINK=${SINK:-discard}
 TOP=${TOP:-0}
@@ -41,13 +43,27 @@ self_costs() {
 printf '%-40s %12s %14s\n' build exchanges 'instr/exchange'
 for dir in "$@"; do
   out="$WORK/cg.$(basename "$dir")"
-  store_args=()
-  [[ $SINK == store ]] && store_args=(--store "$WORK/store.$RANDOM")
-  coproc SERVER { exec valgrind --tool=callgrind --compress-strings=no --compress-pos=no \
-    --callgrind-out-file="$out" "$dir/bench/proxy/proxy_bench_server" \
-    --upstream "http://127.0.0.1:$up_port/" --threads 1 "${store_args[@]}" 2>/dev/null; }
-  server=$SERVER_PID
-  read -r _ port <&"${SERVER[0]}"
+  callgrind=(valgrind --tool=callgrind --compress-strings=no --compress-pos=no
+    --callgrind-out-file="$out")
+  if [[ $dir == nginx ]]; then
+    port=$(free_port)
+    mkdir -p "$WORK/nginx"
+    write_proxy_nginx_conf "$WORK/nginx" "$port" "$up_port" 1
+    sed -i '1s/^/master_process off; /' "$WORK/nginx/nginx.conf"
+    "${callgrind[@]}" nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" 2>/dev/null &
+    server=$!
+    for _ in $(seq 100); do
+      (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+      sleep 0.2
+    done
+  else
+    store_args=()
+    [[ $SINK == store ]] && store_args=(--store "$WORK/store.$RANDOM")
+    coproc SERVER { exec "${callgrind[@]}" "$dir/bench/proxy/proxy_bench_server" \
+      --upstream "http://127.0.0.1:$up_port/" --threads 1 "${store_args[@]}" 2>/dev/null; }
+    server=$SERVER_PID
+    read -r _ port <&"${SERVER[0]}"
+  fi
   h2load "${load[@]}" -n 2000 "http://127.0.0.1:$port/" >/dev/null
   callgrind_control -z "$server" >/dev/null 2>&1
   h2load "${load[@]}" -n "$N" "http://127.0.0.1:$port/" >"$WORK/h2load.txt"

@@ -241,6 +241,22 @@ TEST(head_fields, PutHeadParsesItsOwnCopyOfTheHead) {
   EXPECT_TRUE(p.content_length_remaining() == std::uint64_t{3});
 }
 
+// A folded value (obs-fold, which Beast accepts in a response) is joined by Beast in a buffer
+// of its own and stored while the held copy is being parsed: the copy must not move (ASan
+// found it through the response fuzzer's corpus).
+TEST(head_fields, AFoldedValueIsStoredWhileTheHeldHeadStaysPut) {
+  std::string text = "HTTP/1.1 200 OK\r\nX-Folded: first\r\n second\r\n";
+  for (int i = 0; i < 40; ++i) text += "X-F" + std::to_string(i) + ": a\r\n b\r\n c\r\n";
+  text += "Content-Length: 0\r\n\r\n";
+  response_parser p;
+  beast::error_code ec;
+  EXPECT_EQ(p.put(net::buffer(text), ec), text.size());
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(p.get()["X-Folded"], "first second");
+  EXPECT_EQ(p.get()["X-F39"], "a b c");
+  EXPECT_EQ(p.get().size(), 42u);
+}
+
 // As the proxy reads an upstream's answer: a head in pieces, its body's first bytes behind it.
 TEST(head_fields, PutStopsAfterAHeadThatArrivedWithItsBody) {
   const std::string text = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A: 1\r\n\r\nhello";
@@ -274,6 +290,29 @@ TEST(head_fields, RecycleKeepsNoFieldButTheCapacity) {
   EXPECT_EQ(second.get().target(), "");
   second.put(net::buffer(text.data(), text.size()), ec);
   EXPECT_EQ(fields_of(second.get()), (pairs{{"Host", "h"}, {"X-A", "1"}}));
+}
+
+TEST(head_fields, ALargeHeadsBuffersAreNotKept) {
+  std::optional<request_parser> p;
+  request_parser::renew(p);
+  const std::string big =
+      "GET / HTTP/1.1\r\nHost: h\r\nX-Big: " + std::string(20000, 'b') + "\r\n\r\n";
+  beast::error_code ec;
+  p->header_limit(64 * 1024);
+  p->put_head(big, ec);
+  ASSERT_FALSE(ec);
+  EXPECT_GT(p->get().held_bytes(), 20000u);
+  head_fields kept;
+  kept.recycle(std::move(static_cast<head_fields&>(p->get())));
+  EXPECT_LE(kept.held_bytes(), head_fields::kept_bytes);
+  request_parser again(std::move(kept));
+  const std::string small = "GET / HTTP/1.1\r\nHost: h\r\n\r\n";
+  again.put_head(small, ec);
+  ASSERT_FALSE(ec);
+  EXPECT_EQ(fields_of(again.get()), (pairs{{"Host", "h"}}));
+  head_fields small_kept;
+  small_kept.recycle(std::move(static_cast<head_fields&>(again.get())));
+  EXPECT_GE(small_kept.held_bytes(), small.size());  // a usual head's buffer is kept
 }
 
 }  // namespace

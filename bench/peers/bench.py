@@ -133,6 +133,19 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / CLK_TCK
 
 
+def wait_idle(pids: list[int], quiet=0.5, max_wait=30.0) -> None:
+    """Waits until these processes used no CPU for `quiet` seconds (at most max_wait): the
+    work a load caused goes on after it stops (a recorder's flushes and compactions)."""
+    deadline = time.monotonic() + max_wait
+    last = cpu_seconds(pids)
+    while time.monotonic() < deadline:
+        time.sleep(quiet)
+        now = cpu_seconds(pids)
+        if now == last:
+            return
+        last = now
+
+
 def status_kib(pids: list[int], key: str) -> int:
     total = 0
     for pid in pids:
@@ -560,8 +573,10 @@ def measure(c: Contender, env: Env, plan: Plan, workdir: Path) -> dict:
         idle_rss = status_kib(pids, "VmRSS")
         warm = run_wrk(inst.url, plan.conns, plan.warmup, env.load_cpus)
         pids = inst.pids()
+        wait_idle(pids)
         cpu0 = cpu_seconds(pids)
         sat = run_wrk(inst.url, plan.conns, plan.saturation, env.load_cpus)
+        wait_idle(pids)
         cpu1 = cpu_seconds(pids)
         c1 = run_wrk(inst.url, 1, plan.latency, env.load_cpus)
         rate = run_h2load(inst.url, plan.rate_clients, plan.rate_per_client, plan.rate_secs,
@@ -681,7 +696,8 @@ def report(contenders: list[Contender], results: dict, meta: dict, out_md: Path,
     lines += ["Each cell: the median, and in brackets its ratio to nginx `proxy_pass` with the "
               "same number of threads (direct and mitmdump: to nginx 1t). Efficiency = "
               "requests completed at saturation / CPU-seconds (user+system, all threads and "
-              "worker processes) the proxy used meanwhile. RSS growth = peak (VmHWM) minus "
+              "worker processes) the proxy used from an idle start until it is idle again after the "
+              "load (a recorder's flushes and compactions count). RSS growth = peak (VmHWM) minus "
               "idle VmRSS, summed over the proxy's processes.", ""]
     lines.append("| contender | " + " | ".join(h for _, h, _, _ in METRICS) + " | errors |")
     lines.append("|---|" + "---:|" * (len(METRICS) + 1))

@@ -10,8 +10,12 @@
 # Several build dirs (two commits of one change): each is measured in every round, named
 # sidecar1, sidecar2... in the order given, beside the same nginx.
 # Env: RUNS=3 DURATION=10 CONNECTIONS=50 (form POSTs, the peers' webhook)
+#      SINKS="discard store": per build, proxy_bench_server with captures discarded and
+#      recorded; "real" adds the build's trace-sidecar itself, as bench/peers runs it (its
+#      API listener, a webhook route, every exchange recorded), to compare the two harnesses.
 set -euo pipefail
 RUNS=${RUNS:-3} DURATION=${DURATION:-10} CONNECTIONS=${CONNECTIONS:-50}
+read -ra sinks <<<"${SINKS:-discard store}"
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 source "$root/bench/lib/sidecar_bench.sh"
 (($# > 0)) || set -- "$root/build/release"
@@ -76,6 +80,14 @@ sleep 0.5
 ngx_worker=$(pgrep -f "nginx: worker process" -P "$ngx_master")
 
 start_bench_server() {  # build sink -> SERVER pid, SERVER_PORT
+  if [[ $2 == real ]]; then
+    PX=$(free_port) API=$(free_port) ACCOUNT=ACae6e420f425248d6a26948c17a9e2acf
+    rm -rf "$WORK/trace-data"
+    write_sidecar_toml "threads = 1"
+    start_sidecar "$1/trace-sidecar" 1 "$PX"
+    SERVER=$SIDECAR SERVER_PORT=$PX
+    return
+  fi
   local args=()
   [[ $2 == store ]] && args=(--store "$WORK/store.$RANDOM")
   coproc BS { exec taskset -c 1 "$1/bench/proxy/proxy_bench_server" \
@@ -88,7 +100,7 @@ start_bench_server() {  # build sink -> SERVER pid, SERVER_PORT
 for ROUND in $(seq "$RUNS"); do
   measure nginx "$ngx_worker" "$ngx_port"
   for i in "${!builds[@]}"; do
-    for sink in discard store; do
+    for sink in "${sinks[@]}"; do
       start_bench_server "${builds[$i]}" "$sink"
       measure "sidecar$((i + 1))-$sink" "$SERVER" "$SERVER_PORT"
       kill "$SERVER" 2>/dev/null || true

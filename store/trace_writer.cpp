@@ -217,9 +217,10 @@ void trace_writer::encode_capture(const capture& c, record_builder& builder, wri
 }
 
 void trace_writer::keep_for_feed(write_job& job, trace_record&& r) {
-  committed_record c{std::move(r), std::exchange(feed_json_, {})};
+  committed_record& c = job.published.emplace_back();  // the record moved once, not twice
+  c.record = std::move(r);
+  c.json = std::exchange(feed_json_, {});
   if (c.json.empty() && feed_.has_subscribers()) c.json = to_json(c.record);
-  job.published.push_back(std::move(c));
 }
 
 void trace_writer::publish(write_job& job) {
@@ -370,18 +371,25 @@ void trace_writer::add_pending_chunks(rocksdb::WriteBatch& batch) {
 
 std::uint32_t trace_writer::next_part(char kind, std::string_view account, std::int64_t chunk,
                                       std::size_t bytes) {
-  std::string state_key(1, kind);
-  state_key += codec::id_prefix(account);
-  state_key.append(reinterpret_cast<const char*>(&chunk), sizeof chunk);
-  if (parts_.size() > 100'000) {  // forget chunks an hour older than the newest
-    std::erase_if(parts_, [&](const auto& e) {
-      std::int64_t c = 0;
-      std::memcpy(&c, e.first.data() + e.first.size() - sizeof c, sizeof c);
-      return c < newest_chunk_ - 360;
-    });
+  last_part& last = last_part_[kind == 'b' ? 0 : 1];
+  if (last.state == nullptr || last.chunk != chunk || last.account != account) {
+    std::string state_key(1, kind);
+    state_key += codec::id_prefix(account);
+    state_key.append(reinterpret_cast<const char*>(&chunk), sizeof chunk);
+    if (parts_.size() > 100'000) {  // forget chunks an hour older than the newest
+      std::erase_if(parts_, [&](const auto& e) {
+        std::int64_t c = 0;
+        std::memcpy(&c, e.first.data() + e.first.size() - sizeof c, sizeof c);
+        return c < newest_chunk_ - 360;
+      });
+      for (auto& l : last_part_) l.state = nullptr;
+    }
+    newest_chunk_ = std::max(newest_chunk_, chunk);
+    last.account.assign(account);
+    last.chunk = chunk;
+    last.state = &parts_[state_key];
   }
-  newest_chunk_ = std::max(newest_chunk_, chunk);
-  auto& st = parts_[state_key];
+  part_state& st = *last.state;
   if (st.bytes > 0 && st.bytes + bytes > codec::chunk_part_bytes && st.part < 0xffff) {
     ++st.part;
     st.bytes = 0;

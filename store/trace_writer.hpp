@@ -157,6 +157,14 @@ class trace_writer {
   };
   std::unordered_map<std::string, part_state> parts_;
   std::int64_t newest_chunk_ = 0;
+  // The state next_part() took last, per kind (bodies, index entries): consecutive records
+  // are mostly of one account and chunk, and then find it without building the map's key.
+  struct last_part {
+    std::string account;
+    std::int64_t chunk = 0;
+    part_state* state = nullptr;  // into parts_, whose nodes stay put until an erase
+  };
+  std::array<last_part, 2> last_part_;
 
   // The chunk entries of the batch being built, per chunk key (encoder thread only). A
   // batch's records of one account mostly share one chunk, so each chunk gets one merge

@@ -103,12 +103,29 @@ void append_escape(std::string& out, unsigned char c) {
   }
 }
 
-}  // namespace
+// Appends `n` bytes, all `fill`, and returns where they begin: one call into the string for a
+// whole piece (comma, quotes, text, colon) that the caller then fills in.
+char* extend(std::string& out, std::size_t n, char fill) {
+  const std::size_t at = out.size();
+  out.append(n, fill);
+  return out.data() + at;
+}
 
-void append_string(std::string& out, std::string_view s) {
-  out.reserve(out.size() + s.size() + 2);
+/// Appends `s` as a string literal, after a comma when `comma` and followed by a colon when
+/// `colon` (a key). A string with nothing to escape, nearly every one, is copied in one piece.
+void append_quoted(std::string& out, std::string_view s, bool comma, bool colon) {
+  std::size_t i = plain_run(s, 0);
+  if (i == s.size()) {
+    char* p = extend(out, s.size() + 2 + static_cast<std::size_t>(comma) + colon, '"');
+    if (comma) *p++ = ',';
+    if (!s.empty()) std::memcpy(p + 1, s.data(), s.size());
+    if (colon) p[s.size() + 2] = ':';
+    return;
+  }
+  out.reserve(out.size() + s.size() + 4);
+  if (comma) out += ',';
   out += '"';
-  std::size_t i = 0;
+  out.append(s.data(), i);
   while (i < s.size()) {
     const std::size_t run = plain_run(s, i);
     out.append(s.data() + i, run - i);
@@ -136,8 +153,12 @@ void append_string(std::string& out, std::string_view s) {
       i += n;
     }
   }
-  out += '"';
+  out.append(colon ? "\":" : "\"", colon ? 2 : 1);
 }
+
+}  // namespace
+
+void append_string(std::string& out, std::string_view s) { append_quoted(out, s, false, false); }
 
 void append_int(std::string& out, std::int64_t v) {
   char buf[24];
@@ -176,27 +197,23 @@ writer& writer::end_array() {
 }
 
 writer& writer::key(key_literal k) {
-  separate();
   const std::string_view text = k.text();
-  out_.reserve(out_.size() + text.size() + 3);
-  out_ += '"';
-  out_.append(text);
-  out_.append("\":", 2);
+  char* p = extend(out_, text.size() + 3 + static_cast<std::size_t>(need_comma_), '"');
+  if (need_comma_) *p++ = ',';
+  std::memcpy(p + 1, text.data(), text.size());
+  p[text.size() + 2] = ':';
   need_comma_ = false;
   return *this;
 }
 
 writer& writer::escaped_key(std::string_view k) {
-  separate();
-  append_string(out_, k);
-  out_ += ':';
+  append_quoted(out_, k, need_comma_, true);
   need_comma_ = false;
   return *this;
 }
 
 writer& writer::value(std::string_view s) {
-  separate();
-  append_string(out_, s);
+  append_quoted(out_, s, need_comma_, false);
   need_comma_ = true;
   return *this;
 }

@@ -1,42 +1,56 @@
 // UTC calendar fields and date forms on <chrono> (see utc_time.hpp).
 #include "support/utc_time.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 
 namespace sidecar::utc {
 namespace {
 
-void append_digits(std::string& out, int v, int width) {
+// The forms are written into a date_text's buffer, then appended once where a string is
+// wanted: a piece at a time into a std::string costs a call each.
+
+/// `v` in decimal, zeros first to `width` digits.
+char* put_digits(char* p, int v, int width) {
   char buf[16];
   const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  for (int pad = width - static_cast<int>(end - buf); pad > 0; --pad) out += '0';
-  out.append(buf, end);
+  for (int pad = width - static_cast<int>(end - buf); pad > 0; --pad) *p++ = '0';
+  return std::copy(buf, end, p);
 }
 
-void append_clock(std::string& out, const civil_time& t, bool with_millis) {
-  append_digits(out, t.hour, 2);
-  out += ':';
-  append_digits(out, t.minute, 2);
-  out += ':';
-  append_digits(out, t.second, 2);
+char* put(char* p, std::string_view s) { return std::copy(s.begin(), s.end(), p); }
+
+char* put_clock(char* p, const civil_time& t, bool with_millis) {
+  p = put_digits(p, t.hour, 2);
+  *p++ = ':';
+  p = put_digits(p, t.minute, 2);
+  *p++ = ':';
+  p = put_digits(p, t.second, 2);
   if (with_millis) {
-    out += '.';
-    append_digits(out, t.millis, 3);
+    *p++ = '.';
+    p = put_digits(p, t.millis, 3);
   }
+  return p;
 }
 
-/// "Wed, 30 Jun 2021 16:41:09": the part RFC 2822 and IMF-fixdate share.
-void append_day_and_clock(std::string& out, const civil_time& t, bool with_millis) {
-  out += day_names[t.weekday];
-  out += ", ";
-  append_digits(out, static_cast<int>(t.day), 2);
-  out += ' ';
-  out += month_names[t.month - 1];
-  out += ' ';
-  append_digits(out, t.year, 4);
-  out += ' ';
-  append_clock(out, t, with_millis);
+/// "Wed, 30 Jun 2021 16:41:09" and then `zone`: RFC 2822 and IMF-fixdate differ in the zone.
+/// At most 3 + 2 + 2 + 1 + 3 + 1 + 11 (an int's year) + 1 + 12 + 6 = 42 characters.
+date_text day_and_clock(const civil_time& t, bool with_millis, std::string_view zone) {
+  date_text d;
+  char* p = d.chars.data();
+  p = put(p, day_names[t.weekday]);
+  p = put(p, ", ");
+  p = put_digits(p, static_cast<int>(t.day), 2);
+  *p++ = ' ';
+  p = put(p, month_names[t.month - 1]);
+  *p++ = ' ';
+  p = put_digits(p, t.year, 4);
+  *p++ = ' ';
+  p = put_clock(p, t, with_millis);
+  p = put(p, zone);
+  d.size = static_cast<std::size_t>(p - d.chars.data());
+  return d;
 }
 
 }  // namespace
@@ -72,14 +86,16 @@ std::int64_t now_ms() {
 
 void append_iso8601(std::string& out, std::int64_t epoch_ms, bool with_millis) {
   const civil_time t = split(epoch_ms);
-  append_digits(out, t.year, 4);
-  out += '-';
-  append_digits(out, static_cast<int>(t.month), 2);
-  out += '-';
-  append_digits(out, static_cast<int>(t.day), 2);
-  out += 'T';
-  append_clock(out, t, with_millis);
-  out += 'Z';
+  std::array<char, 48> buf;
+  char* p = put_digits(buf.data(), t.year, 4);
+  *p++ = '-';
+  p = put_digits(p, static_cast<int>(t.month), 2);
+  *p++ = '-';
+  p = put_digits(p, static_cast<int>(t.day), 2);
+  *p++ = 'T';
+  p = put_clock(p, t, with_millis);
+  *p++ = 'Z';
+  out.append(buf.data(), p);
 }
 
 std::string iso8601(std::int64_t epoch_ms, bool with_millis) {
@@ -88,20 +104,12 @@ std::string iso8601(std::int64_t epoch_ms, bool with_millis) {
   return out;
 }
 
-std::string rfc2822(std::int64_t epoch_ms, bool with_millis) {
-  std::string out;
-  out.reserve(36);
-  append_day_and_clock(out, split(epoch_ms), with_millis);
-  out += " +0000";
-  return out;
+date_text rfc2822(std::int64_t epoch_ms, bool with_millis) {
+  return day_and_clock(split(epoch_ms), with_millis, " +0000");
 }
 
 std::string http_date(std::int64_t epoch_ms) {
-  std::string out;
-  out.reserve(29);
-  append_day_and_clock(out, split(epoch_ms), false);
-  out += " GMT";
-  return out;
+  return std::string(day_and_clock(split(epoch_ms), false, " GMT").view());
 }
 
 }  // namespace sidecar::utc

@@ -40,8 +40,16 @@ struct civil_time {
 void append_iso8601(std::string& out, std::int64_t epoch_ms, bool with_millis);
 [[nodiscard]] std::string iso8601(std::int64_t epoch_ms, bool with_millis);
 
+/// A date's text in a buffer of its own: the record's two dates are written for every exchange,
+/// without a heap allocation.
+struct date_text {
+  std::array<char, 48> chars{};
+  std::size_t size = 0;
+  [[nodiscard]] std::string_view view() const { return {chars.data(), size}; }
+};
+
 /// "Wed, 30 Jun 2021 16:41:09 +0000", or with `with_millis` "Wed, 30 Jun 2021 16:41:09.456 +0000".
-[[nodiscard]] std::string rfc2822(std::int64_t epoch_ms, bool with_millis);
+[[nodiscard]] date_text rfc2822(std::int64_t epoch_ms, bool with_millis);
 
 /// HTTP's IMF-fixdate: "Wed, 30 Jun 2021 16:41:09 GMT" (RFC 9110 section 5.6.7).
 [[nodiscard]] std::string http_date(std::int64_t epoch_ms);

@@ -27,23 +27,6 @@ if(SIDECAR_SANITIZE)
 endif()
 target_link_libraries(sidecar_options INTERFACE Threads::Threads)
 
-# The programs that run the proxy and its store (trace-sidecar, proxy_bench_server) allocate
-# with jemalloc: glibc's malloc cost about 12 000 instructions per recorded exchange (some 50
-# blocks, many freed by another thread than the one that took them: captures, records,
-# RocksDB's batches), jemalloc about half (docs/proxy.md, "Allocations"). Never under a
-# sanitizer, which brings its own allocator; tests keep glibc's (the allocation test counts
-# operator new, whichever malloc is under it).
-option(SIDECAR_JEMALLOC "Link trace-sidecar and proxy_bench_server with jemalloc" ON)
-add_library(sidecar_malloc INTERFACE)
-if(SIDECAR_JEMALLOC AND NOT SIDECAR_SANITIZE)
-  find_library(SIDECAR_JEMALLOC_LIBRARY jemalloc)
-  if(NOT SIDECAR_JEMALLOC_LIBRARY)
-    message(FATAL_ERROR "jemalloc not found: scripts/install-deps (libjemalloc-dev), "
-                        "or -DSIDECAR_JEMALLOC=OFF for glibc's malloc")
-  endif()
-  target_link_libraries(sidecar_malloc INTERFACE ${SIDECAR_JEMALLOC_LIBRARY})
-endif()
-
 # sidecar_target_options(<target>): the project's compile options on one target.
 function(sidecar_target_options target)
   target_link_libraries(${target} PRIVATE sidecar_options)

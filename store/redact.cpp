@@ -99,10 +99,12 @@ std::size_t skip_json_value(std::string_view in, std::size_t i) {
 secret_fields::secret_fields(const std::vector<std::string>& extra)
     : names_{"authtoken", "auth_token", "password", "secret", "api_key"} {
   for (const auto& e : extra) names_.push_back(to_lower(e));
+  for (const auto& n : names_) lengths_ |= std::uint64_t{1} << std::min<std::size_t>(n.size(), 63);
 }
 
 bool secret_fields::matches(std::string_view name) const {
   auto listed = [&](std::string_view n) {
+    if ((lengths_ >> std::min<std::size_t>(n.size(), 63) & 1) == 0) return false;
     return std::any_of(names_.begin(), names_.end(), [&](const auto& s) { return iequals(s, n); });
   };
   if (listed(name)) return true;

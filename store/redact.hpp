@@ -3,6 +3,7 @@
 // included) and errs on the side of removing too much rather than letting a secret through.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +21,9 @@ class secret_fields {
 
  private:
   std::vector<std::string> names_;  // lower case
+  // Bit n is set when a name has n bytes (bit 63: 63 or more): most of a form's names have a
+  // length no secret has, and are passed over without a comparison.
+  std::uint64_t lengths_ = 0;
 };
 
 /// Whether a header (lower-case name) is redacted: the four defaults or one of `extra`

@@ -165,7 +165,7 @@ net::awaitable<session::stop_reason> session::open_upstream(exchange_state& x) {
   if (x.dest.route == nullptr && x.dest.checked.empty()) {
     co_return stop_reason::answer(exchange_error::upstream_resolve_failed);
   }
-  upstream_ = x.attempt == 0 ? ctx_.pool.take(x.dest.pool_key) : nullptr;
+  upstream_ = x.attempt == 0 ? ctx_.pool.take(x.dest.pool_key, &strand_) : nullptr;
   x.reused = upstream_ != nullptr;
   if (!x.reused) {
     const exchange_error err = co_await connect_upstream(x.dest);
@@ -191,7 +191,7 @@ net::awaitable<session::stop_reason> session::open_upstream(exchange_state& x) {
 }
 
 net::awaitable<exchange_error> session::connect_upstream(const destination& dest) {
-  auto conn = std::make_unique<upstream_connection>(ctx_.executor);
+  auto conn = std::make_unique<upstream_connection>(strand_);
   conn->key = dest.pool_key;
   conn->buffer.max_size(ctx_.pc.max_header_bytes + 2 * body_chunk);
   // Beast sizes each read by the buffer's free capacity (at least 512 bytes): without room

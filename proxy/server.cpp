@@ -1,4 +1,5 @@
-// The proxy listener: one io_context run by N threads, the acceptor with its admission checks
+// The proxy listener: N event loops (an io_context each, run by its own thread, as nginx runs
+// its workers), the acceptor with its admission checks
 // (allowed_clients, max_connections), one session per client connection (proxy/session.hpp),
 // and the server's life: start, reconfigure, stop with a drain.
 #include "proxy/server.hpp"
@@ -54,23 +55,31 @@ struct server::impl {
        cache::media_cache* mc)
       : thread_count(c->proxy.threads != 0 ? c->proxy.threads
                                            : std::max(1U, std::thread::hardware_concurrency())),
-        ioc(static_cast<int>(thread_count)),
-        ctx(std::move(c), s, m, mc, ioc.get_executor()) {}
+        loops(make_loops(thread_count)),
+        ctx(std::move(c), s, m, mc, loops.front()->get_executor()) {}
+
+  static std::vector<std::unique_ptr<net::io_context>> make_loops(unsigned n) {
+    std::vector<std::unique_ptr<net::io_context>> out;
+    for (unsigned i = 0; i < n; ++i) out.push_back(std::make_unique<net::io_context>(1));
+    return out;
+  }
 
   unsigned thread_count;
-  net::io_context ioc;
+  // One loop per proxy thread: a connection lives on one loop, whose thread alone runs it, so
+  // no strand and no scheduler shared between threads (docs/proxy.md, "Threads"). The first
+  // loop also runs the acceptor and the replays.
+  std::vector<std::unique_ptr<net::io_context>> loops;
+  std::size_t next_loop = 0;  // the accept loop's round robin
   proxy_context ctx;
-  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> work;
   std::vector<std::thread> threads;
   std::optional<tcp::acceptor> acceptor;
   bool started = false;
 
-  /// A new connection's executor. With one thread the io_context's own: everything it runs is
-  /// already serial, and a strand would only add its queue and locks to every resumption
-  /// (bench/README.md, "The proxy thread"). With more, a strand per connection.
+  /// A new connection's executor: the next loop's, in turn. Everything a loop runs is serial,
+  /// so a connection needs no strand (bench/README.md, "The proxy thread").
   [[nodiscard]] net::any_io_executor connection_executor() {
-    if (thread_count == 1) return ioc.get_executor();
-    return net::make_strand(ioc);
+    return loops[next_loop++ % loops.size()]->get_executor();
   }
 
   // Live sessions, for stop(): touched on connect and disconnect only.
@@ -214,7 +223,7 @@ tcp::endpoint server::start(std::vector<tcp::endpoint> own_listeners) {
     }
   }
 
-  m.acceptor.emplace(net::make_strand(m.ioc));
+  m.acceptor.emplace(m.loops.front()->get_executor());
   conf::listen_on(*m.acceptor, pc.listen, pc.listen_origin);
   const tcp::endpoint bound = m.acceptor->local_endpoint();
   m.ctx.own_listeners = std::move(own_listeners);
@@ -224,11 +233,11 @@ tcp::endpoint server::start(std::vector<tcp::endpoint> own_listeners) {
   net::co_spawn(m.acceptor->get_executor(), m.accept_loop(), [](const std::exception_ptr& e) {
     if (e) log::error("proxy accept loop ended by an exception");
   });
-  m.work.emplace(m.ioc.get_executor());
   for (unsigned i = 0; i < m.thread_count; ++i) {
+    m.work.emplace_back(m.loops[i]->get_executor());
     m.threads.emplace_back([&m, i] {
       support::name_this_thread("proxy-" + std::to_string(i + 1));
-      m.ioc.run();
+      m.loops[i]->run();
     });
   }
   m.started = true;
@@ -271,8 +280,8 @@ void server::stop(std::chrono::milliseconds drain) {
     m.sessions_cv.wait_for(lock, std::chrono::seconds(5), [&m] { return m.sessions.empty(); });
   }
   m.ctx.pool.close();
-  m.work.reset();
-  m.ioc.stop();
+  m.work.clear();
+  for (auto& loop : m.loops) loop->stop();
   for (auto& t : m.threads) t.join();
   m.threads.clear();
 }

@@ -1,5 +1,5 @@
-// One client connection of the proxy (docs/proxy.md): a coroutine on its own strand (with one
-// proxy thread, the io_context itself, which is already serial) that reads
+// One client connection of the proxy (docs/proxy.md): a coroutine on one proxy thread's event
+// loop (its `strand()`: the loop runs one thing at a time, so it needs no strand) that reads
 // request heads, chooses each one's destination, answers from the media cache or runs an
 // exchange (proxy/exchange.cpp), and keeps the connection alive between them. Its deadlines are
 // one watchdog's (support/watchdog.hpp). Internal to the proxy: proxy/server.cpp spawns them.

@@ -24,7 +24,8 @@ bool looks_alive(upstream_connection& c) {
 
 }  // namespace
 
-std::unique_ptr<upstream_connection> upstream_pool::take(std::string_view key) {
+std::unique_ptr<upstream_connection> upstream_pool::take(std::string_view key,
+                                                         const net::any_io_executor* near) {
   const auto now = std::chrono::steady_clock::now();
   std::vector<std::unique_ptr<upstream_connection>> dead;  // closed outside the lock
   std::unique_ptr<upstream_connection> found;
@@ -33,6 +34,15 @@ std::unique_ptr<upstream_connection> upstream_pool::take(std::string_view key) {
     const auto it = idle_.find(key);
     if (it == idle_.end()) return nullptr;
     auto& list = it->second;
+    if (near != nullptr && list.size() > 1) {
+      // The most recent one on the caller's loop goes last, to be taken first.
+      for (auto at = list.rbegin(); at != list.rend(); ++at) {
+        if ((*at)->socket().get_executor() == *near) {
+          std::iter_swap(at, list.rbegin());
+          break;
+        }
+      }
+    }
     while (!list.empty()) {
       auto c = std::move(list.back());
       list.pop_back();

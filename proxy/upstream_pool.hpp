@@ -42,9 +42,10 @@ struct idle_read {
   net::any_io_executor waiter_executor;
 };
 
-/// One connection to an upstream. Its socket runs on the io_context's executor (not a
-/// strand) because it moves between client connections; only the client connection that
-/// holds it touches it, and completions run on that connection's strand (the coroutine's
+/// One connection to an upstream. Its socket runs on the event loop of the client connection
+/// that opened it (an io_context's executor, not a strand); it can move to a client
+/// connection of another loop (the pool prefers one of its own); only the client connection
+/// that holds it touches it, and completions run on that connection's loop (the coroutine's
 /// executor), so no two threads ever use it at once. The pool's pending read is the
 /// exception, synchronised by the pool's mutex: see upstream_pool::settle().
 struct upstream_connection {
@@ -83,7 +84,10 @@ class upstream_pool {
   /// pool already, a TLS one is checked with poll()), or nullptr. A plain connection comes
   /// with its idle read still pending: settle() it before reading from it or touching its
   /// buffer.
-  [[nodiscard]] std::unique_ptr<upstream_connection> take(std::string_view key);
+  /// With `near`, a connection whose socket runs on that executor's loop is preferred: its
+  /// completions then need no hop to another thread.
+  [[nodiscard]] std::unique_ptr<upstream_connection> take(
+      std::string_view key, const net::any_io_executor* near = nullptr);
   /// Keeps a connection for reuse (its buffer empty); dropped (closed) when its list is full
   /// or the pool closed. A plain connection gets a read left pending on it.
   void give(std::unique_ptr<upstream_connection> c);

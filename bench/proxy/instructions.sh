@@ -7,13 +7,16 @@
 #
 #   bench/proxy/instructions.sh [build-dir|nginx ...]   (default build/release)
 # Env: N=10000 exchanges counted (after 2 000 of warm-up), CONNECTIONS=10, REQUEST=form|get,
-#      SINK=discard|store, TOP=0 (the N functions with the most instructions, per exchange).
-# Each build dir's bench/proxy/proxy_bench_server runs under callgrind, one proxy thread, before
+#      SINK=discard|store, TOP=0 (the N functions with the most instructions, per exchange),
+#      THREADS=1 (proxy threads; callgrind runs them one at a time, so what threads cost each
+#      other in the kernel and in waiting is not counted, only the instructions).
+# Each build dir's bench/proxy/proxy_bench_server runs under callgrind, THREADS proxy threads, before
 # an nginx upstream; h2load --h1 sends the requests. Several dirs: one line each, same load.
 # `nginx` in their place counts nginx proxy_pass (the peer of bench/proxy's scripts) the same
 # way, in one process (master_process off), for the instructions of a request against nginx's.
 set -euo pipefail
 N=${N:-10000} CONNECTIONS=${CONNECTIONS:-10} REQUEST=${REQUEST:-form} SINK=${SINK:-discard}
+THREADS=${THREADS:-1}
 TOP=${TOP:-0}
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 source "$root/bench/lib/sidecar_bench.sh"
@@ -60,7 +63,7 @@ for dir in "$@"; do
     store_args=()
     [[ $SINK == store ]] && store_args=(--store "$WORK/store.$RANDOM")
     coproc SERVER { exec "${callgrind[@]}" "$dir/bench/proxy/proxy_bench_server" \
-      --upstream "http://127.0.0.1:$up_port/" --threads 1 "${store_args[@]}" 2>/dev/null; }
+      --upstream "http://127.0.0.1:$up_port/" --threads "$THREADS" "${store_args[@]}" 2>/dev/null; }
     server=$SERVER_PID
     read -r _ port <&"${SERVER[0]}"
   fi

@@ -26,7 +26,7 @@ namespace sidecar::proxy {
 
 /// What a replayer borrows from the proxy server.
 struct replay_parts {
-  net::any_io_executor executor;  // the proxy's io_context
+  net::any_io_executor executor;  // the proxy's first event loop
   const std::atomic<std::shared_ptr<const snapshot>>& current;
   upstream_pool& pool;
   ssl::context& client_tls;

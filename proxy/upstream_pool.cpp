@@ -5,7 +5,6 @@
 
 #include <algorithm>
 
-
 namespace sidecar::proxy {
 
 namespace {
@@ -34,18 +33,15 @@ std::unique_ptr<upstream_connection> upstream_pool::take(std::string_view key,
     const auto it = idle_.find(key);
     if (it == idle_.end()) return nullptr;
     auto& list = it->second;
-    if (near != nullptr && list.size() > 1) {
-      // The most recent one on the caller's loop goes last, to be taken first.
-      for (auto at = list.rbegin(); at != list.rend(); ++at) {
-        if ((*at)->socket().get_executor() == *near) {
-          std::iter_swap(at, list.rbegin());
-          break;
-        }
-      }
-    }
-    while (!list.empty()) {
-      auto c = std::move(list.back());
-      list.pop_back();
+    auto on_loop = [near](const std::unique_ptr<upstream_connection>& c) {
+      return near == nullptr || c->socket().get_executor() == *near;
+    };
+    for (;;) {
+      // The most recent one on the caller's loop (the back of the list, with one loop).
+      const auto at = std::find_if(list.rbegin(), list.rend(), on_loop);
+      if (at == list.rend()) break;
+      auto c = std::move(*at);
+      list.erase(std::next(at).base());
       c->idle->pooled = nullptr;
       if (now - c->idle_since < idle_timeout_ && (!c->tls || looks_alive(*c))) {
         c->read_pending = c->idle->pending;

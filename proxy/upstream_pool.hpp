@@ -43,10 +43,9 @@ struct idle_read {
 };
 
 /// One connection to an upstream. Its socket runs on the event loop of the client connection
-/// that opened it (an io_context's executor, not a strand); it can move to a client
-/// connection of another loop (the pool prefers one of its own); only the client connection
-/// that holds it touches it, and completions run on that connection's loop (the coroutine's
-/// executor), so no two threads ever use it at once. The pool's pending read is the
+/// that opened it (an io_context's executor, not a strand), and serves only client
+/// connections of that loop (or the replays, on the first loop); only the client connection
+/// that holds it touches it, so no two threads ever use it at once. The pool's pending read is the
 /// exception, synchronised by the pool's mutex: see upstream_pool::settle().
 struct upstream_connection {
   explicit upstream_connection(const net::any_io_executor& ex)
@@ -84,8 +83,9 @@ class upstream_pool {
   /// pool already, a TLS one is checked with poll()), or nullptr. A plain connection comes
   /// with its idle read still pending: settle() it before reading from it or touching its
   /// buffer.
-  /// With `near`, a connection whose socket runs on that executor's loop is preferred: its
-  /// completions then need no hop to another thread.
+  /// With `near`, only a connection whose socket runs on that executor's loop: a connection
+  /// never serves a client connection of another loop, so its completions need no hop to
+  /// another thread, and no socket outlives its loop when the loops are destroyed.
   [[nodiscard]] std::unique_ptr<upstream_connection> take(
       std::string_view key, const net::any_io_executor* near = nullptr);
   /// Keeps a connection for reuse (its buffer empty); dropped (closed) when its list is full

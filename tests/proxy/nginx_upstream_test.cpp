@@ -25,6 +25,7 @@ class nginx_upstream : public nginx_server {
 TEST(proxy_nginx, UpstreamConnectionIsReusedAsNginxSeesIt) {
   nginx_upstream ngx;
   auto c = base_config();
+  c->proxy.threads = 1;  // both clients on one event loop, whose pooled connection they share
   c->routes.push_back(route_to("/", upstream_at(ngx.port())));
   running_proxy proxy(c);
   const auto first = round_trip(proxy.port(), "GET /conn HTTP/1.1\r\nHost: a\r\n\r\n");

@@ -44,7 +44,10 @@ TEST(session, HostRoutesWinOverHostlessOnes) {
 
 TEST(session, KeepAliveReusesUpstreamConnections) {
   test_upstream up;
-  running_proxy proxy(one_route(up.port()));
+  // One event loop: a pooled connection serves only client connections of its own loop.
+  auto c = one_route(up.port());
+  c->proxy.threads = 1;
+  running_proxy proxy(c);
   net::io_context ioc;
   auto s = connect_to(ioc, proxy.port());
   beast::flat_buffer buf;
@@ -61,6 +64,20 @@ TEST(session, KeepAliveReusesUpstreamConnections) {
   ASSERT_FALSE(read_response(s2, buf2).ec);
   EXPECT_EQ(up.request_count(), 6u);
   EXPECT_EQ(up.connections(), 1u);
+}
+
+TEST(session, APooledConnectionServesOnlyClientsOfItsOwnLoop) {
+  // Two loops take the client connections in turn (docs/proxy.md, "Threads"): the first and
+  // third clients are on one loop, the second on the other, which opens its own connection.
+  test_upstream up;
+  running_proxy proxy(one_route(up.port()));  // two proxy threads
+  for (int i = 0; i < 3; ++i) {
+    const auto r = round_trip(proxy.port(), "GET /k HTTP/1.1\r\nHost: a\r\n\r\n");
+    ASSERT_FALSE(r.ec);
+    EXPECT_EQ(r.res.body(), "hello /k");
+  }
+  EXPECT_EQ(up.request_count(), 3u);
+  EXPECT_EQ(up.connections(), 2u);
 }
 
 TEST(session, PipelinedRequestsAreAnsweredInOrder) {

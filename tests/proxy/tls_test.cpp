@@ -78,6 +78,7 @@ TEST(proxy_tls, HttpsUpstreamVerifiedAgainstUpstreamCa) {
   auto ctx = server_context(pki);
   test_upstream up(&ctx);
   auto c = base_config();
+  c->proxy.threads = 1;  // both clients on one event loop, whose pooled connection they share
   c->routes.push_back(route_to("/", upstream_at(up.port(), "/secure/", true)));
   c->proxy.upstream_ca = pki.ca;
   running_proxy proxy(c);

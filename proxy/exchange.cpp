@@ -245,9 +245,14 @@ net::awaitable<session::stop_reason> session::send_body(exchange_state& x) {
   beast::error_code ec;
   for (;;) {
     if (!x.parser.is_done()) {
-      const stop_reason stop = co_await read_body_piece(x);
-      if (stop.how != stop_reason::kind::none) co_return stop;
+      // Most often the piece came with the head: parsed from the buffer, with no read started.
+      const bool at_hand = client_buf_.size() != 0;
+      std::optional<beast::error_code> read =
+          start_piece(body, phase::client, client_buf_, x.parser);
+      if (!read) read = co_await read_body_piece(x, !at_hand);
       if (x.early_answer) break;
+      const stop_reason stop = take_body_piece(x, *read);
+      if (stop.how != stop_reason::kind::none) co_return stop;
     } else {
       body.data = nullptr;
       body.size = 0;
@@ -279,50 +284,60 @@ net::awaitable<session::stop_reason> session::send_body(exchange_state& x) {
   co_return stop_reason{};
 }
 
-// One piece of the request body from the client into the body buffer, to be sent;
-// or the upstream's early answer (x.early_answer), or the client's failure.
-net::awaitable<session::stop_reason> session::read_body_piece(exchange_state& x) {
-  auto& body = x.req().body();
-  char* buf = body_buffer();
-  body.data = buf;
+// A body piece's buffer, empty, and the deadline of the side it comes from; then the bytes
+// already read from that side, parsed into it: the read's result when they settle it.
+template <class Buffer, class Parser>
+std::optional<beast::error_code> session::start_piece(http::buffer_body::value_type& body, phase p,
+                                                      Buffer& buffered, Parser& parser) {
+  body.data = body_buffer();
   body.size = body_chunk;
-  arm(ctx_.pc.idle_timeout, phase::client);
+  arm(ctx_.pc.idle_timeout, p);
+  if (buffered.size() == 0) return std::nullopt;
+  return http_read::parse_buffered(buffered, parser);
+}
+
+// The read of a request body piece that the bytes at hand did not complete; or the
+// upstream's early answer (x.early_answer), watched for when the piece had nothing at hand.
+net::awaitable<beast::error_code> session::read_body_piece(exchange_state& x, bool watch_early) {
   // An upstream that answers before the body is all there: relay it now.
-  const next_ready next =
-      x.watch_early && client_buf_.size() == 0
-          ? co_await wait_for_body_or_answer(client_socket(), upstream_->socket())
-          : next_ready::client;
+  const next_ready next = watch_early && x.watch_early ? co_await wait_for_body_or_answer(
+                                                             client_socket(), upstream_->socket())
+                                                       : next_ready::client;
   if (next == next_ready::upstream) {
     x.early_answer = true;
-    co_return stop_reason{};
+    co_return beast::error_code{};
   }
-  auto [ec, n] = next == next_ready::cancelled
-                     ? std::tuple{beast::error_code(net::error::operation_aborted), std::size_t{0}}
-                     : co_await visit_client([&](auto& s) {
-                         return http_read::async_read_some(s, client_buf_, x.parser);
-                       });
+  if (next == next_ready::cancelled) co_return beast::error_code(net::error::operation_aborted);
+  auto [ec, n] = co_await visit_client(
+      [&](auto& s) { return http_read::async_read_some(s, client_buf_, x.parser); });
+  co_return ec;
+}
+
+// The request body piece read into the body buffer, to be sent; or the client's failure.
+session::stop_reason session::take_body_piece(exchange_state& x, beast::error_code ec) {
   if (ec == http::error::need_buffer) ec = {};
   if (ec) {
-    if (shutdown_) co_return stop_reason::end(exchange_error::shutdown);
+    if (shutdown_) return stop_reason::end(exchange_error::shutdown);
     if (ec == net::error::operation_aborted || ec == net::error::eof ||
         ec == net::error::connection_reset || ec == http::error::partial_message ||
         watchdog_.timed_out()) {
-      co_return stop_reason::end(watchdog_.timed_out() ? exchange_error::client_timeout
-                                                       : exchange_error::client_closed);
+      return stop_reason::end(watchdog_.timed_out() ? exchange_error::client_timeout
+                                                    : exchange_error::client_closed);
     }
     // Bad chunk framing mid-body: the upstream saw an unfinished request; the client gets
     // 400, which the record shows as the response.
-    co_return stop_reason::bad_body();
+    return stop_reason::bad_body();
   }
+  auto& body = x.req().body();
   const std::size_t got = body_chunk - body.size;
   x.body_bytes_sent += got;
-  const std::string_view piece(buf, got);
+  const std::string_view piece(body_buffer(), got);
   x.observers.each([&](exchange_observer& o) { o.request_body(piece); });
   // A zero-size piece would read as the last chunk: pass none instead.
-  body.data = got != 0 ? buf : nullptr;
+  body.data = got != 0 ? body_buffer() : nullptr;
   body.size = got;
   body.more = !x.parser.is_done();
-  co_return stop_reason{};
+  return stop_reason{};
 }
 
 // The response head, after any interim 1xx (relayed to an HTTP/1.1 client). Returns with
@@ -488,7 +503,11 @@ net::awaitable<session::stop_reason> session::relay_response(exchange_state& x) 
   response_writer_.start(x.res(), x.response_body);
   for (;;) {
     if (!x.rp->is_done()) {
-      const stop_reason stop = co_await read_response_piece(x, response_writer_.head_sent());
+      // Most often the piece came with the head: parsed from the buffer, with no read started.
+      std::optional<beast::error_code> read =
+          start_piece(body, phase::upstream, upstream_->buffer, *x.rp);
+      if (!read) read = co_await read_response_piece(x);
+      const stop_reason stop = take_response_piece(x, *read, response_writer_.head_sent());
       if (stop.how != stop_reason::kind::none) co_return stop;
     } else {
       body.data = nullptr;
@@ -516,34 +535,36 @@ net::awaitable<session::stop_reason> session::relay_response(exchange_state& x) 
   }
 }
 
-// One piece of the response body from the upstream into the body buffer, to be relayed.
-net::awaitable<session::stop_reason> session::read_response_piece(exchange_state& x,
-                                                                  bool head_relayed) {
-  auto& body = x.res().body();
-  char* buf = body_buffer();
-  body.data = buf;
-  body.size = body_chunk;
-  arm(ctx_.pc.idle_timeout, phase::upstream);
+// The read of a response body piece that the bytes at hand did not complete.
+net::awaitable<beast::error_code> session::read_response_piece(exchange_state& x) {
   auto [ec, n] = co_await upstream_->visit(
       [&](auto& s) { return http_read::async_read_some(s, upstream_->buffer, *x.rp); });
+  co_return ec;
+}
+
+// The response body piece read into the body buffer, to be relayed; or how the upstream
+// failed.
+session::stop_reason session::take_response_piece(exchange_state& x, beast::error_code ec,
+                                                  bool head_relayed) {
   if (ec == http::error::need_buffer) ec = {};
   if (ec == http::error::end_of_stream && x.rp->is_done()) ec = {};
   if (ec) {
     const exchange_error cut = is_malformed_message(ec) ? exchange_error::upstream_bad_response
                                                         : exchange_error::upstream_reset_mid_body;
     // Nothing relayed yet: the client can still have a 502.
-    if (!head_relayed && !shutdown_ && !watchdog_.timed_out()) co_return stop_reason::answer(cut);
+    if (!head_relayed && !shutdown_ && !watchdog_.timed_out()) return stop_reason::answer(cut);
     // The client has the head already: all that is left is to cut its connection, and the
     // record says why (a malformed chunk is not a reset).
-    co_return stop_reason::end(cut_short(exchange_error::upstream_idle_timeout, cut));
+    return stop_reason::end(cut_short(exchange_error::upstream_idle_timeout, cut));
   }
+  auto& body = x.res().body();
   const std::size_t got = body_chunk - body.size;
-  const std::string_view piece(buf, got);
+  const std::string_view piece(body_buffer(), got);
   x.observers.each([&](exchange_observer& o) { o.response_body(piece); });
-  body.data = got != 0 ? buf : nullptr;
+  body.data = got != 0 ? body_buffer() : nullptr;
   body.size = got;
   body.more = !x.rp->is_done();
-  co_return stop_reason{};
+  return stop_reason{};
 }
 
 // Why a relay was cut: shutdown, else the deadline (`on_timeout`), else `otherwise`.

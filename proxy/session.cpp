@@ -92,7 +92,12 @@ net::awaitable<void> session::serve() {
     auto& req = parser.get();
     // A local answer keeps the connection only when no request body is left unread.
     const bool keep_alive = req.keep_alive() && parser.is_done();
-    routed to = co_await choose_destination(req);
+    routed to;
+    if (req.method() == http::verb::connect || req.target().starts_with('/')) {
+      to = choose_route(req);
+    } else {
+      to = co_await choose_forward(req);
+    }
     if (to.refusal != 0) {
       if (!co_await answer_local(to.refusal, keep_alive && !to.close, req.version())) co_return;
       continue;
@@ -230,32 +235,34 @@ net::awaitable<session::head_status> session::wait_idle(bool first) {
 
 // Where the request goes (docs/proxy.md, "Routing" and "Forward proxy"), or the local answer
 // it gets instead.
-net::awaitable<session::routed> session::choose_destination(const request_head& req) {
+session::routed session::choose_route(const request_head& req) const {
   routed to;
   if (req.method() == http::verb::connect) {
     to.refusal = 405;
-    co_return to;
+    return to;
   }
   const std::string_view target = req.target();
-  if (!target.empty() && target.front() == '/') {
-    const auto host_it = req.find(http::field::host);
-    const std::string_view host = host_it == req.end() ? "" : host_without_port(host_it->value());
-    // Routed, forwarded and recorded by its path with dot-segments resolved.
-    const normalised_path path = normalise_path(target);
-    const auto chosen = path.problem == path_problem::none
-                            ? snap_->routes.choose(host, target, path.target)
-                            : route_table::choice{nullptr, true};
-    if (chosen.escapes) {
-      to.refusal = 400;
-      to.close = true;
-    } else if (chosen.route == nullptr) {
-      to.refusal = 404;
-    } else {
-      to.dest =
-          route_destination(*snap_, *chosen.route, rewrite_target(*chosen.route, path.target));
-    }
-    co_return to;
+  const auto host_it = req.find(http::field::host);
+  const std::string_view host = host_it == req.end() ? "" : host_without_port(host_it->value());
+  // Routed, forwarded and recorded by its path with dot-segments resolved.
+  const normalised_path path = normalise_path(target);
+  const auto chosen = path.problem == path_problem::none
+                          ? snap_->routes.choose(host, target, path.target)
+                          : route_table::choice{nullptr, true};
+  if (chosen.escapes) {
+    to.refusal = 400;
+    to.close = true;
+  } else if (chosen.route == nullptr) {
+    to.refusal = 404;
+  } else {
+    to.dest = route_destination(*snap_, *chosen.route, rewrite_target(*chosen.route, path.target));
   }
+  return to;
+}
+
+net::awaitable<session::routed> session::choose_forward(const request_head& req) {
+  routed to;
+  const std::string_view target = req.target();
   forward_target fwd = read_forward_target(target, snap_->cfg->proxy.forward_hosts);
   if (fwd.status == forward_target::problem::asterisk ||
       fwd.status == forward_target::problem::not_absolute) {

@@ -81,7 +81,11 @@ class session : public std::enable_shared_from_this<session> {
   net::awaitable<bool> next_request(bool first, request_parser& parser);
   net::awaitable<head_status> read_head(bool first, std::size_t& head_len);
   net::awaitable<head_status> wait_idle(bool first);
-  net::awaitable<routed> choose_destination(const request_head& req);
+  // Where the request goes, or the local answer it gets: choose_route() for an origin-form
+  // target (and CONNECT's refusal), with no wait; choose_forward() for an absolute-form one,
+  // whose host is resolved first.
+  [[nodiscard]] routed choose_route(const request_head& req) const;
+  net::awaitable<routed> choose_forward(const request_head& req);
   net::awaitable<bool> forward(request_parser& parser, destination dest, clock::time_point arrived);
   net::awaitable<bool> answer_local(int status, bool keep_alive, unsigned version);
   // Writes an answer of the sidecar's own; whether the connection may go on.
@@ -108,7 +112,14 @@ class session : public std::enable_shared_from_this<session> {
   net::awaitable<stop_reason> send_and_read_head(exchange_state& x);
   net::awaitable<stop_reason> send_head();
   net::awaitable<stop_reason> send_body(exchange_state& x);
-  net::awaitable<stop_reason> read_body_piece(exchange_state& x);
+  // A body piece (request or response) goes through the body buffer: start_piece() readies
+  // it and fills it from the bytes already read if they suffice, else the read_*_piece
+  // coroutine reads, and take_*_piece() passes the piece on.
+  template <class Buffer, class Parser>
+  std::optional<beast::error_code> start_piece(http::buffer_body::value_type& body, phase p,
+                                               Buffer& buffered, Parser& parser);
+  net::awaitable<beast::error_code> read_body_piece(exchange_state& x, bool watch_early);
+  stop_reason take_body_piece(exchange_state& x, beast::error_code ec);
   net::awaitable<stop_reason> read_final_head(exchange_state& x);
   net::awaitable<stop_reason> continue_body(exchange_state& x, response_head& interim);
   [[nodiscard]] stop_reason head_failure(const exchange_state& x, const beast::error_code& ec,
@@ -122,7 +133,8 @@ class session : public std::enable_shared_from_this<session> {
   net::awaitable<bool> write_interim(response_head& h);
   stop_reason adapt_response(exchange_state& x);
   net::awaitable<stop_reason> relay_response(exchange_state& x);
-  net::awaitable<stop_reason> read_response_piece(exchange_state& x, bool head_relayed);
+  net::awaitable<beast::error_code> read_response_piece(exchange_state& x);
+  stop_reason take_response_piece(exchange_state& x, beast::error_code ec, bool head_relayed);
   [[nodiscard]] store::exchange_error cut_short(store::exchange_error on_timeout,
                                                 store::exchange_error otherwise) const;
   void release_upstream(exchange_state& x);

@@ -1,6 +1,8 @@
 // The writer of the trace store: queue, encoder, committer (docs/store.md, "Write path").
 #include "store/trace_writer.hpp"
 
+#include <rocksdb/perf_level.h>
+
 #include <algorithm>
 #include <cstring>
 #include <utility>
@@ -237,9 +239,9 @@ trace_writer::write_job trace_writer::new_job() {
   write_job job;
   {
     std::lock_guard lock(job_mu_);
-    if (!spare_batches_.empty()) {
-      job.batch = std::move(spare_batches_.back());
-      spare_batches_.pop_back();
+    if (!spare_jobs_.empty()) {
+      job = std::move(spare_jobs_.back());
+      spare_jobs_.pop_back();
     }
   }
   // A batch's buffer keeps its capacity across Clear(), so reused batches never allocate
@@ -260,6 +262,9 @@ void trace_writer::hand_off(write_job&& job) {
 }
 
 void trace_writer::committer_loop() {
+  // RocksDB counts each write's steps in thread-local counters (perf level kEnableCount by
+  // default) that nothing here reads: a thread-local access per step, per record.
+  rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
   for (;;) {
     write_job job;
     {
@@ -284,8 +289,11 @@ void trace_writer::committer_loop() {
     }
     done_cv_.notify_all();
     job.batch->Clear();
+    job.counts.clear();
+    job.records = job.done = 0;
+    job.bytes = 0;
     std::lock_guard lock(job_mu_);
-    if (spare_batches_.size() < 2) spare_batches_.push_back(std::move(job.batch));
+    if (spare_jobs_.size() < 2) spare_jobs_.push_back(std::move(job));
   }
 }
 

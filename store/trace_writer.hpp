@@ -204,7 +204,9 @@ class trace_writer {
   std::mutex job_mu_;
   std::condition_variable job_cv_;
   std::optional<write_job> job_;  // built, waiting for the committer
-  std::vector<std::unique_ptr<rocksdb::WriteBatch>> spare_batches_;  // written, for reuse
+  // Written jobs, emptied for reuse: their batch's buffer, their record list and their counter
+  // map keep their capacity, so a batch allocates nothing of them afresh.
+  std::vector<write_job> spare_jobs_;
   bool encoder_done_ = false;
 
   // Written batches, for subscribers (the API's live streams).

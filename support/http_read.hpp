@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string_view>
 #include <tuple>
 
@@ -26,6 +27,32 @@ template <bool isRequest>
   return false;
 }
 
+/// The bytes `buffer` already holds, given to `parser` (those it takes are consumed): the
+/// result of the read when they settle it (success, need_buffer, an error, a bare LF in a chunk
+/// line), or nullopt when the parser needs more bytes than are there. async_read_some's first
+/// step, for callers that try the buffer before they start a read.
+template <class FlatBuffer, class Parser>
+[[nodiscard]] std::optional<beast::error_code> parse_buffered(FlatBuffer& buffer, Parser& parser,
+                                                              std::size_t& used_total) {
+  beast::error_code ec;
+  const std::size_t used = parser.put(buffer.data(), ec);
+  used_total += used;
+  buffer.consume(used);
+  if (ec != http::error::need_more) return ec;
+  const net::const_buffer left = buffer.data();
+  if (chunk_line_has_bare_lf(
+          parser, std::string_view(static_cast<const char*>(left.data()), left.size()))) {
+    return beast::error_code(http::error::bad_chunk);
+  }
+  return std::nullopt;
+}
+
+template <class FlatBuffer, class Parser>
+[[nodiscard]] std::optional<beast::error_code> parse_buffered(FlatBuffer& buffer, Parser& parser) {
+  std::size_t used = 0;
+  return parse_buffered(buffer, parser, used);
+}
+
 /// http::async_read_some (same results and errors) over a flat buffer, plus the bare-LF check.
 /// `parser` is a Beast parser, or the proxy's head_parser, whose own put() is the one called.
 template <class Stream, class FlatBuffer, class Parser>
@@ -36,16 +63,8 @@ net::awaitable<std::tuple<beast::error_code, std::size_t>> async_read_some(Strea
   bool parse = buffer.size() != 0;
   for (;;) {
     if (parse) {
-      beast::error_code ec;
-      const net::const_buffer data = buffer.data();
-      const std::size_t used = parser.put(data, ec);
-      used_total += used;
-      buffer.consume(used);
-      if (ec != http::error::need_more) co_return std::tuple{ec, used_total};
-      const net::const_buffer left = buffer.data();
-      if (chunk_line_has_bare_lf(
-              parser, std::string_view(static_cast<const char*>(left.data()), left.size()))) {
-        co_return std::tuple{beast::error_code(http::error::bad_chunk), used_total};
+      if (const auto settled = parse_buffered(buffer, parser, used_total)) {
+        co_return std::tuple{*settled, used_total};
       }
     }
     parse = true;

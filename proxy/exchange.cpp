@@ -422,7 +422,11 @@ net::awaitable<beast::error_code> session::read_upstream_head(response_parser& p
       before = upstream_->buffer.size() - settled;
     }
     if (!before) before = upstream_->buffer.size();
-    if (!ec) {
+    // Most often the pool's pending read brought the whole head: parsed without a read.
+    const auto at_hand = ec ? std::nullopt : http_read::header_at_hand(upstream_->buffer, p);
+    if (at_hand) {
+      ec = *at_hand;
+    } else if (!ec) {
       ec = co_await upstream_->visit(
           [&](auto& s) { return http_read::async_read_header(s, upstream_->buffer, p); });
     }

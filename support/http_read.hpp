@@ -86,6 +86,15 @@ net::awaitable<std::tuple<beast::error_code, std::size_t>> async_read_some(Strea
   }
 }
 
+/// async_read_header's result when the bytes at hand settle it (the whole head, or an error),
+/// without a read; nullopt when more must be read.
+template <class FlatBuffer, class Parser>
+[[nodiscard]] std::optional<beast::error_code> header_at_hand(FlatBuffer& buffer, Parser& parser) {
+  if (parser.is_header_done()) return beast::error_code{};
+  if (buffer.size() == 0) return std::nullopt;
+  return parse_buffered(buffer, parser);
+}
+
 /// http::async_read_header (same results and errors): reads until the parser has the whole
 /// head, leaving the body's bytes in the buffer. A coroutine rather than Beast's composed
 /// operation, whose layers each copy the handler's executor and post their completion

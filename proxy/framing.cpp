@@ -2,6 +2,7 @@
 #include "proxy/framing.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
@@ -18,40 +19,42 @@ std::string_view trim_ows(std::string_view s) {
   return s;
 }
 
-bool is_vchar_or_obs(unsigned char c) { return c > 0x20 && c != 0x7f; }
+/// RFC 9110 5.6.2's tchar, one lookup per byte (header names are most of a head's bytes).
+constexpr std::array<bool, 256> token_chars = [] {
+  std::array<bool, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[c] = true;
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = t[c - 'a' + 'A'] = true;
+  for (const char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}();
 
-// method SP request-target SP HTTP-version, nothing else.
+bool is_token(std::string_view s) {
+  return std::ranges::all_of(s, [](char c) { return token_chars[static_cast<unsigned char>(c)]; });
+}
+
+// method SP request-target SP HTTP-version, nothing else. The line holds no control byte but
+// HTAB (scan_request_head refused any other before calling this).
 bool valid_request_line(std::string_view line, std::size_t max_header_bytes, bool& target_long) {
   const auto sp1 = line.find(' ');
-  if (sp1 == std::string_view::npos || sp1 == 0) return false;
-  for (std::size_t i = 0; i < sp1; ++i) {
-    if (!is_token_char(static_cast<unsigned char>(line[i]))) return false;
-  }
+  if (sp1 == std::string_view::npos || sp1 == 0 || !is_token(line.substr(0, sp1))) return false;
   const auto sp2 = line.find(' ', sp1 + 1);
   if (sp2 == std::string_view::npos || sp2 == sp1 + 1) return false;
   if (sp2 - sp1 - 1 > max_header_bytes) {
     target_long = true;
     return false;
   }
-  for (std::size_t i = sp1 + 1; i < sp2; ++i) {
-    if (!is_vchar_or_obs(static_cast<unsigned char>(line[i]))) return false;
-  }
+  // Visible characters only: with spaces and control bytes out already, a tab is what is left.
+  if (line.substr(sp1 + 1, sp2 - sp1 - 1).find('\t') != std::string_view::npos) return false;
   const std::string_view version = line.substr(sp2 + 1);
   return version.size() == 8 && version.starts_with("HTTP/1.") &&
          (version[7] == '0' || version[7] == '1');
 }
 
+// name ":" value. The value's bytes need no check here: scan_request_head refused every
+// control byte but HTAB before calling this.
 bool valid_field_line(std::string_view line) {
   const auto colon = line.find(':');
-  if (colon == std::string_view::npos || colon == 0) return false;
-  for (std::size_t i = 0; i < colon; ++i) {
-    if (!is_token_char(static_cast<unsigned char>(line[i]))) return false;
-  }
-  for (std::size_t i = colon + 1; i < line.size(); ++i) {
-    const auto c = static_cast<unsigned char>(line[i]);
-    if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
-  }
-  return true;
+  return colon != std::string_view::npos && colon != 0 && is_token(line.substr(0, colon));
 }
 
 // RFC 9112 2.2: a server SHOULD ignore at least one empty line before the request line (some
@@ -166,18 +169,6 @@ bool canonicalise_content_length(head_fields& fields, const framing_fields& ff) 
 }
 
 }  // namespace
-
-bool is_token_char(unsigned char c) noexcept {
-  if (c >= '0' && c <= '9') return true;
-  if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') return true;
-  switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
-      return true;
-    default:
-      return false;
-  }
-}
 
 head_scan scan_request_head(std::string_view data, std::size_t max_header_bytes) {
   head_scan scan;

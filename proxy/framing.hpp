@@ -51,7 +51,4 @@ struct head_scan {
 /// a connection that ended.
 [[nodiscard]] bool is_malformed_message(const beast::error_code& ec);
 
-/// Whether `c` may appear in an HTTP token (method, header name).
-[[nodiscard]] bool is_token_char(unsigned char c) noexcept;
-
 }  // namespace sidecar::proxy

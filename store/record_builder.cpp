@@ -11,6 +11,7 @@
 #include <optional>
 #include <stdexcept>
 #include <unordered_map>
+#include <utility>
 
 #include "store/redact.hpp"
 #include "support/ascii.hpp"
@@ -202,6 +203,25 @@ structure structure_of(const content_info& ci, std::string_view body) {
   return structure::none;
 }
 
+/// Appends `body` redacted by its structure to `out`; false (nothing appended) for none.
+bool redact_into(std::string& out, structure kind, std::string_view body,
+                 const redact::secret_fields& secrets) {
+  switch (kind) {
+    case structure::form:
+      redact::append_form(out, body, secrets);
+      return true;
+    case structure::json:
+      redact::append_json(out, body, secrets);
+      return true;
+    case structure::xml:
+      redact::append_xml(out, body, secrets);
+      return true;
+    case structure::none:
+      break;
+  }
+  return false;
+}
+
 // Past this many inflated bytes a compressed body is not inspected further (and not kept).
 constexpr std::size_t max_inflated = 16u << 20;
 
@@ -252,13 +272,7 @@ bool compressed_without_secrets(std::string_view head, const content_info& ci,
   const auto plain = inflate_prefix(head, ci.coding);
   if (!plain) return false;
   std::string redacted;
-  if (is_form_type(ci.type)) {
-    redact::append_form(redacted, *plain, secrets);
-  } else if (is_json_type(ci.type)) {
-    redact::append_json(redacted, *plain, secrets);
-  } else {
-    redact::append_xml(redacted, *plain, secrets);
-  }
+  redact_into(redacted, structure_of(ci, *plain), *plain, secrets);  // by the declared type
   constexpr std::string_view mark = "[REDACTED]";
   return count_of(redacted, mark) == count_of(*plain, mark);
 }
@@ -294,28 +308,20 @@ recorded_body make_body(const captured_body& cb, const field_list& headers, bool
                                      : is_text_type(ci.type));
   if (text && rb.truncated) head.remove_suffix(text::incomplete_tail(head));
 
-  std::string redacted;
-  std::string_view kept = head;
-  if (!ci.encoded) {
-    switch (structure_of(ci, head)) {
-      case structure::form:
-        redact::append_form(redacted, head, secrets);
-        kept = redacted;
-        break;
-      case structure::json:
-        redact::append_json(redacted, head, secrets);
-        kept = redacted;
-        break;
-      case structure::xml:
-        redact::append_xml(redacted, head, secrets);
-        kept = redacted;
-        break;
-      case structure::none:
-        break;
-    }
-  }
+  // A text body is redacted straight into the record (and kept as it is when the result is
+  // valid UTF-8, as nearly every one is); a binary one is redacted aside, then base64-encoded.
+  std::string aside;
+  std::string& redacted = text ? rb.body : aside;
+  const bool structured =
+      !ci.encoded && redact_into(redacted, structure_of(ci, head), head, secrets);
+  const std::string_view kept = structured ? std::string_view(redacted) : head;
   if (text) {
-    text::append_utf8(rb.body, kept);
+    if (!structured) {
+      text::append_utf8(rb.body, head);
+    } else if (!text::is_valid_utf8(rb.body)) {
+      const std::string raw = std::exchange(rb.body, {});
+      text::append_utf8(rb.body, raw);
+    }
   } else if (!kept.empty()) {
     base64::append_encoded(rb.body, kept);
     rb.base64 = true;

@@ -49,8 +49,9 @@ void write_record(std::string& out, const trace_record& r, std::size_t* response
   w.key("account_friendly_name").value(r.account_friendly_name);
   w.key("org_sid").value(r.org_sid);
   w.key("org_name").value(r.org_name);
-  w.key("date_created").value(utc::rfc2822(r.created_ms, false).view());
-  w.key("date_created_ms").value(utc::rfc2822(r.created_ms, true).view());
+  const utc::date_text created = utc::rfc2822(r.created_ms, true);
+  w.key("date_created").value(utc::without_millis(created).view());
+  w.key("date_created_ms").value(created.view());
   w.key("session_sid").value(r.session_sid);
   std::string uri;
   uri.reserve(80);

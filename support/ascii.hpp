@@ -19,8 +19,10 @@ namespace sidecar::ascii {
 }
 
 [[nodiscard]] constexpr bool iequals(std::string_view a, std::string_view b) {
+  // Equal bytes first: most names and values compared arrive in the case they are compared
+  // with, and then nothing is folded.
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return lower(x) == lower(y);
+           return x == y || lower(x) == lower(y);
          });
 }
 

@@ -108,6 +108,17 @@ date_text rfc2822(std::int64_t epoch_ms, bool with_millis) {
   return day_and_clock(split(epoch_ms), with_millis, " +0000");
 }
 
+date_text without_millis(const date_text& with_millis) {
+  const std::string_view text = with_millis.view();
+  const std::size_t dot = text.find('.');
+  if (dot == std::string_view::npos) return with_millis;
+  date_text d;
+  char* p = put(d.chars.data(), text.substr(0, dot));
+  p = put(p, text.substr(std::min(dot + 4, text.size())));
+  d.size = static_cast<std::size_t>(p - d.chars.data());
+  return d;
+}
+
 std::string http_date(std::int64_t epoch_ms) {
   return std::string(day_and_clock(split(epoch_ms), false, " GMT").view());
 }

@@ -50,6 +50,9 @@ struct date_text {
 
 /// "Wed, 30 Jun 2021 16:41:09 +0000", or with `with_millis` "Wed, 30 Jun 2021 16:41:09.456 +0000".
 [[nodiscard]] date_text rfc2822(std::int64_t epoch_ms, bool with_millis);
+/// An rfc2822 text with milliseconds, to the second: the same text without its ".456" (a
+/// record has both forms of one time; formatting it once is half the work).
+[[nodiscard]] date_text without_millis(const date_text& with_millis);
 
 /// HTTP's IMF-fixdate: "Wed, 30 Jun 2021 16:41:09 GMT" (RFC 9110 section 5.6.7).
 [[nodiscard]] std::string http_date(std::int64_t epoch_ms);

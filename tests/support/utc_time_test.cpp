@@ -37,6 +37,14 @@ TEST(utc_time, Rfc2822WithSecondsOrMillis) {
   EXPECT_EQ(rfc2822(1798419723005, true).view(), "Mon, 28 Dec 2026 01:02:03.005 +0000");
 }
 
+TEST(utc_time, WithoutMillisIsTheSecondsForm) {
+  for (const std::int64_t ms : {example_ms, std::int64_t{0}, std::int64_t{1798419723005},
+                                std::int64_t{-1}, std::int64_t{281474976710655}}) {
+    EXPECT_EQ(without_millis(rfc2822(ms, true)).view(), rfc2822(ms, false).view()) << ms;
+  }
+  EXPECT_EQ(without_millis(rfc2822(example_ms, false)).view(), rfc2822(example_ms, false).view());
+}
+
 TEST(utc_time, InstantsBeforeTheEpochFloorTheirMillis) {
   EXPECT_EQ(rfc2822(-1, true).view(), "Wed, 31 Dec 1969 23:59:59.999 +0000");
   EXPECT_EQ(iso8601(-1, true), "1969-12-31T23:59:59.999Z");

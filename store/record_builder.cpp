@@ -331,6 +331,19 @@ recorded_body make_body(const captured_body& cb, const field_list& headers, bool
 
 // --- headers -----------------------------------------------------------------------------
 
+/// The place of `name` among the first `names` entries of `out`, or `out.size()`: a linear
+/// search while there are few, else the map that indexes them.
+std::size_t place_of(const header_list& out, std::string_view name,
+                     const std::unordered_map<std::string_view, std::size_t>& index) {
+  if (index.empty()) {
+    const auto it =
+        std::ranges::find(out, name, [](const auto& h) { return std::string_view(h.first); });
+    return static_cast<std::size_t>(it - out.begin());
+  }
+  const auto it = index.find(name);
+  return it == index.end() ? out.size() : it->second;
+}
+
 header_list make_headers(const field_list& in, const std::vector<std::string>& redact_headers) {
   header_list out;
   out.reserve(in.size());
@@ -338,34 +351,32 @@ header_list make_headers(const field_list& in, const std::vector<std::string>& r
   // head of max_header_bytes can hold thousands of tiny fields.
   constexpr std::size_t linear_limit = 32;
   std::unordered_map<std::string_view, std::size_t> index;
+  // One bit per (length, last byte) of the names so far: a name whose bit is clear is not a
+  // repeat, and most heads have no repeat at all, so most names are never searched for.
+  std::uint64_t seen = 0;
   for (const auto& [name, value] : in) {
     std::string lname = to_lower(name);
     const bool secret = redact::is_secret_header(lname, redact_headers);
     const bool scheme = lname == "authorization" || lname == "proxy-authorization";
     std::string v = secret ? redact::header_value(value, scheme) : std::string(value);
-    std::size_t at = out.size();
-    if (out.size() <= linear_limit) {
-      for (std::size_t k = 0; k < out.size(); ++k) {
-        if (out[k].first == lname) {
-          at = k;
-          break;
-        }
-      }
-    } else if (const auto it = index.find(lname); it != index.end()) {
-      at = it->second;
-    }
-    if (at == out.size()) {
-      out.emplace_back(std::move(lname), std::move(v));
-      if (out.size() == linear_limit + 1) {
-        // Switching to the map: index everything so far. The names live in `out`, whose
-        // capacity was reserved above, so the views stay valid.
-        for (std::size_t k = 0; k < out.size(); ++k) index.emplace(out[k].first, k);
-      } else if (out.size() > linear_limit + 1) {
-        index.emplace(out.back().first, out.size() - 1);
-      }
-    } else {
+    const std::uint64_t bit =
+        std::uint64_t{1} << ((lname.size() * 7 +
+                              (lname.empty() ? 0u : static_cast<unsigned char>(lname.back()))) &
+                             63);
+    const std::size_t at = (seen & bit) != 0 ? place_of(out, lname, index) : out.size();
+    seen |= bit;
+    if (at != out.size()) {
       out[at].second += ", ";
       out[at].second += v;
+      continue;
+    }
+    out.emplace_back(std::move(lname), std::move(v));
+    if (out.size() == linear_limit + 1) {
+      // Switching to the map: index everything so far. The names live in `out`, whose
+      // capacity was reserved above, so the views stay valid.
+      for (std::size_t k = 0; k < out.size(); ++k) index.emplace(out[k].first, k);
+    } else if (out.size() > linear_limit + 1) {
+      index.emplace(out.back().first, out.size() - 1);
     }
   }
   return out;

@@ -510,6 +510,13 @@ TEST_F(record_builder_test, HeaderNamesAreLowerCasedAndRepeatsJoinedInFirstSeenO
   EXPECT_EQ(r.response.headers, (header_list{{"content-length", "0"}, {"vary", "a, b"}}));
 }
 
+TEST_F(record_builder_test, NamesOfOneLengthAndLastByteAreNotRepeatsOfEachOther) {
+  capture c = simple_capture("http://h/x?AccountSid=" + std::string(acme));
+  c.request_headers = {{"X-AB", "1"}, {"X-CB", "2"}, {"x-ab", "3"}, {"Y-CB", "4"}};
+  EXPECT_EQ(record(c).request.headers,
+            (header_list{{"x-ab", "1, 3"}, {"x-cb", "2"}, {"y-cb", "4"}}));
+}
+
 TEST_F(record_builder_test, ThousandsOfHeadersAreJoinedInFirstSeenOrder) {
   capture c = simple_capture("http://h/x?AccountSid=" + std::string(acme));
   for (int round = 0; round < 2; ++round) {

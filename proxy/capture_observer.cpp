@@ -1,6 +1,7 @@
 // The capture of an exchange: see capture_observer.hpp.
 #include "proxy/capture_observer.hpp"
 
+#include <memory>
 #include <string>
 
 #include "proxy/exchange_parts.hpp"
@@ -43,7 +44,9 @@ bool scans_form(const exchange_start& start, conf::direction direction) {
 void capture_observer::request_head(const exchange_start& start) {
   const conf::route* route = start.dest.route;
   const auto& cfg = start.snap.cfg;
-  capture_ = store::capture{};
+  // A fresh capture in place (the last one was moved to the store): no temporary moved in.
+  std::destroy_at(&capture_);
+  std::construct_at(&capture_);
   capture_.client_address = client_address_;
   capture_.direction = start.dest.direction();
   capture_.route_account = route != nullptr ? route->account : cfg->proxy.forward_account;

@@ -45,9 +45,9 @@ std::string_view body_piece(const http::buffer_body::value_type& body) {
 
 // Everything one exchange decides and carries from step to step. Lives on exchange()'s frame.
 struct session::exchange_state {
-  exchange_state(request_parser& p, destination d, clock::time_point at,
+  exchange_state(request_parser& p, const destination& d, clock::time_point at,
                  const exchange_observers& o)
-      : parser(p), dest(std::move(d)), arrived(at), observers(o) {
+      : parser(p), dest(d), arrived(at), observers(o) {
     const auto& r = p.get();
     client_version = r.version();
     client_keep_alive = r.keep_alive();
@@ -60,7 +60,7 @@ struct session::exchange_state {
   proxied_response& res() { return rp->get(); }
 
   request_parser& parser;
-  const destination dest;
+  const destination& dest;  // the caller's, which awaits the exchange
   const clock::time_point arrived;
   const exchange_observers& observers;
   unsigned client_version = 11;
@@ -91,10 +91,10 @@ struct session::exchange_state {
   bool completed = false;  // the upstream's response read whole
 };
 
-net::awaitable<bool> session::exchange(request_parser& parser, destination dest,
+net::awaitable<bool> session::exchange(request_parser& parser, const destination& dest,
                                        clock::time_point arrived,
                                        const exchange_observers& observers) {
-  exchange_state x(parser, std::move(dest), arrived, observers);
+  exchange_state x(parser, dest, arrived, observers);
   prepare_request(x);
   stop_reason stop = co_await send_request(x);
   if (stop.how == stop_reason::kind::none) stop = adapt_response(x);

@@ -102,13 +102,13 @@ net::awaitable<void> session::serve() {
       if (!co_await answer_local(to.refusal, keep_alive && !to.close, req.version())) co_return;
       continue;
     }
-    if (!co_await forward(parser, std::move(to.dest), arrived) || ctx_.is_stopping()) co_return;
+    if (!co_await forward(parser, to.dest, arrived) || ctx_.is_stopping()) co_return;
   }
 }
 
 // The request goes to its destination: answered from the media cache, or an exchange with its
 // observers (the capture; the cache's fill on a miss). Whether the connection may go on.
-net::awaitable<bool> session::forward(request_parser& parser, destination dest,
+net::awaitable<bool> session::forward(request_parser& parser, const destination& dest,
                                       clock::time_point arrived) {
   bool answered = false;
   bool keep = true;
@@ -125,7 +125,7 @@ net::awaitable<bool> session::forward(request_parser& parser, destination dest,
   observers.add(*capture_);
   std::optional<cache_observer> cache_watch;
   if (fill) observers.add(cache_watch.emplace(*fill));
-  co_return co_await exchange(parser, std::move(dest), arrived, observers);
+  co_return co_await exchange(parser, dest, arrived, observers);
 }
 
 net::awaitable<bool> session::next_request(bool first, request_parser& parser) {

@@ -86,7 +86,9 @@ class session : public std::enable_shared_from_this<session> {
   // whose host is resolved first.
   [[nodiscard]] routed choose_route(const request_head& req) const;
   net::awaitable<routed> choose_forward(const request_head& req);
-  net::awaitable<bool> forward(request_parser& parser, destination dest, clock::time_point arrived);
+  // The destination is the caller's (serve() awaits both): not copied onto their frames.
+  net::awaitable<bool> forward(request_parser& parser, const destination& dest,
+                               clock::time_point arrived);
   net::awaitable<bool> answer_local(int status, bool keep_alive, unsigned version);
   // Writes an answer of the sidecar's own; whether the connection may go on.
   net::awaitable<bool> write_answer(http::response<http::string_body>& res);
@@ -103,8 +105,8 @@ class session : public std::enable_shared_from_this<session> {
 
   // One exchange (exchange.cpp). Returns whether the client connection may carry another
   // request.
-  net::awaitable<bool> exchange(request_parser& parser, destination dest, clock::time_point arrived,
-                                const exchange_observers& observers);
+  net::awaitable<bool> exchange(request_parser& parser, const destination& dest,
+                                clock::time_point arrived, const exchange_observers& observers);
   void prepare_request(exchange_state& x);
   net::awaitable<stop_reason> send_request(exchange_state& x);
   net::awaitable<stop_reason> open_upstream(exchange_state& x);

@@ -125,7 +125,7 @@ bool trace_writer::enqueue(Item& item, std::size_t bytes) noexcept {
         full_log_.add();
         return false;
       }
-      queue_.push_back(queued{std::move(item), bytes});
+      queue_.emplace_back(std::move(item), bytes);  // moved once, into its place
       // The writer sleeps until the first record, then lingers until a batch's worth is
       // queued: only those two moments need a wake-up (a futex call), not every record.
       const std::size_t batch = batch_threshold();

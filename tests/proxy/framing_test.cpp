@@ -38,21 +38,31 @@ TEST(framing, BareLineEndingsAndControlBytesAreBad) {
 }
 
 TEST(framing, AControlByteIsFoundAtEveryOffsetOfAWord) {
-  // The scan looks at eight bytes at a time: a forbidden byte at any position of a word, and
-  // next to bytes at or above 0x80, is still found; a tab and high bytes are not forbidden.
-  for (std::size_t at = 0; at < 24; ++at) {
+  // The scan looks at sixteen bytes at a time, and at the data's last sixteen again for its
+  // tail: a forbidden byte at any position of a block, and next to bytes at or above 0x80
+  // (negative as signed bytes), is still found; a tab and high bytes are not forbidden.
+  for (std::size_t at = 0; at < 40; ++at) {
     for (const char bad : {'\0', '\x01', '\x1f', '\x7f', '\n'}) {
-      std::string value(24, 'v');
+      std::string value(40, 'v');
       value[at] = bad;
       if (at > 0) value[at - 1] = '\xff';
       EXPECT_EQ(scan("GET / HTTP/1.1\r\nX: " + value + "\r\n\r\n"), head_scan_result::bad)
           << "byte " << static_cast<int>(bad) << " at " << at;
     }
-    std::string value(24, '\x80');
+    std::string value(40, '\x80');
     value[at] = '\t';
     EXPECT_EQ(scan("GET / HTTP/1.1\r\nX: v" + value + "\r\n\r\n"), head_scan_result::complete)
         << "tab at " << at;
   }
+}
+
+TEST(framing, ShortDataAndTargetsAreCheckedToo) {
+  EXPECT_EQ(scan(std::string("GET /\x01", 6)), head_scan_result::bad);  // under sixteen bytes
+  EXPECT_EQ(scan("GET /"), head_scan_result::incomplete);
+  EXPECT_EQ(scan("GET /a\tb HTTP/1.1\r\nHost: a\r\n\r\n"), head_scan_result::bad);
+  EXPECT_EQ(scan("GET /a\x7f HTTP/1.1\r\nHost: a\r\n\r\n"), head_scan_result::bad);
+  EXPECT_EQ(scan("GET /\xc3\xa9 HTTP/1.1\r\nHost: a\r\n\r\n"), head_scan_result::complete);
+  EXPECT_EQ(scan("G\xc3T / HTTP/1.1\r\nHost: a\r\n\r\n"), head_scan_result::bad);
 }
 
 TEST(framing, ObsFoldAndBadNamesAreBad) {

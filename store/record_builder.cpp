@@ -331,8 +331,8 @@ recorded_body make_body(const captured_body& cb, const field_list& headers, bool
 
 // --- headers -----------------------------------------------------------------------------
 
-/// The place of `name` among the first `names` entries of `out`, or `out.size()`: a linear
-/// search while there are few, else the map that indexes them.
+/// The place of `name` in `out`, or `out.size()`: a linear search while `index` is empty (a
+/// head of few fields), else the map.
 std::size_t place_of(const header_list& out, std::string_view name,
                      const std::unordered_map<std::string_view, std::size_t>& index) {
   if (index.empty()) {

@@ -50,9 +50,16 @@ std::string id_prefix(std::string_view id) {
   return k;
 }
 
+void assign_id_sid_key(std::string& out, std::string_view id, const sid_bytes& sid) {
+  out.clear();
+  append_id(out, id);
+  for (auto v : sid) out.push_back(static_cast<char>(~v));
+}
+
 std::string id_sid_key(std::string_view id, const sid_bytes& sid) {
-  std::string k = id_prefix(id);
-  for (auto v : sid) k.push_back(static_cast<char>(~v));
+  std::string k;
+  k.reserve(id.size() + 24);
+  assign_id_sid_key(k, id, sid);
   return k;
 }
 
@@ -67,13 +74,24 @@ namespace {
 
 constexpr std::uint64_t hour_flag = std::uint64_t{1} << 63;
 
+void assign_raw_counter_key(std::string& out, std::string_view id, std::uint64_t b) {
+  out.clear();
+  append_id(out, id);
+  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>(b >> shift));
+}
+
 std::string raw_counter_key(std::string_view id, std::uint64_t b) {
-  std::string k = id_prefix(id);
-  for (int shift = 56; shift >= 0; shift -= 8) k.push_back(static_cast<char>(b >> shift));
+  std::string k;
+  k.reserve(id.size() + 24);
+  assign_raw_counter_key(k, id, b);
   return k;
 }
 
 }  // namespace
+
+void assign_counter_key(std::string& out, std::string_view id, std::int64_t bucket) {
+  assign_raw_counter_key(out, id, static_cast<std::uint64_t>(std::max<std::int64_t>(bucket, 0)));
+}
 
 std::string counter_key(std::string_view id, std::int64_t bucket) {
   return raw_counter_key(id, static_cast<std::uint64_t>(std::max<std::int64_t>(bucket, 0)));
@@ -84,11 +102,19 @@ std::string hour_counter_key(std::string_view id, std::int64_t hour) {
                          static_cast<std::uint64_t>(std::max<std::int64_t>(hour, 0)) | hour_flag);
 }
 
+void assign_chunk_key(std::string& out, std::string_view id, std::int64_t chunk,
+                      std::uint32_t part) {
+  out.clear();
+  append_id(out, id);
+  append_inv_time(out, chunk * chunk_ms);
+  out.push_back(static_cast<char>(part >> 8));
+  out.push_back(static_cast<char>(part));
+}
+
 std::string chunk_key(std::string_view id, std::int64_t chunk, std::uint32_t part) {
-  std::string k = id_prefix(id);
-  append_inv_time(k, chunk * chunk_ms);
-  k.push_back(static_cast<char>(part >> 8));
-  k.push_back(static_cast<char>(part));
+  std::string k;
+  k.reserve(id.size() + 24);
+  assign_chunk_key(k, id, chunk, part);
   return k;
 }
 

@@ -46,15 +46,20 @@ void append_varint(std::string& out, std::uint64_t v);
 [[nodiscard]] std::string id_prefix(std::string_view id);
 /// prefix + inv(sid): the key of one record in records, bodies, by_account and by_session.
 [[nodiscard]] std::string id_sid_key(std::string_view id, const sid_bytes& sid);
+/// The same key, written into `out` (cleared first): the writer's buffers, reused per record.
+void assign_id_sid_key(std::string& out, std::string_view id, const sid_bytes& sid);
 /// prefix + inv(time ms, random 0xff..): the smallest key of `id` with created <= ms.
 void append_inv_time(std::string& out, std::int64_t ms);
 /// prefix + be64(bucket): one minute counter.
 [[nodiscard]] std::string counter_key(std::string_view id, std::int64_t bucket);
+void assign_counter_key(std::string& out, std::string_view id, std::int64_t bucket);
 /// prefix + be64(hour | 1 << 63): one hour counter.
 [[nodiscard]] std::string hour_counter_key(std::string_view id, std::int64_t hour);
 
 /// prefix + inv(chunk start ms) + be16(part): one body chunk.
 [[nodiscard]] std::string chunk_key(std::string_view id, std::int64_t chunk, std::uint32_t part);
+void assign_chunk_key(std::string& out, std::string_view id, std::int64_t chunk,
+                      std::uint32_t part);
 /// Splits a chunk key; `chunk` is the chunk index (start ms / chunk_ms).
 [[nodiscard]] bool split_chunk_key(std::string_view key, std::string_view& id, std::int64_t& chunk,
                                    std::uint32_t& part);

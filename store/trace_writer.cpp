@@ -314,13 +314,17 @@ bool trace_writer::append(rocksdb::WriteBatch& batch, trace_record& r,
     return false;
   }
   const std::int64_t created = store::sid_ms(*sid);  // the key's time is the sid's
-  const std::string key = codec::id_sid_key(r.account_sid, *sid);
+  // Keys are written into the writer's buffers, which keep their capacity: no allocation per
+  // key, and a map lookup with a key already there copies nothing.
+  std::string& key = key_buf_;
+  codec::assign_id_sid_key(key, r.account_sid, *sid);
   const std::string_view inv = std::string_view(key).substr(key.size() - 16);
   const std::string_view body = r.response.body.body;
   const std::int64_t chunk = floor_div(created, codec::chunk_ms);
   auto add_to_chunk = [&](std::unordered_map<std::string, std::string>& pending,
                           std::uint32_t chunk_part, std::string_view data) {
-    auto& operand = pending[codec::chunk_key(r.account_sid, chunk, chunk_part)];
+    codec::assign_chunk_key(scratch_key_, r.account_sid, chunk, chunk_part);
+    auto& operand = pending[scratch_key_];
     const std::size_t before = operand.size();
     codec::append_chunk_entry(operand, inv, data);
     pending_bytes_ += operand.size() - before;
@@ -354,14 +358,15 @@ bool trace_writer::append(rocksdb::WriteBatch& batch, trace_record& r,
   if (!r.session_sid.empty()) {
     entry.clear();
     codec::encode_session_entry(entry, r.account_sid, part);
-    batch.Put(db_[cf_by_session], codec::id_sid_key(r.session_sid, *sid), entry)
-        .PermitUncheckedError();
+    codec::assign_id_sid_key(scratch_key_, r.session_sid, *sid);
+    batch.Put(db_[cf_by_session], scratch_key_, entry).PermitUncheckedError();
   }
   if (ship_) {
     outbox::add(batch, db_[cf_outbox], outbox_seq_.fetch_add(1, std::memory_order_relaxed),
                 std::string_view(reinterpret_cast<const char*>(sid->data()), 16));
   }
-  ++counts[codec::counter_key(r.account_sid, floor_div(created, codec::bucket_ms))];
+  codec::assign_counter_key(scratch_key_, r.account_sid, floor_div(created, codec::bucket_ms));
+  ++counts[scratch_key_];
   return true;
 }
 

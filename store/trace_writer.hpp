@@ -20,6 +20,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -70,6 +71,10 @@ class trace_writer {
 
  private:
   struct queued {
+    // Built in its place in the queue (clang 14 has no aggregate initialisation by
+    // parentheses for emplace_back).
+    template <class Item>
+    queued(Item&& i, std::size_t n) : item(std::forward<Item>(i)), bytes(n) {}
     std::variant<capture, trace_record> item;
     std::size_t bytes = 0;
   };

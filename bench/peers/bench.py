@@ -100,15 +100,21 @@ def stop_all(*_):
         stop(p, grace=3.0)
 
 
+def stat_fields(stat_dir: str) -> list[str]:
+    """The fields of <stat_dir>/stat after the command name (which may hold spaces): field 3
+    (state) is [0], utime and stime (fields 14, 15) are [11] and [12]."""
+    with open(f"{stat_dir}/stat") as f:
+        s = f.read()
+    return s[s.rindex(")") + 2:].split()
+
+
 def proc_tree(root: int) -> list[int]:
     """root and all its descendants (nginx master + workers)."""
     parent = {}
     for d in os.listdir("/proc"):
         if d.isdigit():
             try:
-                with open(f"/proc/{d}/stat") as f:
-                    s = f.read()
-                parent[int(d)] = int(s[s.rindex(")") + 2:].split()[1])
+                parent[int(d)] = int(stat_fields(f"/proc/{d}")[1])
             except (OSError, ValueError):
                 pass
     tree, frontier = [root], [root]
@@ -124,10 +130,8 @@ def cpu_seconds(pids: list[int]) -> float:
     total = 0
     for pid in pids:
         try:
-            with open(f"/proc/{pid}/stat") as f:
-                s = f.read()
-            fields = s[s.rindex(")") + 2:].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
+            fields = stat_fields(f"/proc/{pid}")
+            total += int(fields[11]) + int(fields[12])  # utime, stime
         except OSError:
             pass
     return total / CLK_TCK

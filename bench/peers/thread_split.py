@@ -19,15 +19,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench as B  # noqa: E402
 
-TICK_US = 1e6 / os.sysconf("SC_CLK_TCK")
+TICK_US = 1e6 / B.CLK_TCK
 
 
 def sample(stat_dir: str) -> tuple[str, int, int, int, int, int]:
     """(name, user ticks, system ticks, voluntary, involuntary switches, minor faults)."""
-    with open(f"{stat_dir}/stat") as f:
-        st = f.read()
-    name = st[st.index("(") + 1:st.rindex(")")]
-    fields = st[st.rindex(")") + 2:].split()
+    with open(f"{stat_dir}/comm") as f:
+        name = f.read().strip()
+    fields = B.stat_fields(stat_dir)
     with open(f"{stat_dir}/status") as f:
         status = dict(line.split(":", 1) for line in f if ":" in line)
     return (name, int(fields[11]), int(fields[12]), int(status["voluntary_ctxt_switches"]),

@@ -66,8 +66,8 @@ net::awaitable<bool> resolve_forward(destination& dest, const conf::forward_host
                                      const std::vector<tcp::endpoint>& own_listeners,
                                      bool never_own) {
   tcp::resolver resolver(co_await net::this_coro::executor);
-  auto [ec, results] = co_await resolver.async_resolve(dest.host, std::to_string(dest.port),
-                                                       net::as_tuple(net::use_awaitable));
+  auto [ec, results] =
+      co_await resolver.async_resolve(dest.host, std::to_string(dest.port), awaited);
   bool refused = false;
   for (const auto& r : results) {
     const auto ep = r.endpoint();

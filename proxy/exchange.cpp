@@ -19,7 +19,6 @@ namespace {
 using clock = std::chrono::steady_clock;
 using store::exchange_error;
 using namespace std::chrono_literals;
-constexpr auto tuple_awaitable = net::as_tuple(net::use_awaitable);
 
 // How long a request with Expect: 100-continue waits for the upstream's 100 before its body
 // goes anyway (an upstream may ignore the expectation and wait for the body); curl's default.
@@ -230,8 +229,8 @@ net::awaitable<session::stop_reason> session::send_and_read_head(exchange_state&
 net::awaitable<session::stop_reason> session::send_head() {
   arm(ctx_.pc.idle_timeout, phase::upstream);
   const auto head = request_writer_.head_only();
-  auto [ec, n] = co_await upstream_->visit(
-      [&](auto& s) { return net::async_write(s, head, tuple_awaitable); });
+  auto [ec, n] = co_await upstream_->io(
+      [&](auto& s, auto handler) { net::async_write(s, head, std::move(handler)); });
   if (ec) co_return stop_reason::answer(exchange_error::upstream_closed);
   request_writer_.sent();
   co_return stop_reason{};
@@ -261,8 +260,8 @@ net::awaitable<session::stop_reason> session::send_body(exchange_state& x) {
     arm(ctx_.pc.idle_timeout, phase::upstream);
     const auto out = request_writer_.next(body_piece(body), !body.more);
     if (net::buffer_size(out) != 0) {
-      auto [wec, wn] = co_await upstream_->visit(
-          [&](auto& s) { return net::async_write(s, out, tuple_awaitable); });
+      auto [wec, wn] = co_await upstream_->io(
+          [&](auto& s, auto handler) { net::async_write(s, out, std::move(handler)); });
       if (wec) {
         ec = wec;
         break;
@@ -449,8 +448,8 @@ net::awaitable<bool> session::write_interim(response_head& h) {
   for (const auto& f : h) interim.insert(f.name_string(), f.value());
   strip_hop_by_hop(interim, false);
   arm(ctx_.pc.idle_timeout, phase::client);
-  auto [ec, n] = co_await visit_client(
-      [&](auto& s) { return http::async_write(s, interim, tuple_awaitable); });
+  auto [ec, n] = co_await client_io(
+      [&](auto& s, auto handler) { http::async_write(s, interim, std::move(handler)); });
   co_return !ec;
 }
 
@@ -527,8 +526,8 @@ net::awaitable<session::stop_reason> session::relay_response(exchange_state& x) 
     arm(ctx_.pc.idle_timeout, phase::client);
     const auto out = response_writer_.next(body_piece(body), !body.more);
     if (net::buffer_size(out) != 0) {
-      auto [ec, n] =
-          co_await visit_client([&](auto& s) { return net::async_write(s, out, tuple_awaitable); });
+      auto [ec, n] = co_await client_io(
+          [&](auto& s, auto handler) { net::async_write(s, out, std::move(handler)); });
       if (ec) {
         co_return stop_reason::end(
             cut_short(exchange_error::client_timeout, exchange_error::client_closed));

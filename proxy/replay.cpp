@@ -25,7 +25,6 @@ namespace {
 using clock = std::chrono::steady_clock;
 using store::exchange_error;
 using namespace std::chrono_literals;
-constexpr auto tuple_awaitable = net::as_tuple(net::use_awaitable);
 constexpr std::size_t body_chunk = 16 * 1024;
 // How long the answer waits for the writer to commit the new record before saying 503 (the
 // writer commits within milliseconds unless the disk is failing).
@@ -150,8 +149,8 @@ net::awaitable<routing> route_by_origin(const replay_context& cx, const conf::ro
   routing out{route_destination(cx.snap, route, std::move(normalised.target)), std::nullopt};
   tcp::resolver resolver(cx.strand);
   cx.dog.arm(cx.parts.pc.connect_timeout);
-  auto [rec, results] = co_await resolver.async_resolve(
-      out.dest.host, std::to_string(out.dest.port), tuple_awaitable);
+  auto [rec, results] =
+      co_await resolver.async_resolve(out.dest.host, std::to_string(out.dest.port), awaited);
   if (!rec && !cx.dog.timed_out()) {
     for (const auto& e : results) out.dest.checked.push_back(e.endpoint());
   }
@@ -316,8 +315,9 @@ net::awaitable<head_read> read_one_head(const replay_context& cx, upstream_conne
   if (conn.read_pending) std::tie(ec, settled) = co_await cx.parts.pool.settle(conn);
   const std::size_t buffered = conn.buffer.size() - settled;
   if (!ec) {
-    auto [rec, rn] = co_await conn.visit(
-        [&](auto& s) { return http::async_read_header(s, conn.buffer, rp, tuple_awaitable); });
+    auto [rec, rn] = co_await conn.io([&](auto& s, auto handler) {
+      http::async_read_header(s, conn.buffer, rp, std::move(handler));
+    });
     ec = rec;
   }
   co_return head_read{ec, conn.buffer.size() == buffered};
@@ -357,8 +357,8 @@ net::awaitable<exchange_error> read_body(const replay_context& cx, upstream_conn
     res.body().data = buf.data();
     res.body().size = buf.size();
     cx.dog.arm(cx.parts.pc.idle_timeout);
-    auto [rec, rn] = co_await conn.visit(
-        [&](auto& s) { return http::async_read(s, conn.buffer, rp, tuple_awaitable); });
+    auto [rec, rn] = co_await conn.io(
+        [&](auto& s, auto handler) { http::async_read(s, conn.buffer, rp, std::move(handler)); });
     if (rec == http::error::need_buffer) rec = {};
     keep_head(cap.response_body, buf.data(), buf.size() - res.body().size, cx.body_limit,
               cap.capture_bodies);
@@ -377,8 +377,8 @@ net::awaitable<attempt_end> exchange_once(const replay_context& cx, upstream_con
   cx.dog.conn = &conn;
   ++conn.exchanges;
   cx.dog.arm(cx.parts.pc.idle_timeout);
-  auto [wec, wn] =
-      co_await conn.visit([&](auto& s) { return http::async_write(s, req, tuple_awaitable); });
+  auto [wec, wn] = co_await conn.io(
+      [&](auto& s, auto handler) { http::async_write(s, req, std::move(handler)); });
   if (wec) {
     if (stale_ok && !cx.dog.timed_out()) co_return attempt_end{exchange_error::none, true};
     co_return attempt_end{cx.dog.timed_out() ? exchange_error::upstream_idle_timeout
@@ -465,7 +465,7 @@ net::awaitable<std::optional<std::string>> committed_json(store::commit_feed::su
     batches.clear();
     if (state != store::commit_feed::state::open || clock::now() >= until) co_return std::nullopt;
     wake.expires_after(std::min<clock::duration>(until - clock::now(), 100ms));
-    co_await wake.async_wait(tuple_awaitable);
+    co_await wake.async_wait(awaited);
   }
 }
 

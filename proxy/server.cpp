@@ -27,7 +27,6 @@ namespace sidecar::proxy {
 namespace {
 
 using namespace std::chrono_literals;
-constexpr auto tuple_awaitable = net::as_tuple(net::use_awaitable);
 
 // A short answer on a fresh socket, before any session: it fits the socket's send buffer and is
 // written without waiting.
@@ -122,12 +121,12 @@ void server::impl::session_ended(std::uint64_t sid) {
 
 net::awaitable<void> server::impl::accept_loop() {
   for (;;) {
-    auto [ec, socket] = co_await acceptor->async_accept(connection_executor(), tuple_awaitable);
+    auto [ec, socket] = co_await acceptor->async_accept(connection_executor(), awaited);
     if (ec) {
       if (ec == net::error::operation_aborted || !acceptor->is_open()) co_return;
       // EMFILE and the like: wait a little rather than spin.
       net::steady_timer pause(acceptor->get_executor(), 50ms);
-      co_await pause.async_wait(tuple_awaitable);
+      co_await pause.async_wait(awaited);
       continue;
     }
     beast::error_code rec;

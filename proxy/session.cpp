@@ -18,7 +18,6 @@ namespace sidecar::proxy {
 
 namespace {
 
-constexpr auto tuple_awaitable = net::as_tuple(net::use_awaitable);
 constexpr std::size_t head_read = 16 * 1024;  // one read while waiting for a request head
 
 std::string address_text(const tcp::endpoint& ep) { return (std::ostringstream() << ep).str(); }
@@ -81,7 +80,9 @@ void session::on_stop(bool hard) {
 net::awaitable<void> session::serve() {
   if (client_tls_) {
     arm(ctx_.pc.header_timeout, phase::client);
-    auto [ec] = co_await client_tls_->async_handshake(ssl::stream_base::server, tuple_awaitable);
+    auto [ec] = co_await in_place<void(beast::error_code)>([&](auto handler) {
+      client_tls_->async_handshake(ssl::stream_base::server, std::move(handler));
+    });
     if (ec) co_return;
   }
   for (bool first = true;; first = false) {
@@ -197,8 +198,8 @@ net::awaitable<session::head_status> session::read_head(bool first, std::size_t&
     // that follows the head then needs no second allocation and copy.
     if (client_buf_.capacity() == 0) client_buf_.reserve(body_chunk);
     const std::size_t room = client_buf_.max_size() - client_buf_.size();
-    auto [ec, n] = co_await visit_client([&](auto& s) {
-      return s.async_read_some(client_buf_.prepare(std::min(room, head_read)), tuple_awaitable);
+    auto [ec, n] = co_await client_io([&](auto& s, auto handler) {
+      s.async_read_some(client_buf_.prepare(std::min(room, head_read)), std::move(handler));
     });
     // EOF, reset, timeout or stop: nothing to answer. A read that succeeded as the deadline
     // passed (the watchdog's cancel then finds nothing to cancel) is a timeout as well: this
@@ -222,7 +223,7 @@ net::awaitable<session::head_status> session::read_head(bool first, std::size_t&
 net::awaitable<session::head_status> session::wait_idle(bool first) {
   body_buf_.reset();
   client_buf_.shrink_to_fit();
-  auto [ec, n] = co_await client_plain_->async_read_some(net::buffer(idle_bytes_), tuple_awaitable);
+  auto [ec, n] = co_await client_plain_->async_read_some(net::buffer(idle_bytes_), awaited);
   // timed_out too: the deadline can pass just as the read succeeds, too late to cancel it.
   if (ec || watchdog_.timed_out()) co_return head_status::closed;
   client_buf_.reserve(body_chunk);
@@ -326,8 +327,8 @@ net::awaitable<bool> session::answer_local(int status, bool keep_alive, unsigned
 
 net::awaitable<bool> session::write_answer(http::response<http::string_body>& res) {
   arm(ctx_.pc.idle_timeout, phase::client);
-  auto [ec, n] =
-      co_await visit_client([&](auto& s) { return http::async_write(s, res, tuple_awaitable); });
+  auto [ec, n] = co_await client_io(
+      [&](auto& s, auto handler) { http::async_write(s, res, std::move(handler)); });
   co_return !ec && res.keep_alive();
 }
 
@@ -344,7 +345,7 @@ net::awaitable<void> session::tunnel() {
   auto up = std::move(upstream_);
   auto flush = [&](auto& from, auto& to) -> net::awaitable<bool> {
     if (from.size() == 0) co_return true;
-    auto [ec, n] = co_await net::async_write(to, from.data(), tuple_awaitable);
+    auto [ec, n] = co_await net::async_write(to, from.data(), awaited);
     from.consume(n);
     co_return !ec;
   };
@@ -361,9 +362,11 @@ net::awaitable<void> session::tunnel() {
   auto pump = [this](auto& from, auto& to, char* buf) -> net::awaitable<void> {
     for (;;) {
       arm(ctx_.pc.idle_timeout, phase::both);
-      auto [ec, n] = co_await from.async_read_some(net::buffer(buf, body_chunk), tuple_awaitable);
+      auto [ec, n] = co_await in_place([&](auto handler) {
+        from.async_read_some(net::buffer(buf, body_chunk), std::move(handler));
+      });
       if (ec) break;
-      auto [wec, wn] = co_await net::async_write(to, net::buffer(buf, n), tuple_awaitable);
+      auto [wec, wn] = co_await net::async_write(to, net::buffer(buf, n), awaited);
       if (wec) break;
     }
     cancel_phase(phase::both);

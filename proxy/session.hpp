@@ -155,6 +155,12 @@ class session : public std::enable_shared_from_this<session> {
   auto visit_client(F&& f) {
     return client_tls_ ? f(*client_tls_) : f(*client_plain_);
   }
+  /// One operation on the client's stream, awaited in place (support/net.hpp, on_stream).
+  template <class Start>
+  auto client_io(Start start) {
+    return on_stream(client_tls_ ? &*client_tls_ : nullptr,
+                     client_plain_ ? &*client_plain_ : nullptr, std::move(start));
+  }
   char* body_buffer() {
     if (!body_buf_) body_buf_ = take_block();
     return body_buf_.get();

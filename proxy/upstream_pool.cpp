@@ -113,7 +113,6 @@ void upstream_pool::on_idle_read(const std::shared_ptr<idle_read>& r, beast::err
 
 net::awaitable<std::tuple<beast::error_code, std::size_t>> upstream_pool::settle(
     upstream_connection& c) {
-  constexpr auto tuple_awaitable = net::as_tuple(net::use_awaitable);
   c.read_pending = false;
   {
     std::lock_guard lock(mu_);
@@ -126,8 +125,7 @@ net::awaitable<std::tuple<beast::error_code, std::size_t>> upstream_pool::settle
   }
   // Not complete yet: the handler resumes us. The check is repeated under the lock that the
   // handler takes, so a completion between the two cannot be missed.
-  co_return co_await net::async_initiate<decltype(tuple_awaitable),
-                                         void(beast::error_code, std::size_t)>(
+  co_return co_await net::async_initiate<decltype(awaited), void(beast::error_code, std::size_t)>(
       [this, &c](auto handler) {
         std::unique_lock lock(mu_);
         idle_read& r = *c.idle;
@@ -143,7 +141,7 @@ net::awaitable<std::tuple<beast::error_code, std::size_t>> upstream_pool::settle
         r.waiter_executor = net::get_associated_executor(handler);
         r.waiter.emplace(std::move(handler));
       },
-      tuple_awaitable);
+      awaited);
 }
 
 void upstream_pool::give(std::unique_ptr<upstream_connection> c) {

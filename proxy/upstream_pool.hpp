@@ -69,6 +69,11 @@ struct upstream_connection {
   auto visit(F&& f) {
     return tls ? f(*tls) : f(*plain);
   }
+  /// One operation on the stream in use, awaited in place (support/net.hpp, on_stream).
+  template <class Start>
+  auto io(Start start) {
+    return on_stream(tls ? &*tls : nullptr, plain ? &*plain : nullptr, std::move(start));
+  }
 };
 
 /// Idle keep-alive connections per upstream. take() and give() hold the mutex only for a

@@ -71,8 +71,8 @@ net::awaitable<std::tuple<beast::error_code, std::size_t>> async_read_some(Strea
     const std::size_t size = beast::read_size(buffer, 65536);
     if (size == 0)
       co_return std::tuple{beast::error_code(http::error::buffer_overflow), used_total};
-    auto [ec, n] =
-        co_await stream.async_read_some(buffer.prepare(size), net::as_tuple(net::use_awaitable));
+    auto [ec, n] = co_await in_place(
+        [&](auto handler) { stream.async_read_some(buffer.prepare(size), std::move(handler)); });
     buffer.commit(n);
     if (ec == net::error::eof) {
       if (!parser.got_some()) {

@@ -55,7 +55,7 @@ class watchdog {
   net::awaitable<void> run(OnExpiry on_expiry) {
     while (!stopped_) {
       timer_.expires_at(timer_at_);
-      auto [ec] = co_await timer_.async_wait(net::as_tuple(net::use_awaitable));
+      auto [ec] = co_await timer_.async_wait(awaited);
       if (stopped_) break;
       if (ec == net::error::operation_aborted && clock::now() < timer_at_) continue;
       if (clock::now() >= deadline_) {

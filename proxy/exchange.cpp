@@ -146,20 +146,60 @@ void session::prepare_request(exchange_state& x) {
 }
 
 // Connect (or reuse), send the head and any body, read the response head; a reused connection
-// that turns out stale is replaced once when the request can be replayed.
+// that turns out stale is replaced once when the request can be replayed. The head and body go
+// (the body after the upstream's 100 when the client expects one), then the response's head is
+// read, until a final head (or 101) has arrived. (Steps that most exchanges take are not
+// coroutines of their own: each would cost a frame per exchange.)
 net::awaitable<session::stop_reason> session::send_request(exchange_state& x) {
   for (x.attempt = 0;; ++x.attempt) {
-    stop_reason stop = co_await open_upstream(x);
+    stop_reason stop;
+    if (!take_ready_upstream(x)) stop = co_await open_upstream(x);
     if (stop.how == stop_reason::kind::stale) continue;
     if (stop.how != stop_reason::kind::none) co_return stop;
-    request_writer_.start(x.req());
-    stop = co_await send_and_read_head(x);
+    start_sending(x);
+    do {
+      if (x.awaiting_continue) {
+        stop = co_await send_head();
+      } else {
+        stop = co_await send_body(x);
+      }
+      // Without a final head in x.rp, the client has been told to go on (continue_body) and
+      // the body goes now.
+      if (stop.how == stop_reason::kind::none) stop = co_await read_final_head(x);
+    } while (stop.how == stop_reason::kind::none && x.rp == nullptr);
     if (stop.how != stop_reason::kind::stale) co_return stop;
     upstream_.reset();
     x.rp = nullptr;
   }
 }
 
+// The attempt's request is ready to go on its connection.
+void session::start_sending(exchange_state& x) {
+  request_writer_.start(x.req());
+  x.awaiting_continue = x.expect_continue;
+  x.continue_relayed = false;
+  x.early_answer = false;
+  // Room for whole chunks of a request body (see connect_upstream); an idle connection gives
+  // it back (shrink_to_fit while waiting for the next request).
+  if (!x.parser.is_done()) client_buf_.reserve(body_chunk);
+}
+
+// A pooled connection for the first attempt, taken when nothing needs awaiting before the
+// request goes: the request is all read, so no early-answer watch races the pool's pending
+// read (open_upstream). False, with nothing taken, otherwise.
+bool session::take_ready_upstream(exchange_state& x) {
+  const bool resolved = x.dest.route != nullptr || !x.dest.checked.empty();
+  if (x.attempt != 0 || !resolved || !body_buffered(x.parser, client_buf_.size())) return false;
+  upstream_ = ctx_.pool.take(x.dest.pool_key, &strand_);
+  if (!upstream_) return false;
+  x.reused = true;
+  x.watch_early = !client_tls_ && !upstream_->tls;
+  ++upstream_->exchanges;
+  return true;
+}
+
+// The upstream connection of this attempt when take_ready_upstream() had none: a new one, or
+// a pooled one whose pending read is settled first.
 net::awaitable<session::stop_reason> session::open_upstream(exchange_state& x) {
   if (x.dest.route == nullptr && x.dest.checked.empty()) {
     co_return stop_reason::answer(exchange_error::upstream_resolve_failed);
@@ -199,31 +239,6 @@ net::awaitable<exchange_error> session::connect_upstream(const destination& dest
   upstream_ = std::move(conn);
   arm(ctx_.pc.connect_timeout, phase::upstream);
   co_return co_await proxy::connect_upstream(*upstream_, dest, ctx_.client_tls, watchdog_);
-}
-
-// The request's head and body go (the body after the upstream's 100 when the client expects
-// one), then the response's head is read, until a final head (or 101) has arrived.
-net::awaitable<session::stop_reason> session::send_and_read_head(exchange_state& x) {
-  x.awaiting_continue = x.expect_continue;
-  x.continue_relayed = false;
-  x.early_answer = false;
-  // Room for whole chunks of a request body (see connect_upstream); an idle connection gives
-  // it back (shrink_to_fit while waiting for the next request).
-  if (!x.parser.is_done()) client_buf_.reserve(body_chunk);
-  for (;;) {
-    stop_reason stop;
-    if (x.awaiting_continue) {
-      stop = co_await send_head();
-    } else {
-      stop = co_await send_body(x);
-    }
-    if (stop.how != stop_reason::kind::none) co_return stop;
-    stop = co_await read_final_head(x);
-    if (stop.how != stop_reason::kind::none) co_return stop;
-    // A final head (or 101) is in x.rp; without one, the client has been told to go on
-    // (continue_body) and the body goes now.
-    if (x.rp) co_return stop_reason{};
-  }
 }
 
 net::awaitable<session::stop_reason> session::send_head() {

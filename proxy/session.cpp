@@ -78,16 +78,19 @@ void session::on_stop(bool hard) {
 // The connection's loop: a request head, its destination (or a local answer), the media cache
 // (a hit is answered from disk), the exchange; again while the connection may go on.
 net::awaitable<void> session::serve() {
-  if (client_tls_) {
-    arm(ctx_.pc.header_timeout, phase::client);
-    auto [ec] = co_await in_place<void(beast::error_code)>([&](auto handler) {
-      client_tls_->async_handshake(ssl::stream_base::server, std::move(handler));
-    });
-    if (ec) co_return;
-  }
+  if (client_tls_ && !co_await tls_handshake()) co_return;
+  // Every exchange has the capture as its observer; a cacheable miss adds the cache's fill.
+  exchange_observers recorded;
+  recorded.add(*capture_);
   for (bool first = true;; first = false) {
     request_parser& parser = request_parser::renew(request_parser_);
-    if (!co_await next_request(first, parser)) co_return;
+    std::size_t head_len = 0;
+    const head_status got = co_await read_head(first, head_len);
+    unsigned version = 11;
+    if (const int refusal = take_request_head(got, parser, head_len, version); refusal != 0) {
+      if (refusal > 0) co_await answer_local(refusal, false, version);
+      co_return;
+    }
     const auto arrived = clock::now();
     snap_ = ctx_.current.load();
     auto& req = parser.get();
@@ -103,46 +106,40 @@ net::awaitable<void> session::serve() {
       if (!co_await answer_local(to.refusal, keep_alive && !to.close, req.version())) co_return;
       continue;
     }
-    if (!co_await forward(parser, to.dest, arrived) || ctx_.is_stopping()) co_return;
+    // Most requests have nothing to do with the media cache: their exchange is awaited here,
+    // with no coroutine between (each would cost a frame per request).
+    bool keep = false;
+    if (uses_media_cache(parser, to.dest)) {
+      keep = co_await forward_via_cache(parser, to.dest, arrived, recorded);
+    } else {
+      keep = co_await exchange(parser, to.dest, arrived, recorded);
+    }
+    if (!keep || ctx_.is_stopping()) co_return;
   }
 }
 
-// The request goes to its destination: answered from the media cache, or an exchange with its
-// observers (the capture; the cache's fill on a miss). Whether the connection may go on.
-net::awaitable<bool> session::forward(request_parser& parser, const destination& dest,
-                                      clock::time_point arrived) {
-  bool answered = false;
-  bool keep = true;
-  std::optional<cache::cache_fill> fill;
-  if (parser.is_done()) {
-    // Not a conditional expression: GCC 12 mishandles a co_await inside one whose result
-    // has a destructor.
-    std::optional<cache::cache_fill> found =
-        co_await look_up_cache(parser.get(), dest, answered, keep);
-    if (found) fill.emplace(std::move(*found));
-  }
-  if (answered) co_return keep;
-  exchange_observers observers;
-  observers.add(*capture_);
-  std::optional<cache_observer> cache_watch;
-  if (fill) observers.add(cache_watch.emplace(*fill));
-  co_return co_await exchange(parser, dest, arrived, observers);
+// A TLS client's handshake, within header_timeout; whether it succeeded.
+net::awaitable<bool> session::tls_handshake() {
+  arm(ctx_.pc.header_timeout, phase::client);
+  auto [ec] = co_await in_place<void(beast::error_code)>([&](auto handler) {
+    client_tls_->async_handshake(ssl::stream_base::server, std::move(handler));
+  });
+  co_return !ec;
 }
 
-net::awaitable<bool> session::next_request(bool first, request_parser& parser) {
-  std::size_t head_len = 0;
-  switch (co_await read_head(first, head_len)) {
+// What read_head() found, the head parsed into `parser`: 0, or the status of the answer that
+// refuses the request (-1: the connection has ended, nothing to answer) in HTTP/`version`.
+int session::take_request_head(head_status got, request_parser& parser, std::size_t head_len,
+                               unsigned& version) {
+  switch (got) {
     case head_status::closed:
-      co_return false;
+      return -1;
     case head_status::bad:
-      co_await answer_local(400, false, 11);
-      co_return false;
+      return 400;
     case head_status::target_long:
-      co_await answer_local(414, false, 11);
-      co_return false;
+      return 414;
     case head_status::head_large:
-      co_await answer_local(431, false, 11);
-      co_return false;
+      return 431;
     case head_status::ok:
       break;
   }
@@ -151,17 +148,37 @@ net::awaitable<bool> session::next_request(bool first, request_parser& parser) {
   beast::error_code ec;
   parser.put_head(std::string_view(static_cast<const char*>(client_buf_.data().data()), head_len),
                   ec);
-  if (ec || !parser.is_header_done()) {
-    co_await answer_local(400, false, 11);
-    co_return false;
-  }
+  if (ec || !parser.is_header_done()) return 400;
   client_buf_.consume(head_len);
   auto& req = parser.get();
   if (!normalise_request_framing(req, req.version())) {
-    co_await answer_local(400, false, req.version());
-    co_return false;
+    version = req.version();
+    return 400;
   }
-  co_return true;
+  return 0;
+}
+
+// The media cache (webhook routes, GET without credentials, no body): a hit is answered from
+// disk without an upstream and without a capture; a miss is forwarded and fills the cache.
+bool session::uses_media_cache(const request_parser& parser, const destination& dest) const {
+  return parser.is_done() && ctx_.media_cache != nullptr && dest.route != nullptr &&
+         cache::cacheable_request(parser.get().method(), dest.route->dir, false, parser.get());
+}
+
+// A request that uses the media cache: answered from it, or an exchange whose observers are
+// the capture and, on a miss, the cache's fill. Whether the connection may go on.
+net::awaitable<bool> session::forward_via_cache(request_parser& parser, const destination& dest,
+                                                clock::time_point arrived,
+                                                const exchange_observers& recorded) {
+  bool answered = false;
+  bool keep = true;
+  std::optional<cache::cache_fill> fill =
+      co_await look_up_cache(parser.get(), dest, answered, keep);
+  if (answered) co_return keep;
+  exchange_observers observers = recorded;
+  std::optional<cache_observer> cache_watch;
+  if (fill) observers.add(cache_watch.emplace(*fill));
+  co_return co_await exchange(parser, dest, arrived, observers);
 }
 
 net::awaitable<session::head_status> session::read_head(bool first, std::size_t& head_len) {
@@ -170,8 +187,21 @@ net::awaitable<session::head_status> session::read_head(bool first, std::size_t&
   idle_ = !got_bytes;
   if (idle_ && ctx_.is_stopping()) co_return head_status::closed;
   if (idle_ && client_plain_) {
-    if (co_await wait_idle(first) == head_status::closed) co_return head_status::closed;
+    // An idle keep-alive connection holds no buffers while it waits (10 000 of them must fit
+    // in 256 MiB): the body buffer goes, and the read buffer is only allocated once the next
+    // request starts to arrive. The wait is a read into the session's own small array, not a
+    // readiness wait: Asio re-arms epoll (an epoll_ctl) for every async_wait, never for a
+    // read, and the read also brings the request's first bytes (most often all of it).
+    body_buf_.reset();
+    client_buf_.shrink_to_fit();
+    auto [ec, n] = co_await client_plain_->async_read_some(net::buffer(idle_bytes_), awaited);
+    // timed_out too: the deadline can pass just as the read succeeds, too late to cancel it.
+    if (ec || watchdog_.timed_out()) co_return head_status::closed;
+    client_buf_.reserve(body_chunk);
+    net::buffer_copy(client_buf_.prepare(n), net::buffer(idle_bytes_, n));
+    client_buf_.commit(n);
     got_bytes = true;
+    request_started(first);
   }
   for (;;) {
     if (got_bytes) {
@@ -208,30 +238,16 @@ net::awaitable<session::head_status> session::read_head(bool first, std::size_t&
     client_buf_.commit(n);
     if (!got_bytes) {
       got_bytes = true;
-      idle_ = false;
-      // The head must now arrive whole within header_timeout (slowloris).
-      if (!first) arm(ctx_.pc.header_timeout, phase::client);
+      request_started(first);
     }
   }
 }
 
-// An idle keep-alive connection holds no buffers while it waits (10 000 of them must fit in
-// 256 MiB): the body buffer goes, and the read buffer is only allocated once the next request
-// starts to arrive. The wait is a read into the session's own small array, not a readiness
-// wait: Asio re-arms epoll (an epoll_ctl) for every async_wait, never for a read, and the read
-// also brings the request's first bytes (most often all of it). `ok` once bytes have come.
-net::awaitable<session::head_status> session::wait_idle(bool first) {
-  body_buf_.reset();
-  client_buf_.shrink_to_fit();
-  auto [ec, n] = co_await client_plain_->async_read_some(net::buffer(idle_bytes_), awaited);
-  // timed_out too: the deadline can pass just as the read succeeds, too late to cancel it.
-  if (ec || watchdog_.timed_out()) co_return head_status::closed;
-  client_buf_.reserve(body_chunk);
-  net::buffer_copy(client_buf_.prepare(n), net::buffer(idle_bytes_, n));
-  client_buf_.commit(n);
+// The next request's first bytes have come: the connection is no longer idle, and the head
+// must now arrive whole within header_timeout (slowloris).
+void session::request_started(bool first) {
   idle_ = false;
   if (!first) arm(ctx_.pc.header_timeout, phase::client);
-  co_return head_status::ok;
 }
 
 // Where the request goes (docs/proxy.md, "Routing" and "Forward proxy"), or the local answer
@@ -287,16 +303,12 @@ net::awaitable<session::routed> session::choose_forward(const request_head& req)
   co_return to;
 }
 
-// The media cache (webhook routes, GET without credentials, no body): a hit is answered from
-// disk without an upstream and without a capture; a miss is forwarded and fills the cache.
+// A cacheable request (uses_media_cache) looked up: the fill of a miss, or the hit answered
+// (`answered`; `keep` whether to go on).
 net::awaitable<std::optional<cache::cache_fill>> session::look_up_cache(const proxied_request& req,
                                                                         const destination& dest,
                                                                         bool& answered,
                                                                         bool& keep) {
-  if (ctx_.media_cache == nullptr || dest.route == nullptr ||
-      !cache::cacheable_request(req.method(), dest.route->dir, false, req)) {
-    co_return std::nullopt;
-  }
   std::string url = dest.url_prefix + dest.target;  // the URL sent upstream: the cache's key
   arm(ctx_.pc.upstream_timeout, phase::none);       // may wait for a concurrent fill of this URL
   cache::acquisition a =

@@ -76,23 +76,26 @@ class session : public std::enable_shared_from_this<session> {
 
   // The connection (session.cpp).
   net::awaitable<void> serve();
-  // The next request's head parsed into `parser`; false when the connection ends (closed, or
-  // answered 400, 414 or 431).
-  net::awaitable<bool> next_request(bool first, request_parser& parser);
+  net::awaitable<bool> tls_handshake();
+  // The next request's head: read_head() finds it in the bytes from the client, then
+  // take_request_head() parses it into the parser.
   net::awaitable<head_status> read_head(bool first, std::size_t& head_len);
-  net::awaitable<head_status> wait_idle(bool first);
+  void request_started(bool first);
+  int take_request_head(head_status got, request_parser& parser, std::size_t head_len,
+                        unsigned& version);
   // Where the request goes, or the local answer it gets: choose_route() for an origin-form
   // target (and CONNECT's refusal), with no wait; choose_forward() for an absolute-form one,
   // whose host is resolved first.
   [[nodiscard]] routed choose_route(const request_head& req) const;
   net::awaitable<routed> choose_forward(const request_head& req);
-  // The destination is the caller's (serve() awaits both): not copied onto their frames.
-  net::awaitable<bool> forward(request_parser& parser, const destination& dest,
-                               clock::time_point arrived);
+  // The destination is the caller's (serve() awaits the exchange): not copied onto frames.
+  [[nodiscard]] bool uses_media_cache(const request_parser& parser, const destination& dest) const;
+  net::awaitable<bool> forward_via_cache(request_parser& parser, const destination& dest,
+                                         clock::time_point arrived,
+                                         const exchange_observers& recorded);
   net::awaitable<bool> answer_local(int status, bool keep_alive, unsigned version);
   // Writes an answer of the sidecar's own; whether the connection may go on.
   net::awaitable<bool> write_answer(http::response<http::string_body>& res);
-  // A cacheable miss's fill, or the hit answered (`answered`; `keep` whether to go on).
   net::awaitable<std::optional<cache::cache_fill>> look_up_cache(const proxied_request& req,
                                                                  const destination& dest,
                                                                  bool& answered, bool& keep);
@@ -109,9 +112,10 @@ class session : public std::enable_shared_from_this<session> {
                                 clock::time_point arrived, const exchange_observers& observers);
   void prepare_request(exchange_state& x);
   net::awaitable<stop_reason> send_request(exchange_state& x);
+  bool take_ready_upstream(exchange_state& x);
   net::awaitable<stop_reason> open_upstream(exchange_state& x);
   net::awaitable<store::exchange_error> connect_upstream(const destination& dest);
-  net::awaitable<stop_reason> send_and_read_head(exchange_state& x);
+  void start_sending(exchange_state& x);
   net::awaitable<stop_reason> send_head();
   net::awaitable<stop_reason> send_body(exchange_state& x);
   // A body piece (request or response) goes through the body buffer: start_piece() readies

@@ -111,37 +111,25 @@ void upstream_pool::on_idle_read(const std::shared_ptr<idle_read>& r, beast::err
   }
 }
 
-net::awaitable<std::tuple<beast::error_code, std::size_t>> upstream_pool::settle(
-    upstream_connection& c) {
+bool upstream_pool::take_idle_result(upstream_connection& c, beast::error_code& ec,
+                                     std::size_t& n) {
   c.read_pending = false;
-  {
-    std::lock_guard lock(mu_);
-    idle_read& r = *c.idle;
-    if (!r.pending) co_return std::tuple{beast::error_code{}, std::size_t{0}};
-    if (r.done) {
-      r.pending = false;
-      co_return std::tuple{r.ec, r.n};
-    }
+  idle_read& r = *c.idle;
+  if (r.pending && !r.done) return false;
+  if (r.done) {
+    ec = r.ec;
+    n = r.n;
   }
-  // Not complete yet: the handler resumes us. The check is repeated under the lock that the
-  // handler takes, so a completion between the two cannot be missed.
-  co_return co_await net::async_initiate<decltype(awaited), void(beast::error_code, std::size_t)>(
-      [this, &c](auto handler) {
-        std::unique_lock lock(mu_);
-        idle_read& r = *c.idle;
-        if (r.done || !r.pending) {
-          const beast::error_code ec = r.done ? r.ec : beast::error_code{};
-          const std::size_t n = r.done ? r.n : 0;
-          r.pending = false;
-          lock.unlock();
-          const auto ex = net::get_associated_executor(handler);
-          net::post(ex, [h = std::move(handler), ec, n]() mutable { std::move(h)(ec, n); });
-          return;
-        }
-        r.waiter_executor = net::get_associated_executor(handler);
-        r.waiter.emplace(std::move(handler));
-      },
-      awaited);
+  r.pending = false;
+  return true;
+}
+
+void upstream_pool::keep_waiter(
+    upstream_connection& c, net::any_io_executor ex,
+    net::any_completion_handler<void(beast::error_code, std::size_t)> handler) {
+  idle_read& r = *c.idle;
+  r.waiter_executor = std::move(ex);
+  r.waiter.emplace(std::move(handler));
 }
 
 void upstream_pool::give(std::unique_ptr<upstream_connection> c) {

@@ -99,9 +99,27 @@ class upstream_pool {
   /// Waits for the read give() left pending on `c` (taken from the pool) and returns how it
   /// completed; its bytes, the first of the response, are then in c.buffer. With nothing
   /// pending, at once with no error and 0. Cancelling c's socket ends the wait
-  /// (operation_aborted), as it ends a read.
-  [[nodiscard]] net::awaitable<std::tuple<beast::error_code, std::size_t>> settle(
-      upstream_connection& c);
+  /// (operation_aborted), as it ends a read. An operation awaited in place
+  /// (support/net.hpp, `awaited`), not a coroutine: no frame per exchange. A result already
+  /// there resumes the caller at once, on its own thread; a later one on its executor.
+  [[nodiscard]] auto settle(upstream_connection& c) {
+    return net::async_initiate<decltype(awaited), void(beast::error_code, std::size_t)>(
+        [this, &c](auto handler) {
+          // The check and the wait under one lock, the one the read's handler takes: a
+          // completion between the two cannot be missed.
+          std::unique_lock lock(mu_);
+          beast::error_code ec;
+          std::size_t n = 0;
+          if (!take_idle_result(c, ec, n)) {
+            net::any_io_executor ex = net::get_associated_executor(handler);
+            keep_waiter(c, std::move(ex), std::move(handler));
+            return;
+          }
+          lock.unlock();
+          std::move(handler)(ec, n);
+        },
+        awaited);
+  }
   /// Closes every idle connection and refuses new ones.
   void close();
   [[nodiscard]] std::size_t idle_count(std::string_view key);
@@ -115,6 +133,12 @@ class upstream_pool {
   };
   void start_idle_read(upstream_connection& c);  // under mu_
   void on_idle_read(const std::shared_ptr<idle_read>& r, beast::error_code ec, std::size_t n);
+
+  // settle()'s steps, under mu_: the idle read's result when it has come (or none was
+  // pending), else false; the caller that waits for it.
+  bool take_idle_result(upstream_connection& c, beast::error_code& ec, std::size_t& n);
+  void keep_waiter(upstream_connection& c, net::any_io_executor ex,
+                   net::any_completion_handler<void(beast::error_code, std::size_t)> handler);
 
   std::mutex mu_;
   std::unordered_map<std::string, std::vector<std::unique_ptr<upstream_connection>>, string_hash,

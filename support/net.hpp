@@ -17,15 +17,14 @@ using tcp = boost::asio::ip::tcp;
 /// results as a tuple, and the operation awaited in the caller's own frame. `use_awaitable`
 /// would wrap each operation in a coroutine of its own, with a frame allocated, pushed and
 /// pumped per read or write (bench/README.md, session 21). Operations combined with Asio's
-/// awaitable operators (`||`) still take `awaited`.
+/// awaitable operators (`||`) still take `net::as_tuple(net::use_awaitable)`.
 inline constexpr auto awaited = net::as_tuple(net::deferred);
 
 /// The operation that `start(handler)` starts, awaited in place as with `awaited`, on any
 /// stream: Beast's TLS stream takes handlers, but not the deferred token itself.
 template <class Signature = void(beast::error_code, std::size_t), class Start>
 auto in_place(Start start) {
-  return net::async_initiate<decltype(awaited), Signature>(
-      [start = std::move(start)](auto handler) mutable { start(std::move(handler)); }, awaited);
+  return net::async_initiate<decltype(awaited), Signature>(std::move(start), awaited);
 }
 
 /// One operation on whichever stream a connection uses, TLS or plain, awaitable as one type:

@@ -277,13 +277,15 @@ bool compressed_without_secrets(std::string_view head, const content_info& ci,
   return count_of(redacted, mark) == count_of(*plain, mark);
 }
 
-recorded_body make_body(const captured_body& cb, const field_list& headers, bool capture_bodies,
-                        std::size_t limit, const redact::secret_fields& secrets) {
-  recorded_body rb;
+/// The recorded body into `rb`, whose text's capacity (the record's before) is reused.
+void make_body(const captured_body& cb, const field_list& headers, bool capture_bodies,
+               std::size_t limit, const redact::secret_fields& secrets, recorded_body& rb) {
+  rb.body.clear();
+  rb.base64 = false;
   rb.size = std::max<std::uint64_t>(cb.size, cb.head.size());
   if (!capture_bodies) {
     rb.truncated = rb.size > 0;  // nothing kept of a body that existed
-    return rb;
+    return;
   }
   std::string_view head = std::string_view(cb.head).substr(0, limit);
   rb.truncated = rb.size > head.size();
@@ -299,7 +301,7 @@ recorded_body make_body(const captured_body& cb, const field_list& headers, bool
         ci.encoded && !is_wide_charset(ci.charset) && compressed_without_secrets(head, ci, secrets);
     if (!checked) {
       rb.truncated = true;
-      return rb;
+      return;
     }
   }
   const bool text = !ci.encoded && is_text_charset(ci.charset) &&
@@ -326,60 +328,88 @@ recorded_body make_body(const captured_body& cb, const field_list& headers, bool
     base64::append_encoded(rb.body, kept);
     rb.base64 = true;
   }
-  return rb;
 }
 
 // --- headers -----------------------------------------------------------------------------
 
-/// The place of `name` in `out`, or `out.size()`: a linear search while `index` is empty (a
-/// head of few fields), else the map.
-std::size_t place_of(const header_list& out, std::string_view name,
+/// The place of `name` among the first `used` entries of `out`, or `used`: a linear search
+/// while `index` is empty (a head of few fields), else the map.
+std::size_t place_of(const header_list& out, std::size_t used, std::string_view name,
                      const std::unordered_map<std::string_view, std::size_t>& index) {
   if (index.empty()) {
-    const auto it =
-        std::ranges::find(out, name, [](const auto& h) { return std::string_view(h.first); });
+    const auto end = out.begin() + static_cast<std::ptrdiff_t>(used);
+    const auto it = std::find_if(out.begin(), end, [&](const auto& h) { return h.first == name; });
     return static_cast<std::size_t>(it - out.begin());
   }
   const auto it = index.find(name);
-  return it == index.end() ? out.size() : it->second;
+  return it == index.end() ? used : it->second;
 }
 
-header_list make_headers(const field_list& in, const std::vector<std::string>& redact_headers) {
-  header_list out;
-  out.reserve(in.size());
+/// The next entry of `out` to fill: one left from the record this list held before (its
+/// strings keep their capacity), else a new one.
+std::pair<std::string, std::string>& next_entry(header_list& out, std::size_t used) {
+  return used < out.size() ? out[used] : out.emplace_back();
+}
+
+/// A field's value into a record's: redacted when its (lower-case) name is a secret one.
+void append_value(std::string& out, std::string_view lname, std::string_view value,
+                  const std::vector<std::string>& redact_headers) {
+  if (!redact::is_secret_header(lname, redact_headers)) {
+    out += value;
+    return;
+  }
+  const bool scheme = lname == "authorization" || lname == "proxy-authorization";
+  out += redact::header_value(value, scheme);
+}
+
+/// One bit per (length, last byte) of a name, letter case aside.
+std::uint64_t name_bit(std::string_view name) {
+  const unsigned last = name.empty() ? 0u : static_cast<unsigned char>(ascii::lower(name.back()));
+  return std::uint64_t{1} << ((name.size() * 7 + last) & 63);
+}
+
+/// The record's headers into `out`, reusing the entries (and their strings' capacity) of the
+/// record it held before: lower-case names, repeats joined with ", ", secrets redacted.
+void make_headers(const field_list& in, const std::vector<std::string>& redact_headers,
+                  header_list& out) {
+  if (out.capacity() < in.size()) out.reserve(in.size());
+  std::size_t used = 0;
   // Name -> index in `out`, once there are enough headers for a linear search to matter: a
   // head of max_header_bytes can hold thousands of tiny fields.
   constexpr std::size_t linear_limit = 32;
   std::unordered_map<std::string_view, std::size_t> index;
-  // One bit per (length, last byte) of the names so far: a name whose bit is clear is not a
-  // repeat, and most heads have no repeat at all, so most names are never searched for.
+  // The name bits so far: a name whose bit is clear is not a repeat, and most heads have no
+  // repeat at all, so most names are never searched for (nor lower-cased aside).
   std::uint64_t seen = 0;
+  std::string lowered;
   for (const auto& [name, value] : in) {
-    std::string lname = to_lower(name);
-    const bool secret = redact::is_secret_header(lname, redact_headers);
-    const bool scheme = lname == "authorization" || lname == "proxy-authorization";
-    std::string v = secret ? redact::header_value(value, scheme) : std::string(value);
-    const std::uint64_t bit =
-        std::uint64_t{1} << ((lname.size() * 7 +
-                              (lname.empty() ? 0u : static_cast<unsigned char>(lname.back()))) &
-                             63);
-    const std::size_t at = (seen & bit) != 0 ? place_of(out, lname, index) : out.size();
+    const std::uint64_t bit = name_bit(name);
+    std::size_t at = used;
+    if ((seen & bit) != 0) {
+      lowered = to_lower(name);
+      at = place_of(out, used, lowered, index);
+    }
     seen |= bit;
-    if (at != out.size()) {
+    if (at != used) {
       out[at].second += ", ";
-      out[at].second += v;
+      append_value(out[at].second, out[at].first, value, redact_headers);
       continue;
     }
-    out.emplace_back(std::move(lname), std::move(v));
-    if (out.size() == linear_limit + 1) {
+    auto& [lname, v] = next_entry(out, used);
+    lname.assign(name);
+    for (char& ch : lname) ch = ascii::lower(ch);
+    v.clear();
+    append_value(v, lname, value, redact_headers);
+    ++used;
+    if (used == linear_limit + 1) {
       // Switching to the map: index everything so far. The names live in `out`, whose
       // capacity was reserved above, so the views stay valid.
-      for (std::size_t k = 0; k < out.size(); ++k) index.emplace(out[k].first, k);
-    } else if (out.size() > linear_limit + 1) {
-      index.emplace(out.back().first, out.size() - 1);
+      for (std::size_t k = 0; k < used; ++k) index.emplace(out[k].first, k);
+    } else if (used > linear_limit + 1) {
+      index.emplace(out[used - 1].first, used - 1);
     }
   }
-  return out;
+  out.resize(used);
 }
 
 // --- the session of an api exchange found in its response --------------------------------
@@ -445,27 +475,34 @@ class exchange_parameters {
   exchange_parameters(const exchange_parameters&) = delete;  // form_ may point at scanned_
   exchange_parameters& operator=(const exchange_parameters&) = delete;
 
-  std::optional<std::string> operator()(std::string_view name) const {
+  /// The value, valid until the next call.
+  std::optional<std::string_view> operator()(std::string_view name) const {
     if (target_.has_query) {
-      if (auto v = query_value(target_.query, name)) return v;
+      if (auto v = query_value(target_.query, name)) {
+        decoded_ = std::move(*v);
+        return decoded_;
+      }
     }
-    if (form_ != nullptr) return *form_->find(name);
+    if (form_ != nullptr) {
+      if (const auto& v = *form_->find(name)) return std::string_view(*v);
+    }
     return std::nullopt;
   }
 
  private:
   const target_parts& target_;
+  mutable std::string decoded_;  // a query's value, percent-decoded
   form_attribution scanned_;
   const form_attribution* form_ = nullptr;
 };
 
 /// Attribution: the first source that names an account decides (no fallback past an account
-/// that is unknown or not traced).
-std::string attributed_account(const capture& c, const target_parts& target,
-                               const exchange_parameters& parameter) {
-  std::string account_sid;
+/// that is unknown or not traced). Into `account_sid`, whose capacity is reused.
+void attribute_account(std::string& account_sid, const capture& c, const target_parts& target,
+                       const exchange_parameters& parameter) {
+  account_sid.clear();
   if (c.direction == conf::direction::webhook) {
-    account_sid = parameter("AccountSid").value_or("");
+    if (const auto v = parameter("AccountSid")) account_sid.assign(*v);
   } else {
     // Only an AC... user name names an account (Restcomm also accepts an e-mail address as
     // the Basic user; that falls through to the route's account).
@@ -475,43 +512,46 @@ std::string attributed_account(const capture& c, const target_parts& target,
   }
   if (account_sid.empty()) account_sid = c.route_account;
   if (c.replay) account_sid = c.replay->account_sid;  // a replay stays with its original
-  return account_sid;
 }
 
 /// The traced account of `account_sid`, or null with the reason it is skipped in `result`.
-const conf::account* traced_account(const conf::config& cfg, const std::string& account_sid,
-                                    build_result& result) {
+const conf::account* traced_account(const conf::config& cfg, std::string_view account_sid,
+                                    std::optional<skip_reason>& skipped) {
   if (account_sid.empty()) {
-    result.skipped = skip_reason::no_account;
+    skipped = skip_reason::no_account;
     return nullptr;
   }
   const conf::account* account = cfg.find_account(account_sid);
   if (account == nullptr) {
-    result.skipped = skip_reason::unknown_account;
+    skipped = skip_reason::unknown_account;
     return nullptr;
   }
   if (!account->traces) {
-    result.skipped = skip_reason::traces_not_enabled;
+    skipped = skip_reason::traces_not_enabled;
     return nullptr;
   }
   return account;
 }
 
 /// The session (call or message) the exchange belongs to: a webhook's parameters, a REST
-/// call's path, else the sid in its response.
-std::string session_of(const capture& c, const target_parts& target,
-                       const exchange_parameters& parameter) {
+/// call's path, else the sid in its response. Into `sid`, whose capacity is reused.
+void set_session(std::string& sid, const capture& c, const target_parts& target,
+                 const exchange_parameters& parameter) {
+  sid.clear();
   if (c.direction == conf::direction::webhook) {
     for (const std::string_view name : {"CallSid"sv, "MessageSid"sv, "SmsSid"sv}) {
-      if (auto v = parameter(name); v && !v->empty()) return std::move(*v);
+      if (const auto v = parameter(name); v && !v->empty()) {
+        sid.assign(*v);
+        return;
+      }
     }
-    return {};
+    return;
   }
   for (const std::string_view marker : {"/Calls/"sv, "/SMS/Messages/"sv, "/Messages/"sv}) {
-    std::string sid = segment_after(target.path, marker);
-    if (!sid.empty()) return sid;
+    sid = segment_after(target.path, marker);
+    if (!sid.empty()) return;
   }
-  return response_sid(c);
+  sid = response_sid(c);
 }
 
 /// Whether the exchange completed, and what failed when it did not.
@@ -537,30 +577,30 @@ const redact::secret_fields& secrets_of(const conf::config& cfg) {
 
 void set_request(trace_record& r, const capture& c, const target_parts& target,
                  const conf::config& cfg, const redact::secret_fields& secrets) {
-  std::string query;
+  r.request.path.assign(target.path);
   if (target.has_query) {
-    query += '?';
-    redact::append_form(query, target.query, secrets);
+    r.request.path += '?';
+    redact::append_form(r.request.path, target.query, secrets);
   }
-  r.request.path.reserve(target.path.size() + query.size());
-  r.request.path.append(target.path).append(query);
   const std::string_view origin = c.upstream_origin();
-  r.request.url.reserve(origin.size() + r.request.path.size());
+  r.request.url.clear();
   r.request.url.append(origin).append(r.request.path);
   r.request.method = c.method;
   if (c.replay && !c.replay->redact_headers.empty()) {
     std::vector<std::string> names = cfg.store.redact_headers;
     names.insert(names.end(), c.replay->redact_headers.begin(), c.replay->redact_headers.end());
-    r.request.headers = make_headers(c.request_headers, names);
+    make_headers(c.request_headers, names, r.request.headers);
   } else {
-    r.request.headers = make_headers(c.request_headers, cfg.store.redact_headers);
+    make_headers(c.request_headers, cfg.store.redact_headers, r.request.headers);
   }
-  r.request.body =
-      make_body(c.request_body, c.request_headers, c.capture_bodies, cfg.store.body_limit, secrets);
+  make_body(c.request_body, c.request_headers, c.capture_bodies, cfg.store.body_limit, secrets,
+            r.request.body);
 }
 
 void set_response(trace_record& r, const capture& c, const conf::config& cfg,
                   const redact::secret_fields& secrets) {
+  r.response.code.clear();
+  r.response.phrase.clear();
   if (c.status_code > 0) {
     r.response.code = std::to_string(c.status_code);
     r.response.phrase = c.reason;
@@ -568,9 +608,9 @@ void set_response(trace_record& r, const capture& c, const conf::config& cfg,
       r.response.phrase = default_phrase(c.status_code);
     }
   }
-  r.response.headers = make_headers(c.response_headers, cfg.store.redact_headers);
-  r.response.body = make_body(c.response_body, c.response_headers, c.capture_bodies,
-                              cfg.store.body_limit, secrets);
+  make_headers(c.response_headers, cfg.store.redact_headers, r.response.headers);
+  make_body(c.response_body, c.response_headers, c.capture_bodies, cfg.store.body_limit, secrets,
+            r.response.body);
 }
 
 }  // namespace
@@ -603,7 +643,7 @@ std::span<const std::uint8_t, 10> record_builder::sid_random() {
   return out;
 }
 
-std::string record_builder::next_sid(std::int64_t ms) {
+void record_builder::next_sid(std::int64_t ms, std::string& out) {
   std::array<std::uint8_t, 10> bits{};
   std::ranges::copy(sid_random(), bits.begin());
   if (ms > place_ms_) {
@@ -617,27 +657,42 @@ std::string record_builder::next_sid(std::int64_t ms) {
     bits[1] = static_cast<std::uint8_t>(next_place_);
     ++next_place_;
   }
-  return make_trace_sid(ms, bits);
+  assign_trace_sid(out, ms, bits);
 }
 
 build_result record_builder::build(const capture& c) {
+  build_result result;
+  trace_record r;
+  if (const auto skipped = build_into(c, r)) {
+    result.skipped = *skipped;
+  } else {
+    result.record = std::move(r);
+  }
+  return result;
+}
+
+std::optional<skip_reason> record_builder::build_into(const capture& c, trace_record& r) {
   // The configuration of the exchange (a reload since then changes nothing of its record).
   const conf::config& cfg = c.config ? *c.config : *cfg_;
   const target_parts target = split_target(c.upstream_target());
   const exchange_parameters parameter(c, target);
 
-  build_result result;
-  const conf::account* account =
-      traced_account(cfg, attributed_account(c, target, parameter), result);
-  if (account == nullptr) return result;
+  std::optional<skip_reason> skipped;
+  attribute_account(account_, c, target, parameter);
+  const conf::account* account = traced_account(cfg, account_, skipped);
+  if (account == nullptr) return skipped;
 
-  trace_record& r = result.record.emplace();
+  // Every field is assigned: `r` may hold an earlier record, whose strings keep their capacity.
   // Clamped to what a sid's 12 hex digits hold, so that the sid and date_created always agree
   // (the store places and expires a record by its sid's time).
   r.created_ms = clamp_sid_ms(
       std::chrono::duration_cast<std::chrono::milliseconds>(c.completed_at.time_since_epoch())
           .count());
-  r.sid = c.replay && !c.replay->sid.empty() ? c.replay->sid : next_sid(r.created_ms);
+  if (c.replay && !c.replay->sid.empty()) {
+    r.sid = c.replay->sid;
+  } else {
+    next_sid(r.created_ms, r.sid);
+  }
   r.account_sid = account->sid;
   r.account_friendly_name = account->friendly_name;
   r.org_sid = account->org_sid;
@@ -645,9 +700,11 @@ build_result record_builder::build(const capture& c) {
   r.direction = c.direction;
   r.latency_ms = std::max<std::int64_t>(
       0, std::chrono::duration_cast<std::chrono::milliseconds>(c.latency).count());
-  r.session_sid = session_of(c, target, parameter);
+  set_session(r.session_sid, c, target, parameter);
   set_outcome(r, c);
+  r.node.clear();
   if (cfg_->fleet) r.node = cfg_->fleet->node;
+  r.replay_of.clear();
   if (c.replay) {
     r.session_sid = c.replay->session_sid;
     r.replay_of = c.replay->of;
@@ -655,7 +712,7 @@ build_result record_builder::build(const capture& c) {
   const redact::secret_fields& secrets = secrets_of(cfg);
   set_request(r, c, target, cfg, secrets);
   set_response(r, c, cfg, secrets);
-  return result;
+  return std::nullopt;
 }
 
 }  // namespace sidecar::store

@@ -37,15 +37,21 @@ class record_builder {
   /// Builds with the capture's configuration (the one its exchange ran under), or this
   /// builder's when the capture carries none.
   [[nodiscard]] build_result build(const capture& c);
+  /// The same into `r`, which may hold an earlier record: every field is assigned, and its
+  /// strings and lists keep their capacity (the store's writer recycles its records, so that
+  /// a record in steady state allocates almost nothing). Nullopt when built, else why not
+  /// (`r` is then unspecified).
+  [[nodiscard]] std::optional<skip_reason> build_into(const capture& c, trace_record& r);
 
  private:
   /// The next 10 random bytes of a sid, from OpenSSL's CSPRNG, drawn 4 KiB at a time.
   std::span<const std::uint8_t, 10> sid_random();
   /// A new sid of time `ms`: its first 16 bits after the time are its place among this
   /// builder's sids of that millisecond, the other 64 random (docs/records.md).
-  std::string next_sid(std::int64_t ms);
+  void next_sid(std::int64_t ms, std::string& out);
 
   std::shared_ptr<const conf::config> cfg_;
+  std::string account_;  // the attributed account sid of the capture being built
   std::array<std::uint8_t, 4100> random_{};  // a multiple of 10
   std::size_t random_at_ = sizeof random_;   // empty: drawn at the first sid
   std::int64_t place_ms_ = -1;               // the millisecond of the last sid

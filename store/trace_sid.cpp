@@ -13,15 +13,28 @@ namespace {
 constexpr std::string_view prefix = "TR";
 constexpr int time_digits = 12;
 
+/// "TR" and the time's 12 hex digits: the sid_floor() of `ms`, appended.
+void append_floor(std::string& out, std::int64_t ms) {
+  out += prefix;
+  hex::append_fixed(out, static_cast<std::uint64_t>(clamp_sid_ms(ms)), time_digits);
+}
+
 }  // namespace
 
 std::int64_t clamp_sid_ms(std::int64_t ms) { return std::clamp<std::int64_t>(ms, 0, max_sid_ms); }
 
 std::string make_trace_sid(std::int64_t created_ms, std::span<const std::uint8_t, 10> random) {
-  std::string sid = sid_floor(created_ms);
-  sid.reserve(sid_length);
-  hex::append_bytes(sid, random);
+  std::string sid;
+  assign_trace_sid(sid, created_ms, random);
   return sid;
+}
+
+void assign_trace_sid(std::string& out, std::int64_t created_ms,
+                      std::span<const std::uint8_t, 10> random) {
+  out.clear();
+  out.reserve(sid_length);
+  append_floor(out, created_ms);
+  hex::append_bytes(out, random);
 }
 
 std::string make_trace_sid(std::int64_t created_ms, std::mt19937_64& rng) {
@@ -33,8 +46,8 @@ std::string make_trace_sid(std::int64_t created_ms, std::mt19937_64& rng) {
 }
 
 std::string sid_floor(std::int64_t ms) {
-  std::string s(prefix);
-  hex::append_fixed(s, static_cast<std::uint64_t>(clamp_sid_ms(ms)), time_digits);
+  std::string s;
+  append_floor(s, ms);
   return s;
 }
 

@@ -24,6 +24,9 @@ inline constexpr std::size_t sid_length = 34;
 /// "TR" + 12 hex digits of `created_ms` (clamped) + 20 hex digits of `random`.
 [[nodiscard]] std::string make_trace_sid(std::int64_t created_ms,
                                          std::span<const std::uint8_t, 10> random);
+/// The same into `out`, whose capacity is reused.
+void assign_trace_sid(std::string& out, std::int64_t created_ms,
+                      std::span<const std::uint8_t, 10> random);
 /// The same with bits from `rng`: for tests and benchmarks, which want reproducible sids.
 [[nodiscard]] std::string make_trace_sid(std::int64_t created_ms, std::mt19937_64& rng);
 

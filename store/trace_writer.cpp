@@ -190,7 +190,8 @@ void trace_writer::encode(queued& q, record_builder& builder, write_job& job) {
       encode_capture(*c, builder, job);
     } else if (auto& r = std::get<trace_record>(q.item); append(*job.batch, r, job.counts)) {
       ++job.records;
-      keep_for_feed(job, std::move(r));
+      job.next_record() = std::move(r);
+      keep_for_feed(job);
     }
   } catch (const std::exception& e) {
     dropped_invalid_.inc();
@@ -203,36 +204,56 @@ void trace_writer::encode(queued& q, record_builder& builder, write_job& job) {
 }
 
 void trace_writer::encode_capture(const capture& c, record_builder& builder, write_job& job) {
-  auto built = builder.build(c);
-  if (!built.record) {
-    const std::size_t reason = static_cast<std::size_t>(built.skipped) % skipped_.size();
+  trace_record& r = job.next_record();  // built in place: the record is never moved
+  if (const auto skipped = builder.build_into(c, r)) {
+    const std::size_t reason = static_cast<std::size_t>(*skipped) % skipped_.size();
     skipped_[reason]->inc();
     skipped_log_[reason].add();
-    if (log::access_enabled()) log_access(c, {}, {}, to_string(built.skipped));
+    if (log::access_enabled()) log_access(c, {}, {}, to_string(*skipped));
     return;
   }
-  if (log::access_enabled()) log_access(c, built.record->sid, built.record->account_sid, {});
-  if (append(*job.batch, *built.record, job.counts)) {
+  if (log::access_enabled()) log_access(c, r.sid, r.account_sid, {});
+  if (append(*job.batch, r, job.counts)) {
     ++job.records;
-    keep_for_feed(job, std::move(*built.record));
+    keep_for_feed(job);
   }
 }
 
-void trace_writer::keep_for_feed(write_job& job, trace_record&& r) {
-  committed_record& c = job.published.emplace_back();  // the record moved once, not twice
-  c.record = std::move(r);
-  c.json = std::exchange(feed_json_, {});
+void trace_writer::keep_for_feed(write_job& job) {
+  committed_record& c = job.published[job.kept++];
+  c.json.swap(feed_json_);  // the two buffers trade places, keeping their capacity
+  feed_json_.clear();
   if (c.json.empty() && feed_.has_subscribers()) c.json = to_json(c.record);
+}
+
+void trace_writer::recycle_records(write_job& job) {
+  // Bounded, so that recycling keeps little memory: at most a typical batch's records per
+  // job, none that holds a large body (a burst of big records would stay allocated).
+  constexpr std::size_t max_records = 1024;
+  constexpr std::size_t max_body = 16 << 10;
+  auto& records = job.published;
+  if (records.size() > max_records) records.resize(max_records);
+  for (auto& c : records) {
+    if (c.record.request.body.body.capacity() > max_body ||
+        c.record.response.body.body.capacity() > max_body) {
+      c = committed_record{};
+    }
+    c.json.clear();
+  }
+  job.kept = 0;
 }
 
 void trace_writer::publish(write_job& job) {
   // A subscriber that came after the encoder saw none still gets every batch written after
   // it subscribed: the JSON missing then is built here.
   if (!feed_.has_subscribers()) return;
+  job.published.resize(job.kept);
   for (auto& c : job.published) {
     if (c.json.empty()) c.json = to_json(c.record);
   }
   feed_.publish(std::move(job.published));
+  job.published.clear();  // moved from: the next batch's records are allocated afresh
+  job.kept = 0;
 }
 
 trace_writer::write_job trace_writer::new_job() {
@@ -280,7 +301,7 @@ void trace_writer::committer_loop() {
       retry_at_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     }
     if (job.records > 0 && commit(*job.batch, job.counts, job.records)) publish(job);
-    job.published.clear();
+    recycle_records(job);
     {
       std::lock_guard lock(mu_);
       processed_ += job.done;

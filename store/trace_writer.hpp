@@ -90,8 +90,17 @@ class trace_writer {
     std::uint64_t done = 0;  // queue items it settles: written, skipped or dropped
     std::size_t bytes = 0;   // their queued bytes
     // The batch's records for the commit feed, published once written (their JSON built by
-    // the encoder when someone was subscribed, else by the committer if someone is by then).
+    // the encoder when someone was subscribed, else by the committer if someone is by then):
+    // the first `kept`. The entries after them are records of earlier batches, kept when no
+    // one was subscribed, that the encoder builds into again (recycle_records()).
     std::vector<committed_record> published;
+    std::size_t kept = 0;
+
+    /// The record to build the next one into: a recycled one when there is one.
+    trace_record& next_record() {
+      if (kept == published.size()) published.emplace_back();
+      return published[kept].record;
+    }
   };
 
   template <class Item>
@@ -111,11 +120,15 @@ class trace_writer {
   /// Waits until the committer has taken the previous job, then gives it this one.
   void hand_off(write_job&& job);
   void committer_loop();
-  /// Keeps a record appended to the job for the commit feed, with the JSON append() assembled
-  /// for it when someone is subscribed.
-  void keep_for_feed(write_job& job, trace_record&& r);
+  /// Keeps the job's next_record(), appended to its batch, for the commit feed, with the JSON
+  /// append() assembled for it when someone is subscribed.
+  void keep_for_feed(write_job& job);
   /// Publishes a written job's records, when anyone is subscribed (committer thread).
   void publish(write_job& job);
+  /// A written job's records, when not published, kept for the encoder to build into
+  /// (committer thread): freeing them there and allocating them again here cost about a
+  /// fifth of a record's malloc and free calls (bench/README.md, session 22).
+  static void recycle_records(write_job& job);
   bool append(rocksdb::WriteBatch& batch, trace_record& r,
               std::unordered_map<std::string, std::uint64_t>& counts);
   /// Adds the pending chunk operands to the batch.

@@ -966,5 +966,58 @@ TEST(record_golden, RcmlPostWebhookRecord) {
   EXPECT_EQ(to_json(r), expected);
 }
 
+// --- records built into earlier ones (the writer recycles them) ----------------------------
+
+TEST_F(record_builder_test, ARecordBuiltIntoAnEarlierOneKeepsNothingOfIt) {
+  // Captures that differ in every field a record has: query and form attribution, api paths,
+  // a failure answered by the sidecar, a replay, repeated and secret headers, text and binary
+  // bodies, a body cut at the limit, no response at all.
+  std::vector<capture> captures;
+  captures.push_back(capture_from("voice-rcml-request.http", direction::webhook));
+  captures.push_back(capture_from("api-create-call.http", direction::api));
+  captures.push_back(capture_from("media-fetch.http", direction::webhook));
+  captures.back().route_account = acme;
+  capture failed = simple_capture("http://h/x?AccountSid=" + std::string(acme) + "&CallSid=CA1");
+  failed.status_code = 502;
+  failed.reason.clear();
+  failed.sidecar_answered = true;
+  failed.error = exchange_error::upstream_connect_refused;
+  captures.push_back(failed);
+  capture busy = capture_from("sms-incoming.http", direction::webhook);
+  busy.request_headers.emplace_back("X-Repeat", "one");
+  busy.request_headers.emplace_back("Authorization", "Basic dXNlcjpwYXNz");
+  busy.request_headers.emplace_back("x-repeat", "two");
+  busy.response_headers.emplace_back("Content-Encoding", "br");
+  busy.response_body.head = std::string("\x00\x01\xff binary", 10);
+  busy.response_body.size = 1 << 20;
+  captures.push_back(busy);
+  capture replay = capture_from("voice-status-callback.http", direction::webhook);
+  replay.replay.emplace();
+  replay.replay->of = "TR0123456789ab0123456789abcdef0123";
+  replay.replay->account_sid = acme;
+  replay.replay->session_sid = "CAreplayed";
+  replay.replay->sid = "TR0123456789ac0123456789abcdef0123";
+  captures.push_back(replay);
+  capture nothing = simple_capture("http://h/y?AccountSid=" + std::string(acme));
+  nothing.status_code = 0;
+  nothing.reason.clear();
+  nothing.error = exchange_error::client_closed;
+  captures.push_back(nothing);
+  cfg_->fleet.emplace();
+  cfg_->fleet->node = "node-3";
+
+  record_builder fresh_builder(cfg_), recycling_builder(cfg_);
+  for (const capture& before : captures) {
+    for (const capture& c : captures) {
+      trace_record r;
+      ASSERT_FALSE(recycling_builder.build_into(before, r).has_value());
+      ASSERT_FALSE(recycling_builder.build_into(c, r).has_value());
+      auto fresh = fresh_builder.build(c).record.value();
+      fresh.sid = r.sid;  // the one field that differs by design: a new random sid
+      EXPECT_EQ(to_json(r), to_json(fresh));
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sidecar::store

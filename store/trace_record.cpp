@@ -53,8 +53,10 @@ void write_record(std::string& out, const trace_record& r, std::size_t* response
   w.key("date_created").value(utc::without_millis(created).view());
   w.key("date_created_ms").value(created.view());
   w.key("session_sid").value(r.session_sid);
-  std::string uri;
-  uri.reserve(80);
+  // In a buffer each thread keeps: a record is written on the store's encoder thread, once
+  // per exchange, and a string of its own would be allocated and freed every time.
+  static thread_local std::string uri;
+  uri.clear();
   uri += '/';
   uri += api_version;
   uri += "/Accounts/";

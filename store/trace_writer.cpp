@@ -394,11 +394,19 @@ bool trace_writer::append(rocksdb::WriteBatch& batch, trace_record& r,
 void trace_writer::add_pending_chunks(rocksdb::WriteBatch& batch) {
   for (auto* pending : {&pending_bodies_, &pending_index_}) {
     const cf family = pending == &pending_bodies_ ? cf_chunks : cf_index_chunks;
-    for (const auto& [key, operand] : *pending) {
-      if (!db_.db) break;  // closed after a failed reopen: append() added nothing since
-      batch.Merge(db_[family], key, operand).PermitUncheckedError();
+    // A chunk's operand is emptied, not erased, so that the next batch's (most often the
+    // same chunk's) grows in the buffer this one grew: an entry that stayed empty for a whole
+    // batch (its chunk is past) goes.
+    for (auto it = pending->begin(); it != pending->end();) {
+      auto& [key, operand] = *it;
+      if (operand.empty()) {
+        it = pending->erase(it);
+        continue;
+      }
+      if (db_.db) batch.Merge(db_[family], key, operand).PermitUncheckedError();
+      operand.clear();
+      ++it;
     }
-    pending->clear();
   }
   pending_bytes_ = 0;
 }

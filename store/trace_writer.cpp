@@ -227,7 +227,7 @@ void trace_writer::keep_for_feed(write_job& job) {
 }
 
 void trace_writer::recycle_records(write_job& job) {
-  // Bounded, so that recycling keeps little memory: at most a typical batch's records per
+  // Bounded, so that recycling keeps little memory (docs/store.md): at most 1 024 records per
   // job, none that holds a large body (a burst of big records would stay allocated).
   constexpr std::size_t max_records = 1024;
   constexpr std::size_t max_body = 16 << 10;

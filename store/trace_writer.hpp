@@ -126,8 +126,8 @@ class trace_writer {
   /// Publishes a written job's records, when anyone is subscribed (committer thread).
   void publish(write_job& job);
   /// A written job's records, when not published, kept for the encoder to build into
-  /// (committer thread): freeing them there and allocating them again here cost about a
-  /// fifth of a record's malloc and free calls (bench/README.md, session 22).
+  /// (committer thread): freed here and allocated again there, they cost about thirteen
+  /// allocations and frees per record (bench/README.md, session 22).
   static void recycle_records(write_job& job);
   bool append(rocksdb::WriteBatch& batch, trace_record& r,
               std::unordered_map<std::string, std::uint64_t>& counts);

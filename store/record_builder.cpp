@@ -514,7 +514,7 @@ void attribute_account(std::string& account_sid, const capture& c, const target_
   if (c.replay) account_sid = c.replay->account_sid;  // a replay stays with its original
 }
 
-/// The traced account of `account_sid`, or null with the reason it is skipped in `result`.
+/// The traced account of `account_sid`, or null with the reason it is skipped in `skipped`.
 const conf::account* traced_account(const conf::config& cfg, std::string_view account_sid,
                                     std::optional<skip_reason>& skipped) {
   if (account_sid.empty()) {

@@ -144,7 +144,10 @@ bool trace_writer::enqueue(Item& item, std::size_t bytes) noexcept {
 
 void trace_writer::encoder_loop() {
   record_builder builder(cfg_);
-  std::deque<queued> items;
+  std::vector<queued> items;
+  // What a batch of items keeps of its vector's capacity after a burst (two vectors, the
+  // queue's and this one, trade places): a few MiB at most.
+  constexpr std::size_t kept_capacity = 4096;
   for (;;) {
     {
       std::unique_lock lock(mu_);
@@ -157,10 +160,11 @@ void trace_writer::encoder_loop() {
       items.swap(queue_);
     }
     process(items, builder);
+    if (items.capacity() > kept_capacity) items = {};
   }
 }
 
-void trace_writer::process(std::deque<queued>& items, record_builder& builder) {
+void trace_writer::process(std::vector<queued>& items, record_builder& builder) {
   write_job job = new_job();
   // The encoder reads db_ (the column family handles) under the shared lock, since the
   // committer may reopen the database; it never holds it while waiting for the committer.

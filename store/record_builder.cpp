@@ -386,7 +386,7 @@ void make_headers(const field_list& in, const std::vector<std::string>& redact_h
     const std::uint64_t bit = name_bit(name);
     std::size_t at = used;
     if ((seen & bit) != 0) {
-      lowered = to_lower(name);
+      ascii::assign_lower(lowered, name);
       at = place_of(out, used, lowered, index);
     }
     seen |= bit;
@@ -396,8 +396,7 @@ void make_headers(const field_list& in, const std::vector<std::string>& redact_h
       continue;
     }
     auto& [lname, v] = next_entry(out, used);
-    lname.assign(name);
-    for (char& ch : lname) ch = ascii::lower(ch);
+    ascii::assign_lower(lname, name);
     v.clear();
     append_value(v, lname, value, redact_headers);
     ++used;

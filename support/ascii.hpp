@@ -12,9 +12,15 @@ namespace sidecar::ascii {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
-[[nodiscard]] inline std::string to_lower(std::string_view s) {
-  std::string out(s);
+/// `s` in lower case into `out`, whose capacity is reused.
+inline void assign_lower(std::string& out, std::string_view s) {
+  out.assign(s);
   for (auto& c : out) c = lower(c);
+}
+
+[[nodiscard]] inline std::string to_lower(std::string_view s) {
+  std::string out;
+  assign_lower(out, s);
   return out;
 }
 

@@ -1,7 +1,6 @@
 // The capture of an exchange: see capture_observer.hpp.
 #include "proxy/capture_observer.hpp"
 
-#include <memory>
 #include <string>
 
 #include "proxy/exchange_parts.hpp"
@@ -44,9 +43,9 @@ bool scans_form(const exchange_start& start, conf::direction direction) {
 void capture_observer::request_head(const exchange_start& start) {
   const conf::route* route = start.dest.route;
   const auto& cfg = start.snap.cfg;
-  // A fresh capture in place (the last one was moved to the store): no temporary moved in.
-  std::destroy_at(&capture_);
-  std::construct_at(&capture_);
+  // Built into the buffers the sink handed back for the last capture (store/capture.hpp): in
+  // steady state the capture allocates nothing on this thread.
+  capture_.reset();
   capture_.client_address = client_address_;
   capture_.direction = start.dest.direction();
   capture_.route_account = route != nullptr ? route->account : cfg->proxy.forward_account;
@@ -54,11 +53,12 @@ void capture_observer::request_head(const exchange_start& start) {
   capture_.config = cfg;
   capture_.forward_proxy = route == nullptr;
   capture_.capture_bodies = route != nullptr ? route->capture_bodies : true;
-  capture_.method = std::string(start.request.method_string());
+  const auto method = start.request.method_string();
+  capture_.method.assign(method.data(), method.size());
   capture_.upstream_url.reserve(start.dest.url_prefix.size() + start.dest.target.size());
   capture_.upstream_url.append(start.dest.url_prefix).append(start.dest.target);
   capture_.target_at = start.dest.url_prefix.size();
-  capture_.request_headers = to_field_list(start.request);
+  capture_.request_headers.assign(start.request);
   body_limit_ = cfg->store.body_limit;
   arrived_ = start.arrived;
   form_scan_.reset();
@@ -86,8 +86,9 @@ void capture_observer::start_form_scan() {
 
 void capture_observer::response_head(const sidecar::response_head& head) {
   capture_.status_code = head.result_int();
-  capture_.reason = std::string(head.reason());
-  capture_.response_headers = to_field_list(head);
+  const auto reason = head.reason();
+  capture_.reason.assign(reason.data(), reason.size());
+  capture_.response_headers.assign(head);
 }
 
 void capture_observer::response_body(std::string_view piece) {
@@ -104,11 +105,16 @@ void capture_observer::response_complete() {
 // An answer of the sidecar's own, as the record's response (docs/records.md).
 void capture_observer::local_answer(const http::response<http::string_body>& answer) {
   capture_.status_code = answer.result_int();
-  capture_.reason = std::string(answer.reason());
-  capture_.response_headers = to_field_list(answer);
-  capture_.response_body.head =
-      capture_.capture_bodies ? answer.body().substr(0, body_limit_) : std::string();
-  capture_.response_body.size = answer.body().size();
+  const auto reason = answer.reason();
+  capture_.reason.assign(reason.data(), reason.size());
+  capture_.response_headers.assign(answer);
+  const std::string& body = answer.body();
+  if (capture_.capture_bodies) {
+    capture_.response_body.head.assign(body, 0, body_limit_);
+  } else {
+    capture_.response_body.head.clear();
+  }
+  capture_.response_body.size = body.size();
   capture_.sidecar_answered = true;
 }
 

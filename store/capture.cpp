@@ -1,5 +1,7 @@
-// The capture's error texts (the record's `error`) and its memory accounting.
+// The capture's error texts (the record's `error`), its memory accounting and its reuse.
 #include "store/capture.hpp"
+
+#include <utility>
 
 namespace sidecar::store {
 
@@ -59,9 +61,53 @@ std::size_t capture::memory_size() const {
     }
   }
   return sizeof(capture) + heap_size(client_address) + heap_size(route_account) +
-         heap_size(method) + heap_size(upstream_url) + heap_size(request_headers) +
-         heap_size(request_body.head) + heap_size(reason) + heap_size(response_headers) +
-         heap_size(response_body.head) + form;
+         heap_size(route_prefix) + heap_size(method) + heap_size(upstream_url) +
+         heap_size(request_headers) + heap_size(request_body.head) + heap_size(reason) +
+         heap_size(response_headers) + heap_size(response_body.head) + form;
+}
+
+void capture::reset() {
+  completed_at = {};
+  latency = {};
+  client_address.clear();
+  direction = conf::direction::webhook;
+  route_account.clear();
+  route_prefix.clear();
+  forward_proxy = false;
+  capture_bodies = true;
+  method.clear();
+  upstream_url.clear();
+  target_at = 0;
+  request_headers.clear();
+  request_body.head.clear();
+  request_body.size = 0;
+  request_form.reset();
+  request_form_in_head = false;
+  status_code = 0;
+  reason.clear();
+  response_headers.clear();
+  response_body.head.clear();
+  response_body.size = 0;
+  sidecar_answered = false;
+  upgraded = false;
+  error = exchange_error::none;
+  replay.reset();
+  config.reset();
+}
+
+void capture::trim(std::size_t max_bytes) {
+  // Freed by moving out (std::exchange): assigning an empty value would keep the buffer, as a
+  // string moved from one within its small buffer keeps its own.
+  for (std::string* s : {&client_address, &route_account, &route_prefix, &method, &upstream_url,
+                         &reason, &request_body.head, &response_body.head}) {
+    if (s->capacity() > max_bytes) std::exchange(*s, std::string());
+  }
+  for (field_list* f : {&request_headers, &response_headers}) {
+    if (f->buffer().capacity() > max_bytes) std::exchange(*f, field_list());
+  }
+  request_form.reset();
+  replay.reset();
+  config.reset();
 }
 
 }  // namespace sidecar::store

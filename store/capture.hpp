@@ -48,8 +48,12 @@ enum class exchange_error : std::uint8_t {
 struct captured_body {
   std::string head;        // at most store.body_limit bytes; empty when not kept
   std::uint64_t size = 0;  // every byte that passed (after de-chunking)
+
+  bool operator==(const captured_body&) const = default;
 };
 
+/// A new member must be reset by reset() too: the test that resets a capture with every member
+/// set compares it with a fresh one (tests/store/capture_test.cpp).
 struct capture {
   // Times. `completed_at` is the wall clock when the response was complete or the exchange
   // ended (the record's date_created and its sid's time); `latency` is monotonic, from the
@@ -104,6 +108,8 @@ struct capture {
     std::string session_sid;
     std::string sid;
     std::vector<std::string> redact_headers;
+
+    bool operator==(const replay_origin&) const = default;
   };
   std::optional<replay_origin> replay;
 
@@ -121,10 +127,21 @@ struct capture {
 
   /// Bytes this capture holds in memory, for the writer queue's bound.
   [[nodiscard]] std::size_t memory_size() const;
+
+  /// Back to a fresh capture's values, its strings and header lists keeping their capacity:
+  /// the proxy builds each exchange into the buffers of an earlier capture (capture_sink).
+  void reset();
+  /// Frees the buffers of more than `max_bytes` and lets go of the configuration and the
+  /// optional parts, for a capture kept only for its buffers (store/trace_writer.hpp).
+  void trim(std::size_t max_bytes);
+
+  bool operator==(const capture&) const = default;
 };
 
 /// Where the proxy hands captures. submit() never blocks and never throws: when the queue
-/// is full the capture is dropped and counted, and false is returned.
+/// is full the capture is dropped and counted, and false is returned (the capture left as it
+/// was). An accepted capture may be traded for the buffers of an earlier one, whose contents
+/// are then left over: the caller reset()s it before building the next exchange into it.
 class capture_sink {
  public:
   virtual ~capture_sink() = default;

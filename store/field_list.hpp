@@ -1,7 +1,6 @@
 // A head's fields as the proxy captured them (store/capture.hpp): in wire order, names as
-// written, all in one buffer. A capture is built on a proxy thread and freed on the store's
-// writer thread; one allocation per head, not one per field, is what that hand-off costs
-// (docs/proxy.md, "Allocations").
+// written, all in one buffer: one block per head, not one per field, which a capture built into
+// an earlier one's buffers reuses (docs/proxy.md, "Allocations").
 //
 //   store::field_list f{{"Content-Type", "text/plain"}};
 //   f.emplace_back("X-Id", "7");
@@ -69,15 +68,23 @@ class field_list {
   /// buffer sized once and filled by copies.
   template <class Fields>
   static field_list of(const Fields& fields) {
+    field_list out;
+    out.assign(fields);
+    return out;
+  }
+
+  /// The same, into this list's buffer, whose capacity it keeps: a capture built into the
+  /// buffers of an earlier one allocates nothing for its heads (store/capture.hpp, reset()).
+  template <class Fields>
+  void assign(const Fields& fields) {
     std::size_t bytes = 0;
     std::size_t count = 0;
     for (const auto& f : fields) {
       bytes += 8 + f.name_string().size() + f.value().size();
       ++count;
     }
-    field_list out;
-    out.bytes_.resize(bytes);
-    char* at = out.bytes_.data();
+    bytes_.resize(bytes);
+    char* at = bytes_.data();
     const auto put = [&](std::string_view s) {
       std::memcpy(at, s.data(), s.size());
       at += s.size();
@@ -92,9 +99,15 @@ class field_list {
       put(name);
       put(value);
     }
-    out.count_ = count;
-    return out;
+    count_ = count;
   }
+
+  /// No fields; the buffer keeps its capacity.
+  void clear() {
+    bytes_.clear();
+    count_ = 0;
+  }
+  bool operator==(const field_list&) const = default;
 
   [[nodiscard]] iterator begin() const { return iterator(bytes_.data()); }
   [[nodiscard]] iterator end() const { return iterator(bytes_.data() + bytes_.size()); }

@@ -22,6 +22,8 @@ struct form_attribution {
   /// The slot of `name` ("AccountSid", "CallSid", ...); null for any other name.
   [[nodiscard]] const std::optional<std::string>* find(std::string_view name) const;
   [[nodiscard]] std::optional<std::string>* find(std::string_view name);
+
+  bool operator==(const form_attribution&) const = default;
 };
 
 /// Whether a request body with this Content-Type and Content-Encoding is a form whose

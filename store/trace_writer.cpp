@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 #include <utility>
 
 #include "store/access_line.hpp"
@@ -126,6 +127,13 @@ bool trace_writer::enqueue(Item& item, std::size_t bytes) noexcept {
         return false;
       }
       queue_.emplace_back(std::move(item), bytes);  // moved once, into its place
+      if constexpr (std::is_same_v<Item, capture>) {
+        // The caller builds its next capture into the buffers of one already written.
+        if (!spare_captures_.empty()) {
+          item = std::move(spare_captures_.back());
+          spare_captures_.pop_back();
+        }
+      }
       // The writer sleeps until the first record, then lingers until a batch's worth is
       // queued: only those two moments need a wake-up (a futex call), not every record.
       const std::size_t batch = batch_threshold();
@@ -160,7 +168,30 @@ void trace_writer::encoder_loop() {
       items.swap(queue_);
     }
     process(items, builder);
+    give_back_captures(items);
     if (items.capacity() > kept_capacity) items = {};
+  }
+}
+
+void trace_writer::give_back_captures(std::vector<queued>& items) {
+  // Bounded (docs/store.md, "Captures are recycled"): no buffer over 16 KiB is kept, and the
+  // captures kept hold 4 MiB at most.
+  constexpr std::size_t max_buffer = 16 << 10;
+  constexpr std::size_t max_bytes = 4 << 20;
+  for (auto& q : items) {
+    auto* c = std::get_if<capture>(&q.item);
+    if (c == nullptr || returned_bytes_ >= max_bytes) continue;
+    c->trim(max_buffer);
+    returned_bytes_ += c->memory_size();
+    returned_.push_back(std::move(*c));
+  }
+  items.clear();  // what was not kept is freed here, on this thread
+  if (returned_.empty()) return;
+  std::lock_guard lock(mu_);
+  // Given all at once, when the proxy threads have taken every spare: one lock per batch.
+  if (spare_captures_.empty()) {
+    spare_captures_.swap(returned_);
+    returned_bytes_ = 0;
   }
 }
 
@@ -185,7 +216,6 @@ void trace_writer::process(std::vector<queued>& items, record_builder& builder) 
   add_pending_chunks(*job.batch);
   db_lock.unlock();
   if (job.done > 0) hand_off(std::move(job));
-  items.clear();
 }
 
 void trace_writer::encode(queued& q, record_builder& builder, write_job& job) {
@@ -240,7 +270,7 @@ void trace_writer::recycle_records(write_job& job) {
   for (auto& c : records) {
     if (c.record.request.body.body.capacity() > max_body ||
         c.record.response.body.body.capacity() > max_body) {
-      c = committed_record{};
+      std::exchange(c, committed_record{});  // moved out, so freed (an assignment keeps them)
     }
     c.json.clear();
   }

@@ -111,6 +111,9 @@ class trace_writer {
   }
   void encoder_loop();
   void process(std::vector<queued>& items, record_builder& builder);
+  /// Keeps the captures of processed items for their buffers, and gives them to the queue as
+  /// spares once the proxy threads have taken the last ones (encoder thread).
+  void give_back_captures(std::vector<queued>& items);
   /// Appends one queued item to the job (a capture built into its record first); a record
   /// that cannot be built is dropped and counted.
   void encode(queued& q, record_builder& builder, write_job& job);
@@ -164,6 +167,10 @@ class trace_writer {
   // The queue and the encoder's batch trade places (swap), keeping their capacity, so a
   // steady load allocates nothing here (bench/README.md, session 22).
   std::vector<queued> queue_;
+  // Captures already written, kept for their buffers: submit() hands one back for each capture
+  // it takes, so a proxy thread builds its next capture into it and neither thread allocates
+  // nor frees a capture's strings (bench/README.md, session 23).
+  std::vector<capture> spare_captures_;
   std::size_t queued_bytes_ = 0;
   std::uint64_t submitted_ = 0;    // accepted items
   std::uint64_t processed_ = 0;    // written, skipped or dropped by the writer
@@ -194,6 +201,10 @@ class trace_writer {
   std::unordered_map<std::string, std::string> pending_bodies_;
   std::unordered_map<std::string, std::string> pending_index_;
   std::size_t pending_bytes_ = 0;
+  // Captures the encoder is done with, waiting to become the spares, and the bytes they hold
+  // (encoder thread only).
+  std::vector<capture> returned_;
+  std::size_t returned_bytes_ = 0;
   // Buffers append() reuses for every record (encoder thread only).
   std::string value_buf_, json_buf_, entry_buf_;
   std::string key_buf_;      // a record's by_account key (its inverted sid is used throughout)

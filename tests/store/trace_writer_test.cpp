@@ -1,7 +1,8 @@
 // The store's writer on its own (store/trace_writer.hpp, docs/store.md "Writing"): what is
 // submitted is written by flush(), each record once in the records family with its body in a
 // chunk; the commit feed gets each batch with the JSON get() would answer; a record without a
-// valid sid or account is dropped and counted, never written.
+// valid sid or account is dropped and counted, never written; a capture taken is traded for the
+// buffers of one already written.
 #include "store/trace_writer.hpp"
 
 #include <gtest/gtest.h>
@@ -11,6 +12,7 @@
 
 #include "store/record_read.hpp"
 #include "store/store_codec.hpp"
+#include "tests/store/record_fixtures.hpp"
 #include "tests/store/writer_fixture.hpp"
 
 namespace sidecar::store {
@@ -71,6 +73,33 @@ TEST_F(writer_test, ARecordWithoutAValidSidOrAccountIsDroppedNeverWritten) {
   EXPECT_NE(metrics_.render().find("sidecar_records_dropped_total{reason=\"invalid\"} 2"),
             std::string::npos)
       << metrics_.render();
+}
+
+// Submits captures of `url` after a flush each until one comes back with buffers (at most ten).
+capture submit_until_one_comes_back(trace_writer& writer, const std::string& url) {
+  capture next;
+  for (int i = 0; i < 10 && next.upstream_url.empty(); ++i) {
+    writer.flush();
+    next = testing::simple_capture(url);
+    if (!writer.submit(std::move(next))) break;
+  }
+  return next;
+}
+
+TEST_F(writer_test, ACaptureTakenIsTradedForTheBuffersOfOneAlreadyWritten) {
+  const std::string first_url = "http://app.example/first?AccountSid=" + std::string(acme);
+  capture first = testing::simple_capture(first_url);
+  first.config = cfg_;
+  first.response_body.head.assign(20'000, 'x');  // past what a spare keeps
+  ASSERT_TRUE(writer_->submit(std::move(first)));
+  EXPECT_TRUE(first.upstream_url.empty()) << "no capture written yet: none given back";
+  // Once the first is written the encoder gives it back, at the latest after the next batch.
+  const capture next = submit_until_one_comes_back(
+      *writer_, "http://app.example/next?AccountSid=" + std::string(acme));
+  EXPECT_EQ(next.upstream_url, first_url) << "the first capture's buffers, contents left over";
+  EXPECT_EQ(next.config, nullptr) << "a spare holds no configuration";
+  EXPECT_EQ(next.response_body.head.capacity(), std::string().capacity())
+      << "a buffer over 16 KiB is not kept";
 }
 
 }  // namespace

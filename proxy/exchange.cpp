@@ -190,7 +190,7 @@ void session::start_sending(exchange_state& x) {
 bool session::take_ready_upstream(exchange_state& x) {
   const bool resolved = x.dest.route != nullptr || !x.dest.checked.empty();
   if (x.attempt != 0 || !resolved || !body_buffered(x.parser, client_buf_.size())) return false;
-  upstream_ = ctx_.pool.take(x.dest.pool_key, &strand_);
+  upstream_ = pool_.take(x.dest.pool_key);
   if (!upstream_) return false;
   x.reused = true;
   x.watch_early = !client_tls_ && !upstream_->tls;
@@ -204,7 +204,7 @@ net::awaitable<session::stop_reason> session::open_upstream(exchange_state& x) {
   if (x.dest.route == nullptr && x.dest.checked.empty()) {
     co_return stop_reason::answer(exchange_error::upstream_resolve_failed);
   }
-  upstream_ = x.attempt == 0 ? ctx_.pool.take(x.dest.pool_key, &strand_) : nullptr;
+  upstream_ = x.attempt == 0 ? pool_.take(x.dest.pool_key) : nullptr;
   x.reused = upstream_ != nullptr;
   if (!x.reused) {
     const exchange_error err = co_await connect_upstream(x.dest);
@@ -219,7 +219,7 @@ net::awaitable<session::stop_reason> session::open_upstream(exchange_state& x) {
     // is stale, and nothing has been sent on it yet.
     beast::error_code ignored;
     upstream_->socket().cancel(ignored);
-    auto [ec, n] = co_await ctx_.pool.settle(*upstream_);
+    auto [ec, n] = co_await pool_.settle(*upstream_);
     if (ec != net::error::operation_aborted || n != 0) {
       upstream_.reset();
       co_return stop_reason::stale();
@@ -431,7 +431,7 @@ net::awaitable<beast::error_code> session::read_upstream_head(response_parser& p
     arm(watch ? client_check : std::max(left, 0ms), phase::upstream);
     beast::error_code ec;
     if (upstream_->read_pending) {
-      auto [sec, settled] = co_await ctx_.pool.settle(*upstream_);
+      auto [sec, settled] = co_await pool_.settle(*upstream_);
       ec = sec;
       before = upstream_->buffer.size() - settled;
     }
@@ -594,7 +594,7 @@ exchange_error session::cut_short(exchange_error on_timeout, exchange_error othe
 void session::release_upstream(exchange_state& x) {
   if (x.upstream_keep_alive && x.rp->is_done() && upstream_->buffer.size() == 0 &&
       !x.request_unfinished) {
-    ctx_.pool.give(std::move(upstream_));
+    pool_.give(std::move(upstream_));
   } else {
     upstream_.reset();
   }

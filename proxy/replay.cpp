@@ -417,7 +417,7 @@ net::awaitable<exchange_error> exchange_with_upstream(const replay_context& cx,
                                                       store::capture& cap) {
   for (int attempt = 0;; ++attempt) {
     std::unique_ptr<upstream_connection> conn =
-        attempt == 0 ? cx.parts.pool.take(dest.pool_key, &cx.parts.executor) : nullptr;
+        attempt == 0 ? cx.parts.pool.take(dest.pool_key) : nullptr;
     const bool reused = conn != nullptr;
     if (!reused) {
       conn = new_connection(cx, dest);

@@ -55,7 +55,7 @@ struct server::impl {
       : thread_count(c->proxy.threads != 0 ? c->proxy.threads
                                            : std::max(1U, std::thread::hardware_concurrency())),
         loops(make_loops(thread_count)),
-        ctx(std::move(c), s, m, mc, loops.front()->get_executor()) {}
+        ctx(std::move(c), s, m, mc, loops.front()->get_executor(), thread_count) {}
 
   static std::vector<std::unique_ptr<net::io_context>> make_loops(unsigned n) {
     std::vector<std::unique_ptr<net::io_context>> out;
@@ -75,11 +75,9 @@ struct server::impl {
   std::optional<tcp::acceptor> acceptor;
   bool started = false;
 
-  /// A new connection's executor: the next loop's, in turn. Everything a loop runs is serial,
-  /// so a connection needs no strand (bench/README.md, "The proxy thread").
-  [[nodiscard]] net::any_io_executor connection_executor() {
-    return loops[next_loop++ % loops.size()]->get_executor();
-  }
+  /// A new connection's loop: the next, in turn. Everything a loop runs is serial, so a
+  /// connection needs no strand (bench/README.md, "The proxy thread").
+  [[nodiscard]] std::size_t connection_loop() { return next_loop++ % loops.size(); }
 
   // Live sessions, for stop(): touched on connect and disconnect only.
   std::mutex sessions_mu;
@@ -90,19 +88,19 @@ struct server::impl {
   net::awaitable<void> accept_loop();
   // The status a new connection is refused with (403, 503), or 0.
   int admission(const tcp::endpoint& remote);
-  void spawn_session(tcp::socket socket);
+  void spawn_session(tcp::socket socket, std::size_t loop);
   void session_ended(std::uint64_t id);
 };
 
 // ---------------------------------------------------------------------------------------
 
-void server::impl::spawn_session(tcp::socket socket) {
+void server::impl::spawn_session(tcp::socket socket, std::size_t loop) {
   std::shared_ptr<session> s;
   std::uint64_t id = 0;
   {
     std::lock_guard lock(sessions_mu);
     id = ++next_session_id;
-    s = std::make_shared<session>(ctx, std::move(socket));
+    s = std::make_shared<session>(ctx, *ctx.pools[loop], std::move(socket));
     sessions.emplace(id, s);
   }
   ctx.metrics.connections().add(1);
@@ -121,7 +119,8 @@ void server::impl::session_ended(std::uint64_t sid) {
 
 net::awaitable<void> server::impl::accept_loop() {
   for (;;) {
-    auto [ec, socket] = co_await acceptor->async_accept(connection_executor(), awaited);
+    const std::size_t loop = connection_loop();
+    auto [ec, socket] = co_await acceptor->async_accept(loops[loop]->get_executor(), awaited);
     if (ec) {
       if (ec == net::error::operation_aborted || !acceptor->is_open()) co_return;
       // EMFILE and the like: wait a little rather than spin.
@@ -137,7 +136,7 @@ net::awaitable<void> server::impl::accept_loop() {
       refuse_connection(socket, refusal, !ctx.current.load()->server_tls);
       continue;
     }
-    spawn_session(std::move(socket));
+    spawn_session(std::move(socket), loop);
   }
 }
 
@@ -201,8 +200,9 @@ void refuse_routes_to_own_listeners(const conf::config& cfg,
 
 std::unique_ptr<store::trace_replayer> server::make_replayer(store::commit_feed& feed) {
   impl& m = *impl_;
-  replay_parts parts{m.ctx.executor,      m.ctx.current, m.ctx.pool, m.ctx.client_tls,
-                     m.ctx.own_listeners, m.ctx.sink,    m.ctx.pc};
+  replay_parts parts{m.ctx.executor,   m.ctx.current,       *m.ctx.pools.front(),
+                     m.ctx.client_tls, m.ctx.own_listeners, m.ctx.sink,
+                     m.ctx.pc};
   return std::make_unique<replayer>(std::move(parts), feed);
 }
 
@@ -278,7 +278,7 @@ void server::stop(std::chrono::milliseconds drain) {
     std::unique_lock lock(m.sessions_mu);
     m.sessions_cv.wait_for(lock, std::chrono::seconds(5), [&m] { return m.sessions.empty(); });
   }
-  m.ctx.pool.close();
+  for (auto& pool : m.ctx.pools) pool->close();
   m.work.clear();
   for (auto& loop : m.loops) loop->stop();
   for (auto& t : m.threads) t.join();

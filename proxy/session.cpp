@@ -24,8 +24,9 @@ std::string address_text(const tcp::endpoint& ep) { return (std::ostringstream()
 
 }  // namespace
 
-session::session(proxy_context& ctx, tcp::socket socket)
+session::session(proxy_context& ctx, upstream_pool& pool, tcp::socket socket)
     : ctx_(ctx),
+      pool_(pool),
       strand_(socket.get_executor()),
       watchdog_(strand_),
       client_buf_(ctx.pc.max_header_bytes + 2 * body_chunk),

@@ -36,7 +36,8 @@ class session : public std::enable_shared_from_this<session> {
   static constexpr std::size_t body_chunk = block_cache::block_size;  // one read or write of a body
 
   /// `ctx` outlives the session (the server waits for every session before it goes).
-  session(proxy_context& ctx, tcp::socket socket);
+  /// `pool` is the keep-alive pool of the loop that `socket` runs on.
+  session(proxy_context& ctx, upstream_pool& pool, tcp::socket socket);
 
   /// Serves the connection to its end. The coroutine shares the session.
   static net::awaitable<void> run(std::shared_ptr<session> self);
@@ -174,6 +175,7 @@ class session : public std::enable_shared_from_this<session> {
   static constexpr std::chrono::milliseconds client_check{1000};
 
   proxy_context& ctx_;
+  upstream_pool& pool_;  // its loop's (proxy_context::pools)
   net::any_io_executor strand_;
   support::watchdog watchdog_;
   std::optional<tcp::socket> client_plain_;

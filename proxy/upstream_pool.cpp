@@ -23,8 +23,7 @@ bool looks_alive(upstream_connection& c) {
 
 }  // namespace
 
-std::unique_ptr<upstream_connection> upstream_pool::take(std::string_view key,
-                                                         const net::any_io_executor* near) {
+std::unique_ptr<upstream_connection> upstream_pool::take(std::string_view key) {
   const auto now = std::chrono::steady_clock::now();
   std::vector<std::unique_ptr<upstream_connection>> dead;  // closed outside the lock
   std::unique_ptr<upstream_connection> found;
@@ -33,15 +32,9 @@ std::unique_ptr<upstream_connection> upstream_pool::take(std::string_view key,
     const auto it = idle_.find(key);
     if (it == idle_.end()) return nullptr;
     auto& list = it->second;
-    auto on_loop = [near](const std::unique_ptr<upstream_connection>& c) {
-      return near == nullptr || c->socket().get_executor() == *near;
-    };
-    for (;;) {
-      // The most recent one on the caller's loop (the back of the list, with one loop).
-      const auto at = std::find_if(list.rbegin(), list.rend(), on_loop);
-      if (at == list.rend()) break;
-      auto c = std::move(*at);
-      list.erase(std::next(at).base());
+    while (!list.empty()) {
+      auto c = std::move(list.back());  // the most recent
+      list.pop_back();
       c->idle->pooled = nullptr;
       if (now - c->idle_since < idle_timeout_ && (!c->tls || looks_alive(*c))) {
         c->read_pending = c->idle->pending;

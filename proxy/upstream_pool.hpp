@@ -1,5 +1,5 @@
 // Connections to upstreams, plain or TLS, and the keep-alive pool that holds the idle ones
-// between exchanges (one bounded LIFO list per upstream, shared by every thread).
+// between exchanges (one bounded LIFO list per upstream; one pool per event loop).
 #pragma once
 
 #include <chrono>
@@ -76,8 +76,9 @@ struct upstream_connection {
   }
 };
 
-/// Idle keep-alive connections per upstream. take() and give() hold the mutex only for a
-/// vector push or pop.
+/// Idle keep-alive connections per upstream, of one event loop. take() and give() hold the
+/// mutex only for a vector push or pop; only the loop's thread takes it on the request path
+/// (close() and idle_count() may come from others), so it is never contended there.
 class upstream_pool {
  public:
   upstream_pool(std::size_t max_idle_per_upstream, std::chrono::milliseconds idle_timeout)
@@ -87,12 +88,10 @@ class upstream_pool {
   /// longer than idle_timeout; a plain one that the upstream closed or spoke on has left the
   /// pool already, a TLS one is checked with poll()), or nullptr. A plain connection comes
   /// with its idle read still pending: settle() it before reading from it or touching its
-  /// buffer.
-  /// With `near`, only a connection whose socket runs on that executor's loop: a connection
-  /// never serves a client connection of another loop, so its completions need no hop to
-  /// another thread, and no socket outlives its loop when the loops are destroyed.
-  [[nodiscard]] std::unique_ptr<upstream_connection> take(
-      std::string_view key, const net::any_io_executor* near = nullptr);
+  /// buffer. Every connection of a pool runs on one event loop, whose client connections
+  /// alone use that pool (proxy_context::pools): its completions need no hop to another
+  /// thread, and no socket outlives its loop when the loops are destroyed.
+  [[nodiscard]] std::unique_ptr<upstream_connection> take(std::string_view key);
   /// Keeps a connection for reuse (its buffer empty); dropped (closed) when its list is full
   /// or the pool closed. A plain connection gets a read left pending on it.
   void give(std::unique_ptr<upstream_connection> c);

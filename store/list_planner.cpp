@@ -177,7 +177,8 @@ bool page_planner::record_passes(std::string_view inv) {
   std::uint32_t part = 0;
   record_json_.clear();
   return codec::split_record_value(view(value), account, part, spliced) &&
-         codec::assemble_json(record_json_, spliced, {}) && rfilter_.on_record(record_json_);
+         codec::assemble_json(record_json_, account, spliced, {}) &&
+         rfilter_.on_record(record_json_);
 }
 
 void page_planner::take(std::string_view account, std::string_view inv, std::uint32_t part,

@@ -63,7 +63,7 @@ void delete_record(const purge_handles& h, const std::vector<std::string>& keys,
   s.json.clear();
   if (codec::split_record_value({s.values[j].data(), s.values[j].size()}, stored_account, part,
                                 spliced) &&
-      codec::assemble_json(s.json, spliced, {})) {
+      codec::assemble_json(s.json, stored_account, spliced, {})) {
     session = decode_session_sid(s.json);
   }
   batch.Delete(h.records, s.sid_keys[j]).PermitUncheckedError();

@@ -56,7 +56,7 @@ read_outcome read_record(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* records,
     return read_outcome::failed;
   }
   std::string_view body;
-  if (!chunks.body(ro, key, part, body) || !codec::assemble_json(json, spliced, body)) {
+  if (!chunks.body(ro, key, part, body) || !codec::assemble_json(json, account, spliced, body)) {
     return read_outcome::failed;
   }
   return read_outcome::found;
@@ -86,7 +86,7 @@ trace_lookup trace_store::impl::get(std::string_view sid_text) {
     chunk_reader chunks(db_.db.get(), db_[cf_chunks]);
     std::string_view body;
     if (!chunks.body(ro, codec::id_sid_key(account, *sid), part, body) ||
-        !codec::assemble_json(out.json, spliced, body)) {
+        !codec::assemble_json(out.json, account, spliced, body)) {
       log::error("store: get failed", {{"error", "unreadable body chunk"}});
       return trace_lookup::failed();
     }

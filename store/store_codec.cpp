@@ -3,8 +3,9 @@
 
 #include <algorithm>
 
-#include "support/json.hpp"
+#include "store/record_pack.hpp"
 #include "support/ascii.hpp"
+#include "support/json.hpp"
 
 namespace sidecar::store::codec {
 
@@ -264,20 +265,29 @@ bool decode_session_entry(std::string_view in, std::string_view& account,
   return true;
 }
 
-void encode_record_value(const trace_record& r, std::uint32_t body_part, std::string& value,
-                         std::string& scratch) {
-  scratch.clear();
-  scratch.reserve(512 + r.request.body.body.size());
-  const std::size_t at = append_json_without_response_body(scratch, r);
+void encode_record_value(const trace_record& r, std::uint32_t body_part, std::string& value) {
   value.clear();
-  value.reserve(scratch.size() + 64);
   append_id(value, r.account_sid);
   append_varint(value, body_part);
-  append_varint(value, at + 1);
-  value.append(scratch);
+  value.append(packed_mark);
+  pack_record(value, r);
 }
 
-bool assemble_json(std::string& out, std::string_view spliced, std::string_view body) {
+bool assemble_json(std::string& out, std::string_view account, std::string_view spliced,
+                   std::string_view body) {
+  if (spliced.starts_with(packed_mark)) {
+    // Rendered in buffers each thread keeps: a list page renders fifty records.
+    static thread_local trace_record r;
+    static thread_local std::string json;
+    if (!unpack_record(spliced.substr(packed_mark.size()), account, r)) return false;
+    json.clear();
+    const std::size_t at = append_json_without_response_body(json, r);
+    out.append(json, 0, at);
+    json::append_string(out, body);
+    out.append(json, at);
+    return true;
+  }
+  // Format version 3: the JSON itself, split around its response body.
   std::size_t pos = 0;
   std::uint64_t splice = 0;
   if (!read_varint(spliced, pos, splice)) return false;

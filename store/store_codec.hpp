@@ -16,7 +16,11 @@ namespace sidecar::store::codec {
 /// 2: hour counters beside the minute counters.
 /// 3: records keyed by sid (with the account and body part in the value); no sids family;
 ///    by_session values without the covering entry.
-inline constexpr std::uint32_t format_version = 3;
+/// 4: records values hold the packed record, not its JSON (version 3's are still read, so a
+///    version 3 database is opened and becomes version 4).
+inline constexpr std::uint32_t format_version = 4;
+/// The oldest version a database may hold and still be opened (then marked format_version).
+inline constexpr std::uint32_t oldest_read_version = 3;
 
 /// Width of a per-account counter bucket.
 inline constexpr std::int64_t bucket_ms = 60'000;
@@ -122,21 +126,24 @@ void encode_session_entry(std::string& out, std::string_view account, std::uint3
                                         std::uint32_t& body_part);
 
 /// The records value (the key is the sid's 16 bytes): varint(len) + account, varint(chunk
-/// part of the response body), then the record's JSON split around its response body
-/// (stored once, in a body chunk): varint(splice + 1) + json without the body literal;
-/// splice 0 means no splice: the JSON is whole (values written before the splice was always
-/// made, which are still read). The body itself is r.response.body.body. Writes the value into
-/// `value` (cleared first); `scratch` is a buffer reused between calls (the writer encodes
-/// every record with the same two, so neither allocates once grown).
-void encode_record_value(const trace_record& r, std::uint32_t body_part, std::string& value,
-                         std::string& scratch);
-/// Splits a records value into the account, the body's chunk part and the spliced JSON
-/// (for assemble_json); false when malformed.
+/// part of the response body), then the record: packed_mark + the packed record
+/// (store/record_pack.hpp), its response body stored once, in a body chunk. Values of format
+/// version 3 hold the record's JSON there instead, split around its response body:
+/// varint(splice + 1) + the JSON without the body literal (splice 0: the JSON is whole); they
+/// are still read. Writes the value into `value` (cleared first; the writer encodes every
+/// record into the same buffer, which then never allocates once grown).
+void encode_record_value(const trace_record& r, std::uint32_t body_part, std::string& value);
+/// What starts a packed record in a records value: a version 3 splice of 0 followed by a byte
+/// no JSON starts with.
+inline constexpr std::string_view packed_mark{"\x00\x04", 2};
+/// Splits a records value into the account, the body's chunk part and the stored record (for
+/// assemble_json); false when malformed.
 [[nodiscard]] bool split_record_value(std::string_view in, std::string_view& account,
                                       std::uint32_t& part, std::string_view& spliced);
-/// Appends the JSON (docs/records.md) of a stored record given both halves (the spliced JSON of a
-/// records value, and the body); false when malformed.
-[[nodiscard]] bool assemble_json(std::string& out, std::string_view spliced, std::string_view body);
+/// Appends the JSON (docs/records.md) of a stored record given its parts (the account and the
+/// stored record of a records value, and the response body); false when malformed.
+[[nodiscard]] bool assemble_json(std::string& out, std::string_view account,
+                                 std::string_view spliced, std::string_view body);
 
 /// Bytes a ready record holds in memory (the writer queue's bound).
 [[nodiscard]] std::size_t memory_size(const trace_record& r);

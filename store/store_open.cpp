@@ -132,6 +132,19 @@ void check_format(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* meta, const fs::
     wo.sync = true;
     s = db.Put(wo, meta, slice(meta_format_key), version);
   }
+  if (s.ok() && version == std::to_string(codec::oldest_read_version)) {
+    // Its records are read as they are; from now on the database holds version 4's too, which
+    // the binaries of before cannot read: they will refuse it.
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    s = db.Put(wo, meta, slice(meta_format_key), std::to_string(codec::format_version));
+    if (s.ok()) {
+      log::info("store: format version " + version + " upgraded to " +
+                    std::to_string(codec::format_version),
+                {{"path", db_path.string()}});
+      version = std::to_string(codec::format_version);
+    }
+  }
   if (!s.ok()) {
     throw conf::config_error("[store] path: cannot read " + db_path.string() + ": " + s.ToString());
   }

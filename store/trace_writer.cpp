@@ -389,7 +389,7 @@ bool trace_writer::append(rocksdb::WriteBatch& batch, trace_record& r,
     part = next_part('b', r.account_sid, chunk, body.size());
     add_to_chunk(pending_bodies_, part, body);
   }
-  codec::encode_record_value(r, part, value_buf_, json_buf_);
+  codec::encode_record_value(r, part, value_buf_);
   if (feed_.has_subscribers()) {
     // What get() will answer, assembled as it does from the value and the body: only the
     // body is escaped again, not the whole record.
@@ -397,7 +397,7 @@ bool trace_writer::append(rocksdb::WriteBatch& batch, trace_record& r,
     std::uint32_t stored_part = 0;
     feed_json_.clear();
     if (!codec::split_record_value(value_buf_, account, stored_part, spliced) ||
-        !codec::assemble_json(feed_json_, spliced, body)) {
+        !codec::assemble_json(feed_json_, account, spliced, body)) {
       feed_json_.clear();
     }
   }

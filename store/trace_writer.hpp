@@ -206,7 +206,7 @@ class trace_writer {
   std::vector<capture> returned_;
   std::size_t returned_bytes_ = 0;
   // Buffers append() reuses for every record (encoder thread only).
-  std::string value_buf_, json_buf_, entry_buf_;
+  std::string value_buf_, entry_buf_;
   std::string key_buf_;      // a record's by_account key (its inverted sid is used throughout)
   std::string scratch_key_;  // its other keys, one after the other
   // The JSON of the record append() just wrote, assembled from its value while the feed has a

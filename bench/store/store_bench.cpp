@@ -208,8 +208,18 @@ void ingest(const fs::path& dir, std::size_t count, bool big) {
   store::trace_store s(cfg, m);
   const auto start = clock_type::now();
   const double cpu0 = process_cpu_seconds();
-  for (auto& r : records) {
-    while (!s.submit(std::move(r))) std::this_thread::sleep_for(std::chrono::microseconds(100));
+  // The producer stays a few batches ahead, as the proxy does: queueing all the records at
+  // once would time the growth of a queue of 200 000 records (moves and page faults on the
+  // submitting thread), which no running sidecar has.
+  constexpr std::uint64_t ahead = 8u << 20;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    if (i % 64 == 0) {
+      while (s.get_stats().queue_bytes > ahead)
+        std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+    while (!s.submit(std::move(records[i]))) {
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
   }
   s.flush();
   const double secs = seconds_since(start);
@@ -218,7 +228,7 @@ void ingest(const fs::path& dir, std::size_t count, bool big) {
   // The machine is shared: CPU seconds per record say what one free core would do.
   figure(prefix + "_cpu_us_per_record", cpu / static_cast<double>(count) * 1e6, "us");
   figure(prefix + "_records_per_s", static_cast<double>(count) / secs, "rec/s",
-         big ? "" : ">= 100000");
+         big ? "" : ">= 150000");
   figure(prefix + "_MB_per_s", static_cast<double>(bytes) / secs / 1e6, "MB/s");
   if (!big) figure("record_json_bytes_avg", static_cast<double>(bytes) / count, "B");
 }

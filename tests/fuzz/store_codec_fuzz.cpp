@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "store/record_pack.hpp"
 #include "store/store_codec.hpp"
 
 namespace {
@@ -77,6 +78,28 @@ void keys(std::string_view in) {
   }
 }
 
+/// A packed record that unpacks packs again to a value that reads as the same JSON.
+void packed_records(std::string_view account, std::uint32_t part, std::string_view spliced,
+                    std::string_view body) {
+  trace_record r;
+  if (!spliced.starts_with(codec::packed_mark) ||
+      !unpack_record(spliced.substr(codec::packed_mark.size()), account, r)) {
+    return;
+  }
+  std::string json;
+  if (!codec::assemble_json(json, account, spliced, body)) fail("an unpacked record not read");
+  std::string again;
+  codec::encode_record_value(r, part, again);
+  std::string_view again_account, again_spliced;
+  std::uint32_t again_part = 0;
+  std::string json_again;
+  if (!codec::split_record_value(again, again_account, again_part, again_spliced) ||
+      !codec::assemble_json(json_again, again_account, again_spliced, body) ||
+      json_again != json) {
+    fail("a packed record packed again reads differently");
+  }
+}
+
 void values(std::string_view in, std::string_view body) {
   codec::covering c;
   (void)codec::decode_covering(in, c);
@@ -86,7 +109,8 @@ void values(std::string_view in, std::string_view body) {
   std::string_view spliced;
   if (codec::split_record_value(in, account, part, spliced)) {
     std::string json;
-    (void)codec::assemble_json(json, spliced, body);
+    (void)codec::assemble_json(json, account, spliced, body);
+    packed_records(account, part, spliced, body);
   }
   std::size_t pos = 0;
   std::string_view inv;

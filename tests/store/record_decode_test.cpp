@@ -10,6 +10,7 @@
 
 #include "store/trace_record.hpp"
 #include "store/trace_sid.hpp"
+#include "tests/store/record_fixtures.hpp"
 
 namespace sidecar::store {
 namespace {
@@ -47,40 +48,11 @@ trace_record full_record() {
   return r;
 }
 
-void expect_same(const trace_record& a, const trace_record& b) {
-  EXPECT_EQ(a.sid, b.sid);
-  EXPECT_EQ(a.created_ms, b.created_ms);
-  EXPECT_EQ(a.account_sid, b.account_sid);
-  EXPECT_EQ(a.account_friendly_name, b.account_friendly_name);
-  EXPECT_EQ(a.org_sid, b.org_sid);
-  EXPECT_EQ(a.org_name, b.org_name);
-  EXPECT_EQ(a.session_sid, b.session_sid);
-  EXPECT_EQ(a.completed, b.completed);
-  EXPECT_EQ(a.direction, b.direction);
-  EXPECT_EQ(a.latency_ms, b.latency_ms);
-  EXPECT_EQ(a.request.path, b.request.path);
-  EXPECT_EQ(a.request.url, b.request.url);
-  EXPECT_EQ(a.request.method, b.request.method);
-  EXPECT_EQ(a.request.headers, b.request.headers);
-  EXPECT_EQ(a.request.body.body, b.request.body.body);
-  EXPECT_EQ(a.request.body.size, b.request.body.size);
-  EXPECT_EQ(a.response.code, b.response.code);
-  EXPECT_EQ(a.response.phrase, b.response.phrase);
-  EXPECT_EQ(a.response.headers, b.response.headers);
-  EXPECT_EQ(a.response.body.body, b.response.body.body);
-  EXPECT_EQ(a.response.body.base64, b.response.body.base64);
-  EXPECT_EQ(a.response.body.truncated, b.response.body.truncated);
-  EXPECT_EQ(a.response.body.size, b.response.body.size);
-  EXPECT_EQ(a.error, b.error);
-  EXPECT_EQ(a.node, b.node);
-  EXPECT_EQ(a.replay_of, b.replay_of);
-}
-
 TEST(record_decode, EveryFieldSurvivesTheJsonAndBack) {
   const trace_record r = full_record();
   const auto back = decode_record(to_json(r));
   ASSERT_TRUE(back);
-  expect_same(r, *back);
+  testing::expect_same_record(r, *back);
   // Decoding is the inverse of encoding: the JSON of what was read is the JSON that was read.
   EXPECT_EQ(to_json(*back), to_json(r));
 }
@@ -98,7 +70,7 @@ TEST(record_decode, ACutBodyKeepsItsRecordedSizeAndAFailedExchangeItsError) {
   r.node.clear();
   const auto back = decode_record(to_json(r));
   ASSERT_TRUE(back);
-  expect_same(r, *back);
+  testing::expect_same_record(r, *back);
   EXPECT_TRUE(back->request.body.truncated);
   EXPECT_EQ(back->request.body.size, 1'000'000u) << "body_size, not the bytes kept";
 }

@@ -15,6 +15,7 @@
 #include "conf/config.hpp"
 #include "store/capture.hpp"
 #include "store/form_scan.hpp"
+#include "store/trace_record.hpp"
 #include "support/ascii.hpp"
 
 namespace sidecar::store::testing {
@@ -140,6 +141,36 @@ inline bool parses_as_json(const std::string& doc) {
   simdjson::dom::parser parser;
   simdjson::dom::element e;
   return parser.parse(doc).get(e) == simdjson::SUCCESS;
+}
+
+/// Every field of two records compared, each in its own expectation.
+inline void expect_same_record(const trace_record& a, const trace_record& b) {
+  EXPECT_EQ(a.sid, b.sid);
+  EXPECT_EQ(a.created_ms, b.created_ms);
+  EXPECT_EQ(a.account_sid, b.account_sid);
+  EXPECT_EQ(a.account_friendly_name, b.account_friendly_name);
+  EXPECT_EQ(a.org_sid, b.org_sid);
+  EXPECT_EQ(a.org_name, b.org_name);
+  EXPECT_EQ(a.session_sid, b.session_sid);
+  EXPECT_EQ(a.completed, b.completed);
+  EXPECT_EQ(a.direction, b.direction);
+  EXPECT_EQ(a.latency_ms, b.latency_ms);
+  EXPECT_EQ(a.request.path, b.request.path);
+  EXPECT_EQ(a.request.url, b.request.url);
+  EXPECT_EQ(a.request.method, b.request.method);
+  EXPECT_EQ(a.request.headers, b.request.headers);
+  EXPECT_EQ(a.request.body.body, b.request.body.body);
+  EXPECT_EQ(a.request.body.size, b.request.body.size);
+  EXPECT_EQ(a.response.code, b.response.code);
+  EXPECT_EQ(a.response.phrase, b.response.phrase);
+  EXPECT_EQ(a.response.headers, b.response.headers);
+  EXPECT_EQ(a.response.body.body, b.response.body.body);
+  EXPECT_EQ(a.response.body.base64, b.response.body.base64);
+  EXPECT_EQ(a.response.body.truncated, b.response.body.truncated);
+  EXPECT_EQ(a.response.body.size, b.response.body.size);
+  EXPECT_EQ(a.error, b.error);
+  EXPECT_EQ(a.node, b.node);
+  EXPECT_EQ(a.replay_of, b.replay_of);
 }
 
 }  // namespace sidecar::store::testing

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "store/record_builder.hpp"
+#include "store/record_pack.hpp"
 #include "tests/store/record_fixtures.hpp"
 
 namespace sidecar::store {
@@ -211,6 +212,17 @@ TEST(store_codec, SessionEntryRoundTrips) {
   EXPECT_FALSE(codec::decode_session_entry(std::string_view(value).substr(0, 3), account, part));
 }
 
+/// The JSON a records value gives back with `body` as its response body.
+std::string reassembled(const std::string& value, std::string_view body) {
+  std::string_view account;
+  std::uint32_t part = 0;
+  std::string_view spliced;
+  std::string json;
+  EXPECT_TRUE(codec::split_record_value(value, account, part, spliced));
+  EXPECT_TRUE(codec::assemble_json(json, account, spliced, body));
+  return json;
+}
+
 TEST(store_codec, RecordValueReassemblesTheExactJson) {
   for (const auto& [dir, fixture] : {std::pair{conf::direction::webhook, "voice-rcml-request.http"},
                                      std::pair{conf::direction::api, "api-create-call.http"}}) {
@@ -218,8 +230,7 @@ TEST(store_codec, RecordValueReassemblesTheExactJson) {
     ASSERT_FALSE(r.response.body.body.empty());
     const std::string expected = to_json(r);
     std::string value;
-    std::string scratch;
-    codec::encode_record_value(r, 2, value, scratch);
+    codec::encode_record_value(r, 2, value);
     EXPECT_EQ(to_json(r), expected) << "the record is left as it came";
 
     std::string_view account;
@@ -228,11 +239,12 @@ TEST(store_codec, RecordValueReassemblesTheExactJson) {
     ASSERT_TRUE(codec::split_record_value(value, account, part, spliced));
     EXPECT_EQ(account, r.account_sid);
     EXPECT_EQ(part, 2U);
-    std::string json;
-    ASSERT_TRUE(codec::assemble_json(json, spliced, r.response.body.body));
-    EXPECT_EQ(json, expected);
+    EXPECT_TRUE(spliced.starts_with(codec::packed_mark));
+    EXPECT_EQ(reassembled(value, r.response.body.body), expected);
     // The body is stored once, in its chunk: the value does not repeat it.
     EXPECT_EQ(value.find(r.response.body.body), std::string::npos);
+    // What format version 4 is for: far fewer bytes than the JSON for every write to carry.
+    EXPECT_LT(value.size(), (expected.size() - r.response.body.body.size()) * 2 / 3) << fixture;
   }
 }
 
@@ -240,32 +252,69 @@ TEST(store_codec, RecordValueWithAnEmptyBodyAndEscapesReassembles) {
   auto r = built_record(conf::direction::webhook, "voice-rcml-request.http");
   r.response.body.body = "quote \" backslash \\ newline \n tab \t";
   r.response.headers.emplace_back("x-odd", "\"{}\"");
-  const std::string expected = to_json(r);
   std::string value;
-  std::string scratch;
-  codec::encode_record_value(r, 0, value, scratch);
+  codec::encode_record_value(r, 0, value);
+  EXPECT_EQ(reassembled(value, r.response.body.body), to_json(r));
+
+  r.response.body.body.clear();
+  codec::encode_record_value(r, 0, value);
+  EXPECT_EQ(reassembled(value, ""), to_json(r));
+}
+
+TEST(store_codec, PackedRecordKeepsEveryField) {
+  // Every field away from its usual value, so that none can be dropped or swapped unseen.
+  auto r = built_record(conf::direction::api, "api-create-call.http");
+  r.created_ms = *sid_time_ms(r.sid) + 3;  // a record built a little after its sid's time
+  r.completed = !r.completed;
+  r.latency_ms = -1;
+  r.error = "upstream closed the connection";
+  r.node = "node-7";
+  r.replay_of = std::string(sid_text);
+  r.account_friendly_name = "Acme \xC3\xA9t\xC3\xA9";
+  r.request.url = "https://upstream.example/elsewhere";  // not ending with the path
+  r.request.method = "PROPFIND";
+  r.request.headers.emplace_back("x-custom-name", "bad utf-8 \xFF kept as it came");
+  r.request.headers.emplace_back("host", "");
+  r.request.body = {"AAEC", true, true, 123'456};
+  r.response.code = "";
+  r.response.phrase = "";
+  r.response.headers.clear();
+  r.response.body = {"", true, true, 99};
+  std::string value;
+  codec::encode_record_value(r, 7, value);
+  EXPECT_EQ(reassembled(value, ""), to_json(r));
+
   std::string_view account;
   std::uint32_t part = 0;
   std::string_view spliced;
   ASSERT_TRUE(codec::split_record_value(value, account, part, spliced));
-  std::string json;
-  ASSERT_TRUE(codec::assemble_json(json, spliced, r.response.body.body));
-  EXPECT_EQ(json, expected);
+  trace_record back;
+  ASSERT_TRUE(unpack_record(spliced.substr(codec::packed_mark.size()), account, back));
+  testing::expect_same_record(back, r);
+}
 
-  r.response.body.body.clear();
-  const std::string empty_expected = to_json(r);
-  codec::encode_record_value(r, 0, value, scratch);
-  ASSERT_TRUE(codec::split_record_value(value, account, part, spliced));
-  json.clear();
-  ASSERT_TRUE(codec::assemble_json(json, spliced, ""));
-  EXPECT_EQ(json, empty_expected);
+TEST(store_codec, Version3RecordValuesAreStillRead) {
+  // A version 3 value, as that version's writer made it: the JSON split around the body.
+  auto r = built_record(conf::direction::webhook, "voice-rcml-request.http");
+  std::string json;
+  const std::size_t at = append_json_without_response_body(json, r);
+  std::string value = codec::id_prefix(r.account_sid);
+  codec::append_varint(value, 3);
+  codec::append_varint(value, at + 1);
+  value += json;
+  EXPECT_EQ(reassembled(value, r.response.body.body), to_json(r));
+  // And a whole one (splice 0), written before the splice was always made.
+  value = codec::id_prefix(r.account_sid);
+  codec::append_varint(value, 0);
+  codec::append_varint(value, 0);
+  value += to_json(r);
+  EXPECT_EQ(reassembled(value, "ignored"), to_json(r));
 }
 
 TEST(store_codec, TruncatedRecordValuesAreMalformed) {
   auto r = built_record(conf::direction::webhook, "voice-rcml-request.http");
   std::string value;
-  std::string scratch;
-  codec::encode_record_value(r, 1, value, scratch);
+  codec::encode_record_value(r, 1, value);
   std::string_view account;
   std::uint32_t part = 0;
   std::string_view spliced;
@@ -274,6 +323,35 @@ TEST(store_codec, TruncatedRecordValuesAreMalformed) {
         codec::split_record_value(std::string_view(value).substr(0, n), account, part, spliced))
         << n;
   }
+  // Every strict prefix of a packed record, and one with a byte too many, is refused.
+  ASSERT_TRUE(codec::split_record_value(value, account, part, spliced));
+  std::string json;
+  for (std::size_t n = codec::packed_mark.size(); n < spliced.size(); ++n) {
+    EXPECT_FALSE(codec::assemble_json(json, account, spliced.substr(0, n), "")) << n;
+  }
+  const std::string longer = std::string(spliced) + "x";
+  EXPECT_FALSE(codec::assemble_json(json, account, longer, ""));
+}
+
+TEST(store_codec, PackedRecordWithAnImpossibleHeaderCountIsMalformed) {
+  auto r = built_record(conf::direction::webhook, "voice-rcml-request.http");
+  r.request.headers.clear();
+  r.response.headers.clear();
+  std::string packed;
+  pack_record(packed, r);
+  // The request's header count sits after its path, url head and method: make it huge.
+  const std::string count_of_none(1, '\0');
+  std::string needle;
+  codec::append_varint(needle, r.request.method.size());
+  needle += r.request.method;
+  needle += count_of_none;
+  const auto at = packed.find(needle);
+  ASSERT_NE(at, std::string::npos);
+  std::string huge;
+  codec::append_varint(huge, std::uint64_t{1} << 40);
+  packed.replace(at + needle.size() - 1, 1, huge);
+  trace_record back;
+  EXPECT_FALSE(unpack_record(packed, r.account_sid, back));
 }
 
 TEST(store_codec, MemorySizeCountsTheBodies) {

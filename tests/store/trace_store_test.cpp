@@ -111,6 +111,20 @@ class trace_store_test : public ::testing::Test {
   /// Writes one key straight into a column family of the closed store's RocksDB, as a bad
   /// disk, a crash or another binary could have left it.
   void put_raw(const std::string& family, const std::string& key, const std::string& value) {
+    with_raw(family, [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* h) {
+      EXPECT_TRUE(db.Put({}, h, key, value).ok());
+    });
+  }
+  /// The value of one key of the closed store's RocksDB; "" when missing.
+  std::string get_raw(const std::string& family, const std::string& key) {
+    std::string value;
+    with_raw(family, [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* h) {
+      (void)db.Get({}, h, key, &value);
+    });
+    return value;
+  }
+  template <class F>
+  void with_raw(const std::string& family, F f) {
     rocksdb::DBOptions o;
     std::vector<std::string> names;
     const auto path = (dir_.path() / "data" / "db").string();
@@ -122,7 +136,7 @@ class trace_store_test : public ::testing::Test {
     ASSERT_TRUE(rocksdb::DB::Open(o, path, cfs, &handles, &db).ok());
     const auto at = std::find(names.begin(), names.end(), family) - names.begin();
     ASSERT_LT(static_cast<std::size_t>(at), names.size()) << family;
-    EXPECT_TRUE(db->Put({}, handles[at], key, value).ok());
+    f(*db, handles[at]);
     for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
     delete db;
   }
@@ -400,6 +414,50 @@ TEST_F(trace_store_test, UnknownFormatVersionIsRefused) {
   } catch (const conf::config_error& e) {
     EXPECT_NE(std::string(e.what()).find("format version 99"), std::string::npos) << e.what();
   }
+}
+
+TEST_F(trace_store_test, AVersion3DatabaseIsReadAndBecomesVersion4) {
+  // Without a body: the raw writes below open the database without the store's merge
+  // operators, which would drop the body chunk's operands (the codec's tests splice bodies).
+  auto old = make(t0 - 2000, acct_a);
+  old.request.headers.emplace_back("x-from", "version 3");
+  auto fresh = make(t0 - 1000, acct_a, "<Response/>");
+  const std::string old_json = to_json(old);
+  const std::string old_sid = old.sid;
+  {
+    auto store = open();
+    ASSERT_TRUE(store->submit(trace_record(old)));
+    store->flush();
+  }
+  // What version 3 wrote for that record: its JSON split around the body (body part 0).
+  std::string json;
+  const std::size_t at = append_json_without_response_body(json, old);
+  std::string value = codec::id_prefix(acct_a);
+  codec::append_varint(value, 0);
+  codec::append_varint(value, at + 1);
+  value += json;
+  const auto bytes = store::parse_sid(old_sid);
+  ASSERT_TRUE(bytes);
+  put_raw("records", std::string(reinterpret_cast<const char*>(bytes->data()), bytes->size()),
+          value);
+  put_raw("meta", "format_version", "3");
+  {
+    auto store = open();
+    const auto got = store->get(old_sid);
+    ASSERT_TRUE(got);
+    EXPECT_EQ(got.trace->json, old_json);
+    const std::string fresh_sid = fresh.sid;
+    const std::string fresh_json = to_json(fresh);
+    ASSERT_TRUE(store->submit(std::move(fresh)));
+    store->flush();
+    const auto again = store->get(fresh_sid);
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again.trace->json, fresh_json);
+  }
+  // Marked version 4 now, which the binaries of version 3 refuse.
+  EXPECT_EQ(get_raw("meta", "format_version"), "4");
+  auto store = open();
+  EXPECT_TRUE(store->get(old_sid));
 }
 
 TEST_F(trace_store_test, AnUnreadableRecordIsAFailedReadNeverAMissingOne) {

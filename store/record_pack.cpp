@@ -49,12 +49,31 @@ void put(std::string& out, std::string_view s) {
   out.append(s);
 }
 
+/// The byte that stands for `name`: its index in known_names + 1, or 0. Only the names of its
+/// length are compared (eight at most share one).
+std::uint8_t known_name_code(std::string_view name) {
+  constexpr std::size_t longest = 32, same_length = 8;
+  static constexpr auto by_length = [] {
+    std::array<std::array<std::uint8_t, same_length>, longest> t{};
+    for (std::size_t i = 0; i < known_names.size(); ++i) {
+      auto& row = t[known_names[i].size()];
+      *std::find(row.begin(), row.end(), 0) = static_cast<std::uint8_t>(i + 1);
+    }
+    return t;
+  }();
+  if (name.size() >= longest) return 0;
+  for (const std::uint8_t code : by_length[name.size()]) {
+    if (code == 0) break;
+    if (known_names[code - 1] == name) return code;
+  }
+  return 0;
+}
+
 void put_headers(std::string& out, const header_list& headers) {
   codec::append_varint(out, headers.size());
   for (const auto& [name, value] : headers) {
-    const auto* at = std::find(known_names.begin(), known_names.end(), name);
-    if (at != known_names.end()) {
-      out.push_back(static_cast<char>(at - known_names.begin() + 1));
+    if (const std::uint8_t code = known_name_code(name); code != 0) {
+      out.push_back(static_cast<char>(code));
     } else {
       out.push_back('\0');
       put(out, name);
@@ -125,9 +144,7 @@ bool url_ends_with_path(const recorded_request& q) {
 
 }  // namespace
 
-void pack_record(std::string& out, const trace_record& r) {
-  const auto sid = parse_sid(r.sid);
-  const sid_bytes bytes = sid.value_or(sid_bytes{});
+void pack_record(std::string& out, const trace_record& r, const sid_bytes& bytes) {
   out.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   // Wrapping arithmetic: the difference of any two times is packed and unpacked exactly.
   codec::append_varint(

@@ -11,8 +11,8 @@
 namespace sidecar::store {
 
 /// Appends `r` packed, all but its account sid (the records value holds it before) and its
-/// response body's bytes (kept in a body chunk). `r.sid` must be a well-formed sid.
-void pack_record(std::string& out, const trace_record& r);
+/// response body's bytes (kept in a body chunk); `sid` is `r.sid` parsed.
+void pack_record(std::string& out, const trace_record& r, const sid_bytes& sid);
 
 /// The record `packed` holds, into `r` (whose buffers are reused), with `account` as its
 /// account sid and an empty response body; false when `packed` is malformed.

@@ -265,12 +265,17 @@ bool decode_session_entry(std::string_view in, std::string_view& account,
   return true;
 }
 
-void encode_record_value(const trace_record& r, std::uint32_t body_part, std::string& value) {
+void encode_record_value(const trace_record& r, const sid_bytes& sid, std::uint32_t body_part,
+                         std::string& value) {
   value.clear();
   append_id(value, r.account_sid);
   append_varint(value, body_part);
   value.append(packed_mark);
-  pack_record(value, r);
+  pack_record(value, r, sid);
+}
+
+void encode_record_value(const trace_record& r, std::uint32_t body_part, std::string& value) {
+  encode_record_value(r, parse_sid(r.sid).value_or(sid_bytes{}), body_part, value);
 }
 
 bool assemble_json(std::string& out, std::string_view account, std::string_view spliced,

@@ -133,6 +133,9 @@ void encode_session_entry(std::string& out, std::string_view account, std::uint3
 /// are still read. Writes the value into `value` (cleared first; the writer encodes every
 /// record into the same buffer, which then never allocates once grown).
 void encode_record_value(const trace_record& r, std::uint32_t body_part, std::string& value);
+/// The same with `r.sid` already parsed (the writer has it).
+void encode_record_value(const trace_record& r, const sid_bytes& sid, std::uint32_t body_part,
+                         std::string& value);
 /// What starts a packed record in a records value: a version 3 splice of 0 followed by a byte
 /// no JSON starts with.
 inline constexpr std::string_view packed_mark{"\x00\x04", 2};

@@ -389,7 +389,7 @@ bool trace_writer::append(rocksdb::WriteBatch& batch, trace_record& r,
     part = next_part('b', r.account_sid, chunk, body.size());
     add_to_chunk(pending_bodies_, part, body);
   }
-  codec::encode_record_value(r, part, value_buf_);
+  codec::encode_record_value(r, *sid, part, value_buf_);
   if (feed_.has_subscribers()) {
     // What get() will answer, assembled as it does from the value and the body: only the
     // body is escaped again, not the whole record.

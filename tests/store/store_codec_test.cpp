@@ -338,7 +338,7 @@ TEST(store_codec, PackedRecordWithAnImpossibleHeaderCountIsMalformed) {
   r.request.headers.clear();
   r.response.headers.clear();
   std::string packed;
-  pack_record(packed, r);
+  pack_record(packed, r, *parse_sid(r.sid));
   // The request's header count sits after its path, url head and method: make it huge.
   const std::string count_of_none(1, '\0');
   std::string needle;

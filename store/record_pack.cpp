@@ -171,11 +171,11 @@ void pack_record(std::string& out, const trace_record& r, const sid_bytes& bytes
   put(out, r.request.method);
   put_headers(out, r.request.headers);
   put(out, r.request.body.body);
-  if (r.request.body.truncated) codec::append_varint(out, r.request.body.size);
+  codec::append_varint(out, r.request.body.size);
   put(out, r.response.code);
   put(out, r.response.phrase);
   put_headers(out, r.response.headers);
-  if (r.response.body.truncated) codec::append_varint(out, r.response.body.size);
+  codec::append_varint(out, r.response.body.size);
 }
 
 bool unpack_record(std::string_view packed, std::string_view account, trace_record& r) {
@@ -211,15 +211,14 @@ bool unpack_record(std::string_view packed, std::string_view account, trace_reco
   if ((flags & url_has_path) != 0) q.url.append(q.path);
   q.body.base64 = (flags & request_base64) != 0;
   q.body.truncated = (flags & request_truncated) != 0;
-  q.body.size = q.body.body.size();
-  if (q.body.truncated && !in.varint(q.body.size)) return false;
   auto& p = r.response;
-  if (!in.text(p.code) || !in.text(p.phrase) || !in.headers(p.headers)) return false;
+  if (!in.varint(q.body.size) || !in.text(p.code) || !in.text(p.phrase) || !in.headers(p.headers) ||
+      !in.varint(p.body.size)) {
+    return false;
+  }
   p.body.body.clear();
   p.body.base64 = (flags & response_base64) != 0;
   p.body.truncated = (flags & response_truncated) != 0;
-  p.body.size = 0;
-  if (p.body.truncated && !in.varint(p.body.size)) return false;
   return in.at_end();
 }
 

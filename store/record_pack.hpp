@@ -1,5 +1,5 @@
-// The stored form of a record (store format version 4, docs/store.md "Records"): its fields
-// packed as bytes, without the JSON's names, quotes, escapes and what the sid already says.
+// The stored form of a record (store format version 4, docs/store.md "The record is packed"): its
+// fields packed as bytes, without the JSON's names, quotes, escapes and what the sid already says.
 // Every exchange is packed; the JSON of docs/records.md is rendered only when a record is read.
 #pragma once
 

@@ -2,6 +2,7 @@
 #include "store/store_codec.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include "store/record_pack.hpp"
 #include "support/ascii.hpp"
@@ -290,6 +291,11 @@ bool assemble_json(std::string& out, std::string_view account, std::string_view 
     out.append(json, 0, at);
     json::append_string(out, body);
     out.append(json, at);
+    // What they keep is bounded: the buffers a large record grew are freed (moved out: an
+    // assignment would keep them).
+    constexpr std::size_t kept = 64 << 10;
+    if (json.capacity() > kept) (void)std::exchange(json, {});
+    if (r.request.body.body.capacity() > kept) (void)std::exchange(r, {});
     return true;
   }
   // Format version 3: the JSON itself, split around its response body.

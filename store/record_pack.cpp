@@ -44,11 +44,6 @@ std::int64_t unzigzag(std::uint64_t v) {
   return static_cast<std::int64_t>(v >> 1) ^ -static_cast<std::int64_t>(v & 1);
 }
 
-void put(std::string& out, std::string_view s) {
-  codec::append_varint(out, s.size());
-  out.append(s);
-}
-
 /// The byte that stands for `name`: its index in known_names + 1, or 0. Only the names of its
 /// length are compared (eight at most share one).
 std::uint8_t known_name_code(std::string_view name) {
@@ -76,9 +71,9 @@ void put_headers(std::string& out, const header_list& headers) {
       out.push_back(static_cast<char>(code));
     } else {
       out.push_back('\0');
-      put(out, name);
+      codec::append_id(out, name);
     }
-    put(out, value);
+    codec::append_id(out, value);
   }
 }
 
@@ -100,10 +95,7 @@ class reader {
     pos_ += n;
     return true;
   }
-  bool text(std::string_view& s) {
-    std::uint64_t n = 0;
-    return varint(n) && bytes(n, s);
-  }
+  bool text(std::string_view& s) { return codec::read_id(in_, pos_, s); }
   bool text(std::string& s) {
     std::string_view v;
     if (!text(v)) return false;
@@ -138,10 +130,6 @@ class reader {
   std::size_t pos_ = 0;
 };
 
-bool url_ends_with_path(const recorded_request& q) {
-  return !q.path.empty() && q.url.size() >= q.path.size() && q.url.ends_with(q.path);
-}
-
 }  // namespace
 
 void pack_record(std::string& out, const trace_record& r, const sid_bytes& bytes) {
@@ -150,11 +138,11 @@ void pack_record(std::string& out, const trace_record& r, const sid_bytes& bytes
   codec::append_varint(
       out, zigzag(static_cast<std::int64_t>(static_cast<std::uint64_t>(r.created_ms) -
                                             static_cast<std::uint64_t>(sid_ms(bytes)))));
-  const bool has_path = url_ends_with_path(r.request);
+  const codec::url_parts url = codec::split_url(r.request);
   std::uint8_t flags = 0;
   if (r.completed) flags |= completed;
   if (r.direction == conf::direction::api) flags |= api;
-  if (has_path) flags |= url_has_path;
+  if (url.has_path) flags |= url_has_path;
   if (r.request.body.base64) flags |= request_base64;
   if (r.request.body.truncated) flags |= request_truncated;
   if (r.response.body.base64) flags |= response_base64;
@@ -163,17 +151,16 @@ void pack_record(std::string& out, const trace_record& r, const sid_bytes& bytes
   codec::append_varint(out, zigzag(r.latency_ms));
   for (const std::string* s : {&r.account_friendly_name, &r.org_sid, &r.org_name, &r.session_sid,
                                &r.error, &r.node, &r.replay_of}) {
-    put(out, *s);
+    codec::append_id(out, *s);
   }
-  put(out, r.request.path);
-  const std::string_view url = r.request.url;
-  put(out, has_path ? url.substr(0, url.size() - r.request.path.size()) : url);
-  put(out, r.request.method);
+  codec::append_id(out, r.request.path);
+  codec::append_id(out, url.head);
+  codec::append_id(out, r.request.method);
   put_headers(out, r.request.headers);
-  put(out, r.request.body.body);
+  codec::append_id(out, r.request.body.body);
   codec::append_varint(out, r.request.body.size);
-  put(out, r.response.code);
-  put(out, r.response.phrase);
+  codec::append_id(out, r.response.code);
+  codec::append_id(out, r.response.phrase);
   put_headers(out, r.response.headers);
   codec::append_varint(out, r.response.body.size);
 }

@@ -10,23 +10,6 @@
 
 namespace sidecar::store::codec {
 
-namespace {
-
-void append_id(std::string& out, std::string_view id) {
-  append_varint(out, id.size());
-  out.append(id);
-}
-
-bool read_id(std::string_view in, std::size_t& pos, std::string_view& id) {
-  std::uint64_t n = 0;
-  if (!read_varint(in, pos, n) || n > in.size() - pos) return false;
-  id = in.substr(pos, n);
-  pos += n;
-  return true;
-}
-
-}  // namespace
-
 void append_varint(std::string& out, std::uint64_t v) {
   while (v >= 0x80) {
     out.push_back(static_cast<char>(v | 0x80));
@@ -43,6 +26,19 @@ bool read_varint(std::string_view in, std::size_t& pos, std::uint64_t& v) {
     if ((byte & 0x80) == 0) return true;
   }
   return false;
+}
+
+void append_id(std::string& out, std::string_view id) {
+  append_varint(out, id.size());
+  out.append(id);
+}
+
+bool read_id(std::string_view in, std::size_t& pos, std::string_view& id) {
+  std::uint64_t n = 0;
+  if (!read_varint(in, pos, n) || n > in.size() - pos) return false;
+  id = in.substr(pos, n);
+  pos += n;
+  return true;
 }
 
 std::string id_prefix(std::string_view id) {
@@ -213,22 +209,26 @@ std::uint8_t method_code(std::string_view method) {
   return method_other;
 }
 
+url_parts split_url(const recorded_request& q) {
+  const std::string_view url = q.url;
+  const std::string_view path = q.path;
+  if (path.empty() || !url.ends_with(path)) return {url, false};
+  return {url.substr(0, url.size() - path.size()), true};
+}
+
 void encode_covering(std::string& out, const trace_record& r, std::uint32_t body_part) {
-  const auto& path = r.request.path;
-  const auto& url = r.request.url;
-  const bool url_has_path = !path.empty() && url.size() >= path.size() && url.ends_with(path);
+  const url_parts url = split_url(r.request);
   std::uint8_t flags = 0;
   if (r.completed) flags |= 1;
   if (r.direction == conf::direction::api) flags |= 2;
-  if (url_has_path) flags |= 4;
+  if (url.has_path) flags |= 4;
   flags |= static_cast<std::uint8_t>(method_code(r.request.method) << 3);
   out.push_back(static_cast<char>(flags));
   append_varint(out, static_cast<std::uint64_t>(std::max<std::int64_t>(r.latency_ms, 0)));
   append_id(out, r.response.code);
   append_id(out, r.org_sid);
-  append_id(out, path);
-  append_id(out, url_has_path ? std::string_view(url).substr(0, url.size() - path.size())
-                              : std::string_view(url));
+  append_id(out, r.request.path);
+  append_id(out, url.head);
   append_varint(out, body_part);
 }
 

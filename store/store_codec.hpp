@@ -44,6 +44,10 @@ inline constexpr std::size_t chunk_part_bytes = 256 * 1024;
 void append_varint(std::string& out, std::uint64_t v);
 /// Reads a varint at `pos`, advancing it; false when malformed.
 [[nodiscard]] bool read_varint(std::string_view in, std::size_t& pos, std::uint64_t& v);
+/// varint(length) + bytes: how every id, and every string of a value, is written.
+void append_id(std::string& out, std::string_view id);
+/// Reads what append_id wrote at `pos`, advancing it; false when malformed.
+[[nodiscard]] bool read_id(std::string_view in, std::size_t& pos, std::string_view& id);
 
 /// varint(len) + id: the prefix of an id's keys in records, bodies, by_account, by_session
 /// and counters.
@@ -115,6 +119,14 @@ struct covering {
   /// Whether request.path or request.url starts with `p` (the RequestPath filter).
   [[nodiscard]] bool path_or_url_starts_with(std::string_view p) const;
 };
+/// request.url as covering entries and packed records store it: the head before the path
+/// when the URL ends with the path (the usual case, which saves repeating it), else the whole
+/// URL.
+struct url_parts {
+  std::string_view head;
+  bool has_path = false;
+};
+[[nodiscard]] url_parts split_url(const recorded_request& q);
 /// by_account value.
 void encode_covering(std::string& out, const trace_record& r, std::uint32_t body_part);
 /// by_session value: varint(len) + account, varint(chunk part of the body). No covering

@@ -255,9 +255,10 @@ void trace_writer::encode_capture(const capture& c, record_builder& builder, wri
 
 void trace_writer::keep_for_feed(write_job& job) {
   committed_record& c = job.published[job.kept++];
-  c.json.swap(feed_json_);  // the two buffers trade places, keeping their capacity
-  feed_json_.clear();
-  if (c.json.empty() && feed_.has_subscribers()) c.json = to_json(c.record);
+  // What get() will answer: the stored record renders to the JSON of the record in hand, byte
+  // for byte, so it is written from that (into the buffer the slot keeps).
+  c.json.clear();
+  if (feed_.has_subscribers()) append_json(c.json, c.record);
 }
 
 void trace_writer::recycle_records(write_job& job) {
@@ -390,17 +391,6 @@ bool trace_writer::append(rocksdb::WriteBatch& batch, trace_record& r,
     add_to_chunk(pending_bodies_, part, body);
   }
   codec::encode_record_value(r, *sid, part, value_buf_);
-  if (feed_.has_subscribers()) {
-    // What get() will answer, assembled as it does from the value and the body: only the
-    // body is escaped again, not the whole record.
-    std::string_view account, spliced;
-    std::uint32_t stored_part = 0;
-    feed_json_.clear();
-    if (!codec::split_record_value(value_buf_, account, stored_part, spliced) ||
-        !codec::assemble_json(feed_json_, account, spliced, body)) {
-      feed_json_.clear();
-    }
-  }
   batch
       .Put(db_[cf_records], rocksdb::Slice(reinterpret_cast<const char*>(sid->data()), 16),
            value_buf_)

@@ -122,8 +122,8 @@ class trace_writer {
   /// Waits until the committer has taken the previous job, then gives it this one.
   void hand_off(write_job&& job);
   void committer_loop();
-  /// Keeps the job's next_record(), appended to its batch, for the commit feed, with the JSON
-  /// append() assembled for it when someone is subscribed.
+  /// Keeps the job's next_record(), appended to its batch, for the commit feed, with its JSON
+  /// when someone is subscribed.
   void keep_for_feed(write_job& job);
   /// Publishes a written job's records, when anyone is subscribed (committer thread).
   void publish(write_job& job);
@@ -209,9 +209,6 @@ class trace_writer {
   std::string value_buf_, entry_buf_;
   std::string key_buf_;      // a record's by_account key (its inverted sid is used throughout)
   std::string scratch_key_;  // its other keys, one after the other
-  // The JSON of the record append() just wrote, assembled from its value while the feed has a
-  // subscriber (keep_for_feed() takes it; encoder thread only).
-  std::string feed_json_;
 
   // The shipping outbox: whether records get an entry, and the next entry's sequence.
   bool ship_ = false;

@@ -64,10 +64,12 @@ std::uint64_t trace_store::impl::count_keys(const rocksdb::ReadOptions& ro,
                                             std::string_view account, std::int64_t lo,
                                             std::int64_t hi) const {
   if (lo >= hi) return 0;
-  merged_scan scan(db_.db.get(), db_[cf_by_account], ro, {std::string(account)}, lo, hi, {},
-                   purged_.get());
+  const auto entries =
+      index_entries(db_.db.get(), db_[cf_index_chunks], ro, std::string(account), lo, hi);
   std::uint64_t n = 0;
-  for (; scan.valid(); scan.next()) ++n;
+  for (; entries->valid(); entries->next()) {
+    if (!purged_->hidden(account, entries->top().inv)) ++n;
+  }
   return n;
 }
 
@@ -122,6 +124,23 @@ std::uint64_t trace_store::impl::sum_counters(const rocksdb::ReadOptions& ro,
   return n;
 }
 
+namespace {
+
+/// The source whose next match is the newest (the smallest inverted sid); size() when all
+/// are done.
+std::size_t newest_source(const std::vector<std::unique_ptr<chunk_matches>>& sources) {
+  std::size_t best = sources.size();
+  for (std::size_t i = 0; i < sources.size(); ++i) {
+    if (sources[i]->valid() &&
+        (best == sources.size() || sources[i]->top().inv < sources[best]->top().inv)) {
+      best = i;
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
 page_planner::page_planner(const database& db, const purge_set& purged, const list_query& q,
                            const rocksdb::ReadOptions& ro, std::optional<std::string> after_inv,
                            bool every_match)
@@ -157,12 +176,14 @@ bool page_planner::covering_match(const codec::covering& c, bool& read) const {
   return v != record_filter::verdict::no;
 }
 
-page_planner::covered page_planner::covering_of(std::string_view key, bool& read) {
-  rocksdb::PinnableSlice value;
-  const auto st = db_.db->Get(ro_, db_[cf_by_account], slice(key), &value);
-  if (!st.ok() && !st.IsNotFound()) return covered::failed;
+page_planner::covered page_planner::covering_of(const std::string& account, std::string_view inv,
+                                                bool& read) {
+  auto& lookup =
+      lookups_.try_emplace(account, db_.db.get(), db_[cf_index_chunks], ro_, account).first->second;
+  const auto entry = lookup.entry(inv);
+  if (!lookup.status().ok()) return covered::failed;
   codec::covering c;
-  if (!st.ok() || !codec::decode_covering(view(value), c) || !covering_match(c, read)) {
+  if (!entry || !codec::decode_covering(*entry, c) || !covering_match(c, read)) {
     return covered::no;
   }
   return covered::yes;
@@ -198,22 +219,33 @@ void page_planner::take(std::string_view account, std::string_view inv, std::uin
 query_status page_planner::plan_unfiltered(const std::vector<std::string>& accounts,
                                            std::int64_t lo, std::int64_t hi, std::uint64_t total) {
   total_ = total;
-  merged_scan scan(db_.db.get(), db_[cf_by_account], ro_, accounts, lo, hi, after_inv_, &purged_);
-  for (std::uint64_t n = 0; scan.valid() && items_.size() < want_; scan.next(), ++n) {
-    if (timed_out()) return query_status::timed_out;
-    if (n < skip_) continue;
-    codec::covering c;
-    if (!codec::decode_covering(scan.value(), c)) continue;
-    items_.push_back({std::string(scan.key()), c.body_part});
+  // After a cursor, no chunk newer than its record is read.
+  if (after_inv_) hi = std::min(hi, codec::inv_ms(*after_inv_) + 1);
+  std::vector<std::unique_ptr<chunk_matches>> sources;
+  sources.reserve(accounts.size());
+  for (const auto& a : accounts) {
+    sources.push_back(index_entries(db_.db.get(), db_[cf_index_chunks], ro_, a,
+                                    purged_.visible_from(a, lo), hi, q_.deadline));
   }
-  return scan.status().ok() ? query_status::ok : query_status::failed;
+  for (std::uint64_t n = 0; items_.size() < want_;) {
+    if (timed_out()) return query_status::timed_out;
+    const std::size_t best = newest_source(sources);
+    if (best == sources.size()) break;
+    const auto m = sources[best]->top();
+    sources[best]->next();
+    if (purged_.hidden(accounts[best], m.inv)) continue;
+    if (after_inv_ && m.inv <= std::string_view(*after_inv_)) continue;
+    if (n++ < skip_) continue;
+    items_.push_back({codec::id_prefix(accounts[best]) + m.inv, m.part});
+  }
+  return sources_status(sources);
 }
 
 query_status page_planner::plan_session(const std::vector<std::string>& accounts, std::int64_t lo,
                                         std::int64_t hi) {
   const auto& f = q_.filter;
   std::unordered_set<std::string_view> allowed(accounts.begin(), accounts.end());
-  merged_scan scan(db_.db.get(), db_[cf_by_session], ro_, {*f.session_sid}, lo, hi, {}, nullptr);
+  merged_scan scan(db_.db.get(), db_[cf_by_session], ro_, {*f.session_sid}, lo, hi);
   chunk_reader chunks(db_.db.get(), db_[cf_chunks]);
   for (; scan.valid(); scan.next()) {
     if (timed_out()) return query_status::timed_out;
@@ -225,7 +257,7 @@ query_status page_planner::plan_session(const std::vector<std::string>& accounts
     key.append(scan.inv());
     bool read = rfilter_.active();
     if (covering_filter_) {
-      const auto c = covering_of(key, read);
+      const auto c = covering_of(std::string(account), scan.inv(), read);
       if (c == covered::failed) return query_status::failed;
       if (c == covered::no) continue;
     }
@@ -242,9 +274,12 @@ query_status page_planner::plan_session(const std::vector<std::string>& accounts
 std::unique_ptr<chunk_matches> page_planner::chunk_source(const std::string& account,
                                                           std::int64_t lo, std::int64_t hi,
                                                           const std::shared_ptr<finder>& needle) {
+  // A filtered scan reads every chunk of the range: large reads ahead pay.
+  rocksdb::ReadOptions ro = ro_;
+  ro.readahead_size = 4u << 20;
   if (needle) {
     return std::make_unique<chunk_matches>(
-        db_.db.get(), db_[cf_chunks], ro_, account, lo, hi,
+        db_.db.get(), db_[cf_chunks], ro, account, lo, hi,
         [needle](std::string_view chunk) { return needle->in(chunk); },
         [needle, read = rfilter_.active()](
             std::string_view body, std::uint32_t part) -> std::optional<chunk_matches::accepted> {
@@ -254,7 +289,7 @@ std::unique_ptr<chunk_matches> page_planner::chunk_source(const std::string& acc
         q_.deadline);
   }
   return std::make_unique<chunk_matches>(
-      db_.db.get(), db_[cf_index_chunks], ro_, account, lo, hi, nullptr,
+      db_.db.get(), db_[cf_index_chunks], ro, account, lo, hi, nullptr,
       [this](std::string_view entry, std::uint32_t) -> std::optional<chunk_matches::accepted> {
         codec::covering c;
         bool read = false;
@@ -263,23 +298,6 @@ std::unique_ptr<chunk_matches> page_planner::chunk_source(const std::string& acc
       },
       q_.deadline);
 }
-
-namespace {
-
-/// The source whose next match is the newest (the smallest inverted sid); size() when all
-/// are done.
-std::size_t newest_source(const std::vector<std::unique_ptr<chunk_matches>>& sources) {
-  std::size_t best = sources.size();
-  for (std::size_t i = 0; i < sources.size(); ++i) {
-    if (sources[i]->valid() &&
-        (best == sources.size() || sources[i]->top().inv < sources[best]->top().inv)) {
-      best = i;
-    }
-  }
-  return best;
-}
-
-}  // namespace
 
 query_status page_planner::sources_status(
     const std::vector<std::unique_ptr<chunk_matches>>& sources) {
@@ -299,7 +317,9 @@ query_status page_planner::plan_chunks(const std::vector<std::string>& accounts,
       body_filter_ ? std::make_shared<finder>(*q_.filter.response_body_contains) : nullptr;
   std::vector<std::unique_ptr<chunk_matches>> sources;
   sources.reserve(accounts.size());
-  for (const auto& a : accounts) sources.push_back(chunk_source(a, lo, hi, needle));
+  for (const auto& a : accounts) {
+    sources.push_back(chunk_source(a, purged_.visible_from(a, lo), hi, needle));
+  }
   for (;;) {
     if (timed_out()) return query_status::timed_out;
     const std::size_t best = newest_source(sources);
@@ -308,7 +328,7 @@ query_status page_planner::plan_chunks(const std::vector<std::string>& accounts,
     sources[best]->next();
     bool read = m.read;
     if (body_filter_ && covering_filter_) {
-      const auto c = covering_of(codec::id_prefix(accounts[best]) + m.inv, read);
+      const auto c = covering_of(accounts[best], m.inv, read);
       if (c == covered::failed) return query_status::failed;
       if (c == covered::no) continue;
     }

@@ -11,19 +11,18 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "store/purge_set.hpp"
 #include "store/record_filter.hpp"
 #include "store/record_read.hpp"
+#include "store/scanners.hpp"
 #include "store/store_codec.hpp"
 #include "store/store_db.hpp"
 #include "store/trace_query.hpp"
 
 namespace sidecar::store {
-
-class chunk_matches;
-class finder;
 
 class page_planner {
  public:
@@ -38,12 +37,12 @@ class page_planner {
   [[nodiscard]] bool unfiltered() const {
     return !covering_filter_ && !body_filter_ && !q_.filter.session_sid && !rfilter_.active();
   }
-  /// Unfiltered: the page from a merge of the accounts' by_account keys; `total` is the sum of
+  /// Unfiltered: the page from a merge of the accounts' index chunks; `total` is the sum of
   /// their counters.
   [[nodiscard]] query_status plan_unfiltered(const std::vector<std::string>& accounts,
                                              std::int64_t lo, std::int64_t hi, std::uint64_t total);
-  /// SessionSid: its own index, small; covering entries (from by_account) and bodies looked up
-  /// per candidate.
+  /// SessionSid: its own index, small; covering entries (from the index chunks) and bodies
+  /// looked up per candidate.
   [[nodiscard]] query_status plan_session(const std::vector<std::string>& accounts, std::int64_t lo,
                                           std::int64_t hi);
   /// ResponseBody, or covering filters: the chunks of each account (body chunks when there is a
@@ -60,8 +59,8 @@ class page_planner {
   [[nodiscard]] bool timed_out();
   /// Whether the covering filters pass; `read` is then set when the record must decide.
   [[nodiscard]] bool covering_match(const codec::covering& c, bool& read) const;
-  /// The covering filters on the by_account entry under `key` (id + inv sid).
-  [[nodiscard]] covered covering_of(std::string_view key, bool& read);
+  /// The covering filters on the covering entry of `account`'s record `inv`.
+  [[nodiscard]] covered covering_of(const std::string& account, std::string_view inv, bool& read);
   /// Method and RequestBody from the record (its JSON without the response body, which they
   /// never look at).
   [[nodiscard]] bool record_passes(std::string_view inv);
@@ -89,6 +88,7 @@ class page_planner {
   bool path_filter_ = false;
   bool covering_filter_ = false;
   std::string record_json_;
+  std::unordered_map<std::string, covering_lookup> lookups_;  // by account
   std::vector<page_item> items_;
   std::uint64_t total_ = 0;
   std::uint64_t pos_ = 0;  // matches after the cursor so far

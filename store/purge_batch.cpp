@@ -67,7 +67,6 @@ void delete_record(const purge_handles& h, const std::vector<std::string>& keys,
     session = decode_session_sid(s.json);
   }
   batch.Delete(h.records, s.sid_keys[j]).PermitUncheckedError();
-  batch.Delete(h.by_account, slice(key)).PermitUncheckedError();
   if (!session.empty()) {
     batch.Delete(h.by_session, codec::id_sid_key(session, sid)).PermitUncheckedError();
   }

@@ -18,15 +18,14 @@ struct purge_handles {
   rocksdb::DB* db = nullptr;
   rocksdb::ColumnFamilyHandle* meta = nullptr;
   rocksdb::ColumnFamilyHandle* records = nullptr;
-  rocksdb::ColumnFamilyHandle* by_account = nullptr;
   rocksdb::ColumnFamilyHandle* by_session = nullptr;
   rocksdb::ColumnFamilyHandle* counters = nullptr;
 };
 
-/// Deletes the records whose by_account keys (account + inverted sid) are `keys`, in batches;
-/// adds to `deleted` those that still existed. Their sids are added to `purged` (and to the
-/// meta column family) so that their chunk entries stay hidden until compaction strips them.
-/// A failed write's status is returned (the records of earlier batches stay deleted).
+/// Deletes the records whose keys (account + inverted sid, as a page's items hold them) are `keys`,
+/// in batches; adds to `deleted` those that still existed. Their sids are added to `purged` (and to
+/// the meta column family) so that their chunk entries stay hidden until compaction strips them. A
+/// failed write's status is returned (the records of earlier batches stay deleted).
 [[nodiscard]] rocksdb::Status purge_records(const purge_handles& h, purge_set& purged,
                                             const std::vector<std::string>& keys,
                                             std::uint64_t& deleted);

@@ -55,11 +55,13 @@ purge_result trace_store::impl::purge_by_marker(const list_query& q) {
       if (cutoff >= hi) break;
       // The marker covers the account's newest record in the list (the first key of its scan,
       // which an older marker already bounds) and everything before it.
-      const merged_scan scan(db_.db.get(), db_[cf_by_account], ro, {account}, cutoff, hi, {},
-                             purged_.get());
-      if (!scan.status().ok()) return {query_status::failed, 0};
-      if (!scan.valid()) continue;
-      const store::sid_bytes through = codec::uninvert(scan.inv());
+      const auto entries = index_entries(db_.db.get(), db_[cf_index_chunks], ro, account,
+                                         purged_->visible_from(account, cutoff), hi, q.deadline);
+      while (entries->valid() && purged_->hidden(account, entries->top().inv)) entries->next();
+      if (entries->timed_out()) return {query_status::timed_out, 0};
+      if (!entries->status().ok()) return {query_status::failed, 0};
+      if (!entries->valid()) continue;
+      const store::sid_bytes through = codec::uninvert(entries->top().inv);
       out.deleted += count_unfiltered(ro, account, cutoff, hi);
       batch.Put(db_[cf_meta], purge_set::marker_key(account), encode_marker(through))
           .PermitUncheckedError();
@@ -81,8 +83,8 @@ purge_result trace_store::impl::purge_by_marker(const list_query& q) {
 purge_result trace_store::impl::purge_keys(const std::vector<std::string>& keys) {
   std::shared_lock db_lock(db_mu_);
   if (!db_.db) return {query_status::failed, 0};
-  const purge_handles h{db_.db.get(),       db_[cf_meta],       db_[cf_records],
-                        db_[cf_by_account], db_[cf_by_session], db_[cf_counters]};
+  const purge_handles h{db_.db.get(), db_[cf_meta], db_[cf_records], db_[cf_by_session],
+                        db_[cf_counters]};
   purge_result out;
   const auto s = purge_records(h, *purged_, keys, out.deleted);
   if (!s.ok()) {

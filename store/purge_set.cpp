@@ -85,6 +85,11 @@ std::optional<store::sid_bytes> purge_set::marker(std::string_view account) cons
   return it->second;
 }
 
+std::int64_t purge_set::visible_from(std::string_view account, std::int64_t lo) const {
+  const auto m = marker(account);
+  return m ? std::max(lo, store::sid_ms(*m)) : lo;
+}
+
 bool purge_set::some_marker_covers(const store::sid_bytes& sid) const {
   if (marker_count_.load(std::memory_order_acquire) == 0) return false;
   const std::shared_lock lock(mu_);

@@ -37,6 +37,10 @@ class purge_set {
   void mark(std::string_view account, const store::sid_bytes& through);
   /// The account's marker (the newest sid it covers), if any.
   [[nodiscard]] std::optional<store::sid_bytes> marker(std::string_view account) const;
+  /// The earliest creation time (ms) at which a record of `account` can be visible: a scan
+  /// starts no earlier (its marker hides everything before the millisecond of its sid; within
+  /// that millisecond, hidden() decides). `lo` when the account has no marker.
+  [[nodiscard]] std::int64_t visible_from(std::string_view account, std::int64_t lo) const;
   /// Whether some account's marker covers `sid` (a cheap first test before a record's account
   /// is read: the compaction filter of a blob value asks it from the key alone).
   [[nodiscard]] bool some_marker_covers(const store::sid_bytes& sid) const;

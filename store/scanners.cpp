@@ -38,8 +38,7 @@ bool keyed_stream::next(std::string& json) {
 }
 
 merged_scan::merged_scan(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cfh, rocksdb::ReadOptions ro,
-                         const std::vector<std::string>& ids, std::int64_t lo, std::int64_t hi,
-                         const std::optional<std::string>& after_inv, const purge_set* markers) {
+                         const std::vector<std::string>& ids, std::int64_t lo, std::int64_t hi) {
   for (const auto& id : ids) {
     auto s = std::make_unique<source>();
     const std::string prefix = codec::id_prefix(id);
@@ -51,22 +50,12 @@ merged_scan::merged_scan(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cfh, rock
     } else {
       s->upper.append(17, '\xff');
     }
-    if (const auto m = markers ? markers->marker(id) : std::nullopt) {
-      // Keys run newest first: the covered records (sid <= the marker's) start at its key.
-      std::string covered = codec::id_sid_key(id, *m);
-      if (covered < s->upper) s->upper = std::move(covered);
-    }
     s->upper_slice = slice(s->upper);
     auto opts = ro;
     opts.iterate_upper_bound = &s->upper_slice;
     s->it.reset(db->NewIterator(opts, cfh));
     std::string start = prefix;
     if (hi <= max_sid_ms) codec::append_inv_time(start, hi - 1);
-    if (after_inv) {
-      std::string after = prefix + *after_inv;
-      after.push_back('\0');  // strictly after the cursor's record
-      if (after > start) start = std::move(after);
-    }
     s->it->Seek(start);
     if (s->it->Valid()) {
       sources_.push_back(std::move(s));
@@ -106,6 +95,34 @@ void finder::choose(std::string_view sample) {
   chosen_ = true;
 }
 
+covering_lookup::covering_lookup(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* index_chunks,
+                                 const rocksdb::ReadOptions& ro, std::string_view account)
+    : db_(db), index_chunks_(index_chunks), ro_(ro), prefix_(codec::id_prefix(account)) {}
+
+std::optional<std::string_view> covering_lookup::entry(std::string_view inv) {
+  const std::int64_t chunk = floor_div(codec::inv_ms(inv), codec::chunk_ms);
+  if (loaded_ != chunk) load(chunk);
+  const auto it = entries_.find(std::string(inv));
+  if (it == entries_.end()) return std::nullopt;
+  return it->second;
+}
+
+void covering_lookup::load(std::int64_t chunk) {
+  entries_.clear();
+  loaded_ = chunk;
+  std::string start = prefix_;
+  codec::append_inv_time(start, chunk * codec::chunk_ms);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro_, index_chunks_));
+  // The chunk's parts follow its key: the prefix and the 6 bytes of its time, then a part.
+  for (it->Seek(slice(start)); it->Valid() && view(it->key()).starts_with(start); it->Next()) {
+    const std::string_view value = view(it->value());
+    std::size_t pos = 0;
+    std::string_view inv, entry;
+    while (codec::next_chunk_entry(value, pos, inv, entry)) entries_.emplace(inv, entry);
+  }
+  if (!it->status().ok()) status_ = it->status();
+}
+
 chunk_matches::chunk_matches(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* chunks,
                              rocksdb::ReadOptions ro, const std::string& account, std::int64_t lo,
                              std::int64_t hi, whole_fn whole, accept_fn accept,
@@ -122,7 +139,6 @@ chunk_matches::chunk_matches(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* chunk
   }
   upper_slice_ = slice(upper_);
   ro.iterate_upper_bound = &upper_slice_;
-  ro.readahead_size = 4u << 20;
   it_.reset(db->NewIterator(ro, chunks));
   std::string start = prefix;
   if (hi <= max_sid_ms)
@@ -164,6 +180,22 @@ void chunk_matches::fill() {
               [](const match& a, const match& b) { return a.inv < b.inv; });
   }
   if (matches_.empty() && !it_->status().ok()) status_ = it_->status();
+}
+
+std::unique_ptr<chunk_matches> index_entries(rocksdb::DB* db,
+                                             rocksdb::ColumnFamilyHandle* index_chunks,
+                                             const rocksdb::ReadOptions& ro,
+                                             const std::string& account, std::int64_t lo,
+                                             std::int64_t hi,
+                                             std::chrono::steady_clock::time_point deadline) {
+  return std::make_unique<chunk_matches>(
+      db, index_chunks, ro, account, lo, hi, nullptr,
+      [](std::string_view entry, std::uint32_t) -> std::optional<chunk_matches::accepted> {
+        codec::covering c;
+        if (!codec::decode_covering(entry, c)) return std::nullopt;
+        return chunk_matches::accepted{c.body_part, false};
+      },
+      deadline);
 }
 
 }  // namespace sidecar::store

@@ -14,6 +14,7 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "store/purge_set.hpp"
@@ -80,8 +81,8 @@ class keyed_stream final : public record_stream {
   query_status status_ = query_status::ok;
 };
 
-/// Newest-first iteration of one index column family over several ids (k-way merge on the
-/// inverted sid that ends every key).
+/// Newest-first iteration of an id-keyed index (by_session) over several ids (k-way merge on
+/// the inverted sid that ends every key).
 class merged_scan {
  public:
   struct source {
@@ -91,11 +92,8 @@ class merged_scan {
     std::size_t prefix_len = 0;
   };
 
-  /// `markers`: the ids are accounts, and each account's scan stops before the records its
-  /// purge marker covers (null for the session index).
   merged_scan(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cfh, rocksdb::ReadOptions ro,
-              const std::vector<std::string>& ids, std::int64_t lo, std::int64_t hi,
-              const std::optional<std::string>& after_inv, const purge_set* markers);
+              const std::vector<std::string>& ids, std::int64_t lo, std::int64_t hi);
 
   [[nodiscard]] bool valid() const { return !heap_.empty(); }
   [[nodiscard]] const source& top() const { return *sources_[heap_.front()]; }
@@ -174,6 +172,32 @@ class finder {
   char rare2_ = 0;
 };
 
+/// The covering entries of one account's records, found in its index chunks: the plans that
+/// meet records one at a time (SessionSid, and ResponseBody with covering filters) ask for
+/// them in newest-first order, so the chunk holding a record is read whole (all its parts)
+/// once and the next records of that chunk are found in it.
+class covering_lookup {
+ public:
+  covering_lookup(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* index_chunks,
+                  const rocksdb::ReadOptions& ro, std::string_view account);
+
+  /// The covering entry of the record whose inverted sid is `inv`, or nullopt when its chunk
+  /// holds none (or could not be read: see status()).
+  [[nodiscard]] std::optional<std::string_view> entry(std::string_view inv);
+  [[nodiscard]] const rocksdb::Status& status() const { return status_; }
+
+ private:
+  void load(std::int64_t chunk);
+
+  rocksdb::DB* db_;
+  rocksdb::ColumnFamilyHandle* index_chunks_;
+  const rocksdb::ReadOptions& ro_;
+  std::string prefix_;
+  std::optional<std::int64_t> loaded_;  // the chunk (start ms / chunk_ms) in entries_
+  std::unordered_map<std::string, std::string> entries_;  // inverted sid -> covering entry
+  rocksdb::Status status_;
+};
+
 /// The entries of one account's chunks (body_chunks or index_chunks) that a predicate
 /// accepts, newest first: reads the chunks in time order, lets `whole` rule out a whole chunk
 /// at once (the ResponseBody search: most chunks hold no match), and sorts each chunk's
@@ -226,5 +250,14 @@ class chunk_matches {
   std::size_t at_ = 0;
   rocksdb::Status status_;
 };
+
+/// Every index entry of `account` created in [lo, hi), newest first, with its body part: what
+/// the unfiltered page, the counts of partial minutes and a purge marker read (the store keeps
+/// no per-record key by account: docs/store.md, "Column families and keys"). Purged records
+/// are among them: the caller asks purge_set::hidden().
+[[nodiscard]] std::unique_ptr<chunk_matches> index_entries(
+    rocksdb::DB* db, rocksdb::ColumnFamilyHandle* index_chunks, const rocksdb::ReadOptions& ro,
+    const std::string& account, std::int64_t lo, std::int64_t hi,
+    std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max());
 
 }  // namespace sidecar::store

@@ -18,7 +18,10 @@ namespace sidecar::store::codec {
 ///    by_session values without the covering entry.
 /// 4: records values hold the packed record, not its JSON (version 3's are still read, so a
 ///    version 3 database is opened and becomes version 4).
-inline constexpr std::uint32_t format_version = 4;
+/// 5: no per-record key in by_account: lists and purges read the index chunks, which every
+///    version since 3 writes (so versions 3 and 4 are opened and become version 5; their
+///    by_account keys are left to expire).
+inline constexpr std::uint32_t format_version = 5;
 /// The oldest version a database may hold and still be opened (then marked format_version).
 inline constexpr std::uint32_t oldest_read_version = 3;
 

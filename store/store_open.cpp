@@ -8,7 +8,6 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <limits>
 #include <string>
 
@@ -100,7 +99,9 @@ rocksdb::ColumnFamilyOptions options_of(cf family, const family_settings& s) {
       o = chunk_options(s, memtables / 4);
       break;
     case cf_by_account:
-      o = family_options(s, rocks::key_kind::id_inverted_sid, 16 << 10, false, memtables / 8,
+      // Not written since format version 5 (the index chunks replaced it): the keys an older
+      // version wrote are only left to expire, so its memtable is a small one.
+      o = family_options(s, rocks::key_kind::id_inverted_sid, 16 << 10, false, small_buffer,
                          rocks::purge_scope::key_account);
       break;
     case cf_by_session:
@@ -122,6 +123,14 @@ rocksdb::ColumnFamilyOptions options_of(cf family, const family_settings& s) {
   return o;
 }
 
+/// Whether `version` is older than this binary's and still read (docs/operations.md, "Upgrade").
+bool readable_older(const std::string& version) {
+  for (auto v = codec::oldest_read_version; v < codec::format_version; ++v) {
+    if (version == std::to_string(v)) return true;
+  }
+  return false;
+}
+
 /// The on-disk format this binary reads, written into a new database; throws on another.
 void check_format(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* meta, const fs::path& db_path) {
   std::string version;
@@ -132,9 +141,9 @@ void check_format(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* meta, const fs::
     wo.sync = true;
     s = db.Put(wo, meta, slice(meta_format_key), version);
   }
-  if (s.ok() && version == std::to_string(codec::oldest_read_version)) {
-    // Its records are read as they are; from now on the database holds version 4's too, which
-    // the binaries of before cannot read: they will refuse it.
+  if (s.ok() && readable_older(version)) {
+    // Its records are read as they are; from now on the database holds records of this
+    // version too, which the binaries of before cannot read: they will refuse it.
     rocksdb::WriteOptions wo;
     wo.sync = true;
     s = db.Put(wo, meta, slice(meta_format_key), std::to_string(codec::format_version));
@@ -181,7 +190,12 @@ rocksdb::DBOptions database_options(std::shared_ptr<rocks::listener> listener,
   rocksdb::DBOptions dbo;
   dbo.create_if_missing = true;
   dbo.create_missing_column_families = true;
-  dbo.max_background_jobs = 2;
+  // Two flush threads and one compaction thread (docs/store.md, "RocksDB settings"): with one
+  // flush thread, the records family's full memtables waited behind the other families'
+  // flushes until RocksDB slowed every write to 16 MiB/s. RocksDB's own split of
+  // max_background_jobs gives flushes a quarter, so it takes the two (deprecated) counts.
+  dbo.max_background_flushes = 2;
+  dbo.max_background_compactions = 1;
   dbo.bytes_per_sync = 1 << 20;
   dbo.max_total_wal_size = 256ull << 20;  // small column families must not pin old WALs
   dbo.info_log = rocks::make_logger();    // no LOG file: warnings and errors go to our log

@@ -4,6 +4,7 @@
 #include <rocksdb/perf_level.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <type_traits>
 #include <utility>
@@ -372,9 +373,10 @@ bool trace_writer::append(rocksdb::WriteBatch& batch, trace_record& r,
   const std::int64_t created = store::sid_ms(*sid);  // the key's time is the sid's
   // Keys are written into the writer's buffers, which keep their capacity: no allocation per
   // key, and a map lookup with a key already there copies nothing.
-  std::string& key = key_buf_;
-  codec::assign_id_sid_key(key, r.account_sid, *sid);
-  const std::string_view inv = std::string_view(key).substr(key.size() - 16);
+  std::array<char, 16> inv_bytes{};  // the sid inverted: chunk entries are keyed by it
+  std::transform(sid->begin(), sid->end(), inv_bytes.begin(),
+                 [](std::uint8_t b) { return static_cast<char>(~b); });
+  const std::string_view inv(inv_bytes.data(), inv_bytes.size());
   const std::string_view body = r.response.body.body;
   const std::int64_t chunk = floor_div(created, codec::chunk_ms);
   auto add_to_chunk = [&](std::unordered_map<std::string, std::string>& pending,
@@ -398,7 +400,6 @@ bool trace_writer::append(rocksdb::WriteBatch& batch, trace_record& r,
   std::string& entry = entry_buf_;
   entry.clear();
   codec::encode_covering(entry, r, part);
-  batch.Put(db_[cf_by_account], key, entry).PermitUncheckedError();
   add_to_chunk(pending_index_, next_part('i', r.account_sid, chunk, entry.size()), entry);
   if (!r.session_sid.empty()) {
     entry.clear();

@@ -207,7 +207,6 @@ class trace_writer {
   std::size_t returned_bytes_ = 0;
   // Buffers append() reuses for every record (encoder thread only).
   std::string value_buf_, entry_buf_;
-  std::string key_buf_;      // a record's by_account key (its inverted sid is used throughout)
   std::string scratch_key_;  // its other keys, one after the other
 
   // The shipping outbox: whether records get an entry, and the next entry's sequence.

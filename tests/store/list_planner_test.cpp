@@ -25,11 +25,12 @@ class list_planner_test : public testing::writer_fixture {
   void SetUp() override {
     writer_fixture::SetUp();
     // 10 records, newest first, alternately of two accounts, 1 s apart; every third has a
-    // session, every fourth a body with "needle".
+    // session, every fourth a body with "needle", every fifth the response code 503.
     for (int i = 0; i < 10; ++i) {
       auto r = record(i % 2 == 0 ? acme : beta, 1000 * (i + 1),
                       i % 4 == 0 ? "<Say>needle " + std::to_string(i) + "</Say>" : "<Hangup/>");
       if (i % 3 == 0) r.session_sid = "CA00000000000000000000000000000001";
+      if (i % 5 == 0) r.response.code = "503";
       newest_first_.push_back({r.account_sid, r.sid});
       ASSERT_TRUE(writer_->submit(std::move(r)));
     }
@@ -111,6 +112,40 @@ TEST_F(list_planner_test, AResponseBodyFilterScansTheChunksForExactlyItsMatches)
   ASSERT_EQ(plan.plan_chunks({acme, beta}, lo, hi), query_status::ok);
   EXPECT_EQ(plan.total(), 3u) << "records 0, 4 and 8";
   EXPECT_EQ(sids_of(plan.take_items()), expected([](int i) { return i % 4 == 0; }, 0, 50));
+}
+
+TEST_F(list_planner_test, TheUnfilteredPageSkipsPurgedRecordsAndWhatAMarkerCovers) {
+  // The index chunks keep a purged record's entry until compaction: the page must not.
+  purged_.add(*parse_sid(newest_first_[1].second));
+  // acme's marker at record 4 covers acme's records 4, 6 and 8 (older ones), not beta's.
+  purged_.mark(acme, *parse_sid(newest_first_[4].second));
+  list_query q;
+  q.page_size = 50;
+  page_planner plan(db_, purged_, q, read_options_, std::nullopt, false);
+  ASSERT_EQ(plan.plan_unfiltered({acme, beta}, lo, hi, 6), query_status::ok);
+  EXPECT_EQ(sids_of(plan.take_items()),
+            expected([](int i) { return i != 1 && i != 4 && i != 6 && i != 8; }, 0, 50));
+}
+
+TEST_F(list_planner_test, CoveringFiltersOnTopOfASessionOrABodySearchReadTheIndexChunks) {
+  for (const bool server_error : {true, false}) {
+    list_query q;
+    q.filter.response_code_prefix = server_error ? "5" : "2";
+    q.filter.session_sid = "CA00000000000000000000000000000001";
+    page_planner session(db_, purged_, q, read_options_, std::nullopt, false);
+    ASSERT_EQ(session.plan_session({acme, beta}, lo, hi), query_status::ok);
+    // The session's records are 0, 3, 6 and 9; of those, 0 answered 503.
+    EXPECT_EQ(sids_of(session.take_items()),
+              expected([&](int i) { return i % 3 == 0 && (i % 5 == 0) == server_error; }, 0, 50));
+
+    q.filter.session_sid.reset();
+    q.filter.response_body_contains = "needle";
+    page_planner body(db_, purged_, q, read_options_, std::nullopt, false);
+    ASSERT_EQ(body.plan_chunks({acme, beta}, lo, hi), query_status::ok);
+    // The needle is in 0, 4 and 8.
+    EXPECT_EQ(sids_of(body.take_items()),
+              expected([&](int i) { return i % 4 == 0 && (i % 5 == 0) == server_error; }, 0, 50));
+  }
 }
 
 TEST_F(list_planner_test, APlanPastItsDeadlineTimesOut) {

@@ -72,15 +72,23 @@ TEST(store_open, LargeRecordsGoToBlobFilesAndOnlyRecordsDo) {
 TEST(store_open, MemtablesShareHalfTheMemoryBudget) {
   const auto d = family_descriptors(settings());
   const std::size_t memtables = memory / 2;
+  const std::size_t small = std::min<std::size_t>(2 << 20, memtables / 16);
   EXPECT_EQ(d[cf_records].options.write_buffer_size, memtables / 4);
   EXPECT_EQ(d[cf_chunks].options.write_buffer_size, memtables / 4);
-  EXPECT_EQ(d[cf_by_account].options.write_buffer_size, memtables / 8);
+  EXPECT_EQ(d[cf_by_session].options.write_buffer_size, memtables / 8);
+  EXPECT_EQ(d[cf_by_account].options.write_buffer_size, small) << "no longer written";
   EXPECT_EQ(d[cf_index_chunks].options.write_buffer_size, memtables / 8);
-  EXPECT_EQ(d[cf_meta].options.write_buffer_size, std::min<std::size_t>(2 << 20, memtables / 16));
+  EXPECT_EQ(d[cf_meta].options.write_buffer_size, small);
   const auto dbo = database_options(nullptr, rocksdb::NewLRUCache(memory), memtables);
   ASSERT_NE(dbo.write_buffer_manager, nullptr);
   EXPECT_EQ(dbo.write_buffer_manager->buffer_size(), memtables);
   EXPECT_FALSE(dbo.allow_concurrent_memtable_write);
+}
+
+TEST(store_open, TwoFlushesRunAtOnceSoRecordsNeverWaitBehindAnotherFamily) {
+  const auto dbo = database_options(nullptr, rocksdb::NewLRUCache(memory), memory / 2);
+  EXPECT_EQ(dbo.max_background_flushes, 2);
+  EXPECT_EQ(dbo.max_background_compactions, 1);
 }
 
 TEST(store_open, EveryFamilyIsCompactedWithinTheReclaimPeriod) {

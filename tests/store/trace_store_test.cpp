@@ -20,7 +20,9 @@
 #include <thread>
 
 #include "conf/load.hpp"
+#include "store/rocks_support.hpp"
 #include "store/store_codec.hpp"
+#include "store/store_db.hpp"
 
 namespace sidecar::store {
 namespace {
@@ -130,7 +132,17 @@ class trace_store_test : public ::testing::Test {
     const auto path = (dir_.path() / "data" / "db").string();
     ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(o, path, &names).ok());
     std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-    for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    for (const auto& n : names) {
+      // The store's merge operators: without them, the operands still in the WAL (chunks,
+      // counters) would be lost when this opening flushes them.
+      rocksdb::ColumnFamilyOptions co;
+      if (n == cf_names[cf_chunks] || n == cf_names[cf_index_chunks]) {
+        co.merge_operator = rocks::make_append_merge_operator();
+      } else if (n == cf_names[cf_counters]) {
+        co.merge_operator = rocks::make_count_merge_operator();
+      }
+      cfs.emplace_back(n, co);
+    }
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* db = nullptr;
     ASSERT_TRUE(rocksdb::DB::Open(o, path, cfs, &handles, &db).ok());
@@ -416,9 +428,7 @@ TEST_F(trace_store_test, UnknownFormatVersionIsRefused) {
   }
 }
 
-TEST_F(trace_store_test, AVersion3DatabaseIsReadAndBecomesVersion4) {
-  // Without a body: the raw writes below open the database without the store's merge
-  // operators, which would drop the body chunk's operands (the codec's tests splice bodies).
+TEST_F(trace_store_test, AVersion3DatabaseIsReadAndBecomesTheCurrentVersion) {
   auto old = make(t0 - 2000, acct_a);
   old.request.headers.emplace_back("x-from", "version 3");
   auto fresh = make(t0 - 1000, acct_a, "<Response/>");
@@ -454,10 +464,41 @@ TEST_F(trace_store_test, AVersion3DatabaseIsReadAndBecomesVersion4) {
     ASSERT_TRUE(again);
     EXPECT_EQ(again.trace->json, fresh_json);
   }
-  // Marked version 4 now, which the binaries of version 3 refuse.
-  EXPECT_EQ(get_raw("meta", "format_version"), "4");
+  // Marked the current version now, which the binaries of version 3 refuse.
+  EXPECT_EQ(get_raw("meta", "format_version"), std::to_string(codec::format_version));
   auto store = open();
   EXPECT_TRUE(store->get(old_sid));
+}
+
+TEST_F(trace_store_test, AVersion4DatabaseIsListedFromItsIndexChunksAndItsOldKeysAreIgnored) {
+  // Version 4 also wrote one by_account key per record; version 5 reads the index chunks,
+  // which both write. A stale key (here one whose record is gone) must change nothing.
+  std::vector<std::string> sids;
+  {
+    auto store = open();
+    for (int i = 0; i < 3; ++i) {
+      auto r = make(t0 - 3000 + i * 1000, acct_a, "<Response/>");
+      sids.insert(sids.begin(), r.sid);  // newest first, as listed
+      ASSERT_TRUE(store->submit(std::move(r)));
+    }
+    store->flush();
+  }
+  for (const auto& sid : sids) {
+    put_raw("by_account", codec::id_sid_key(acct_a, *store::parse_sid(sid)), "");
+  }
+  put_raw("by_account", codec::id_sid_key(acct_a, *store::parse_sid(make(t0, acct_a).sid)), "");
+  put_raw("meta", "format_version", "4");
+  {
+    auto store = open();
+    list_query q;
+    q.accounts = {acct_a};
+    auto res = store->list(q);
+    EXPECT_EQ(res.total, 3u);
+    std::vector<std::string> listed;
+    for (const auto& json : drain(res)) listed.push_back(sid_of(json));
+    EXPECT_EQ(listed, sids);
+  }
+  EXPECT_EQ(get_raw("meta", "format_version"), std::to_string(codec::format_version));
 }
 
 TEST_F(trace_store_test, AnUnreadableRecordIsAFailedReadNeverAMissingOne) {

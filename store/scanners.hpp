@@ -43,7 +43,8 @@ class keyed_stream final : public record_stream {
 
   bool next(std::string& json) override;
   [[nodiscard]] query_status status() const override { return status_; }
-  /// The page's by_account keys (a purge takes them instead of reading the records).
+  /// The page's keys, account + inverted sid (a purge takes them instead of reading the
+  /// records).
   [[nodiscard]] std::vector<std::string> keys() const {
     std::vector<std::string> out;
     out.reserve(items_.size());

@@ -98,7 +98,11 @@ void clickhouse_server::start(const std::vector<std::uint16_t>& shard_tcp_ports)
     int status = 0;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
-      FAIL() << "clickhouse-server exited at start; see " << (dir_ / "server.err.log");
+      // Its own words, here: the directory is removed with this object.
+      const std::string log = read_all(dir_ / "server.err.log");
+      FAIL() << "clickhouse-server exited at start (http port " << http_port_ << ", tcp port "
+             << tcp_port_ << "); the end of its error log:\n"
+             << log.substr(log.size() > 4000 ? log.size() - 4000 : 0);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }

@@ -218,7 +218,6 @@ void page_planner::take(std::string_view account, std::string_view inv, std::uin
 
 query_status page_planner::plan_unfiltered(const std::vector<std::string>& accounts,
                                            std::int64_t lo, std::int64_t hi, std::uint64_t total) {
-  total_ = total;
   // After a cursor, no chunk newer than its record is read.
   if (after_inv_) hi = std::min(hi, codec::inv_ms(*after_inv_) + 1);
   std::vector<std::unique_ptr<chunk_matches>> sources;
@@ -227,17 +226,15 @@ query_status page_planner::plan_unfiltered(const std::vector<std::string>& accou
     sources.push_back(index_entries(db_.db.get(), db_[cf_index_chunks], ro_, a,
                                     purged_.visible_from(a, lo), hi, q_.deadline));
   }
-  for (std::uint64_t n = 0; items_.size() < want_;) {
+  while (items_.size() < want_) {
     if (timed_out()) return query_status::timed_out;
     const std::size_t best = newest_source(sources);
     if (best == sources.size()) break;
     const auto m = sources[best]->top();
     sources[best]->next();
-    if (purged_.hidden(accounts[best], m.inv)) continue;
-    if (after_inv_ && m.inv <= std::string_view(*after_inv_)) continue;
-    if (n++ < skip_) continue;
-    items_.push_back({codec::id_prefix(accounts[best]) + m.inv, m.part});
+    take(accounts[best], m.inv, m.part, false);
   }
+  total_ = total;  // the counters' (take() counted only what the page needed)
   return sources_status(sources);
 }
 
@@ -346,8 +343,7 @@ std::optional<std::string> trace_store::impl::cursor_of(const list_query& q,
   if (auto sid = store::parse_sid(*q.after_sid); sid && store::sid_ms(*sid) >= cutoff) {
     rocksdb::PinnableSlice stored;
     if (db_.db->Get(ro, db_[cf_records], sid_slice(*sid), &stored).ok()) {
-      after_inv.emplace();
-      for (auto v : *sid) after_inv->push_back(static_cast<char>(~v));
+      codec::append_inv_sid(after_inv.emplace(), *sid);
     }
   }
   return after_inv;

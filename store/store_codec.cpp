@@ -51,6 +51,10 @@ std::string id_prefix(std::string_view id) {
 void assign_id_sid_key(std::string& out, std::string_view id, const sid_bytes& sid) {
   out.clear();
   append_id(out, id);
+  append_inv_sid(out, sid);
+}
+
+void append_inv_sid(std::string& out, const sid_bytes& sid) {
   for (auto v : sid) out.push_back(static_cast<char>(~v));
 }
 

@@ -85,6 +85,8 @@ void append_chunk_entry(std::string& out, std::string_view inv, std::string_view
 
 /// Splits an id-keyed key into its id and the 16 inverted sid bytes; false when malformed.
 [[nodiscard]] bool split_id_key(std::string_view key, std::string_view& id, std::string_view& inv);
+/// The 16 inverted bytes of `sid` (the form keys and chunk entries hold it in), appended.
+void append_inv_sid(std::string& out, const sid_bytes& sid);
 /// The sid of 16 inverted bytes.
 [[nodiscard]] sid_bytes uninvert(std::string_view inv);
 /// Creation ms from 16 (or at least 6) inverted bytes.

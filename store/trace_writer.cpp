@@ -4,7 +4,6 @@
 #include <rocksdb/perf_level.h>
 
 #include <algorithm>
-#include <array>
 #include <cstring>
 #include <type_traits>
 #include <utility>
@@ -373,10 +372,9 @@ bool trace_writer::append(rocksdb::WriteBatch& batch, trace_record& r,
   const std::int64_t created = store::sid_ms(*sid);  // the key's time is the sid's
   // Keys are written into the writer's buffers, which keep their capacity: no allocation per
   // key, and a map lookup with a key already there copies nothing.
-  std::array<char, 16> inv_bytes{};  // the sid inverted: chunk entries are keyed by it
-  std::transform(sid->begin(), sid->end(), inv_bytes.begin(),
-                 [](std::uint8_t b) { return static_cast<char>(~b); });
-  const std::string_view inv(inv_bytes.data(), inv_bytes.size());
+  inv_buf_.clear();  // the sid inverted: chunk entries are keyed by it
+  codec::append_inv_sid(inv_buf_, *sid);
+  const std::string_view inv = inv_buf_;
   const std::string_view body = r.response.body.body;
   const std::int64_t chunk = floor_div(created, codec::chunk_ms);
   auto add_to_chunk = [&](std::unordered_map<std::string, std::string>& pending,

@@ -206,7 +206,7 @@ class trace_writer {
   std::vector<capture> returned_;
   std::size_t returned_bytes_ = 0;
   // Buffers append() reuses for every record (encoder thread only).
-  std::string value_buf_, entry_buf_;
+  std::string value_buf_, entry_buf_, inv_buf_;
   std::string scratch_key_;  // its other keys, one after the other
 
   // The shipping outbox: whether records get an entry, and the next entry's sequence.

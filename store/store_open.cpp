@@ -14,6 +14,7 @@
 
 #include "conf/config_error.hpp"
 #include "store/outbox.hpp"
+#include "store/rocks_crc32c.hpp"
 #include "store/store_codec.hpp"
 #include "store/store_db.hpp"
 #include "store/trace_store_impl.hpp"
@@ -241,6 +242,10 @@ void add_existing_families(const fs::path& db_path,
 
 void trace_store::impl::open() {
   db_path_ = prepare_store_dir(cfg_->store.path);
+  // Who computes RocksDB's checksums (docs/store.md, "CRC32C"), chosen before RocksDB's first.
+  if (rocks::crc32c_implementation() != "isa-l") {
+    log::warn("store: ISA-L's CRC32C disagreed with RocksDB's own, which is used instead");
+  }
   // [store] memory bounds RocksDB's memtables and block cache together (docs/store.md,
   // "Memory"): the cache holds the whole budget, and the write buffer manager charges every
   // memtable to it, flushing once the memtables take half of it; index and filter blocks are

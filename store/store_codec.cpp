@@ -10,14 +10,6 @@
 
 namespace sidecar::store::codec {
 
-void append_varint(std::string& out, std::uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-}
-
 bool read_varint(std::string_view in, std::size_t& pos, std::uint64_t& v) {
   v = 0;
   for (unsigned shift = 0; shift < 64 && pos < in.size(); shift += 7) {
@@ -26,11 +18,6 @@ bool read_varint(std::string_view in, std::size_t& pos, std::uint64_t& v) {
     if ((byte & 0x80) == 0) return true;
   }
   return false;
-}
-
-void append_id(std::string& out, std::string_view id) {
-  append_varint(out, id.size());
-  out.append(id);
 }
 
 bool read_id(std::string_view in, std::size_t& pos, std::string_view& id) {

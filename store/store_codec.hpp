@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -44,11 +45,27 @@ inline constexpr std::size_t chunk_part_bytes = 256 * 1024;
 // a prefix of another's keys. "inv" is the bitwise complement of the 16 sid bytes: ascending
 // keys then run newest first (created desc, then sid desc), so listing is a forward scan.
 
-void append_varint(std::string& out, std::uint64_t v);
+/// Seven bits a byte, low first, the high bit set on all but the last. Inline, with one append:
+/// a packed record writes dozens (every string's length), and a call and a push_back per byte
+/// took a tenth of the store benchmark's encoder instructions.
+inline void append_varint(std::string& out, std::uint64_t v) {
+  if (v < 0x80) {
+    out.push_back(static_cast<char>(v));
+    return;
+  }
+  std::array<char, 10> bytes{};
+  std::size_t n = 0;
+  for (; v >= 0x80; v >>= 7) bytes[n++] = static_cast<char>(v | 0x80);
+  bytes[n++] = static_cast<char>(v);
+  out.append(bytes.data(), n);
+}
 /// Reads a varint at `pos`, advancing it; false when malformed.
 [[nodiscard]] bool read_varint(std::string_view in, std::size_t& pos, std::uint64_t& v);
 /// varint(length) + bytes: how every id, and every string of a value, is written.
-void append_id(std::string& out, std::string_view id);
+inline void append_id(std::string& out, std::string_view id) {
+  append_varint(out, id.size());
+  out.append(id);
+}
 /// Reads what append_id wrote at `pos`, advancing it; false when malformed.
 [[nodiscard]] bool read_id(std::string_view in, std::size_t& pos, std::string_view& id);
 

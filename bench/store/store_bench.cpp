@@ -7,6 +7,7 @@
 //
 // Prints one "figure value unit target" line per figure (bench/store/run.sh takes medians).
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -16,7 +17,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <random>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -186,6 +189,29 @@ double process_cpu_seconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
+/// CPU seconds of this process's threads, summed by thread name (RocksDB's two flush threads
+/// share one), from /proc: where the CPU of an ingest went.
+std::map<std::string, double> thread_cpu_seconds() {
+  std::map<std::string, double> by_name;
+  const double tick = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  for (const auto& task : fs::directory_iterator("/proc/self/task")) {
+    std::ifstream in(task.path() / "stat");
+    std::string stat;
+    std::getline(in, stat);
+    // "tid (name) state ppid ...": utime and stime are the 12th and 13th fields after ')'.
+    const auto open = stat.find('('), close = stat.rfind(')');
+    if (open == std::string::npos || close == std::string::npos) continue;
+    std::istringstream fields(stat.substr(close + 2));
+    std::string field;
+    double ticks = 0;
+    for (int i = 0; i < 13 && fields >> field; ++i) {
+      if (i >= 11) ticks += std::stod(field);
+    }
+    by_name[stat.substr(open + 1, close - open - 1)] += ticks / tick;
+  }
+  return by_name;
+}
+
 double seconds_since(clock_type::time_point t) {
   return std::chrono::duration<double>(clock_type::now() - t).count();
 }
@@ -206,12 +232,17 @@ void ingest(const fs::path& dir, std::size_t count, bool big) {
   std::size_t bytes = 0;
   for (const auto& r : records) bytes += store::to_json(r).size();
   store::trace_store s(cfg, m);
+  const auto threads0 = thread_cpu_seconds();
   const auto start = clock_type::now();
   const double cpu0 = process_cpu_seconds();
   // The producer stays a few batches ahead, as the proxy does: queueing all the records at
   // once would time the growth of a queue of 200 000 records (moves and page faults on the
-  // submitting thread), which no running sidecar has.
-  constexpr std::uint64_t ahead = 8u << 20;
+  // submitting thread), which no running sidecar has. A few batches: the writer lingers until
+  // 4 MiB of records are queued (their memory, about 2.6 KB a record here), and holds one
+  // batch it encodes and one it commits, all counted as queued; 24 MiB leaves three batches
+  // waiting beyond those (at 8 MiB, until 2026-12-06, the encoder waited on an empty queue for
+  // a quarter of each run while the producer slept on its limit: bench/store/README.md).
+  constexpr std::uint64_t ahead = 24u << 20;
   for (std::size_t i = 0; i < records.size(); ++i) {
     if (i % 64 == 0) {
       while (s.get_stats().queue_bytes > ahead)
@@ -224,6 +255,7 @@ void ingest(const fs::path& dir, std::size_t count, bool big) {
   s.flush();
   const double secs = seconds_since(start);
   const double cpu = process_cpu_seconds() - cpu0;
+  const auto threads1 = thread_cpu_seconds();
   const std::string prefix = big ? "ingest_100KB_body" : "ingest_1-2KB";
   // The machine is shared: CPU seconds per record say what one free core would do.
   figure(prefix + "_cpu_us_per_record", cpu / static_cast<double>(count) * 1e6, "us");
@@ -231,6 +263,14 @@ void ingest(const fs::path& dir, std::size_t count, bool big) {
          big ? "" : ">= 150000");
   figure(prefix + "_MB_per_s", static_cast<double>(bytes) / secs / 1e6, "MB/s");
   if (!big) figure("record_json_bytes_avg", static_cast<double>(bytes) / count, "B");
+  // Each thread's share of the CPU per record: the writer's encoder and committer, RocksDB's
+  // flushes (rocksdb:high) and compactions (rocksdb:low), and this producer (store_bench).
+  for (const auto& [name, seconds] : threads1) {
+    const auto before = threads0.find(name);
+    const double used = seconds - (before == threads0.end() ? 0 : before->second);
+    if (used <= 0) continue;
+    figure(prefix + "_cpu_us_" + name, used / static_cast<double>(count) * 1e6, "us");
+  }
 }
 
 /// The crash window at a steady 5000 records/s (a busy sidecar): the bytes queued (what

@@ -11,19 +11,23 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <type_traits>
 #include <vector>
 
 namespace sidecar::store::rocks {
 namespace {
 
 using extend_fn = std::uint32_t (*)(std::uint32_t, const char*, std::size_t);
+// The symbol looked up below is the name mangled for size_t = unsigned long (Debian's 64-bit
+// ports).
+static_assert(std::is_same_v<std::size_t, unsigned long>);
 
 /// RocksDB's Extend(crc, data, n) continues a finished CRC; ISA-L's crc32_iscsi continues the
 /// register itself, which is the finished CRC inverted (in and out).
 std::uint32_t isal_extend(std::uint32_t crc, const char* data, std::size_t n) {
   std::uint32_t reg = ~crc;
-  // crc32_iscsi only reads the buffer; its length is an int.
-  auto* p = reinterpret_cast<unsigned char*>(const_cast<char*>(data));
+  // crc32_iscsi only reads the buffer (its pointer is not const); its length is an int.
+  auto* p = reinterpret_cast<unsigned char*>(const_cast<char*>(data));  // NOLINT: only read
   while (n > 0) {
     const std::size_t step = std::min<std::size_t>(n, INT_MAX);
     reg = crc32_iscsi(p, static_cast<int>(step), reg);
@@ -68,7 +72,7 @@ choice choose() {
   if (own == nullptr) {
     // Only a RocksDB linked into this binary has no definition behind ours, and that one
     // would not have linked beside it: an impossible state.
-    std::fputs("trace-sidecar: librocksdb's crc32c::Extend not found\n", stderr);
+    static_cast<void>(std::fputs("trace-sidecar: librocksdb's crc32c::Extend not found\n", stderr));
     std::abort();
   }
   if (agree(isal_extend, own)) return {isal_extend, "isa-l"};
@@ -88,12 +92,13 @@ std::string_view crc32c_implementation() { return chosen().name; }
 
 namespace rocksdb::crc32c {
 
-std::uint32_t Extend(std::uint32_t crc, const char* data, std::size_t n);
+// RocksDB's name and signature (util/crc32c.h, not installed): the CRC of `data` continued
+// from `crc`.
+std::uint32_t Extend(std::uint32_t crc, const char* data, std::size_t n);  // NOLINT: RocksDB's
 
-// The definition librocksdb's calls bind to (store/rocks_crc32c.hpp). Its signature is
-// RocksDB's (util/crc32c.h, not installed): the CRC of `data` continued from `crc`.
-__attribute__((visibility("default"))) std::uint32_t Extend(std::uint32_t crc, const char* data,
-                                                            std::size_t n) {
+// The definition librocksdb's calls bind to (store/rocks_crc32c.hpp).
+__attribute__((visibility("default"))) std::uint32_t Extend(  // NOLINT: RocksDB's name
+    std::uint32_t crc, const char* data, std::size_t n) {
   return sidecar::store::rocks::chosen().fn(crc, data, n);
 }
 

@@ -17,7 +17,7 @@
 #include "tests/common/temp_dir.hpp"
 
 namespace rocksdb::crc32c {
-std::uint32_t Extend(std::uint32_t crc, const char* data, std::size_t n);
+std::uint32_t Extend(std::uint32_t crc, const char* data, std::size_t n);  // NOLINT: RocksDB's
 }
 
 namespace sidecar::store {
@@ -45,7 +45,8 @@ TEST(rocks_crc32c, ComputesTheStandardCrc32c) {
 }
 
 TEST(rocks_crc32c, ContinuesACrcAsOneBuffer) {
-  const std::string a(1000, 'a'), b = "a second part of 37 bytes, unaligned";
+  const std::string a(1000, 'a');
+  const std::string b = "a second part of 37 bytes, unaligned";
   EXPECT_EQ(rocksdb::crc32c::Extend(crc_of(a), b.data(), b.size()), crc_of(a + b));
 }
 
@@ -75,6 +76,17 @@ TEST(rocks_crc32c, LibrocksdbsCallsBindToIt) {
   EXPECT_NE(::dlsym(RTLD_DEFAULT, extend_symbol), ::dlsym(RTLD_NEXT, extend_symbol));
 }
 
+/// The bytes of the one WAL file in `dir` that holds any.
+std::string written_wal(const std::filesystem::path& dir) {
+  std::string wal;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    if (e.path().extension() != ".log" || e.file_size() == 0) continue;
+    std::ifstream in(e.path(), std::ios::binary);
+    wal.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  return wal;
+}
+
 TEST(rocks_crc32c, RocksDbsOwnAcceptsTheWalItWrites) {
   testing_support::temp_dir dir;
   {
@@ -85,12 +97,7 @@ TEST(rocks_crc32c, RocksDbsOwnAcceptsTheWalItWrites) {
     std::unique_ptr<rocksdb::DB> db(raw);
     ASSERT_TRUE(db->Put({}, "call", std::string(300, 'x')).ok());
   }  // closed without a flush: the record is only in the WAL
-  std::string wal;
-  for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
-    if (e.path().extension() != ".log" || e.file_size() == 0) continue;
-    std::ifstream in(e.path(), std::ios::binary);
-    wal.assign(std::istreambuf_iterator<char>(in), {});
-  }
+  const std::string wal = written_wal(dir.path());
   // The WAL's first physical record: masked CRC (4 bytes), length (2), type (1), payload;
   // the CRC covers the type and the payload (RocksDB's db/log_format.h).
   ASSERT_GE(wal.size(), 7u);

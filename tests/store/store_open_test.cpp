@@ -1,15 +1,22 @@
 // The options the trace store opens RocksDB with (store/store_open.hpp): each column family gets
 // the settings docs/store.md gives reasons for, the memtables share the [store] memory budget,
-// and a directory that holds something else than a trace store is refused.
+// each table block is checksummed with CRC32C (tables of RocksDB's XXH3 still read), and a
+// directory that holds something else than a trace store is refused.
 #include "store/store_open.hpp"
 
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
+#include <rocksdb/table.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "conf/config_error.hpp"
+#include "store/rocks_crc32c.hpp"
 #include "store/store_db.hpp"
 
 namespace sidecar::store {
@@ -20,12 +27,11 @@ namespace fs = std::filesystem;
 constexpr std::size_t memory = 64 << 20;
 
 family_settings settings() {
-  return {memory,
-          rocksdb::NewLRUCache(memory),
-          std::make_shared<rocks::expiry_clock>(),
-          std::make_shared<purge_set>(),
-          nullptr,
-          3600};
+  auto clock = std::make_shared<rocks::expiry_clock>();
+  clock->now_ms = [] { return std::int64_t{0}; };  // nothing has expired
+  return {memory,           rocksdb::NewLRUCache(memory),
+          std::move(clock), std::make_shared<purge_set>(),
+          nullptr,          3600};
 }
 
 class temp_dir {
@@ -97,6 +103,94 @@ TEST(store_open, EveryFamilyIsCompactedWithinTheReclaimPeriod) {
     EXPECT_EQ(f.options.periodic_compaction_seconds, 3600u) << f.name;
     EXPECT_NE(f.options.compaction_filter_factory, nullptr) << f.name;
   }
+}
+
+TEST(store_open, TablesAreChecksummedWithCrc32cWhileIsaLComputesIt) {
+  ASSERT_EQ(rocks::crc32c_implementation(), "isa-l");
+  for (const auto& f : family_descriptors(settings())) {
+    const auto* t = f.options.table_factory->GetOptions<rocksdb::BlockBasedTableOptions>();
+    ASSERT_NE(t, nullptr) << f.name;
+    EXPECT_EQ(t->checksum, rocksdb::kCRC32c) << f.name;
+  }
+}
+
+/// The checksum type a block-based table file names: the first byte of its footer, which in
+/// format version 5 is the last 53 bytes (the type, two block handles padded to 40 bytes,
+/// the format version, the magic number).
+int checksum_type_of(const fs::path& sst) {
+  std::ifstream in(sst, std::ios::binary);
+  in.seekg(-53, std::ios::end);
+  return in.get();
+}
+
+/// The records family's table files, oldest first, with the checksum type each names.
+std::vector<int> records_checksums(rocksdb::DB& db) {
+  std::vector<rocksdb::LiveFileMetaData> files;
+  db.GetLiveFilesMetaData(&files);
+  std::sort(files.begin(), files.end(),
+            [](const auto& a, const auto& b) { return a.file_number < b.file_number; });
+  std::vector<int> types;
+  for (const auto& f : files) {
+    if (f.column_family_name == cf_names[cf_records]) {
+      types.push_back(checksum_type_of(fs::path(f.db_path) / f.relative_filename));
+    }
+  }
+  return types;
+}
+
+/// Opens `db_path` with the store's options, writes `key` to the records family and flushes.
+std::unique_ptr<rocksdb::DB> open_and_write(const fs::path& db_path,
+                                            const std::vector<rocksdb::ColumnFamilyDescriptor>& d,
+                                            std::vector<rocksdb::ColumnFamilyHandle*>& handles,
+                                            const std::string& key) {
+  auto dbo = database_options(nullptr, rocksdb::NewLRUCache(memory), memory / 2);
+  dbo.listeners.clear();
+  handles.clear();
+  rocksdb::DB* raw = nullptr;
+  if (!rocksdb::DB::Open(dbo, db_path.string(), d, &handles, &raw).ok()) return nullptr;
+  std::unique_ptr<rocksdb::DB> db(raw);
+  EXPECT_TRUE(db->Put({}, handles[cf_records], key, "a record of " + key).ok());
+  EXPECT_TRUE(db->Flush({}, handles[cf_records]).ok());
+  return db;
+}
+
+/// Writes one record into a new database whose records family checksums with XXH3, as the
+/// store did before CRC32C.
+void write_with_xxh3(const fs::path& db_path) {
+  auto before = family_descriptors(settings());
+  auto t = *before[cf_records].options.table_factory->GetOptions<rocksdb::BlockBasedTableOptions>();
+  t.checksum = rocksdb::kXXH3;
+  before[cf_records].options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  auto db = open_and_write(db_path, before, handles, "older");
+  ASSERT_NE(db, nullptr);
+  for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+}
+
+/// The value of `key` in the records family, read from its table file.
+std::string read_from_file(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* records,
+                           const std::string& key) {
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;  // each block read, and its checksum verified
+  std::string value;
+  if (!db.Get(ro, records, key, &value).ok()) return "(not read)";
+  return value;
+}
+
+TEST(store_open, TablesOfEitherChecksumAreRead) {
+  // A database written before CRC32C, reopened now.
+  const temp_dir dir;
+  const fs::path db_path = prepare_store_dir(dir.path());
+  write_with_xxh3(db_path);
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  auto db = open_and_write(db_path, family_descriptors(settings()), handles, "newer");
+  ASSERT_NE(db, nullptr);
+  EXPECT_EQ(records_checksums(*db), (std::vector<int>{rocksdb::kXXH3, rocksdb::kCRC32c}));
+  const std::vector<std::string> values{read_from_file(*db, handles[cf_records], "older"),
+                                        read_from_file(*db, handles[cf_records], "newer")};
+  EXPECT_EQ(values, (std::vector<std::string>{"a record of older", "a record of newer"}));
+  EXPECT_TRUE(db->VerifyChecksum().ok());
+  for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
 }
 
 TEST(store_open, ADatabaseWithoutMetaIsNotATraceStore) {

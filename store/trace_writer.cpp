@@ -152,10 +152,7 @@ bool trace_writer::enqueue(Item& item, std::size_t bytes) noexcept {
 
 void trace_writer::encoder_loop() {
   record_builder builder(cfg_);
-  std::vector<queued> items;
-  // What a batch of items keeps of its vector's capacity after a burst (two vectors, the
-  // queue's and this one, trade places): a few MiB at most.
-  constexpr std::size_t kept_capacity = 4096;
+  item_queue items(kept_segments);
   for (;;) {
     {
       std::unique_lock lock(mu_);
@@ -169,22 +166,21 @@ void trace_writer::encoder_loop() {
     }
     process(items, builder);
     give_back_captures(items);
-    if (items.capacity() > kept_capacity) items = {};
   }
 }
 
-void trace_writer::give_back_captures(std::vector<queued>& items) {
+void trace_writer::give_back_captures(item_queue& items) {
   // Bounded (docs/store.md, "Captures are recycled"): no buffer over 16 KiB is kept, and the
   // captures kept hold 4 MiB at most.
   constexpr std::size_t max_buffer = 16 << 10;
   constexpr std::size_t max_bytes = 4 << 20;
-  for (auto& q : items) {
+  items.for_each([&](queued& q) {
     auto* c = std::get_if<capture>(&q.item);
-    if (c == nullptr || returned_bytes_ >= max_bytes) continue;
+    if (c == nullptr || returned_bytes_ >= max_bytes) return;
     c->trim(max_buffer);
     returned_bytes_ += c->memory_size();
     returned_.push_back(std::move(*c));
-  }
+  });
   items.clear();  // what was not kept is freed here, on this thread
   if (returned_.empty()) return;
   std::lock_guard lock(mu_);
@@ -195,7 +191,7 @@ void trace_writer::give_back_captures(std::vector<queued>& items) {
   }
 }
 
-void trace_writer::process(std::vector<queued>& items, record_builder& builder) {
+void trace_writer::process(item_queue& items, record_builder& builder) {
   write_job job = new_job();
   // The encoder reads db_ (the column family handles) under the shared lock, since the
   // committer may reopen the database; it never holds it while waiting for the committer.
@@ -207,12 +203,12 @@ void trace_writer::process(std::vector<queued>& items, record_builder& builder) 
     job = new_job();
     db_lock.lock();
   };
-  for (auto& q : items) {
+  items.for_each([&](queued& q) {
     ++job.done;
     job.bytes += q.bytes;
     encode(q, builder, job);
     if (job.batch->GetDataSize() + pending_bytes_ >= opts_.max_batch_bytes) finish();
-  }
+  });
   add_pending_chunks(*job.batch);
   db_lock.unlock();
   if (job.done > 0) hand_off(std::move(job));

@@ -27,6 +27,7 @@
 #include "store/capture.hpp"
 #include "store/commit_feed.hpp"
 #include "store/record_builder.hpp"
+#include "store/segmented_queue.hpp"
 #include "store/store_db.hpp"
 #include "store/trace_record.hpp"
 #include "store/trace_store.hpp"
@@ -77,6 +78,11 @@ class trace_writer {
     std::variant<capture, trace_record> item;
     std::size_t bytes = 0;
   };
+  // 64 captures to a segment (48 KiB); each of the two queues keeps at most 64 spare
+  // segments (3 MiB) after a burst.
+  static constexpr std::size_t segment_items = 64;
+  static constexpr std::size_t kept_segments = 64;
+  using item_queue = segmented_queue<queued, segment_items>;
   // The writer is a pipeline of two threads: the encoder (encoder_loop, process, append)
   // takes the queue and builds WriteBatches; the committer writes them in order. While one
   // batch is written the next is built, so the two halves of the work use two cores. At
@@ -110,10 +116,10 @@ class trace_writer {
     return std::min(opts_.max_batch_bytes, cfg_->store.queue_bytes / 2);
   }
   void encoder_loop();
-  void process(std::vector<queued>& items, record_builder& builder);
+  void process(item_queue& items, record_builder& builder);
   /// Keeps the captures of processed items for their buffers, and gives them to the queue as
   /// spares once the proxy threads have taken the last ones (encoder thread).
-  void give_back_captures(std::vector<queued>& items);
+  void give_back_captures(item_queue& items);
   /// Appends one queued item to the job (a capture built into its record first); a record
   /// that cannot be built is dropped and counted.
   void encode(queued& q, record_builder& builder, write_job& job);
@@ -162,11 +168,12 @@ class trace_writer {
   mutable std::mutex mu_;
   std::condition_variable work_cv_;
   std::condition_variable done_cv_;
-  // A vector, not a deque: a queued capture is larger than a deque's 512-byte block, so a
-  // deque allocated a block for every item on the proxy thread and freed it on the encoder.
-  // The queue and the encoder's batch trade places (swap), keeping their capacity, so a
-  // steady load allocates nothing here (bench/README.md, session 22).
-  std::vector<queued> queue_;
+  // Not a deque: a queued capture is larger than a deque's 512-byte block, so a deque
+  // allocated a block for every item on the proxy thread and freed it on the encoder
+  // (bench/README.md, session 22). Not one vector either: its doublings moved every queued
+  // item under this lock (store/segmented_queue.hpp). The queue and the encoder's batch trade
+  // places (swap), each keeping its spare segments, so a steady load allocates nothing here.
+  item_queue queue_{kept_segments};
   // Captures already written, kept for their buffers: submit() hands one back for each capture
   // it takes, so a proxy thread builds its next capture into it and neither thread allocates
   // nor frees a capture's strings (bench/README.md, session 23).

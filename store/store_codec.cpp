@@ -2,6 +2,7 @@
 #include "store/store_codec.hpp"
 
 #include <algorithm>
+#include <array>
 #include <utility>
 
 #include "store/record_pack.hpp"
@@ -42,7 +43,11 @@ void assign_id_sid_key(std::string& out, std::string_view id, const sid_bytes& s
 }
 
 void append_inv_sid(std::string& out, const sid_bytes& sid) {
-  for (auto v : sid) out.push_back(static_cast<char>(~v));
+  // Built aside and appended once: a push_back per byte checks the capacity each time (these
+  // keys are built for every record).
+  std::array<char, sizeof(sid_bytes)> inv{};
+  for (std::size_t i = 0; i < inv.size(); ++i) inv[i] = static_cast<char>(~sid[i]);
+  out.append(inv.data(), inv.size());
 }
 
 std::string id_sid_key(std::string_view id, const sid_bytes& sid) {
@@ -54,9 +59,11 @@ std::string id_sid_key(std::string_view id, const sid_bytes& sid) {
 
 void append_inv_time(std::string& out, std::int64_t ms) {
   const auto t = static_cast<std::uint64_t>(clamp_sid_ms(ms));
-  for (int shift = 40; shift >= 0; shift -= 8) {
-    out.push_back(static_cast<char>(~static_cast<std::uint8_t>(t >> shift)));
+  std::array<char, 6> inv{};
+  for (std::size_t i = 0; i < inv.size(); ++i) {
+    inv[i] = static_cast<char>(~static_cast<std::uint8_t>(t >> (40 - 8 * i)));
   }
+  out.append(inv.data(), inv.size());
 }
 
 namespace {
@@ -66,7 +73,9 @@ constexpr std::uint64_t hour_flag = std::uint64_t{1} << 63;
 void assign_raw_counter_key(std::string& out, std::string_view id, std::uint64_t b) {
   out.clear();
   append_id(out, id);
-  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>(b >> shift));
+  std::array<char, 8> be{};
+  for (std::size_t i = 0; i < be.size(); ++i) be[i] = static_cast<char>(b >> (56 - 8 * i));
+  out.append(be.data(), be.size());
 }
 
 std::string raw_counter_key(std::string_view id, std::uint64_t b) {
@@ -96,8 +105,8 @@ void assign_chunk_key(std::string& out, std::string_view id, std::int64_t chunk,
   out.clear();
   append_id(out, id);
   append_inv_time(out, chunk * chunk_ms);
-  out.push_back(static_cast<char>(part >> 8));
-  out.push_back(static_cast<char>(part));
+  const std::array<char, 2> be{static_cast<char>(part >> 8), static_cast<char>(part)};
+  out.append(be.data(), be.size());
 }
 
 std::string chunk_key(std::string_view id, std::int64_t chunk, std::uint32_t part) {

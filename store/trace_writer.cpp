@@ -381,9 +381,10 @@ bool trace_writer::append(rocksdb::WriteBatch& batch, trace_record& r,
     codec::append_chunk_entry(operand, inv, data);
     pending_bytes_ += operand.size() - before;
   };
+  chunk_parts& parts = parts_of(r.account_sid, chunk);
   std::uint32_t part = 0;
   if (!body.empty()) {
-    part = next_part('b', r.account_sid, chunk, body.size());
+    part = next_part(parts.bodies, body.size());
     add_to_chunk(pending_bodies_, part, body);
   }
   codec::encode_record_value(r, *sid, part, value_buf_);
@@ -394,7 +395,7 @@ bool trace_writer::append(rocksdb::WriteBatch& batch, trace_record& r,
   std::string& entry = entry_buf_;
   entry.clear();
   codec::encode_covering(entry, r, part);
-  add_to_chunk(pending_index_, next_part('i', r.account_sid, chunk, entry.size()), entry);
+  add_to_chunk(pending_index_, next_part(parts.index, entry.size()), entry);
   if (!r.session_sid.empty()) {
     entry.clear();
     codec::encode_session_entry(entry, r.account_sid, part);
@@ -430,27 +431,27 @@ void trace_writer::add_pending_chunks(rocksdb::WriteBatch& batch) {
   pending_bytes_ = 0;
 }
 
-std::uint32_t trace_writer::next_part(char kind, std::string_view account, std::int64_t chunk,
-                                      std::size_t bytes) {
-  last_part& last = last_part_[kind == 'b' ? 0 : 1];
-  if (last.state == nullptr || last.chunk != chunk || last.account != account) {
-    std::string state_key(1, kind);
-    state_key += codec::id_prefix(account);
-    state_key.append(reinterpret_cast<const char*>(&chunk), sizeof chunk);
-    if (parts_.size() > 100'000) {  // forget chunks an hour older than the newest
-      std::erase_if(parts_, [&](const auto& e) {
-        std::int64_t c = 0;
-        std::memcpy(&c, e.first.data() + e.first.size() - sizeof c, sizeof c);
-        return c < newest_chunk_ - 360;
-      });
-      for (auto& l : last_part_) l.state = nullptr;
-    }
-    newest_chunk_ = std::max(newest_chunk_, chunk);
-    last.account.assign(account);
-    last.chunk = chunk;
-    last.state = &parts_[state_key];
+trace_writer::chunk_parts& trace_writer::parts_of(std::string_view account, std::int64_t chunk) {
+  last_parts& last = last_parts_;
+  if (last.parts != nullptr && last.chunk == chunk && last.account == account) return *last.parts;
+  parts_key_.clear();
+  codec::append_id(parts_key_, account);
+  parts_key_.append(reinterpret_cast<const char*>(&chunk), sizeof chunk);
+  if (parts_.size() > 100'000) {  // forget chunks an hour older than the newest
+    std::erase_if(parts_, [&](const auto& e) {
+      std::int64_t c = 0;
+      std::memcpy(&c, e.first.data() + e.first.size() - sizeof c, sizeof c);
+      return c < newest_chunk_ - 360;
+    });
   }
-  part_state& st = *last.state;
+  newest_chunk_ = std::max(newest_chunk_, chunk);
+  last.account.assign(account);
+  last.chunk = chunk;
+  last.parts = &parts_[parts_key_];
+  return *last.parts;
+}
+
+std::uint32_t trace_writer::next_part(part_state& st, std::size_t bytes) {
   if (st.bytes > 0 && st.bytes + bytes > codec::chunk_part_bytes && st.part < 0xffff) {
     ++st.part;
     st.bytes = 0;

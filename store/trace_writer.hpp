@@ -108,6 +108,16 @@ class trace_writer {
     }
   };
 
+  // The part of a chunk that takes its next entries, and the bytes it holds so far.
+  struct part_state {
+    std::uint32_t part = 0;
+    std::size_t bytes = 0;
+  };
+  struct chunk_parts {
+    part_state bodies;
+    part_state index;
+  };
+
   template <class Item>
   bool enqueue(Item& item, std::size_t bytes) noexcept;
   /// Queued bytes at which the encoder stops lingering: a batch's worth, or half the queue
@@ -141,8 +151,11 @@ class trace_writer {
               std::unordered_map<std::string, std::uint64_t>& counts);
   /// Adds the pending chunk operands to the batch.
   void add_pending_chunks(rocksdb::WriteBatch& batch);
-  std::uint32_t next_part(char kind, std::string_view account, std::int64_t chunk,
-                          std::size_t bytes);
+  /// The parts of (account, chunk), one map lookup for both kinds.
+  chunk_parts& parts_of(std::string_view account, std::int64_t chunk);
+  /// The part that takes the next `bytes` of a chunk: the current one, or the next once the
+  /// current one holds its target size.
+  static std::uint32_t next_part(part_state& st, std::size_t bytes);
   bool commit(rocksdb::WriteBatch& batch, std::unordered_map<std::string, std::uint64_t>& counts,
               std::uint64_t records);
   void set_health(bool ok, std::string reason);
@@ -184,22 +197,20 @@ class trace_writer {
   std::size_t flush_waiters_ = 0;  // flush() callers: the writer does not linger for them
   bool stopping_ = false;
 
-  // Which part of each recent (account, chunk) takes the next body, and its bytes so far;
-  // encoder thread only. Forgotten after a restart: a part then grows past its target size.
-  struct part_state {
-    std::uint32_t part = 0;
-    std::size_t bytes = 0;
-  };
-  std::unordered_map<std::string, part_state> parts_;
+  // Which part of each recent (account, chunk) takes the next body, and the next index entry
+  // (chunk_parts); encoder thread only. Forgotten after a restart: a part then grows past its
+  // target size.
+  std::unordered_map<std::string, chunk_parts> parts_;  // by id(account) + chunk
   std::int64_t newest_chunk_ = 0;
-  // The state next_part() took last, per kind (bodies, index entries): consecutive records
-  // are mostly of one account and chunk, and then find it without building the map's key.
-  struct last_part {
+  std::string parts_key_;  // the map's key, built here: no allocation per lookup
+  // The entry parts_of() found last: consecutive records are often of one account and chunk,
+  // and then find it without building the map's key.
+  struct last_parts {
     std::string account;
     std::int64_t chunk = 0;
-    part_state* state = nullptr;  // into parts_, whose nodes stay put until an erase
+    chunk_parts* parts = nullptr;  // into parts_, whose nodes stay put until an erase
   };
-  std::array<last_part, 2> last_part_;
+  last_parts last_parts_;
 
   // The chunk entries of the batch being built, per chunk key (encoder thread only). A
   // batch's records of one account mostly share one chunk, so each chunk gets one merge

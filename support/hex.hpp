@@ -2,6 +2,7 @@
 // JSON, SQL and percent-encoding all use these).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -12,26 +13,47 @@ namespace sidecar::hex {
 inline constexpr std::string_view lower_digits = "0123456789abcdef";
 inline constexpr std::string_view upper_digits = "0123456789ABCDEF";
 
+namespace detail {
+
+/// Every byte's value as a hex digit, or -1: one load per digit where decoding a sid's 32
+/// digits with comparisons took about 700 instructions (the store decodes one per record).
+/// `upper`: whether A-F are digits.
+constexpr std::array<std::int8_t, 256> digit_values(bool upper) {
+  std::array<std::int8_t, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    int v = -1;
+    if (c >= '0' && c <= '9') v = c - '0';
+    if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
+    if (upper && c >= 'A' && c <= 'F') v = c - 'A' + 10;
+    t[static_cast<std::size_t>(c)] = static_cast<std::int8_t>(v);
+  }
+  return t;
+}
+inline constexpr auto any_case_values = digit_values(true);
+inline constexpr auto lower_case_values = digit_values(false);
+
+}  // namespace detail
+
 /// The value of a hex digit of either case, or -1.
 [[nodiscard]] constexpr int value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
+  return detail::any_case_values[static_cast<unsigned char>(c)];
 }
 
 /// The value of a lower-case hex digit, or -1 (for formats that are lower case only).
-[[nodiscard]] constexpr int lower_value(char c) { return c >= 'A' && c <= 'F' ? -1 : value(c); }
+[[nodiscard]] constexpr int lower_value(char c) {
+  return detail::lower_case_values[static_cast<unsigned char>(c)];
+}
 
 /// Decodes exactly 2 × out.size() digits into `out`, most significant first; false when `s`
 /// has another length or holds a non-digit (with `lower_only`, an upper-case one too).
 [[nodiscard]] constexpr bool decode(std::string_view s, std::span<std::uint8_t> out,
                                     bool lower_only = false) {
   if (s.size() != 2 * out.size()) return false;
+  const auto& values = lower_only ? detail::lower_case_values : detail::any_case_values;
   for (std::size_t i = 0; i < out.size(); ++i) {
-    const int hi = lower_only ? lower_value(s[2 * i]) : value(s[2 * i]);
-    const int lo = lower_only ? lower_value(s[2 * i + 1]) : value(s[2 * i + 1]);
-    if (hi < 0 || lo < 0) return false;
+    const int hi = values[static_cast<unsigned char>(s[2 * i])];
+    const int lo = values[static_cast<unsigned char>(s[2 * i + 1])];
+    if ((hi | lo) < 0) return false;
     out[i] = static_cast<std::uint8_t>(hi << 4 | lo);
   }
   return true;

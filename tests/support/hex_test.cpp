@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <string>
+#include <string_view>
 
 namespace sidecar::hex {
 namespace {
@@ -16,6 +18,20 @@ TEST(hex, ValuesOfDigits) {
   for (const char c : {'g', 'G', '/', ':', '@', '`', ' ', '\0'}) EXPECT_EQ(value(c), -1) << c;
   EXPECT_EQ(lower_value('f'), 15);
   EXPECT_EQ(lower_value('F'), -1);
+}
+
+TEST(hex, EveryByteIsADigitOfItsValueOrNone) {
+  const std::string_view digits = "0123456789abcdef";
+  const std::string_view upper = "ABCDEF";
+  for (int b = 0; b < 256; ++b) {
+    const char c = static_cast<char>(b);
+    const auto lower_at = digits.find(c);
+    const auto upper_at = upper.find(c);
+    const int lower = lower_at == std::string_view::npos ? -1 : static_cast<int>(lower_at);
+    const int either = upper_at == std::string_view::npos ? lower : static_cast<int>(upper_at) + 10;
+    EXPECT_EQ(value(c), either) << b;
+    EXPECT_EQ(lower_value(c), lower) << b;
+  }
 }
 
 TEST(hex, AppendsBytesAndFixedWidths) {

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
+#include <rocksdb/memtablerep.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 
 #include <algorithm>
@@ -17,6 +19,7 @@
 
 #include "conf/config_error.hpp"
 #include "store/rocks_crc32c.hpp"
+#include "store/store_codec.hpp"
 #include "store/store_db.hpp"
 
 namespace sidecar::store {
@@ -89,6 +92,22 @@ TEST(store_open, MemtablesShareHalfTheMemoryBudget) {
   ASSERT_NE(dbo.write_buffer_manager, nullptr);
   EXPECT_EQ(dbo.write_buffer_manager->buffer_size(), memtables);
   EXPECT_FALSE(dbo.allow_concurrent_memtable_write);
+}
+
+TEST(store_open, TheSessionIndexHasAHashMemtableBySession) {
+  const auto d = family_descriptors(settings());
+  const auto& o = d[cf_by_session].options;
+  ASSERT_NE(o.memtable_factory, nullptr);
+  EXPECT_STREQ(o.memtable_factory->Name(), "HashSkipListRepFactory");
+  ASSERT_NE(o.prefix_extractor, nullptr);
+  // The prefix is the session id (varint length and bytes), whatever sid follows it.
+  const std::string key = codec::id_sid_key("CAsession", sid_bytes{});
+  EXPECT_EQ(o.prefix_extractor->Transform(key).ToString(), codec::id_prefix("CAsession"));
+  for (std::size_t i = 0; i < cf_count; ++i) {
+    if (i != cf_by_session) {
+      EXPECT_STREQ(d[i].options.memtable_factory->Name(), "SkipListFactory") << cf_names[i];
+    }
+  }
 }
 
 TEST(store_open, TwoFlushesRunAtOnceSoRecordsNeverWaitBehindAnotherFamily) {

@@ -26,11 +26,8 @@ std::optional<std::uint64_t> decode_seq(const rocksdb::Slice& s) {
 }  // namespace
 
 std::string key(std::uint64_t seq) {
-  std::string k(8, '\0');
-  for (int i = 7; i >= 0; --i) {
-    k[static_cast<std::size_t>(i)] = static_cast<char>(seq & 0xff);
-    seq >>= 8;
-  }
+  std::string k;
+  codec::append_be(k, seq, 8);
   return k;
 }
 

@@ -58,12 +58,7 @@ std::string id_sid_key(std::string_view id, const sid_bytes& sid) {
 }
 
 void append_inv_time(std::string& out, std::int64_t ms) {
-  const auto t = static_cast<std::uint64_t>(clamp_sid_ms(ms));
-  std::array<char, 6> inv{};
-  for (std::size_t i = 0; i < inv.size(); ++i) {
-    inv[i] = static_cast<char>(~static_cast<std::uint8_t>(t >> (40 - 8 * i)));
-  }
-  out.append(inv.data(), inv.size());
+  append_be(out, ~static_cast<std::uint64_t>(clamp_sid_ms(ms)), 6);
 }
 
 namespace {
@@ -73,9 +68,7 @@ constexpr std::uint64_t hour_flag = std::uint64_t{1} << 63;
 void assign_raw_counter_key(std::string& out, std::string_view id, std::uint64_t b) {
   out.clear();
   append_id(out, id);
-  std::array<char, 8> be{};
-  for (std::size_t i = 0; i < be.size(); ++i) be[i] = static_cast<char>(b >> (56 - 8 * i));
-  out.append(be.data(), be.size());
+  append_be(out, b, 8);
 }
 
 std::string raw_counter_key(std::string_view id, std::uint64_t b) {
@@ -105,8 +98,7 @@ void assign_chunk_key(std::string& out, std::string_view id, std::int64_t chunk,
   out.clear();
   append_id(out, id);
   append_inv_time(out, chunk * chunk_ms);
-  const std::array<char, 2> be{static_cast<char>(part >> 8), static_cast<char>(part)};
-  out.append(be.data(), be.size());
+  append_be(out, part, 2);
 }
 
 std::string chunk_key(std::string_view id, std::int64_t chunk, std::uint32_t part) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -58,6 +59,14 @@ inline void append_varint(std::string& out, std::uint64_t v) {
   for (; v >= 0x80; v >>= 7) bytes[n++] = static_cast<char>(v | 0x80);
   bytes[n++] = static_cast<char>(v);
   out.append(bytes.data(), n);
+}
+/// The low `width` bytes of `v` (at most 8), most significant first, in one append: the keys'
+/// fixed-width fields (times, counter buckets, parts), whose byte order is their sort order.
+inline void append_be(std::string& out, std::uint64_t v, std::size_t width) {
+  assert(width <= 8);
+  std::array<char, 8> bytes{};
+  for (std::size_t i = 0; i < width; ++i) bytes[i] = static_cast<char>(v >> (8 * (width - 1 - i)));
+  out.append(bytes.data(), width);
 }
 /// Reads a varint at `pos`, advancing it; false when malformed.
 [[nodiscard]] bool read_varint(std::string_view in, std::size_t& pos, std::uint64_t& v);

@@ -122,6 +122,9 @@ rocksdb::ColumnFamilyOptions options_of(cf family, const family_settings& s) {
       // settings"). 65 536 buckets: 512 KiB of a 4 MiB memtable, tens of thousands of sessions.
       o.prefix_extractor = rocks::make_insert_hint_prefix(rocks::key_kind::id_inverted_sid);
       o.memtable_factory.reset(rocksdb::NewHashSkipListRepFactory(1 << 16));
+      // A hash memtable ignores insert hints: keeping them would only fill RocksDB's hint map
+      // with a prefix per session, on every insert.
+      o.memtable_insert_with_hint_prefix_extractor = nullptr;
       break;
     case cf_counters:
       o = family_options(s, rocks::key_kind::counter, 4096, false, small_buffer);

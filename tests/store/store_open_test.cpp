@@ -21,6 +21,7 @@
 #include "store/rocks_crc32c.hpp"
 #include "store/store_codec.hpp"
 #include "store/store_db.hpp"
+#include "tests/common/temp_dir.hpp"
 
 namespace sidecar::store {
 namespace {
@@ -37,18 +38,7 @@ family_settings settings() {
           nullptr,          3600};
 }
 
-class temp_dir {
- public:
-  temp_dir()
-      : path_(fs::temp_directory_path() / ("store_open_test_" + std::to_string(::getpid()))) {
-    fs::remove_all(path_);
-  }
-  ~temp_dir() { fs::remove_all(path_); }
-  [[nodiscard]] const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using testing_support::temp_dir;
 
 TEST(store_open, EveryColumnFamilyIsDescribedInItsOrder) {
   const auto d = family_descriptors(settings());
@@ -103,6 +93,8 @@ TEST(store_open, TheSessionIndexHasAHashMemtableBySession) {
   // The prefix is the session id (varint length and bytes), whatever sid follows it.
   const std::string key = codec::id_sid_key("CAsession", sid_bytes{});
   EXPECT_EQ(o.prefix_extractor->Transform(key).ToString(), codec::id_prefix("CAsession"));
+  EXPECT_EQ(o.memtable_insert_with_hint_prefix_extractor, nullptr)
+      << "a hash memtable ignores hints";
   for (std::size_t i = 0; i < cf_count; ++i) {
     if (i != cf_by_session) {
       EXPECT_STREQ(d[i].options.memtable_factory->Name(), "SkipListFactory") << cf_names[i];

@@ -32,6 +32,21 @@ function(sidecar_target_options target)
   target_link_libraries(${target} PRIVATE sidecar_options)
 endfunction()
 
+# The allocator the programs ship with: jemalloc, whose frees from another thread than the
+# allocating one and whose reuse of freed pages cost the store's threads less than glibc's
+# (docs/store.md, "The allocator"); none in the sanitizer builds, whose runtimes bring their own.
+add_library(sidecar_allocator INTERFACE)
+if(TARGET PkgConfig::JEMALLOC)
+  target_link_libraries(sidecar_allocator INTERFACE PkgConfig::JEMALLOC)
+endif()
+
+# sidecar_program(<target>): a program that does the sidecar's work (the sidecar, and the
+# benchmark programs that stand for it): the project's options and the shipped allocator.
+function(sidecar_program target)
+  sidecar_target_options(${target})
+  target_link_libraries(${target} PRIVATE sidecar_allocator)
+endfunction()
+
 # sidecar_library(<folder> SOURCES ... DEPS ...): the one library target of a source folder,
 # named sidecar_<folder> and aliased sidecar::<folder>.
 function(sidecar_library folder)

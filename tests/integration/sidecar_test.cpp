@@ -1,7 +1,7 @@
-// The real trace-sidecar binary: config errors (one line, exit 2), --help/--version, the
-// embedded default and its local account, one sidecar per data directory, the README's tour
-// (a webhook through the proxy read back from the API), and SIGTERM with an exchange in
-// flight (it finishes, exit 0).
+// The real trace-sidecar binary: config errors (one line, exit 2), --help/--version, its
+// allocator, the embedded default and its local account, one sidecar per data directory, the
+// README's tour (a webhook through the proxy read back from the API), and SIGTERM with an exchange
+// in flight (it finishes, exit 0).
 #include <gtest/gtest.h>
 
 #include <future>
@@ -87,6 +87,15 @@ TEST(sidecar_binary, HelpAndVersionExitZero) {
   EXPECT_EQ(version.wait_exit(), 0);
   EXPECT_TRUE(std::regex_match(version.out(), std::regex(R"(trace-sidecar \d+\.\d+\.\d+\n)")))
       << version.out();
+}
+
+TEST(sidecar_binary, ItsMallocIsJemallocOutsideTheSanitizerBuilds) {
+  // docs/store.md, "The allocator". jemalloc prints its statistics at exit when MALLOC_CONF
+  // asks; glibc's malloc and the sanitizers' ignore that variable.
+  process p({"/usr/bin/env", "MALLOC_CONF=stats_print:true", SIDECAR_BINARY, "--version"});
+  EXPECT_EQ(p.wait_exit(), 0);
+  const bool jemalloc = p.err().find("Begin jemalloc statistics") != std::string::npos;
+  EXPECT_EQ(jemalloc, SIDECAR_JEMALLOC_LINKED == 1) << p.err().substr(0, 400);
 }
 
 TEST(sidecar_binary, EmbeddedDefaultPrintsTheSidAndTheFileButNeverTheToken) {

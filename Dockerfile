@@ -25,7 +25,8 @@ FROM debian:bookworm-slim
 # the health check.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      libboost-url1.81.0 librocksdb7.8 libisal2 libjemalloc2 libsimdjson14 libtomlplusplus3 libssl3 zlib1g \
+      libboost-url1.81.0 librocksdb7.8 libisal2 libjemalloc2 libsimdjson14 libtomlplusplus3 \
+      libssl3 zlib1g \
       ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --user-group --home-dir /var/lib/trace-sidecar \

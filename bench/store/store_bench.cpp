@@ -216,7 +216,7 @@ double seconds_since(clock_type::time_point t) {
   return std::chrono::duration<double>(clock_type::now() - t).count();
 }
 
-/// Wall and CPU milliseconds of list pages, each read to its end: the query's total and
+/// Wall and CPU milliseconds of list pages, each read to its end; the last query's total, and
 /// whether any failed.
 struct page_times {
   std::vector<double> ms, cpu_ms;

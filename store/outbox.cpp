@@ -18,9 +18,7 @@ rocksdb::Slice slice(std::string_view s) { return {s.data(), s.size()}; }
 
 std::optional<std::uint64_t> decode_seq(const rocksdb::Slice& s) {
   if (s.size() != 8) return std::nullopt;
-  std::uint64_t v = 0;
-  for (std::size_t i = 0; i < 8; ++i) v = (v << 8) | static_cast<std::uint8_t>(s[i]);
-  return v;
+  return codec::read_be({s.data(), s.size()}, 8);
 }
 
 }  // namespace

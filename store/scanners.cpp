@@ -172,9 +172,7 @@ void chunk_matches::fill() {
       const std::string_view value = view(it_->value());
       if (whole_ && !whole_(value)) continue;
       const auto k = view(it_->key());
-      match_part(value,
-                 static_cast<std::uint32_t>(static_cast<std::uint8_t>(k[prefix_len_ + 6]) << 8 |
-                                            static_cast<std::uint8_t>(k[prefix_len_ + 7])));
+      match_part(value, static_cast<std::uint32_t>(codec::read_be(k.substr(prefix_len_ + 6), 2)));
     }
     std::sort(matches_.begin(), matches_.end(),
               [](const match& a, const match& b) { return a.inv < b.inv; });

@@ -113,8 +113,7 @@ bool split_chunk_key(std::string_view key, std::string_view& id, std::int64_t& c
   std::size_t pos = 0;
   if (!read_id(key, pos, id) || key.size() - pos != 8) return false;
   chunk = inv_ms(key.substr(pos)) / chunk_ms;
-  part = static_cast<std::uint32_t>(static_cast<std::uint8_t>(key[pos + 6])) << 8 |
-         static_cast<std::uint8_t>(key[pos + 7]);
+  part = static_cast<std::uint32_t>(read_be(key.substr(pos + 6), 2));
   return true;
 }
 
@@ -167,19 +166,14 @@ sid_bytes uninvert(std::string_view inv) {
 }
 
 std::int64_t inv_ms(std::string_view inv) {
-  std::int64_t ms = 0;
-  for (std::size_t i = 0; i < 6; ++i) {
-    ms = ms << 8 | static_cast<std::uint8_t>(~static_cast<std::uint8_t>(inv[i]));
-  }
-  return ms;
+  return static_cast<std::int64_t>(~read_be(inv, 6) & static_cast<std::uint64_t>(max_sid_ms));
 }
 
 bool split_counter_key(std::string_view key, std::string_view& id, std::int64_t& bucket,
                        std::int64_t& width_ms) {
   std::size_t pos = 0;
   if (!read_id(key, pos, id) || key.size() - pos != 8) return false;
-  std::uint64_t b = 0;
-  for (std::size_t i = 0; i < 8; ++i) b = b << 8 | static_cast<std::uint8_t>(key[pos + i]);
+  const std::uint64_t b = read_be(key.substr(pos), 8);
   width_ms = (b & hour_flag) != 0 ? hour_ms : bucket_ms;
   bucket = static_cast<std::int64_t>(b & ~hour_flag);
   return true;

@@ -68,6 +68,14 @@ inline void append_be(std::string& out, std::uint64_t v, std::size_t width) {
   for (std::size_t i = 0; i < width; ++i) bytes[i] = static_cast<char>(v >> (8 * (width - 1 - i)));
   out.append(bytes.data(), width);
 }
+/// The first `width` bytes of `in` (at most 8, all present) as a big-endian number: what
+/// append_be wrote.
+[[nodiscard]] inline std::uint64_t read_be(std::string_view in, std::size_t width) {
+  assert(width <= 8 && in.size() >= width);
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < width; ++i) v = v << 8 | static_cast<std::uint8_t>(in[i]);
+  return v;
+}
 /// Reads a varint at `pos`, advancing it; false when malformed.
 [[nodiscard]] bool read_varint(std::string_view in, std::size_t& pos, std::uint64_t& v);
 /// varint(length) + bytes: how every id, and every string of a value, is written.

@@ -92,6 +92,26 @@ TEST(store_codec, OneIdsKeysNeverShareAPrefixWithAnothers) {
   EXPECT_EQ(codec::inv_ms(inv), 1'700'000'000'000);
 }
 
+TEST(store_codec, FixedWidthFieldsAreBigEndianAndReadBackAsWritten) {
+  std::string out = "x";
+  codec::append_be(out, 0x0102030405060708, 8);
+  EXPECT_EQ(out, std::string("x\x01\x02\x03\x04\x05\x06\x07\x08", 9));
+  out.clear();
+  codec::append_be(out, 0xabcdef, 2);  // only the low bytes
+  EXPECT_EQ(out, "\xcd\xef");
+  for (const std::size_t width : {1u, 2u, 6u, 8u}) {
+    const std::uint64_t mask =
+        width == 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * width)) - 1;
+    for (const std::uint64_t v : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{0x80},
+                                  std::uint64_t{0xfedcba9876543210}, ~std::uint64_t{0}}) {
+      out.clear();
+      codec::append_be(out, v, width);
+      ASSERT_EQ(out.size(), width);
+      EXPECT_EQ(codec::read_be(out, width), v & mask) << width << " " << v;
+    }
+  }
+}
+
 TEST(store_codec, KeysOfOneIdSortNewestFirstThenSidDescending) {
   std::vector<store::sid_bytes> sids;
   for (std::uint8_t i = 0; i < 20; ++i) sids.push_back(sid_at(1'700'000'000'000 + (i % 5), i));

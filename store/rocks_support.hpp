@@ -74,7 +74,9 @@ struct purge_filtering {
 
 /// The id part (varint length + id) of an id-keyed key, or the first 4 bytes of a sid key:
 /// the memtable keeps an insert hint per prefix, and each new key of an id lands next to the
-/// previous one (newest first), so inserts skip the skiplist search.
+/// previous one (newest first), so inserts skip the skiplist search. `by_session` uses the same
+/// transform as its prefix extractor, the buckets of its hash memtable (store_open.cpp); its
+/// Name() is recorded in that family's table files, so it stays as it is.
 [[nodiscard]] std::shared_ptr<const rocksdb::SliceTransform> make_insert_hint_prefix(key_kind kind);
 
 /// Concatenates body chunk entries (each new record's body is a merge operand of its chunk).

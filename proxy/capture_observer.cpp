@@ -55,9 +55,9 @@ void capture_observer::request_head(const exchange_start& start) {
   capture_.capture_bodies = route != nullptr ? route->capture_bodies : true;
   const auto method = start.request.method_string();
   capture_.method.assign(method.data(), method.size());
-  capture_.upstream_url.reserve(start.dest.url_prefix.size() + start.dest.target.size());
-  capture_.upstream_url.append(start.dest.url_prefix).append(start.dest.target);
-  capture_.target_at = start.dest.url_prefix.size();
+  capture_.upstream_url.reserve(start.dest.url_prefix().size() + start.dest.target.size());
+  capture_.upstream_url.append(start.dest.url_prefix()).append(start.dest.target);
+  capture_.target_at = start.dest.url_prefix().size();
   capture_.request_headers.assign(start.request);
   body_limit_ = cfg->store.body_limit;
   arrived_ = start.arrived;

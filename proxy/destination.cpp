@@ -15,11 +15,8 @@ destination route_destination(const snapshot& snap, const conf::route& route, st
   const auto& info = snap.route_infos.at(&route);
   destination d;
   d.https = up.https;
-  d.host = up.host;
   d.port = up.port;
-  d.pool_key = info.pool_key;
-  d.host_header = info.host_header;
-  d.url_prefix = info.url_prefix;
+  d.use_names(info);
   d.target = std::move(target);
   d.route = &route;
   return d;
@@ -46,10 +43,13 @@ forward_target read_forward_target(std::string_view target,
   out.allowed = host.empty() || (url->has_port() && url->port_number() == 0)
                     ? nullptr
                     : match_forward_host(forward_hosts, host, d.port);
-  d.pool_key = std::string(d.https ? "f|https|" : "f|http|") + host + "|" + std::to_string(d.port);
-  d.host_header = authority(host, d.port, d.https);
-  d.url_prefix = (d.https ? "https://" : "http://") + d.host_header;
-  d.host = std::move(host);
+  upstream_names names;
+  names.pool_key =
+      std::string(d.https ? "f|https|" : "f|http|") + host + "|" + std::to_string(d.port);
+  names.host_header = authority(host, d.port, d.https);
+  names.url_prefix = (d.https ? "https://" : "http://") + names.host_header;
+  names.host = std::move(host);
+  d.own_names(std::move(names));
   std::string path(url->encoded_path());
   if (path.empty()) path = "/";
   if (url->has_query()) {
@@ -67,7 +67,7 @@ net::awaitable<bool> resolve_forward(destination& dest, const conf::forward_host
                                      bool never_own) {
   tcp::resolver resolver(co_await net::this_coro::executor);
   auto [ec, results] =
-      co_await resolver.async_resolve(dest.host, std::to_string(dest.port), awaited);
+      co_await resolver.async_resolve(dest.host(), std::to_string(dest.port), awaited);
   bool refused = false;
   for (const auto& r : results) {
     const auto ep = r.endpoint();

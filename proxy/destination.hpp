@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,11 +16,7 @@ namespace sidecar::proxy {
 
 struct destination {
   bool https = false;
-  std::string host;  // for connecting, SNI and verification
   std::uint16_t port = 0;
-  std::string pool_key;
-  std::string host_header;             // the upstream's Host value
-  std::string url_prefix;              // scheme://authority
   std::string target;                  // path and query sent upstream
   std::vector<tcp::endpoint> checked;  // forward proxy: the addresses that passed the checks
   const conf::route* route = nullptr;  // null for the forward proxy
@@ -28,6 +25,30 @@ struct destination {
   [[nodiscard]] conf::direction direction() const {
     return route != nullptr ? route->dir : conf::direction::webhook;
   }
+
+  /// The upstream's names (snapshot.hpp): for connecting, SNI and verification; the pool's
+  /// key; the Host value; scheme://authority.
+  [[nodiscard]] const std::string& host() const { return names_->host; }
+  [[nodiscard]] const std::string& pool_key() const { return names_->pool_key; }
+  [[nodiscard]] const std::string& host_header() const { return names_->host_header; }
+  [[nodiscard]] const std::string& url_prefix() const { return names_->url_prefix; }
+
+  /// A route's names, held by its snapshot, which every exchange keeps to its end: no copy
+  /// per request.
+  void use_names(const upstream_names& route_names) {
+    names_ = &route_names;
+    owned_.reset();
+  }
+  /// A forward target's names, its own (copies of the destination share them).
+  void own_names(upstream_names names) {
+    owned_ = std::make_shared<const upstream_names>(std::move(names));
+    names_ = owned_.get();
+  }
+
+ private:
+  static inline const upstream_names no_names{};
+  const upstream_names* names_ = &no_names;
+  std::shared_ptr<const upstream_names> owned_;
 };
 
 /// The destination of `route` (which points into `snap`) for a target already rewritten.

@@ -34,6 +34,28 @@ bool body_buffered(const request_parser& parser, std::size_t in_buffer) {
   return parser.is_done() || (left && *left <= in_buffer);
 }
 
+// The X-Forwarded-For, -Proto and -Host fields a client sent, removed: the proxy sets them
+// (docs/proxy.md, "Headers"). Returns the X-Forwarded-For values, joined in order. One walk,
+// by the names' text (Beast knows none of the three).
+std::string take_forwarded_fields(head_fields& req) {
+  constexpr std::string_view prefix = "x-forwarded-";
+  std::string xff;
+  for (auto it = req.begin(); it != req.end();) {
+    const std::string_view name = it->name_string();
+    const std::string_view rest =
+        ascii::istarts_with(name, prefix) ? name.substr(prefix.size()) : "";
+    if (ascii::iequals(rest, "for")) {
+      if (!xff.empty()) xff += ", ";
+      xff.append(it->value());
+    } else if (!ascii::iequals(rest, "proto") && !ascii::iequals(rest, "host")) {
+      ++it;
+      continue;
+    }
+    it = req.erase(it);
+  }
+  return xff;
+}
+
 // The bytes a buffer_body holds (none when its data is null).
 std::string_view body_piece(const http::buffer_body::value_type& body) {
   return body.data == nullptr ? std::string_view()
@@ -123,20 +145,17 @@ void session::prepare_request(exchange_state& x) {
   // token is removed here and the request goes on as plain HTTP/1.1.
   x.upgrading = keep_enabled_upgrades(req, x.parser.upgrade(), snap_->cfg->proxy.upgrades);
   std::string forwarded_host(req[http::field::host]);
-  std::string xff;
-  http_fields::for_each_value(req, "X-Forwarded-For", [&](std::string_view value) {
-    if (!xff.empty()) xff += ", ";
-    xff.append(value);
-  });
+  std::string xff = take_forwarded_fields(req);
   if (!xff.empty()) xff += ", ";
   xff += peer_text_;
   strip_hop_by_hop(req, x.upgrading);
   if (x.dest.route == nullptr || !x.dest.route->preserve_host || forwarded_host.empty()) {
-    req.set(http::field::host, x.dest.host_header);
+    req.set(http::field::host, x.dest.host_header());
   }
-  req.set("X-Forwarded-For", xff);
-  req.set("X-Forwarded-Proto", client_tls_ ? "https" : "http");
-  if (!forwarded_host.empty()) req.set("X-Forwarded-Host", forwarded_host);
+  // Names Beast does not know: appended as they are, without a lookup.
+  req.insert(http::field::unknown, "X-Forwarded-For", xff);
+  req.insert(http::field::unknown, "X-Forwarded-Proto", client_tls_ ? "https" : "http");
+  if (!forwarded_host.empty()) req.insert(http::field::unknown, "X-Forwarded-Host", forwarded_host);
   if (x.upgrading) req.set(http::field::connection, "Upgrade");
   req.version(11);
   // Beast allocates a new target on every set: most routes forward the target unchanged.
@@ -190,7 +209,7 @@ void session::start_sending(exchange_state& x) {
 bool session::take_ready_upstream(exchange_state& x) {
   const bool resolved = x.dest.route != nullptr || !x.dest.checked.empty();
   if (x.attempt != 0 || !resolved || !body_buffered(x.parser, client_buf_.size())) return false;
-  upstream_ = pool_.take(x.dest.pool_key);
+  upstream_ = pool_.take(x.dest.pool_key());
   if (!upstream_) return false;
   x.reused = true;
   x.watch_early = !client_tls_ && !upstream_->tls;
@@ -204,7 +223,7 @@ net::awaitable<session::stop_reason> session::open_upstream(exchange_state& x) {
   if (x.dest.route == nullptr && x.dest.checked.empty()) {
     co_return stop_reason::answer(exchange_error::upstream_resolve_failed);
   }
-  upstream_ = x.attempt == 0 ? pool_.take(x.dest.pool_key) : nullptr;
+  upstream_ = x.attempt == 0 ? pool_.take(x.dest.pool_key()) : nullptr;
   x.reused = upstream_ != nullptr;
   if (!x.reused) {
     const exchange_error err = co_await connect_upstream(x.dest);
@@ -231,7 +250,7 @@ net::awaitable<session::stop_reason> session::open_upstream(exchange_state& x) {
 
 net::awaitable<exchange_error> session::connect_upstream(const destination& dest) {
   auto conn = std::make_unique<upstream_connection>(strand_);
-  conn->key = dest.pool_key;
+  conn->key = dest.pool_key();
   conn->buffer.max_size(ctx_.pc.max_header_bytes + 2 * body_chunk);
   // Beast sizes each read by the buffer's free capacity (at least 512 bytes): without room
   // for a whole chunk, a large body would arrive 512 bytes per system call.

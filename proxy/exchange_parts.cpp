@@ -72,6 +72,8 @@ void strip_fields(Fields& f, bool keep_upgrade) {
   http_fields::for_each_value(f, http::field::connection,
                               [&](std::string_view value) { listed.push_back(value); });
   for (const std::string_view value : listed) {
+    // An upstream's usual keep-alive names a hop-by-hop field only: no list to read.
+    if (ascii::iequals(value, "keep-alive")) continue;
     for (const auto token : http::token_list{value}) {
       // Framing and Host are the proxy's to set, never a client's to remove.
       if (http_fields::is_hop_by_hop(token) || http_fields::is_framing(token) ||

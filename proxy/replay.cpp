@@ -150,7 +150,7 @@ net::awaitable<routing> route_by_origin(const replay_context& cx, const conf::ro
   tcp::resolver resolver(cx.strand);
   cx.dog.arm(cx.parts.pc.connect_timeout);
   auto [rec, results] =
-      co_await resolver.async_resolve(out.dest.host, std::to_string(out.dest.port), awaited);
+      co_await resolver.async_resolve(out.dest.host(), std::to_string(out.dest.port), awaited);
   if (!rec && !cx.dog.timed_out()) {
     for (const auto& e : results) out.dest.checked.push_back(e.endpoint());
   }
@@ -173,7 +173,7 @@ net::awaitable<routing> route_by_forward_target(const replay_context& cx, const 
   routing out{std::move(fwd.dest), std::nullopt};
   cx.dog.arm(cx.parts.pc.connect_timeout);
   if (co_await resolve_forward(out.dest, *fwd.allowed, cx.parts.own_listeners, true)) {
-    out.refusal = "The recorded URL " + out.dest.url_prefix +
+    out.refusal = "The recorded URL " + out.dest.url_prefix() +
                   " resolves to an address the forward proxy refuses (loopback, private, or "
                   "the sidecar's own listeners)";
   }
@@ -194,7 +194,7 @@ net::awaitable<routing> choose_destination(const replay_context& cx, const recor
   if (out.refusal) co_return out;
   for (const auto& ep : out.dest.checked) {
     if (is_own_listener(ep, cx.parts.own_listeners)) {
-      out.refusal = "The recorded URL " + out.dest.url_prefix +
+      out.refusal = "The recorded URL " + out.dest.url_prefix() +
                     " reaches the sidecar's own listeners: a replay never goes there";
       break;
     }
@@ -219,7 +219,7 @@ void set_recorded_headers(replay_request_message& req, const replay_context& cx,
     if (req.find(name) == req.end()) req.insert(name, value);
   }
   strip_hop_by_hop(req, false);
-  if (req.find(http::field::host) == req.end()) req.set(http::field::host, dest.host_header);
+  if (req.find(http::field::host) == req.end()) req.set(http::field::host, dest.host_header());
 }
 
 // The request as recorded, its body byte for byte; nullopt when the recorded body is not
@@ -259,8 +259,8 @@ store::capture replay_capture(const replay_context& cx, const destination& dest,
   cap.forward_proxy = dest.route == nullptr;
   cap.capture_bodies = dest.route ? dest.route->capture_bodies : true;
   cap.method = cx.original.request.method;
-  cap.upstream_url = dest.url_prefix + dest.target;
-  cap.target_at = dest.url_prefix.size();
+  cap.upstream_url = dest.url_prefix() + dest.target;
+  cap.target_at = dest.url_prefix().size();
   cap.request_headers = to_field_list(req);
   keep_head(cap.request_body, req.body().data(), req.body().size(), cx.body_limit,
             cap.capture_bodies);
@@ -402,7 +402,7 @@ net::awaitable<attempt_end> exchange_once(const replay_context& cx, upstream_con
 std::unique_ptr<upstream_connection> new_connection(const replay_context& cx,
                                                     const destination& dest) {
   auto conn = std::make_unique<upstream_connection>(cx.parts.executor);
-  conn->key = dest.pool_key;
+  conn->key = dest.pool_key();
   conn->buffer.max_size(cx.parts.pc.max_header_bytes + 2 * body_chunk);
   cx.dog.conn = conn.get();
   return conn;
@@ -417,7 +417,7 @@ net::awaitable<exchange_error> exchange_with_upstream(const replay_context& cx,
                                                       store::capture& cap) {
   for (int attempt = 0;; ++attempt) {
     std::unique_ptr<upstream_connection> conn =
-        attempt == 0 ? cx.parts.pool.take(dest.pool_key) : nullptr;
+        attempt == 0 ? cx.parts.pool.take(dest.pool_key()) : nullptr;
     const bool reused = conn != nullptr;
     if (!reused) {
       conn = new_connection(cx, dest);

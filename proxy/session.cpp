@@ -310,7 +310,7 @@ net::awaitable<std::optional<cache::cache_fill>> session::look_up_cache(const pr
                                                                         const destination& dest,
                                                                         bool& answered,
                                                                         bool& keep) {
-  std::string url = dest.url_prefix + dest.target;  // the URL sent upstream: the cache's key
+  std::string url = dest.url_prefix() + dest.target;  // the URL sent upstream: the cache's key
   arm(ctx_.pc.upstream_timeout, phase::none);       // may wait for a concurrent fill of this URL
   cache::acquisition a =
       co_await ctx_.media_cache->acquire(std::move(url), ctx_.pc.upstream_timeout);

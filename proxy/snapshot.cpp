@@ -21,7 +21,8 @@ std::string authority(std::string_view host, std::uint16_t port, bool https) {
 snapshot::snapshot(std::shared_ptr<const conf::config> c) : cfg(std::move(c)), routes(cfg->routes) {
   for (const auto& r : cfg->routes) {
     const auto& up = r.upstream;
-    route_info info;
+    upstream_names info;
+    info.host = up.host;
     info.pool_key = (up.https ? "r|https|" : "r|http|") + up.host + "|" + std::to_string(up.port);
     info.host_header = authority(up.host, up.port, up.https);
     info.url_prefix = (up.https ? "https://" : "http://") + info.host_header;

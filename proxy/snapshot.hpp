@@ -16,17 +16,22 @@
 
 namespace sidecar::proxy {
 
+/// An upstream's names, computed once: a route's in its snapshot, a forward-proxy target's
+/// when its request is read.
+struct upstream_names {
+  std::string host{};         // for connecting, SNI and verification
+  std::string pool_key{};     // the upstream pool's key
+  std::string host_header{};  // the upstream's Host value
+  std::string url_prefix{};   // scheme://authority
+};
+
 struct snapshot {
   explicit snapshot(std::shared_ptr<const conf::config> c);
 
-  /// Per route, computed once: its pool key, Host value and URL prefix.
-  struct route_info {
-    std::string pool_key, host_header, url_prefix;
-  };
-
   std::shared_ptr<const conf::config> cfg;  // first: the table points into it
   route_table routes;
-  std::unordered_map<const conf::route*, route_info> route_infos;
+  /// Per route, its upstream's names.
+  std::unordered_map<const conf::route*, upstream_names> route_infos;
   /// The listener's TLS context (null: plain HTTP). Shared: a connection holds it while it
   /// lives, however many reloads happen meanwhile.
   std::shared_ptr<ssl::context> server_tls;

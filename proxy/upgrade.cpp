@@ -52,7 +52,7 @@ std::string_view upgrade_protocol(std::string_view token) {
 bool keep_enabled_upgrades(head_fields& req, bool connection_upgrade,
                            const std::vector<std::string>& enabled) {
   // Always: an HTTP/2 upgrade's settings have no meaning to anyone but an h2c server.
-  req.erase("HTTP2-Settings");
+  req.erase(http::field::http2_settings);
   std::string kept;
   bool offered = false;
   http_fields::for_each_value(req, http::field::upgrade, [&](std::string_view value) {

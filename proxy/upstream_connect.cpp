@@ -13,7 +13,7 @@ net::awaitable<store::exchange_error> connect_upstream(upstream_connection& conn
   if (endpoints.empty() && dest.route != nullptr) {
     tcp::resolver resolver(co_await net::this_coro::executor);
     auto [ec, results] =
-        co_await resolver.async_resolve(dest.host, std::to_string(dest.port), awaited);
+        co_await resolver.async_resolve(dest.host(), std::to_string(dest.port), awaited);
     if (dog.timed_out()) co_return exchange_error::upstream_connect_timeout;
     if (ec) co_return exchange_error::upstream_resolve_failed;
     for (const auto& r : results) endpoints.push_back(r.endpoint());
@@ -29,10 +29,10 @@ net::awaitable<store::exchange_error> connect_upstream(upstream_connection& conn
     conn.tls.emplace(std::move(*conn.plain), tls);
     conn.plain.reset();
     beast::error_code addr_ec;
-    net::ip::make_address(dest.host, addr_ec);
-    if (addr_ec) SSL_set_tlsext_host_name(conn.tls->native_handle(), dest.host.c_str());
+    net::ip::make_address(dest.host(), addr_ec);
+    if (addr_ec) SSL_set_tlsext_host_name(conn.tls->native_handle(), dest.host().c_str());
     conn.tls->set_verify_mode(ssl::verify_peer);
-    conn.tls->set_verify_callback(ssl::host_name_verification(dest.host));
+    conn.tls->set_verify_callback(ssl::host_name_verification(dest.host()));
     auto [hec] = co_await in_place<void(beast::error_code)>([&](auto handler) {
       conn.tls->async_handshake(ssl::stream_base::client, std::move(handler));
     });

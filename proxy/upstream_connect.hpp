@@ -12,7 +12,7 @@
 namespace sidecar::proxy {
 
 /// Connects `conn` (fresh: its plain socket unopened) to `dest`: to dest.checked when it holds
-/// addresses (checked already), else to what dest.host resolves to now. The caller bounds the
+/// addresses (checked already), else to what dest.host() resolves to now. The caller bounds the
 /// whole by a deadline of `dog` that cancels conn.socket(); its timed_out() is read after each
 /// step (a timeout reads as upstream_connect_timeout).
 [[nodiscard]] net::awaitable<store::exchange_error> connect_upstream(upstream_connection& conn,

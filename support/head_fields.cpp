@@ -104,6 +104,10 @@ void head_fields::insert(http::field name, std::string_view name_string, std::st
   if (entries_.empty()) entries_.reserve(16);  // a head of a dozen fields: one allocation
   const auto own_name = own(name_string);
   const auto own_value = own(value);
+  if (own_name && own_value) {  // a field of the held head, as the parser hands it over
+    entries_.push_back({name, own_name->at, own_name->size, own_value->at, own_value->size});
+    return;
+  }
   // Room first for what is not already here: a view of text_ must not move while it is read.
   text_.reserve(text_.size() + (own_name ? 0 : name_string.size()) +
                 (own_value ? 0 : value.size()));

@@ -49,12 +49,12 @@ TEST(destination, ARoutesDestinationComesFromItsSnapshot) {
   const auto snap = make_snapshot(cfg);
   const destination d = route_destination(*snap, snap->cfg->routes[0], "/base/voice?x=1");
   EXPECT_TRUE(d.https);
-  EXPECT_EQ(d.host, "app.example");
+  EXPECT_EQ(d.host(), "app.example");
   EXPECT_EQ(d.port, 8443);
-  EXPECT_EQ(d.host_header, "app.example:8443");
-  EXPECT_EQ(d.url_prefix, "https://app.example:8443");
+  EXPECT_EQ(d.host_header(), "app.example:8443");
+  EXPECT_EQ(d.url_prefix(), "https://app.example:8443");
   EXPECT_EQ(d.target, "/base/voice?x=1");
-  EXPECT_EQ(d.pool_key, snap->route_infos.at(&snap->cfg->routes[0]).pool_key);
+  EXPECT_EQ(d.pool_key(), snap->route_infos.at(&snap->cfg->routes[0]).pool_key);
   EXPECT_EQ(d.direction(), conf::direction::api);
   EXPECT_TRUE(d.checked.empty()) << "a route's host is resolved when connecting";
 }
@@ -64,7 +64,7 @@ TEST(destination, AnAbsoluteTargetIsReadAgainstTheAllowlist) {
   const auto ok = read_forward_target("http://Hooks.Example/status?CallSid=CA1", hosts);
   EXPECT_EQ(ok.status, problem::none);
   ASSERT_NE(ok.allowed, nullptr);
-  EXPECT_EQ(ok.dest.host, "hooks.example");
+  EXPECT_EQ(ok.dest.host(), "hooks.example");
   EXPECT_EQ(ok.dest.port, 80);
   EXPECT_FALSE(ok.dest.https);
   EXPECT_EQ(ok.dest.target, "/status?CallSid=CA1");
@@ -87,12 +87,12 @@ TEST(destination, WhatIsNotAnAbsoluteHttpTargetIsNamed) {
 
 TEST(destination, LoopbackByNameIsRefusedAndAllowedWhenListedByAddress) {
   destination by_name;
-  by_name.host = "localhost";
+  by_name.own_names({.host = "localhost"});
   by_name.port = 9;
   EXPECT_TRUE(refused(by_name, named("localhost"))) << "a name that resolves to loopback";
 
   destination by_address;
-  by_address.host = "127.0.0.1";
+  by_address.own_names({.host = "127.0.0.1"});
   by_address.port = 9;
   EXPECT_FALSE(refused(by_address, named("127.0.0.1"))) << "the operator's explicit choice";
   ASSERT_EQ(by_address.checked.size(), 1u);
@@ -104,7 +104,7 @@ TEST(destination, PrivateAndMappedAddressesAreRefusedUnlessListed) {
   for (const char* a : {"10.1.2.3", "192.168.0.1", "169.254.169.254", "::ffff:127.0.0.1", "::1"}) {
     SCOPED_TRACE(a);
     destination d;
-    d.host = a;
+    d.own_names({.host = a});
     d.port = 80;
     EXPECT_TRUE(refused(d, named("hooks.example"))) << "allowed by a name, reached by address";
   }
@@ -120,7 +120,7 @@ TEST(destination, TheSidecarsOwnListenersAreNeverADestinationWhenAsked) {
   EXPECT_FALSE(is_own_listener(tcp::endpoint(net::ip::make_address("127.0.0.1"), 8082), own));
 
   destination d;
-  d.host = "127.0.0.1";
+  d.own_names({.host = "127.0.0.1"});
   d.port = 8081;
   EXPECT_TRUE(refused(d, named("127.0.0.1"), own, true)) << "never_own: even listed by address";
 }

@@ -56,6 +56,27 @@ TEST(exchange, HeaderRulesHopByHopHostAndForwardedHeaders) {
   EXPECT_EQ(r.res.count("X-Hop"), 0u);
 }
 
+// A client's X-Forwarded-* fields, in any case, are the proxy's to set: -For's values are kept
+// before the client's address, -Proto is replaced, and -Host goes when the request has no Host
+// to put there (HTTP/1.0).
+TEST(exchange, AClientsForwardedFieldsAreReplacedWhateverTheirCase) {
+  test_upstream up;
+  running_proxy proxy(one_route(up.port()));
+  auto r = round_trip(proxy.port(),
+                      "GET /h HTTP/1.0\r\nx-forwarded-proto: https\r\nX-Kept: 1\r\n"
+                      "X-FORWARDED-HOST: evil.example\r\nx-forwarded-for: 203.0.113.9\r\n\r\n");
+  ASSERT_FALSE(r.ec);
+  const auto got = up.last();
+  EXPECT_EQ(got.values("X-Forwarded-Proto"), std::vector<std::string>{"http"});
+  EXPECT_TRUE(got.values("X-Forwarded-Host").empty());
+  EXPECT_EQ(got.values("X-Forwarded-For"), std::vector<std::string>{"203.0.113.9, 127.0.0.1"});
+  ASSERT_EQ(got.headers.size(), 4u);
+  EXPECT_EQ(got.headers[0].first, "X-Kept");
+  EXPECT_EQ(got.headers[1].first, "Host");
+  EXPECT_EQ(got.headers[2].first, "X-Forwarded-For");
+  EXPECT_EQ(got.headers[3].first, "X-Forwarded-Proto");
+}
+
 // Two X-Forwarded-For fields with another between them: their values only, in order (Beast
 // 1.81's equal_range would have taken the field between as well).
 

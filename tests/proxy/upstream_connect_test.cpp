@@ -30,7 +30,7 @@ const conf::route a_route{};
 destination to(const std::string& host, std::uint16_t port, bool https = false) {
   destination d;
   d.route = &a_route;
-  d.host = host;
+  d.own_names({.host = host});
   d.port = port;
   d.https = https;
   return d;
@@ -91,7 +91,7 @@ TEST(upstream_connect, AForwardDestinationGoesOnlyToItsCheckedAddresses) {
   EXPECT_EQ(connect(unchecked, tls), exchange_error::upstream_resolve_failed)
       << "never a second lookup that DNS rebinding could answer differently";
   destination checked = unchecked;
-  checked.host = "name-that-does-not-resolve.invalid";
+  checked.own_names({.host = "name-that-does-not-resolve.invalid"});
   checked.checked = {a.local_endpoint()};
   EXPECT_EQ(connect(checked, tls), exchange_error::none);
 }

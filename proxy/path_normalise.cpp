@@ -49,8 +49,7 @@ segment_verdict judge_segment(std::string_view raw) {
 
 }  // namespace
 
-normalised_path normalise_path(std::string_view target) {
-  normalised_path out;
+path_problem normalise_path(std::string_view target, std::string& out) {
   const auto query_at = target.find('?');
   const std::string_view path = target.substr(0, query_at);
   const std::string_view query =
@@ -59,8 +58,8 @@ normalised_path normalise_path(std::string_view target) {
   const bool plain = path.find("/.") == std::string_view::npos &&
                      path.find_first_of("%\\") == std::string_view::npos;
   if (!path.starts_with('/') || plain) {
-    out.target.assign(target);
-    return out;
+    out.assign(target);
+    return path_problem::none;
   }
 
   // RFC 3986 5.2.4 over whole segments: "." is dropped, ".." drops the segment before it; a
@@ -73,19 +72,16 @@ normalised_path normalise_path(std::string_view target) {
     const bool last = slash == std::string_view::npos;
     const segment_verdict v = judge_segment(raw);
     if (v.problem != path_problem::none) {
-      out.problem = v.problem;
-      return out;
+      return v.problem;
     }
     if (v.kind == segment_kind::dot_dot) {
       if (kept.empty()) {
-        out.problem = path_problem::climbs_above_root;
-        return out;
+        return path_problem::climbs_above_root;
       }
       // "/a//../b": RFC 3986 drops the empty segment ("/a/b"), a server that merges slashes
       // first (nginx's default) drops "a" ("/b").
       if (kept.back().empty()) {
-        out.problem = path_problem::ambiguous;
-        return out;
+        return path_problem::ambiguous;
       }
       kept.pop_back();
     }
@@ -97,13 +93,20 @@ normalised_path normalise_path(std::string_view target) {
     if (last) break;
     rest.remove_prefix(slash + 1);
   }
-  out.target.reserve(target.size());
+  out.clear();
+  out.reserve(target.size());
   for (const auto& s : kept) {
-    out.target.push_back('/');
-    out.target.append(s);
+    out.push_back('/');
+    out.append(s);
   }
-  if (kept.empty()) out.target.push_back('/');
-  out.target.append(query);
+  if (kept.empty()) out.push_back('/');
+  out.append(query);
+  return path_problem::none;
+}
+
+normalised_path normalise_path(std::string_view target) {
+  normalised_path out;
+  out.problem = normalise_path(target, out.target);
   return out;
 }
 

@@ -26,5 +26,8 @@ struct normalised_path {
 /// dot-segments keep their bytes (their percent-encoding included); the query is untouched.
 /// A path without dot-segments comes back unchanged.
 [[nodiscard]] normalised_path normalise_path(std::string_view target);
+/// The same into `out`, whose capacity is kept: a connection's next request reuses it. Returns
+/// the problem (`out` is then unspecified).
+[[nodiscard]] path_problem normalise_path(std::string_view target, std::string& out);
 
 }  // namespace sidecar::proxy

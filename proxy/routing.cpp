@@ -34,14 +34,19 @@ route_table::choice route_table::choose(std::string_view host, std::string_view 
   return c;
 }
 
-std::string rewrite_target(const conf::route& r, std::string_view target) {
+void rewrite_target(const conf::route& r, std::string_view target, std::string& out) {
   std::string_view rest = target.substr(std::min(r.prefix.size(), target.size()));
   const std::string& base = r.upstream.base_path;  // starts and ends with '/'
   if (!rest.empty() && rest.front() == '/') rest.remove_prefix(1);
-  std::string out;
+  out.clear();
   out.reserve(base.size() + rest.size());
   out.append(base);
   out.append(rest);
+}
+
+std::string rewrite_target(const conf::route& r, std::string_view target) {
+  std::string out;
+  rewrite_target(r, target, out);
   return out;
 }
 

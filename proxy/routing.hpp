@@ -39,6 +39,8 @@ class route_table {
 /// The target sent upstream: the route's prefix replaced by the upstream's base path
 /// ("/apps/acme/voice?x=1" with prefix "/apps/acme/" and base "/base/" -> "/base/voice?x=1").
 [[nodiscard]] std::string rewrite_target(const conf::route& r, std::string_view target);
+/// The same into `out`, whose capacity is kept: a connection's next request reuses it.
+void rewrite_target(const conf::route& r, std::string_view target, std::string& out);
 
 /// The host part of a Host header value ("Example.com:8080" -> "Example.com", "[::1]:80" ->
 /// "::1").

@@ -115,6 +115,7 @@ net::awaitable<void> session::serve() {
     } else {
       keep = co_await exchange(parser, to.dest, arrived, recorded);
     }
+    target_buf_ = std::move(to.dest.target);  // its buffer, for the next request's target
     if (!keep || ctx_.is_stopping()) co_return;
   }
 }
@@ -253,7 +254,7 @@ void session::request_started(bool first) {
 
 // Where the request goes (docs/proxy.md, "Routing" and "Forward proxy"), or the local answer
 // it gets instead.
-session::routed session::choose_route(const request_head& req) const {
+session::routed session::choose_route(const request_head& req) {
   routed to;
   if (req.method() == http::verb::connect) {
     to.refusal = 405;
@@ -263,17 +264,18 @@ session::routed session::choose_route(const request_head& req) const {
   const auto host_it = req.find(http::field::host);
   const std::string_view host = host_it == req.end() ? "" : host_without_port(host_it->value());
   // Routed, forwarded and recorded by its path with dot-segments resolved.
-  const normalised_path path = normalise_path(target);
-  const auto chosen = path.problem == path_problem::none
-                          ? snap_->routes.choose(host, target, path.target)
-                          : route_table::choice{nullptr, true};
+  // Both into the connection's buffers, which its next request reuses.
+  const path_problem problem = normalise_path(target, path_buf_);
+  const auto chosen = problem == path_problem::none ? snap_->routes.choose(host, target, path_buf_)
+                                                    : route_table::choice{nullptr, true};
   if (chosen.escapes) {
     to.refusal = 400;
     to.close = true;
   } else if (chosen.route == nullptr) {
     to.refusal = 404;
   } else {
-    to.dest = route_destination(*snap_, *chosen.route, rewrite_target(*chosen.route, path.target));
+    rewrite_target(*chosen.route, path_buf_, target_buf_);
+    to.dest = route_destination(*snap_, *chosen.route, std::move(target_buf_));
   }
   return to;
 }

@@ -87,7 +87,7 @@ class session : public std::enable_shared_from_this<session> {
   // Where the request goes, or the local answer it gets: choose_route() for an origin-form
   // target (and CONNECT's refusal), with no wait; choose_forward() for an absolute-form one,
   // whose host is resolved first.
-  [[nodiscard]] routed choose_route(const request_head& req) const;
+  [[nodiscard]] routed choose_route(const request_head& req);
   net::awaitable<routed> choose_forward(const request_head& req);
   // The destination is the caller's (serve() awaits the exchange): not copied onto frames.
   [[nodiscard]] bool uses_media_cache(const request_parser& parser, const destination& dest) const;
@@ -190,6 +190,10 @@ class session : public std::enable_shared_from_this<session> {
   std::unique_ptr<upstream_connection> upstream_;
   // The client's address as X-Forwarded-For names it, formatted once per connection.
   std::string peer_text_;
+  // A routed request's path with dot-segments resolved, and its target as it goes upstream
+  // (lent to the exchange's destination, then taken back): a connection's requests reuse them.
+  std::string path_buf_;
+  std::string target_buf_;
   // The configuration this connection's current exchange uses: taken when the connection is
   // accepted (its TLS context) and again when each request head has arrived, then kept to the
   // exchange's end whatever a reload does meanwhile.

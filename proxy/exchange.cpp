@@ -35,8 +35,8 @@ bool body_buffered(const request_parser& parser, std::size_t in_buffer) {
 }
 
 // The X-Forwarded-For, -Proto and -Host fields a client sent, removed: the proxy sets them
-// (docs/proxy.md, "Headers"). Returns the X-Forwarded-For values, joined in order. One walk,
-// by the names' text (Beast knows none of the three).
+// (docs/proxy.md, "Decisions": they are the proxy's). Returns the X-Forwarded-For values, joined in
+// order. One walk, by the names' text (Beast knows none of the three).
 std::string take_forwarded_fields(head_fields& req) {
   constexpr std::string_view prefix = "x-forwarded-";
   std::string xff;
@@ -137,7 +137,8 @@ net::awaitable<bool> session::exchange(request_parser& parser, const destination
   co_return x.client_keep;
 }
 
-// The request's fields as they go upstream (docs/proxy.md, "Headers"), then told to the
+// The request's fields as they go upstream (docs/proxy.md, "Decisions": capture headers and
+// X-Forwarded-*), then told to the
 // observers.
 void session::prepare_request(exchange_state& x) {
   auto& req = x.req();

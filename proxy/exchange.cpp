@@ -138,8 +138,7 @@ net::awaitable<bool> session::exchange(request_parser& parser, const destination
 }
 
 // The request's fields as they go upstream (docs/proxy.md, "Decisions": capture headers and
-// X-Forwarded-*), then told to the
-// observers.
+// X-Forwarded-*), then told to the observers.
 void session::prepare_request(exchange_state& x) {
   auto& req = x.req();
   // Only the protocols [proxy] upgrades enables go upstream (never h2c): any other Upgrade

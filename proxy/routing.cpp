@@ -44,12 +44,6 @@ void rewrite_target(const conf::route& r, std::string_view target, std::string& 
   out.append(rest);
 }
 
-std::string rewrite_target(const conf::route& r, std::string_view target) {
-  std::string out;
-  rewrite_target(r, target, out);
-  return out;
-}
-
 std::string_view host_without_port(std::string_view h) {
   if (!h.empty() && h.front() == '[') {
     const auto close = h.find(']');

@@ -36,10 +36,9 @@ class route_table {
   std::vector<const conf::route*> ordered_;
 };
 
-/// The target sent upstream: the route's prefix replaced by the upstream's base path
-/// ("/apps/acme/voice?x=1" with prefix "/apps/acme/" and base "/base/" -> "/base/voice?x=1").
-[[nodiscard]] std::string rewrite_target(const conf::route& r, std::string_view target);
-/// The same into `out`, whose capacity is kept: a connection's next request reuses it.
+/// The target sent upstream, into `out` (replacing what it held, its capacity kept: a
+/// connection's next request reuses it): the route's prefix replaced by the upstream's base
+/// path ("/apps/acme/voice?x=1" with prefix "/apps/acme/" and base "/base/" -> "/base/voice?x=1").
 void rewrite_target(const conf::route& r, std::string_view target, std::string& out);
 
 /// The host part of a Host header value ("Example.com:8080" -> "Example.com", "[::1]:80" ->

@@ -9,6 +9,7 @@
 #include "proxy/session.hpp"
 #include "proxy/upgrade.hpp"
 #include "proxy/upstream_connect.hpp"
+#include "proxy/write_now.hpp"
 #include "support/http_fields.hpp"
 #include "support/http_read.hpp"
 
@@ -264,7 +265,7 @@ net::awaitable<session::stop_reason> session::send_head() {
   arm(ctx_.pc.idle_timeout, phase::upstream);
   const auto head = request_writer_.head_only();
   auto [ec, n] = co_await upstream_->io(
-      [&](auto& s, auto handler) { net::async_write(s, head, std::move(handler)); });
+      [&](auto& s, auto handler) { write_now(s, head, std::move(handler)); });
   if (ec) co_return stop_reason::answer(exchange_error::upstream_closed);
   request_writer_.sent();
   co_return stop_reason{};
@@ -295,7 +296,7 @@ net::awaitable<session::stop_reason> session::send_body(exchange_state& x) {
     const auto out = request_writer_.next(body_piece(body), !body.more);
     if (net::buffer_size(out) != 0) {
       auto [wec, wn] = co_await upstream_->io(
-          [&](auto& s, auto handler) { net::async_write(s, out, std::move(handler)); });
+          [&](auto& s, auto handler) { write_now(s, out, std::move(handler)); });
       if (wec) {
         ec = wec;
         break;
@@ -560,8 +561,8 @@ net::awaitable<session::stop_reason> session::relay_response(exchange_state& x) 
     arm(ctx_.pc.idle_timeout, phase::client);
     const auto out = response_writer_.next(body_piece(body), !body.more);
     if (net::buffer_size(out) != 0) {
-      auto [ec, n] = co_await client_io(
-          [&](auto& s, auto handler) { net::async_write(s, out, std::move(handler)); });
+      auto [ec, n] =
+          co_await client_io([&](auto& s, auto handler) { write_now(s, out, std::move(handler)); });
       if (ec) {
         co_return stop_reason::end(
             cut_short(exchange_error::client_timeout, exchange_error::client_closed));

@@ -78,10 +78,15 @@ void write_now(Stream& stream, const Buffers& buffers, Handler handler) {
     }
     beast::buffers_suffix<Buffers> rest(buffers);
     rest.consume(now);
-    net::async_write(stream, rest,
-                     [now, h = std::move(handler)](beast::error_code e, std::size_t n) mutable {
-                       std::move(h)(e, now + n);
-                     });
+    // The rest completes where the caller's handler would have (its coroutine's executor), not
+    // on whatever executor the socket has: the wrapper that adds `now` keeps that association.
+    auto ex = net::get_associated_executor(handler, stream.get_executor());
+    net::async_write(
+        stream, rest,
+        net::bind_executor(std::move(ex), [now, h = std::move(handler)](beast::error_code e,
+                                                                        std::size_t n) mutable {
+          std::move(h)(e, now + n);
+        }));
   } else {
     net::async_write(stream, buffers, std::move(handler));
   }

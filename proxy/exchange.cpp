@@ -498,7 +498,9 @@ session::stop_reason session::adapt_response(exchange_state& x) {
   // The request body was not sent (final answer to Expect: 100-continue): the client may
   // still send it, so this connection ends after the response.
   x.request_unfinished = !x.parser.is_done() || !x.body_sent;
-  x.upstream_keep_alive = res.keep_alive() && !x.rp->need_eof();
+  // As Beast's parser read the head: no close in any Connection or Proxy-Connection field (a
+  // keep-alive in one on HTTP/1.0), and a body that ends other than by the close.
+  x.upstream_keep_alive = x.rp->keep_alive();
   x.switching = code == 101;
   if (x.switching && (!x.upgrading || !upgrade_was_offered(x.req()[http::field::upgrade],
                                                            res[http::field::upgrade]))) {

@@ -58,16 +58,15 @@ http::response<http::string_body> local_response(int status, bool keep_alive, un
 
 namespace {
 
-// Removes the hop-by-hop fields of a message (those named by Connection included). Keeps
-// Upgrade when `keep_upgrade`. No copy: the names Connection lists are read in place, which
-// holds because a Connection field is erased only in the second pass (a hop-by-hop name is
-// never erased as a listed one), and because erasing a field keeps every other field's bytes
-// where they are (basic_fields frees only that field; head_fields keeps all bytes).
+// Removes the fields that Connection names (the hop-by-hop fields go in hop_by_hop_dropped's
+// pass). No copy: the names are read in place, which holds because a Connection field is
+// erased only in that second pass (a hop-by-hop name is never erased as a listed one), and
+// because erasing a field keeps every other field's bytes where they are (basic_fields frees
+// only that field; head_fields keeps all bytes).
 template <class Fields>
-void strip_fields(Fields& f, bool keep_upgrade) {
-  // Fields named by Connection first, while Connection is still there; every Connection
-  // field, adjacent or not. The values are listed before any field goes: head_fields' walk
-  // is by position, which an erase shifts.
+void strip_listed(Fields& f) {
+  // Every Connection field, adjacent or not. The values are listed before any field goes:
+  // head_fields' walk is by position, which an erase shifts.
   boost::container::small_vector<std::string_view, 4> listed;
   http_fields::for_each_value(f, http::field::connection,
                               [&](std::string_view value) { listed.push_back(value); });
@@ -83,17 +82,30 @@ void strip_fields(Fields& f, bool keep_upgrade) {
       f.erase(std::string_view(token.data(), token.size()));
     }
   }
-  for (auto it = f.begin(); it != f.end();) {
-    const bool hop = http_fields::is_hop_by_hop(it->name(), it->name_string()) &&
-                     !(keep_upgrade && it->name() == http::field::upgrade);
-    it = hop ? f.erase(it) : std::next(it);
-  }
+}
+
+// A hop-by-hop field, which goes; Upgrade stays when `keep_upgrade`.
+bool hop_by_hop_dropped(http::field name, std::string_view name_string, bool keep_upgrade) {
+  return http_fields::is_hop_by_hop(name, name_string) &&
+         !(keep_upgrade && name == http::field::upgrade);
 }
 
 }  // namespace
 
-void strip_hop_by_hop(head_fields& f, bool keep_upgrade) { strip_fields(f, keep_upgrade); }
-void strip_hop_by_hop(http::fields& f, bool keep_upgrade) { strip_fields(f, keep_upgrade); }
+void strip_hop_by_hop(head_fields& f, bool keep_upgrade) {
+  strip_listed(f);
+  f.erase_fields([&](http::field name, std::string_view name_string) {
+    return hop_by_hop_dropped(name, name_string, keep_upgrade);
+  });
+}
+
+void strip_hop_by_hop(http::fields& f, bool keep_upgrade) {
+  strip_listed(f);
+  for (auto it = f.begin(); it != f.end();) {
+    const bool hop = hop_by_hop_dropped(it->name(), it->name_string(), keep_upgrade);
+    it = hop ? f.erase(it) : std::next(it);
+  }
+}
 
 store::field_list to_field_list(const head_fields& f) { return store::field_list::of(f); }
 store::field_list to_field_list(const http::fields& f) { return store::field_list::of(f); }

@@ -1,17 +1,12 @@
 // Strict request-head checks: see framing.hpp for why they exist beside Beast's parser.
 #include "proxy/framing.hpp"
 
-#include <algorithm>
-#include <array>
-#include <bit>
 #include <charconv>
 #include <cstdint>
 #include <limits>
 #include <string>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
+#include "support/head_syntax.hpp"
 
 namespace sidecar::proxy {
 
@@ -23,18 +18,8 @@ std::string_view trim_ows(std::string_view s) {
   return s;
 }
 
-/// RFC 9110 5.6.2's tchar, one lookup per byte (header names are most of a head's bytes).
-constexpr std::array<bool, 256> token_chars = [] {
-  std::array<bool, 256> t{};
-  for (int c = '0'; c <= '9'; ++c) t[c] = true;
-  for (int c = 'a'; c <= 'z'; ++c) t[c] = t[c - 'a' + 'A'] = true;
-  for (const char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
-  return t;
-}();
-
-bool is_token(std::string_view s) {
-  return std::ranges::all_of(s, [](char c) { return token_chars[static_cast<unsigned char>(c)]; });
-}
+using head_syntax::is_token;
+using head_syntax::next_control_byte;
 
 // method SP request-target SP HTTP-version, nothing else. The line holds no control byte but
 // HTAB (scan_request_head refused any other before calling this).
@@ -74,39 +59,6 @@ bool skip_empty_lines(std::string_view data, std::size_t& skip) {
 // A byte that may not appear in a head outside a line's CRLF: a bare LF, NUL or another
 // control byte (HTAB is allowed, in values).
 bool is_forbidden_head_byte(unsigned char c) { return (c < 0x20 && c != '\t') || c == 0x7f; }
-
-// The offset of the first control byte (below 0x20, or DEL) at or after `from`, or the size.
-// A head is mostly printable text, and each of its lines ends in a CR: sixteen bytes at a time
-// with SSE2 (every x86-64), the last sixteen of the data again for its tail (the bytes before
-// `from` shifted out), byte by byte only in data shorter than sixteen.
-#if defined(__SSE2__)
-unsigned control_mask(const char* sixteen) {
-  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(sixteen));
-  const __m128i below_space = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
-  const __m128i del = _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f));
-  return static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(below_space, del)));
-}
-#endif
-
-std::size_t next_control_byte(std::string_view data, std::size_t from) {
-#if defined(__SSE2__)
-  for (; from + 16 <= data.size(); from += 16) {
-    if (const unsigned mask = control_mask(data.data() + from); mask != 0) {
-      return from + static_cast<std::size_t>(std::countr_zero(mask));
-    }
-  }
-  if (from < data.size() && data.size() >= 16) {
-    const std::size_t last = data.size() - 16;
-    const unsigned mask = control_mask(data.data() + last) >> (from - last);
-    return mask == 0 ? data.size() : from + static_cast<std::size_t>(std::countr_zero(mask));
-  }
-#endif
-  for (; from < data.size(); ++from) {
-    const auto c = static_cast<unsigned char>(data[from]);
-    if (c < 0x20 || c == 0x7f) return from;
-  }
-  return data.size();
-}
 
 enum class line_verdict { next, end_of_head, bad, target_long };
 

@@ -24,31 +24,12 @@ void add_version(std::string& out, unsigned version) {
 
 }  // namespace
 
-// Sized once, then each line copied in: a head has a dozen fields or more, and four appends
-// a field were the writer's largest part.
 void message_writer::add_fields(const head_fields& fields) {
-  std::size_t size = crlf.size();
-  for (const auto& f : fields) size += f.name_string().size() + f.value().size() + 4;
-  std::size_t at = head_.size();
-  head_.resize(at + size);
-  char* out = head_.data();
-  const auto put = [&](std::string_view s) {
-    std::memcpy(out + at, s.data(), s.size());
-    at += s.size();
-  };
-  // The separators are stored byte by byte: a copy call each cost as much as a field's name.
-  const auto put_pair = [&](char a, char b) {
-    out[at] = a;
-    out[at + 1] = b;
-    at += 2;
-  };
-  for (const auto& f : fields) {
-    put(f.name_string());
-    put_pair(':', ' ');
-    put(f.value());
-    put_pair('\r', '\n');
-  }
-  put_pair('\r', '\n');
+  const std::size_t at = head_.size();
+  head_.resize(at + fields.lines_size() + crlf.size());
+  char* end = fields.write_lines(head_.data() + at);
+  end[0] = '\r';
+  end[1] = '\n';
 }
 
 // The request line as Beast writes it: the method, the target, the version.

@@ -394,8 +394,7 @@ net::awaitable<attempt_end> exchange_once(const replay_context& cx, upstream_con
   cap.response_headers = to_field_list(res);
   const exchange_error err = co_await read_body(cx, conn, *parser, cap);
   cap.error = err;
-  co_return attempt_end{err, false,
-                        err == exchange_error::none && res.keep_alive() && !parser->need_eof()};
+  co_return attempt_end{err, false, err == exchange_error::none && parser->keep_alive()};
 }
 
 // A new connection to the destination, registered with the watch (not yet connected).

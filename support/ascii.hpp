@@ -25,11 +25,12 @@ inline void assign_lower(std::string& out, std::string_view s) {
 }
 
 [[nodiscard]] constexpr bool iequals(std::string_view a, std::string_view b) {
-  // Equal bytes first: most names and values compared arrive in the case they are compared
-  // with, and then nothing is folded.
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return x == y || lower(x) == lower(y);
-         });
+  if (a.size() != b.size()) return false;
+  // Equal bytes first, compared whole: most names and values compared arrive in the case they
+  // are compared with, and then nothing is folded.
+  if (a == b) return true;
+  return std::equal(a.begin(), a.end(), b.begin(),
+                    [](char x, char y) { return x == y || lower(x) == lower(y); });
 }
 
 [[nodiscard]] constexpr bool istarts_with(std::string_view s, std::string_view prefix) {

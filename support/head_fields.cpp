@@ -5,10 +5,13 @@
 
 #include <algorithm>
 #include <boost/beast/http/rfc7230.hpp>
+#include <boost/container/small_vector.hpp>
+#include <cstring>
 #include <limits>
 #include <stdexcept>
 
 #include "support/ascii.hpp"
+#include "support/head_syntax.hpp"
 
 namespace sidecar {
 
@@ -29,6 +32,61 @@ std::string filter_tokens(std::string_view list, Drop drop) {
 
 bool has_token(std::string_view list, std::string_view token) {
   return http::token_list{list}.exists(token);
+}
+
+// The fields Beast's parser acts on (basic_parser::do_field): all it needs of a head to frame
+// the body and to tell keep-alive and upgrade. In HTTP/1.1 but for a Connection of only
+// "keep-alive": HTTP/1.1's default, which changes none of Beast's answers (its keep-alive flag
+// counts in HTTP/1.0 alone), and the Connection of most upstreams' responses.
+bool beast_reads(http::field name, std::string_view value, bool http11) {
+  switch (name) {
+    case http::field::connection:
+      return !http11 || !ascii::iequals(value, "keep-alive");
+    case http::field::content_length:
+    case http::field::transfer_encoding:
+    case http::field::proxy_connection:
+    case http::field::upgrade:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// A request line that ends in " HTTP/1.1", a status line that starts with "HTTP/1.1 ".
+bool says_http11(std::string_view first_line, bool request) {
+  return request ? first_line.ends_with(" HTTP/1.1") : first_line.starts_with("HTTP/1.1 ");
+}
+
+// One field line of a plain head, starting at `at` in a head that ends in CRLF CRLF (every scan
+// stops at a CR at the latest): where its name ends, its value trimmed, where the next line
+// starts; nullopt when the line is not `token ":" OWS value OWS CRLF` with no control byte but
+// HTAB, or the next line folds it.
+struct plain_line {
+  std::size_t name_end = 0;
+  std::size_t value_at = 0;
+  std::size_t value_end = 0;
+  std::size_t next = 0;
+};
+
+std::optional<plain_line> read_plain_line(std::string_view held, std::size_t at) {
+  using head_syntax::next_control_byte;
+  plain_line line;
+  line.name_end = head_syntax::token_end(held, at);
+  if (line.name_end == at || held[line.name_end] != ':') return std::nullopt;
+  line.value_at = line.name_end + 1;
+  while (held[line.value_at] == ' ' || held[line.value_at] == '\t') ++line.value_at;
+  std::size_t cr = next_control_byte(held, line.value_at);
+  while (held[cr] == '\t') cr = next_control_byte(held, cr + 1);
+  if (held[cr] != '\r' || held[cr + 1] != '\n' || held[cr + 2] == ' ' || held[cr + 2] == '\t') {
+    return std::nullopt;
+  }
+  line.value_end = cr;
+  while (line.value_end > line.value_at &&
+         (held[line.value_end - 1] == ' ' || held[line.value_end - 1] == '\t')) {
+    --line.value_end;
+  }
+  line.next = cr + 2;
+  return line;
 }
 
 }  // namespace
@@ -59,6 +117,95 @@ std::string_view head_fields::hold(std::string_view bytes) {
   text_.reserve(text_.size() + 2 * bytes.size());
   const span s = store(bytes);
   return view(s);
+}
+
+// One pass over the head: each line's end is its first control byte (sixteen bytes at a time),
+// which must be a CR with its LF (a tab in a value is passed over); a name is token bytes up to
+// the colon. Beast's rules (basic_parser_base::parse_field) for every head this accepts; any
+// other head is left to Beast, which reads it with the same rules and the forms this does not
+// take (a folded value, a byte Beast rejects).
+std::optional<std::string_view> head_fields::split_plain(std::string_view held, bool request) {
+  using head_syntax::next_control_byte;
+  if (!own(held) || held.size() < 4 || !held.ends_with("\r\n\r\n")) return std::nullopt;
+  const std::size_t first_end = next_control_byte(held, 0);
+  if (first_end == 0 || !held.substr(first_end).starts_with("\r\n")) return std::nullopt;
+  const bool http11 = says_http11(held.substr(0, first_end), request);
+  const std::size_t fields_before = entries_.size();
+  const auto give_up = [&] {
+    entries_.resize(fields_before);
+    return std::nullopt;
+  };
+  const auto held_at = static_cast<std::uint32_t>(held.data() - text_.data());
+  boost::container::small_vector<std::string_view, 4> beast_lines;
+  std::size_t at = first_end + 2;
+  while (held[at] != '\r') {
+    const auto line = read_plain_line(held, at);
+    if (!line) return give_up();
+    const http::field name = head_syntax::field_of(held.substr(at, line->name_end - at));
+    entries_.push_back({name, held_at + static_cast<std::uint32_t>(at),
+                        static_cast<std::uint32_t>(line->name_end - at),
+                        held_at + static_cast<std::uint32_t>(line->value_at),
+                        static_cast<std::uint32_t>(line->value_end - line->value_at)});
+    if (beast_reads(name, held.substr(line->value_at, line->value_end - line->value_at), http11)) {
+      beast_lines.push_back(held.substr(at, line->next - at));
+    }
+    at = line->next;
+  }
+  if (at + 2 != held.size()) return give_up();  // a CR that is not the blank line's
+
+  // The copy for Beast goes after the held head, in the room hold() kept: no view moves.
+  std::size_t size = first_end + 4;
+  for (const std::string_view line : beast_lines) size += line.size();
+  if (text_.capacity() - text_.size() < size) return give_up();
+  const std::size_t copy_at = text_.size();
+  text_.append(held.substr(0, first_end + 2));
+  for (const std::string_view line : beast_lines) text_.append(line);
+  text_.append("\r\n", 2);
+  return std::string_view(text_.data() + copy_at, size);
+}
+
+std::size_t head_fields::lines_size() const {
+  std::size_t size = 0;
+  for (const entry& e : entries_) size += e.name_size + e.value_size + 4;
+  return size;
+}
+
+// A field read from the head and left as it was is the bytes "name: value" CRLF of the held
+// head (when its sender wrote one space after the colon and none after the value), and the
+// next such field follows it: a head from a usual client or server goes out in one or two
+// copies rather than four per field.
+char* head_fields::write_lines(char* out) const {
+  const char* text = text_.data();
+  const auto put = [&](const char* from, std::size_t n) {
+    std::memcpy(out, from, n);
+    out += n;
+  };
+  std::size_t run_at = 0;
+  std::size_t run_end = 0;
+  for (const entry& e : entries_) {
+    const std::size_t colon = e.name_at + e.name_size;
+    const std::size_t line_end = std::size_t{e.value_at} + e.value_size + 2;
+    const bool as_read = e.value_at == colon + 2 && line_end <= text_.size() &&
+                         text[colon] == ':' && text[colon + 1] == ' ' &&
+                         text[line_end - 2] == '\r' && text[line_end - 1] == '\n';
+    if (as_read && e.name_at == run_end && run_end != run_at) {
+      run_end = line_end;  // the run goes on
+      continue;
+    }
+    put(text + run_at, run_end - run_at);
+    run_at = run_end = 0;
+    if (as_read) {
+      run_at = e.name_at;
+      run_end = line_end;
+      continue;
+    }
+    put(text + e.name_at, e.name_size);
+    put(": ", 2);
+    put(text + e.value_at, e.value_size);
+    put("\r\n", 2);
+  }
+  put(text + run_at, run_end - run_at);
+  return out;
 }
 
 head_fields::const_iterator head_fields::find(std::string_view name) const {
@@ -96,7 +243,7 @@ void head_fields::insert(http::field name, std::string_view value) {
 }
 
 void head_fields::insert(std::string_view name, std::string_view value) {
-  insert(http::string_to_field(name), name, value);
+  insert(head_syntax::field_of(name), name, value);
 }
 
 void head_fields::insert(http::field name, std::string_view name_string, std::string_view value) {
@@ -122,7 +269,7 @@ void head_fields::set(http::field name, std::string_view value) {
 }
 
 void head_fields::set(std::string_view name, std::string_view value) {
-  const http::field known = http::string_to_field(name);
+  const http::field known = head_syntax::field_of(name);
   erase(known, name);
   insert(known, name, value);
 }
@@ -142,7 +289,7 @@ std::size_t head_fields::erase(http::field name) {
 }
 
 std::size_t head_fields::erase(std::string_view name) {
-  return erase(http::string_to_field(name), name);
+  return erase(head_syntax::field_of(name), name);
 }
 
 // A field Beast knows is found by its enum; one it does not know, among those it does not

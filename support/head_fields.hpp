@@ -123,6 +123,13 @@ class head_fields {
   /// Removes every field of that name; returns how many.
   std::size_t erase(http::field name);
   std::size_t erase(std::string_view name);
+  /// Removes every field for which drop(name, name_string) holds; returns how many.
+  template <class Drop>
+  std::size_t erase_fields(Drop drop) {
+    return static_cast<std::size_t>(std::erase_if(entries_, [&](const entry& e) {
+      return drop(e.name, std::string_view(text_.data() + e.name_at, e.name_size));
+    }));
+  }
 
   /// Empties the head, method, target and reason included, keeping the buffers' capacity.
   void clear();
@@ -141,6 +148,24 @@ class head_fields {
   /// copy (store()). The buffer keeps room for what the parse may add (a folded value joined)
   /// so that the copy does not move while it is parsed; nothing else may be added meanwhile.
   [[nodiscard]] std::string_view hold(std::string_view bytes);
+
+  /// The bytes of the fields as HTTP writes them, "name: value" CRLF each: what write_lines
+  /// writes.
+  [[nodiscard]] std::size_t lines_size() const;
+  /// Writes the fields there (lines_size() bytes), in wire order, and returns the end. A run of
+  /// fields that are still in the held head as they were read, each line exactly in that form,
+  /// is copied at once.
+  char* write_lines(char* out) const;
+
+  /// Adds the fields of `held` (a whole request or response head that hold() returned) without
+  /// Beast's parser, when the head is plain: a first line, then only field lines
+  /// `token ":" OWS value OWS CRLF` with no control byte but HTAB in a value and no line folded
+  /// (obs-fold), then the blank line. Each field is added as Beast's parser adds it (the value
+  /// trimmed, the name's field enum). Returns a copy, in the buffer, of the lines that Beast
+  /// must still read to frame the body and tell keep-alive and upgrade: the first line, the
+  /// fields its parser acts on, and the blank line. A head that is not plain adds nothing and
+  /// returns nullopt: Beast parses it whole, and rejects it if it must (docs/proxy.md, "Heads").
+  [[nodiscard]] std::optional<std::string_view> split_plain(std::string_view held, bool request);
 
  protected:
   // The Fields concept's hooks, which http::header calls (Beast's names).
@@ -175,7 +200,7 @@ class head_fields {
   span store(std::string_view s);
   template <class Match>
   std::size_t erase_if(Match match);
-  std::size_t erase(http::field known, std::string_view name);  // known: string_to_field(name)
+  std::size_t erase(http::field known, std::string_view name);  // known: field_of(name)
 
   // Names, values, method and target (or reason), appended; a changed value is appended anew.
   std::string text_;

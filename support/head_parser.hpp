@@ -1,7 +1,8 @@
 // Beast's HTTP/1 parser with the head kept in head_fields (support/head_fields.hpp) and the
 // body read into a caller's buffer (buffer_body), as http::parser<isRequest, buffer_body> does
-// with basic_fields: Beast's parser checks the syntax and frames the body; only where a field
-// goes differs.
+// with basic_fields. Beast's parser checks the syntax and frames the body; only where a field
+// goes differs, and a plain head's fields are split without it (head_fields::split_plain), Beast
+// reading only the lines it frames the body by.
 #pragma once
 
 #include <boost/beast/http/basic_parser.hpp>
@@ -34,10 +35,29 @@ class head_parser final : public http::basic_parser<isRequest> {
   [[nodiscard]] message_type& get() { return message_; }
   [[nodiscard]] const message_type& get() const { return message_; }
 
+  /// basic_parser::header_limit (which it hides), remembered: a head within it may be split
+  /// without Beast (put_head).
+  void header_limit(std::uint32_t bytes) {
+    header_limit_ = bytes;
+    base::header_limit(bytes);
+  }
+
   /// Parses a whole head (its bytes up to and including the blank line) from a copy held in
-  /// the message's head (head_fields::hold), so that no field is copied again.
+  /// the message's head (head_fields::hold), so that no field is copied again. A plain head
+  /// within the limit is split by head_fields::split_plain, and Beast reads only its first
+  /// line and the fields it frames the body by; any other head, Beast reads whole
+  /// (docs/proxy.md, "Heads"). Either way, the bytes used are the whole head's.
   std::size_t put_head(std::string_view head, beast::error_code& ec) {
-    const std::string_view held = static_cast<head_fields&>(message_).hold(head);
+    head_fields& fields = message_;
+    const std::string_view held = fields.hold(head);
+    if (!start_taken_ && held.size() <= header_limit_) {
+      if (const auto for_beast = fields.split_plain(held, isRequest)) {
+        split_ = true;
+        const std::size_t used = base::put(net::buffer(for_beast->data(), for_beast->size()), ec);
+        split_ = false;
+        return used == for_beast->size() ? held.size() : used;
+      }
+    }
     return base::put(net::buffer(held.data(), held.size()), ec);
   }
 
@@ -45,13 +65,14 @@ class head_parser final : public http::basic_parser<isRequest> {
   /// as put_head() parses it. Beast parses a head only once its blank line has arrived, and
   /// stops after it (the parser is not eager), so the bytes after it are the next call's.
   std::size_t put(net::const_buffer buffer, beast::error_code& ec) {
-    if (!this->is_header_done()) {
-      const std::string_view bytes(static_cast<const char*>(buffer.data()), buffer.size());
-      if (const auto end = bytes.find("\r\n\r\n"); end != std::string_view::npos) {
-        return put_head(bytes.substr(0, end + 4), ec);
-      }
+    if (this->is_header_done()) return base::put(buffer, ec);
+    const std::string_view bytes(static_cast<const char*>(buffer.data()), buffer.size());
+    if (const auto end = bytes.find("\r\n\r\n"); end != std::string_view::npos) {
+      return put_head(bytes.substr(0, end + 4), ec);
     }
-    return base::put(buffer, ec);
+    const std::size_t used = base::put(buffer, ec);
+    start_taken_ = start_taken_ || used != 0;
+    return used;
   }
 
   /// A new parser in `p` (a parser serves one message) whose head reuses the buffers of the one
@@ -85,6 +106,7 @@ class head_parser final : public http::basic_parser<isRequest> {
   }
   void on_field_impl(http::field name, beast::string_view name_string, beast::string_view value,
                      beast::error_code& /*ec*/) override {
+    if (split_) return;  // added already, by head_fields::split_plain
     message_.insert(name, std::string_view(name_string.data(), name_string.size()),
                     std::string_view(value.data(), value.size()));
   }
@@ -106,6 +128,9 @@ class head_parser final : public http::basic_parser<isRequest> {
 
   message_type message_;
   http::buffer_body::reader reader_;
+  std::uint32_t header_limit_ = 8192;  // Beast's default
+  bool split_ = false;                 // Beast is reading a split head's lines (put_head)
+  bool start_taken_ = false;           // Beast took a first line before the head was whole
 };
 
 using request_parser = head_parser<true>;

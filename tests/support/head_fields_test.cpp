@@ -31,6 +31,20 @@ pairs fields_of(const Fields& f) {
 // The fields grouped by name, each name's values in their order. basic_fields moves a field
 // next to the last one of its name when inserted; head_fields keeps wire order (docs/proxy.md,
 // "Heads"): both keep the order of one name's values, which is the order that means something.
+// The fields as write_lines writes them, and as HTTP writes them, field by field.
+std::string lines_of(const head_fields& f) {
+  std::string out(f.lines_size(), '\0');
+  EXPECT_EQ(f.write_lines(out.data()), out.data() + out.size());
+  return out;
+}
+std::string lines_one_by_one(const head_fields& f) {
+  std::string out;
+  for (const auto& field : f) {
+    out.append(field.name_string()).append(": ").append(field.value()).append("\r\n");
+  }
+  return out;
+}
+
 template <class Fields>
 pairs by_name(const Fields& f) {
   pairs out = fields_of(f);
@@ -277,6 +291,186 @@ TEST(head_fields, PutStopsAfterAHeadThatArrivedWithItsBody) {
   EXPECT_EQ(p.put(net::buffer(text.data() + head, 5), ec), 5u);
   EXPECT_TRUE(p.is_done());
   EXPECT_EQ(std::string_view(body, sizeof body - p.get().body().size), "hello");
+}
+
+// Beast's parser and the proxy's, given the same message whole: the same verdict and, when
+// the head parses, the same head and framing.
+template <bool isRequest>
+void expect_parsed_alike(std::string_view text, std::uint32_t limit = 8192) {
+  http::parser<isRequest, http::buffer_body> beast;
+  head_parser<isRequest> ours;
+  beast.header_limit(limit);
+  ours.header_limit(limit);
+  beast::error_code beast_ec, our_ec;
+  const std::size_t beast_used = beast.put(net::buffer(text.data(), text.size()), beast_ec);
+  const std::size_t our_used = ours.put(net::buffer(text.data(), text.size()), our_ec);
+  const std::string shown = testing::PrintToString(std::string(text));
+  ASSERT_EQ(beast_ec, our_ec) << shown;
+  ASSERT_EQ(beast.is_header_done(), ours.is_header_done()) << shown;
+  if (beast_ec || !beast.is_header_done()) return;
+  EXPECT_EQ(beast_used, our_used) << shown;
+  const auto& b = beast.get();
+  const auto& o = ours.get();
+  EXPECT_EQ(by_name(b), by_name(o)) << shown;
+  EXPECT_EQ(b.version(), o.version()) << shown;
+  if constexpr (isRequest) {
+    EXPECT_EQ(std::string(b.method_string()), std::string(o.method_string())) << shown;
+    EXPECT_EQ(std::string(b.target()), std::string(o.target())) << shown;
+  } else {
+    EXPECT_EQ(b.result_int(), o.result_int()) << shown;
+    EXPECT_EQ(std::string(b.reason()), std::string(o.reason())) << shown;
+  }
+  EXPECT_EQ(beast.keep_alive(), ours.keep_alive()) << shown;
+  EXPECT_EQ(beast.upgrade(), ours.upgrade()) << shown;
+  EXPECT_EQ(beast.chunked(), ours.chunked()) << shown;
+  EXPECT_EQ(beast.need_eof(), ours.need_eof()) << shown;
+  EXPECT_TRUE(beast.content_length() == ours.content_length()) << shown;
+  EXPECT_EQ(lines_of(o), lines_one_by_one(o)) << shown;
+}
+
+// A plain head is split without Beast reading its fields (head_fields::split_plain): what Beast
+// still reads is the first line and the fields its parser acts on.
+TEST(head_fields, SplitsAPlainHeadAndLeavesBeastItsFramingLines) {
+  head_fields h;
+  const std::string_view held = h.hold(
+      "HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Length:  12 \r\nX-Tab:\ta\tb\t\r\n"
+      "Connection: keep-alive\r\nX-Empty:\r\nUpgrade: h2c\r\n\r\n");
+  const auto for_beast = h.split_plain(held, false);
+  ASSERT_TRUE(for_beast);
+  // HTTP/1.1's default Connection tells Beast nothing: it is not copied.
+  EXPECT_EQ(*for_beast, "HTTP/1.1 200 OK\r\nContent-Length:  12 \r\nUpgrade: h2c\r\n\r\n");
+  EXPECT_EQ(fields_of(h), (pairs{{"Server", "nginx"},
+                                 {"Content-Length", "12"},
+                                 {"X-Tab", "a\tb"},
+                                 {"Connection", "keep-alive"},
+                                 {"X-Empty", ""},
+                                 {"Upgrade", "h2c"}}));
+  EXPECT_EQ(h.find(http::field::server)->name(), http::field::server);
+
+  // In HTTP/1.0 it is what keeps the connection; a close or another token counts in 1.1.
+  head_fields old;
+  const auto old_copy = old.split_plain(
+      old.hold("GET / HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: x\r\n\r\n"), true);
+  ASSERT_TRUE(old_copy);
+  EXPECT_EQ(*old_copy, "GET / HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: x\r\n\r\n");
+  head_fields closing;
+  const auto closing_copy = closing.split_plain(
+      closing.hold("GET / HTTP/1.1\r\nConnection: close\r\nProxy-Connection: keep-alive\r\n\r\n"),
+      true);
+  ASSERT_TRUE(closing_copy);
+  EXPECT_EQ(*closing_copy,
+            "GET / HTTP/1.1\r\nConnection: close\r\nProxy-Connection: keep-alive\r\n\r\n");
+}
+
+// Anything but a plain head is left whole to Beast, with nothing added.
+TEST(head_fields, LeavesEveryOtherHeadToBeast) {
+  for (const std::string_view text :
+       {"HTTP/1.1 200 OK\r\nX-Folded: a\r\n b\r\n\r\n", "HTTP/1.1 200 OK\r\nX-A: a\nb\r\n\r\n",
+        "HTTP/1.1 200 OK\r\n: empty\r\n\r\n", "HTTP/1.1 200 OK\r\nX-A : a\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nX-A: a\x01\r\n\r\n", "HTTP/1.1 200 OK\r\nX-A: a\x7f\r\n\r\n",
+        "\r\nHTTP/1.1 200 OK\r\n\r\n", "HTTP/1.1\t200 OK\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nX-A: a\r\r\n\r\n", "HTTP/1.1 200 OK\r\nX-A\r\n\r\n"}) {
+    head_fields h;
+    const std::string_view held = h.hold(text);
+    EXPECT_FALSE(h.split_plain(held, false)) << testing::PrintToString(std::string(text));
+    EXPECT_TRUE(h.empty());
+  }
+}
+
+TEST(head_fields, SplitHeadsParseAsBeastParsesThem) {
+  for (const std::string_view text : {
+           "POST /rcml HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc",
+           "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n",
+           "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3, 3\r\n\r\nabc",
+           "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n",
+           "POST / HTTP/1.1\r\nContent-Length: x\r\n\r\n",
+           "GET / HTTP/1.1\r\nConnection: Upgrade, close\r\nUpgrade: websocket\r\n\r\n",
+           "GET / HTTP/1.1\r\nConnection: ,\r\n\r\n",
+           "GET / HTTP/1.0\r\nProxy-Connection: keep-alive\r\n\r\n",
+           "GET /\x80 HTTP/1.1\r\nX-Obs: caf\xc3\xa9\r\n\r\n",
+           "GET / HTTP/1.1\r\nX-Folded: a\r\n\tb\r\n\r\n",
+           "BREW / HTTP/1.1\r\nHost: h\r\n\r\n",
+       }) {
+    expect_parsed_alike<true>(text);
+  }
+  for (const std::string_view text : {
+           "HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Length: 5\r\nConnection: "
+           "keep-alive\r\n\r\n",
+           "HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n",
+           "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+           "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+           "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\n\r\n",
+           "HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: h2c\r\n\r\n",
+           "HTTP/1.1 200\r\n\r\n",
+           "HTTP/1.1 999 Odd\r\nX-A: 1\r\n\r\n",
+           "HTTP/1.1 200 OK\r\nX-Folded: a\r\n b\r\nContent-Length: 0\r\n\r\n",
+       }) {
+    expect_parsed_alike<false>(text);
+  }
+  // Past the limit, Beast's own verdict (header_limit).
+  expect_parsed_alike<false>("HTTP/1.1 200 OK\r\nX-Long: " + std::string(100, 'a') + "\r\n\r\n",
+                             64);
+}
+
+// Random damage to real heads: every verdict, split or not, is Beast's.
+TEST(head_fields, DamagedHeadsParseAsBeastParsesThem) {
+  const std::vector<std::string> heads{
+      "POST /rcml?CallSid=CA1 HTTP/1.1\r\nHost: app.example.com\r\nUser-Agent: TelScale\r\n"
+      "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 9\r\n"
+      "Connection: keep-alive\r\n\r\nFrom=%2B1",
+      "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Sun, 06 Dec 2026 18:00:00 GMT\r\n"
+      "Content-Type: application/xml\r\nTransfer-Encoding: chunked\r\nConnection: "
+      "keep-alive\r\n\r\n"};
+  const std::string_view damage(
+      "  \t\t::\r\n\r\n,,\x00\x7f\x80"
+      "aA-1",
+      20);
+  std::mt19937 rng(2026);
+  for (int round = 0; round < 4000; ++round) {
+    std::string text = heads[round % 2];
+    for (int hits = 1 + static_cast<int>(rng() % 3); hits > 0; --hits) {
+      const std::size_t at = rng() % (text.size() - 2);
+      const char c = damage[rng() % damage.size()];
+      if (rng() % 2 == 0) {
+        text[at] = c;
+      } else {
+        text.insert(at, 1, c);
+      }
+    }
+    if (round % 2 == 0) {
+      expect_parsed_alike<true>(text);
+    } else {
+      expect_parsed_alike<false>(text);
+    }
+    if (testing::Test::HasFailure()) return;
+  }
+}
+
+// Runs of fields as read go out as they came; a field changed, added, or read with other
+// spacing goes out as HTTP writes it; an erased one leaves no trace.
+TEST(head_fields, WritesItsLinesAsHTTPWritesThem) {
+  response_parser p;
+  const std::string_view text =
+      "HTTP/1.1 200 OK\r\nServer: nginx\r\nDate: today\r\nX-Spaced:  a \r\nX-Tight:b\r\n"
+      "Connection: keep-alive\r\nContent-Length: 0\r\nX-Last: z\r\n\r\n";
+  beast::error_code ec;
+  p.put(net::buffer(text.data(), text.size()), ec);
+  ASSERT_FALSE(ec);
+  auto& h = p.get();
+  EXPECT_EQ(lines_of(h),
+            "Server: nginx\r\nDate: today\r\nX-Spaced: a\r\nX-Tight: b\r\n"
+            "Connection: keep-alive\r\nContent-Length: 0\r\nX-Last: z\r\n");
+  h.erase(http::field::connection);
+  h.set(http::field::date, "tomorrow");
+  h.insert("X-Forwarded-For", "10.0.0.1");
+  EXPECT_EQ(lines_of(h),
+            "Server: nginx\r\nX-Spaced: a\r\nX-Tight: b\r\nContent-Length: 0\r\nX-Last: z\r\n"
+            "Date: tomorrow\r\nX-Forwarded-For: 10.0.0.1\r\n");
+  head_fields built;
+  built.insert("A", "1");
+  built.insert("B", ": 2");
+  EXPECT_EQ(lines_of(built), "A: 1\r\nB: : 2\r\n");
+  EXPECT_EQ(lines_of(head_fields()), "");
 }
 
 TEST(head_fields, RecycleKeepsNoFieldButTheCapacity) {

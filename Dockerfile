@@ -16,6 +16,9 @@ WORKDIR /src
 COPY scripts/install-deps scripts/install-deps
 RUN scripts/install-deps --build && rm -rf /var/lib/apt/lists/*
 COPY . .
+# The release preset builds an instrumented copy first and runs its training load (webhooks
+# through a proxy and an upstream on the build container's loopback, recorded under /tmp) for
+# the profile that guides the optimised build (docs/architecture.md, "Building and testing").
 RUN cmake --preset release -DSIDECAR_TESTS=OFF -DSIDECAR_BENCH=OFF \
  && cmake --build --preset release --target trace-sidecar \
  && strip -o /trace-sidecar build/release/trace-sidecar

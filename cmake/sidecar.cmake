@@ -45,6 +45,7 @@ endif()
 function(sidecar_program target)
   sidecar_target_options(${target})
   target_link_libraries(${target} PRIVATE sidecar_allocator)
+  sidecar_pgo_after(${target})
 endfunction()
 
 # sidecar_library(<folder> SOURCES ... DEPS ...): the one library target of a source folder,
@@ -55,4 +56,5 @@ function(sidecar_library folder)
   add_library(sidecar::${folder} ALIAS sidecar_${folder})
   target_include_directories(sidecar_${folder} PUBLIC ${PROJECT_SOURCE_DIR})
   target_link_libraries(sidecar_${folder} PUBLIC sidecar_options ${ARG_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
+  sidecar_pgo_after(sidecar_${folder})
 endfunction()

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <cstring>
 
 namespace sidecar::utc {
 namespace {
@@ -19,7 +20,10 @@ char* put_digits(char* p, int v, int width) {
   return std::copy(buf, end, p);
 }
 
-char* put(char* p, std::string_view s) { return std::copy(s.begin(), s.end(), p); }
+char* put(char* p, std::string_view s) {
+  std::memcpy(p, s.data(), s.size());
+  return p + s.size();
+}
 
 char* put_clock(char* p, const civil_time& t, bool with_millis) {
   p = put_digits(p, t.hour, 2);

@@ -37,9 +37,9 @@ inline constexpr std::array<bool, 256> token_chars = [] {
 /// are letters, digits and hyphens, as names almost always are; byte by byte past any other.
 [[nodiscard]] std::size_t token_end(std::string_view data, std::size_t from);
 
-/// Beast's http::string_to_field, the same answer for every name: the field whose name this is,
-/// in any case, or field::unknown. One hash of the name's first and last eight bytes into a
-/// table of Beast's names, then one comparison, where Beast's walks the whole name twice.
+/// Beast's http::string_to_field, the same answer for every token name: the field whose name
+/// this is, in any case, or field::unknown. One hash of the name's first and last eight bytes
+/// into a table of Beast's names, then one comparison, where Beast's walks the whole name twice.
 [[nodiscard]] http::field field_of(std::string_view name);
 
 /// The offset of the first control byte (below 0x20, or DEL; HTAB included) at or after `from`,

@@ -6,8 +6,8 @@
 # paths a recorded exchange takes, and moves the rest aside. -fprofile-prefix-path makes the
 # profile's file names relative to each build directory, so that the sub-build's profile is
 # found for this build's objects. The sub-build is a step of every build of this directory:
-# ninja there rebuilds what changed, and the training runs again (about half a minute), so
-# that the profile follows the code.
+# ninja there rebuilds what changed, and the training runs again (about half a minute) when
+# its program was rebuilt (cmake/pgo_train.cmake), so that the profile follows the code.
 # sidecar_pgo_after(<target>): the target compiles once the profile is there.
 function(sidecar_pgo_after target)
   if(TARGET pgo_profile)
@@ -36,9 +36,8 @@ elseif(SIDECAR_PGO)
                -DSIDECAR_TESTS=OFF -DSIDECAR_BENCH=OFF -DSIDECAR_PGO_GENERATE=${pgo_data}
                -DSIDECAR_JEMALLOC=${SIDECAR_JEMALLOC}
     BUILD_COMMAND ${CMAKE_COMMAND} --build ${pgo_train_dir} --target pgo_train
-    # A fresh profile from the program just built: the old counts would be added to.
-    INSTALL_COMMAND ${CMAKE_COMMAND} -E rm -rf ${pgo_data}
-    COMMAND ${pgo_train_dir}/pgo/pgo_train
+    INSTALL_COMMAND ${CMAKE_COMMAND} -DPROGRAM=${pgo_train_dir}/pgo/pgo_train
+                    -DDATA=${pgo_data} -P ${PROJECT_SOURCE_DIR}/cmake/pgo_train.cmake
     BUILD_ALWAYS ON
     USES_TERMINAL_BUILD ON)
   add_compile_options(-fprofile-use=${pgo_data} -fprofile-partial-training -Wno-missing-profile

@@ -6,17 +6,12 @@
 #include <limits>
 #include <string>
 
+#include "support/ascii.hpp"
 #include "support/head_syntax.hpp"
 
 namespace sidecar::proxy {
 
 namespace {
-
-std::string_view trim_ows(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 using head_syntax::is_token;
 using head_syntax::next_control_byte;
@@ -111,7 +106,7 @@ framing_fields count_framing_fields(const head_fields& fields) {
 bool transfer_encoding_acceptable(const framing_fields& ff, unsigned version) {
   if (ff.transfer_encodings == 0) return true;
   if (ff.content_lengths > 0 || version < 11 || ff.transfer_encodings > 1) return false;
-  const std::string_view te = trim_ows(ff.transfer_encoding);
+  const std::string_view te = ascii::trim(ff.transfer_encoding);
   return te.size() == 7 && beast::iequals(te, "chunked");
 }
 
@@ -124,7 +119,7 @@ bool host_acceptable(const framing_fields& ff, unsigned version) {
 // Beast has checked that every Content-Length value is the same number: forward it once, as
 // digits without leading zeros. False for a value that is not a number below 2^63.
 bool canonicalise_content_length(head_fields& fields, const framing_fields& ff) {
-  const std::string_view v = trim_ows(ff.first_length.substr(0, ff.first_length.find(',')));
+  const std::string_view v = ascii::trim(ff.first_length.substr(0, ff.first_length.find(',')));
   std::uint64_t length = 0;
   const auto [end, err] = std::from_chars(v.data(), v.data() + v.size(), length);
   if (err != std::errc() || end != v.data() + v.size()) return false;

@@ -58,35 +58,25 @@ bool says_http11(std::string_view first_line, bool request) {
 }
 
 // One field line of a plain head, starting at `at` in a head that ends in CRLF CRLF (every scan
-// stops at a CR at the latest): where its name ends, its value trimmed, where the next line
-// starts; nullopt when the line is not `token ":" OWS value OWS CRLF` with no control byte but
-// HTAB, or the next line folds it.
+// stops at a CR at the latest): where its name ends, its value (trimmed, a view of `held`),
+// where the next line starts; nullopt when the line is not `token ":" OWS value OWS CRLF` with
+// no control byte but HTAB, or the next line folds it.
 struct plain_line {
   std::size_t name_end = 0;
-  std::size_t value_at = 0;
-  std::size_t value_end = 0;
+  std::string_view value;
   std::size_t next = 0;
 };
 
 std::optional<plain_line> read_plain_line(std::string_view held, std::size_t at) {
   using head_syntax::next_control_byte;
-  plain_line line;
-  line.name_end = head_syntax::token_end(held, at);
-  if (line.name_end == at || held[line.name_end] != ':') return std::nullopt;
-  line.value_at = line.name_end + 1;
-  while (held[line.value_at] == ' ' || held[line.value_at] == '\t') ++line.value_at;
-  std::size_t cr = next_control_byte(held, line.value_at);
+  const std::size_t name_end = head_syntax::token_end(held, at);
+  if (name_end == at || held[name_end] != ':') return std::nullopt;
+  std::size_t cr = next_control_byte(held, name_end + 1);
   while (held[cr] == '\t') cr = next_control_byte(held, cr + 1);
   if (held[cr] != '\r' || held[cr + 1] != '\n' || held[cr + 2] == ' ' || held[cr + 2] == '\t') {
     return std::nullopt;
   }
-  line.value_end = cr;
-  while (line.value_end > line.value_at &&
-         (held[line.value_end - 1] == ' ' || held[line.value_end - 1] == '\t')) {
-    --line.value_end;
-  }
-  line.next = cr + 2;
-  return line;
+  return plain_line{name_end, ascii::trim(held.substr(name_end + 1, cr - name_end - 1)), cr + 2};
 }
 
 }  // namespace
@@ -142,11 +132,12 @@ std::optional<std::string_view> head_fields::split_plain(std::string_view held, 
     const auto line = read_plain_line(held, at);
     if (!line) return give_up();
     const http::field name = head_syntax::field_of(held.substr(at, line->name_end - at));
+    const auto value_at = static_cast<std::size_t>(line->value.data() - held.data());
     entries_.push_back({name, held_at + static_cast<std::uint32_t>(at),
                         static_cast<std::uint32_t>(line->name_end - at),
-                        held_at + static_cast<std::uint32_t>(line->value_at),
-                        static_cast<std::uint32_t>(line->value_end - line->value_at)});
-    if (beast_reads(name, held.substr(line->value_at, line->value_end - line->value_at), http11)) {
+                        held_at + static_cast<std::uint32_t>(value_at),
+                        static_cast<std::uint32_t>(line->value.size())});
+    if (beast_reads(name, line->value, http11)) {
       beast_lines.push_back(held.substr(at, line->next - at));
     }
     at = line->next;

@@ -127,7 +127,7 @@ class head_fields {
   template <class Drop>
   std::size_t erase_fields(Drop drop) {
     return static_cast<std::size_t>(std::erase_if(entries_, [&](const entry& e) {
-      return drop(e.name, std::string_view(text_.data() + e.name_at, e.name_size));
+      return drop(e.name, view({e.name_at, e.name_size}));
     }));
   }
 

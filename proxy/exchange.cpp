@@ -100,6 +100,7 @@ struct session::exchange_state {
   bool continue_relayed = false;   // the client has had a 100
   bool early_answer = false;       // the upstream spoke before the request body was all sent
   bool body_sent = false;
+  bool resend_piece = false;  // the body piece of a write that sent nothing goes again as it is
   std::uint64_t body_bytes_sent = 0;
 
   // The response: the session's parser once a head is being read (session::response_parser_).
@@ -179,7 +180,7 @@ net::awaitable<session::stop_reason> session::send_request(exchange_state& x) {
     start_sending(x);
     do {
       if (x.awaiting_continue) {
-        stop = co_await send_head();
+        stop = co_await send_head(x);
       } else {
         stop = co_await send_body(x);
       }
@@ -261,14 +262,26 @@ net::awaitable<exchange_error> session::connect_upstream(const destination& dest
   co_return co_await proxy::connect_upstream(*upstream_, dest, ctx_.client_tls, watchdog_);
 }
 
-net::awaitable<session::stop_reason> session::send_head() {
+net::awaitable<session::stop_reason> session::send_head(const exchange_state& x) {
   arm(ctx_.pc.idle_timeout, phase::upstream);
   const auto head = request_writer_.head_only();
   auto [ec, n] = co_await upstream_->io(
       [&](auto& s, auto handler) { write_now(s, head, std::move(handler)); });
+  if (nothing_sent_on_pooled(x, ec, n)) co_return stop_reason::stale();
   if (ec) co_return stop_reason::answer(exchange_error::upstream_closed);
   request_writer_.sent();
   co_return stop_reason{};
+}
+
+// The first write on a pooled plain connection failed before a byte of the request left: the
+// upstream closed or reset the connection while it sat idle (a reset that came right behind
+// its last response is seen only here: support/edge_read.hpp). Nothing reached the upstream,
+// so the request goes again on a fresh connection, whatever its method (docs/proxy.md, "Retry
+// rule"). A TLS stream may have written part of a record: not this rule.
+bool session::nothing_sent_on_pooled(const exchange_state& x, const beast::error_code& ec,
+                                     std::size_t written) const {
+  return ec && written == 0 && x.reused && x.attempt == 0 && !upstream_->tls &&
+         !request_writer_.head_sent();
 }
 
 // Streams the request body: a piece read from the client, written upstream (after the head,
@@ -277,8 +290,11 @@ net::awaitable<session::stop_reason> session::send_head() {
 net::awaitable<session::stop_reason> session::send_body(exchange_state& x) {
   auto& body = x.req().body();
   beast::error_code ec;
+  std::size_t written = 0;  // by the write that failed
   for (;;) {
-    if (!x.parser.is_done()) {
+    if (x.resend_piece) {
+      x.resend_piece = false;  // the piece whose write sent nothing, on a fresh connection
+    } else if (!x.parser.is_done()) {
       // Most often the piece came with the head: parsed from the buffer, with no read started.
       const bool at_hand = client_buf_.size() != 0;
       std::optional<beast::error_code> read =
@@ -299,6 +315,7 @@ net::awaitable<session::stop_reason> session::send_body(exchange_state& x) {
           [&](auto& s, auto handler) { write_now(s, out, std::move(handler)); });
       if (wec) {
         ec = wec;
+        written = wn;
         break;
       }
     }
@@ -307,15 +324,26 @@ net::awaitable<session::stop_reason> session::send_body(exchange_state& x) {
   }
   x.body_sent = !x.early_answer;  // an early answer ends the connection (request_unfinished)
   if (!ec) co_return stop_reason{};
-  if (x.reused && x.replayable && x.attempt == 0 && x.body_bytes_sent == 0) {
-    co_return stop_reason::stale();
+  co_return write_failed(x, ec, written);
+}
+
+// A write of the request failed, `written` bytes of it gone: the request goes again on a fresh
+// connection when it may (the retry rule), else the upstream's answer is read next.
+session::stop_reason session::write_failed(exchange_state& x, const beast::error_code& ec,
+                                           std::size_t written) {
+  if (nothing_sent_on_pooled(x, ec, written)) {
+    x.resend_piece = true;
+    return stop_reason::stale();
   }
-  if (shutdown_) co_return stop_reason::answer(exchange_error::shutdown);
-  if (watchdog_.timed_out()) co_return stop_reason::answer(exchange_error::upstream_idle_timeout);
+  if (x.reused && x.replayable && x.attempt == 0 && x.body_bytes_sent == 0) {
+    return stop_reason::stale();
+  }
+  if (shutdown_) return stop_reason::answer(exchange_error::shutdown);
+  if (watchdog_.timed_out()) return stop_reason::answer(exchange_error::upstream_idle_timeout);
   // The upstream stopped reading: it may have answered first (read next). If it did not, the
   // head's read fails and the answer is 502 as for any close.
   x.early_answer = true;
-  co_return stop_reason{};
+  return stop_reason{};
 }
 
 // A body piece's buffer, empty, and the deadline of the side it comes from; then the bytes

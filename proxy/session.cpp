@@ -12,6 +12,7 @@
 #include "proxy/framing.hpp"
 #include "proxy/path_normalise.hpp"
 #include "proxy/routing.hpp"
+#include "support/edge_read.hpp"
 #include "support/log.hpp"
 
 namespace sidecar::proxy {
@@ -35,6 +36,7 @@ session::session(proxy_context& ctx, upstream_pool& pool, tcp::socket socket)
     client_tls_.emplace(std::move(socket), *snap_->server_tls);
   } else {
     client_plain_.emplace(std::move(socket));
+    edge_read::enable(*client_plain_);  // its idle read waits for epoll (docs/proxy.md)
   }
   beast::error_code ec;
   const auto remote = client_socket().remote_endpoint(ec);
@@ -196,7 +198,8 @@ net::awaitable<session::head_status> session::read_head(bool first, std::size_t&
     // read, and the read also brings the request's first bytes (most often all of it).
     body_buf_.reset();
     client_buf_.shrink_to_fit();
-    auto [ec, n] = co_await client_plain_->async_read_some(net::buffer(idle_bytes_), awaited);
+    auto [ec, n] =
+        co_await edge_read::async_read_some(*client_plain_, net::buffer(idle_bytes_), awaited);
     // timed_out too: the deadline can pass just as the read succeeds, too late to cancel it.
     if (ec || watchdog_.timed_out()) co_return head_status::closed;
     client_buf_.reserve(body_chunk);

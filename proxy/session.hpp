@@ -117,8 +117,11 @@ class session : public std::enable_shared_from_this<session> {
   net::awaitable<stop_reason> open_upstream(exchange_state& x);
   net::awaitable<store::exchange_error> connect_upstream(const destination& dest);
   void start_sending(exchange_state& x);
-  net::awaitable<stop_reason> send_head();
+  net::awaitable<stop_reason> send_head(const exchange_state& x);
   net::awaitable<stop_reason> send_body(exchange_state& x);
+  stop_reason write_failed(exchange_state& x, const beast::error_code& ec, std::size_t written);
+  [[nodiscard]] bool nothing_sent_on_pooled(const exchange_state& x, const beast::error_code& ec,
+                                            std::size_t written) const;
   // A body piece (request or response) goes through the body buffer: start_piece() readies
   // it and fills it from the bytes already read if they suffice, else the read_*_piece
   // coroutine reads, and take_*_piece() passes the piece on.

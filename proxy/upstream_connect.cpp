@@ -3,6 +3,8 @@
 
 #include <openssl/ssl.h>
 
+#include "support/edge_read.hpp"
+
 namespace sidecar::proxy {
 
 net::awaitable<store::exchange_error> connect_upstream(upstream_connection& conn,
@@ -25,6 +27,7 @@ net::awaitable<store::exchange_error> connect_upstream(upstream_connection& conn
   if (ec) co_return exchange_error::upstream_unreachable;
   beast::error_code ignored;
   conn.plain->set_option(tcp::no_delay(true), ignored);
+  if (!dest.https) edge_read::enable(*conn.plain);  // the pool's idle read (docs/proxy.md)
   if (dest.https) {
     conn.tls.emplace(std::move(*conn.plain), tls);
     conn.plain.reset();

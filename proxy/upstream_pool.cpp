@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "support/edge_read.hpp"
+
 namespace sidecar::proxy {
 
 namespace {
@@ -56,10 +58,9 @@ void upstream_pool::start_idle_read(upstream_connection& c) {
   // The room the buffer has (a whole body chunk once reserved): the response's first read.
   const std::size_t room =
       std::min(r.buffer.max_size(), std::max<std::size_t>(r.buffer.capacity(), 512));
-  c.plain->async_read_some(r.buffer.prepare(room),
-                           [this, keep = c.idle](beast::error_code ec, std::size_t n) {
-                             on_idle_read(keep, ec, n);
-                           });
+  edge_read::async_read_some(
+      *c.plain, r.buffer.prepare(room),
+      [this, keep = c.idle](beast::error_code ec, std::size_t n) { on_idle_read(keep, ec, n); });
 }
 
 void upstream_pool::on_idle_read(const std::shared_ptr<idle_read>& r, beast::error_code ec,

@@ -1,13 +1,12 @@
 // The proxy thread's heap allocations per keep-alive exchange in steady state (docs/proxy.md,
-// "Allocations"): a webhook form POST through a real proxy::server to a real nginx, counted by a
-// global operator new that counts only on the threads the proxy names "proxy-N". The count is
-// deterministic (the same request, the same response, one connection on each side), so the
-// test asserts the bound reached: none, as docs/proxy.md says.
+// "Allocations"): webhook form POSTs through a real proxy::server to a real nginx
+// (tests/proxy_support/keepalive_webhooks.hpp), counted by a global operator new that counts only
+// on the threads the proxy names "proxy-N". The count is deterministic, so the test asserts the
+// bound reached: none, as docs/proxy.md says.
 #include <dlfcn.h>
 #include <execinfo.h>
 #include <gtest/gtest.h>
 #include <malloc.h>
-#include <pthread.h>
 
 #include <algorithm>
 #include <array>
@@ -17,24 +16,12 @@
 #include <cstring>
 #include <new>
 
-#include "tests/proxy_support/harness.hpp"
-#include "tests/proxy_support/nginx.hpp"
+#include "tests/proxy_support/keepalive_webhooks.hpp"
 
 namespace {
 
 std::atomic<std::uint64_t> proxy_thread_allocations{0};
 std::atomic<std::uint64_t> proxy_thread_frames{0};  // of which aligned_alloc's (Asio's frames)
-thread_local bool known_proxy_thread = false;
-
-// A thread's name is set after it starts (its first allocations come before): only a "yes"
-// is remembered.
-bool on_proxy_thread() noexcept {
-  if (known_proxy_thread) return true;
-  char name[16] = {};
-  if (pthread_getname_np(pthread_self(), name, sizeof name) != 0) return false;
-  known_proxy_thread = std::strncmp(name, "proxy-", 6) == 0;
-  return known_proxy_thread;
-}
 
 // SIDECAR_ALLOC_TRACE=N: the call stacks of the proxy thread's allocations during N measured
 // exchanges are printed after the run (raw addresses; scripts or addr2line name them), to
@@ -62,7 +49,7 @@ void count_proxy_allocation(std::size_t n) {
 }
 
 void* counted_alloc(std::size_t n) {
-  if (on_proxy_thread()) count_proxy_allocation(n);
+  if (sidecar::testing::on_proxy_thread()) count_proxy_allocation(n);
   return std::malloc(n == 0 ? 1 : n);
 }
 
@@ -74,7 +61,7 @@ void* operator new(std::size_t n) {
 }
 void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return counted_alloc(n); }
 void* operator new(std::size_t n, std::align_val_t a) {
-  if (on_proxy_thread()) count_proxy_allocation(n);
+  if (sidecar::testing::on_proxy_thread()) count_proxy_allocation(n);
   if (void* p = memalign(static_cast<std::size_t>(a), n == 0 ? 1 : n)) return p;
   throw std::bad_alloc();
 }
@@ -83,7 +70,7 @@ void* operator new(std::size_t n, std::align_val_t a) {
 // executable takes the place of the C library's, so that a frame its per-thread cache could not
 // give back is counted too. memalign's memory is freed by free(), as aligned_alloc's is.
 extern "C" void* aligned_alloc(std::size_t align, std::size_t n) noexcept {
-  if (on_proxy_thread()) {
+  if (sidecar::testing::on_proxy_thread()) {
     count_proxy_allocation(n);
     proxy_thread_frames.fetch_add(1, std::memory_order_relaxed);
   }
@@ -103,30 +90,13 @@ void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::fre
 namespace sidecar::testing {
 namespace {
 
-// The store's side is not the proxy's: captures are counted here, on the proxy thread, and
-// taken as the store's submit() takes them, an earlier capture's buffers given back for the
-// next (store/trace_writer.hpp, spare captures).
-class dropping_sink : public store::capture_sink {
- public:
-  bool submit(store::capture&& c) noexcept override {
-    std::swap(c, held_);
-    count.fetch_add(1, std::memory_order_relaxed);
-    return true;
-  }
-  std::atomic<std::uint64_t> count{0};
-
- private:
-  store::capture held_;
-};
-
 // Runs `n` more exchanges with every proxy-thread allocation's call stack kept, then prints
 // them: "alloc SIZE" and one "  FILE 0xOFFSET" line per frame, for addr2line.
-template <class Exchanges>
-void trace_exchanges(int n, Exchanges& exchanges, dropping_sink& sink) {
-  const std::uint64_t submitted = sink.count.load();
+void trace_exchanges(int n, keepalive_webhooks& load) {
+  const std::uint64_t submitted = load.sink.count.load();
   tracing = true;
-  exchanges(n);
-  ASSERT_TRUE(eventually([&] { return sink.count.load() == submitted + n; }));
+  load.run(n);
+  ASSERT_TRUE(load.settled(submitted + n));
   tracing = false;
   const std::size_t count = std::min(traced_count.load(), trace_capacity);
   std::printf("traced: %zu allocations in %d exchanges\n", count, n);
@@ -143,13 +113,6 @@ void trace_exchanges(int n, Exchanges& exchanges, dropping_sink& sink) {
     }
   }
 }
-
-constexpr std::string_view webhook_form =
-    "CallSid=IDbb44ef8c2ebf4d4599d0378a2a8a2ea8-CAd9e08ede8b604e739ba7d0bd477fdf49&InstanceId="
-    "IDbb44ef8c2ebf4d4599d0378a2a8a2ea8&AccountSid=ACae6e420f425248d6a26948c17a9e2acf&From=%"
-    "2B15551234567&To=%2B15557654321&CallStatus=ringing&ApiVersion=2012-04-24&Direction="
-    "inbound&CallerName=null&ForwardedFrom=null&CallTimestamp=2026-11-28T01%3A02%3A03.456Z&"
-    "FromCountry=US&ToCountry=US&FromState=CA&ToState=NY";
 
 // The bound reached (dev build, measured: none, with a target longer than the 15 bytes a
 // std::string holds inline; 2 with a 10-byte target before a destination referred to its
@@ -183,47 +146,18 @@ constexpr bool frames_can_outgrow_the_cache = false;
 #endif
 
 TEST(proxy_allocations, KeepAliveWebhookExchangesAllocateAtMostTheBoundOnTheProxyThread) {
-  nginx_server app(R"(location / { return 200 '<Response><Say>hello</Say></Response>'; })",
-                   "keepalive_requests 100000;");
-  auto cfg = base_config();
-  cfg->proxy.threads = 1;
-  cfg->routes.push_back(route_to("/", upstream_at(app.port())));
-  metrics::registry registry;
-  dropping_sink sink;
-  proxy::server server(cfg, sink, registry, nullptr);
-  const std::uint16_t port = server.start({}).port();
-
-  const std::string request =
-      "POST /restcomm/voice.xml?CallSid=CA0a1b2c3d HTTP/1.1\r\nHost: app.example\r\n"
-      "Content-Type: "
-      "application/x-www-form-urlencoded; charset=UTF-8\r\nAccept: application/xml, "
-      "text/xml\r\nUser-Agent: Apache-HttpClient/4.5.13 (Java/11.0.16)\r\nContent-Length: " +
-      std::to_string(webhook_form.size()) + "\r\n\r\n" + std::string(webhook_form);
-  net::io_context ioc;
-  auto client = connect_to(ioc, port);
-  beast::flat_buffer buf;
-  auto exchanges = [&](int n) {
-    for (int i = 0; i < n; ++i) {
-      send_all(client, request);
-      const auto r = read_response(client, buf);
-      ASSERT_FALSE(r.ec) << r.ec.message();
-      ASSERT_EQ(r.res.result_int(), 200);
-    }
-  };
+  keepalive_webhooks load;
   // Warm-up: the pool's connection, the block cache, Asio's per-thread recycled memory.
-  exchanges(200);
-  // The capture of the last exchange is submitted after its response is written: counted
-  // once every capture has arrived.
-  ASSERT_TRUE(eventually([&] { return sink.count.load() == 200; }));
+  load.run(200);
+  ASSERT_TRUE(load.settled(200));
   constexpr int measured = 1000;
   const std::uint64_t before = proxy_thread_allocations.load();
   const std::uint64_t frames_before = proxy_thread_frames.load();
-  exchanges(measured);
-  ASSERT_TRUE(eventually([&] { return sink.count.load() == 200 + measured; }));
+  load.run(measured);
+  ASSERT_TRUE(load.settled(200 + measured));
   const std::uint64_t frames = proxy_thread_frames.load() - frames_before;
   const std::uint64_t during = proxy_thread_allocations.load() - before - frames;
-  if (const char* n = std::getenv("SIDECAR_ALLOC_TRACE"))
-    trace_exchanges(std::atoi(n), exchanges, sink);
+  if (const char* n = std::getenv("SIDECAR_ALLOC_TRACE")) trace_exchanges(std::atoi(n), load);
   RecordProperty("allocations_per_exchange", std::to_string(during / measured));
   std::printf(
       "proxy thread: %llu allocations and %llu coroutine frames in %d exchanges (%.2f, %.2f "
@@ -234,7 +168,6 @@ TEST(proxy_allocations, KeepAliveWebhookExchangesAllocateAtMostTheBoundOnTheProx
   if (!frames_can_outgrow_the_cache) {
     EXPECT_EQ(frames, 0u);
   }
-  server.stop(std::chrono::milliseconds(500));
 }
 
 }  // namespace

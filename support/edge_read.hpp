@@ -8,10 +8,10 @@
 // in. That was 1.7 wasted recv() per exchange at saturation. nginx knows better: a read that
 // emptied the socket means the next byte (or close) raises a new epoll edge, so nginx waits for
 // it (and EPOLLRDHUP tells it of a close that came with the bytes). This read learns the same
-// from the read itself (TCP_INQ: the bytes left, a received FIN counting as one), and tells
-// Asio's reactor through the reactor's own flag ("done and exhausted", which Asio sets for
-// end-of-stream only). The reactor raises the flag again when epoll next reports the socket
-// readable, so no byte that arrives after the read can be missed.
+// from the read itself (TCP_INQ: the bytes left, a received FIN counting as one), and answers
+// Asio's reactor "done and exhausted" (as Asio's own read does at end of stream only), which
+// lowers the reactor's per-socket "try at once" flag. The reactor raises it again when epoll
+// next reports the socket readable, so no byte that arrives after the read can be missed.
 //
 // It is an Asio reactor operation of its own (Asio 1.81's epoll reactor, Boost 1.81), started
 // through the socket service as socket.async_read_some starts its own; results, errors,

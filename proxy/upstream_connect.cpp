@@ -27,8 +27,9 @@ net::awaitable<store::exchange_error> connect_upstream(upstream_connection& conn
   if (ec) co_return exchange_error::upstream_unreachable;
   beast::error_code ignored;
   conn.plain->set_option(tcp::no_delay(true), ignored);
-  if (!dest.https) edge_read::enable(*conn.plain);  // the pool's idle read (docs/proxy.md)
-  if (dest.https) {
+  if (!dest.https) {
+    edge_read::enable(*conn.plain);  // the pool's idle read (docs/proxy.md)
+  } else {
     conn.tls.emplace(std::move(*conn.plain), tls);
     conn.plain.reset();
     beast::error_code addr_ec;

@@ -62,6 +62,14 @@ class edge_read_test : public ::testing::Test {
     }
   }
 
+  // Runs the context until the pending read `out` ends, which it must do with
+  // operation_aborted (a cancel or a close was just made).
+  void expect_aborted(const std::optional<read_result>& out) {
+    run_until(out);
+    ASSERT_TRUE(out);
+    EXPECT_EQ(out->ec, net::error::operation_aborted);
+  }
+
   void send(std::string_view bytes) { net::write(peer, net::buffer(bytes)); }
 
   // An edge read that epoll completes: started before `bytes` are sent, so that no readiness
@@ -132,9 +140,7 @@ TEST_F(edge_read_test, AfterAsiosOwnShortReadItsNextReadTriesARecvFirst) {
   settle();
   EXPECT_FALSE(r);
   ours.cancel();
-  run_until(r);
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->ec, net::error::operation_aborted);
+  expect_aborted(r);
 }
 
 TEST_F(edge_read_test, AFullReadLeavesTheNextReadToTryAtOnce) {
@@ -209,17 +215,13 @@ TEST_F(edge_read_test, APendingReadEndsWithOperationAbortedOnCloseAndCancel) {
   settle();
   ASSERT_FALSE(r);
   ours.cancel();
-  run_until(r);
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->ec, net::error::operation_aborted);
+  expect_aborted(r);
 
   start(r, net::buffer(buf));
   settle();
   ASSERT_FALSE(r);
   ours.close();
-  run_until(r);
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->ec, net::error::operation_aborted);
+  expect_aborted(r);
 }
 
 TEST_F(edge_read_test, APerOperationCancellationSlotCancelsThePendingRead) {
@@ -233,9 +235,7 @@ TEST_F(edge_read_test, APerOperationCancellationSlotCancelsThePendingRead) {
   settle();
   ASSERT_FALSE(r);
   signal.emit(net::cancellation_type::terminal);
-  run_until(r);
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->ec, net::error::operation_aborted);
+  expect_aborted(r);
   // The socket is still usable: a read after the cancelled one gets the bytes.
   send("after");
   start(r, net::buffer(buf));
@@ -255,9 +255,7 @@ TEST_F(edge_read_test, WithoutTcpInqEveryReadIsFollowedByATryAsAsiosOwn) {
   start(r, net::buffer(buf));
   EXPECT_EQ(recv_calls.load(), before + 1);
   ours.cancel();
-  run_until(r);
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->ec, net::error::operation_aborted);
+  expect_aborted(r);
 }
 
 TEST_F(edge_read_test, AnEmptyBufferCompletesAtOnceAsAsiosReadDoes) {

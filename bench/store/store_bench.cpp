@@ -3,7 +3,7 @@
 // record, and the ResponseBody scan against `grep -F -c` over the same bodies, in one run.
 //
 //   store_bench --dir /tmp/store-bench [--records 1000000] [--others 1000000]
-//               [--ingest 200000] [--big 2000] [--reuse]
+//               [--ingest 200000] [--big 2000] [--reuse] [--memory-mib 64]
 //
 // Prints one "figure value unit target" line per figure (bench/store/run.sh takes medians).
 #include <sys/resource.h>
@@ -163,10 +163,14 @@ class generator {
   int session_left_ = 0;
 };
 
+/// The stores' `[store] memory` (docs/store.md, "Memory"): the default unless --memory-mib.
+std::size_t store_memory = conf::config{}.store.memory;
+
 std::shared_ptr<conf::config> make_config(const fs::path& dir) {
   auto c = std::make_shared<conf::config>();
   c->store.path = dir;
   c->store.queue_bytes = 256u << 20;
+  c->store.memory = store_memory;
   return c;
 }
 
@@ -372,6 +376,8 @@ int main(int argc, char** argv) {
       big_n = std::stoull(next());
     else if (a == "--reuse")
       reuse = true;
+    else if (a == "--memory-mib")
+      store_memory = std::stoull(next()) << 20;
     else if (a == "--only-body")
       only_body = true;  // profiling the ResponseBody scan
     else {

@@ -229,6 +229,13 @@ rocksdb::DBOptions database_options(std::shared_ptr<rocks::listener> listener,
   return dbo;
 }
 
+int cache_shard_bits(std::size_t memory) {
+  constexpr std::size_t min_shard = 4u << 20;
+  int bits = 0;
+  while (bits < 6 && (memory >> (bits + 1)) >= min_shard) ++bits;
+  return bits;
+}
+
 std::vector<rocksdb::ColumnFamilyDescriptor> family_descriptors(const family_settings& s) {
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (std::size_t i = 0; i < cf_count; ++i) {
@@ -267,7 +274,7 @@ void trace_store::impl::open() {
   // memtable to it, flushing once the memtables take half of it; index and filter blocks are
   // cached too rather than held beside it by each open file.
   const std::size_t memory = cfg_->store.memory;
-  cache_ = rocksdb::NewLRUCache(memory);
+  cache_ = rocksdb::NewLRUCache(memory, cache_shard_bits(memory));
   const rocksdb::DBOptions dbo = database_options(listener_, cache_, memory / 2);
   auto descriptors = family_descriptors({memory, cache_, clock_, purged_, &purge_removed_,
                                          static_cast<std::uint64_t>(reclaim_period_ms_ / 1000)});

@@ -27,6 +27,12 @@ struct family_settings {
   std::uint64_t reclaim_period_s = 0;          // periodic compaction and ttl
 };
 
+/// The block cache's shards: 2^bits of them, each of at least 4 MiB, 64 at most. RocksDB's
+/// own split (shards of 512 KiB and up) made a 64 MiB cache 64 shards of 1 MiB, in which a
+/// table's index and filter blocks did not stay: each point read fetched them again
+/// (docs/store.md, "Memory").
+[[nodiscard]] int cache_shard_bits(std::size_t memory);
+
 /// Creates the store directory ([store] path, owner-only) and its `db` subdirectory; throws
 /// conf::config_error when it cannot. Returns the database's path.
 [[nodiscard]] std::filesystem::path prepare_store_dir(const std::filesystem::path& dir);

@@ -15,6 +15,7 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "conf/config_error.hpp"
@@ -106,6 +107,26 @@ TEST(store_open, TwoFlushesRunAtOnceSoRecordsNeverWaitBehindAnotherFamily) {
   const auto dbo = database_options(nullptr, rocksdb::NewLRUCache(memory), memory / 2);
   EXPECT_EQ(dbo.max_background_flushes, 2);
   EXPECT_EQ(dbo.max_background_compactions, 1);
+}
+
+/// Whether 2^bits shards of `budget` hold at least 4 MiB each and are as many as that allows
+/// (64 at most).
+bool shards_fit(std::size_t budget, int bits) {
+  constexpr std::size_t min_shard = 4u << 20;
+  const bool big_enough = bits == 0 || (budget >> bits) >= min_shard;
+  const bool as_many = bits == 6 || (budget >> (bits + 1)) < min_shard;
+  return big_enough && as_many;
+}
+
+TEST(store_open, CacheShardsHoldAtLeastFourMebibytes) {
+  // The default budget in 16 shards of 4 MiB; 64 shards at most, as RocksDB's own split; one
+  // shard below 8 MiB.
+  const std::pair<std::size_t, int> cases[] = {
+      {64u << 20, 4}, {256u << 20, 6}, {std::size_t{8} << 30, 6}, {16u << 20, 2}, {7u << 20, 0}};
+  for (const auto& [budget, bits] : cases) EXPECT_EQ(cache_shard_bits(budget), bits) << budget;
+  for (std::size_t m = 1u << 20; m <= (std::size_t{1} << 33); m += m / 3 + 1) {
+    EXPECT_TRUE(shards_fit(m, cache_shard_bits(m))) << m;
+  }
 }
 
 TEST(store_open, EveryFamilyIsCompactedWithinTheReclaimPeriod) {

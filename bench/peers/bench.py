@@ -27,6 +27,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -148,6 +149,68 @@ def wait_idle(pids: list[int], quiet=0.5, max_wait=30.0) -> None:
         if now == last:
             return
         last = now
+
+
+class PlacementSampler:
+    """Where each thread of the given processes runs while a phase goes on: every `period`
+    seconds, each thread's CPU (/proc/<pid>/task/<tid>/stat, field 39) and its CPU time. Run
+    around the one-connection phase, it says which CPU held the connection in that round and
+    what else ran beside it (bench/README.md, "Pinning, and its compromise")."""
+
+    def __init__(self, pids: list[int], period: float = 0.05):
+        self.pids, self.period = pids, period
+        self.samples: dict[tuple[str, str], list[tuple[int, int]]] = {}
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopping.set()
+        self.thread.join()
+
+    def _run(self):
+        while not self.stopping.is_set():
+            for pid in self.pids:
+                try:
+                    tids = os.listdir(f"/proc/{pid}/task")
+                except OSError:
+                    continue
+                for tid in tids:
+                    try:
+                        with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                            name = f.read().strip()
+                        fields = stat_fields(f"/proc/{pid}/task/{tid}")
+                    except OSError:
+                        continue
+                    self.samples.setdefault((name, tid), []).append(
+                        (int(fields[36]), int(fields[11]) + int(fields[12])))
+            self.stopping.wait(self.period)
+
+    def summary(self, min_ms: float = 20) -> list[dict]:
+        """The threads that used at least `min_ms` of CPU in the phase, busiest first: their
+        name, CPU milliseconds, and the share of samples that found them on each CPU."""
+        rows = []
+        for (name, _), v in self.samples.items():
+            ms = (v[-1][1] - v[0][1]) * 1000 / CLK_TCK
+            if ms < min_ms:
+                continue
+            cpus: dict[int, int] = {}
+            for cpu, _ in v:
+                cpus[cpu] = cpus.get(cpu, 0) + 1
+            rows.append({"thread": name, "cpu_ms": round(ms),
+                         "on": {str(c): round(n / len(v), 2) for c, n in sorted(cpus.items())}})
+        return sorted(rows, key=lambda r: -r["cpu_ms"])
+
+
+def placement_text(rows: list[dict]) -> str:
+    """'trace-sidecar 2890 ms on 1 (97%), …': the threads of one round's c1 phase."""
+    def where(on: dict) -> str:
+        cpu, share = max(on.items(), key=lambda kv: kv[1])
+        return f"on {cpu} ({share:.0%})"
+    return ", ".join(f"{r['thread']} {r['cpu_ms']} ms {where(r['on'])}" for r in rows)
 
 
 def status_kib(pids: list[int], key: str) -> int:
@@ -582,7 +645,8 @@ def measure(c: Contender, env: Env, plan: Plan, workdir: Path) -> dict:
         sat = run_wrk(inst.url, plan.conns, plan.saturation, env.load_cpus)
         wait_idle(pids)
         cpu1 = cpu_seconds(pids)
-        c1 = run_wrk(inst.url, 1, plan.latency, env.load_cpus)
+        with PlacementSampler(pids) as placement:
+            c1 = run_wrk(inst.url, 1, plan.latency, env.load_cpus)
         rate = run_h2load(inst.url, plan.rate_clients, plan.rate_per_client, plan.rate_secs,
                           env.load_cpus, workdir)
         hwm = status_kib(inst.pids(), "VmHWM")
@@ -591,7 +655,7 @@ def measure(c: Contender, env: Env, plan: Plan, workdir: Path) -> dict:
             "cpu_s": cpu1 - cpu0 if pids else None,
             "efficiency": sat["requests"] / (cpu1 - cpu0) if pids and cpu1 > cpu0 else None,
             "c1_p50_us": c1["p50_us"], "c1_p99_us": c1["p99_us"], "c1_rps": c1["rps"],
-            "c1_errors": c1["errors"],
+            "c1_errors": c1["errors"], "c1_threads": placement.summary(),
             "rate_p50_us": rate["p50_us"], "rate_p99_us": rate["p99_us"],
             "rate_target": rate["target_rps"], "rate_achieved": rate["achieved_rps"],
             "rate_failed": rate["failed"],
@@ -1002,6 +1066,8 @@ def main():
                                    "rate_p99_us", "rss_growth_kib", "big_mbps",
                                    "big_rss_growth_kib", "errors", "stored", "lost",
                                    "failure")})
+                if r.get("c1_threads"):
+                    log("   c1 threads:", placement_text(r["c1_threads"]))
         load_after = open("/proc/loadavg").read().split()[:3]
         busy_all = [r["busy_before"] for rs in results.values() for r in rs if "busy_before" in r]
 

@@ -96,6 +96,10 @@ TEST(store_open, TheSessionIndexHasAHashMemtableBySession) {
   EXPECT_EQ(o.prefix_extractor->Transform(key).ToString(), codec::id_prefix("CAsession"));
   EXPECT_EQ(o.memtable_insert_with_hint_prefix_extractor, nullptr)
       << "a hash memtable ignores hints";
+}
+
+TEST(store_open, EveryOtherFamilyHasASkipListMemtable) {
+  const auto d = family_descriptors(settings());
   for (std::size_t i = 0; i < cf_count; ++i) {
     if (i != cf_by_session) {
       EXPECT_STREQ(d[i].options.memtable_factory->Name(), "SkipListFactory") << cf_names[i];

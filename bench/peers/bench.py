@@ -862,6 +862,14 @@ def report(contenders: list[Contender], results: dict, meta: dict, out_md: Path,
                          f"{'✅' if lost == 0 and dropped == 0 else '❌'}")
         lines.append("| no record lost (all rounds) | " + " | ".join(cells) + " |")
         lines.append("")
+        # The ratios at one connection swing by a tenth or more from run to run for any proxy
+        # on a small shared machine (bench/README.md, session 34): haproxy's, measured in the
+        # same rounds, is the scale to read ours against.
+        peer = [f"{t} thread{'s' if t > 1 else ''} {v:.2f}×" for t in (1, 2)
+                if (v := ratio("c1_p50_us", f"haproxy-{t}t", f"nginx-{t}t")) is not None]
+        if peer:
+            lines += ["For scale, haproxy's p50 at c1 against nginx's in the same run: "
+                      + ", ".join(peer) + ".", ""]
     if any(isinstance(c, Mitmdump) for c in contenders):
         fb = med["mitmdump"].get("flow_file_bytes")
         if fb:

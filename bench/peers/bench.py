@@ -1047,8 +1047,11 @@ def main():
 
         results: dict[str, list[dict]] = {c.key: [] for c in contenders}
         for rnd in range(plan.rounds):
-            # Rotate the order each round so that no contender always runs first or last.
-            order = contenders[rnd % len(contenders):] + contenders[:rnd % len(contenders)]
+            # Forward in even rounds, backward in odd ones: no contender always runs first or
+            # last, and each proxy runs next to the nginx with its thread count in every round.
+            # The machine's speed changes from minute to minute (bench/README.md, session 34);
+            # the rotation this replaced put one of three rounds' pairs minutes apart.
+            order = contenders if rnd % 2 == 0 else contenders[::-1]
             for c in order:
                 d = work / f"r{rnd}-{c.key}"
                 d.mkdir()

@@ -16,6 +16,7 @@ Usage: bench/peers/one_connection.py [--rounds 8] [--slices 2] [--secs 3] [--thr
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import sys
 import tempfile
@@ -88,6 +89,7 @@ def main():
                 d = work / f"r{rnd}-{c.key}"
                 d.mkdir()
                 slices = measure(c, env, d, args.slices, args.secs)
+                shutil.rmtree(d, ignore_errors=True)  # a sidecar's store after saturation: ~300 MB
                 ps = [s["p50_us"] for s in slices]
                 p50s[c.key] += ps
                 medians[c.key] = statistics.median(ps)
@@ -103,6 +105,7 @@ def main():
               f" (median {statistics.median(ratios):.2f}×)")
     finally:
         B.stop_all()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

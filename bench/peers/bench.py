@@ -206,7 +206,8 @@ class PlacementSampler:
 
 
 def placement_text(rows: list[dict]) -> str:
-    """'trace-sidecar 2890 ms on 1 (97%), …': the threads of one round's c1 phase."""
+    """'proxy-1 2290 ms on 1 (87%), store-encode 280 ms on 1 (95%), …': the threads of one
+    round's c1 phase."""
     def where(on: dict) -> str:
         cpu, share = max(on.items(), key=lambda kv: kv[1])
         return f"on {cpu} ({share:.0%})"

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """The one-connection p50 of trace-sidecar and nginx over many fresh instances, side by side.
 
-The peers' run (bench.py) measures each proxy's p50 at one connection in 3 rounds, about 40 s
-apart from its peer's. On this 2-core VM a round's p50 moves by a third with where the
+The peers' run (bench.py) measures each proxy's p50 at one connection in 3 rounds, half a
+minute or more apart from its peer's. On this 2-core VM a round's p50 moves by a third with where the
 scheduler puts the thread holding the connection and with the host (bench/README.md,
 "Pinning, and its compromise"); 3 rounds give a median of that lottery. This script takes many
 more rounds of just that phase, alternating the two proxies, each instance in the state the

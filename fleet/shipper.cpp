@@ -215,8 +215,6 @@ bool shipper::impl::pause(std::chrono::milliseconds d) {
 }
 
 void shipper::impl::failed(const clickhouse_answer& a, std::string_view what) {
-  failed_[a.fail]->inc();
-  failing_.set(1);
   ++failures_in_a_row_;
   const std::string reason = a.describe();
   bool first = false;
@@ -229,6 +227,9 @@ void shipper::impl::failed(const clickhouse_answer& a, std::string_view what) {
       if (first) health_.since_ms = opts_.now_ms();
     }
   }
+  // Counted once the health says it: whoever sees the failure counted sees it in /health too.
+  failed_[a.fail]->inc();
+  failing_.set(1);
   // One line when shipping starts failing, then one per 64 failures in a row.
   if (first || (failures_in_a_row_ & 63) == 0) {
     log::warn("fleet: shipping to ClickHouse failed; records wait in the local outbox",

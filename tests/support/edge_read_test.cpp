@@ -55,11 +55,11 @@ class edge_read_test : public ::testing::Test {
   }
 
   // Starts an edge read into `buf` before the peer sends anything, and lets the context run:
-  // the read must still be waiting.
-  void start_waiting(std::optional<read_result>& out) {
+  // whether the read is still waiting, as it must be (the callers assert it).
+  [[nodiscard]] bool start_waiting(std::optional<read_result>& out) {
     start(out, net::buffer(buf));
     settle();
-    EXPECT_FALSE(out) << "an edge read completed with nothing sent";
+    return !out.has_value();
   }
 
   // Runs the context until `out` is set (or a second has passed).
@@ -84,7 +84,7 @@ class edge_read_test : public ::testing::Test {
   // is left behind in epoll for bytes already read (which would let the next read try again).
   read_result read_arriving(std::string_view bytes) {
     std::optional<read_result> r;
-    start_waiting(r);
+    EXPECT_TRUE(start_waiting(r));
     send(bytes);
     run_until(r);
     return r.value_or(read_result{net::error::timed_out, 0});
@@ -111,7 +111,7 @@ TEST_F(edge_read_test, AfterAShortReadTheNextReadWaitsForEpollWithoutARecv) {
   // Short: the next read is queued for epoll. No recv() while nothing arrives.
   const int before = recv_calls.load();
   std::optional<read_result> r;
-  start_waiting(r);
+  ASSERT_TRUE(start_waiting(r));
   EXPECT_EQ(recv_calls.load(), before);
 
   // The bytes that come later are read: one recv(), when epoll reports them.
@@ -163,7 +163,7 @@ TEST_F(edge_read_test, AFullReadLeavesTheNextReadToTryAtOnce) {
 TEST_F(edge_read_test, TheEndOfTheStreamAfterAShortReadIsReported) {
   EXPECT_EQ(read_arriving("bye").n, 3u);
   std::optional<read_result> r;
-  start_waiting(r);
+  ASSERT_TRUE(start_waiting(r));
   peer.shutdown(tcp::socket::shutdown_send);
   run_until(r);
   ASSERT_TRUE(r);
@@ -176,7 +176,7 @@ TEST_F(edge_read_test, ACloseThatCameWithTheBytesIsReadAtOnceByTheNextRead) {
   // read takes the bytes, sees the end of the stream behind them, and the next read finds it
   // without waiting for an edge that will not come.
   std::optional<read_result> r;
-  start_waiting(r);
+  ASSERT_TRUE(start_waiting(r));
   send("last");
   peer.shutdown(tcp::socket::shutdown_send);
   run_until(r);
@@ -194,7 +194,7 @@ TEST_F(edge_read_test, AResetThatCameWithTheBytesFailsTheNextWriteWithNothingSen
   // A reset right behind the bytes is kept by the kernel for the socket's next call: the
   // bytes are read, and the next write fails at once (docs/proxy.md, "Retry rule").
   std::optional<read_result> r;
-  start_waiting(r);
+  ASSERT_TRUE(start_waiting(r));
   peer.set_option(net::socket_base::linger(true, 0));
   send("answer");
   peer.close();  // with SO_LINGER 0: a reset
@@ -212,11 +212,11 @@ TEST_F(edge_read_test, AResetThatCameWithTheBytesFailsTheNextWriteWithNothingSen
 TEST_F(edge_read_test, APendingReadEndsWithOperationAbortedOnCloseAndCancel) {
   EXPECT_EQ(read_arriving("1").n, 1u);
   std::optional<read_result> r;
-  start_waiting(r);
+  ASSERT_TRUE(start_waiting(r));
   ours.cancel();
   expect_aborted(r);
 
-  start_waiting(r);
+  ASSERT_TRUE(start_waiting(r));
   ours.close();
   expect_aborted(r);
 }
